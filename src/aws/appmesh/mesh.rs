@@ -1,0 +1,162 @@
+//! The platform's App Mesh mesh and its egress filter.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_appmesh::types::{EgressFilter, EgressFilterType, MeshData, MeshStatusCode, MeshSpec as SdkMeshSpec, TagRef};
+
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{Observation, Resolved};
+use crate::spec::platform::MeshSpec;
+use crate::spec::Tags;
+
+pub(crate) fn mesh_tags(t: &Tags) -> Result<Vec<TagRef>, AwsError> {
+    t.iter()
+        .map(|(k, v)| {
+            TagRef::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::build("appmesh:TagRef", e))
+        })
+        .collect()
+}
+
+/// The tags of any App Mesh resource, by ARN.
+pub(crate) async fn list_tags(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = aws
+        .appmesh
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("appmesh:ListTagsForResource", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+impl MeshSpec {
+    fn sdk_spec(&self) -> Result<SdkMeshSpec, AwsError> {
+        let filter = EgressFilter::builder()
+            .r#type(EgressFilterType::from(self.egress_filter.as_str()))
+            .build()
+            .map_err(|e| AwsError::build("appmesh:CreateMesh", e))?;
+        Ok(SdkMeshSpec::builder().egress_filter(filter).build())
+    }
+
+    async fn describe(&self, aws: &Clients) -> Result<Option<MeshData>, AwsError> {
+        match aws.appmesh.describe_mesh().mesh_name(&self.name).send().await {
+            Ok(out) => Ok(out
+                .mesh
+                .filter(|m| m.status().and_then(|s| s.status()) != Some(&MeshStatusCode::Deleted))),
+            Err(e) => {
+                let err = AwsError::sdk("appmesh:DescribeMesh", e);
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for MeshSpec {
+    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        let Some(mesh) = self.describe(aws).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        let filter = mesh
+            .spec()
+            .and_then(|s| s.egress_filter())
+            .map(|f| f.r#type().as_str().to_string())
+            .unwrap_or_else(|| "DROP_ALL".to_string());
+        if filter != self.egress_filter {
+            diffs.push(format!("egress filter is {filter}, want {}", self.egress_filter));
+        }
+        diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        if let Some(existing) = self.describe(aws).await? {
+            let arn = existing.metadata().map(|m| m.arn().to_string()).unwrap_or_default();
+            if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
+                return Err(AwsError::new(
+                    "appmesh:CreateMesh",
+                    format!("a mesh named {} already exists and is not owned by {}", self.name, tags::owner(&self.tags)),
+                ));
+            }
+            return Ok(arn);
+        }
+        let out = aws
+            .appmesh
+            .create_mesh()
+            .mesh_name(&self.name)
+            .spec(self.sdk_spec()?)
+            .set_tags(Some(mesh_tags(&self.tags)?))
+            .client_token(format!("{}-mesh", tags::owner(&self.tags)))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("appmesh:CreateMesh", e))?;
+        out.mesh
+            .and_then(|m| m.metadata)
+            .map(|m| m.arn)
+            .ok_or_else(|| AwsError::new("appmesh:CreateMesh", "AWS returned no mesh ARN"))
+    }
+
+    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
+        aws.appmesh
+            .update_mesh()
+            .mesh_name(&self.name)
+            .spec(self.sdk_spec()?)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("appmesh:UpdateMesh", e))?;
+        aws.appmesh
+            .tag_resource()
+            .resource_arn(id)
+            .set_tags(Some(mesh_tags(&self.tags)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("appmesh:TagResource", e))?;
+        Ok(id.to_string())
+    }
+
+    async fn delete(&self, aws: &Clients, _id: &str) -> Result<(), AwsError> {
+        match aws.appmesh.delete_mesh().mesh_name(&self.name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = AwsError::sdk("appmesh:DeleteMesh", e);
+                if err.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// What `terraform import` learns about a mesh: its ARN and egress filter.
+pub async fn find_mesh(aws: &Clients, name: &str) -> Result<Option<(String, String)>, AwsError> {
+    let probe = MeshSpec {
+        name: name.to_string(),
+        egress_filter: String::new(),
+        tags: Tags::new(),
+    };
+    Ok(probe.describe(aws).await?.map(|m| {
+        let arn = m.metadata().map(|md| md.arn().to_string()).unwrap_or_default();
+        let filter = m
+            .spec()
+            .and_then(|s| s.egress_filter())
+            .map(|f| f.r#type().as_str().to_string())
+            .unwrap_or_else(|| "DROP_ALL".to_string());
+        (arn, filter)
+    }))
+}

@@ -1,0 +1,6 @@
+//! AWS App Mesh: meshes, virtual nodes, routers, routes, virtual services.
+pub mod mesh;
+pub mod route;
+pub mod virtual_node;
+pub mod virtual_router;
+pub mod virtual_service;

@@ -1,0 +1,154 @@
+//! The AWS SDK clients, built once per provider configuration.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+
+/// Where each service's API is reached. `None` means AWS's own endpoint.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Endpoints {
+    pub ecs: Option<String>,
+    pub appmesh: Option<String>,
+    pub servicediscovery: Option<String>,
+    pub cloudwatch: Option<String>,
+    pub logs: Option<String>,
+    pub applicationautoscaling: Option<String>,
+}
+
+/// What the provider block says about reaching AWS.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConnectionSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// One endpoint for every API (emulators); per-service entries win.
+    pub endpoint: Option<String>,
+    pub endpoints: Endpoints,
+    pub max_retries: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    pub ecs: aws_sdk_ecs::Client,
+    pub appmesh: aws_sdk_appmesh::Client,
+    pub cloudmap: aws_sdk_servicediscovery::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+}
+
+impl Clients {
+    /// Resolve credentials and region the standard AWS way and build one
+    /// client per service. Every client shares one retry policy: adaptive
+    /// mode (exponential backoff with jitter, client-side rate limiting on
+    /// throttling), so call sites never retry by hand.
+    pub async fn connect(settings: &ConnectionSettings) -> Result<Clients, String> {
+        let retry = RetryConfig::adaptive()
+            .with_max_attempts(settings.max_retries.saturating_add(1))
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(20));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(region) = &settings.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        let shared = loader.load().await;
+        let region = shared
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| {
+                "no AWS region: set `region` in the provider block or AWS_REGION".to_string()
+            })?;
+
+        let endpoint_for = |specific: &Option<String>| -> Option<String> {
+            specific.clone().or_else(|| settings.endpoint.clone())
+        };
+        let e = &settings.endpoints;
+        Ok(Clients {
+            region,
+            ecs: aws_sdk_ecs::Client::from_conf(
+                with_endpoint(aws_sdk_ecs::config::Builder::from(&shared), endpoint_for(&e.ecs))
+                    .build(),
+            ),
+            appmesh: aws_sdk_appmesh::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_appmesh::config::Builder::from(&shared),
+                    endpoint_for(&e.appmesh),
+                )
+                .build(),
+            ),
+            cloudmap: aws_sdk_servicediscovery::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_servicediscovery::config::Builder::from(&shared),
+                    endpoint_for(&e.servicediscovery),
+                )
+                .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_cloudwatch::config::Builder::from(&shared),
+                    endpoint_for(&e.cloudwatch),
+                )
+                .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_cloudwatchlogs::config::Builder::from(&shared),
+                    endpoint_for(&e.logs),
+                )
+                .build(),
+            ),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_applicationautoscaling::config::Builder::from(&shared),
+                    endpoint_for(&e.applicationautoscaling),
+                )
+                .build(),
+            ),
+        })
+    }
+}
+
+/// Every service config builder has `endpoint_url`; this keeps the six
+/// call sites above from repeating the `if let`.
+trait EndpointUrl: Sized {
+    fn set_url(self, url: String) -> Self;
+}
+
+macro_rules! endpoint_url_for {
+    ($($builder:ty),*) => {
+        $(impl EndpointUrl for $builder {
+            fn set_url(self, url: String) -> Self {
+                self.endpoint_url(url)
+            }
+        })*
+    };
+}
+
+endpoint_url_for!(
+    aws_sdk_ecs::config::Builder,
+    aws_sdk_appmesh::config::Builder,
+    aws_sdk_servicediscovery::config::Builder,
+    aws_sdk_cloudwatch::config::Builder,
+    aws_sdk_cloudwatchlogs::config::Builder,
+    aws_sdk_applicationautoscaling::config::Builder
+);
+
+fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
+    match url {
+        Some(url) => builder.set_url(url),
+        None => builder,
+    }
+}
+

@@ -1,0 +1,244 @@
+//! The platform's Cloud Map private DNS namespace (`svc.local`).
+//!
+//! Creating and deleting a namespace is asynchronous in Cloud Map: the call
+//! returns an operation id, and the namespace exists (or is gone) only once
+//! that operation reports SUCCESS. The recorded id is the namespace's ARN.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_servicediscovery::types::{Namespace, NamespaceSummary, OperationStatus, OperationTargetType, Tag};
+
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{remaining, Observation, Resolved};
+use crate::spec::platform::NamespaceSpec;
+use crate::spec::Tags;
+
+/// The `ns-…` id at the end of a namespace ARN.
+pub fn namespace_id_from_arn(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+pub(crate) fn cloudmap_tags(t: &Tags) -> Result<Vec<Tag>, AwsError> {
+    t.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::build("servicediscovery:Tag", e))
+        })
+        .collect()
+}
+
+pub(crate) async fn list_tags(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let out = aws
+        .cloudmap
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+/// Wait for a Cloud Map operation to finish; returns its target ids.
+pub(crate) async fn wait_for_operation(
+    aws: &Clients,
+    call: &str,
+    operation_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let out = aws
+            .cloudmap
+            .get_operation()
+            .operation_id(operation_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:GetOperation", e))?;
+        let op = out.operation();
+        match op.and_then(|o| o.status()) {
+            Some(OperationStatus::Success) => {
+                let targets = op
+                    .and_then(|o| o.targets())
+                    .map(|t| {
+                        t.iter()
+                            .map(|(k, v): (&OperationTargetType, &String)| (k.as_str().to_string(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return Ok(targets);
+            }
+            Some(OperationStatus::Fail) => {
+                let reason = op
+                    .and_then(|o| o.error_message())
+                    .unwrap_or("no reason given")
+                    .to_string();
+                return Err(AwsError::new(call, format!("operation {operation_id} failed: {reason}")));
+            }
+            _ => {}
+        }
+        let left = remaining().map_err(|_| {
+            AwsError::new(call, format!("timed out waiting for operation {operation_id}"))
+        })?;
+        tracing::debug!(operation_id, "waiting for Cloud Map operation");
+        tokio::time::sleep(delay.min(left)).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+impl NamespaceSpec {
+    async fn find_by_name(&self, aws: &Clients) -> Result<Option<NamespaceSummary>, AwsError> {
+        let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
+            if let Some(ns) = page.namespaces().iter().find(|n| n.name() == Some(self.name.as_str())) {
+                return Ok(Some(ns.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn get(&self, aws: &Clients, arn: &str) -> Result<Option<Namespace>, AwsError> {
+        match aws
+            .cloudmap
+            .get_namespace()
+            .id(namespace_id_from_arn(arn))
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.namespace),
+            Err(e) => {
+                let err = AwsError::sdk("servicediscovery:GetNamespace", e);
+                if err.is_not_found() {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for NamespaceSpec {
+    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        let Some(ns) = self.get(aws, id).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        if ns.name() != Some(self.name.as_str()) {
+            diffs.push(format!("name is {:?}, want {:?}", ns.name().unwrap_or_default(), self.name));
+        }
+        diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        if let Some(existing) = self.find_by_name(aws).await? {
+            let arn = existing.arn().unwrap_or_default().to_string();
+            if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
+                return Err(AwsError::new(
+                    "servicediscovery:CreatePrivateDnsNamespace",
+                    format!(
+                        "a Cloud Map namespace named {} already exists and is not owned by {}",
+                        self.name,
+                        tags::owner(&self.tags)
+                    ),
+                ));
+            }
+            return Ok(arn);
+        }
+        let out = aws
+            .cloudmap
+            .create_private_dns_namespace()
+            .name(&self.name)
+            .vpc(&self.vpc_id)
+            .description(&self.description)
+            .creator_request_id(format!("{}-namespace", tags::owner(&self.tags)))
+            .set_tags(Some(cloudmap_tags(&self.tags)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:CreatePrivateDnsNamespace", e))?;
+        let op = out.operation_id().unwrap_or_default().to_string();
+        let targets = wait_for_operation(aws, "servicediscovery:CreatePrivateDnsNamespace", &op).await?;
+        let ns_id = targets.get("NAMESPACE").cloned().ok_or_else(|| {
+            AwsError::new("servicediscovery:GetOperation", "operation named no namespace")
+        })?;
+        let ns = aws
+            .cloudmap
+            .get_namespace()
+            .id(&ns_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:GetNamespace", e))?;
+        ns.namespace()
+            .and_then(|n| n.arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::new("servicediscovery:GetNamespace", "namespace without ARN"))
+    }
+
+    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
+        // Name and VPC cannot change in place (the resource is replaced);
+        // tags can.
+        aws.cloudmap
+            .tag_resource()
+            .resource_arn(id)
+            .set_tags(Some(cloudmap_tags(&self.tags)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+        Ok(id.to_string())
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let call = "servicediscovery:DeleteNamespace";
+        match aws
+            .cloudmap
+            .delete_namespace()
+            .id(namespace_id_from_arn(id))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                if let Some(op) = out.operation_id() {
+                    wait_for_operation(aws, call, op).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let err = AwsError::sdk(call, e);
+                if err.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// The namespace whose owner tag names `owner`: (ARN, name, tags).
+pub async fn find_owned_namespace(
+    aws: &Clients,
+    owner: &str,
+) -> Result<Option<(String, String, BTreeMap<String, String>)>, AwsError> {
+    let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
+        for ns in page.namespaces() {
+            let arn = ns.arn().unwrap_or_default();
+            let found = list_tags(aws, arn).await?;
+            if found.get(crate::spec::OWNER_TAG).map(String::as_str) == Some(owner) {
+                return Ok(Some((arn.to_string(), ns.name().unwrap_or_default().to_string(), found)));
+            }
+        }
+    }
+    Ok(None)
+}

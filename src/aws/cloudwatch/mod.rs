@@ -1,0 +1,3 @@
+//! Amazon CloudWatch: metric alarms and dashboards.
+pub mod alarm;
+pub mod dashboard;

@@ -1,0 +1,198 @@
+//! The platform's ECS cluster: Fargate capacity providers, Container Insights.
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    CapacityProviderStrategyItem, Cluster, ClusterField, ClusterSetting, ClusterSettingName, Tag,
+};
+
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{Observation, Resolved};
+use crate::spec::platform::ClusterSpec;
+use crate::spec::Tags;
+
+/// Both Fargate capacity providers are always attached: services choose
+/// their own on-demand/spot split through their strategy.
+const CAPACITY_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
+
+fn ecs_tags(t: &Tags) -> Vec<Tag> {
+    t.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn found_tags(cluster: &Cluster) -> std::collections::BTreeMap<String, String> {
+    cluster
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
+fn insights_value(enabled: bool) -> &'static str {
+    if enabled {
+        "enabled"
+    } else {
+        "disabled"
+    }
+}
+
+impl ClusterSpec {
+    async fn describe(&self, aws: &Clients, name_or_arn: &str) -> Result<Option<Cluster>, AwsError> {
+        let out = aws
+            .ecs
+            .describe_clusters()
+            .clusters(name_or_arn)
+            .include(ClusterField::Tags)
+            .include(ClusterField::Settings)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:DescribeClusters", e))?;
+        Ok(out
+            .clusters()
+            .iter()
+            .find(|c| c.status() != Some("INACTIVE"))
+            .cloned())
+    }
+
+    fn differences(&self, cluster: &Cluster) -> Vec<String> {
+        let mut diffs = Vec::new();
+        let insights = cluster
+            .settings()
+            .iter()
+            .find(|s| s.name() == Some(&ClusterSettingName::ContainerInsights))
+            .and_then(|s| s.value())
+            .unwrap_or("disabled");
+        let want = insights_value(self.container_insights);
+        if insights != want {
+            diffs.push(format!("container insights is {insights}, want {want}"));
+        }
+        for cp in CAPACITY_PROVIDERS {
+            if !cluster.capacity_providers().iter().any(|c| c == cp) {
+                diffs.push(format!("capacity provider {cp} missing"));
+            }
+        }
+        diffs.extend(tags::differences(&self.tags, &found_tags(cluster)));
+        diffs
+    }
+}
+
+#[async_trait]
+impl Adapter for ClusterSpec {
+    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        Ok(match self.describe(aws, id).await? {
+            None => Observation::Missing,
+            Some(cluster) => Observation::with_differences(self.differences(&cluster)),
+        })
+    }
+
+    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        if let Some(existing) = self.describe(aws, &self.name).await? {
+            if !tags::may_adopt(&self.tags, &found_tags(&existing)) {
+                return Err(AwsError::new(
+                    "ecs:CreateCluster",
+                    format!(
+                        "an ECS cluster named {} already exists and is not owned by {}",
+                        self.name,
+                        tags::owner(&self.tags)
+                    ),
+                ));
+            }
+            return existing
+                .cluster_arn()
+                .map(str::to_string)
+                .ok_or_else(|| AwsError::new("ecs:DescribeClusters", "cluster without ARN"));
+        }
+        let strategy = CapacityProviderStrategyItem::builder()
+            .capacity_provider("FARGATE")
+            .weight(1)
+            .build()
+            .map_err(|e| AwsError::build("ecs:CreateCluster", e))?;
+        let out = aws
+            .ecs
+            .create_cluster()
+            .cluster_name(&self.name)
+            .set_capacity_providers(Some(CAPACITY_PROVIDERS.map(String::from).to_vec()))
+            .default_capacity_provider_strategy(strategy)
+            .settings(
+                ClusterSetting::builder()
+                    .name(ClusterSettingName::ContainerInsights)
+                    .value(insights_value(self.container_insights))
+                    .build(),
+            )
+            .set_tags(Some(ecs_tags(&self.tags)))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:CreateCluster", e))?;
+        out.cluster()
+            .and_then(|c| c.cluster_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::new("ecs:CreateCluster", "AWS returned no cluster ARN"))
+    }
+
+    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
+        aws.ecs
+            .update_cluster_settings()
+            .cluster(id)
+            .settings(
+                ClusterSetting::builder()
+                    .name(ClusterSettingName::ContainerInsights)
+                    .value(insights_value(self.container_insights))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:UpdateClusterSettings", e))?;
+        let strategy = CapacityProviderStrategyItem::builder()
+            .capacity_provider("FARGATE")
+            .weight(1)
+            .build()
+            .map_err(|e| AwsError::build("ecs:PutClusterCapacityProviders", e))?;
+        aws.ecs
+            .put_cluster_capacity_providers()
+            .cluster(id)
+            .set_capacity_providers(Some(CAPACITY_PROVIDERS.map(String::from).to_vec()))
+            .default_capacity_provider_strategy(strategy)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:PutClusterCapacityProviders", e))?;
+        aws.ecs
+            .tag_resource()
+            .resource_arn(id)
+            .set_tags(Some(ecs_tags(&self.tags)))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        Ok(id.to_string())
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        match aws.ecs.delete_cluster().cluster(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = AwsError::sdk("ecs:DeleteCluster", e);
+                if err.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// What `terraform import` learns about a cluster: its ARN and whether
+/// Container Insights is on.
+pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, bool)>, AwsError> {
+    let probe = ClusterSpec {
+        name: name.to_string(),
+        container_insights: false,
+        tags: Tags::new(),
+    };
+    Ok(probe.describe(aws, name).await?.map(|c| {
+        let insights = c
+            .settings()
+            .iter()
+            .any(|s| s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled"));
+        (c.cluster_arn().unwrap_or_default().to_string(), insights)
+    }))
+}

@@ -1,0 +1,4 @@
+//! Amazon ECS: clusters, task definitions, services.
+pub mod cluster;
+pub mod service;
+pub mod task_definition;

@@ -1,0 +1,153 @@
+//! One adapter per AWS service: how a [`Spec`] is sent to AWS and read back.
+//!
+//! Adapters never decide *what* to build; they translate a desired object
+//! into SDK calls, compare what AWS reports with what was asked for, and turn
+//! AWS errors into messages that name the call and what AWS said.
+
+pub mod appmesh;
+pub mod autoscaling;
+pub mod clients;
+pub mod cloudmap;
+pub mod cloudwatch;
+pub mod ecs;
+pub mod error;
+pub mod logs;
+pub mod tags;
+
+use async_trait::async_trait;
+
+pub use clients::Clients;
+pub use error::AwsError;
+
+use crate::engine::{Backend, Observation, Resolved};
+use crate::spec::Spec;
+
+/// What every desired-object kind implements, in its service's adapter module.
+///
+/// `id` is what the engine recorded for the object (an ARN, or the id AWS
+/// gave it); `resolved` holds the recorded ids of the component's
+/// dependencies, for the [`crate::spec::Ref`]s in the spec.
+#[async_trait]
+pub trait Adapter: Sync {
+    /// Read the object back. `Observation::Missing` when it no longer exists;
+    /// otherwise the human-readable differences from the desired spec.
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError>;
+
+    /// Create the object and return its id. When an object of the same
+    /// deterministic name already exists and carries our owner tag (an
+    /// interrupted earlier apply), adopt it instead of failing.
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError>;
+
+    /// Bring an existing object in line with the spec. Returns its id, which
+    /// changes for immutable objects that get a new revision.
+    async fn update(&self, aws: &Clients, id: &str, resolved: &Resolved)
+        -> Result<String, AwsError>;
+
+    /// Wait until the object is ready for what depends on it. Most kinds are
+    /// ready as soon as the create or update call returns.
+    async fn settle(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let _ = (aws, id);
+        Ok(())
+    }
+
+    /// Delete the object, waiting until AWS no longer reports it where the
+    /// next delete in reverse order depends on that. Already gone is success.
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError>;
+}
+
+impl Spec {
+    /// The adapter that knows how to reconcile this kind of object.
+    pub fn adapter(&self) -> &dyn Adapter {
+        match self {
+            Spec::Cluster(s) => s,
+            Spec::Mesh(s) => s,
+            Spec::Namespace(s) => s,
+            Spec::LogGroup(s) => s,
+            Spec::TaskDefinition(s) => s,
+            Spec::EcsService(s) => s,
+            Spec::DiscoveryService(s) => s,
+            Spec::VirtualNode(s) => s,
+            Spec::VirtualRouter(s) => s,
+            Spec::Route(s) => s,
+            Spec::VirtualService(s) => s,
+            Spec::ScalableTarget(s) => s,
+            Spec::ScalingPolicy(s) => s,
+            Spec::MetricAlarm(s) => s,
+            Spec::Dashboard(s) => s,
+        }
+    }
+}
+
+/// The engine's view of AWS: every component goes to its kind's adapter.
+pub struct AwsBackend<'a> {
+    pub clients: &'a Clients,
+}
+
+#[async_trait]
+impl Backend for AwsBackend<'_> {
+    type Spec = Spec;
+    type Error = AwsError;
+
+    async fn observe(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        spec.adapter().observe(self.clients, id, resolved).await
+    }
+    async fn create(&self, spec: &Spec, resolved: &Resolved) -> Result<String, AwsError> {
+        spec.adapter().create(self.clients, resolved).await
+    }
+    async fn update(&self, spec: &Spec, id: &str, resolved: &Resolved) -> Result<String, AwsError> {
+        spec.adapter().update(self.clients, id, resolved).await
+    }
+    async fn settle(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().settle(self.clients, id).await
+    }
+    async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().delete(self.clients, id).await
+    }
+}
+
+/// Placeholder adapter for kinds whose adapter is not written yet.
+#[macro_export]
+macro_rules! not_yet_implemented {
+    ($spec:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::aws::Adapter for $spec {
+            async fn observe(
+                &self,
+                _: &$crate::aws::Clients,
+                _: &str,
+                _: &$crate::engine::Resolved,
+            ) -> Result<$crate::engine::Observation, $crate::aws::AwsError> {
+                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+            }
+            async fn create(
+                &self,
+                _: &$crate::aws::Clients,
+                _: &$crate::engine::Resolved,
+            ) -> Result<String, $crate::aws::AwsError> {
+                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+            }
+            async fn update(
+                &self,
+                _: &$crate::aws::Clients,
+                _: &str,
+                _: &$crate::engine::Resolved,
+            ) -> Result<String, $crate::aws::AwsError> {
+                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+            }
+            async fn delete(&self, _: &$crate::aws::Clients, _: &str) -> Result<(), $crate::aws::AwsError> {
+                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+            }
+        }
+    };
+}
+pub use not_yet_implemented;

@@ -1,0 +1,74 @@
+//! The generic reconciliation engine.
+//!
+//! It knows components only by key and dependencies; a [`Backend`] does the
+//! work for each one. It creates and updates in dependency order, runs
+//! independent components concurrently (bounded), deletes in reverse order,
+//! and always hands back what it recorded, also when a step failed, so the
+//! caller can save it in Terraform state and nothing is lost.
+
+mod deadline;
+mod order;
+mod reconcile;
+
+pub use deadline::{remaining, with_deadline, DeadlineExceeded};
+pub use order::{creation_order, OrderError};
+pub use reconcile::{apply, destroy, observe_all, Outcome, Progress, StepError};
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::spec::Spec;
+
+/// Recorded ids, by component key: what state's `components` holds.
+pub type Resolved = BTreeMap<String, String>;
+
+/// What reading one component back found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// It no longer exists (deleted out of band).
+    Missing,
+    /// It exists; each entry says how it differs from the desired spec.
+    Present { differences: Vec<String> },
+}
+
+impl Observation {
+    pub fn in_sync() -> Self {
+        Observation::Present {
+            differences: Vec::new(),
+        }
+    }
+
+    /// An observation from a list of differences found by comparing fields.
+    pub fn with_differences(differences: Vec<String>) -> Self {
+        Observation::Present { differences }
+    }
+}
+
+/// How the engine reaches the world. Implemented over AWS in `crate::aws`
+/// and by fakes in the engine's tests.
+#[async_trait]
+pub trait Backend: Sync {
+    type Spec: Sync;
+    type Error: std::fmt::Display + Send;
+
+    async fn observe(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, Self::Error>;
+    async fn create(&self, spec: &Spec, resolved: &Resolved) -> Result<String, Self::Error>;
+    async fn update(&self, spec: &Spec, id: &str, resolved: &Resolved)
+        -> Result<String, Self::Error>;
+    /// Wait until a just-created or updated object is ready for what depends
+    /// on it (a service's deployment, an asynchronous operation). Separate
+    /// from `create` so the id is recorded before the wait can fail.
+    async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+    async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+}
+
+/// At most this many AWS objects are worked on at once: enough to overlap
+/// the slow waits (namespace creation, service stabilisation), few enough to
+/// stay clear of AWS's per-account API rate limits.
+pub const MAX_CONCURRENCY: usize = 4;

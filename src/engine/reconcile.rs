@@ -1,0 +1,345 @@
+//! Apply, destroy and observe a graph of components through a [`Backend`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+
+use super::{creation_order, Backend, Observation, Resolved, MAX_CONCURRENCY};
+use crate::spec::Component;
+
+/// A component's step that failed, with what the backend said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepError {
+    pub component: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.component, self.message)
+    }
+}
+
+/// What happened to one component, in the order it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    Created(String),
+    Updated(String, Vec<String>),
+    Unchanged(String),
+    Deleted(String),
+}
+
+/// The result of a run: the ids recorded afterwards (always, also after a
+/// failure), the failures, and what was done.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub recorded: Resolved,
+    pub errors: Vec<StepError>,
+    pub progress: Vec<Progress>,
+}
+
+impl Outcome {
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Bring every desired component into existence and in line with its spec,
+/// dependencies first, then delete what `previous` had and `desired` no longer
+/// has (in reverse order, after the survivors stopped pointing at it).
+pub async fn apply<B: Backend>(
+    backend: &B,
+    desired: &[Component],
+    previous: &[Component],
+    recorded: Resolved,
+) -> Outcome {
+    let mut outcome = Outcome {
+        recorded,
+        ..Outcome::default()
+    };
+    let order = match creation_order(desired) {
+        Ok(order) => order,
+        Err(e) => {
+            outcome.errors.push(StepError {
+                component: "graph".into(),
+                message: e.to_string(),
+            });
+            return outcome;
+        }
+    };
+    let deps: Vec<Vec<usize>> = desired
+        .iter()
+        .map(|c| {
+            c.depends_on
+                .iter()
+                .map(|d| desired.iter().position(|o| &o.key == d).expect("checked by creation_order"))
+                .collect()
+        })
+        .collect();
+
+    let mut pending: Vec<usize> = order;
+    let mut done: BTreeSet<usize> = BTreeSet::new();
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        if outcome.errors.is_empty() {
+            let mut i = 0;
+            while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
+                let idx = pending[i];
+                if deps[idx].iter().all(|d| done.contains(d)) {
+                    pending.remove(i);
+                    let component = &desired[idx];
+                    let id = outcome.recorded.get(&component.key).cloned();
+                    let resolved = outcome.recorded.clone();
+                    in_flight.push(async move {
+                        (idx, reconcile_one(backend, component, id, resolved).await)
+                    });
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        let Some((idx, result)) = in_flight.next().await else {
+            break;
+        };
+        let key = desired[idx].key.clone();
+        match result {
+            Step { id: Some(id), progress, error } => {
+                outcome.recorded.insert(key.clone(), id);
+                outcome.progress.extend(progress);
+                match error {
+                    None => {
+                        done.insert(idx);
+                    }
+                    Some(message) => outcome.errors.push(StepError { component: key, message }),
+                }
+            }
+            Step { id: None, progress, error } => {
+                outcome.recorded.remove(&key);
+                outcome.progress.extend(progress);
+                outcome.errors.push(StepError {
+                    component: key,
+                    message: error.unwrap_or_else(|| "no id recorded".into()),
+                });
+            }
+        }
+    }
+    if !outcome.errors.is_empty() {
+        return outcome;
+    }
+
+    // Components the previous configuration had and this one has not.
+    let wanted: BTreeSet<&str> = desired.iter().map(|c| c.key.as_str()).collect();
+    let removed: Vec<Component> = previous
+        .iter()
+        .filter(|c| !wanted.contains(c.key.as_str()))
+        .cloned()
+        .collect();
+    if removed.is_empty() {
+        return outcome;
+    }
+    let removed_ids: Resolved = removed
+        .iter()
+        .filter_map(|c| outcome.recorded.get(&c.key).map(|id| (c.key.clone(), id.clone())))
+        .collect();
+    let kept: Resolved = outcome
+        .recorded
+        .iter()
+        .filter(|(k, _)| !removed_ids.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let deleted = destroy(backend, &removed, removed_ids).await;
+    outcome.recorded = kept;
+    outcome.recorded.extend(deleted.recorded);
+    outcome.errors.extend(deleted.errors);
+    outcome.progress.extend(deleted.progress);
+    outcome
+}
+
+/// The result of reconciling one component: the id to record (None when
+/// nothing exists), what was done, and the error that stopped it, if any.
+struct Step {
+    id: Option<String>,
+    progress: Vec<Progress>,
+    error: Option<String>,
+}
+
+async fn reconcile_one<B: Backend>(
+    backend: &B,
+    component: &Component,
+    id: Option<String>,
+    resolved: Resolved,
+) -> Step {
+    let key = component.key.clone();
+    let spec = &component.spec;
+    let observed = match &id {
+        None => Observation::Missing,
+        Some(id) => match backend.observe(spec, id, &resolved).await {
+            Ok(o) => o,
+            Err(e) => {
+                return Step {
+                    id: Some(id.clone()),
+                    progress: vec![],
+                    error: Some(e.to_string()),
+                }
+            }
+        },
+    };
+    let (new_id, progress) = match observed {
+        Observation::Missing => match backend.create(spec, &resolved).await {
+            Ok(new_id) => (new_id, Progress::Created(key)),
+            Err(e) => {
+                return Step {
+                    id: None,
+                    progress: vec![],
+                    error: Some(e.to_string()),
+                }
+            }
+        },
+        Observation::Present { differences } if differences.is_empty() => {
+            let id = id.expect("present implies recorded");
+            return Step {
+                id: Some(id),
+                progress: vec![Progress::Unchanged(key)],
+                error: None,
+            };
+        }
+        Observation::Present { differences } => {
+            let old = id.expect("present implies recorded");
+            match backend.update(spec, &old, &resolved).await {
+                Ok(new_id) => (new_id, Progress::Updated(key, differences)),
+                Err(e) => {
+                    return Step {
+                        id: Some(old),
+                        progress: vec![],
+                        error: Some(e.to_string()),
+                    }
+                }
+            }
+        }
+    };
+    let error = backend.settle(spec, &new_id).await.err().map(|e| e.to_string());
+    Step {
+        id: Some(new_id),
+        progress: vec![progress],
+        error,
+    }
+}
+
+/// Delete every recorded component of `graph`, dependents before what they
+/// depend on, independent ones concurrently. Deleting continues past a
+/// failure wherever the order allows, so one stuck object does not keep the
+/// rest alive; what could not be deleted stays recorded.
+pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Resolved) -> Outcome {
+    let mut outcome = Outcome {
+        recorded,
+        ..Outcome::default()
+    };
+    for key in outcome.recorded.keys() {
+        if !graph.iter().any(|c| &c.key == key) {
+            outcome.errors.push(StepError {
+                component: key.clone(),
+                message: "recorded in state but unknown to this configuration; delete it by hand".into(),
+            });
+        }
+    }
+    // dependents[i]: components (of this graph) that depend on component i.
+    let index: BTreeMap<&str, usize> = graph.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+    for (i, c) in graph.iter().enumerate() {
+        for d in &c.depends_on {
+            if let Some(&j) = index.get(d.as_str()) {
+                dependents[j].push(i);
+            }
+        }
+    }
+    let mut pending: Vec<usize> = (0..graph.len()).rev().collect();
+    let mut gone: BTreeSet<usize> = BTreeSet::new();
+    let mut blocked: BTreeSet<usize> = BTreeSet::new();
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        let mut i = 0;
+        while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
+            let idx = pending[i];
+            if dependents[idx].iter().any(|d| blocked.contains(d)) {
+                // Something that depends on it could not be deleted.
+                pending.remove(i);
+                blocked.insert(idx);
+                continue;
+            }
+            if dependents[idx].iter().all(|d| gone.contains(d)) {
+                pending.remove(i);
+                let component = &graph[idx];
+                match outcome.recorded.get(&component.key).cloned() {
+                    None => {
+                        gone.insert(idx);
+                    }
+                    Some(id) => in_flight.push(async move {
+                        (idx, backend.delete(&component.spec, &id).await.map_err(|e| e.to_string()))
+                    }),
+                }
+                i = 0;
+            } else {
+                i += 1;
+            }
+        }
+        let Some((idx, result)) = in_flight.next().await else {
+            if pending.is_empty() {
+                break;
+            }
+            // Nothing running and nothing startable: only possible with a
+            // dependency cycle, which expansions never produce.
+            for idx in pending.drain(..) {
+                outcome.errors.push(StepError {
+                    component: graph[idx].key.clone(),
+                    message: "not deleted: dependency cycle".into(),
+                });
+            }
+            break;
+        };
+        let key = graph[idx].key.clone();
+        match result {
+            Ok(()) => {
+                outcome.recorded.remove(&key);
+                outcome.progress.push(Progress::Deleted(key));
+                gone.insert(idx);
+            }
+            Err(message) => {
+                outcome.errors.push(StepError { component: key, message });
+                blocked.insert(idx);
+            }
+        }
+    }
+    outcome
+}
+
+/// Read every recorded component back, concurrently. Components of the graph
+/// with nothing recorded are reported as missing.
+pub async fn observe_all<B: Backend>(
+    backend: &B,
+    graph: &[Component],
+    recorded: &Resolved,
+) -> BTreeMap<String, Result<Observation, String>> {
+    // The futures are collected first: a stream built from a closure that
+    // returns async blocks is not provably Send inside async_trait methods.
+    let pending: Vec<_> = graph.iter().map(|c| observe_one(backend, c, recorded)).collect();
+    let observations = futures::stream::iter(pending)
+        .buffer_unordered(MAX_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    observations.into_iter().collect()
+}
+
+async fn observe_one<B: Backend>(
+    backend: &B,
+    c: &Component,
+    recorded: &Resolved,
+) -> (String, Result<Observation, String>) {
+    let result = match recorded.get(&c.key) {
+        None => Ok(Observation::Missing),
+        Some(id) => backend
+            .observe(&c.spec, id, recorded)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    (c.key.clone(), result)
+}

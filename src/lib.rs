@@ -1,0 +1,10 @@
+//! terraform-provider-matbakh: a whole AWS microservice in one Terraform block.
+
+pub mod aws;
+pub mod engine;
+pub mod environment;
+pub mod provider;
+pub mod resources;
+pub mod spec;
+pub mod tf;
+pub mod validation;

@@ -1,0 +1,332 @@
+//! The `matbakh` provider block: where AWS is, which environment, which tags.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::{Diagnostics, DynamicResource, Provider};
+
+use crate::aws::clients::{ConnectionSettings, Endpoints};
+use crate::aws::Clients;
+use crate::environment::Environment;
+use crate::spec::Tags;
+use crate::tf::diagnostics::report;
+use crate::tf::schema::{block, string_map, Type};
+use crate::tf::value::Value;
+use crate::validation::Problem;
+
+/// Services whose endpoint can be overridden one by one.
+pub const ENDPOINT_SERVICES: [&str; 6] = [
+    "ecs",
+    "appmesh",
+    "servicediscovery",
+    "cloudwatch",
+    "logs",
+    "applicationautoscaling",
+];
+
+/// Default for `max_retries`: AWS's standard mode makes 3 attempts; a
+/// provider that waits minutes for deployments can afford more patience
+/// with throttling.
+pub const DEFAULT_MAX_RETRIES: i64 = 10;
+
+/// Default `environment` when the provider block names none: production's
+/// defaults are the cautious ones (no spot capacity, 30-day logs).
+pub const DEFAULT_ENVIRONMENT: Environment = Environment::Production;
+
+/// What resources need once the provider is configured.
+pub struct Configured {
+    pub clients: Clients,
+    pub environment: Environment,
+    pub default_tags: Tags,
+}
+
+/// Shared between the provider and its resources: filled by ConfigureProvider.
+#[derive(Clone, Default)]
+pub struct ProviderContext {
+    configured: Arc<RwLock<Option<Arc<Configured>>>>,
+}
+
+impl ProviderContext {
+    /// The configured provider, or an error diagnostic when Terraform calls a
+    /// resource before ConfigureProvider (it never should).
+    pub fn get(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
+        let configured = self.configured.read().ok().and_then(|c| c.clone());
+        if configured.is_none() {
+            diags.root_error_short("the matbakh provider is not configured yet");
+        }
+        configured
+    }
+
+    fn set(&self, configured: Configured) {
+        if let Ok(mut slot) = self.configured.write() {
+            *slot = Some(Arc::new(configured));
+        }
+    }
+}
+
+pub struct MatbakhProvider {
+    pub context: ProviderContext,
+}
+
+impl MatbakhProvider {
+    pub fn new() -> Self {
+        MatbakhProvider {
+            context: ProviderContext::default(),
+        }
+    }
+}
+
+impl Default for MatbakhProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn provider_schema() -> Schema {
+    let mut endpoints = block("Per-service endpoint overrides; each wins over `endpoint` for its service.");
+    for service in ENDPOINT_SERVICES {
+        endpoints = endpoints.optional(service, Type::String, &format!("Endpoint URL for the `{service}` API."));
+    }
+    block("The matbakh provider: one block per AWS region (use `alias` for more).")
+        .optional("region", Type::String, "AWS region, e.g. `eu-central-1`. Else `AWS_REGION` or the profile's region, as the AWS SDK resolves it.")
+        .optional("environment", Type::String, "`development`, `staging` or `production` (default). Drives the spot share, log retention and trace sampling defaults.")
+        .optional("profile", Type::String, "Named profile of the shared AWS config files. Credentials always come from the standard AWS chain.")
+        .optional("endpoint", Type::String, "One endpoint URL for every AWS API, e.g. an emulator at `http://127.0.0.1:4566`.")
+        .optional("default_tags", string_map(), "Tags put on every AWS object the provider creates.")
+        .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (adaptive mode, exponential backoff with jitter). Default `10`.")
+        .single_block("endpoints", endpoints)
+        .schema(0)
+}
+
+/// Problems with a provider block, each naming its attribute.
+pub fn validate_config(config: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(env) = config.get("environment").as_str() {
+        if Environment::parse(env).is_none() {
+            problems.push(Problem::at(
+                "environment",
+                "Invalid environment",
+                format!("environment must be one of {}, not {env:?}.", Environment::NAMES.join(", ")),
+            ));
+        }
+    }
+    if let Some(region) = config.get("region").as_str() {
+        if !is_region(region) {
+            problems.push(Problem::at(
+                "region",
+                "Invalid region",
+                format!("{region:?} is not an AWS region name such as \"eu-central-1\"."),
+            ));
+        }
+    }
+    if let Some(url) = config.get("endpoint").as_str() {
+        if let Err(why) = check_endpoint(url) {
+            problems.push(Problem::at("endpoint", "Invalid endpoint URL", why));
+        }
+    }
+    let endpoints = config.block("endpoints");
+    for service in ENDPOINT_SERVICES {
+        if let Some(url) = endpoints.get(service).as_str() {
+            if let Err(why) = check_endpoint(url) {
+                problems.push(Problem::at(&format!("endpoints.0.{service}"), "Invalid endpoint URL", why));
+            }
+        }
+    }
+    if let Some(n) = config.get("max_retries").as_f64() {
+        if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
+            problems.push(Problem::at("max_retries", "Invalid max_retries", "max_retries must be a whole number from 0 to 100."));
+        }
+    }
+    problems
+}
+
+fn is_region(region: &str) -> bool {
+    // e.g. eu-central-1, us-gov-west-1, ap-southeast-3
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn check_endpoint(text: &str) -> Result<(), String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL ({e}); write e.g. \"http://127.0.0.1:4566\"."))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?}: the scheme must be http or https."));
+    }
+    if url.host_str().unwrap_or_default().is_empty() {
+        return Err(format!("{text:?} has no host."));
+    }
+    Ok(())
+}
+
+fn string_or_none(v: &Value) -> Option<String> {
+    v.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+pub fn connection_settings(config: &Value) -> ConnectionSettings {
+    let e = config.block("endpoints");
+    ConnectionSettings {
+        region: string_or_none(config.get("region")),
+        profile: string_or_none(config.get("profile")),
+        endpoint: string_or_none(config.get("endpoint")),
+        endpoints: Endpoints {
+            ecs: string_or_none(e.get("ecs")),
+            appmesh: string_or_none(e.get("appmesh")),
+            servicediscovery: string_or_none(e.get("servicediscovery")),
+            cloudwatch: string_or_none(e.get("cloudwatch")),
+            logs: string_or_none(e.get("logs")),
+            applicationautoscaling: string_or_none(e.get("applicationautoscaling")),
+        },
+        max_retries: config
+            .get("max_retries")
+            .as_f64()
+            .map(|n| n as u32)
+            .unwrap_or(DEFAULT_MAX_RETRIES as u32),
+    }
+}
+
+/// A map(string) attribute as tags.
+pub fn string_map_value(v: &Value) -> Tags {
+    match v {
+        Value::Map(m) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
+        _ => Tags::new(),
+    }
+}
+
+#[async_trait]
+impl Provider for MatbakhProvider {
+    type Config<'a> = Value;
+    type MetaState<'a> = Value;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(provider_schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        report(diags, validate_config(&config));
+        Some(())
+    }
+
+    async fn configure<'a>(&self, diags: &mut Diagnostics, terraform_version: String, config: Value) -> Option<()> {
+        tracing::info!(terraform_version, "configuring matbakh provider");
+        let problems = validate_config(&config);
+        if !problems.is_empty() {
+            report(diags, problems);
+            return None;
+        }
+        let environment = config
+            .get("environment")
+            .as_str()
+            .and_then(Environment::parse)
+            .unwrap_or(DEFAULT_ENVIRONMENT);
+        let settings = connection_settings(&config);
+        // Endpoints are logged, credentials never are: they stay inside the
+        // SDK's credential chain.
+        tracing::debug!(
+            region = settings.region.as_deref().unwrap_or("(from environment)"),
+            endpoint = settings.endpoint.as_deref().unwrap_or("(AWS)"),
+            environment = environment.name(),
+            max_retries = settings.max_retries,
+            "provider settings"
+        );
+        match Clients::connect(&settings).await {
+            Ok(clients) => {
+                self.context.set(Configured {
+                    clients,
+                    environment,
+                    default_tags: string_map_value(config.get("default_tags")),
+                });
+                Some(())
+            }
+            Err(e) => {
+                diags.root_error("Cannot configure AWS access", e);
+                None
+            }
+        }
+    }
+
+    fn get_resources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
+        resources.insert(
+            "platform".into(), // served as matbakh_platform
+            Box::new(crate::resources::platform::PlatformResource::new(self.context.clone())),
+        );
+        Some(resources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
+    }
+
+    #[test]
+    fn a_good_config_has_no_problems() {
+        let c = config(&[
+            ("region", "eu-central-1".into()),
+            ("environment", "staging".into()),
+            ("endpoint", "http://127.0.0.1:4566".into()),
+        ]);
+        assert!(validate_config(&c).is_empty());
+    }
+
+    #[test]
+    fn unknown_environment_names_the_attribute() {
+        let p = validate_config(&config(&[("environment", "prod".into())]));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].dotted(), "environment");
+    }
+
+    #[test]
+    fn malformed_endpoints_name_the_attribute() {
+        let c = config(&[
+            ("endpoint", "not a url".into()),
+            (
+                "endpoints",
+                Value::List(vec![config(&[("appmesh", "ftp://x".into())])]),
+            ),
+        ]);
+        let paths: Vec<String> = validate_config(&c).iter().map(Problem::dotted).collect();
+        assert_eq!(paths, vec!["endpoint", "endpoints.0.appmesh"]);
+    }
+
+    #[test]
+    fn region_names() {
+        for good in ["eu-central-1", "us-gov-west-1", "ap-southeast-3"] {
+            assert!(is_region(good), "{good}");
+        }
+        for bad in ["eu", "EU-central-1", "eu-central", "eu central 1", "eu--1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let c = config(&[("environment", Value::Unknown), ("endpoint", Value::Unknown)]);
+        assert!(validate_config(&c).is_empty());
+    }
+
+    #[test]
+    fn per_service_endpoint_wins_over_the_shared_one() {
+        let c = config(&[
+            ("endpoint", "http://a:1".into()),
+            ("endpoints", Value::List(vec![config(&[("ecs", "http://b:2".into())])])),
+        ]);
+        let s = connection_settings(&c);
+        assert_eq!(s.endpoint.as_deref(), Some("http://a:1"));
+        assert_eq!(s.endpoints.ecs.as_deref(), Some("http://b:2"));
+        assert_eq!(s.max_retries, 10);
+    }
+}

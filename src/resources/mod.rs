@@ -1,0 +1,3 @@
+//! The provider's resources: schema, plan and CRUD glue around expansions.
+pub mod lifecycle;
+pub mod platform;

@@ -1,0 +1,100 @@
+//! `matbakh_platform` expanded into its three AWS objects. Pure.
+
+use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceSpec};
+use crate::spec::{Component, DesiredGraph, Spec, Tags, OWNER_TAG};
+
+/// A platform's settings with defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatformSettings {
+    pub name: String,
+    pub vpc_id: String,
+    pub namespace: String,
+    pub container_insights: bool,
+    pub mesh_egress: String,
+    /// Provider default_tags merged with the resource's own tags.
+    pub tags: Tags,
+}
+
+/// Tag on the namespace recording its VPC: Cloud Map does not report a
+/// namespace's VPC back, and import needs it.
+pub const VPC_TAG: &str = "matbakh:vpc-id";
+
+pub fn expand(p: &PlatformSettings) -> DesiredGraph {
+    let mut tags = p.tags.clone();
+    tags.insert(OWNER_TAG.to_string(), p.name.clone());
+    let mut ns_tags = tags.clone();
+    ns_tags.insert(VPC_TAG.to_string(), p.vpc_id.clone());
+    let mut graph = DesiredGraph::default();
+    graph.push(Component::new(
+        "cluster",
+        Spec::Cluster(ClusterSpec {
+            name: p.name.clone(),
+            container_insights: p.container_insights,
+            tags: tags.clone(),
+        }),
+    ));
+    graph.push(Component::new(
+        "mesh",
+        Spec::Mesh(MeshSpec {
+            name: p.name.clone(),
+            egress_filter: p.mesh_egress.clone(),
+            tags: tags.clone(),
+        }),
+    ));
+    graph.push(Component::new(
+        "namespace",
+        Spec::Namespace(NamespaceSpec {
+            name: p.namespace.clone(),
+            vpc_id: p.vpc_id.clone(),
+            description: format!("matbakh platform {}", p.name),
+            tags: ns_tags,
+        }),
+    ));
+    graph
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> PlatformSettings {
+        PlatformSettings {
+            name: "matbakh".into(),
+            vpc_id: "vpc-1234abcd".into(),
+            namespace: "svc.local".into(),
+            container_insights: true,
+            mesh_egress: "DROP_ALL".into(),
+            tags: Tags::from([("project".to_string(), "matbakh".to_string())]),
+        }
+    }
+
+    #[test]
+    fn three_independent_objects_named_after_the_platform() {
+        let g = expand(&settings());
+        let keys: Vec<&str> = g.components.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["cluster", "mesh", "namespace"]);
+        assert!(g.components.iter().all(|c| c.depends_on.is_empty()));
+        let Spec::Cluster(c) = &g.get("cluster").unwrap().spec else { panic!() };
+        assert_eq!(c.name, "matbakh");
+        assert!(c.container_insights);
+        let Spec::Mesh(m) = &g.get("mesh").unwrap().spec else { panic!() };
+        assert_eq!((m.name.as_str(), m.egress_filter.as_str()), ("matbakh", "DROP_ALL"));
+        let Spec::Namespace(n) = &g.get("namespace").unwrap().spec else { panic!() };
+        assert_eq!((n.name.as_str(), n.vpc_id.as_str()), ("svc.local", "vpc-1234abcd"));
+        assert_eq!(n.tags.get(VPC_TAG).map(String::as_str), Some("vpc-1234abcd"));
+    }
+
+    #[test]
+    fn every_object_carries_default_tags_and_owner() {
+        for c in expand(&settings()).components {
+            let tags = match &c.spec {
+                Spec::Cluster(s) => &s.tags,
+                Spec::Mesh(s) => &s.tags,
+                Spec::Namespace(s) => &s.tags,
+                _ => unreachable!(),
+            };
+            assert_eq!(tags.get("project").map(String::as_str), Some("matbakh"), "{}", c.key);
+            assert_eq!(tags.get(OWNER_TAG).map(String::as_str), Some("matbakh"), "{}", c.key);
+        }
+    }
+}

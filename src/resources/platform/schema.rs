@@ -1,0 +1,159 @@
+//! `matbakh_platform`: its schema and plan-time validation.
+
+use tf_provider::schema::Schema;
+
+use crate::tf::schema::{block, string_map, timeouts_block, Type};
+use crate::tf::value::Value;
+use crate::validation::Problem;
+
+pub const DEFAULT_NAMESPACE: &str = "svc.local";
+pub const DEFAULT_MESH_EGRESS: &str = "DROP_ALL";
+pub const MESH_EGRESS_VALUES: [&str; 2] = ["DROP_ALL", "ALLOW_ALL"];
+/// Platform names flow into the cluster, the mesh, every microservice's id
+/// (`PLATFORM/NAME`), log group names and alarm names; 32 characters keeps
+/// all of those well inside AWS's limits.
+pub const MAX_NAME_LENGTH: usize = 32;
+
+pub fn schema() -> Schema {
+    block("The shared base of one region and environment: an ECS cluster (Fargate and Fargate Spot, Container Insights), an App Mesh mesh and a Cloud Map private DNS namespace every microservice joins.")
+        .required("name", Type::String, "Name of the platform; the ECS cluster and the mesh are named after it. Letters, digits and hyphens, starting with a letter, at most 32 characters. Changing it replaces the platform.")
+        .required("vpc_id", Type::String, "VPC of the private DNS namespace (`vpc-…`). Changing it replaces the platform.")
+        .defaulted("namespace", Type::String, "Name of the Cloud Map private DNS namespace. Default `svc.local`. Changing it replaces the platform.")
+        .defaulted("container_insights", Type::Bool, "CloudWatch Container Insights on the cluster. Default `true`.")
+        .defaulted("mesh_egress", Type::String, "Egress filter of the mesh: `DROP_ALL` (default) or `ALLOW_ALL`.")
+        .optional("tags", string_map(), "Tags for this platform's objects, added to the provider's `default_tags`.")
+        .computed("id", Type::String, "The platform's name; what microservices reference and what `terraform import` takes.")
+        .computed("cluster_arn", Type::String, "ARN of the ECS cluster.")
+        .computed("mesh_name", Type::String, "Name of the App Mesh mesh.")
+        .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
+        .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
+        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
+        .computed("drift", string_map(), "Objects found missing or changed outside Terraform at the last refresh, and how; empty when all is in order. The next apply repairs them.")
+        .single_block("timeouts", timeouts_block("20m"))
+        .schema(0)
+}
+
+/// Whether `name` is a valid platform name.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("name must not be empty.".into());
+    }
+    if name.len() > MAX_NAME_LENGTH {
+        return Err(format!("name is {} characters long; at most {MAX_NAME_LENGTH} are allowed.", name.len()));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!("{name:?} must start with a letter."));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+        return Err(format!("{name:?} contains {bad:?}; only letters, digits and hyphens are allowed."));
+    }
+    if name.ends_with('-') {
+        return Err(format!("{name:?} must not end with a hyphen."));
+    }
+    Ok(())
+}
+
+/// A DNS name such as `svc.local`: dot-separated labels of lowercase
+/// letters, digits and hyphens, each 1-63 characters, 253 in all.
+pub fn check_dns_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 253 {
+        return Err("a DNS name of 1 to 253 characters is required.".into());
+    }
+    for label in name.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return Err(format!(
+                "{name:?} is not a DNS name: each dot-separated label must be 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen."
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_vpc_id(id: &str) -> Result<(), String> {
+    let hex = id.strip_prefix("vpc-").unwrap_or("");
+    if (hex.len() == 8 || hex.len() == 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is not a VPC id; it looks like \"vpc-0123456789abcdef0\"."))
+    }
+}
+
+pub fn validate(config: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(name) = config.get("name").as_str() {
+        if let Err(why) = check_name(name) {
+            problems.push(Problem::at("name", "Invalid platform name", why));
+        }
+    }
+    if let Some(vpc) = config.get("vpc_id").as_str() {
+        if let Err(why) = check_vpc_id(vpc) {
+            problems.push(Problem::at("vpc_id", "Invalid VPC id", why));
+        }
+    }
+    if let Some(ns) = config.get("namespace").as_str() {
+        if let Err(why) = check_dns_name(ns) {
+            problems.push(Problem::at("namespace", "Invalid namespace", why));
+        }
+    }
+    if let Some(egress) = config.get("mesh_egress").as_str() {
+        if !MESH_EGRESS_VALUES.contains(&egress) {
+            problems.push(Problem::at(
+                "mesh_egress",
+                "Invalid mesh_egress",
+                format!("mesh_egress must be DROP_ALL or ALLOW_ALL, not {egress:?}."),
+            ));
+        }
+    }
+    problems.extend(crate::resources::lifecycle::validate_timeouts(config));
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect::<BTreeMap<_, _>>())
+    }
+
+    fn paths(c: &Value) -> Vec<String> {
+        validate(c).iter().map(Problem::dotted).collect()
+    }
+
+    #[test]
+    fn valid_platform() {
+        assert!(paths(&config(&[("name", "matbakh"), ("vpc_id", "vpc-0123456789abcdef0"), ("namespace", "svc.local"), ("mesh_egress", "ALLOW_ALL")])).is_empty());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(paths(&config(&[("name", "")])), vec!["name"]);
+        assert_eq!(paths(&config(&[("name", "bad name!")])), vec!["name"]);
+        assert_eq!(paths(&config(&[("name", "1abc")])), vec!["name"]);
+        assert_eq!(paths(&config(&[("name", "abc-")])), vec!["name"]);
+        assert_eq!(paths(&config(&[("name", &"a".repeat(33))])), vec!["name"]);
+        assert!(paths(&config(&[("name", &"a".repeat(32))])).is_empty());
+    }
+
+    #[test]
+    fn vpc_namespace_and_egress() {
+        assert_eq!(paths(&config(&[("vpc_id", "vpc-12")])), vec!["vpc_id"]);
+        assert!(paths(&config(&[("vpc_id", "vpc-1234abcd")])).is_empty());
+        assert_eq!(paths(&config(&[("namespace", "Svc.local")])), vec!["namespace"]);
+        assert_eq!(paths(&config(&[("namespace", "svc..local")])), vec!["namespace"]);
+        assert_eq!(paths(&config(&[("mesh_egress", "SOMETIMES")])), vec!["mesh_egress"]);
+    }
+
+    #[test]
+    fn bad_timeouts() {
+        let mut c = config(&[]);
+        c.set("timeouts", Value::List(vec![config(&[("create", "soon")])]));
+        assert_eq!(paths(&c), vec!["timeouts.0.create"]);
+    }
+}

@@ -1,0 +1,122 @@
+//! Amazon ECS objects of a microservice: the task definition and the service.
+//!
+//! Both are written for a *slot*: the stable service or, later, a canary's
+//! candidate (`NAME-canary`), so the same structs describe either.
+
+use std::collections::BTreeMap;
+
+use super::{Ref, Tags};
+
+/// A Fargate task definition (network mode awsvpc). Immutable on AWS: a
+/// change registers a new revision.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TaskDefinitionSpec {
+    pub family: String,
+    /// Task CPU units, a valid Fargate size.
+    pub cpu: i32,
+    /// Task memory, MiB, valid for `cpu`.
+    pub memory: i32,
+    pub execution_role_arn: String,
+    pub task_role_arn: Option<String>,
+    pub containers: Vec<ContainerSpec>,
+    /// The App Mesh proxy configuration (Envoy intercepts the app's traffic).
+    pub proxy: Option<ProxyConfigurationSpec>,
+    pub tags: Tags,
+}
+
+/// A value of a container's environment: literal text, or the id another
+/// component of the graph got (Envoy's `APPMESH_RESOURCE_ARN`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Text(String),
+    Component { of: Ref },
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub cpu: i32,
+    /// Hard memory limit, MiB.
+    pub memory: i32,
+    pub essential: bool,
+    /// Container ports (TCP) the task exposes.
+    pub ports: Vec<i32>,
+    pub environment: BTreeMap<String, EnvValue>,
+    /// Variable name to Secrets Manager / SSM parameter ARN (`valueFrom`).
+    pub secrets: BTreeMap<String, String>,
+    /// `uid` or `uid:gid`; `None` leaves the image's user.
+    pub user: Option<String>,
+    pub read_only_root_filesystem: bool,
+    pub command: Vec<String>,
+    pub log: AwsLogsSpec,
+    pub health_check: Option<ContainerHealthCheckSpec>,
+    /// Containers this one waits for, with the condition (`HEALTHY`, `START`).
+    pub depends_on: Vec<ContainerDependencySpec>,
+}
+
+/// The awslogs log driver's options.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AwsLogsSpec {
+    pub group: String,
+    pub region: String,
+    pub stream_prefix: String,
+}
+
+/// A Docker health check run by the ECS agent.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContainerHealthCheckSpec {
+    pub command: Vec<String>,
+    pub interval_seconds: i32,
+    pub timeout_seconds: i32,
+    pub retries: i32,
+    pub start_period_seconds: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ContainerDependencySpec {
+    pub container: String,
+    pub condition: String,
+}
+
+/// `proxyConfiguration` of type APPMESH.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ProxyConfigurationSpec {
+    pub container_name: String,
+    /// IgnoredUID, ProxyIngressPort, ProxyEgressPort, AppPorts,
+    /// EgressIgnoredIPs, as ECS names them.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// An ECS service on Fargate capacity providers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EcsServiceSpec {
+    pub cluster: String,
+    pub name: String,
+    /// The task definition revision to run (its ARN).
+    pub task_definition: Ref,
+    pub desired_count: i32,
+    /// True when Application Auto Scaling owns the desired count: it is then
+    /// only the initial count and never compared or updated afterwards.
+    pub desired_count_managed_by_autoscaling: bool,
+    /// FARGATE / FARGATE_SPOT with weights; zero weights are left out.
+    pub capacity_provider_strategy: Vec<CapacityProviderSpec>,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// The Cloud Map service tasks register in (its `srv-` id).
+    pub registry: Option<Ref>,
+    pub circuit_breaker_rollback: bool,
+    pub minimum_healthy_percent: i32,
+    pub maximum_percent: i32,
+    /// Wait, after create and update, for the deployment to finish.
+    pub wait_for_steady_state: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CapacityProviderSpec {
+    pub provider: String,
+    pub weight: i32,
+    pub base: i32,
+}

@@ -1,0 +1,93 @@
+//! Desired AWS objects: plain data describing *what* should exist.
+//!
+//! An expansion (`resources::*::expand`) turns a resource's configuration into
+//! a [`DesiredGraph`] of these, without any I/O. The adapters in `crate::aws`
+//! know *how* to create, observe, update and delete each kind.
+
+pub mod appmesh;
+pub mod autoscaling;
+pub mod cloudmap;
+pub mod cloudwatch;
+pub mod ecs;
+pub mod logs;
+pub mod platform;
+
+use std::collections::BTreeMap;
+
+/// A value only known once another component of the same graph exists:
+/// the id or ARN the engine recorded for the component with this key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Ref(pub String);
+
+impl Ref {
+    pub fn to(key: &str) -> Self {
+        Ref(key.to_string())
+    }
+}
+
+/// Tags every object carries: the provider's `default_tags` plus `matbakh:owner`.
+pub type Tags = BTreeMap<String, String>;
+
+/// Tag key naming the Terraform resource id that owns an AWS object.
+pub const OWNER_TAG: &str = "matbakh:owner";
+
+/// One AWS object a resource is made of.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Spec {
+    Cluster(platform::ClusterSpec),
+    Mesh(platform::MeshSpec),
+    Namespace(platform::NamespaceSpec),
+    LogGroup(logs::LogGroupSpec),
+    TaskDefinition(ecs::TaskDefinitionSpec),
+    EcsService(ecs::EcsServiceSpec),
+    DiscoveryService(cloudmap::DiscoveryServiceSpec),
+    VirtualNode(appmesh::VirtualNodeSpec),
+    VirtualRouter(appmesh::VirtualRouterSpec),
+    Route(appmesh::RouteSpec),
+    VirtualService(appmesh::VirtualServiceSpec),
+    ScalableTarget(autoscaling::ScalableTargetSpec),
+    ScalingPolicy(autoscaling::ScalingPolicySpec),
+    MetricAlarm(cloudwatch::MetricAlarmSpec),
+    Dashboard(cloudwatch::DashboardSpec),
+}
+
+/// A node of the graph: a stable key (what `components` in state is keyed
+/// by), the keys it depends on, and the object itself.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Component {
+    pub key: String,
+    pub depends_on: Vec<String>,
+    pub spec: Spec,
+}
+
+impl Component {
+    pub fn new(key: impl Into<String>, spec: Spec) -> Self {
+        Component {
+            key: key.into(),
+            depends_on: Vec::new(),
+            spec,
+        }
+    }
+
+    pub fn after(mut self, keys: &[&str]) -> Self {
+        self.depends_on.extend(keys.iter().map(|k| k.to_string()));
+        self
+    }
+}
+
+/// Everything one resource should consist of.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct DesiredGraph {
+    pub components: Vec<Component>,
+}
+
+impl DesiredGraph {
+    pub fn get(&self, key: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.key == key)
+    }
+
+    pub fn push(&mut self, component: Component) {
+        self.components.push(component);
+    }
+}

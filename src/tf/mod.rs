@@ -1,0 +1,5 @@
+//! Glue between Terraform's plugin protocol (tf-provider) and our code.
+pub mod diagnostics;
+pub mod logging;
+pub mod schema;
+pub mod value;
