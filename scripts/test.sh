@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test: formatting and lints, unit and protocol tests (cargo), then the
+# acceptance tests in which the real Terraform CLI drives the real provider
+# binary against the local AWS emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --quiet --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --quiet 2>&1 | tee .run-cargo-test.log | grep -E "^test result|FAILED|panicked|error" || true
+if grep -qE "FAILED|^error" .run-cargo-test.log; then
+  cat .run-cargo-test.log
+  rm -f .run-cargo-test.log
+  exit 1
+fi
+rm -f .run-cargo-test.log
+echo "== acceptance tests"
+bash acceptance-tests/run.sh "$@"
