@@ -259,6 +259,10 @@ impl Provider for MatbakhProvider {
             "platform".into(), // served as matbakh_platform
             Box::new(crate::resources::platform::PlatformResource::new(self.context.clone())),
         );
+        resources.insert(
+            "microservice".into(), // served as matbakh_microservice
+            Box::new(crate::resources::microservice::MicroserviceResource::new(self.context.clone())),
+        );
         Some(resources)
     }
 }

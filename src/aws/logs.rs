@@ -1,2 +1,133 @@
-// PLACEHOLDER: the adapter for this kind is written with the microservice work.
-crate::aws::not_yet_implemented!(crate::spec::logs::LogGroupSpec);
+//! CloudWatch Logs: the log group of a microservice. Its id is its name.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+
+use crate::aws::compare::{gone_is_ok, owned_by_someone_else};
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{Observation, Resolved};
+use crate::spec::logs::LogGroupSpec;
+
+impl LogGroupSpec {
+    async fn find(&self, aws: &Clients, name: &str) -> Result<Option<LogGroup>, AwsError> {
+        let out = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
+        Ok(out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+            .cloned())
+    }
+
+    // ListTagsLogGroup is deprecated in favour of ListTagsForResource, but it
+    // takes the name (no ARN juggling) and every emulator implements it.
+    #[allow(deprecated)]
+    async fn tags_of(&self, aws: &Clients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        let out = aws
+            .logs
+            .list_tags_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:ListTagsLogGroup", e))?;
+        Ok(out
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_retention(&self, aws: &Clients, name: &str) -> Result<(), AwsError> {
+        aws.logs
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(self.retention_days)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:PutRetentionPolicy", e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Adapter for LogGroupSpec {
+    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        let Some(group) = self.find(aws, id).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        if id != self.name {
+            diffs.push(format!("log group name is {id}, want {}", self.name));
+        }
+        match group.retention_in_days() {
+            Some(days) if days == self.retention_days => {}
+            Some(days) => diffs.push(format!("retention is {days} days, want {}", self.retention_days)),
+            None => diffs.push(format!("retention is unlimited, want {} days", self.retention_days)),
+        }
+        diffs.extend(tags::differences(&self.tags, &self.tags_of(aws, id).await?));
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        let created = aws
+            .logs
+            .create_log_group()
+            .log_group_name(&self.name)
+            .set_tags(Some(self.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:CreateLogGroup", e));
+        match created {
+            Ok(_) => {}
+            Err(e) if e.code.as_deref() == Some("ResourceAlreadyExistsException") => {
+                let found = self.tags_of(aws, &self.name).await?;
+                if !tags::may_adopt(&self.tags, &found) {
+                    return Err(owned_by_someone_else(
+                        "logs:CreateLogGroup",
+                        "log group",
+                        &self.name,
+                        tags::owner(&self.tags),
+                    ));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        self.put_retention(aws, &self.name).await?;
+        Ok(self.name.clone())
+    }
+
+    #[allow(deprecated)]
+    async fn update(&self, aws: &Clients, id: &str, resolved: &Resolved) -> Result<String, AwsError> {
+        if id != self.name {
+            // A new name is a new log group; the old one is left to expire.
+            return self.create(aws, resolved).await;
+        }
+        self.put_retention(aws, id).await?;
+        aws.logs
+            .tag_log_group()
+            .log_group_name(id)
+            .set_tags(Some(self.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:TagLogGroup", e))?;
+        Ok(id.to_string())
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        gone_is_ok(
+            aws.logs
+                .delete_log_group()
+                .log_group_name(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::sdk("logs:DeleteLogGroup", e)),
+        )
+    }
+}

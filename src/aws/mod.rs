@@ -7,6 +7,7 @@
 pub mod appmesh;
 pub mod autoscaling;
 pub mod clients;
+pub mod compare;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod ecs;

@@ -9,6 +9,8 @@
 mod deadline;
 mod order;
 mod reconcile;
+#[cfg(test)]
+mod tests;
 
 pub use deadline::{remaining, with_deadline, DeadlineExceeded};
 pub use order::{creation_order, OrderError};

@@ -11,6 +11,7 @@ pub struct DiscoveryServiceSpec {
     pub namespace_id: String,
     /// `A` records with this TTL, routing policy MULTIVALUE.
     pub dns_ttl_seconds: i64,
+    /// Always 1: AWS no longer lets it be configured.
     pub health_check_failure_threshold: i32,
     pub tags: Tags,
 }

@@ -4,3 +4,4 @@ pub mod route;
 pub mod virtual_node;
 pub mod virtual_router;
 pub mod virtual_service;
+pub mod common;

@@ -642,8 +642,8 @@ mod tests {
         assert_eq!(paths(json!({"cpu": 16384})), vec!["cpu"]);
         assert_eq!(paths(json!({"memory": 122880})), vec!["memory"]);
         // Without ADOT, the app may take 128 more.
-        assert_eq!(paths(json!({"cpu": 16000})), vec!["cpu"]);
-        assert!(paths(json!({"cpu": 16000, "tracing": [{"enabled": false}]})).is_empty());
+        assert_eq!(paths(json!({"cpu": 16100})), vec!["cpu"]);
+        assert!(paths(json!({"cpu": 16100, "tracing": [{"enabled": false}]})).is_empty());
         let detail = &problems_with(json!({"cpu": 16384}))[0].detail;
         assert!(detail.contains("Envoy and ADOT"), "{detail}");
         assert_eq!(paths(json!({"envoy": [{"cpu": 0}]})), vec!["envoy.0.cpu"]);

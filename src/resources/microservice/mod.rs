@@ -1,0 +1,12 @@
+//! `matbakh_microservice`: one block, the whole graph of one service.
+
+pub mod config;
+pub mod expand;
+pub mod names;
+pub mod platform_context;
+pub mod resource;
+pub mod schema;
+pub mod task_size;
+pub mod validate;
+
+pub use resource::MicroserviceResource;

@@ -1,0 +1,305 @@
+//! `matbakh_microservice`: plan and CRUD glue around the pure expansion.
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use super::config::{MicroserviceConfig, Settings};
+use super::expand::{self, keys, PlatformContext};
+use super::platform_context::find_platform;
+use super::schema::{self, COMPUTED, DEFAULTED};
+use crate::engine::Resolved;
+use crate::environment::Environment;
+use crate::provider::{Configured, ProviderContext};
+use crate::resources::lifecycle::{self, Operation};
+use crate::tf::diagnostics::{error, report, warning};
+use crate::tf::value::Value;
+
+const RESOURCE: &str = "matbakh_microservice";
+
+pub struct MicroserviceResource {
+    context: ProviderContext,
+}
+
+impl MicroserviceResource {
+    pub fn new(context: ProviderContext) -> Self {
+        MicroserviceResource { context }
+    }
+}
+
+fn config_of(state: &Value) -> Result<MicroserviceConfig, String> {
+    MicroserviceConfig::from_value(&state.to_json())
+}
+
+fn settings_of(state: &Value, env: Environment) -> Result<Settings, String> {
+    Ok(Settings::resolve_unchecked(&config_of(state)?, env))
+}
+
+/// Arguments that feed the cost estimate; while any is unknown, so is it.
+const COST_INPUTS: [&str; 9] = [
+    "cpu",
+    "memory",
+    "desired_count",
+    "spot_percent",
+    "tracing",
+    "envoy",
+    "autoscaling",
+    "alarms",
+    "dashboard",
+];
+
+/// Fill the defaults of omitted top-level arguments and the computed
+/// attributes that are pure functions of the configuration.
+fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
+    for key in DEFAULTED {
+        if !planned.get(key).is_null() {
+            continue;
+        }
+        let value: Value = match key {
+            "cpu" => settings.cpu.into(),
+            "memory" => settings.memory.into(),
+            "desired_count" => settings.desired_count.into(),
+            "spot_percent" => settings.spot_percent.into(),
+            "dashboard" => settings.dashboard.into(),
+            "log_retention_days" => settings.log_retention_days.into(),
+            "wait_for_steady_state" => settings.wait_for_steady_state.into(),
+            _ => continue,
+        };
+        planned.set(key, value);
+    }
+    let known = |k: &str| !planned.get(k).contains_unknown();
+    let ids_known = known("platform") && known("name");
+    let name_known = known("name");
+    let cost_known = COST_INPUTS.iter().all(|k| known(k));
+    planned.set(
+        "id",
+        if ids_known {
+            super::names::resource_id(&settings.platform, &settings.name).into()
+        } else {
+            Value::Unknown
+        },
+    );
+    planned.set(
+        "virtual_node_name",
+        if name_known { expand::virtual_node_name(settings).into() } else { Value::Unknown },
+    );
+    planned.set(
+        "estimated_monthly_cost",
+        if cost_known {
+            crate::cost::estimated_monthly_cost(settings, region).into()
+        } else {
+            Value::Unknown
+        },
+    );
+}
+
+/// The computed attributes that follow from the platform and the recorded
+/// components.
+fn set_computed(state: &mut Value, settings: &Settings, platform: &PlatformContext, recorded: &Resolved) {
+    state.set("id", super::names::resource_id(&settings.platform, &settings.name).into());
+    state.set("dns_name", expand::dns_name(settings, platform).into());
+    state.set("virtual_node_name", expand::virtual_node_name(settings).into());
+    state.set("virtual_service_name", expand::virtual_service_name(settings, platform).into());
+    state.set("service_arn", recorded.get(keys::SERVICE).cloned().into());
+    state.set("task_definition_arn", recorded.get(keys::TASK_DEFINITION).cloned().into());
+    state.set("estimated_monthly_cost", crate::cost::estimated_monthly_cost(settings, &platform.region).into());
+    state.set("components", lifecycle::components_value(recorded));
+}
+
+/// Attributes that change when AWS objects are created or replaced.
+const FROM_AWS: [&str; 3] = ["components", "service_arn", "task_definition_arn"];
+
+fn arguments_changed(prior: &Value, planned: &Value) -> bool {
+    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
+        return true;
+    };
+    let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
+    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
+}
+
+impl MicroserviceResource {
+    async fn platform(&self, diags: &mut Diagnostics, configured: &Configured, settings: &Settings) -> Option<PlatformContext> {
+        match find_platform(configured, &settings.platform).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                error(diags, format!("Cannot find the platform of {}", settings.name), e);
+                None
+            }
+        }
+    }
+
+    fn settings(&self, diags: &mut Diagnostics, state: &Value, env: Environment) -> Option<Settings> {
+        match settings_of(state, env) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error(diags, format!("Invalid {RESOURCE} configuration"), e);
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for MicroserviceResource {
+    type State<'a> = Value;
+    type PrivateState<'a> = Value;
+    type ProviderMetaState<'a> = Value;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        match config_of(&config) {
+            Ok(c) => {
+                report(diags, super::validate::validate(&c));
+                report(diags, lifecycle::validate_timeouts(&config));
+            }
+            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+        }
+        Some(())
+    }
+
+    async fn read<'a>(&self, diags: &mut Diagnostics, state: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &state, configured.environment)?;
+        let platform = self.platform(diags, &configured, &settings).await?;
+        let graph = expand::expand(&settings, &platform);
+        let recorded = lifecycle::recorded_components(&state);
+        let (existing, drift) = match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+            Ok(found) => found,
+            Err(e) => {
+                error(diags, format!("Cannot read {RESOURCE} {}", settings.name), e);
+                return None;
+            }
+        };
+        if existing.is_empty() && !recorded.is_empty() {
+            tracing::info!(service = settings.name.as_str(), "every object is gone; removing from state");
+            return Some((Value::Null, private));
+        }
+        let mut state = state;
+        set_computed(&mut state, &settings, &platform, &existing);
+        state.set("drift", lifecycle::drift_value(&drift));
+        Some((state, private))
+    }
+
+    async fn plan_create<'a>(&self, diags: &mut Diagnostics, proposed: Value, _config: Value, _meta: Value) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &proposed, configured.environment)?;
+        let mut planned = proposed;
+        plan_known_values(&mut planned, &settings, &configured.clients.region);
+        for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
+            planned.set(k, Value::Unknown);
+        }
+        planned.set("drift", lifecycle::drift_value(&Default::default()));
+        Some((planned, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        proposed: Value,
+        _config: Value,
+        prior_private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &proposed, configured.environment)?;
+        let mut planned = proposed;
+        plan_known_values(&mut planned, &settings, &configured.clients.region);
+        let replace: Vec<AttributePath> = ["platform", "name"]
+            .into_iter()
+            .filter(|k| planned.get(k) != prior.get(k))
+            .map(AttributePath::new)
+            .collect();
+        let drifted = lifecycle::has_drift(&prior);
+        if drifted {
+            if let Value::Map(drift) = prior.get("drift") {
+                for (component, why) in drift {
+                    warning(
+                        diags,
+                        format!("{RESOURCE}.{}: {component} changed outside Terraform", settings.name),
+                        format!("{}; apply restores it.", why.as_str().unwrap_or("")),
+                    );
+                }
+            }
+        }
+        if drifted || !replace.is_empty() || arguments_changed(&prior, &planned) {
+            for k in FROM_AWS {
+                planned.set(k, Value::Unknown);
+            }
+        }
+        if !replace.is_empty() {
+            planned.set("dns_name", Value::Unknown);
+            planned.set("virtual_service_name", Value::Unknown);
+        }
+        planned.set("drift", lifecycle::drift_value(&Default::default()));
+        Some((planned, prior_private, replace))
+    }
+
+    async fn plan_destroy<'a>(&self, _diags: &mut Diagnostics, _prior: Value, prior_private: Value, _meta: Value) -> Option<Value> {
+        Some(prior_private)
+    }
+
+    async fn create<'a>(&self, diags: &mut Diagnostics, planned: Value, _config: Value, _private: Value, _meta: Value) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &planned, configured.environment)?;
+        let platform = self.platform(diags, &configured, &settings).await?;
+        let graph = expand::expand(&settings, &platform);
+        let outcome = lifecycle::apply(
+            RESOURCE,
+            &configured.clients,
+            &graph.components,
+            &[],
+            Resolved::new(),
+            lifecycle::timeout(&planned, Operation::Create),
+        )
+        .await;
+        lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
+        let mut state = planned;
+        set_computed(&mut state, &settings, &platform, &outcome.recorded);
+        state.set("drift", lifecycle::drift_value(&Default::default()));
+        Some((state, Value::Null))
+    }
+
+    async fn update<'a>(&self, diags: &mut Diagnostics, prior: Value, planned: Value, _config: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &planned, configured.environment)?;
+        let previous_settings = self.settings(diags, &prior, configured.environment)?;
+        let platform = self.platform(diags, &configured, &settings).await?;
+        let desired = expand::expand(&settings, &platform);
+        let previous = expand::expand(&previous_settings, &platform);
+        let outcome = lifecycle::apply(
+            RESOURCE,
+            &configured.clients,
+            &desired.components,
+            &previous.components,
+            lifecycle::recorded_components(&prior),
+            lifecycle::timeout(&planned, Operation::Update),
+        )
+        .await;
+        lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
+        let mut state = planned;
+        set_computed(&mut state, &settings, &platform, &outcome.recorded);
+        state.set("drift", lifecycle::drift_value(&Default::default()));
+        Some((state, private))
+    }
+
+    async fn destroy<'a>(&self, diags: &mut Diagnostics, prior: Value, _private: Value, _meta: Value) -> Option<()> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &prior, configured.environment)?;
+        let platform = self.platform(diags, &configured, &settings).await?;
+        let graph = expand::expand(&settings, &platform);
+        let outcome = lifecycle::destroy(
+            RESOURCE,
+            &configured.clients,
+            &graph.components,
+            lifecycle::recorded_components(&prior),
+            lifecycle::timeout(&prior, Operation::Delete),
+        )
+        .await;
+        lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
+        outcome.is_ok().then_some(())
+    }
+}

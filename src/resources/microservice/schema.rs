@@ -1,0 +1,104 @@
+//! `matbakh_microservice`: the Terraform schema. Names and defaults follow
+//! the contract (shared/design/interface.md).
+
+use tf_provider::schema::Schema;
+
+use crate::tf::schema::{block, string_list, string_map, timeouts_block, Type};
+
+/// Top-level arguments whose default the plan shows (Optional + Computed).
+/// spot_percent and log_retention_days default from the provider's
+/// environment.
+pub const DEFAULTED: [&str; 7] = [
+    "cpu",
+    "memory",
+    "desired_count",
+    "spot_percent",
+    "dashboard",
+    "log_retention_days",
+    "wait_for_steady_state",
+];
+
+/// Attributes the provider computes.
+pub const COMPUTED: [&str; 9] = [
+    "id",
+    "components",
+    "dns_name",
+    "service_arn",
+    "task_definition_arn",
+    "virtual_node_name",
+    "virtual_service_name",
+    "estimated_monthly_cost",
+    "drift",
+];
+
+pub fn schema() -> Schema {
+    block("One microservice on a `matbakh_platform`: ECS Fargate task definition (app, Envoy, ADOT collector) and service, Cloud Map discovery, App Mesh virtual node, router, route and virtual service, CloudWatch log group, alarms and dashboard, and Application Auto Scaling, kept in sync by every apply.")
+        .required("platform", Type::String, "The `id` of the `matbakh_platform` the service joins. Changing it replaces the service.")
+        .required("name", Type::String, "Name of the service: a DNS label (lowercase letters, digits, hyphens) of at most 40 characters. Every AWS object is named after it. Changing it replaces the service.")
+        .required("image", Type::String, "Container image of the application. A new image registers a new task definition revision and rolls the service.")
+        .required("port", Type::Number, "Port the application listens on (1-65535; not 9901, 15000 or 15001, which Envoy uses).")
+        .defaulted("cpu", Type::Number, "CPU units of the application container. Default `256`. The task size is the smallest Fargate size that holds all containers.")
+        .defaulted("memory", Type::Number, "Memory of the application container, MiB. Default `512`.")
+        .defaulted("desired_count", Type::Number, "Number of tasks. Default `2`. With `autoscaling`, only the initial count: the scaler's changes are not drift.")
+        .required("subnet_ids", string_list(), "Subnets of the tasks (`subnet-…`); no public IPs are assigned.")
+        .optional("security_group_ids", string_list(), "Security groups of the tasks (`sg-…`).")
+        .required("execution_role_arn", Type::String, "IAM role ECS uses to pull the image, write logs and read `secrets`.")
+        .optional("task_role_arn", Type::String, "IAM role of the application itself.")
+        .optional("environment_variables", string_map(), "Environment variables of the application container.")
+        .optional("secrets", string_map(), "Environment variables filled from Secrets Manager or SSM Parameter Store: ARNs only, never values.")
+        .optional("backends", string_list(), "Names of other microservices this one may call; each becomes an App Mesh backend `NAME.NAMESPACE`.")
+        .defaulted("spot_percent", Type::Number, "Share of tasks on FARGATE_SPOT, 0-100. Default from the provider's environment: 50 (development), 80 (staging), 0 (production).")
+        .defaulted("dashboard", Type::Bool, "Create a CloudWatch dashboard (requests, errors, p95 latency, CPU). Default `true`.")
+        .defaulted("log_retention_days", Type::Number, "Retention of the log group, a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, …). Default from the environment: 7 (development), 30 (staging, production).")
+        .defaulted("wait_for_steady_state", Type::Bool, "Wait until the ECS deployment has finished; fail the apply when ECS rolls it back. Default `true`.")
+        .computed("id", Type::String, "`PLATFORM/NAME`; what `terraform import` takes.")
+        .computed("components", string_map(), "Every AWS object of the service, by component (`task_definition`, `service`, `virtual_node`, …), to its ARN or id.")
+        .computed("dns_name", Type::String, "Name other services reach this one by: `NAME.NAMESPACE`.")
+        .computed("service_arn", Type::String, "ARN of the ECS service.")
+        .computed("task_definition_arn", Type::String, "ARN of the current task definition revision.")
+        .computed("virtual_node_name", Type::String, "Name of the App Mesh virtual node.")
+        .computed("virtual_service_name", Type::String, "Name of the App Mesh virtual service (`NAME.NAMESPACE`).")
+        .computed("estimated_monthly_cost", Type::Number, "Estimated USD per month: Fargate tasks (on-demand and spot share, sidecars included), alarms and dashboard.")
+        .computed("drift", string_map(), "Objects found missing or changed outside Terraform at the last refresh, and how; the next apply repairs them.")
+        .single_block("health_check", block("Health check of the application, used by the App Mesh listener.")
+            .optional("path", Type::String, "HTTP path. Default `/health`.")
+            .optional("interval", Type::String, "Time between checks, 5s-300s. Default `30s`.")
+            .optional("timeout", Type::String, "Time to wait for an answer, 2s-60s, less than `interval`. Default `5s`.")
+            .optional("unhealthy_threshold", Type::Number, "Failures before unhealthy, 2-10. Default `3`.")
+            .optional("healthy_threshold", Type::Number, "Successes before healthy, 2-10. Default `2`.")) 
+        .single_block("retry", block("Retry policy of the App Mesh route.")
+            .optional("max_retries", Type::Number, "Retries per request. Default `3`.")
+            .optional("per_try_timeout", Type::String, "Timeout of each try. Default `2s`.")
+            .optional("http_events", string_list(), "HTTP events that trigger a retry: `server-error`, `gateway-error`, `client-error`, `stream-error`. Default `[\"server-error\", \"gateway-error\"]`.")
+            .optional("tcp_events", string_list(), "TCP events that trigger a retry: `connection-error`. Default `[\"connection-error\"]`."))
+        .single_block("timeout", block("Request timeouts of the route and listener.")
+            .optional("per_request", Type::String, "Time a request may take. Default `15s`.")
+            .optional("idle", Type::String, "Time a connection may stay idle. Default `300s`."))
+        .single_block("circuit_breaker", block("App Mesh outlier detection and connection pool of the virtual node.")
+            .optional("max_server_errors", Type::Number, "5xx answers before a host is ejected. Default `5`.")
+            .optional("interval", Type::String, "Window in which errors are counted. Default `30s`.")
+            .optional("base_ejection", Type::String, "Base time a host stays ejected. Default `30s`.")
+            .optional("max_ejection_percent", Type::Number, "Most hosts ejected at once, percent. Default `50`.")
+            .optional("max_connections", Type::Number, "HTTP connection pool size. Default `1024`.")
+            .optional("max_pending_requests", Type::Number, "Requests queued for a connection. Default `1024`."))
+        .single_block("tls", block("mTLS between services; off when the block is absent.")
+            .required("certificate_authority_arns", string_list(), "ACM Private CA ARNs whose certificates the service trusts."))
+        .single_block("envoy", block("The Envoy sidecar.")
+            .optional("cpu", Type::Number, "CPU units. Default `256`.")
+            .optional("memory", Type::Number, "Memory, MiB. Default `256`.")
+            .optional("log_level", Type::String, "`trace`, `debug`, `info` (default), `warning`, `error`, `critical` or `off`."))
+        .single_block("tracing", block("The ADOT collector sidecar (128 CPU / 128 MiB); on by default.")
+            .optional("enabled", Type::Bool, "Run the collector. Default `true`.")
+            .optional("sampling_rate", Type::Number, "Share of requests traced, 0-1. Default from the environment: 0.5 (development), 0.1 (staging, production)."))
+        .single_block("autoscaling", block("Application Auto Scaling with CPU and memory target tracking; off when the block is absent.")
+            .optional("min_count", Type::Number, "Fewest tasks. Default `1`.")
+            .optional("max_count", Type::Number, "Most tasks. Default `10`.")
+            .optional("cpu_target", Type::Number, "Target average CPU utilisation, percent. Default `70`.")
+            .optional("memory_target", Type::Number, "Target average memory utilisation, percent. Default `80`."))
+        .single_block("alarms", block("CloudWatch alarms on the service's metrics.")
+            .optional("error_rate_percent", Type::Number, "Alarm when 5xx answers exceed this share of requests. Default `5`.")
+            .optional("p95_latency_ms", Type::Number, "Alarm when p95 latency exceeds this, ms. Default `200`.")
+            .optional("actions", string_list(), "ARNs notified when an alarm fires (SNS topics, …)."))
+        .single_block("timeouts", timeouts_block("20m"))
+        .schema(0)
+}
