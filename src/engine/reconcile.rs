@@ -261,9 +261,12 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
         while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
             let idx = pending[i];
             if dependents[idx].iter().any(|d| blocked.contains(d)) {
-                // Something that depends on it could not be deleted.
+                // Something that depends on it could not be deleted. What
+                // it depends on may sit earlier in `pending` and was passed
+                // over as not ready: scan again, so it is blocked too.
                 pending.remove(i);
                 blocked.insert(idx);
+                i = 0;
                 continue;
             }
             if dependents[idx].iter().all(|d| gone.contains(d)) {

@@ -91,7 +91,10 @@ fn comp(key: &str, deps: &[&str]) -> Component {
 }
 
 fn ids(pairs: &[(&str, &str)]) -> Resolved {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn keys(r: &Resolved) -> Vec<&str> {
@@ -138,7 +141,10 @@ impl Fake {
     }
 
     fn delete_out_of_band(&self, id: &str) {
-        assert!(self.world.lock().unwrap().alive.remove(id), "{id} did not exist");
+        assert!(
+            self.world.lock().unwrap().alive.remove(id),
+            "{id} did not exist"
+        );
     }
 
     fn begin(&self, op: Op, key: &str, id: Option<&str>, resolved: &Resolved) -> usize {
@@ -213,17 +219,32 @@ impl Fake {
 
     /// Keys of the calls of one kind, in the order they started.
     fn keys_of(&self, op: Op) -> Vec<String> {
-        self.calls().into_iter().filter(|c| c.op == op).map(|c| c.key).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.op == op)
+            .map(|c| c.key)
+            .collect()
     }
 
     fn count(&self, op: Op, key: &str) -> usize {
-        self.calls().iter().filter(|c| c.op == op && c.key == key).count()
+        self.calls()
+            .iter()
+            .filter(|c| c.op == op && c.key == key)
+            .count()
     }
 
     /// The only call of this kind for this key.
     fn the(&self, op: Op, key: &str) -> Call {
-        let found: Vec<Call> = self.calls().into_iter().filter(|c| c.op == op && c.key == key).collect();
-        assert_eq!(found.len(), 1, "expected exactly one {op:?} of {key}, got {found:?}");
+        let found: Vec<Call> = self
+            .calls()
+            .into_iter()
+            .filter(|c| c.op == op && c.key == key)
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "expected exactly one {op:?} of {key}, got {found:?}"
+        );
         found.into_iter().next().unwrap()
     }
 
@@ -263,7 +284,12 @@ impl Backend for Fake {
     type Spec = Spec;
     type Error = String;
 
-    async fn observe(&self, spec: &Spec, id: &str, resolved: &Resolved) -> Result<Observation, String> {
+    async fn observe(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, String> {
         let key = key_of(spec);
         let call = self.begin(Op::Observe, &key, Some(id), resolved);
         self.work(Op::Observe, &key).await;
@@ -345,7 +371,11 @@ impl Backend for Fake {
 }
 
 fn error_components(outcome: &Outcome) -> Vec<&str> {
-    outcome.errors.iter().map(|e| e.component.as_str()).collect()
+    outcome
+        .errors
+        .iter()
+        .map(|e| e.component.as_str())
+        .collect()
 }
 
 // creation_order
@@ -367,7 +397,10 @@ fn creation_order_puts_dependencies_first_and_keeps_graph_order() {
         comp("discovery", &[]),
         comp("alarm", &["service"]),
     ];
-    assert_eq!(order_keys(&graph), ["log", "task", "discovery", "service", "alarm"]);
+    assert_eq!(
+        order_keys(&graph),
+        ["log", "task", "discovery", "service", "alarm"]
+    );
     assert!(creation_order(&[]).unwrap().is_empty());
 }
 
@@ -379,8 +412,16 @@ fn creation_order_detects_cycles() {
         Err(OrderError::Cycle(vec!["a".into(), "b".into()]))
     );
     let itself = [comp("a", &["a"])];
-    assert_eq!(creation_order(&itself), Err(OrderError::Cycle(vec!["a".into()])));
-    let long = [comp("a", &["c"]), comp("b", &["a"]), comp("c", &["b"]), comp("d", &["c"])];
+    assert_eq!(
+        creation_order(&itself),
+        Err(OrderError::Cycle(vec!["a".into()]))
+    );
+    let long = [
+        comp("a", &["c"]),
+        comp("b", &["a"]),
+        comp("c", &["b"]),
+        comp("d", &["c"]),
+    ];
     let Err(OrderError::Cycle(stuck)) = creation_order(&long) else {
         panic!("cycle not found");
     };
@@ -398,13 +439,19 @@ fn creation_order_rejects_unknown_dependencies() {
             dependency: "ghost".into()
         }
     );
-    assert_eq!(err.to_string(), "component b depends on unknown component ghost");
+    assert_eq!(
+        err.to_string(),
+        "component b depends on unknown component ghost"
+    );
 }
 
 #[test]
 fn creation_order_rejects_duplicate_keys() {
     let graph = [comp("a", &[]), comp("b", &[]), comp("a", &[])];
-    assert_eq!(creation_order(&graph), Err(OrderError::DuplicateKey("a".into())));
+    assert_eq!(
+        creation_order(&graph),
+        Err(OrderError::DuplicateKey("a".into()))
+    );
 }
 
 // apply
@@ -421,7 +468,10 @@ async fn apply_creates_dependencies_before_dependents() {
     ];
     let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
     assert!(outcome.is_ok(), "{:?}", outcome.errors);
-    assert_eq!(keys(&outcome.recorded), ["alarm", "discovery", "log", "service", "task"]);
+    assert_eq!(
+        keys(&outcome.recorded),
+        ["alarm", "discovery", "log", "service", "task"]
+    );
     assert_eq!(outcome.recorded["service"], "service#1");
     for c in &graph {
         let created = fake.the(Op::Create, &c.key);
@@ -432,10 +482,19 @@ async fn apply_creates_dependencies_before_dependents() {
         for d in &c.depends_on {
             before(&fake.the(Op::Settle, d), &created);
             // The dependency's id is there for the dependent to use.
-            assert_eq!(created.resolved.get(d), fake.the(Op::Create, d).id.as_ref(), "{} sees {d}", c.key);
+            assert_eq!(
+                created.resolved.get(d),
+                fake.the(Op::Create, d).id.as_ref(),
+                "{} sees {d}",
+                c.key
+            );
         }
     }
-    assert_eq!(fake.count(Op::Observe, "log"), 0, "nothing recorded, nothing to observe");
+    assert_eq!(
+        fake.count(Op::Observe, "log"),
+        0,
+        "nothing recorded, nothing to observe"
+    );
     let created: Vec<Progress> = ["log", "discovery", "task", "service", "alarm"]
         .iter()
         .map(|k| Progress::Created(k.to_string()))
@@ -462,9 +521,16 @@ async fn apply_runs_independent_components_concurrently_within_the_limit() {
     // Concurrent, but never more than the limit at once.
     assert_eq!(fake.max_in_flight(), MAX_CONCURRENCY);
     // The first wave of leaves all started before any of them finished.
-    let creates: Vec<Call> = fake.calls().into_iter().filter(|c| c.op == Op::Create && c.key != "root").collect();
+    let creates: Vec<Call> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::Create && c.key != "root")
+        .collect();
     let first_end = creates.iter().filter_map(|c| c.finished).min().unwrap();
-    assert_eq!(creates.iter().filter(|c| c.started < first_end).count(), MAX_CONCURRENCY);
+    assert_eq!(
+        creates.iter().filter(|c| c.started < first_end).count(),
+        MAX_CONCURRENCY
+    );
     for c in &creates {
         assert!(c.at >= started);
     }
@@ -479,16 +545,29 @@ async fn a_failure_stops_new_work_but_records_everything_created() {
         .failing(Op::Create, "b")
         .wait(Op::Create, "b", Until::Started(Op::Create, "c"))
         .wait(Op::Create, "c", Until::Finished(Op::Create, "b"));
-    let graph = [comp("a", &[]), comp("b", &[]), comp("c", &["a"]), comp("d", &["c"])];
+    let graph = [
+        comp("a", &[]),
+        comp("b", &[]),
+        comp("c", &["a"]),
+        comp("d", &["c"]),
+    ];
     let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
 
     assert_eq!(error_components(&outcome), ["b"]);
-    assert!(outcome.errors[0].message.contains("refused"), "{}", outcome.errors[0]);
+    assert!(
+        outcome.errors[0].message.contains("refused"),
+        "{}",
+        outcome.errors[0]
+    );
     assert_eq!(outcome.recorded, ids(&[("a", "a#1"), ("c", "c#1")]));
     // c was in flight when b failed, and still recorded.
     let (b, c) = (fake.the(Op::Create, "b"), fake.the(Op::Create, "c"));
     assert!(c.started < b.finished.unwrap() && b.finished < c.finished);
-    assert_eq!(fake.count(Op::Create, "d"), 0, "nothing new starts after a failure");
+    assert_eq!(
+        fake.count(Op::Create, "d"),
+        0,
+        "nothing new starts after a failure"
+    );
     assert!(!outcome.is_ok());
 }
 
@@ -498,7 +577,12 @@ async fn a_second_apply_with_the_recorded_ids_converges() {
         .failing(Op::Create, "b")
         .wait(Op::Create, "b", Until::Started(Op::Create, "c"))
         .wait(Op::Create, "c", Until::Finished(Op::Create, "b"));
-    let graph = [comp("a", &[]), comp("b", &[]), comp("c", &["a"]), comp("d", &["c"])];
+    let graph = [
+        comp("a", &[]),
+        comp("b", &[]),
+        comp("c", &["a"]),
+        comp("d", &["c"]),
+    ];
     let first = apply(&fake, &graph, &[], Resolved::new()).await;
     assert_eq!(error_components(&first), ["b"]);
 
@@ -520,13 +604,26 @@ async fn a_second_apply_with_the_recorded_ids_converges() {
     assert!(second.progress.contains(&Progress::Created("b".into())));
     assert!(second.progress.contains(&Progress::Created("d".into())));
     // d saw c's id from the first run.
-    assert_eq!(fake.the(Op::Create, "d").resolved.get("c").map(String::as_str), Some("c#1"));
+    assert_eq!(
+        fake.the(Op::Create, "d")
+            .resolved
+            .get("c")
+            .map(String::as_str),
+        Some("c#1")
+    );
 
     // And a third apply has nothing to do.
     let third = apply(&fake, &graph, &graph, second.recorded.clone()).await;
     assert!(third.is_ok());
     assert_eq!(third.recorded, second.recorded);
-    assert!(third.progress.iter().all(|p| matches!(p, Progress::Unchanged(_))), "{:?}", third.progress);
+    assert!(
+        third
+            .progress
+            .iter()
+            .all(|p| matches!(p, Progress::Unchanged(_))),
+        "{:?}",
+        third.progress
+    );
     assert_eq!(fake.keys_of(Op::Create).len(), 5);
     assert!(fake.keys_of(Op::Update).is_empty());
 }
@@ -543,10 +640,19 @@ async fn apply_recreates_what_was_deleted_out_of_band() {
     assert_eq!(fake.the(Op::Create, "a").id.as_deref(), Some("a#2"));
     assert_eq!(fake.count(Op::Create, "b"), 0);
     // b is looked at with the new a.
-    assert_eq!(fake.the(Op::Observe, "b").resolved.get("a").map(String::as_str), Some("a#2"));
+    assert_eq!(
+        fake.the(Op::Observe, "b")
+            .resolved
+            .get("a")
+            .map(String::as_str),
+        Some("a#2")
+    );
     assert_eq!(
         outcome.progress,
-        [Progress::Created("a".into()), Progress::Unchanged("b".into())]
+        [
+            Progress::Created("a".into()),
+            Progress::Unchanged("b".into())
+        ]
     );
 }
 
@@ -557,15 +663,19 @@ async fn apply_updates_what_drifted_and_records_the_new_id() {
     let graph = [comp("a", &[]), comp("b", &["a"]), comp("c", &[])];
     let outcome = apply(&fake, &graph, &graph, recorded).await;
     assert!(outcome.is_ok(), "{:?}", outcome.errors);
-    assert_eq!(outcome.recorded, ids(&[("a", "a#2"), ("b", "b#1"), ("c", "c#1")]));
+    assert_eq!(
+        outcome.recorded,
+        ids(&[("a", "a#2"), ("b", "b#1"), ("c", "c#1")])
+    );
     let update = fake.the(Op::Update, "a");
     assert_eq!(update.id.as_deref(), Some("a#2"));
     before(&update, &fake.the(Op::Settle, "a"));
     assert_eq!(fake.the(Op::Settle, "a").id.as_deref(), Some("a#2"));
     assert_eq!(fake.the(Op::Observe, "b").resolved["a"], "a#2");
-    assert!(outcome
-        .progress
-        .contains(&Progress::Updated("a".into(), vec!["retention is 1 day, want 7".into()])));
+    assert!(outcome.progress.contains(&Progress::Updated(
+        "a".into(),
+        vec!["retention is 1 day, want 7".into()]
+    )));
     assert!(outcome.progress.contains(&Progress::Unchanged("b".into())));
     assert!(fake.keys_of(Op::Create).is_empty());
     // In-sync components are neither updated nor settled again.
@@ -624,11 +734,26 @@ async fn apply_deletes_removed_components_after_reconciling_the_desired_ones() {
         .filter_map(|c| c.finished)
         .max()
         .unwrap();
-    let first_delete = fake.calls().into_iter().filter(|c| c.op == Op::Delete).map(|c| c.started).min().unwrap();
-    assert!(last_desired < first_delete, "deletes start after the desired graph is done");
+    let first_delete = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::Delete)
+        .map(|c| c.started)
+        .min()
+        .unwrap();
+    assert!(
+        last_desired < first_delete,
+        "deletes start after the desired graph is done"
+    );
     assert!(fake.count(Op::Delete, "a") == 0);
-    assert_eq!(fake.alive(), BTreeSet::from(["a#1".to_string(), "new#1".to_string()]));
-    assert!(outcome.progress.ends_with(&[Progress::Deleted("older".into()), Progress::Deleted("old".into())]));
+    assert_eq!(
+        fake.alive(),
+        BTreeSet::from(["a#1".to_string(), "new#1".to_string()])
+    );
+    assert!(outcome.progress.ends_with(&[
+        Progress::Deleted("older".into()),
+        Progress::Deleted("old".into())
+    ]));
 }
 
 #[tokio::test]
@@ -650,7 +775,10 @@ async fn removed_components_are_kept_while_the_desired_graph_failed() {
     let desired = [comp("a", &[])];
     let outcome = apply(&fake, &desired, &previous, recorded.clone()).await;
     assert_eq!(error_components(&outcome), ["a"]);
-    assert_eq!(outcome.recorded, recorded, "old stays: it may still be in use");
+    assert_eq!(
+        outcome.recorded, recorded,
+        "old stays: it may still be in use"
+    );
     assert!(fake.keys_of(Op::Delete).is_empty());
 }
 
@@ -688,7 +816,9 @@ const SERVICE_KEYS: [&str; 6] = ["log", "task", "service", "alarm", "dashboard",
 
 #[tokio::test]
 async fn destroy_deletes_dependents_before_their_dependencies() {
-    let (fake, recorded) = Fake::new().delay(Duration::from_millis(2)).existing(&SERVICE_KEYS);
+    let (fake, recorded) = Fake::new()
+        .delay(Duration::from_millis(2))
+        .existing(&SERVICE_KEYS);
     let graph = service_graph();
     let outcome = destroy(&fake, &graph, recorded).await;
     assert!(outcome.is_ok(), "{:?}", outcome.errors);
@@ -700,7 +830,9 @@ async fn destroy_deletes_dependents_before_their_dependencies() {
         }
     }
     assert_eq!(outcome.progress.len(), 6);
-    assert!(outcome.progress.ends_with(&[Progress::Deleted("log".into())]));
+    assert!(outcome
+        .progress
+        .ends_with(&[Progress::Deleted("log".into())]));
 }
 
 #[tokio::test]
@@ -721,7 +853,11 @@ async fn destroy_continues_past_a_failure_and_keeps_what_it_could_not_delete() {
     }
     assert_eq!(
         fake.alive(),
-        BTreeSet::from(["log#1".to_string(), "service#1".to_string(), "task#1".to_string()])
+        BTreeSet::from([
+            "log#1".to_string(),
+            "service#1".to_string(),
+            "task#1".to_string()
+        ])
     );
 
     // Once the obstacle is gone, destroying again finishes the job.
@@ -771,13 +907,52 @@ async fn observe_all_reports_each_component() {
     let (fake, recorded) = Fake::new().existing(&["a", "b", "c"]);
     fake.delete_out_of_band("b#1");
     fake.drifted("c", "tag team missing");
-    let graph = [comp("a", &[]), comp("b", &[]), comp("c", &[]), comp("d", &[])];
+    let graph = [
+        comp("a", &[]),
+        comp("b", &[]),
+        comp("c", &[]),
+        comp("d", &[]),
+    ];
     let seen = observe_all(&fake, &graph, &recorded).await;
     assert_eq!(seen["a"], Ok(Observation::in_sync()));
     assert_eq!(seen["b"], Ok(Observation::Missing));
-    assert_eq!(seen["c"], Ok(Observation::with_differences(vec!["tag team missing".into()])));
+    assert_eq!(
+        seen["c"],
+        Ok(Observation::with_differences(vec![
+            "tag team missing".into()
+        ]))
+    );
     assert_eq!(seen["d"], Ok(Observation::Missing), "never recorded");
     assert_eq!(seen.len(), 4);
     assert_eq!(fake.count(Op::Observe, "d"), 0);
     assert!(fake.max_in_flight() <= MAX_CONCURRENCY);
+}
+
+#[tokio::test]
+async fn destroy_handles_graphs_listed_dependents_first() {
+    // The graph's own order does not matter: here every component comes
+    // before what it depends on. When `alarm` cannot be deleted, `service`
+    // and `log` stay, with one error, for `alarm`, and no talk of cycles.
+    let (fake, recorded) = Fake::new().existing(&["alarm", "service", "log"]);
+    let fake = fake.failing(Op::Delete, "alarm");
+    let graph = [
+        comp("alarm", &["service"]),
+        comp("service", &["log"]),
+        comp("log", &[]),
+    ];
+    let outcome = destroy(&fake, &graph, recorded.clone()).await;
+    assert_eq!(
+        error_components(&outcome),
+        ["alarm"],
+        "{:?}",
+        outcome.errors
+    );
+    assert_eq!(outcome.recorded, recorded);
+    assert_eq!(fake.keys_of(Op::Delete), ["alarm"]);
+
+    // And without the failure, the order is still dependents first.
+    let (fake, recorded) = Fake::new().existing(&["alarm", "service", "log"]);
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(fake.keys_of(Op::Delete), ["alarm", "service", "log"]);
 }
