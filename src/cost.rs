@@ -95,18 +95,23 @@ pub fn estimated_monthly_cost(settings: &Settings, region: &str) -> f64 {
         None => settings.desired_count,
     }
     .max(0) as f64;
-    let fargate = match smallest_fargate_size(settings.containers_cpu(), settings.containers_memory()) {
-        Ok(size) => {
-            let prices = FargatePrices::for_region(region);
-            let spot_share = settings.spot_percent.clamp(0, 100) as f64 / 100.0;
-            let hourly = prices.on_demand.hourly(size) * (1.0 - spot_share)
-                + prices.spot.hourly(size) * spot_share;
-            tasks * hourly * HOURS_PER_MONTH
-        }
-        Err(_) => 0.0,
-    };
+    let fargate =
+        match smallest_fargate_size(settings.containers_cpu(), settings.containers_memory()) {
+            Ok(size) => {
+                let prices = FargatePrices::for_region(region);
+                let spot_share = settings.spot_percent.clamp(0, 100) as f64 / 100.0;
+                let hourly = prices.on_demand.hourly(size) * (1.0 - spot_share)
+                    + prices.spot.hourly(size) * spot_share;
+                tasks * hourly * HOURS_PER_MONTH
+            }
+            Err(_) => 0.0,
+        };
     let alarms = ALARM_METRICS * ALARM_METRIC_MONTHLY;
-    let dashboard = if settings.dashboard { DASHBOARD_MONTHLY } else { 0.0 };
+    let dashboard = if settings.dashboard {
+        DASHBOARD_MONTHLY
+    } else {
+        0.0
+    };
     let cloud_map = tasks * CLOUD_MAP_INSTANCE_MONTHLY;
     round_cents(fargate + alarms + dashboard + cloud_map)
 }
@@ -137,7 +142,10 @@ mod tests {
         let s = settings(512, 1024, 0);
         let task_hour = 0.04048 + 2.0 * 0.004445;
         let expected = 2.0 * task_hour * 730.0 + 0.40 + 3.00 + 0.20;
-        assert_eq!(estimated_monthly_cost(&s, "us-east-1"), round_cents(expected));
+        assert_eq!(
+            estimated_monthly_cost(&s, "us-east-1"),
+            round_cents(expected)
+        );
         assert_eq!(estimated_monthly_cost(&s, "us-east-1"), 75.68);
     }
 
@@ -147,7 +155,10 @@ mod tests {
         let half_spot = estimated_monthly_cost(&settings(512, 1024, 50), "eu-central-1");
         let task_month = 2.0 * (0.04656 + 2.0 * 0.00511) * 730.0;
         assert_eq!(on_demand, round_cents(task_month + 3.60));
-        assert_eq!(half_spot, round_cents(task_month * (0.5 + 0.5 * 0.3) + 3.60));
+        assert_eq!(
+            half_spot,
+            round_cents(task_month * (0.5 + 0.5 * 0.3) + 3.60)
+        );
     }
 
     #[test]
@@ -157,7 +168,9 @@ mod tests {
             estimated_monthly_cost(&s, "sa-east-1"),
             estimated_monthly_cost(&s, "us-east-1")
         );
-        assert!(estimated_monthly_cost(&s, "ap-southeast-1") > estimated_monthly_cost(&s, "us-east-1"));
+        assert!(
+            estimated_monthly_cost(&s, "ap-southeast-1") > estimated_monthly_cost(&s, "us-east-1")
+        );
     }
 
     #[test]
@@ -175,9 +188,15 @@ mod tests {
         };
         let one = Settings::resolve_unchecked(&config, Environment::Production);
         let task_month = (0.04048 + 2.0 * 0.004445) * 730.0;
-        assert_eq!(estimated_monthly_cost(&one, "us-east-1"), round_cents(task_month + 3.50));
+        assert_eq!(
+            estimated_monthly_cost(&one, "us-east-1"),
+            round_cents(task_month + 3.50)
+        );
         config.dashboard = Some(false);
         let no_dash = Settings::resolve_unchecked(&config, Environment::Production);
-        assert_eq!(estimated_monthly_cost(&no_dash, "us-east-1"), round_cents(task_month + 0.50));
+        assert_eq!(
+            estimated_monthly_cost(&no_dash, "us-east-1"),
+            round_cents(task_month + 0.50)
+        );
     }
 }

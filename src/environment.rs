@@ -63,9 +63,18 @@ mod tests {
         let d = Environment::Development;
         let s = Environment::Staging;
         let p = Environment::Production;
-        assert_eq!([d, s, p].map(Environment::default_spot_percent), [50, 80, 0]);
-        assert_eq!([d, s, p].map(Environment::default_log_retention_days), [7, 30, 30]);
-        assert_eq!([d, s, p].map(Environment::default_trace_sampling), [0.5, 0.1, 0.1]);
+        assert_eq!(
+            [d, s, p].map(Environment::default_spot_percent),
+            [50, 80, 0]
+        );
+        assert_eq!(
+            [d, s, p].map(Environment::default_log_retention_days),
+            [7, 30, 30]
+        );
+        assert_eq!(
+            [d, s, p].map(Environment::default_trace_sampling),
+            [0.5, 0.1, 0.1]
+        );
     }
 
     #[test]

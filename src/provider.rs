@@ -85,9 +85,14 @@ impl Default for MatbakhProvider {
 }
 
 pub fn provider_schema() -> Schema {
-    let mut endpoints = block("Per-service endpoint overrides; each wins over `endpoint` for its service.");
+    let mut endpoints =
+        block("Per-service endpoint overrides; each wins over `endpoint` for its service.");
     for service in ENDPOINT_SERVICES {
-        endpoints = endpoints.optional(service, Type::String, &format!("Endpoint URL for the `{service}` API."));
+        endpoints = endpoints.optional(
+            service,
+            Type::String,
+            &format!("Endpoint URL for the `{service}` API."),
+        );
     }
     block("The matbakh provider: one block per AWS region (use `alias` for more).")
         .optional("region", Type::String, "AWS region, e.g. `eu-central-1`. Else `AWS_REGION` or the profile's region, as the AWS SDK resolves it.")
@@ -108,7 +113,10 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
             problems.push(Problem::at(
                 "environment",
                 "Invalid environment",
-                format!("environment must be one of {}, not {env:?}.", Environment::NAMES.join(", ")),
+                format!(
+                    "environment must be one of {}, not {env:?}.",
+                    Environment::NAMES.join(", ")
+                ),
             ));
         }
     }
@@ -130,13 +138,21 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
     for service in ENDPOINT_SERVICES {
         if let Some(url) = endpoints.get(service).as_str() {
             if let Err(why) = check_endpoint(url) {
-                problems.push(Problem::at(&format!("endpoints.0.{service}"), "Invalid endpoint URL", why));
+                problems.push(Problem::at(
+                    &format!("endpoints.0.{service}"),
+                    "Invalid endpoint URL",
+                    why,
+                ));
             }
         }
     }
     if let Some(n) = config.get("max_retries").as_f64() {
         if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
-            problems.push(Problem::at("max_retries", "Invalid max_retries", "max_retries must be a whole number from 0 to 100."));
+            problems.push(Problem::at(
+                "max_retries",
+                "Invalid max_retries",
+                "max_retries must be a whole number from 0 to 100.",
+            ));
         }
     }
     problems
@@ -154,7 +170,9 @@ fn is_region(region: &str) -> bool {
 }
 
 fn check_endpoint(text: &str) -> Result<(), String> {
-    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL ({e}); write e.g. \"http://127.0.0.1:4566\"."))?;
+    let url = url::Url::parse(text).map_err(|e| {
+        format!("{text:?} is not a URL ({e}); write e.g. \"http://127.0.0.1:4566\".")
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{text:?}: the scheme must be http or https."));
     }
@@ -215,7 +233,12 @@ impl Provider for MatbakhProvider {
         Some(())
     }
 
-    async fn configure<'a>(&self, diags: &mut Diagnostics, terraform_version: String, config: Value) -> Option<()> {
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Value,
+    ) -> Option<()> {
         tracing::info!(terraform_version, "configuring matbakh provider");
         let problems = validate_config(&config);
         if !problems.is_empty() {
@@ -253,15 +276,22 @@ impl Provider for MatbakhProvider {
         }
     }
 
-    fn get_resources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+    fn get_resources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
         resources.insert(
             "platform".into(), // served as matbakh_platform
-            Box::new(crate::resources::platform::PlatformResource::new(self.context.clone())),
+            Box::new(crate::resources::platform::PlatformResource::new(
+                self.context.clone(),
+            )),
         );
         resources.insert(
             "microservice".into(), // served as matbakh_microservice
-            Box::new(crate::resources::microservice::MicroserviceResource::new(self.context.clone())),
+            Box::new(crate::resources::microservice::MicroserviceResource::new(
+                self.context.clone(),
+            )),
         );
         Some(resources)
     }
@@ -273,7 +303,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        )
     }
 
     #[test]
@@ -318,7 +353,10 @@ mod tests {
 
     #[test]
     fn unknown_values_are_not_judged() {
-        let c = config(&[("environment", Value::Unknown), ("endpoint", Value::Unknown)]);
+        let c = config(&[
+            ("environment", Value::Unknown),
+            ("endpoint", Value::Unknown),
+        ]);
         assert!(validate_config(&c).is_empty());
     }
 
@@ -326,7 +364,10 @@ mod tests {
     fn per_service_endpoint_wins_over_the_shared_one() {
         let c = config(&[
             ("endpoint", "http://a:1".into()),
-            ("endpoints", Value::List(vec![config(&[("ecs", "http://b:2".into())])])),
+            (
+                "endpoints",
+                Value::List(vec![config(&[("ecs", "http://b:2".into())])]),
+            ),
         ]);
         let s = connection_settings(&c);
         assert_eq!(s.endpoint.as_deref(), Some("http://a:1"));

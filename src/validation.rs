@@ -64,7 +64,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!("{text:?} is not a duration; write a number with a unit, e.g. \"30s\", \"5m\", \"200ms\""));
         }
@@ -72,7 +74,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .parse()
             .map_err(|_| format!("{text:?}: number too large"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let part = match unit {
@@ -81,7 +85,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => Duration::from_secs(number * 60),
             "h" => Duration::from_secs(number * 3600),
             "" => return Err(format!("{text:?} has no unit; write e.g. \"{number}s\"")),
-            other => return Err(format!("{text:?}: unknown unit {other:?}; use ms, s, m or h")),
+            other => {
+                return Err(format!(
+                    "{text:?}: unknown unit {other:?}; use ms, s, m or h"
+                ))
+            }
         };
         total += part;
     }

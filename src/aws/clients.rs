@@ -64,12 +64,9 @@ impl Clients {
             loader = loader.profile_name(profile);
         }
         let shared = loader.load().await;
-        let region = shared
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| {
-                "no AWS region: set `region` in the provider block or AWS_REGION".to_string()
-            })?;
+        let region = shared.region().map(|r| r.to_string()).ok_or_else(|| {
+            "no AWS region: set `region` in the provider block or AWS_REGION".to_string()
+        })?;
 
         let endpoint_for = |specific: &Option<String>| -> Option<String> {
             specific.clone().or_else(|| settings.endpoint.clone())
@@ -78,8 +75,11 @@ impl Clients {
         Ok(Clients {
             region,
             ecs: aws_sdk_ecs::Client::from_conf(
-                with_endpoint(aws_sdk_ecs::config::Builder::from(&shared), endpoint_for(&e.ecs))
-                    .build(),
+                with_endpoint(
+                    aws_sdk_ecs::config::Builder::from(&shared),
+                    endpoint_for(&e.ecs),
+                )
+                .build(),
             ),
             appmesh: aws_sdk_appmesh::Client::from_conf(
                 with_endpoint(
@@ -151,4 +151,3 @@ fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
         None => builder,
     }
 }
-

@@ -93,7 +93,10 @@ mod tests {
     fn differences_name_the_field() {
         let found = json!({"a": 1, "b": {"c": "x", "d": [1, 2]}, "e": 2.0});
         let wanted = json!({"a": 1, "b": {"c": "y", "d": [1, 2]}, "e": 2});
-        assert_eq!(json_differences("node", &found, &wanted), vec![r#"node.b.c is "x", want "y""#]);
+        assert_eq!(
+            json_differences("node", &found, &wanted),
+            vec![r#"node.b.c is "x", want "y""#]
+        );
     }
 
     #[test]

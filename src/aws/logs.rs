@@ -29,7 +29,11 @@ impl LogGroupSpec {
     // ListTagsLogGroup is deprecated in favour of ListTagsForResource, but it
     // takes the name (no ARN juggling) and every emulator implements it.
     #[allow(deprecated)]
-    async fn tags_of(&self, aws: &Clients, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    async fn tags_of(
+        &self,
+        aws: &Clients,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
         let out = aws
             .logs
             .list_tags_log_group()
@@ -57,7 +61,12 @@ impl LogGroupSpec {
 
 #[async_trait]
 impl Adapter for LogGroupSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let Some(group) = self.find(aws, id).await? else {
             return Ok(Observation::Missing);
         };
@@ -67,14 +76,20 @@ impl Adapter for LogGroupSpec {
         }
         match group.retention_in_days() {
             Some(days) if days == self.retention_days => {}
-            Some(days) => diffs.push(format!("retention is {days} days, want {}", self.retention_days)),
-            None => diffs.push(format!("retention is unlimited, want {} days", self.retention_days)),
+            Some(days) => diffs.push(format!(
+                "retention is {days} days, want {}",
+                self.retention_days
+            )),
+            None => diffs.push(format!(
+                "retention is unlimited, want {} days",
+                self.retention_days
+            )),
         }
         diffs.extend(tags::differences(&self.tags, &self.tags_of(aws, id).await?));
         Ok(Observation::with_differences(diffs))
     }
 
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         let created = aws
             .logs
             .create_log_group()
@@ -95,6 +110,7 @@ impl Adapter for LogGroupSpec {
                         tags::owner(&self.tags),
                     ));
                 }
+                return self.update(aws, &self.name, resolved).await;
             }
             Err(e) => return Err(e),
         }
@@ -103,7 +119,12 @@ impl Adapter for LogGroupSpec {
     }
 
     #[allow(deprecated)]
-    async fn update(&self, aws: &Clients, id: &str, resolved: &Resolved) -> Result<String, AwsError> {
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
         if id != self.name {
             // A new name is a new log group; the old one is left to expire.
             return self.create(aws, resolved).await;

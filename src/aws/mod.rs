@@ -7,9 +7,9 @@
 pub mod appmesh;
 pub mod autoscaling;
 pub mod clients;
-pub mod compare;
 pub mod cloudmap;
 pub mod cloudwatch;
+pub mod compare;
 pub mod ecs;
 pub mod error;
 pub mod logs;
@@ -46,8 +46,12 @@ pub trait Adapter: Sync {
 
     /// Bring an existing object in line with the spec. Returns its id, which
     /// changes for immutable objects that get a new revision.
-    async fn update(&self, aws: &Clients, id: &str, resolved: &Resolved)
-        -> Result<String, AwsError>;
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError>;
 
     /// Wait until the object is ready for what depends on it. Most kinds are
     /// ready as soon as the create or update call returns.
@@ -128,14 +132,20 @@ macro_rules! not_yet_implemented {
                 _: &str,
                 _: &$crate::engine::Resolved,
             ) -> Result<$crate::engine::Observation, $crate::aws::AwsError> {
-                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+                Err($crate::aws::AwsError::new(
+                    stringify!($spec),
+                    "not implemented",
+                ))
             }
             async fn create(
                 &self,
                 _: &$crate::aws::Clients,
                 _: &$crate::engine::Resolved,
             ) -> Result<String, $crate::aws::AwsError> {
-                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+                Err($crate::aws::AwsError::new(
+                    stringify!($spec),
+                    "not implemented",
+                ))
             }
             async fn update(
                 &self,
@@ -143,10 +153,20 @@ macro_rules! not_yet_implemented {
                 _: &str,
                 _: &$crate::engine::Resolved,
             ) -> Result<String, $crate::aws::AwsError> {
-                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+                Err($crate::aws::AwsError::new(
+                    stringify!($spec),
+                    "not implemented",
+                ))
             }
-            async fn delete(&self, _: &$crate::aws::Clients, _: &str) -> Result<(), $crate::aws::AwsError> {
-                Err($crate::aws::AwsError::new(stringify!($spec), "not implemented"))
+            async fn delete(
+                &self,
+                _: &$crate::aws::Clients,
+                _: &str,
+            ) -> Result<(), $crate::aws::AwsError> {
+                Err($crate::aws::AwsError::new(
+                    stringify!($spec),
+                    "not implemented",
+                ))
             }
         }
     };

@@ -61,8 +61,12 @@ pub trait Backend: Sync {
         resolved: &Resolved,
     ) -> Result<Observation, Self::Error>;
     async fn create(&self, spec: &Spec, resolved: &Resolved) -> Result<String, Self::Error>;
-    async fn update(&self, spec: &Spec, id: &str, resolved: &Resolved)
-        -> Result<String, Self::Error>;
+    async fn update(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, Self::Error>;
     /// Wait until a just-created or updated object is ready for what depends
     /// on it (a service's deployment, an asynchronous operation). Separate
     /// from `create` so the id is recorded before the wait can fail.

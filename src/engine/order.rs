@@ -6,7 +6,10 @@ use crate::spec::Component;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderError {
-    UnknownDependency { component: String, dependency: String },
+    UnknownDependency {
+        component: String,
+        dependency: String,
+    },
     Cycle(Vec<String>),
     DuplicateKey(String),
 }
@@ -17,7 +20,10 @@ impl std::fmt::Display for OrderError {
             OrderError::UnknownDependency {
                 component,
                 dependency,
-            } => write!(f, "component {component} depends on unknown component {dependency}"),
+            } => write!(
+                f,
+                "component {component} depends on unknown component {dependency}"
+            ),
             OrderError::Cycle(keys) => write!(f, "dependency cycle among {}", keys.join(", ")),
             OrderError::DuplicateKey(k) => write!(f, "two components share the key {k}"),
         }
@@ -51,7 +57,10 @@ pub fn creation_order(components: &[Component]) -> Result<Vec<usize>, OrderError
             if done.contains(&i) {
                 continue;
             }
-            if c.depends_on.iter().all(|d| done.contains(&index[d.as_str()])) {
+            if c.depends_on
+                .iter()
+                .all(|d| done.contains(&index[d.as_str()]))
+            {
                 done.insert(i);
                 order.push(i);
             }

@@ -72,7 +72,12 @@ pub async fn apply<B: Backend>(
         .map(|c| {
             c.depends_on
                 .iter()
-                .map(|d| desired.iter().position(|o| &o.key == d).expect("checked by creation_order"))
+                .map(|d| {
+                    desired
+                        .iter()
+                        .position(|o| &o.key == d)
+                        .expect("checked by creation_order")
+                })
                 .collect()
         })
         .collect();
@@ -103,17 +108,28 @@ pub async fn apply<B: Backend>(
         };
         let key = desired[idx].key.clone();
         match result {
-            Step { id: Some(id), progress, error } => {
+            Step {
+                id: Some(id),
+                progress,
+                error,
+            } => {
                 outcome.recorded.insert(key.clone(), id);
                 outcome.progress.extend(progress);
                 match error {
                     None => {
                         done.insert(idx);
                     }
-                    Some(message) => outcome.errors.push(StepError { component: key, message }),
+                    Some(message) => outcome.errors.push(StepError {
+                        component: key,
+                        message,
+                    }),
                 }
             }
-            Step { id: None, progress, error } => {
+            Step {
+                id: None,
+                progress,
+                error,
+            } => {
                 outcome.recorded.remove(&key);
                 outcome.progress.extend(progress);
                 outcome.errors.push(StepError {
@@ -139,7 +155,12 @@ pub async fn apply<B: Backend>(
     }
     let removed_ids: Resolved = removed
         .iter()
-        .filter_map(|c| outcome.recorded.get(&c.key).map(|id| (c.key.clone(), id.clone())))
+        .filter_map(|c| {
+            outcome
+                .recorded
+                .get(&c.key)
+                .map(|id| (c.key.clone(), id.clone()))
+        })
         .collect();
     let kept: Resolved = outcome
         .recorded
@@ -217,7 +238,11 @@ async fn reconcile_one<B: Backend>(
             }
         }
     };
-    let error = backend.settle(spec, &new_id).await.err().map(|e| e.to_string());
+    let error = backend
+        .settle(spec, &new_id)
+        .await
+        .err()
+        .map(|e| e.to_string());
     Step {
         id: Some(new_id),
         progress: vec![progress],
@@ -238,12 +263,17 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
         if !graph.iter().any(|c| &c.key == key) {
             outcome.errors.push(StepError {
                 component: key.clone(),
-                message: "recorded in state but unknown to this configuration; delete it by hand".into(),
+                message: "recorded in state but unknown to this configuration; delete it by hand"
+                    .into(),
             });
         }
     }
     // dependents[i]: components (of this graph) that depend on component i.
-    let index: BTreeMap<&str, usize> = graph.iter().enumerate().map(|(i, c)| (c.key.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = graph
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key.as_str(), i))
+        .collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
     for (i, c) in graph.iter().enumerate() {
         for d in &c.depends_on {
@@ -277,7 +307,13 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
                         gone.insert(idx);
                     }
                     Some(id) => in_flight.push(async move {
-                        (idx, backend.delete(&component.spec, &id).await.map_err(|e| e.to_string()))
+                        (
+                            idx,
+                            backend
+                                .delete(&component.spec, &id)
+                                .await
+                                .map_err(|e| e.to_string()),
+                        )
                     }),
                 }
                 i = 0;
@@ -307,7 +343,10 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
                 gone.insert(idx);
             }
             Err(message) => {
-                outcome.errors.push(StepError { component: key, message });
+                outcome.errors.push(StepError {
+                    component: key,
+                    message,
+                });
                 blocked.insert(idx);
             }
         }
@@ -324,7 +363,10 @@ pub async fn observe_all<B: Backend>(
 ) -> BTreeMap<String, Result<Observation, String>> {
     // The futures are collected first: a stream built from a closure that
     // returns async blocks is not provably Send inside async_trait methods.
-    let pending: Vec<_> = graph.iter().map(|c| observe_one(backend, c, recorded)).collect();
+    let pending: Vec<_> = graph
+        .iter()
+        .map(|c| observe_one(backend, c, recorded))
+        .collect();
     let observations = futures::stream::iter(pending)
         .buffer_unordered(MAX_CONCURRENCY)
         .collect::<Vec<_>>()

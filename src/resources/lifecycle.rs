@@ -53,15 +53,28 @@ pub fn validate_timeouts(config: &Value) -> Vec<Problem> {
             let text = t.get(k).as_str()?;
             match parse_duration(text) {
                 Ok(d) if d >= Duration::from_secs(1) => None,
-                Ok(_) => Some(Problem::at(&format!("timeouts.0.{k}"), "Timeout too short", "A timeout must be at least one second.")),
-                Err(why) => Some(Problem::at(&format!("timeouts.0.{k}"), "Invalid duration", why)),
+                Ok(_) => Some(Problem::at(
+                    &format!("timeouts.0.{k}"),
+                    "Timeout too short",
+                    "A timeout must be at least one second.",
+                )),
+                Err(why) => Some(Problem::at(
+                    &format!("timeouts.0.{k}"),
+                    "Invalid duration",
+                    why,
+                )),
             }
         })
         .collect()
 }
 
 pub fn components_value(recorded: &Resolved) -> Value {
-    Value::Map(recorded.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect())
+    Value::Map(
+        recorded
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .collect(),
+    )
 }
 
 pub fn recorded_components(state: &Value) -> Resolved {
@@ -75,7 +88,12 @@ pub fn recorded_components(state: &Value) -> Resolved {
 }
 
 pub fn drift_value(drift: &BTreeMap<String, String>) -> Value {
-    Value::Map(drift.iter().map(|(k, v)| (k.clone(), Value::str(v))).collect())
+    Value::Map(
+        drift
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .collect(),
+    )
 }
 
 /// Whether the state's `drift` attribute reports anything.
@@ -129,9 +147,16 @@ fn log_progress(resource: &str, outcome: &Outcome) {
         match p {
             Progress::Created(k) => tracing::info!(resource, component = k.as_str(), "created"),
             Progress::Updated(k, why) => {
-                tracing::info!(resource, component = k.as_str(), changes = why.join("; ").as_str(), "updated")
+                tracing::info!(
+                    resource,
+                    component = k.as_str(),
+                    changes = why.join("; ").as_str(),
+                    "updated"
+                )
             }
-            Progress::Unchanged(k) => tracing::debug!(resource, component = k.as_str(), "unchanged"),
+            Progress::Unchanged(k) => {
+                tracing::debug!(resource, component = k.as_str(), "unchanged")
+            }
             Progress::Deleted(k) => tracing::info!(resource, component = k.as_str(), "deleted"),
         }
     }
@@ -147,13 +172,23 @@ pub async fn apply(
     timeout: Duration,
 ) -> Outcome {
     let backend = AwsBackend { clients };
-    let outcome = engine::with_deadline(timeout, engine::apply(&backend, desired, previous, recorded)).await;
+    let outcome = engine::with_deadline(
+        timeout,
+        engine::apply(&backend, desired, previous, recorded),
+    )
+    .await;
     log_progress(resource, &outcome);
     outcome
 }
 
 /// Delete a graph within `timeout`.
-pub async fn destroy(resource: &str, clients: &Clients, graph: &[Component], recorded: Resolved, timeout: Duration) -> Outcome {
+pub async fn destroy(
+    resource: &str,
+    clients: &Clients,
+    graph: &[Component],
+    recorded: Resolved,
+    timeout: Duration,
+) -> Outcome {
     let backend = AwsBackend { clients };
     let outcome = engine::with_deadline(timeout, engine::destroy(&backend, graph, recorded)).await;
     log_progress(resource, &outcome);

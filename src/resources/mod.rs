@@ -1,4 +1,4 @@
 //! The provider's resources: schema, plan and CRUD glue around expansions.
 pub mod lifecycle;
-pub mod platform;
 pub mod microservice;
+pub mod platform;

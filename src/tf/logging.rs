@@ -67,7 +67,13 @@ fn level_name(level: &Level) -> &'static str {
 }
 
 /// One log line, as bytes ending in a newline.
-pub fn format_line(level: &Level, module: &str, message: &str, extra: &serde_json::Map<String, serde_json::Value>, now: time::OffsetDateTime) -> Vec<u8> {
+pub fn format_line(
+    level: &Level,
+    module: &str,
+    message: &str,
+    extra: &serde_json::Map<String, serde_json::Value>,
+    now: time::OffsetDateTime,
+) -> Vec<u8> {
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), level_name(level).into());
     obj.insert("@message".into(), message.into());
@@ -93,7 +99,13 @@ impl<S: Subscriber> Layer<S> for HclogJsonLayer {
         event.record(&mut fields);
         let meta = event.metadata();
         let module = format!("matbakh.{}", meta.target().trim_start_matches("matbakh::"));
-        let line = format_line(meta.level(), &module, &fields.message, &fields.extra, time::OffsetDateTime::now_utc());
+        let line = format_line(
+            meta.level(),
+            &module,
+            &fields.message,
+            &fields.extra,
+            time::OffsetDateTime::now_utc(),
+        );
         let _ = std::io::stderr().lock().write_all(&line);
     }
 }
@@ -134,8 +146,15 @@ mod tests {
 
     #[test]
     fn lines_have_the_hclog_fields_and_timestamp_format() {
-        let now = time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
-        let line = format_line(&Level::DEBUG, "matbakh.provider", "hello", &serde_json::Map::new(), now);
+        let now =
+            time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        let line = format_line(
+            &Level::DEBUG,
+            "matbakh.provider",
+            "hello",
+            &serde_json::Map::new(),
+            now,
+        );
         let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(v["@level"], "debug");
         assert_eq!(v["@message"], "hello");
@@ -149,7 +168,13 @@ mod tests {
         let mut extra = serde_json::Map::new();
         extra.insert("@level".into(), "error".into());
         extra.insert("component".into(), "route".into());
-        let line = format_line(&Level::INFO, "m", "x", &extra, time::OffsetDateTime::now_utc());
+        let line = format_line(
+            &Level::INFO,
+            "m",
+            "x",
+            &extra,
+            time::OffsetDateTime::now_utc(),
+        );
         let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(v["@level"], "info");
         assert_eq!(v["component"], "route");

@@ -31,7 +31,13 @@ pub fn block(description: &str) -> BlockBuilder {
 }
 
 impl BlockBuilder {
-    fn attribute(mut self, name: &str, ty: Type, constraint: AttributeConstraint, doc: &str) -> Self {
+    fn attribute(
+        mut self,
+        name: &str,
+        ty: Type,
+        constraint: AttributeConstraint,
+        doc: &str,
+    ) -> Self {
         self.block.attributes.insert(
             name.to_string(),
             Attribute {
@@ -99,7 +105,11 @@ pub fn attribute_paths(block: &Block) -> Vec<String> {
             | NestedBlock::Optional(b) => b,
         };
         out.push(name.clone());
-        out.extend(attribute_paths(inner).into_iter().map(|p| format!("{name}.{p}")));
+        out.extend(
+            attribute_paths(inner)
+                .into_iter()
+                .map(|p| format!("{name}.{p}")),
+        );
     }
     out.sort();
     out
@@ -108,8 +118,58 @@ pub fn attribute_paths(block: &Block) -> Vec<String> {
 /// The `timeouts` block every long-running resource has.
 pub fn timeouts_block(default: &str) -> BlockBuilder {
     block("How long each operation may take before it fails.")
-        .optional("create", Type::String, &format!("Time allowed for creation. Default `{default}`."))
-        .optional("update", Type::String, &format!("Time allowed for an update. Default `{default}`."))
-        .optional("delete", Type::String, &format!("Time allowed for deletion. Default `{default}`."))
+        .optional(
+            "create",
+            Type::String,
+            &format!("Time allowed for creation. Default `{default}`."),
+        )
+        .optional(
+            "update",
+            Type::String,
+            &format!("Time allowed for an update. Default `{default}`."),
+        )
+        .optional(
+            "delete",
+            Type::String,
+            &format!("Time allowed for deletion. Default `{default}`."),
+        )
 }
 
+/// Give `state` every attribute and block of `block` it lacks (null, or an
+/// empty list for blocks): Terraform rejects objects with missing attributes,
+/// and an imported state starts from only what AWS could tell.
+pub fn complete_object(state: &mut crate::tf::value::Value, block: &Block) {
+    use crate::tf::value::Value;
+    for name in block.attributes.keys() {
+        if matches!(state.get(name), Value::Null) {
+            state.set(name, Value::Null);
+        }
+    }
+    for name in block.blocks.keys() {
+        if matches!(state.get(name), Value::Null) {
+            state.set(name, Value::List(Vec::new()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tf::value::Value;
+
+    #[test]
+    fn complete_object_adds_missing_attributes_and_blocks() {
+        let b = block("x")
+            .required("a", Type::String, "a")
+            .optional("b", Type::String, "b")
+            .single_block("t", block("t").optional("c", Type::String, "c"))
+            .build();
+        let mut v = Value::Null;
+        v.set("a", "set".into());
+        complete_object(&mut v, &b);
+        let Value::Map(m) = &v else { panic!() };
+        assert_eq!(m.len(), 3);
+        assert_eq!(v.get("a"), &Value::str("set"));
+        assert_eq!(v.get("t"), &Value::List(vec![]));
+    }
+}

@@ -115,10 +115,12 @@ impl Value {
                 }
             }
             Value::String(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -129,9 +131,11 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => {
-                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
-            }
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -198,7 +202,9 @@ impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => serializer.serialize_unit(),
-            Value::Unknown => serializer.serialize_newtype_struct(MSGPACK_EXT_STRUCT_NAME, &UnknownExt),
+            Value::Unknown => {
+                serializer.serialize_newtype_struct(MSGPACK_EXT_STRUCT_NAME, &UnknownExt)
+            }
             Value::Bool(b) => serializer.serialize_bool(*b),
             // Whole numbers go out as integers: Terraform compares numbers
             // by value, and integers keep state files readable.
@@ -306,7 +312,10 @@ mod tests {
 
     #[test]
     fn fractions_survive_msgpack() {
-        let v = Value::Map(BTreeMap::from([("sampling_rate".to_string(), Value::Number(0.25))]));
+        let v = Value::Map(BTreeMap::from([(
+            "sampling_rate".to_string(),
+            Value::Number(0.25),
+        )]));
         assert_eq!(roundtrip(&v), v);
     }
 
@@ -322,7 +331,10 @@ mod tests {
     #[test]
     fn nested_values_roundtrip() {
         let v = Value::Map(BTreeMap::from([
-            ("a".to_string(), Value::List(vec![Value::Number(1.0), Value::Null, Value::Unknown])),
+            (
+                "a".to_string(),
+                Value::List(vec![Value::Number(1.0), Value::Null, Value::Unknown]),
+            ),
             ("b".to_string(), Value::Bool(true)),
             ("c".to_string(), Value::str("x")),
             ("d".to_string(), Value::Number(-3.5)),

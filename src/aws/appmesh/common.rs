@@ -39,7 +39,11 @@ pub async fn tags_of(
 }
 
 /// Add or overwrite our tags (tags others added stay).
-pub async fn put_tags(client: &aws_sdk_appmesh::Client, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+pub async fn put_tags(
+    client: &aws_sdk_appmesh::Client,
+    arn: &str,
+    tags: &Tags,
+) -> Result<(), AwsError> {
     client
         .tag_resource()
         .resource_arn(arn)
@@ -79,7 +83,14 @@ pub fn arn_names(id: &str) -> Option<Vec<String>> {
     if !id.starts_with("arn:") || !resource.starts_with("mesh/") {
         return None;
     }
-    Some(resource.split('/').skip(1).step_by(2).map(str::to_string).collect())
+    Some(
+        resource
+            .split('/')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// A fresh client token per call. The SDK sends the same token on each of

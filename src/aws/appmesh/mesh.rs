@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use aws_sdk_appmesh::types::{EgressFilter, EgressFilterType, MeshData, MeshStatusCode, MeshSpec as SdkMeshSpec, TagRef};
+use aws_sdk_appmesh::types::{
+    EgressFilter, EgressFilterType, MeshData, MeshSpec as SdkMeshSpec, MeshStatusCode, TagRef,
+};
 
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
@@ -23,7 +25,10 @@ pub(crate) fn mesh_tags(t: &Tags) -> Result<Vec<TagRef>, AwsError> {
 }
 
 /// The tags of any App Mesh resource, by ARN.
-pub(crate) async fn list_tags(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+pub(crate) async fn list_tags(
+    aws: &Clients,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     let out = aws
         .appmesh
         .list_tags_for_resource()
@@ -48,7 +53,13 @@ impl MeshSpec {
     }
 
     async fn describe(&self, aws: &Clients) -> Result<Option<MeshData>, AwsError> {
-        match aws.appmesh.describe_mesh().mesh_name(&self.name).send().await {
+        match aws
+            .appmesh
+            .describe_mesh()
+            .mesh_name(&self.name)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out
                 .mesh
                 .filter(|m| m.status().and_then(|s| s.status()) != Some(&MeshStatusCode::Deleted))),
@@ -66,7 +77,12 @@ impl MeshSpec {
 
 #[async_trait]
 impl Adapter for MeshSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let Some(mesh) = self.describe(aws).await? else {
             return Ok(Observation::Missing);
         };
@@ -77,7 +93,10 @@ impl Adapter for MeshSpec {
             .map(|f| f.r#type().as_str().to_string())
             .unwrap_or_else(|| "DROP_ALL".to_string());
         if filter != self.egress_filter {
-            diffs.push(format!("egress filter is {filter}, want {}", self.egress_filter));
+            diffs.push(format!(
+                "egress filter is {filter}, want {}",
+                self.egress_filter
+            ));
         }
         diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
         Ok(Observation::with_differences(diffs))
@@ -85,11 +104,18 @@ impl Adapter for MeshSpec {
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
         if let Some(existing) = self.describe(aws).await? {
-            let arn = existing.metadata().map(|m| m.arn().to_string()).unwrap_or_default();
+            let arn = existing
+                .metadata()
+                .map(|m| m.arn().to_string())
+                .unwrap_or_default();
             if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
                 return Err(AwsError::new(
                     "appmesh:CreateMesh",
-                    format!("a mesh named {} already exists and is not owned by {}", self.name, tags::owner(&self.tags)),
+                    format!(
+                        "a mesh named {} already exists and is not owned by {}",
+                        self.name,
+                        tags::owner(&self.tags)
+                    ),
                 ));
             }
             return Ok(arn);
@@ -151,7 +177,10 @@ pub async fn find_mesh(aws: &Clients, name: &str) -> Result<Option<(String, Stri
         tags: Tags::new(),
     };
     Ok(probe.describe(aws).await?.map(|m| {
-        let arn = m.metadata().map(|md| md.arn().to_string()).unwrap_or_default();
+        let arn = m
+            .metadata()
+            .map(|md| md.arn().to_string())
+            .unwrap_or_default();
         let filter = m
             .spec()
             .and_then(|s| s.egress_filter())

@@ -1,7 +1,7 @@
 //! AWS App Mesh: meshes, virtual nodes, routers, routes, virtual services.
+pub mod common;
 pub mod mesh;
 pub mod route;
 pub mod virtual_node;
 pub mod virtual_router;
 pub mod virtual_service;
-pub mod common;

@@ -1,2 +1,242 @@
-// PLACEHOLDER: the adapter for this kind is written with the microservice work.
-crate::aws::not_yet_implemented!(crate::spec::appmesh::RouteSpec);
+//! App Mesh HTTP route. Its id is its ARN.
+
+use async_trait::async_trait;
+use aws_sdk_appmesh::types as mesh;
+
+use super::common::{arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of};
+use crate::aws::compare::{
+    absent_if_not_found, gone_is_ok, json_differences, owned_by_someone_else,
+};
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{Observation, Resolved};
+use crate::spec::appmesh::*;
+
+impl RouteSpec {
+    fn to_sdk(&self, call: &str) -> Result<mesh::RouteSpec, AwsError> {
+        let b = |e| AwsError::build(call, e);
+        let mut action = mesh::HttpRouteAction::builder();
+        for t in &self.targets {
+            action = action.weighted_targets(
+                mesh::WeightedTarget::builder()
+                    .virtual_node(&t.virtual_node)
+                    .weight(t.weight)
+                    .build()
+                    .map_err(b)?,
+            );
+        }
+        let mut retry = mesh::HttpRetryPolicy::builder()
+            .max_retries(self.retry.max_retries)
+            .per_retry_timeout(duration(self.retry.per_try_timeout_ms));
+        for e in &self.retry.http_events {
+            retry = retry.http_retry_events(e);
+        }
+        for e in &self.retry.tcp_events {
+            retry = retry.tcp_retry_events(mesh::TcpRetryPolicyEvent::from(e.as_str()));
+        }
+        let route = mesh::HttpRoute::builder()
+            .r#match(mesh::HttpRouteMatch::builder().prefix(&self.prefix).build())
+            .action(action.build().map_err(b)?)
+            .retry_policy(retry.build().map_err(b)?)
+            .timeout(
+                mesh::HttpTimeout::builder()
+                    .per_request(duration(self.timeout.per_request_ms))
+                    .idle(duration(self.timeout.idle_ms))
+                    .build(),
+            )
+            .build();
+        Ok(mesh::RouteSpec::builder().http_route(route).build())
+    }
+
+    /// What AWS reports, in the spec's terms (tags left as wanted).
+    fn as_reported(&self, data: &mesh::RouteData) -> RouteSpec {
+        let http = data.spec.as_ref().and_then(|s| s.http_route.clone());
+        let targets = http
+            .as_ref()
+            .and_then(|h| h.action.as_ref())
+            .map(|a| {
+                a.weighted_targets
+                    .iter()
+                    .map(|t| WeightedTargetSpec {
+                        virtual_node: t.virtual_node.clone(),
+                        weight: t.weight,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let retry = http.as_ref().and_then(|h| h.retry_policy.clone());
+        let mut http_events: Vec<String> = retry
+            .as_ref()
+            .map(|r| r.http_retry_events().to_vec())
+            .unwrap_or_default();
+        http_events.sort();
+        let mut tcp_events: Vec<String> = retry
+            .as_ref()
+            .map(|r| {
+                r.tcp_retry_events()
+                    .iter()
+                    .map(|e| e.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        tcp_events.sort();
+        let timeout = http.as_ref().and_then(|h| h.timeout.clone());
+        RouteSpec {
+            mesh: data.mesh_name.clone(),
+            router: data.virtual_router_name.clone(),
+            name: data.route_name.clone(),
+            prefix: http
+                .as_ref()
+                .and_then(|h| h.r#match.as_ref())
+                .and_then(|m| m.prefix.clone())
+                .unwrap_or_default(),
+            targets,
+            retry: RetryPolicySpec {
+                max_retries: retry.as_ref().map(|r| r.max_retries).unwrap_or(0),
+                per_try_timeout_ms: millis(
+                    retry.as_ref().and_then(|r| r.per_retry_timeout.as_ref()),
+                ),
+                http_events,
+                tcp_events,
+            },
+            timeout: HttpTimeoutSpec {
+                per_request_ms: millis(timeout.as_ref().and_then(|t| t.per_request.as_ref())),
+                idle_ms: millis(timeout.as_ref().and_then(|t| t.idle.as_ref())),
+            },
+            tags: self.tags.clone(),
+        }
+    }
+
+    fn names(&self, id: &str) -> (String, String, String) {
+        match arn_names(id) {
+            Some(n) if n.len() == 3 => (n[0].clone(), n[1].clone(), n[2].clone()),
+            _ => (self.mesh.clone(), self.router.clone(), self.name.clone()),
+        }
+    }
+
+    async fn describe(
+        &self,
+        aws: &Clients,
+        (mesh_name, router, name): &(String, String, String),
+    ) -> Result<Option<mesh::RouteData>, AwsError> {
+        let out = absent_if_not_found(
+            aws.appmesh
+                .describe_route()
+                .mesh_name(mesh_name)
+                .virtual_router_name(router)
+                .route_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("appmesh:DescribeRoute", e)),
+        )?;
+        Ok(out.and_then(|o| o.route).filter(|r| {
+            !matches!(
+                r.status.as_ref().map(|s| &s.status),
+                Some(mesh::RouteStatusCode::Deleted)
+            )
+        }))
+    }
+}
+
+fn arn_of(data: &mesh::RouteData) -> Option<String> {
+    data.metadata.as_ref().map(|m| m.arn.clone())
+}
+
+#[async_trait]
+impl Adapter for RouteSpec {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let Some(data) = self.describe(aws, &self.names(id)).await? else {
+            return Ok(Observation::Missing);
+        };
+        let found = serde_json::to_value(self.as_reported(&data)).unwrap_or_default();
+        let wanted = serde_json::to_value(self).unwrap_or_default();
+        let mut diffs = json_differences("route", &found, &wanted);
+        if let Some(arn) = arn_of(&data) {
+            diffs.extend(tags::differences(
+                &self.tags,
+                &tags_of(&aws.appmesh, &arn).await?,
+            ));
+        }
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        const CALL: &str = "appmesh:CreateRoute";
+        let created = aws
+            .appmesh
+            .create_route()
+            .mesh_name(&self.mesh)
+            .virtual_router_name(&self.router)
+            .route_name(&self.name)
+            .spec(self.to_sdk(CALL)?)
+            .set_tags(Some(tag_refs(&self.tags, CALL)?))
+            .client_token(client_token())
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(CALL, e));
+        match created {
+            Ok(out) => out
+                .route
+                .as_ref()
+                .and_then(arn_of)
+                .ok_or_else(|| AwsError::new(CALL, "AWS returned no route ARN")),
+            Err(e) if e.code.as_deref() == Some("ConflictException") => {
+                let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
+                let Some(arn) = self.describe(aws, &names).await?.as_ref().and_then(arn_of) else {
+                    return Err(e);
+                };
+                if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
+                    return Err(owned_by_someone_else(
+                        CALL,
+                        "route",
+                        &self.name,
+                        tags::owner(&self.tags),
+                    ));
+                }
+                self.update(aws, &arn, resolved).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
+        const CALL: &str = "appmesh:UpdateRoute";
+        let out = aws
+            .appmesh
+            .update_route()
+            .mesh_name(&self.mesh)
+            .virtual_router_name(&self.router)
+            .route_name(&self.name)
+            .spec(self.to_sdk(CALL)?)
+            .client_token(client_token())
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(CALL, e))?;
+        let arn = out
+            .route
+            .as_ref()
+            .and_then(arn_of)
+            .unwrap_or_else(|| id.to_string());
+        put_tags(&aws.appmesh, &arn, &self.tags).await?;
+        Ok(arn)
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let (mesh_name, router, name) = self.names(id);
+        gone_is_ok(
+            aws.appmesh
+                .delete_route()
+                .mesh_name(mesh_name)
+                .virtual_router_name(router)
+                .route_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::sdk("appmesh:DeleteRoute", e)),
+        )
+    }
+}

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
 use super::common::{arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of};
-use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences, owned_by_someone_else};
+use crate::aws::compare::{
+    absent_if_not_found, gone_is_ok, json_differences, owned_by_someone_else,
+};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::*;
@@ -70,7 +72,9 @@ impl VirtualNodeSpec {
         }
         let mut spec = mesh::VirtualNodeSpec::builder()
             .listeners(listener)
-            .service_discovery(mesh::ServiceDiscovery::AwsCloudMap(discovery.build().map_err(b)?))
+            .service_discovery(mesh::ServiceDiscovery::AwsCloudMap(
+                discovery.build().map_err(b)?,
+            ))
             .logging(
                 mesh::Logging::builder()
                     .access_log(mesh::AccessLog::File(
@@ -120,17 +124,28 @@ impl VirtualNodeSpec {
 
     /// What AWS reports, in the spec's own terms (tags left as wanted; they
     /// are compared separately).
-    fn from_sdk(&self, data: &mesh::VirtualNodeData) -> VirtualNodeSpec {
-        let spec = data.spec.clone().unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
-        let listener = spec.listeners().first().cloned().unwrap_or_else(|| mesh::Listener::builder().build());
+    fn as_reported(&self, data: &mesh::VirtualNodeData) -> VirtualNodeSpec {
+        let spec = data
+            .spec
+            .clone()
+            .unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
+        let listener = spec
+            .listeners()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| mesh::Listener::builder().build());
         let hc = listener.health_check.clone();
         let od = listener.outlier_detection.clone();
         let (max_connections, max_pending_requests) = match &listener.connection_pool {
-            Some(mesh::VirtualNodeConnectionPool::Http(p)) => (p.max_connections, p.max_pending_requests.unwrap_or(0)),
+            Some(mesh::VirtualNodeConnectionPool::Http(p)) => {
+                (p.max_connections, p.max_pending_requests.unwrap_or(0))
+            }
             _ => (0, 0),
         };
         let (per_request_ms, idle_ms) = match &listener.timeout {
-            Some(mesh::ListenerTimeout::Http(t)) => (millis(t.per_request.as_ref()), millis(t.idle.as_ref())),
+            Some(mesh::ListenerTimeout::Http(t)) => {
+                (millis(t.per_request.as_ref()), millis(t.idle.as_ref()))
+            }
             _ => (0, 0),
         };
         let tls = spec
@@ -140,7 +155,9 @@ impl VirtualNodeSpec {
             .and_then(|p| p.tls.as_ref())
             .map(|t| {
                 let mut arns = match t.validation.as_ref().and_then(|v| v.trust.as_ref()) {
-                    Some(mesh::TlsValidationContextTrust::Acm(acm)) => acm.certificate_authority_arns.clone(),
+                    Some(mesh::TlsValidationContextTrust::Acm(acm)) => {
+                        acm.certificate_authority_arns.clone()
+                    }
                     _ => vec![],
                 };
                 arns.sort();
@@ -161,7 +178,11 @@ impl VirtualNodeSpec {
             Some(mesh::ServiceDiscovery::AwsCloudMap(c)) => CloudMapDiscoverySpec {
                 namespace_name: c.namespace_name.clone(),
                 service_name: c.service_name.clone(),
-                attributes: c.attributes().iter().map(|a| (a.key.clone(), a.value.clone())).collect(),
+                attributes: c
+                    .attributes()
+                    .iter()
+                    .map(|a| (a.key.clone(), a.value.clone()))
+                    .collect(),
             },
             _ => CloudMapDiscoverySpec {
                 namespace_name: String::new(),
@@ -187,14 +208,19 @@ impl VirtualNodeSpec {
             outlier_detection: OutlierDetectionSpec {
                 max_server_errors: od.as_ref().map(|o| o.max_server_errors).unwrap_or(0),
                 interval_ms: millis(od.as_ref().and_then(|o| o.interval.as_ref())),
-                base_ejection_ms: millis(od.as_ref().and_then(|o| o.base_ejection_duration.as_ref())),
+                base_ejection_ms: millis(
+                    od.as_ref().and_then(|o| o.base_ejection_duration.as_ref()),
+                ),
                 max_ejection_percent: od.as_ref().map(|o| o.max_ejection_percent).unwrap_or(0),
             },
             connection_pool: HttpConnectionPoolSpec {
                 max_connections,
                 max_pending_requests,
             },
-            timeout: HttpTimeoutSpec { per_request_ms, idle_ms },
+            timeout: HttpTimeoutSpec {
+                per_request_ms,
+                idle_ms,
+            },
             tls,
             backends,
             discovery,
@@ -210,7 +236,12 @@ impl VirtualNodeSpec {
         }
     }
 
-    async fn describe(&self, aws: &Clients, mesh_name: &str, name: &str) -> Result<Option<mesh::VirtualNodeData>, AwsError> {
+    async fn describe(
+        &self,
+        aws: &Clients,
+        mesh_name: &str,
+        name: &str,
+    ) -> Result<Option<mesh::VirtualNodeData>, AwsError> {
         let out = absent_if_not_found(
             aws.appmesh
                 .describe_virtual_node()
@@ -221,7 +252,10 @@ impl VirtualNodeSpec {
                 .map_err(|e| AwsError::sdk("appmesh:DescribeVirtualNode", e)),
         )?;
         Ok(out.and_then(|o| o.virtual_node).filter(|n| {
-            !matches!(n.status.as_ref().map(|s| &s.status), Some(mesh::VirtualNodeStatusCode::Deleted))
+            !matches!(
+                n.status.as_ref().map(|s| &s.status),
+                Some(mesh::VirtualNodeStatusCode::Deleted)
+            )
         }))
     }
 }
@@ -232,16 +266,24 @@ fn arn_of(data: &mesh::VirtualNodeData) -> Option<String> {
 
 #[async_trait]
 impl Adapter for VirtualNodeSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let (mesh_name, name) = self.names(id);
         let Some(data) = self.describe(aws, &mesh_name, &name).await? else {
             return Ok(Observation::Missing);
         };
-        let found = serde_json::to_value(self.from_sdk(&data)).unwrap_or_default();
+        let found = serde_json::to_value(self.as_reported(&data)).unwrap_or_default();
         let wanted = serde_json::to_value(self).unwrap_or_default();
         let mut diffs = json_differences("virtual node", &found, &wanted);
         if let Some(arn) = arn_of(&data) {
-            diffs.extend(tags::differences(&self.tags, &tags_of(&aws.appmesh, &arn).await?));
+            diffs.extend(tags::differences(
+                &self.tags,
+                &tags_of(&aws.appmesh, &arn).await?,
+            ));
         }
         Ok(Observation::with_differences(diffs))
     }
@@ -266,11 +308,21 @@ impl Adapter for VirtualNodeSpec {
                 .and_then(arn_of)
                 .ok_or_else(|| AwsError::new(CALL, "AWS returned no virtual node ARN")),
             Err(e) if e.code.as_deref() == Some("ConflictException") => {
-                let Some(arn) = self.describe(aws, &self.mesh, &self.name).await?.as_ref().and_then(arn_of) else {
+                let Some(arn) = self
+                    .describe(aws, &self.mesh, &self.name)
+                    .await?
+                    .as_ref()
+                    .and_then(arn_of)
+                else {
                     return Err(e);
                 };
                 if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
-                    return Err(owned_by_someone_else(CALL, "virtual node", &self.name, tags::owner(&self.tags)));
+                    return Err(owned_by_someone_else(
+                        CALL,
+                        "virtual node",
+                        &self.name,
+                        tags::owner(&self.tags),
+                    ));
                 }
                 self.update(aws, &arn, resolved).await
             }
@@ -290,7 +342,11 @@ impl Adapter for VirtualNodeSpec {
             .send()
             .await
             .map_err(|e| AwsError::sdk(CALL, e))?;
-        let arn = out.virtual_node.as_ref().and_then(arn_of).unwrap_or_else(|| id.to_string());
+        let arn = out
+            .virtual_node
+            .as_ref()
+            .and_then(arn_of)
+            .unwrap_or_else(|| id.to_string());
         put_tags(&aws.appmesh, &arn, &self.tags).await?;
         Ok(arn)
     }

@@ -1,5 +1,5 @@
-//! Target-tracking scaling policies (CPU, memory). The recorded id is the
-//! policy's ARN; policies are found and deleted by name.
+//! Application Auto Scaling: a target-tracking policy. Its id is the
+//! policy ARN; deletes go by name and resource id, from the spec.
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
@@ -7,6 +7,7 @@ use aws_sdk_applicationautoscaling::types::{
     ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
 };
 
+use crate::aws::compare::gone_is_ok;
 use crate::aws::{Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalingPolicySpec;
@@ -23,22 +24,71 @@ impl ScalingPolicySpec {
             .send()
             .await
             .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
-        Ok(out.scaling_policies().iter().find(|p| p.policy_name() == self.name).cloned())
+        Ok(out
+            .scaling_policies()
+            .iter()
+            .find(|p| p.policy_name == self.name)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl Adapter for ScalingPolicySpec {
+    async fn observe(&self, aws: &Clients, _: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        let Some(policy) = self.describe(aws).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        match policy.target_tracking_scaling_policy_configuration() {
+            None => diffs.push("not a target-tracking policy".to_string()),
+            Some(c) => {
+                let metric = c
+                    .predefined_metric_specification()
+                    .map(|m| m.predefined_metric_type().as_str().to_string())
+                    .unwrap_or_default();
+                if metric != self.metric {
+                    diffs.push(format!("metric is {metric:?}, want {}", self.metric));
+                }
+                if c.target_value() != self.target_value {
+                    diffs.push(format!(
+                        "target is {}, want {}",
+                        c.target_value(),
+                        self.target_value
+                    ));
+                }
+                if c.scale_in_cooldown().unwrap_or(0) != self.scale_in_cooldown_seconds {
+                    diffs.push(format!(
+                        "scale-in cooldown is {:?}, want {}",
+                        c.scale_in_cooldown(),
+                        self.scale_in_cooldown_seconds
+                    ));
+                }
+                if c.scale_out_cooldown().unwrap_or(0) != self.scale_out_cooldown_seconds {
+                    diffs.push(format!(
+                        "scale-out cooldown is {:?}, want {}",
+                        c.scale_out_cooldown(),
+                        self.scale_out_cooldown_seconds
+                    ));
+                }
+            }
+        }
+        Ok(Observation::with_differences(diffs))
     }
 
-    async fn put(&self, aws: &Clients) -> Result<String, AwsError> {
-        let call = "application-autoscaling:PutScalingPolicy";
+    /// PutScalingPolicy creates or replaces by name: adopting is the same call.
+    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        const CALL: &str = "application-autoscaling:PutScalingPolicy";
         let metric = PredefinedMetricSpecification::builder()
             .predefined_metric_type(MetricType::from(self.metric.as_str()))
             .build()
-            .map_err(|e| AwsError::build(call, e))?;
+            .map_err(|e| AwsError::build(CALL, e))?;
         let config = TargetTrackingScalingPolicyConfiguration::builder()
             .target_value(self.target_value)
             .predefined_metric_specification(metric)
             .scale_in_cooldown(self.scale_in_cooldown_seconds)
             .scale_out_cooldown(self.scale_out_cooldown_seconds)
             .build()
-            .map_err(|e| AwsError::build(call, e))?;
+            .map_err(|e| AwsError::build(CALL, e))?;
         let out = aws
             .autoscaling
             .put_scaling_policy()
@@ -50,77 +100,31 @@ impl ScalingPolicySpec {
             .target_tracking_scaling_policy_configuration(config)
             .send()
             .await
-            .map_err(|e| AwsError::sdk(call, e))?;
+            .map_err(|e| AwsError::sdk(CALL, e))?;
         Ok(out.policy_arn().to_string())
     }
-}
 
-#[async_trait]
-impl Adapter for ScalingPolicySpec {
-    async fn observe(&self, aws: &Clients, _id: &str, _: &Resolved) -> Result<Observation, AwsError> {
-        let Some(p) = self.describe(aws).await? else {
-            return Ok(Observation::Missing);
-        };
-        let mut diffs = Vec::new();
-        match p.target_tracking_scaling_policy_configuration() {
-            None => diffs.push("not a target-tracking policy".to_string()),
-            Some(c) => {
-                if c.target_value() != self.target_value {
-                    diffs.push(format!("target is {}, want {}", c.target_value(), self.target_value));
-                }
-                let metric = c
-                    .predefined_metric_specification()
-                    .map(|m| m.predefined_metric_type().as_str())
-                    .unwrap_or_default();
-                if metric != self.metric {
-                    diffs.push(format!("metric is {metric}, want {}", self.metric));
-                }
-                if c.scale_in_cooldown() != Some(self.scale_in_cooldown_seconds)
-                    || c.scale_out_cooldown() != Some(self.scale_out_cooldown_seconds)
-                {
-                    diffs.push(format!(
-                        "cooldowns are {:?}/{:?}, want {}/{}",
-                        c.scale_in_cooldown(),
-                        c.scale_out_cooldown(),
-                        self.scale_in_cooldown_seconds,
-                        self.scale_out_cooldown_seconds
-                    ));
-                }
-            }
-        }
-        Ok(Observation::with_differences(diffs))
+    async fn update(
+        &self,
+        aws: &Clients,
+        _: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        self.create(aws, resolved).await
     }
 
-    /// PutScalingPolicy is an upsert on (resource, name); the resource is
-    /// the service this resource owns, so an existing policy is adopted.
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        self.put(aws).await
-    }
-
-    async fn update(&self, aws: &Clients, _id: &str, _: &Resolved) -> Result<String, AwsError> {
-        self.put(aws).await
-    }
-
-    async fn delete(&self, aws: &Clients, _id: &str) -> Result<(), AwsError> {
-        match aws
-            .autoscaling
-            .delete_scaling_policy()
-            .policy_name(&self.name)
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(&self.resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let err = AwsError::sdk("application-autoscaling:DeleteScalingPolicy", e);
-                if err.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
+    async fn delete(&self, aws: &Clients, _: &str) -> Result<(), AwsError> {
+        gone_is_ok(
+            aws.autoscaling
+                .delete_scaling_policy()
+                .policy_name(&self.name)
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(&self.resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::sdk("application-autoscaling:DeleteScalingPolicy", e)),
+        )
     }
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_servicediscovery::types::{Namespace, NamespaceSummary, OperationStatus, OperationTargetType, Tag};
+use aws_sdk_servicediscovery::types::{
+    Namespace, NamespaceSummary, OperationStatus, OperationTargetType, Tag,
+};
 
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{remaining, Observation, Resolved};
@@ -32,7 +34,10 @@ pub(crate) fn cloudmap_tags(t: &Tags) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-pub(crate) async fn list_tags(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+pub(crate) async fn list_tags(
+    aws: &Clients,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     let out = aws
         .cloudmap
         .list_tags_for_resource()
@@ -69,7 +74,9 @@ pub(crate) async fn wait_for_operation(
                     .and_then(|o| o.targets())
                     .map(|t| {
                         t.iter()
-                            .map(|(k, v): (&OperationTargetType, &String)| (k.as_str().to_string(), v.clone()))
+                            .map(|(k, v): (&OperationTargetType, &String)| {
+                                (k.as_str().to_string(), v.clone())
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -80,12 +87,18 @@ pub(crate) async fn wait_for_operation(
                     .and_then(|o| o.error_message())
                     .unwrap_or("no reason given")
                     .to_string();
-                return Err(AwsError::new(call, format!("operation {operation_id} failed: {reason}")));
+                return Err(AwsError::new(
+                    call,
+                    format!("operation {operation_id} failed: {reason}"),
+                ));
             }
             _ => {}
         }
         let left = remaining().map_err(|_| {
-            AwsError::new(call, format!("timed out waiting for operation {operation_id}"))
+            AwsError::new(
+                call,
+                format!("timed out waiting for operation {operation_id}"),
+            )
         })?;
         tracing::debug!(operation_id, "waiting for Cloud Map operation");
         tokio::time::sleep(delay.min(left)).await;
@@ -98,7 +111,11 @@ impl NamespaceSpec {
         let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
-            if let Some(ns) = page.namespaces().iter().find(|n| n.name() == Some(self.name.as_str())) {
+            if let Some(ns) = page
+                .namespaces()
+                .iter()
+                .find(|n| n.name() == Some(self.name.as_str()))
+            {
                 return Ok(Some(ns.clone()));
             }
         }
@@ -128,13 +145,22 @@ impl NamespaceSpec {
 
 #[async_trait]
 impl Adapter for NamespaceSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let Some(ns) = self.get(aws, id).await? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
         if ns.name() != Some(self.name.as_str()) {
-            diffs.push(format!("name is {:?}, want {:?}", ns.name().unwrap_or_default(), self.name));
+            diffs.push(format!(
+                "name is {:?}, want {:?}",
+                ns.name().unwrap_or_default(),
+                self.name
+            ));
         }
         diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
         Ok(Observation::with_differences(diffs))
@@ -167,9 +193,13 @@ impl Adapter for NamespaceSpec {
             .await
             .map_err(|e| AwsError::sdk("servicediscovery:CreatePrivateDnsNamespace", e))?;
         let op = out.operation_id().unwrap_or_default().to_string();
-        let targets = wait_for_operation(aws, "servicediscovery:CreatePrivateDnsNamespace", &op).await?;
+        let targets =
+            wait_for_operation(aws, "servicediscovery:CreatePrivateDnsNamespace", &op).await?;
         let ns_id = targets.get("NAMESPACE").cloned().ok_or_else(|| {
-            AwsError::new("servicediscovery:GetOperation", "operation named no namespace")
+            AwsError::new(
+                "servicediscovery:GetOperation",
+                "operation named no namespace",
+            )
         })?;
         let ns = aws
             .cloudmap
@@ -236,7 +266,11 @@ pub async fn find_owned_namespace(
             let arn = ns.arn().unwrap_or_default();
             let found = list_tags(aws, arn).await?;
             if found.get(crate::spec::OWNER_TAG).map(String::as_str) == Some(owner) {
-                return Ok(Some((arn.to_string(), ns.name().unwrap_or_default().to_string(), found)));
+                return Ok(Some((
+                    arn.to_string(),
+                    ns.name().unwrap_or_default().to_string(),
+                    found,
+                )));
             }
         }
     }

@@ -40,7 +40,11 @@ impl DiscoveryServiceSpec {
         Ok(out.and_then(|o| o.service))
     }
 
-    async fn tags_of(&self, aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    async fn tags_of(
+        &self,
+        aws: &Clients,
+        arn: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
         let out = aws
             .cloudmap
             .list_tags_for_resource()
@@ -58,7 +62,13 @@ impl DiscoveryServiceSpec {
     fn sdk_tags(&self, call: &str) -> Result<Vec<Tag>, AwsError> {
         self.tags
             .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build(call, e)))
+            .map(|(k, v)| {
+                Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::build(call, e))
+            })
             .collect()
     }
 
@@ -70,7 +80,12 @@ impl DiscoveryServiceSpec {
             .condition(FilterCondition::Eq)
             .build()
             .map_err(|e| AwsError::build("servicediscovery:ListServices", e))?;
-        let mut pages = aws.cloudmap.list_services().filters(filter).into_paginator().send();
+        let mut pages = aws
+            .cloudmap
+            .list_services()
+            .filters(filter)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListServices", e))?;
             for s in page.services() {
@@ -87,7 +102,11 @@ impl DiscoveryServiceSpec {
     fn differences(&self, service: &Service) -> Vec<String> {
         let mut diffs = Vec::new();
         if service.name() != Some(self.name.as_str()) {
-            diffs.push(format!("name is {:?}, want {}", service.name().unwrap_or(""), self.name));
+            diffs.push(format!(
+                "name is {:?}, want {}",
+                service.name().unwrap_or(""),
+                self.name
+            ));
         }
         if service.namespace_id() != Some(self.namespace_id.as_str()) {
             diffs.push(format!(
@@ -101,7 +120,10 @@ impl DiscoveryServiceSpec {
             Some(dns) => {
                 if let Some(policy) = dns.routing_policy() {
                     if policy != &RoutingPolicy::Multivalue {
-                        diffs.push(format!("routing policy is {}, want MULTIVALUE", policy.as_str()));
+                        diffs.push(format!(
+                            "routing policy is {}, want MULTIVALUE",
+                            policy.as_str()
+                        ));
                     }
                 }
                 let records: Vec<(String, i64)> = dns
@@ -124,13 +146,21 @@ impl DiscoveryServiceSpec {
 
 #[async_trait]
 impl Adapter for DiscoveryServiceSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let Some(service) = self.get(aws, id).await? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = self.differences(&service);
         if let Some(arn) = service.arn() {
-            diffs.extend(tags::differences(&self.tags, &self.tags_of(aws, arn).await?));
+            diffs.extend(tags::differences(
+                &self.tags,
+                &self.tags_of(aws, arn).await?,
+            ));
         }
         Ok(Observation::with_differences(diffs))
     }
@@ -170,7 +200,12 @@ impl Adapter for DiscoveryServiceSpec {
                     return Err(e);
                 };
                 if !tags::may_adopt(&self.tags, &self.tags_of(aws, &arn).await?) {
-                    return Err(owned_by_someone_else(CALL, "Cloud Map service", &self.name, tags::owner(&self.tags)));
+                    return Err(owned_by_someone_else(
+                        CALL,
+                        "Cloud Map service",
+                        &self.name,
+                        tags::owner(&self.tags),
+                    ));
                 }
                 Ok(id)
             }
@@ -181,7 +216,10 @@ impl Adapter for DiscoveryServiceSpec {
     async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "servicediscovery:UpdateService";
         let Some(service) = self.get(aws, id).await? else {
-            return Err(AwsError::new(CALL, format!("Cloud Map service {id} disappeared")));
+            return Err(AwsError::new(
+                CALL,
+                format!("Cloud Map service {id} disappeared"),
+            ));
         };
         let dns_differs = self
             .differences(&service)
@@ -231,7 +269,10 @@ impl Adapter for DiscoveryServiceSpec {
                     if started.elapsed() >= DELETE_RETRY_FOR || left < DELETE_RETRY_EVERY {
                         return Err(e);
                     }
-                    tracing::info!(service = id, "Cloud Map service still has instances; retrying the delete");
+                    tracing::info!(
+                        service = id,
+                        "Cloud Map service still has instances; retrying the delete"
+                    );
                     tokio::time::sleep(DELETE_RETRY_EVERY).await;
                 }
                 Err(e) => return Err(e),

@@ -1,96 +1,100 @@
-//! The service's CloudWatch dashboard. Dashboards take no tags; the name
-//! (the service's) is what ties it to the service. The recorded id is the
-//! dashboard's ARN.
+//! CloudWatch dashboard. Its id is its name. Dashboards take no tags, so
+//! ownership cannot be checked: the name carries the platform and service,
+//! and PutDashboard simply writes the body we want.
 
 use async_trait::async_trait;
 
+use crate::aws::compare::{absent_if_not_found, json_differences};
 use crate::aws::{Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
 
 impl DashboardSpec {
-    /// The body AWS holds, or None when there is no such dashboard.
-    async fn get(&self, aws: &Clients) -> Result<Option<(String, String)>, AwsError> {
-        match aws.cloudwatch.get_dashboard().dashboard_name(&self.name).send().await {
-            Ok(out) => Ok(Some((
-                out.dashboard_arn().unwrap_or_default().to_string(),
-                out.dashboard_body().unwrap_or_default().to_string(),
-            ))),
-            Err(e) => {
-                let err = AwsError::sdk("cloudwatch:GetDashboard", e);
-                if err.is_not_found() || err.code.as_deref() == Some("DashboardNotFoundError") {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
-    async fn put(&self, aws: &Clients) -> Result<String, AwsError> {
-        aws.cloudwatch
+    async fn put(&self, aws: &Clients) -> Result<(), AwsError> {
+        let out = aws
+            .cloudwatch
             .put_dashboard()
             .dashboard_name(&self.name)
             .dashboard_body(&self.body)
             .send()
             .await
             .map_err(|e| AwsError::sdk("cloudwatch:PutDashboard", e))?;
-        let (arn, _) = self
-            .get(aws)
-            .await?
-            .ok_or_else(|| AwsError::new("cloudwatch:GetDashboard", format!("dashboard {} not found after PutDashboard", self.name)))?;
-        Ok(arn)
-    }
-}
-
-/// Bodies are compared as JSON values: AWS may re-serialise the text.
-fn same_body(a: &str, b: &str) -> bool {
-    match (serde_json::from_str::<serde_json::Value>(a), serde_json::from_str::<serde_json::Value>(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+        let problems: Vec<String> = out
+            .dashboard_validation_messages()
+            .iter()
+            .filter_map(|m| m.message().map(str::to_string))
+            .collect();
+        if !problems.is_empty() {
+            return Err(AwsError::new(
+                "cloudwatch:PutDashboard",
+                problems.join("; "),
+            ));
+        }
+        Ok(())
     }
 }
 
 #[async_trait]
 impl Adapter for DashboardSpec {
-    async fn observe(&self, aws: &Clients, _id: &str, _: &Resolved) -> Result<Observation, AwsError> {
-        Ok(match self.get(aws).await? {
-            None => Observation::Missing,
-            Some((_, body)) if same_body(&body, &self.body) => Observation::in_sync(),
-            Some(_) => Observation::with_differences(vec!["dashboard body changed".into()]),
-        })
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let out = absent_if_not_found(
+            aws.cloudwatch
+                .get_dashboard()
+                .dashboard_name(id)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
+        )?;
+        let Some(out) = out else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        if id != self.name {
+            diffs.push(format!("dashboard name is {id}, want {}", self.name));
+        }
+        // Compare as JSON values: AWS may reformat the text.
+        let found: serde_json::Value =
+            serde_json::from_str(out.dashboard_body().unwrap_or("{}")).unwrap_or_default();
+        let wanted: serde_json::Value = serde_json::from_str(&self.body).unwrap_or_default();
+        // Only what we wrote is compared: keys AWS adds are no difference.
+        diffs.extend(json_differences("dashboard body", &found, &wanted));
+        Ok(Observation::with_differences(diffs))
     }
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        self.put(aws).await
+        self.put(aws).await?;
+        Ok(self.name.clone())
     }
 
-    async fn update(&self, aws: &Clients, _id: &str, _: &Resolved) -> Result<String, AwsError> {
-        self.put(aws).await
-    }
-
-    async fn delete(&self, aws: &Clients, _id: &str) -> Result<(), AwsError> {
-        match aws.cloudwatch.delete_dashboards().dashboard_names(&self.name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let err = AwsError::sdk("cloudwatch:DeleteDashboards", e);
-                if err.is_not_found() || err.code.as_deref() == Some("DashboardNotFoundError") {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        if id != self.name {
+            self.delete(aws, id).await?;
         }
+        self.create(aws, resolved).await
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::same_body;
-
-    #[test]
-    fn bodies_compare_as_json() {
-        assert!(same_body(r#"{"a": 1, "b": [1,2]}"#, r#"{"b":[1,2],"a":1}"#));
-        assert!(!same_body(r#"{"a": 1}"#, r#"{"a": 2}"#));
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let result = aws
+            .cloudwatch
+            .delete_dashboards()
+            .dashboard_names(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::sdk("cloudwatch:DeleteDashboards", e));
+        match result {
+            Err(e) if e.is_not_found() || e.code.as_deref() == Some("ResourceNotFound") => Ok(()),
+            other => other,
+        }
     }
 }

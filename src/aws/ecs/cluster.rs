@@ -37,7 +37,11 @@ fn insights_value(enabled: bool) -> &'static str {
 }
 
 impl ClusterSpec {
-    async fn describe(&self, aws: &Clients, name_or_arn: &str) -> Result<Option<Cluster>, AwsError> {
+    async fn describe(
+        &self,
+        aws: &Clients,
+        name_or_arn: &str,
+    ) -> Result<Option<Cluster>, AwsError> {
         let out = aws
             .ecs
             .describe_clusters()
@@ -78,7 +82,12 @@ impl ClusterSpec {
 
 #[async_trait]
 impl Adapter for ClusterSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         Ok(match self.describe(aws, id).await? {
             None => Observation::Missing,
             Some(cluster) => Observation::with_differences(self.differences(&cluster)),
@@ -189,10 +198,9 @@ pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, b
         tags: Tags::new(),
     };
     Ok(probe.describe(aws, name).await?.map(|c| {
-        let insights = c
-            .settings()
-            .iter()
-            .any(|s| s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled"));
+        let insights = c.settings().iter().any(|s| {
+            s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled")
+        });
         (c.cluster_arn().unwrap_or_default().to_string(), insights)
     }))
 }

@@ -1,2 +1,382 @@
-// PLACEHOLDER: the adapter for this kind is written with the microservice work.
-crate::aws::not_yet_implemented!(crate::spec::ecs::TaskDefinitionSpec);
+//! ECS task definition. Its id is the revision's ARN (`...:task-definition/FAMILY:N`).
+//!
+//! Revisions are immutable, so a change registers a new revision. Each
+//! revision carries a tag `matbakh:spec-hash`: a stable hash of the spec with
+//! its references resolved; observing compares hashes, which never yields a
+//! phantom difference from AWS's own representation. The revision before the
+//! current one stays ACTIVE as the ECS deployment circuit breaker's rollback
+//! target; older ones are deregistered.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, HealthCheck,
+    KeyValuePair, LogConfiguration, LogDriver, NetworkMode, PortMapping, ProxyConfiguration,
+    ProxyConfigurationType, Secret, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
+    TransportProtocol,
+};
+
+use crate::aws::compare::stable_hash;
+use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::engine::{Observation, Resolved};
+use crate::spec::ecs::{EnvValue, TaskDefinitionSpec};
+
+/// Tag holding the hash of the spec a revision was registered from.
+pub const SPEC_HASH_TAG: &str = "matbakh:spec-hash";
+
+impl TaskDefinitionSpec {
+    /// The hash of this spec with its references resolved.
+    pub fn spec_hash(&self, resolved: &Resolved) -> Result<String, AwsError> {
+        let mut text = serde_json::to_string(&(
+            &self.family,
+            self.cpu,
+            self.memory,
+            &self.execution_role_arn,
+            &self.task_role_arn,
+            &self.containers,
+            &self.proxy,
+        ))
+        .map_err(|e| AwsError::new("ecs:RegisterTaskDefinition", e.to_string()))?;
+        for key in self.references() {
+            text.push('\n');
+            text.push_str(&resolve(resolved, &key)?);
+        }
+        Ok(stable_hash(&text))
+    }
+
+    fn references(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .containers
+            .iter()
+            .flat_map(|c| c.environment.values())
+            .filter_map(|v| match v {
+                EnvValue::Component { of } => Some(of.0.clone()),
+                EnvValue::Text(_) => None,
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn container_definitions(
+        &self,
+        resolved: &Resolved,
+    ) -> Result<Vec<ContainerDefinition>, AwsError> {
+        const CALL: &str = "ecs:RegisterTaskDefinition";
+        let b = |e| AwsError::build(CALL, e);
+        let mut out = Vec::new();
+        for c in &self.containers {
+            let mut d = ContainerDefinition::builder()
+                .name(&c.name)
+                .image(&c.image)
+                .cpu(c.cpu)
+                .memory(c.memory)
+                .essential(c.essential)
+                .readonly_root_filesystem(c.read_only_root_filesystem)
+                .set_user(c.user.clone())
+                .log_configuration(
+                    LogConfiguration::builder()
+                        .log_driver(LogDriver::Awslogs)
+                        .options("awslogs-group", &c.log.group)
+                        .options("awslogs-region", &c.log.region)
+                        .options("awslogs-stream-prefix", &c.log.stream_prefix)
+                        .build()
+                        .map_err(b)?,
+                );
+            for port in &c.ports {
+                d = d.port_mappings(
+                    PortMapping::builder()
+                        .container_port(*port)
+                        .protocol(TransportProtocol::Tcp)
+                        .build(),
+                );
+            }
+            for (name, value) in &c.environment {
+                let value = match value {
+                    EnvValue::Text(t) => t.clone(),
+                    EnvValue::Component { of } => resolve(resolved, &of.0)?,
+                };
+                d = d.environment(KeyValuePair::builder().name(name).value(value).build());
+            }
+            for (name, arn) in &c.secrets {
+                d = d.secrets(
+                    Secret::builder()
+                        .name(name)
+                        .value_from(arn)
+                        .build()
+                        .map_err(b)?,
+                );
+            }
+            if !c.command.is_empty() {
+                d = d.set_command(Some(c.command.clone()));
+            }
+            if let Some(hc) = &c.health_check {
+                d = d.health_check(
+                    HealthCheck::builder()
+                        .set_command(Some(hc.command.clone()))
+                        .interval(hc.interval_seconds)
+                        .timeout(hc.timeout_seconds)
+                        .retries(hc.retries)
+                        .start_period(hc.start_period_seconds)
+                        .build()
+                        .map_err(b)?,
+                );
+            }
+            for dep in &c.depends_on {
+                d = d.depends_on(
+                    ContainerDependency::builder()
+                        .container_name(&dep.container)
+                        .condition(ContainerCondition::from(dep.condition.as_str()))
+                        .build()
+                        .map_err(b)?,
+                );
+            }
+            out.push(d.build());
+        }
+        Ok(out)
+    }
+
+    async fn describe(
+        &self,
+        aws: &Clients,
+        arn_or_family: &str,
+    ) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
+        let result = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(arn_or_family)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:DescribeTaskDefinition", e));
+        let out = match result {
+            Ok(out) => out,
+            // ECS answers an unknown revision with a ClientException.
+            Err(e) if e.is_not_found() || e.code.as_deref() == Some("ClientException") => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        let found: BTreeMap<String, String> = out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        Ok(out
+            .task_definition
+            .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
+            .map(|td| (td, found)))
+    }
+
+    async fn register(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        const CALL: &str = "ecs:RegisterTaskDefinition";
+        let hash = self.spec_hash(resolved)?;
+        // A retried apply finds the revision it registered last time.
+        if let Some((td, found)) = self.describe(aws, &self.family).await? {
+            if tags::may_adopt(&self.tags, &found) && found.get(SPEC_HASH_TAG) == Some(&hash) {
+                if let Some(arn) = td.task_definition_arn() {
+                    return Ok(arn.to_string());
+                }
+            }
+        }
+        let mut tags: Vec<Tag> = self
+            .tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        tags.push(Tag::builder().key(SPEC_HASH_TAG).value(hash).build());
+        let proxy = match &self.proxy {
+            None => None,
+            Some(p) => Some(
+                ProxyConfiguration::builder()
+                    .r#type(ProxyConfigurationType::Appmesh)
+                    .container_name(&p.container_name)
+                    .set_properties(Some(
+                        p.properties
+                            .iter()
+                            .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                            .collect(),
+                    ))
+                    .build()
+                    .map_err(|e| AwsError::build(CALL, e))?,
+            ),
+        };
+        let out = aws
+            .ecs
+            .register_task_definition()
+            .family(&self.family)
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu(self.cpu.to_string())
+            .memory(self.memory.to_string())
+            .execution_role_arn(&self.execution_role_arn)
+            .set_task_role_arn(self.task_role_arn.clone())
+            .set_container_definitions(Some(self.container_definitions(resolved)?))
+            .set_proxy_configuration(proxy)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(CALL, e))?;
+        out.task_definition()
+            .and_then(|td| td.task_definition_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::new(CALL, "AWS returned no task definition ARN"))
+    }
+
+    /// Deregister the ACTIVE revisions of our family older than `keep`.
+    async fn deregister_older_than(&self, aws: &Clients, keep: &str) -> Result<(), AwsError> {
+        let Some(keep_revision) = revision(keep) else {
+            return Ok(());
+        };
+        let mut pages = aws
+            .ecs
+            .list_task_definitions()
+            .family_prefix(&self.family)
+            .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .send();
+        let mut old = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::sdk("ecs:ListTaskDefinitions", e))?;
+            for arn in page.task_definition_arns() {
+                // family_prefix also matches longer families (NAME-canary).
+                let same_family = family(arn) == Some(self.family.as_str());
+                if same_family && revision(arn).is_some_and(|r| r < keep_revision) {
+                    old.push(arn.clone());
+                }
+            }
+        }
+        for arn in old {
+            deregister(aws, &arn).await?;
+        }
+        Ok(())
+    }
+}
+
+fn resolve(resolved: &Resolved, key: &str) -> Result<String, AwsError> {
+    resolved.get(key).cloned().ok_or_else(|| {
+        AwsError::new(
+            "ecs:RegisterTaskDefinition",
+            format!("the id of component {key} is not known yet (it must be created first)"),
+        )
+    })
+}
+
+/// `...:task-definition/FAMILY:REVISION` → REVISION.
+fn revision(arn: &str) -> Option<i64> {
+    arn.rsplit(':').next()?.parse().ok()
+}
+
+fn family(arn: &str) -> Option<&str> {
+    let tail = arn.rsplit_once("task-definition/")?.1;
+    Some(tail.rsplit_once(':').map(|(f, _)| f).unwrap_or(tail))
+}
+
+async fn deregister(aws: &Clients, arn: &str) -> Result<(), AwsError> {
+    match aws
+        .ecs
+        .deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::sdk("ecs:DeregisterTaskDefinition", e);
+            // Already inactive or unknown: nothing left to do.
+            if e.is_not_found() || e.code.as_deref() == Some("ClientException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Adapter for TaskDefinitionSpec {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let Some((td, found)) = self.describe(aws, id).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = Vec::new();
+        if td.family() != Some(self.family.as_str()) {
+            diffs.push(format!(
+                "family is {:?}, want {}",
+                td.family().unwrap_or(""),
+                self.family
+            ));
+        }
+        let want = self.spec_hash(resolved)?;
+        match found.get(SPEC_HASH_TAG) {
+            Some(h) if *h == want => {}
+            _ => {
+                // Say what changed where it is cheap to tell; the hash
+                // catches the rest.
+                let images: Vec<(&str, &str)> = td
+                    .container_definitions()
+                    .iter()
+                    .filter_map(|c| Some((c.name()?, c.image()?)))
+                    .collect();
+                for c in &self.containers {
+                    match images.iter().find(|(n, _)| *n == c.name) {
+                        Some((_, image)) if *image != c.image => diffs.push(format!(
+                            "container {} image is {image}, want {}",
+                            c.name, c.image
+                        )),
+                        None => diffs.push(format!("container {} missing", c.name)),
+                        _ => {}
+                    }
+                }
+                diffs.push(
+                    "task definition differs from the configuration: a new revision is needed"
+                        .to_string(),
+                );
+            }
+        }
+        diffs.extend(tags::differences(&self.tags, &found));
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        self.register(aws, resolved).await
+    }
+
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        let new = self.register(aws, resolved).await?;
+        if new != id {
+            // Keep `id` (the rollback target of the deployment to come).
+            self.deregister_older_than(aws, id).await?;
+        }
+        Ok(new)
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        self.deregister_older_than(aws, id).await?;
+        deregister(aws, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revision_and_family_from_arns() {
+        let arn = "arn:aws:ecs:eu-central-1:123456789012:task-definition/matbakh-auth:12";
+        assert_eq!(revision(arn), Some(12));
+        assert_eq!(family(arn), Some("matbakh-auth"));
+    }
+}

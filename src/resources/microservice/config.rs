@@ -182,7 +182,9 @@ fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
             }
             match n.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-                _ => Err(serde::de::Error::custom(format!("{n} is not a whole number"))),
+                _ => Err(serde::de::Error::custom(format!(
+                    "{n} is not a whole number"
+                ))),
             }
         }
     }
@@ -213,7 +215,9 @@ pub(crate) fn known(list: &Option<Vec<Option<String>>>) -> Vec<String> {
 }
 
 /// The known entries of a map.
-pub(crate) fn known_map(map: &Option<BTreeMap<String, Option<String>>>) -> BTreeMap<String, String> {
+pub(crate) fn known_map(
+    map: &Option<BTreeMap<String, Option<String>>>,
+) -> BTreeMap<String, String> {
     map.iter()
         .flatten()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), v.clone())))
@@ -359,7 +363,10 @@ impl Settings {
     /// plan time (null) take their default, or stay empty for required
     /// arguments (Terraform itself insists on those), so this also serves a
     /// plan-time cost estimate. Any validation problem is returned instead.
-    pub fn resolve(config: &MicroserviceConfig, env: Environment) -> Result<Settings, Vec<Problem>> {
+    pub fn resolve(
+        config: &MicroserviceConfig,
+        env: Environment,
+    ) -> Result<Settings, Vec<Problem>> {
         let problems = super::validate::validate(config);
         if !problems.is_empty() {
             return Err(problems);
@@ -427,10 +434,14 @@ impl Settings {
             backends: known(&config.backends),
             spot_percent: config.spot_percent.unwrap_or(env.default_spot_percent()),
             health_check: HealthCheck {
-                path: hc.path.unwrap_or_else(|| DEFAULT_HEALTH_CHECK_PATH.to_string()),
+                path: hc
+                    .path
+                    .unwrap_or_else(|| DEFAULT_HEALTH_CHECK_PATH.to_string()),
                 interval: dur(&hc.interval, DEFAULT_HEALTH_CHECK_INTERVAL),
                 timeout: dur(&hc.timeout, DEFAULT_HEALTH_CHECK_TIMEOUT),
-                unhealthy_threshold: hc.unhealthy_threshold.unwrap_or(DEFAULT_UNHEALTHY_THRESHOLD),
+                unhealthy_threshold: hc
+                    .unhealthy_threshold
+                    .unwrap_or(DEFAULT_UNHEALTHY_THRESHOLD),
                 healthy_threshold: hc.healthy_threshold.unwrap_or(DEFAULT_HEALTHY_THRESHOLD),
             },
             retry: Retry {
@@ -447,9 +458,13 @@ impl Settings {
                 max_server_errors: cb.max_server_errors.unwrap_or(DEFAULT_MAX_SERVER_ERRORS),
                 interval: dur(&cb.interval, DEFAULT_OUTLIER_INTERVAL),
                 base_ejection: dur(&cb.base_ejection, DEFAULT_BASE_EJECTION),
-                max_ejection_percent: cb.max_ejection_percent.unwrap_or(DEFAULT_MAX_EJECTION_PERCENT),
+                max_ejection_percent: cb
+                    .max_ejection_percent
+                    .unwrap_or(DEFAULT_MAX_EJECTION_PERCENT),
                 max_connections: cb.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
-                max_pending_requests: cb.max_pending_requests.unwrap_or(DEFAULT_MAX_PENDING_REQUESTS),
+                max_pending_requests: cb
+                    .max_pending_requests
+                    .unwrap_or(DEFAULT_MAX_PENDING_REQUESTS),
             },
             tls: config.tls.as_ref().map(|t| Tls {
                 certificate_authority_arns: known(&t.certificate_authority_arns),
@@ -457,15 +472,21 @@ impl Settings {
             envoy: Envoy {
                 cpu: envoy.cpu.unwrap_or(DEFAULT_ENVOY_CPU),
                 memory: envoy.memory.unwrap_or(DEFAULT_ENVOY_MEMORY),
-                log_level: envoy.log_level.unwrap_or_else(|| DEFAULT_ENVOY_LOG_LEVEL.to_string()),
+                log_level: envoy
+                    .log_level
+                    .unwrap_or_else(|| DEFAULT_ENVOY_LOG_LEVEL.to_string()),
             },
             tracing: Tracing {
                 enabled: tracing.enabled.unwrap_or(true),
-                sampling_rate: tracing.sampling_rate.unwrap_or(env.default_trace_sampling()),
+                sampling_rate: tracing
+                    .sampling_rate
+                    .unwrap_or(env.default_trace_sampling()),
             },
             autoscaling,
             alarms: Alarms {
-                error_rate_percent: alarms.error_rate_percent.unwrap_or(DEFAULT_ERROR_RATE_PERCENT),
+                error_rate_percent: alarms
+                    .error_rate_percent
+                    .unwrap_or(DEFAULT_ERROR_RATE_PERCENT),
                 p95_latency_ms: alarms.p95_latency_ms.unwrap_or(DEFAULT_P95_LATENCY_MS),
                 actions: known(&alarms.actions),
             },
@@ -507,7 +528,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.port, Some(8080));
         assert_eq!(config.memory, None);
-        assert_eq!(config.health_check.as_ref().unwrap().path.as_deref(), Some("/ready"));
+        assert_eq!(
+            config.health_check.as_ref().unwrap().path.as_deref(),
+            Some("/ready")
+        );
         assert_eq!(config.retry, None);
         assert_eq!(config.envoy.as_ref().unwrap().cpu, Some(512));
         assert_eq!(known(&config.subnet_ids), vec!["subnet-1"]);
@@ -521,14 +545,21 @@ mod tests {
 
     #[test]
     fn every_default_of_the_contract() {
-        let s = Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
+        let s =
+            Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
         assert_eq!(s.desired_count, 2);
         assert_eq!(s.spot_percent, 0);
         assert_eq!(s.log_retention_days, 30);
         assert_eq!(s.health_check.path, "/health");
         assert_eq!(s.health_check.interval, Duration::from_secs(30));
         assert_eq!(s.health_check.timeout, Duration::from_secs(5));
-        assert_eq!((s.health_check.unhealthy_threshold, s.health_check.healthy_threshold), (3, 2));
+        assert_eq!(
+            (
+                s.health_check.unhealthy_threshold,
+                s.health_check.healthy_threshold
+            ),
+            (3, 2)
+        );
         assert_eq!(s.retry.max_retries, 3);
         assert_eq!(s.retry.per_try_timeout, Duration::from_secs(2));
         assert_eq!(s.retry.http_events, vec!["gateway-error", "server-error"]);
@@ -537,35 +568,76 @@ mod tests {
         assert_eq!(s.timeout.idle, Duration::from_secs(300));
         let cb = &s.circuit_breaker;
         assert_eq!(
-            (cb.max_server_errors, cb.max_ejection_percent, cb.max_connections, cb.max_pending_requests),
+            (
+                cb.max_server_errors,
+                cb.max_ejection_percent,
+                cb.max_connections,
+                cb.max_pending_requests
+            ),
             (5, 50, 1024, 1024)
         );
-        assert_eq!((cb.interval, cb.base_ejection), (Duration::from_secs(30), Duration::from_secs(30)));
+        assert_eq!(
+            (cb.interval, cb.base_ejection),
+            (Duration::from_secs(30), Duration::from_secs(30))
+        );
         assert_eq!(s.tls, None);
-        assert_eq!((s.envoy.cpu, s.envoy.memory, s.envoy.log_level.as_str()), (256, 256, "info"));
+        assert_eq!(
+            (s.envoy.cpu, s.envoy.memory, s.envoy.log_level.as_str()),
+            (256, 256, "info")
+        );
         assert!(s.tracing.enabled);
         assert_eq!(s.tracing.sampling_rate, 0.1);
         assert_eq!(s.autoscaling, None);
-        assert_eq!((s.alarms.error_rate_percent, s.alarms.p95_latency_ms), (5.0, 200.0));
+        assert_eq!(
+            (s.alarms.error_rate_percent, s.alarms.p95_latency_ms),
+            (5.0, 200.0)
+        );
         assert!(s.alarms.actions.is_empty());
         assert!(s.dashboard && s.wait_for_steady_state);
-        assert!(s.environment_variables.is_empty() && s.secrets.is_empty() && s.backends.is_empty());
+        assert!(
+            s.environment_variables.is_empty() && s.secrets.is_empty() && s.backends.is_empty()
+        );
     }
 
     #[test]
     fn environment_defaults() {
-        let dev = Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Development);
-        assert_eq!((dev.spot_percent, dev.log_retention_days, dev.tracing.sampling_rate), (50, 7, 0.5));
+        let dev =
+            Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Development);
+        assert_eq!(
+            (
+                dev.spot_percent,
+                dev.log_retention_days,
+                dev.tracing.sampling_rate
+            ),
+            (50, 7, 0.5)
+        );
         let stg = Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Staging);
-        assert_eq!((stg.spot_percent, stg.log_retention_days, stg.tracing.sampling_rate), (80, 30, 0.1));
+        assert_eq!(
+            (
+                stg.spot_percent,
+                stg.log_retention_days,
+                stg.tracing.sampling_rate
+            ),
+            (80, 30, 0.1)
+        );
         let explicit = MicroserviceConfig {
             spot_percent: Some(10),
             log_retention_days: Some(90),
-            tracing: Some(TracingConfig { enabled: None, sampling_rate: Some(0.25) }),
+            tracing: Some(TracingConfig {
+                enabled: None,
+                sampling_rate: Some(0.25),
+            }),
             ..Default::default()
         };
         let s = Settings::resolve_unchecked(&explicit, Environment::Development);
-        assert_eq!((s.spot_percent, s.log_retention_days, s.tracing.sampling_rate), (10, 90, 0.25));
+        assert_eq!(
+            (
+                s.spot_percent,
+                s.log_retention_days,
+                s.tracing.sampling_rate
+            ),
+            (10, 90, 0.25)
+        );
     }
 
     #[test]
@@ -586,8 +658,12 @@ mod tests {
 
     #[test]
     fn container_sums_follow_tracing() {
-        let mut s = Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
-        assert_eq!((s.containers_cpu(), s.containers_memory()), (256 + 256 + 128, 512 + 256 + 128));
+        let mut s =
+            Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
+        assert_eq!(
+            (s.containers_cpu(), s.containers_memory()),
+            (256 + 256 + 128, 512 + 256 + 128)
+        );
         s.tracing.enabled = false;
         assert_eq!((s.containers_cpu(), s.containers_memory()), (512, 768));
     }

@@ -141,14 +141,20 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     let slot = Slot::stable(settings);
     let mut graph = DesiredGraph::default();
 
-    graph.push(Component::new(LOG_GROUP, Spec::LogGroup(log_group(settings, platform, &tags))));
+    graph.push(Component::new(
+        LOG_GROUP,
+        Spec::LogGroup(log_group(settings, platform, &tags)),
+    ));
     graph.push(Component::new(
         DISCOVERY_SERVICE,
         Spec::DiscoveryService(discovery_service(settings, platform, &tags)),
     ));
     graph.push(
-        Component::new(VIRTUAL_NODE, Spec::VirtualNode(virtual_node(settings, platform, &slot, &tags)))
-            .after(&[DISCOVERY_SERVICE]),
+        Component::new(
+            VIRTUAL_NODE,
+            Spec::VirtualNode(virtual_node(settings, platform, &slot, &tags)),
+        )
+        .after(&[DISCOVERY_SERVICE]),
     );
     graph.push(
         Component::new(
@@ -166,8 +172,11 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         weight: 100,
     }];
     graph.push(
-        Component::new(ROUTE, Spec::Route(route(settings, platform, targets, &tags)))
-            .after(&[VIRTUAL_ROUTER, VIRTUAL_NODE]),
+        Component::new(
+            ROUTE,
+            Spec::Route(route(settings, platform, targets, &tags)),
+        )
+        .after(&[VIRTUAL_ROUTER, VIRTUAL_NODE]),
     );
     graph.push(
         Component::new(
@@ -177,8 +186,11 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         .after(&[VIRTUAL_ROUTER, ROUTE]),
     );
     graph.push(
-        Component::new(SERVICE, Spec::EcsService(ecs_service(settings, platform, &slot, &tags)))
-            .after(&[TASK_DEFINITION, DISCOVERY_SERVICE, VIRTUAL_SERVICE]),
+        Component::new(
+            SERVICE,
+            Spec::EcsService(ecs_service(settings, platform, &slot, &tags)),
+        )
+        .after(&[TASK_DEFINITION, DISCOVERY_SERVICE, VIRTUAL_SERVICE]),
     );
     if let Some(a) = &settings.autoscaling {
         let resource_id = names::scaling_resource_id(&platform.cluster_name, &slot.name);
@@ -194,8 +206,18 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
             .after(&[SERVICE]),
         );
         for (key, metric, short, target) in [
-            (SCALING_POLICY_CPU, "ECSServiceAverageCPUUtilization", "cpu", a.cpu_target),
-            (SCALING_POLICY_MEMORY, "ECSServiceAverageMemoryUtilization", "memory", a.memory_target),
+            (
+                SCALING_POLICY_CPU,
+                "ECSServiceAverageCPUUtilization",
+                "cpu",
+                a.cpu_target,
+            ),
+            (
+                SCALING_POLICY_MEMORY,
+                "ECSServiceAverageMemoryUtilization",
+                "memory",
+                a.memory_target,
+            ),
         ] {
             graph.push(
                 Component::new(
@@ -214,11 +236,17 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         }
     }
     let [error_rate, p95, cpu] = alarms(settings, platform, &tags);
-    graph.push(Component::new(ALARM_ERROR_RATE, Spec::MetricAlarm(error_rate)));
+    graph.push(Component::new(
+        ALARM_ERROR_RATE,
+        Spec::MetricAlarm(error_rate),
+    ));
     graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
     graph.push(Component::new(ALARM_CPU, Spec::MetricAlarm(cpu)));
     if settings.dashboard {
-        graph.push(Component::new(DASHBOARD, Spec::Dashboard(dashboard(settings, platform))));
+        graph.push(Component::new(
+            DASHBOARD,
+            Spec::Dashboard(dashboard(settings, platform)),
+        ));
     }
     graph
 }
@@ -302,8 +330,14 @@ pub fn task_definition(
     let mut app_env = BTreeMap::new();
     if settings.tracing.enabled {
         app_env.insert("OTEL_SERVICE_NAME".to_string(), text(&settings.name));
-        app_env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), text("http://localhost:4317"));
-        app_env.insert("OTEL_TRACES_SAMPLER".to_string(), text("parentbased_traceidratio"));
+        app_env.insert(
+            "OTEL_EXPORTER_OTLP_ENDPOINT".to_string(),
+            text("http://localhost:4317"),
+        );
+        app_env.insert(
+            "OTEL_TRACES_SAMPLER".to_string(),
+            text("parentbased_traceidratio"),
+        );
         app_env.insert("OTEL_TRACES_SAMPLER_ARG".to_string(), text(&sampling));
     }
     for (k, v) in &settings.environment_variables {
@@ -336,8 +370,14 @@ pub fn task_definition(
             of: Ref::to(&slot.virtual_node_key),
         },
     );
-    envoy_env.insert("ENVOY_LOG_LEVEL".to_string(), text(&settings.envoy.log_level));
-    envoy_env.insert("ENVOY_ADMIN_ACCESS_PORT".to_string(), text(&ENVOY_ADMIN_PORT.to_string()));
+    envoy_env.insert(
+        "ENVOY_LOG_LEVEL".to_string(),
+        text(&settings.envoy.log_level),
+    );
+    envoy_env.insert(
+        "ENVOY_ADMIN_ACCESS_PORT".to_string(),
+        text(&ENVOY_ADMIN_PORT.to_string()),
+    );
     if settings.tracing.enabled {
         // Envoy sends X-Ray segments to the collector on 127.0.0.1:2000.
         envoy_env.insert("ENABLE_ENVOY_XRAY_TRACING".to_string(), text("1"));
@@ -505,16 +545,23 @@ pub fn virtual_node(
         discovery: CloudMapDiscoverySpec {
             namespace_name: platform.namespace_name.clone(),
             service_name: names::discovery_service_name(&settings.name),
-            attributes: [("ECS_SERVICE_NAME".to_string(), names::ecs_service_name(&slot.name))]
-                .into_iter()
-                .collect(),
+            attributes: [(
+                "ECS_SERVICE_NAME".to_string(),
+                names::ecs_service_name(&slot.name),
+            )]
+            .into_iter()
+            .collect(),
         },
         access_log_path: "/dev/stdout".to_string(),
         tags: tags.clone(),
     }
 }
 
-pub fn virtual_router(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> VirtualRouterSpec {
+pub fn virtual_router(
+    settings: &Settings,
+    platform: &PlatformContext,
+    tags: &Tags,
+) -> VirtualRouterSpec {
     VirtualRouterSpec {
         mesh: platform.mesh_name.clone(),
         name: names::virtual_router_name(&settings.name),
@@ -549,7 +596,11 @@ pub fn route(
     }
 }
 
-pub fn virtual_service(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> VirtualServiceSpec {
+pub fn virtual_service(
+    settings: &Settings,
+    platform: &PlatformContext,
+    tags: &Tags,
+) -> VirtualServiceSpec {
     VirtualServiceSpec {
         mesh: platform.mesh_name.clone(),
         name: names::virtual_service_name(&settings.name, &platform.namespace_name),
@@ -559,7 +610,10 @@ pub fn virtual_service(settings: &Settings, platform: &PlatformContext, tags: &T
 }
 
 /// The dimensions every matbakh metric of this service carries.
-pub fn metric_dimensions(settings: &Settings, platform: &PlatformContext) -> BTreeMap<String, String> {
+pub fn metric_dimensions(
+    settings: &Settings,
+    platform: &PlatformContext,
+) -> BTreeMap<String, String> {
     [
         ("ServiceName", settings.name.clone()),
         ("Environment", platform.environment.name().to_string()),
@@ -570,7 +624,12 @@ pub fn metric_dimensions(settings: &Settings, platform: &PlatformContext) -> BTr
     .collect()
 }
 
-fn stat(namespace: &str, metric: &str, dimensions: &BTreeMap<String, String>, stat: &str) -> MetricStatSpec {
+fn stat(
+    namespace: &str,
+    metric: &str,
+    dimensions: &BTreeMap<String, String>,
+    stat: &str,
+) -> MetricStatSpec {
     MetricStatSpec {
         namespace: namespace.to_string(),
         metric_name: metric.to_string(),
@@ -581,20 +640,26 @@ fn stat(namespace: &str, metric: &str, dimensions: &BTreeMap<String, String>, st
 }
 
 /// Error rate (metric math), p95 latency and CPU high, in that order.
-pub fn alarms(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> [MetricAlarmSpec; 3] {
+pub fn alarms(
+    settings: &Settings,
+    platform: &PlatformContext,
+    tags: &Tags,
+) -> [MetricAlarmSpec; 3] {
     let dims = metric_dimensions(settings, platform);
     let name = &settings.name;
-    let alarm = |what: &str, description: String, metrics: Vec<MetricQuerySpec>, threshold: f64| MetricAlarmSpec {
-        name: names::alarm_name(&platform.platform_id, name, what),
-        description,
-        metrics,
-        comparison_operator: "GreaterThanThreshold".to_string(),
-        threshold,
-        evaluation_periods: ALARM_EVALUATION_PERIODS,
-        datapoints_to_alarm: ALARM_DATAPOINTS,
-        treat_missing_data: "notBreaching".to_string(),
-        actions: settings.alarms.actions.clone(),
-        tags: tags.clone(),
+    let alarm = |what: &str, description: String, metrics: Vec<MetricQuerySpec>, threshold: f64| {
+        MetricAlarmSpec {
+            name: names::alarm_name(&platform.platform_id, name, what),
+            description,
+            metrics,
+            comparison_operator: "GreaterThanThreshold".to_string(),
+            threshold,
+            evaluation_periods: ALARM_EVALUATION_PERIODS,
+            datapoints_to_alarm: ALARM_DATAPOINTS,
+            treat_missing_data: "notBreaching".to_string(),
+            actions: settings.alarms.actions.clone(),
+            tags: tags.clone(),
+        }
     };
     let query = |id: &str, metric: MetricStatSpec, return_data: bool| MetricQuerySpec {
         id: id.to_string(),
@@ -605,10 +670,21 @@ pub fn alarms(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> [
     };
     let error_rate = alarm(
         "error-rate",
-        format!("{name}: more than {}% of requests fail (5xx)", settings.alarms.error_rate_percent),
+        format!(
+            "{name}: more than {}% of requests fail (5xx)",
+            settings.alarms.error_rate_percent
+        ),
         vec![
-            query("errors", stat(METRICS_NAMESPACE, "ErrorCount", &dims, "Sum"), false),
-            query("requests", stat(METRICS_NAMESPACE, "RequestCount", &dims, "Sum"), false),
+            query(
+                "errors",
+                stat(METRICS_NAMESPACE, "ErrorCount", &dims, "Sum"),
+                false,
+            ),
+            query(
+                "requests",
+                stat(METRICS_NAMESPACE, "RequestCount", &dims, "Sum"),
+                false,
+            ),
             MetricQuerySpec {
                 id: "error_rate".to_string(),
                 label: Some("Error rate (%)".to_string()),
@@ -621,8 +697,15 @@ pub fn alarms(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> [
     );
     let p95 = alarm(
         "p95-latency",
-        format!("{name}: p95 latency above {} ms", settings.alarms.p95_latency_ms),
-        vec![query("latency", stat(METRICS_NAMESPACE, "Latency", &dims, "p95"), true)],
+        format!(
+            "{name}: p95 latency above {} ms",
+            settings.alarms.p95_latency_ms
+        ),
+        vec![query(
+            "latency",
+            stat(METRICS_NAMESPACE, "Latency", &dims, "p95"),
+            true,
+        )],
         settings.alarms.p95_latency_ms,
     );
     let ecs_dims: BTreeMap<String, String> = [
@@ -634,7 +717,11 @@ pub fn alarms(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> [
     let cpu = alarm(
         "cpu-high",
         format!("{name}: average CPU above {CPU_HIGH_PERCENT}% of the task size"),
-        vec![query("cpu", stat("AWS/ECS", "CPUUtilization", &ecs_dims, "Average"), true)],
+        vec![query(
+            "cpu",
+            stat("AWS/ECS", "CPUUtilization", &ecs_dims, "Average"),
+            true,
+        )],
         CPU_HIGH_PERCENT,
     );
     [error_rate, p95, cpu]

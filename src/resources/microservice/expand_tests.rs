@@ -18,7 +18,9 @@ fn platform(environment: Environment) -> PlatformContext {
         namespace_id: "ns-abcdef0123456789".into(),
         environment,
         region: "eu-central-1".into(),
-        tags: [("project".to_string(), "matbakh".to_string())].into_iter().collect(),
+        tags: [("project".to_string(), "matbakh".to_string())]
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -49,11 +51,17 @@ fn settings_with(patch: serde_json::Value, env: Environment) -> Settings {
 }
 
 fn graph_with(patch: serde_json::Value) -> DesiredGraph {
-    expand(&settings_with(patch, Environment::Production), &platform(Environment::Production))
+    expand(
+        &settings_with(patch, Environment::Production),
+        &platform(Environment::Production),
+    )
 }
 
 fn spec_of<'a>(graph: &'a DesiredGraph, key: &str) -> &'a Spec {
-    &graph.get(key).unwrap_or_else(|| panic!("no component {key}")).spec
+    &graph
+        .get(key)
+        .unwrap_or_else(|| panic!("no component {key}"))
+        .spec
 }
 
 fn task_def(graph: &DesiredGraph) -> &TaskDefinitionSpec {
@@ -102,9 +110,15 @@ fn snapshot(name: &str, value: &serde_json::Value) {
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!("missing {}; run with MATBAKH_UPDATE_SNAPSHOTS=1", path.display())
+        panic!(
+            "missing {}; run with MATBAKH_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
     });
-    assert_eq!(expected, text, "snapshot {name} differs; run with MATBAKH_UPDATE_SNAPSHOTS=1 if intended");
+    assert_eq!(
+        expected, text,
+        "snapshot {name} differs; run with MATBAKH_UPDATE_SNAPSHOTS=1 if intended"
+    );
 }
 
 #[test]
@@ -123,7 +137,10 @@ fn keys_and_dependencies() {
         ("virtual_router", vec![]),
         ("route", vec!["virtual_router", "virtual_node"]),
         ("virtual_service", vec!["virtual_router", "route"]),
-        ("service", vec!["task_definition", "discovery_service", "virtual_service"]),
+        (
+            "service",
+            vec!["task_definition", "discovery_service", "virtual_service"],
+        ),
         ("alarm_error_rate", vec![]),
         ("alarm_p95_latency", vec![]),
         ("alarm_cpu", vec![]),
@@ -142,7 +159,10 @@ fn autoscaling_adds_target_and_policies() {
         "desired_count": null,
         "autoscaling": [{"min_count": 2, "max_count": 6, "cpu_target": 60}]
     }));
-    assert_eq!(graph.get("scaling_target").unwrap().depends_on, vec!["service"]);
+    assert_eq!(
+        graph.get("scaling_target").unwrap().depends_on,
+        vec!["service"]
+    );
     match spec_of(&graph, "scaling_target") {
         Spec::ScalableTarget(t) => {
             assert_eq!(t.resource_id, "service/matbakh/auth-service");
@@ -151,8 +171,16 @@ fn autoscaling_adds_target_and_policies() {
         other => panic!("{other:?}"),
     }
     for (key, metric, target) in [
-        ("scaling_policy_cpu", "ECSServiceAverageCPUUtilization", 60.0),
-        ("scaling_policy_memory", "ECSServiceAverageMemoryUtilization", 80.0),
+        (
+            "scaling_policy_cpu",
+            "ECSServiceAverageCPUUtilization",
+            60.0,
+        ),
+        (
+            "scaling_policy_memory",
+            "ECSServiceAverageMemoryUtilization",
+            80.0,
+        ),
     ] {
         assert_eq!(graph.get(key).unwrap().depends_on, vec!["scaling_target"]);
         match spec_of(&graph, key) {
@@ -178,7 +206,9 @@ fn no_autoscaling_no_scaling_components() {
 
 #[test]
 fn dashboard_false_leaves_it_out() {
-    assert!(graph_with(json!({"dashboard": false})).get("dashboard").is_none());
+    assert!(graph_with(json!({"dashboard": false}))
+        .get("dashboard")
+        .is_none());
     let graph = graph_with(json!({}));
     match spec_of(&graph, "dashboard") {
         Spec::Dashboard(d) => {
@@ -190,7 +220,15 @@ fn dashboard_false_leaves_it_out() {
                 .iter()
                 .map(|w| w["properties"]["title"].as_str().unwrap())
                 .collect();
-            assert_eq!(titles, ["Requests", "Errors (5xx)", "Latency p95 (ms)", "CPU and memory (%)"]);
+            assert_eq!(
+                titles,
+                [
+                    "Requests",
+                    "Errors (5xx)",
+                    "Latency p95 (ms)",
+                    "CPU and memory (%)"
+                ]
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -211,14 +249,22 @@ fn names_and_owner_tags() {
     }
     match spec_of(&graph, "discovery_service") {
         Spec::DiscoveryService(d) => {
-            assert_eq!((d.name.as_str(), d.namespace_id.as_str()), ("auth-service", "ns-abcdef0123456789"));
-            assert_eq!((d.dns_ttl_seconds, d.health_check_failure_threshold), (10, 1));
+            assert_eq!(
+                (d.name.as_str(), d.namespace_id.as_str()),
+                ("auth-service", "ns-abcdef0123456789")
+            );
+            assert_eq!(
+                (d.dns_ttl_seconds, d.health_check_failure_threshold),
+                (10, 1)
+            );
             assert_eq!(d.tags.get(OWNER_TAG), owner);
         }
         other => panic!("{other:?}"),
     }
     match spec_of(&graph, "virtual_router") {
-        Spec::VirtualRouter(r) => assert_eq!((r.name.as_str(), r.port), ("auth-service-router", 8080)),
+        Spec::VirtualRouter(r) => {
+            assert_eq!((r.name.as_str(), r.port), ("auth-service-router", 8080))
+        }
         other => panic!("{other:?}"),
     }
     match spec_of(&graph, "virtual_service") {
@@ -233,9 +279,18 @@ fn names_and_owner_tags() {
     assert_eq!(ecs(&graph).name, "auth-service");
     assert_eq!(node(&graph).name, "auth-service");
     assert_eq!(route_of(&graph).name, "auth-service-route");
-    assert_eq!(alarm(&graph, "alarm_error_rate").name, "matbakh-auth-service-error-rate");
-    assert_eq!(alarm(&graph, "alarm_p95_latency").name, "matbakh-auth-service-p95-latency");
-    assert_eq!(alarm(&graph, "alarm_cpu").name, "matbakh-auth-service-cpu-high");
+    assert_eq!(
+        alarm(&graph, "alarm_error_rate").name,
+        "matbakh-auth-service-error-rate"
+    );
+    assert_eq!(
+        alarm(&graph, "alarm_p95_latency").name,
+        "matbakh-auth-service-p95-latency"
+    );
+    assert_eq!(
+        alarm(&graph, "alarm_cpu").name,
+        "matbakh-auth-service-cpu-high"
+    );
     let s = settings_with(json!({}), Environment::Production);
     let p = platform(Environment::Production);
     assert_eq!(dns_name(&s, &p), "auth-service.svc.local");
@@ -251,13 +306,22 @@ fn task_definition_containers() {
     let names: Vec<&str> = td.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["app", "envoy", "aws-otel-collector"]);
     let app = &td.containers[0];
-    assert_eq!(app.image, "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2");
-    assert_eq!((app.cpu, app.memory, app.ports.clone()), (512, 1024, vec![8080]));
+    assert_eq!(
+        app.image,
+        "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
+    );
+    assert_eq!(
+        (app.cpu, app.memory, app.ports.clone()),
+        (512, 1024, vec![8080])
+    );
     assert!(app.read_only_root_filesystem && app.essential);
     assert_eq!(app.user.as_deref(), Some("1000"));
     assert_eq!(app.depends_on[0].container, "envoy");
     assert_eq!(app.depends_on[0].condition, "HEALTHY");
-    assert_eq!(app.environment.get("LOG_LEVEL"), Some(&EnvValue::Text("info".into())));
+    assert_eq!(
+        app.environment.get("LOG_LEVEL"),
+        Some(&EnvValue::Text("info".into()))
+    );
     assert_eq!(
         app.secrets.get("DB_PASSWORD").map(String::as_str),
         Some("arn:aws:secretsmanager:eu-central-1:123456789012:secret:db")
@@ -270,14 +334,23 @@ fn task_definition_containers() {
     assert!(envoy.health_check.is_some());
     assert_eq!(
         envoy.environment.get("APPMESH_RESOURCE_ARN"),
-        Some(&EnvValue::Component { of: Ref::to("virtual_node") })
+        Some(&EnvValue::Component {
+            of: Ref::to("virtual_node")
+        })
     );
-    assert_eq!(envoy.environment.get("ENVOY_LOG_LEVEL"), Some(&EnvValue::Text("info".into())));
+    assert_eq!(
+        envoy.environment.get("ENVOY_LOG_LEVEL"),
+        Some(&EnvValue::Text("info".into()))
+    );
     let adot = &td.containers[2];
     assert_eq!((adot.cpu, adot.memory, adot.essential), (128, 128, false));
     let proxy = td.proxy.as_ref().unwrap();
     assert_eq!(proxy.container_name, "envoy");
-    let props: Vec<(&str, &str)> = proxy.properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let props: Vec<(&str, &str)> = proxy
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
         props,
         [
@@ -297,12 +370,19 @@ fn tracing_off_removes_adot_and_shrinks_the_task() {
     assert_eq!(td.containers.len(), 2);
     // 512 + 256 CPU, 256 + 256 MiB: 1024 MiB needs 512 CPU... 768 CPU needs 1 vCPU.
     assert_eq!((td.cpu, td.memory), (1024, 2048));
-    assert!(!td.containers[1].environment.contains_key("ENABLE_ENVOY_XRAY_TRACING"));
-    assert!(!td.containers[0].environment.contains_key("OTEL_TRACES_SAMPLER_ARG"));
+    assert!(!td.containers[1]
+        .environment
+        .contains_key("ENABLE_ENVOY_XRAY_TRACING"));
+    assert!(!td.containers[0]
+        .environment
+        .contains_key("OTEL_TRACES_SAMPLER_ARG"));
     let small = graph_with(json!({"tracing": [{"enabled": false}], "cpu": 256, "memory": 768}));
     assert_eq!((task_def(&small).cpu, task_def(&small).memory), (512, 1024));
     let small_traced = graph_with(json!({"cpu": 256, "memory": 768}));
-    assert_eq!((task_def(&small_traced).cpu, task_def(&small_traced).memory), (1024, 2048));
+    assert_eq!(
+        (task_def(&small_traced).cpu, task_def(&small_traced).memory),
+        (1024, 2048)
+    );
 }
 
 #[test]
@@ -310,8 +390,14 @@ fn tracing_sampling_rate_follows_the_environment() {
     let dev = settings_with(json!({}), Environment::Development);
     let graph = expand(&dev, &platform(Environment::Development));
     let td = task_def(&graph);
-    assert_eq!(td.containers[1].environment.get("XRAY_SAMPLING_RATE"), Some(&EnvValue::Text("0.5".into())));
-    assert_eq!(td.containers[0].environment.get("OTEL_TRACES_SAMPLER_ARG"), Some(&EnvValue::Text("0.5".into())));
+    assert_eq!(
+        td.containers[1].environment.get("XRAY_SAMPLING_RATE"),
+        Some(&EnvValue::Text("0.5".into()))
+    );
+    assert_eq!(
+        td.containers[0].environment.get("OTEL_TRACES_SAMPLER_ARG"),
+        Some(&EnvValue::Text("0.5".into()))
+    );
 }
 
 #[test]
@@ -321,7 +407,10 @@ fn environment_defaults_reach_the_graph() {
         (Environment::Staging, 80, 30),
         (Environment::Production, 0, 30),
     ] {
-        let s = settings_with(json!({"spot_percent": null, "log_retention_days": null}), env);
+        let s = settings_with(
+            json!({"spot_percent": null, "log_retention_days": null}),
+            env,
+        );
         let graph = expand(&s, &platform(env));
         let strategy: Vec<(String, i32)> = ecs(&graph)
             .capacity_provider_strategy
@@ -340,8 +429,15 @@ fn environment_defaults_reach_the_graph() {
             Spec::LogGroup(l) => assert_eq!(l.retention_days, retention),
             other => panic!("{other:?}"),
         }
-        let dims = &alarm(&graph, "alarm_p95_latency").metrics[0].metric.clone().unwrap().dimensions;
-        assert_eq!(dims.get("Environment").map(String::as_str), Some(env.name()));
+        let dims = &alarm(&graph, "alarm_p95_latency").metrics[0]
+            .metric
+            .clone()
+            .unwrap()
+            .dimensions;
+        assert_eq!(
+            dims.get("Environment").map(String::as_str),
+            Some(env.name())
+        );
     }
 }
 
@@ -354,7 +450,10 @@ fn ecs_service_settings() {
     assert_eq!(s.registry, Some(Ref::to("discovery_service")));
     assert_eq!(s.capacity_provider_strategy.len(), 1);
     assert_eq!(s.capacity_provider_strategy[0].provider, "FARGATE_SPOT");
-    assert_eq!(s.subnets, ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]);
+    assert_eq!(
+        s.subnets,
+        ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+    );
     assert!(s.circuit_breaker_rollback);
     assert_eq!((s.minimum_healthy_percent, s.maximum_percent), (100, 200));
     assert!(!s.wait_for_steady_state);
@@ -365,23 +464,61 @@ fn ecs_service_settings() {
 fn virtual_node_defaults_backends_and_tls() {
     let graph = graph_with(json!({}));
     let n = node(&graph);
-    assert_eq!(n.backends, ["persona-service.svc.local", "vc-service.svc.local"]);
+    assert_eq!(
+        n.backends,
+        ["persona-service.svc.local", "vc-service.svc.local"]
+    );
     assert_eq!(n.tls, None);
     assert_eq!(n.health_check.path, "/health");
-    assert_eq!((n.health_check.interval_ms, n.health_check.timeout_ms), (30_000, 5_000));
-    assert_eq!((n.health_check.unhealthy_threshold, n.health_check.healthy_threshold), (3, 2));
+    assert_eq!(
+        (n.health_check.interval_ms, n.health_check.timeout_ms),
+        (30_000, 5_000)
+    );
+    assert_eq!(
+        (
+            n.health_check.unhealthy_threshold,
+            n.health_check.healthy_threshold
+        ),
+        (3, 2)
+    );
     let o = &n.outlier_detection;
-    assert_eq!((o.max_server_errors, o.interval_ms, o.base_ejection_ms, o.max_ejection_percent), (5, 30_000, 30_000, 50));
-    assert_eq!((n.connection_pool.max_connections, n.connection_pool.max_pending_requests), (1024, 1024));
-    assert_eq!((n.timeout.per_request_ms, n.timeout.idle_ms), (15_000, 300_000));
+    assert_eq!(
+        (
+            o.max_server_errors,
+            o.interval_ms,
+            o.base_ejection_ms,
+            o.max_ejection_percent
+        ),
+        (5, 30_000, 30_000, 50)
+    );
+    assert_eq!(
+        (
+            n.connection_pool.max_connections,
+            n.connection_pool.max_pending_requests
+        ),
+        (1024, 1024)
+    );
+    assert_eq!(
+        (n.timeout.per_request_ms, n.timeout.idle_ms),
+        (15_000, 300_000)
+    );
     assert_eq!(n.discovery.service_name, "auth-service");
     assert_eq!(n.discovery.namespace_name, "svc.local");
-    assert_eq!(n.discovery.attributes.get("ECS_SERVICE_NAME").map(String::as_str), Some("auth-service"));
+    assert_eq!(
+        n.discovery
+            .attributes
+            .get("ECS_SERVICE_NAME")
+            .map(String::as_str),
+        Some("auth-service")
+    );
     assert_eq!(n.access_log_path, "/dev/stdout");
 
     let ca = "arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012";
     let tls = graph_with(json!({"tls": [{"certificate_authority_arns": [ca]}], "backends": []}));
-    assert_eq!(node(&tls).tls.as_ref().unwrap().certificate_authority_arns, [ca]);
+    assert_eq!(
+        node(&tls).tls.as_ref().unwrap().certificate_authority_arns,
+        [ca]
+    );
     assert!(node(&tls).backends.is_empty());
 }
 
@@ -391,17 +528,28 @@ fn route_defaults_and_custom_retry() {
     let r = route_of(&graph);
     assert_eq!(r.router, "auth-service-router");
     assert_eq!(r.prefix, "/");
-    assert_eq!(r.targets, [WeightedTargetSpec { virtual_node: "auth-service".into(), weight: 100 }]);
+    assert_eq!(
+        r.targets,
+        [WeightedTargetSpec {
+            virtual_node: "auth-service".into(),
+            weight: 100
+        }]
+    );
     assert_eq!(r.retry.max_retries, 3);
     assert_eq!(r.retry.per_try_timeout_ms, 2000);
     assert_eq!(r.retry.http_events, ["gateway-error", "server-error"]);
     assert_eq!(r.retry.tcp_events, ["connection-error"]);
-    let custom = graph_with(json!({"retry": [{"max_retries": 5, "per_try_timeout": "500ms", "tcp_events": []}],
-                                   "timeout": [{"per_request": "1m"}]}));
+    let custom = graph_with(
+        json!({"retry": [{"max_retries": 5, "per_try_timeout": "500ms", "tcp_events": []}],
+                                   "timeout": [{"per_request": "1m"}]}),
+    );
     let r = route_of(&custom);
     assert_eq!((r.retry.max_retries, r.retry.per_try_timeout_ms), (5, 500));
     assert!(r.retry.tcp_events.is_empty());
-    assert_eq!((r.timeout.per_request_ms, r.timeout.idle_ms), (60_000, 300_000));
+    assert_eq!(
+        (r.timeout.per_request_ms, r.timeout.idle_ms),
+        (60_000, 300_000)
+    );
 }
 
 #[test]
@@ -417,13 +565,32 @@ fn alarms_carry_thresholds_metrics_and_actions() {
     let p95 = alarm(&graph, "alarm_p95_latency");
     assert_eq!(p95.threshold, 200.0);
     let stat = p95.metrics[0].metric.clone().unwrap();
-    assert_eq!((stat.namespace.as_str(), stat.metric_name.as_str(), stat.stat.as_str()), ("matbakh/microservices", "Latency", "p95"));
-    assert_eq!(stat.dimensions.get("Region").map(String::as_str), Some("eu-central-1"));
-    assert_eq!(stat.dimensions.get("ServiceName").map(String::as_str), Some("auth-service"));
+    assert_eq!(
+        (
+            stat.namespace.as_str(),
+            stat.metric_name.as_str(),
+            stat.stat.as_str()
+        ),
+        ("matbakh/microservices", "Latency", "p95")
+    );
+    assert_eq!(
+        stat.dimensions.get("Region").map(String::as_str),
+        Some("eu-central-1")
+    );
+    assert_eq!(
+        stat.dimensions.get("ServiceName").map(String::as_str),
+        Some("auth-service")
+    );
     let cpu = alarm(&graph, "alarm_cpu");
     let stat = cpu.metrics[0].metric.clone().unwrap();
-    assert_eq!((stat.namespace.as_str(), stat.metric_name.as_str()), ("AWS/ECS", "CPUUtilization"));
-    assert_eq!(stat.dimensions.get("ClusterName").map(String::as_str), Some("matbakh"));
+    assert_eq!(
+        (stat.namespace.as_str(), stat.metric_name.as_str()),
+        ("AWS/ECS", "CPUUtilization")
+    );
+    assert_eq!(
+        stat.dimensions.get("ClusterName").map(String::as_str),
+        Some("matbakh")
+    );
 }
 
 #[test]
@@ -437,12 +604,20 @@ fn canary_slot_reuses_the_builders() {
     assert_eq!(td.containers[0].image, "img:2");
     assert_eq!(
         td.containers[1].environment.get("APPMESH_RESOURCE_ARN"),
-        Some(&EnvValue::Component { of: Ref::to("candidate_virtual_node") })
+        Some(&EnvValue::Component {
+            of: Ref::to("candidate_virtual_node")
+        })
     );
     let n = virtual_node(&s, &p, &slot, &tags);
     assert_eq!(n.name, "auth-service-canary");
     assert_eq!(n.discovery.service_name, "auth-service");
-    assert_eq!(n.discovery.attributes.get("ECS_SERVICE_NAME").map(String::as_str), Some("auth-service-canary"));
+    assert_eq!(
+        n.discovery
+            .attributes
+            .get("ECS_SERVICE_NAME")
+            .map(String::as_str),
+        Some("auth-service-canary")
+    );
     let svc = ecs_service(&s, &p, &slot, &tags);
     assert_eq!(svc.name, "auth-service-canary");
     assert_eq!(svc.task_definition, Ref::to("candidate_task_definition"));
@@ -455,6 +630,9 @@ fn snapshot_of_the_reference_graph() {
         "autoscaling": [{"min_count": 1, "max_count": 10, "cpu_target": 70, "memory_target": 80}],
         "alarms": [{"actions": ["arn:aws:sns:eu-central-1:123456789012:alerts"]}],
     }));
-    snapshot("task_definition", &serde_json::to_value(task_def(&graph)).unwrap());
+    snapshot(
+        "task_definition",
+        &serde_json::to_value(task_def(&graph)).unwrap(),
+    );
     snapshot("graph", &serde_json::to_value(&graph).unwrap());
 }

@@ -100,7 +100,13 @@ pub fn scaling_policy_name(name: &str, metric: &str) -> String {
 fn account_safe(platform: &str) -> String {
     platform
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -110,15 +116,39 @@ mod tests {
 
     #[test]
     fn names_of_the_reference_service() {
-        assert_eq!(resource_id("matbakh", "auth-service"), "matbakh/auth-service");
-        assert_eq!(dns_name("auth-service", "svc.local"), "auth-service.svc.local");
-        assert_eq!(virtual_service_name("auth-service", "svc.local"), "auth-service.svc.local");
+        assert_eq!(
+            resource_id("matbakh", "auth-service"),
+            "matbakh/auth-service"
+        );
+        assert_eq!(
+            dns_name("auth-service", "svc.local"),
+            "auth-service.svc.local"
+        );
+        assert_eq!(
+            virtual_service_name("auth-service", "svc.local"),
+            "auth-service.svc.local"
+        );
         assert_eq!(virtual_node_name("auth-service"), "auth-service");
-        assert_eq!(virtual_node_name(&canary_slot("auth-service")), "auth-service-canary");
-        assert_eq!(task_family("matbakh", "auth-service"), "matbakh-auth-service");
-        assert_eq!(alarm_name("matbakh", "auth-service", "error-rate"), "matbakh-auth-service-error-rate");
+        assert_eq!(
+            virtual_node_name(&canary_slot("auth-service")),
+            "auth-service-canary"
+        );
+        assert_eq!(
+            task_family("matbakh", "auth-service"),
+            "matbakh-auth-service"
+        );
+        assert_eq!(
+            alarm_name("matbakh", "auth-service", "error-rate"),
+            "matbakh-auth-service-error-rate"
+        );
         assert_eq!(dashboard_name("my.platform", "a"), "my-platform-a");
-        assert_eq!(log_group_name("matbakh", "auth-service"), "/matbakh/matbakh/auth-service");
-        assert_eq!(scaling_resource_id("c", "auth-service"), "service/c/auth-service");
+        assert_eq!(
+            log_group_name("matbakh", "auth-service"),
+            "/matbakh/matbakh/auth-service"
+        );
+        assert_eq!(
+            scaling_resource_id("c", "auth-service"),
+            "service/c/auth-service"
+        );
     }
 }

@@ -11,7 +11,10 @@ use crate::provider::Configured;
 
 use super::expand::PlatformContext;
 
-pub async fn find_platform(configured: &Configured, platform_id: &str) -> Result<PlatformContext, String> {
+pub async fn find_platform(
+    configured: &Configured,
+    platform_id: &str,
+) -> Result<PlatformContext, String> {
     let aws = &configured.clients;
     let missing = |what: &str| {
         format!(
@@ -19,10 +22,18 @@ pub async fn find_platform(configured: &Configured, platform_id: &str) -> Result
             aws.region
         )
     };
-    if find_cluster(aws, platform_id).await.map_err(|e| e.to_string())?.is_none() {
+    if find_cluster(aws, platform_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
         return Err(missing("ECS cluster"));
     }
-    if find_mesh(aws, platform_id).await.map_err(|e| e.to_string())?.is_none() {
+    if find_mesh(aws, platform_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
         return Err(missing("App Mesh mesh"));
     }
     let (ns_arn, ns_name, _) = find_owned_namespace(aws, platform_id)

@@ -81,7 +81,11 @@ fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
     );
     planned.set(
         "virtual_node_name",
-        if name_known { expand::virtual_node_name(settings).into() } else { Value::Unknown },
+        if name_known {
+            expand::virtual_node_name(settings).into()
+        } else {
+            Value::Unknown
+        },
     );
     planned.set(
         "estimated_monthly_cost",
@@ -95,14 +99,34 @@ fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
 
 /// The computed attributes that follow from the platform and the recorded
 /// components.
-fn set_computed(state: &mut Value, settings: &Settings, platform: &PlatformContext, recorded: &Resolved) {
-    state.set("id", super::names::resource_id(&settings.platform, &settings.name).into());
+fn set_computed(
+    state: &mut Value,
+    settings: &Settings,
+    platform: &PlatformContext,
+    recorded: &Resolved,
+) {
+    state.set(
+        "id",
+        super::names::resource_id(&settings.platform, &settings.name).into(),
+    );
     state.set("dns_name", expand::dns_name(settings, platform).into());
-    state.set("virtual_node_name", expand::virtual_node_name(settings).into());
-    state.set("virtual_service_name", expand::virtual_service_name(settings, platform).into());
+    state.set(
+        "virtual_node_name",
+        expand::virtual_node_name(settings).into(),
+    );
+    state.set(
+        "virtual_service_name",
+        expand::virtual_service_name(settings, platform).into(),
+    );
     state.set("service_arn", recorded.get(keys::SERVICE).cloned().into());
-    state.set("task_definition_arn", recorded.get(keys::TASK_DEFINITION).cloned().into());
-    state.set("estimated_monthly_cost", crate::cost::estimated_monthly_cost(settings, &platform.region).into());
+    state.set(
+        "task_definition_arn",
+        recorded.get(keys::TASK_DEFINITION).cloned().into(),
+    );
+    state.set(
+        "estimated_monthly_cost",
+        crate::cost::estimated_monthly_cost(settings, &platform.region).into(),
+    );
     state.set("components", lifecycle::components_value(recorded));
 }
 
@@ -118,17 +142,31 @@ fn arguments_changed(prior: &Value, planned: &Value) -> bool {
 }
 
 impl MicroserviceResource {
-    async fn platform(&self, diags: &mut Diagnostics, configured: &Configured, settings: &Settings) -> Option<PlatformContext> {
+    async fn platform(
+        &self,
+        diags: &mut Diagnostics,
+        configured: &Configured,
+        settings: &Settings,
+    ) -> Option<PlatformContext> {
         match find_platform(configured, &settings.platform).await {
             Ok(p) => Some(p),
             Err(e) => {
-                error(diags, format!("Cannot find the platform of {}", settings.name), e);
+                error(
+                    diags,
+                    format!("Cannot find the platform of {}", settings.name),
+                    e,
+                );
                 None
             }
         }
     }
 
-    fn settings(&self, diags: &mut Diagnostics, state: &Value, env: Environment) -> Option<Settings> {
+    fn settings(
+        &self,
+        diags: &mut Diagnostics,
+        state: &Value,
+        env: Environment,
+    ) -> Option<Settings> {
         match settings_of(state, env) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -160,21 +198,35 @@ impl Resource for MicroserviceResource {
         Some(())
     }
 
-    async fn read<'a>(&self, diags: &mut Diagnostics, state: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = expand::expand(&settings, &platform);
         let recorded = lifecycle::recorded_components(&state);
-        let (existing, drift) = match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
-            Ok(found) => found,
-            Err(e) => {
-                error(diags, format!("Cannot read {RESOURCE} {}", settings.name), e);
-                return None;
-            }
-        };
+        let (existing, drift) =
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+                Ok(found) => found,
+                Err(e) => {
+                    error(
+                        diags,
+                        format!("Cannot read {RESOURCE} {}", settings.name),
+                        e,
+                    );
+                    return None;
+                }
+            };
         if existing.is_empty() && !recorded.is_empty() {
-            tracing::info!(service = settings.name.as_str(), "every object is gone; removing from state");
+            tracing::info!(
+                service = settings.name.as_str(),
+                "every object is gone; removing from state"
+            );
             return Some((Value::Null, private));
         }
         let mut state = state;
@@ -183,7 +235,13 @@ impl Resource for MicroserviceResource {
         Some((state, private))
     }
 
-    async fn plan_create<'a>(&self, diags: &mut Diagnostics, proposed: Value, _config: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Value,
+        _config: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &proposed, configured.environment)?;
         let mut planned = proposed;
@@ -219,7 +277,10 @@ impl Resource for MicroserviceResource {
                 for (component, why) in drift {
                     warning(
                         diags,
-                        format!("{RESOURCE}.{}: {component} changed outside Terraform", settings.name),
+                        format!(
+                            "{RESOURCE}.{}: {component} changed outside Terraform",
+                            settings.name
+                        ),
                         format!("{}; apply restores it.", why.as_str().unwrap_or("")),
                     );
                 }
@@ -238,11 +299,24 @@ impl Resource for MicroserviceResource {
         Some((planned, prior_private, replace))
     }
 
-    async fn plan_destroy<'a>(&self, _diags: &mut Diagnostics, _prior: Value, prior_private: Value, _meta: Value) -> Option<Value> {
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Value,
+        prior_private: Value,
+        _meta: Value,
+    ) -> Option<Value> {
         Some(prior_private)
     }
 
-    async fn create<'a>(&self, diags: &mut Diagnostics, planned: Value, _config: Value, _private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Value,
+        _config: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
@@ -263,7 +337,15 @@ impl Resource for MicroserviceResource {
         Some((state, Value::Null))
     }
 
-    async fn update<'a>(&self, diags: &mut Diagnostics, prior: Value, planned: Value, _config: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        planned: Value,
+        _config: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, configured.environment)?;
         let previous_settings = self.settings(diags, &prior, configured.environment)?;
@@ -286,7 +368,13 @@ impl Resource for MicroserviceResource {
         Some((state, private))
     }
 
-    async fn destroy<'a>(&self, diags: &mut Diagnostics, prior: Value, _private: Value, _meta: Value) -> Option<()> {
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<()> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;

@@ -156,7 +156,10 @@ mod tests {
         );
         assert_eq!(
             smallest_fargate_size(1024, 122881),
-            Err(NoFargateSize::Memory { needed: 122881, cpu: 1024 })
+            Err(NoFargateSize::Memory {
+                needed: 122881,
+                cpu: 1024
+            })
         );
     }
 }

@@ -21,12 +21,20 @@ pub const ENVOY_RESERVED_PORTS: [i64; 3] = [15000, 15001, 9901];
 /// The uid Envoy runs as, which the proxy's iptables rules exempt.
 pub const ENVOY_UID: i64 = 1337;
 
-pub const HTTP_RETRY_EVENTS: [&str; 4] = ["server-error", "gateway-error", "client-error", "stream-error"];
+pub const HTTP_RETRY_EVENTS: [&str; 4] = [
+    "server-error",
+    "gateway-error",
+    "client-error",
+    "stream-error",
+];
 pub const TCP_RETRY_EVENTS: [&str; 1] = ["connection-error"];
-pub const ENVOY_LOG_LEVELS: [&str; 7] = ["trace", "debug", "info", "warning", "error", "critical", "off"];
+pub const ENVOY_LOG_LEVELS: [&str; 7] = [
+    "trace", "debug", "info", "warning", "error", "critical", "off",
+];
 /// CloudWatch Logs' accepted retention periods, days.
 pub const LOG_RETENTION_DAYS: [i64; 22] = [
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 /// App Mesh's `maxRetries` has no documented maximum; more than 10 retries
 /// per request multiplies load on a failing backend, so it is refused.
@@ -89,9 +97,17 @@ impl Validator {
             if image.is_empty() {
                 self.error("image", "Empty image", "image must name a container image, e.g. \"123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2\"");
             } else if image.chars().any(char::is_whitespace) {
-                self.error("image", "Invalid image", format!("image {image:?} contains whitespace"));
+                self.error(
+                    "image",
+                    "Invalid image",
+                    format!("image {image:?} contains whitespace"),
+                );
             } else if image.len() > 255 {
-                self.error("image", "Invalid image", "an image reference has at most 255 characters");
+                self.error(
+                    "image",
+                    "Invalid image",
+                    "an image reference has at most 255 characters",
+                );
             }
         }
     }
@@ -99,7 +115,11 @@ impl Validator {
     fn port(&mut self, c: &MicroserviceConfig) {
         if let Some(port) = c.port {
             if !(1..=65535).contains(&port) {
-                self.error("port", "Invalid port", format!("port {port} is not between 1 and 65535"));
+                self.error(
+                    "port",
+                    "Invalid port",
+                    format!("port {port} is not between 1 and 65535"),
+                );
             } else if ENVOY_RESERVED_PORTS.contains(&port) {
                 self.error(
                     "port",
@@ -133,7 +153,11 @@ impl Validator {
             return;
         }
         let tracing_on = c.tracing.as_ref().and_then(|t| t.enabled).unwrap_or(true);
-        let (adot_cpu, adot_memory) = if tracing_on { (ADOT_CPU, ADOT_MEMORY) } else { (0, 0) };
+        let (adot_cpu, adot_memory) = if tracing_on {
+            (ADOT_CPU, ADOT_MEMORY)
+        } else {
+            (0, 0)
+        };
         let envoy_cpu = envoy.cpu.unwrap_or(DEFAULT_ENVOY_CPU).max(0);
         let envoy_memory = envoy.memory.unwrap_or(DEFAULT_ENVOY_MEMORY).max(0);
         let total_cpu = cpu + envoy_cpu + adot_cpu;
@@ -161,12 +185,20 @@ impl Validator {
     fn counts(&mut self, c: &MicroserviceConfig) {
         if let Some(n) = c.desired_count {
             if n < 0 {
-                self.error("desired_count", "Invalid desired_count", format!("{n} is negative"));
+                self.error(
+                    "desired_count",
+                    "Invalid desired_count",
+                    format!("{n} is negative"),
+                );
             }
         }
         if let Some(p) = c.spot_percent {
             if !(0..=100).contains(&p) {
-                self.error("spot_percent", "Invalid spot_percent", format!("{p} is not a percentage (0-100)"));
+                self.error(
+                    "spot_percent",
+                    "Invalid spot_percent",
+                    format!("{p} is not a percentage (0-100)"),
+                );
             }
         }
     }
@@ -174,27 +206,49 @@ impl Validator {
     fn network(&mut self, c: &MicroserviceConfig) {
         if let Some(list) = &c.subnet_ids {
             if list.is_empty() {
-                self.error("subnet_ids", "No subnets", "the service's tasks need at least one subnet");
+                self.error(
+                    "subnet_ids",
+                    "No subnets",
+                    "the service's tasks need at least one subnet",
+                );
             }
             if list.len() > 16 {
-                self.error("subnet_ids", "Too many subnets", "an ECS service takes at most 16 subnets");
+                self.error(
+                    "subnet_ids",
+                    "Too many subnets",
+                    "an ECS service takes at most 16 subnets",
+                );
             }
             for (i, id) in list.iter().enumerate() {
                 if let Some(id) = id {
                     if !is_aws_id(id, "subnet-") {
-                        self.error(&format!("subnet_ids.{i}"), "Invalid subnet id", format!("{id:?} is not a subnet id (subnet- followed by hex digits)"));
+                        self.error(
+                            &format!("subnet_ids.{i}"),
+                            "Invalid subnet id",
+                            format!("{id:?} is not a subnet id (subnet- followed by hex digits)"),
+                        );
                     }
                 }
             }
         }
         if let Some(list) = &c.security_group_ids {
             if list.len() > 5 {
-                self.error("security_group_ids", "Too many security groups", "an ECS service takes at most 5 security groups");
+                self.error(
+                    "security_group_ids",
+                    "Too many security groups",
+                    "an ECS service takes at most 5 security groups",
+                );
             }
             for (i, id) in list.iter().enumerate() {
                 if let Some(id) = id {
                     if !is_aws_id(id, "sg-") {
-                        self.error(&format!("security_group_ids.{i}"), "Invalid security group id", format!("{id:?} is not a security group id (sg- followed by hex digits)"));
+                        self.error(
+                            &format!("security_group_ids.{i}"),
+                            "Invalid security group id",
+                            format!(
+                                "{id:?} is not a security group id (sg- followed by hex digits)"
+                            ),
+                        );
                     }
                 }
             }
@@ -202,24 +256,40 @@ impl Validator {
     }
 
     fn roles(&mut self, c: &MicroserviceConfig) {
-        for (path, value) in [("execution_role_arn", &c.execution_role_arn), ("task_role_arn", &c.task_role_arn)] {
+        for (path, value) in [
+            ("execution_role_arn", &c.execution_role_arn),
+            ("task_role_arn", &c.task_role_arn),
+        ] {
             if let Some(arn) = value {
                 if !is_iam_role_arn(arn) {
-                    self.error(path, "Invalid IAM role ARN", format!("{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"));
+                    self.error(
+                        path,
+                        "Invalid IAM role ARN",
+                        format!(
+                            "{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+                        ),
+                    );
                 }
             }
         }
     }
 
     fn environment_variables(&mut self, c: &MicroserviceConfig) {
-        let Some(vars) = &c.environment_variables else { return };
+        let Some(vars) = &c.environment_variables else {
+            return;
+        };
         let secrets: BTreeSet<&String> = c.secrets.iter().flatten().map(|(k, _)| k).collect();
         for name in vars.keys() {
             let attr = "environment_variables";
             if let Err(why) = check_env_name(name) {
                 self.error_at_key(attr, name, "Invalid environment variable name", why);
             } else if secrets.contains(name) {
-                self.error_at_key(attr, name, "Variable set twice", format!("{name} is in both environment_variables and secrets"));
+                self.error_at_key(
+                    attr,
+                    name,
+                    "Variable set twice",
+                    format!("{name} is in both environment_variables and secrets"),
+                );
             }
         }
     }
@@ -253,17 +323,35 @@ impl Validator {
             if let Err(why) = check_service_name(backend) {
                 self.error(&path, "Invalid backend", why);
             } else if Some(backend) == c.name.as_ref() {
-                self.error(&path, "Invalid backend", "a service does not list itself as a backend; it reaches itself directly");
+                self.error(
+                    &path,
+                    "Invalid backend",
+                    "a service does not list itself as a backend; it reaches itself directly",
+                );
             } else if !seen.insert(backend) {
-                self.error(&path, "Duplicate backend", format!("{backend:?} is listed twice"));
+                self.error(
+                    &path,
+                    "Duplicate backend",
+                    format!("{backend:?} is listed twice"),
+                );
             }
         }
         if list.len() > 50 {
-            self.error("backends", "Too many backends", "App Mesh allows at most 50 backends per virtual node");
+            self.error(
+                "backends",
+                "Too many backends",
+                "App Mesh allows at most 50 backends per virtual node",
+            );
         }
     }
 
-    fn duration(&mut self, path: &str, text: &Option<String>, min: Duration, max: Duration) -> Option<Duration> {
+    fn duration(
+        &mut self,
+        path: &str,
+        text: &Option<String>,
+        min: Duration,
+        max: Duration,
+    ) -> Option<Duration> {
         let text = text.as_ref()?;
         match parse_duration(text) {
             Err(why) => {
@@ -271,7 +359,11 @@ impl Validator {
                 None
             }
             Ok(d) if d < min || d > max => {
-                self.error(path, "Duration out of range", format!("{text} is not between {} and {}", show(min), show(max)));
+                self.error(
+                    path,
+                    "Duration out of range",
+                    format!("{text} is not between {} and {}", show(min), show(max)),
+                );
                 None
             }
             Ok(d) => Some(d),
@@ -281,7 +373,11 @@ impl Validator {
     fn int_range(&mut self, path: &str, value: Option<i64>, min: i64, max: i64) {
         if let Some(v) = value {
             if v < min || v > max {
-                self.error(path, "Value out of range", format!("{v} is not between {min} and {max}"));
+                self.error(
+                    path,
+                    "Value out of range",
+                    format!("{v} is not between {min} and {max}"),
+                );
             }
         }
     }
@@ -290,29 +386,66 @@ impl Validator {
         let Some(hc) = &c.health_check else { return };
         if let Some(path) = &hc.path {
             if !path.starts_with('/') || path.chars().any(char::is_whitespace) {
-                self.error("health_check.0.path", "Invalid health check path", format!("{path:?} must start with / and contain no whitespace"));
+                self.error(
+                    "health_check.0.path",
+                    "Invalid health check path",
+                    format!("{path:?} must start with / and contain no whitespace"),
+                );
             }
         }
         // App Mesh: interval 5-300 s, timeout 2-60 s.
-        let interval = self.duration("health_check.0.interval", &hc.interval, Duration::from_secs(5), Duration::from_secs(300));
-        let timeout = self.duration("health_check.0.timeout", &hc.timeout, Duration::from_secs(2), Duration::from_secs(60));
+        let interval = self.duration(
+            "health_check.0.interval",
+            &hc.interval,
+            Duration::from_secs(5),
+            Duration::from_secs(300),
+        );
+        let timeout = self.duration(
+            "health_check.0.timeout",
+            &hc.timeout,
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        );
         let interval_known = hc.interval.is_none() || interval.is_some();
         let timeout_known = hc.timeout.is_none() || timeout.is_some();
         if interval_known && timeout_known && (hc.interval.is_some() || hc.timeout.is_some()) {
             let interval = interval.unwrap_or(DEFAULT_HEALTH_CHECK_INTERVAL);
             let timeout = timeout.unwrap_or(DEFAULT_HEALTH_CHECK_TIMEOUT);
             if timeout >= interval {
-                self.error("health_check.0.timeout", "Timeout not below interval", format!("the timeout ({}) must be shorter than the interval ({})", show(timeout), show(interval)));
+                self.error(
+                    "health_check.0.timeout",
+                    "Timeout not below interval",
+                    format!(
+                        "the timeout ({}) must be shorter than the interval ({})",
+                        show(timeout),
+                        show(interval)
+                    ),
+                );
             }
         }
-        self.int_range("health_check.0.unhealthy_threshold", hc.unhealthy_threshold, 2, 10);
-        self.int_range("health_check.0.healthy_threshold", hc.healthy_threshold, 2, 10);
+        self.int_range(
+            "health_check.0.unhealthy_threshold",
+            hc.unhealthy_threshold,
+            2,
+            10,
+        );
+        self.int_range(
+            "health_check.0.healthy_threshold",
+            hc.healthy_threshold,
+            2,
+            10,
+        );
     }
 
     fn retry(&mut self, c: &MicroserviceConfig) {
         let Some(r) = &c.retry else { return };
         self.int_range("retry.0.max_retries", r.max_retries, 0, MAX_RETRIES);
-        self.duration("retry.0.per_try_timeout", &r.per_try_timeout, Duration::from_millis(1), Duration::from_secs(3600));
+        self.duration(
+            "retry.0.per_try_timeout",
+            &r.per_try_timeout,
+            Duration::from_millis(1),
+            Duration::from_secs(3600),
+        );
         for (field, list, allowed) in [
             ("http_events", &r.http_events, &HTTP_RETRY_EVENTS[..]),
             ("tcp_events", &r.tcp_events, &TCP_RETRY_EVENTS[..]),
@@ -320,42 +453,98 @@ impl Validator {
             for (i, event) in list.iter().flatten().enumerate() {
                 if let Some(event) = event {
                     if !allowed.contains(&event.as_str()) {
-                        self.error(&format!("retry.0.{field}.{i}"), "Unknown retry event", format!("{event:?} is not one of {}", allowed.join(", ")));
+                        self.error(
+                            &format!("retry.0.{field}.{i}"),
+                            "Unknown retry event",
+                            format!("{event:?} is not one of {}", allowed.join(", ")),
+                        );
                     }
                 }
             }
         }
         let empty = |l: &Option<Vec<Option<String>>>| matches!(l, Some(v) if v.is_empty());
         if empty(&r.http_events) && empty(&r.tcp_events) {
-            self.error("retry.0.http_events", "No retry events", "App Mesh needs at least one http or tcp retry event");
+            self.error(
+                "retry.0.http_events",
+                "No retry events",
+                "App Mesh needs at least one http or tcp retry event",
+            );
         }
     }
 
     fn timeout(&mut self, c: &MicroserviceConfig) {
         let Some(t) = &c.timeout else { return };
         // Zero disables the timeout in App Mesh; negative is not writable.
-        self.duration("timeout.0.per_request", &t.per_request, Duration::ZERO, Duration::from_secs(86400));
-        self.duration("timeout.0.idle", &t.idle, Duration::ZERO, Duration::from_secs(86400));
+        self.duration(
+            "timeout.0.per_request",
+            &t.per_request,
+            Duration::ZERO,
+            Duration::from_secs(86400),
+        );
+        self.duration(
+            "timeout.0.idle",
+            &t.idle,
+            Duration::ZERO,
+            Duration::from_secs(86400),
+        );
     }
 
     fn circuit_breaker(&mut self, c: &MicroserviceConfig) {
         let Some(cb) = &c.circuit_breaker else { return };
-        self.int_range("circuit_breaker.0.max_server_errors", cb.max_server_errors, 1, i64::from(i32::MAX));
-        self.duration("circuit_breaker.0.interval", &cb.interval, Duration::from_millis(1), Duration::from_secs(86400));
-        self.duration("circuit_breaker.0.base_ejection", &cb.base_ejection, Duration::from_millis(1), Duration::from_secs(86400));
-        self.int_range("circuit_breaker.0.max_ejection_percent", cb.max_ejection_percent, 0, 100);
-        self.int_range("circuit_breaker.0.max_connections", cb.max_connections, 1, i64::from(i32::MAX));
-        self.int_range("circuit_breaker.0.max_pending_requests", cb.max_pending_requests, 1, i64::from(i32::MAX));
+        self.int_range(
+            "circuit_breaker.0.max_server_errors",
+            cb.max_server_errors,
+            1,
+            i64::from(i32::MAX),
+        );
+        self.duration(
+            "circuit_breaker.0.interval",
+            &cb.interval,
+            Duration::from_millis(1),
+            Duration::from_secs(86400),
+        );
+        self.duration(
+            "circuit_breaker.0.base_ejection",
+            &cb.base_ejection,
+            Duration::from_millis(1),
+            Duration::from_secs(86400),
+        );
+        self.int_range(
+            "circuit_breaker.0.max_ejection_percent",
+            cb.max_ejection_percent,
+            0,
+            100,
+        );
+        self.int_range(
+            "circuit_breaker.0.max_connections",
+            cb.max_connections,
+            1,
+            i64::from(i32::MAX),
+        );
+        self.int_range(
+            "circuit_breaker.0.max_pending_requests",
+            cb.max_pending_requests,
+            1,
+            i64::from(i32::MAX),
+        );
     }
 
     fn tls(&mut self, c: &MicroserviceConfig) {
         let Some(tls) = &c.tls else { return };
         if let Some(list) = &tls.certificate_authority_arns {
             if list.is_empty() {
-                self.error("tls.0.certificate_authority_arns", "No certificate authorities", "tls needs at least one ACM Private CA ARN");
+                self.error(
+                    "tls.0.certificate_authority_arns",
+                    "No certificate authorities",
+                    "tls needs at least one ACM Private CA ARN",
+                );
             }
             if list.len() > 3 {
-                self.error("tls.0.certificate_authority_arns", "Too many certificate authorities", "App Mesh trusts at most 3 ACM Private CAs");
+                self.error(
+                    "tls.0.certificate_authority_arns",
+                    "Too many certificate authorities",
+                    "App Mesh trusts at most 3 ACM Private CAs",
+                );
             }
             for (i, arn) in list.iter().enumerate() {
                 if let Some(arn) = arn {
@@ -371,21 +560,35 @@ impl Validator {
         let Some(e) = &c.envoy else { return };
         if let Some(level) = &e.log_level {
             if !ENVOY_LOG_LEVELS.contains(&level.as_str()) {
-                self.error("envoy.0.log_level", "Unknown log level", format!("{level:?} is not one of {}", ENVOY_LOG_LEVELS.join(", ")));
+                self.error(
+                    "envoy.0.log_level",
+                    "Unknown log level",
+                    format!("{level:?} is not one of {}", ENVOY_LOG_LEVELS.join(", ")),
+                );
             }
         }
         // Envoy needs some headroom to start at all.
         if let Some(m) = e.memory {
             if (1..64).contains(&m) {
-                self.error("envoy.0.memory", "Too little memory for Envoy", "give Envoy at least 64 MiB");
+                self.error(
+                    "envoy.0.memory",
+                    "Too little memory for Envoy",
+                    "give Envoy at least 64 MiB",
+                );
             }
         }
     }
 
     fn tracing(&mut self, c: &MicroserviceConfig) {
-        let Some(rate) = c.tracing.as_ref().and_then(|t| t.sampling_rate) else { return };
+        let Some(rate) = c.tracing.as_ref().and_then(|t| t.sampling_rate) else {
+            return;
+        };
         if !(0.0..=1.0).contains(&rate) {
-            self.error("tracing.0.sampling_rate", "Invalid sampling rate", format!("{rate} is not a fraction between 0 and 1 (0.1 traces one request in ten)"));
+            self.error(
+                "tracing.0.sampling_rate",
+                "Invalid sampling rate",
+                format!("{rate} is not a fraction between 0 and 1 (0.1 traces one request in ten)"),
+            );
         }
     }
 
@@ -395,7 +598,11 @@ impl Validator {
         self.int_range("autoscaling.0.max_count", a.max_count, 1, 5000);
         if let (Some(min), Some(max)) = (a.min_count, a.max_count) {
             if min > max {
-                self.error("autoscaling.0.max_count", "max_count below min_count", format!("max_count ({max}) is smaller than min_count ({min})"));
+                self.error(
+                    "autoscaling.0.max_count",
+                    "max_count below min_count",
+                    format!("max_count ({max}) is smaller than min_count ({min})"),
+                );
             }
         }
         self.int_range("autoscaling.0.cpu_target", a.cpu_target, 1, 100);
@@ -420,17 +627,29 @@ impl Validator {
         let Some(a) = &c.alarms else { return };
         if let Some(p) = a.error_rate_percent {
             if !(0.0..=100.0).contains(&p) {
-                self.error("alarms.0.error_rate_percent", "Invalid error rate", format!("{p} is not a percentage (0-100)"));
+                self.error(
+                    "alarms.0.error_rate_percent",
+                    "Invalid error rate",
+                    format!("{p} is not a percentage (0-100)"),
+                );
             }
         }
         if let Some(ms) = a.p95_latency_ms {
             if ms <= 0.0 {
-                self.error("alarms.0.p95_latency_ms", "Invalid latency", format!("{ms} is not a positive number of milliseconds"));
+                self.error(
+                    "alarms.0.p95_latency_ms",
+                    "Invalid latency",
+                    format!("{ms} is not a positive number of milliseconds"),
+                );
             }
         }
         let actions = known(&a.actions);
         if actions.len() > 5 {
-            self.error("alarms.0.actions", "Too many alarm actions", "a CloudWatch alarm takes at most 5 actions");
+            self.error(
+                "alarms.0.actions",
+                "Too many alarm actions",
+                "a CloudWatch alarm takes at most 5 actions",
+            );
         }
         for (i, arn) in a.actions.iter().flatten().enumerate() {
             if let Some(arn) = arn {
@@ -445,15 +664,31 @@ impl Validator {
         if let Some(days) = c.log_retention_days {
             if !LOG_RETENTION_DAYS.contains(&days) {
                 let accepted: Vec<String> = LOG_RETENTION_DAYS.iter().map(i64::to_string).collect();
-                self.error("log_retention_days", "Unsupported retention", format!("CloudWatch Logs keeps logs for one of {} days, not {days}", accepted.join(", ")));
+                self.error(
+                    "log_retention_days",
+                    "Unsupported retention",
+                    format!(
+                        "CloudWatch Logs keeps logs for one of {} days, not {days}",
+                        accepted.join(", ")
+                    ),
+                );
             }
         }
     }
 
     fn timeouts(&mut self, c: &MicroserviceConfig) {
         let Some(t) = &c.timeouts else { return };
-        for (field, value) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
-            self.duration(&format!("timeouts.0.{field}"), value, Duration::from_secs(1), Duration::from_secs(24 * 3600));
+        for (field, value) in [
+            ("create", &t.create),
+            ("update", &t.update),
+            ("delete", &t.delete),
+        ] {
+            self.duration(
+                &format!("timeouts.0.{field}"),
+                value,
+                Duration::from_secs(1),
+                Duration::from_secs(24 * 3600),
+            );
         }
     }
 }
@@ -475,11 +710,16 @@ pub fn check_service_name(name: &str) -> Result<(), String> {
     if name.len() > MAX_NAME_LEN {
         return Err(format!("{name:?} has {} characters; at most {MAX_NAME_LEN} (it becomes a DNS label, also with a -canary suffix)", name.len()));
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
         return Err(format!("{name:?} may contain only lowercase letters, digits and hyphens (it becomes a DNS name)"));
     }
     if name.starts_with('-') || name.ends_with('-') {
-        return Err(format!("{name:?} must start and end with a letter or digit"));
+        return Err(format!(
+            "{name:?} must start and end with a letter or digit"
+        ));
     }
     Ok(())
 }
@@ -489,12 +729,16 @@ fn check_env_name(name: &str) -> Result<(), String> {
     let valid = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(format!("{name:?} is not a variable name (letters, digits and _, not starting with a digit)"));
+        return Err(format!(
+            "{name:?} is not a variable name (letters, digits and _, not starting with a digit)"
+        ));
     }
     // These prefixes belong to the ECS agent and the App Mesh/ADOT sidecars.
     for reserved in ["AWS_", "ECS_", "APPMESH_"] {
         if name.starts_with(reserved) {
-            return Err(format!("{name:?}: names starting with {reserved} are reserved for ECS and the sidecars"));
+            return Err(format!(
+                "{name:?}: names starting with {reserved} are reserved for ECS and the sidecars"
+            ));
         }
     }
     Ok(())
@@ -502,7 +746,10 @@ fn check_env_name(name: &str) -> Result<(), String> {
 
 fn is_aws_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix).is_some_and(|hex| {
-        (8..=17).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        (8..=17).contains(&hex.len())
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     })
 }
 
@@ -517,7 +764,10 @@ fn arn_parts(arn: &str) -> Option<[&str; 5]> {
     let region = parts.next()?;
     let account = parts.next()?;
     let resource = parts.next()?;
-    let partition_ok = partition == "aws" || partition.strip_prefix("aws-").is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+    let partition_ok = partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|p| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        });
     if !partition_ok || service.is_empty() || resource.is_empty() {
         return None;
     }
@@ -540,10 +790,18 @@ fn is_iam_role_arn(arn: &str) -> bool {
 fn is_secret_arn(arn: &str) -> bool {
     match arn_parts(arn) {
         Some([_, "secretsmanager", region, account, resource]) => {
-            !region.is_empty() && is_account(account) && resource.strip_prefix("secret:").is_some_and(|r| !r.is_empty())
+            !region.is_empty()
+                && is_account(account)
+                && resource
+                    .strip_prefix("secret:")
+                    .is_some_and(|r| !r.is_empty())
         }
         Some([_, "ssm", region, account, resource]) => {
-            !region.is_empty() && is_account(account) && resource.strip_prefix("parameter/").is_some_and(|r| !r.is_empty())
+            !region.is_empty()
+                && is_account(account)
+                && resource
+                    .strip_prefix("parameter/")
+                    .is_some_and(|r| !r.is_empty())
         }
         _ => false,
     }
@@ -615,7 +873,15 @@ mod tests {
 
     #[test]
     fn name_rules() {
-        for bad in ["", "Auth", "auth_service", "-auth", "auth-", "auth.service", &"a".repeat(57)] {
+        for bad in [
+            "",
+            "Auth",
+            "auth_service",
+            "-auth",
+            "auth-",
+            "auth.service",
+            &"a".repeat(57),
+        ] {
             assert_eq!(paths(json!({"name": bad})), vec!["name"], "{bad:?}");
         }
         assert!(paths(json!({"name": "a".repeat(56)})).is_empty());
@@ -651,7 +917,10 @@ mod tests {
 
     #[test]
     fn counts() {
-        assert_eq!(paths(json!({"desired_count": -1, "autoscaling": null})), vec!["desired_count"]);
+        assert_eq!(
+            paths(json!({"desired_count": -1, "autoscaling": null})),
+            vec!["desired_count"]
+        );
         assert_eq!(paths(json!({"spot_percent": 101})), vec!["spot_percent"]);
         assert_eq!(paths(json!({"spot_percent": -1})), vec!["spot_percent"]);
     }
@@ -659,25 +928,52 @@ mod tests {
     #[test]
     fn network_ids() {
         assert_eq!(paths(json!({"subnet_ids": []})), vec!["subnet_ids"]);
-        assert_eq!(paths(json!({"subnet_ids": ["subnet-0123abcd", "subnet-xyz"]})), vec!["subnet_ids.1"]);
+        assert_eq!(
+            paths(json!({"subnet_ids": ["subnet-0123abcd", "subnet-xyz"]})),
+            vec!["subnet_ids.1"]
+        );
         assert!(paths(json!({"subnet_ids": [null]})).is_empty());
-        assert_eq!(paths(json!({"security_group_ids": ["sg-12345678", "subnet-12345678"]})), vec!["security_group_ids.1"]);
+        assert_eq!(
+            paths(json!({"security_group_ids": ["sg-12345678", "subnet-12345678"]})),
+            vec!["security_group_ids.1"]
+        );
     }
 
     #[test]
     fn role_arns() {
-        assert_eq!(paths(json!({"execution_role_arn": "exec"})), vec!["execution_role_arn"]);
-        assert_eq!(paths(json!({"task_role_arn": "arn:aws:iam::123:role/x"})), vec!["task_role_arn"]);
-        assert_eq!(paths(json!({"task_role_arn": "arn:aws:iam::123456789012:user/x"})), vec!["task_role_arn"]);
+        assert_eq!(
+            paths(json!({"execution_role_arn": "exec"})),
+            vec!["execution_role_arn"]
+        );
+        assert_eq!(
+            paths(json!({"task_role_arn": "arn:aws:iam::123:role/x"})),
+            vec!["task_role_arn"]
+        );
+        assert_eq!(
+            paths(json!({"task_role_arn": "arn:aws:iam::123456789012:user/x"})),
+            vec!["task_role_arn"]
+        );
         assert!(paths(json!({"task_role_arn": "arn:aws-cn:iam::123456789012:role/x"})).is_empty());
     }
 
     #[test]
     fn environment_variable_names() {
-        assert_eq!(paths(json!({"environment_variables": {"1X": "a"}})), vec![r#"environment_variables.["1X"]"#]);
-        assert_eq!(paths(json!({"environment_variables": {"A-B": "a"}})), vec![r#"environment_variables.["A-B"]"#]);
-        assert_eq!(paths(json!({"environment_variables": {"AWS_REGION": "a"}})), vec![r#"environment_variables.["AWS_REGION"]"#]);
-        assert_eq!(paths(json!({"environment_variables": {"DB_PASSWORD": "a"}})), vec![r#"environment_variables.["DB_PASSWORD"]"#]);
+        assert_eq!(
+            paths(json!({"environment_variables": {"1X": "a"}})),
+            vec![r#"environment_variables.["1X"]"#]
+        );
+        assert_eq!(
+            paths(json!({"environment_variables": {"A-B": "a"}})),
+            vec![r#"environment_variables.["A-B"]"#]
+        );
+        assert_eq!(
+            paths(json!({"environment_variables": {"AWS_REGION": "a"}})),
+            vec![r#"environment_variables.["AWS_REGION"]"#]
+        );
+        assert_eq!(
+            paths(json!({"environment_variables": {"DB_PASSWORD": "a"}})),
+            vec![r#"environment_variables.["DB_PASSWORD"]"#]
+        );
     }
 
     #[test]
@@ -685,31 +981,69 @@ mod tests {
         let problems = problems_with(json!({"secrets": {"DB_PASSWORD": "hunter2-s3cret"}}));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].dotted(), r#"secrets.["DB_PASSWORD"]"#);
-        assert!(problems[0].detail.contains("secrets takes ARNs, never values"));
+        assert!(problems[0]
+            .detail
+            .contains("secrets takes ARNs, never values"));
         assert!(!format!("{problems:?}").contains("hunter2"));
-        assert_eq!(paths(json!({"secrets": {"X": "arn:aws:s3:::bucket/key"}})), vec![r#"secrets.["X"]"#]);
-        assert_eq!(paths(json!({"secrets": {"X": "arn:aws:ssm:eu-west-1:123456789012:document/x"}})), vec![r#"secrets.["X"]"#]);
+        assert_eq!(
+            paths(json!({"secrets": {"X": "arn:aws:s3:::bucket/key"}})),
+            vec![r#"secrets.["X"]"#]
+        );
+        assert_eq!(
+            paths(json!({"secrets": {"X": "arn:aws:ssm:eu-west-1:123456789012:document/x"}})),
+            vec![r#"secrets.["X"]"#]
+        );
     }
 
     #[test]
     fn backend_rules() {
-        assert_eq!(paths(json!({"backends": ["auth-service"]})), vec!["backends.0"]);
-        assert_eq!(paths(json!({"backends": ["a", "b", "a"]})), vec!["backends.2"]);
+        assert_eq!(
+            paths(json!({"backends": ["auth-service"]})),
+            vec!["backends.0"]
+        );
+        assert_eq!(
+            paths(json!({"backends": ["a", "b", "a"]})),
+            vec!["backends.2"]
+        );
         assert_eq!(paths(json!({"backends": ["Persona"]})), vec!["backends.0"]);
     }
 
     #[test]
     fn health_check_rules() {
         let hc = |v: serde_json::Value| paths(json!({"health_check": [v]}));
-        assert_eq!(hc(json!({"interval": "4s"})), vec!["health_check.0.interval"]);
-        assert_eq!(hc(json!({"interval": "301s"})), vec!["health_check.0.interval"]);
-        assert_eq!(hc(json!({"interval": "30"})), vec!["health_check.0.interval"]);
+        assert_eq!(
+            hc(json!({"interval": "4s"})),
+            vec!["health_check.0.interval"]
+        );
+        assert_eq!(
+            hc(json!({"interval": "301s"})),
+            vec!["health_check.0.interval"]
+        );
+        assert_eq!(
+            hc(json!({"interval": "30"})),
+            vec!["health_check.0.interval"]
+        );
         assert_eq!(hc(json!({"timeout": "1s"})), vec!["health_check.0.timeout"]);
-        assert_eq!(hc(json!({"timeout": "61s"})), vec!["health_check.0.timeout"]);
-        assert_eq!(hc(json!({"interval": "10s", "timeout": "10s"})), vec!["health_check.0.timeout"]);
-        assert_eq!(hc(json!({"interval": "5s"})), vec!["health_check.0.timeout"]);
-        assert_eq!(hc(json!({"unhealthy_threshold": 1})), vec!["health_check.0.unhealthy_threshold"]);
-        assert_eq!(hc(json!({"healthy_threshold": 11})), vec!["health_check.0.healthy_threshold"]);
+        assert_eq!(
+            hc(json!({"timeout": "61s"})),
+            vec!["health_check.0.timeout"]
+        );
+        assert_eq!(
+            hc(json!({"interval": "10s", "timeout": "10s"})),
+            vec!["health_check.0.timeout"]
+        );
+        assert_eq!(
+            hc(json!({"interval": "5s"})),
+            vec!["health_check.0.timeout"]
+        );
+        assert_eq!(
+            hc(json!({"unhealthy_threshold": 1})),
+            vec!["health_check.0.unhealthy_threshold"]
+        );
+        assert_eq!(
+            hc(json!({"healthy_threshold": 11})),
+            vec!["health_check.0.healthy_threshold"]
+        );
         assert_eq!(hc(json!({"path": "health"})), vec!["health_check.0.path"]);
         assert!(hc(json!({})).is_empty());
     }
@@ -719,54 +1053,119 @@ mod tests {
         let r = |v: serde_json::Value| paths(json!({"retry": [v]}));
         assert_eq!(r(json!({"max_retries": 11})), vec!["retry.0.max_retries"]);
         assert_eq!(r(json!({"max_retries": -1})), vec!["retry.0.max_retries"]);
-        assert_eq!(r(json!({"per_try_timeout": "0s"})), vec!["retry.0.per_try_timeout"]);
-        assert_eq!(r(json!({"http_events": ["server-error", "5xx"]})), vec!["retry.0.http_events.1"]);
-        assert_eq!(r(json!({"tcp_events": ["reset"]})), vec!["retry.0.tcp_events.0"]);
-        assert_eq!(r(json!({"http_events": [], "tcp_events": []})), vec!["retry.0.http_events"]);
+        assert_eq!(
+            r(json!({"per_try_timeout": "0s"})),
+            vec!["retry.0.per_try_timeout"]
+        );
+        assert_eq!(
+            r(json!({"http_events": ["server-error", "5xx"]})),
+            vec!["retry.0.http_events.1"]
+        );
+        assert_eq!(
+            r(json!({"tcp_events": ["reset"]})),
+            vec!["retry.0.tcp_events.0"]
+        );
+        assert_eq!(
+            r(json!({"http_events": [], "tcp_events": []})),
+            vec!["retry.0.http_events"]
+        );
         assert!(r(json!({"http_events": ["client-error", "stream-error"]})).is_empty());
     }
 
     #[test]
     fn timeout_rules() {
-        assert_eq!(paths(json!({"timeout": [{"per_request": "15"}]})), vec!["timeout.0.per_request"]);
-        assert_eq!(paths(json!({"timeout": [{"idle": "2d"}]})), vec!["timeout.0.idle"]);
+        assert_eq!(
+            paths(json!({"timeout": [{"per_request": "15"}]})),
+            vec!["timeout.0.per_request"]
+        );
+        assert_eq!(
+            paths(json!({"timeout": [{"idle": "2d"}]})),
+            vec!["timeout.0.idle"]
+        );
     }
 
     #[test]
     fn circuit_breaker_rules() {
         let cb = |v: serde_json::Value| paths(json!({"circuit_breaker": [v]}));
-        assert_eq!(cb(json!({"max_server_errors": 0})), vec!["circuit_breaker.0.max_server_errors"]);
-        assert_eq!(cb(json!({"interval": "0s"})), vec!["circuit_breaker.0.interval"]);
-        assert_eq!(cb(json!({"base_ejection": "x"})), vec!["circuit_breaker.0.base_ejection"]);
-        assert_eq!(cb(json!({"max_ejection_percent": 101})), vec!["circuit_breaker.0.max_ejection_percent"]);
-        assert_eq!(cb(json!({"max_connections": 0})), vec!["circuit_breaker.0.max_connections"]);
-        assert_eq!(cb(json!({"max_pending_requests": 0})), vec!["circuit_breaker.0.max_pending_requests"]);
+        assert_eq!(
+            cb(json!({"max_server_errors": 0})),
+            vec!["circuit_breaker.0.max_server_errors"]
+        );
+        assert_eq!(
+            cb(json!({"interval": "0s"})),
+            vec!["circuit_breaker.0.interval"]
+        );
+        assert_eq!(
+            cb(json!({"base_ejection": "x"})),
+            vec!["circuit_breaker.0.base_ejection"]
+        );
+        assert_eq!(
+            cb(json!({"max_ejection_percent": 101})),
+            vec!["circuit_breaker.0.max_ejection_percent"]
+        );
+        assert_eq!(
+            cb(json!({"max_connections": 0})),
+            vec!["circuit_breaker.0.max_connections"]
+        );
+        assert_eq!(
+            cb(json!({"max_pending_requests": 0})),
+            vec!["circuit_breaker.0.max_pending_requests"]
+        );
     }
 
     #[test]
     fn tls_rules() {
-        assert_eq!(paths(json!({"tls": [{"certificate_authority_arns": []}]})), vec!["tls.0.certificate_authority_arns"]);
         assert_eq!(
-            paths(json!({"tls": [{"certificate_authority_arns": ["arn:aws:acm:eu-central-1:123456789012:certificate/abc"]}]})),
+            paths(json!({"tls": [{"certificate_authority_arns": []}]})),
+            vec!["tls.0.certificate_authority_arns"]
+        );
+        assert_eq!(
+            paths(
+                json!({"tls": [{"certificate_authority_arns": ["arn:aws:acm:eu-central-1:123456789012:certificate/abc"]}]})
+            ),
             vec!["tls.0.certificate_authority_arns.0"]
         );
     }
 
     #[test]
     fn envoy_and_tracing_rules() {
-        assert_eq!(paths(json!({"envoy": [{"log_level": "verbose"}]})), vec!["envoy.0.log_level"]);
-        assert_eq!(paths(json!({"envoy": [{"memory": 32}]})), vec!["envoy.0.memory"]);
-        assert_eq!(paths(json!({"tracing": [{"sampling_rate": 10}]})), vec!["tracing.0.sampling_rate"]);
-        assert_eq!(paths(json!({"tracing": [{"sampling_rate": -0.1}]})), vec!["tracing.0.sampling_rate"]);
+        assert_eq!(
+            paths(json!({"envoy": [{"log_level": "verbose"}]})),
+            vec!["envoy.0.log_level"]
+        );
+        assert_eq!(
+            paths(json!({"envoy": [{"memory": 32}]})),
+            vec!["envoy.0.memory"]
+        );
+        assert_eq!(
+            paths(json!({"tracing": [{"sampling_rate": 10}]})),
+            vec!["tracing.0.sampling_rate"]
+        );
+        assert_eq!(
+            paths(json!({"tracing": [{"sampling_rate": -0.1}]})),
+            vec!["tracing.0.sampling_rate"]
+        );
     }
 
     #[test]
     fn autoscaling_rules() {
         let a = |v: serde_json::Value| paths(json!({"autoscaling": [v], "desired_count": null}));
-        assert_eq!(a(json!({"min_count": 0, "max_count": 2})), vec!["autoscaling.0.min_count"]);
-        assert_eq!(a(json!({"min_count": 3, "max_count": 2})), vec!["autoscaling.0.max_count"]);
-        assert_eq!(a(json!({"min_count": 1, "max_count": 2, "cpu_target": 0})), vec!["autoscaling.0.cpu_target"]);
-        assert_eq!(a(json!({"min_count": 1, "max_count": 2, "memory_target": 101})), vec!["autoscaling.0.memory_target"]);
+        assert_eq!(
+            a(json!({"min_count": 0, "max_count": 2})),
+            vec!["autoscaling.0.min_count"]
+        );
+        assert_eq!(
+            a(json!({"min_count": 3, "max_count": 2})),
+            vec!["autoscaling.0.max_count"]
+        );
+        assert_eq!(
+            a(json!({"min_count": 1, "max_count": 2, "cpu_target": 0})),
+            vec!["autoscaling.0.cpu_target"]
+        );
+        assert_eq!(
+            a(json!({"min_count": 1, "max_count": 2, "memory_target": 101})),
+            vec!["autoscaling.0.memory_target"]
+        );
         assert_eq!(
             paths(json!({"autoscaling": [{"min_count": 3, "max_count": 5}], "desired_count": 2})),
             vec!["desired_count"]
@@ -776,19 +1175,34 @@ mod tests {
     #[test]
     fn alarm_rules() {
         let a = |v: serde_json::Value| paths(json!({"alarms": [v]}));
-        assert_eq!(a(json!({"error_rate_percent": 101})), vec!["alarms.0.error_rate_percent"]);
-        assert_eq!(a(json!({"p95_latency_ms": 0})), vec!["alarms.0.p95_latency_ms"]);
-        assert_eq!(a(json!({"actions": ["alerts"]})), vec!["alarms.0.actions.0"]);
+        assert_eq!(
+            a(json!({"error_rate_percent": 101})),
+            vec!["alarms.0.error_rate_percent"]
+        );
+        assert_eq!(
+            a(json!({"p95_latency_ms": 0})),
+            vec!["alarms.0.p95_latency_ms"]
+        );
+        assert_eq!(
+            a(json!({"actions": ["alerts"]})),
+            vec!["alarms.0.actions.0"]
+        );
     }
 
     #[test]
     fn log_retention_rules() {
-        assert_eq!(paths(json!({"log_retention_days": 2})), vec!["log_retention_days"]);
+        assert_eq!(
+            paths(json!({"log_retention_days": 2})),
+            vec!["log_retention_days"]
+        );
         assert!(paths(json!({"log_retention_days": 3653})).is_empty());
     }
 
     #[test]
     fn timeouts_rules() {
-        assert_eq!(paths(json!({"timeouts": [{"create": "soon"}]})), vec!["timeouts.0.create"]);
+        assert_eq!(
+            paths(json!({"timeouts": [{"create": "soon"}]})),
+            vec!["timeouts.0.create"]
+        );
     }
 }

@@ -74,14 +74,29 @@ mod tests {
         let keys: Vec<&str> = g.components.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(keys, ["cluster", "mesh", "namespace"]);
         assert!(g.components.iter().all(|c| c.depends_on.is_empty()));
-        let Spec::Cluster(c) = &g.get("cluster").unwrap().spec else { panic!() };
+        let Spec::Cluster(c) = &g.get("cluster").unwrap().spec else {
+            panic!()
+        };
         assert_eq!(c.name, "matbakh");
         assert!(c.container_insights);
-        let Spec::Mesh(m) = &g.get("mesh").unwrap().spec else { panic!() };
-        assert_eq!((m.name.as_str(), m.egress_filter.as_str()), ("matbakh", "DROP_ALL"));
-        let Spec::Namespace(n) = &g.get("namespace").unwrap().spec else { panic!() };
-        assert_eq!((n.name.as_str(), n.vpc_id.as_str()), ("svc.local", "vpc-1234abcd"));
-        assert_eq!(n.tags.get(VPC_TAG).map(String::as_str), Some("vpc-1234abcd"));
+        let Spec::Mesh(m) = &g.get("mesh").unwrap().spec else {
+            panic!()
+        };
+        assert_eq!(
+            (m.name.as_str(), m.egress_filter.as_str()),
+            ("matbakh", "DROP_ALL")
+        );
+        let Spec::Namespace(n) = &g.get("namespace").unwrap().spec else {
+            panic!()
+        };
+        assert_eq!(
+            (n.name.as_str(), n.vpc_id.as_str()),
+            ("svc.local", "vpc-1234abcd")
+        );
+        assert_eq!(
+            n.tags.get(VPC_TAG).map(String::as_str),
+            Some("vpc-1234abcd")
+        );
     }
 
     #[test]
@@ -93,8 +108,18 @@ mod tests {
                 Spec::Namespace(s) => &s.tags,
                 _ => unreachable!(),
             };
-            assert_eq!(tags.get("project").map(String::as_str), Some("matbakh"), "{}", c.key);
-            assert_eq!(tags.get(OWNER_TAG).map(String::as_str), Some("matbakh"), "{}", c.key);
+            assert_eq!(
+                tags.get("project").map(String::as_str),
+                Some("matbakh"),
+                "{}",
+                c.key
+            );
+            assert_eq!(
+                tags.get(OWNER_TAG).map(String::as_str),
+                Some("matbakh"),
+                "{}",
+                c.key
+            );
         }
     }
 }

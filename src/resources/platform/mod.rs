@@ -10,9 +10,9 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
 use crate::aws::ecs::cluster::find_cluster;
+use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
-use crate::engine::Resolved;
 use crate::tf::diagnostics::{error, report, warning};
 use crate::tf::value::Value;
 use expand::{PlatformSettings, VPC_TAG};
@@ -66,7 +66,10 @@ fn set_computed(state: &mut Value, recorded: &Resolved) {
     state.set("cluster_arn", recorded.get("cluster").cloned().into());
     let ns = recorded.get("namespace");
     state.set("namespace_arn", ns.cloned().into());
-    state.set("namespace_id", ns.map(|a| namespace_id_from_arn(a).to_string()).into());
+    state.set(
+        "namespace_id",
+        ns.map(|a| namespace_id_from_arn(a).to_string()).into(),
+    );
     state.set("components", lifecycle::components_value(recorded));
 }
 
@@ -93,19 +96,29 @@ impl Resource for PlatformResource {
         Some(())
     }
 
-    async fn read<'a>(&self, diags: &mut Diagnostics, state: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let recorded = lifecycle::recorded_components(&state);
         let graph = expand::expand(&settings(&state, &configured));
-        let (existing, drift) = match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
-            Ok(found) => found,
-            Err(e) => {
-                error(diags, format!("Cannot read {RESOURCE}"), e);
-                return None;
-            }
-        };
+        let (existing, drift) =
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+                Ok(found) => found,
+                Err(e) => {
+                    error(diags, format!("Cannot read {RESOURCE}"), e);
+                    return None;
+                }
+            };
         if existing.is_empty() && !recorded.is_empty() {
-            tracing::info!(platform = state.get("name").as_str().unwrap_or(""), "every object is gone; removing from state");
+            tracing::info!(
+                platform = state.get("name").as_str().unwrap_or(""),
+                "every object is gone; removing from state"
+            );
             return Some((Value::Null, private));
         }
         let mut state = state;
@@ -114,7 +127,13 @@ impl Resource for PlatformResource {
         Some((state, private))
     }
 
-    async fn plan_create<'a>(&self, _diags: &mut Diagnostics, proposed: Value, _config: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: Value,
+        _config: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let mut planned = with_defaults(proposed);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
@@ -144,7 +163,10 @@ impl Resource for PlatformResource {
                 for (component, why) in drift {
                     warning(
                         diags,
-                        format!("{RESOURCE}.{}: {component} changed outside Terraform", prior.get("name").as_str().unwrap_or("")),
+                        format!(
+                            "{RESOURCE}.{}: {component} changed outside Terraform",
+                            prior.get("name").as_str().unwrap_or("")
+                        ),
                         format!("{}; apply restores it.", why.as_str().unwrap_or("")),
                     );
                 }
@@ -158,11 +180,24 @@ impl Resource for PlatformResource {
         Some((planned, prior_private, replace))
     }
 
-    async fn plan_destroy<'a>(&self, _diags: &mut Diagnostics, _prior: Value, prior_private: Value, _meta: Value) -> Option<Value> {
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Value,
+        prior_private: Value,
+        _meta: Value,
+    ) -> Option<Value> {
         Some(prior_private)
     }
 
-    async fn create<'a>(&self, diags: &mut Diagnostics, planned: Value, _config: Value, _private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Value,
+        _config: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&planned, &configured));
         let outcome = lifecycle::apply(
@@ -181,7 +216,15 @@ impl Resource for PlatformResource {
         Some((state, Value::Null))
     }
 
-    async fn update<'a>(&self, diags: &mut Diagnostics, prior: Value, planned: Value, _config: Value, private: Value, _meta: Value) -> Option<(Value, Value)> {
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        planned: Value,
+        _config: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let previous = expand::expand(&settings(&prior, &configured));
         let desired = expand::expand(&settings(&planned, &configured));
@@ -201,7 +244,13 @@ impl Resource for PlatformResource {
         Some((state, private))
     }
 
-    async fn destroy<'a>(&self, diags: &mut Diagnostics, prior: Value, _private: Value, _meta: Value) -> Option<()> {
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<()> {
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&prior, &configured));
         let outcome = lifecycle::destroy(
@@ -228,7 +277,11 @@ impl Resource for PlatformResource {
         let configured = self.context.get(diags)?;
         let aws = &configured.clients;
         let lookups = async {
-            Ok::<_, crate::aws::AwsError>((find_cluster(aws, &id).await?, find_mesh(aws, &id).await?, find_owned_namespace(aws, &id).await?))
+            Ok::<_, crate::aws::AwsError>((
+                find_cluster(aws, &id).await?,
+                find_mesh(aws, &id).await?,
+                find_owned_namespace(aws, &id).await?,
+            ))
         };
         let (cluster, mesh, namespace) = match lookups.await {
             Ok(found) => found,
@@ -262,6 +315,7 @@ impl Resource for PlatformResource {
         }
         set_computed(&mut state, &recorded);
         state.set("drift", lifecycle::drift_value(&Default::default()));
+        crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, Value::Null))
     }
 }

@@ -39,13 +39,21 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return Err("name must not be empty.".into());
     }
     if name.len() > MAX_NAME_LENGTH {
-        return Err(format!("name is {} characters long; at most {MAX_NAME_LENGTH} are allowed.", name.len()));
+        return Err(format!(
+            "name is {} characters long; at most {MAX_NAME_LENGTH} are allowed.",
+            name.len()
+        ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err(format!("{name:?} must start with a letter."));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-        return Err(format!("{name:?} contains {bad:?}; only letters, digits and hyphens are allowed."));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "{name:?} contains {bad:?}; only letters, digits and hyphens are allowed."
+        ));
     }
     if name.ends_with('-') {
         return Err(format!("{name:?} must not end with a hyphen."));
@@ -62,7 +70,9 @@ pub fn check_dns_name(name: &str) -> Result<(), String> {
     for label in name.split('.') {
         let ok = !label.is_empty()
             && label.len() <= 63
-            && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
@@ -76,10 +86,16 @@ pub fn check_dns_name(name: &str) -> Result<(), String> {
 
 pub fn check_vpc_id(id: &str) -> Result<(), String> {
     let hex = id.strip_prefix("vpc-").unwrap_or("");
-    if (hex.len() == 8 || hex.len() == 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+    if (hex.len() == 8 || hex.len() == 17)
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
         Ok(())
     } else {
-        Err(format!("{id:?} is not a VPC id; it looks like \"vpc-0123456789abcdef0\"."))
+        Err(format!(
+            "{id:?} is not a VPC id; it looks like \"vpc-0123456789abcdef0\"."
+        ))
     }
 }
 
@@ -119,7 +135,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn config(pairs: &[(&str, &str)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), Value::str(*v))).collect::<BTreeMap<_, _>>())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::str(*v)))
+                .collect::<BTreeMap<_, _>>(),
+        )
     }
 
     fn paths(c: &Value) -> Vec<String> {
@@ -128,7 +149,13 @@ mod tests {
 
     #[test]
     fn valid_platform() {
-        assert!(paths(&config(&[("name", "matbakh"), ("vpc_id", "vpc-0123456789abcdef0"), ("namespace", "svc.local"), ("mesh_egress", "ALLOW_ALL")])).is_empty());
+        assert!(paths(&config(&[
+            ("name", "matbakh"),
+            ("vpc_id", "vpc-0123456789abcdef0"),
+            ("namespace", "svc.local"),
+            ("mesh_egress", "ALLOW_ALL")
+        ]))
+        .is_empty());
     }
 
     #[test]
@@ -145,9 +172,18 @@ mod tests {
     fn vpc_namespace_and_egress() {
         assert_eq!(paths(&config(&[("vpc_id", "vpc-12")])), vec!["vpc_id"]);
         assert!(paths(&config(&[("vpc_id", "vpc-1234abcd")])).is_empty());
-        assert_eq!(paths(&config(&[("namespace", "Svc.local")])), vec!["namespace"]);
-        assert_eq!(paths(&config(&[("namespace", "svc..local")])), vec!["namespace"]);
-        assert_eq!(paths(&config(&[("mesh_egress", "SOMETIMES")])), vec!["mesh_egress"]);
+        assert_eq!(
+            paths(&config(&[("namespace", "Svc.local")])),
+            vec!["namespace"]
+        );
+        assert_eq!(
+            paths(&config(&[("namespace", "svc..local")])),
+            vec!["namespace"]
+        );
+        assert_eq!(
+            paths(&config(&[("mesh_egress", "SOMETIMES")])),
+            vec!["mesh_egress"]
+        );
     }
 
     #[test]

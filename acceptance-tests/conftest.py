@@ -1,0 +1,86 @@
+"""Fixtures for the matbakh acceptance tests.
+
+emulator         one emulator (moto + extensions) per session on a free port, wiped with
+                 POST /moto-api/reset before every test. Set MATBAKH_EMULATOR_ENDPOINT to use an
+                 emulator you started yourself (emulator/start.sh PORT) instead.
+provider_binary  MATBAKH_PROVIDER_BIN, else <repo>/target/debug/terraform-provider-matbakh.
+tf               a terraform working directory wired to the provider binary (dev_overrides)
+                 and to the emulator; tf_factory() makes more of them (e.g. for import tests).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from harness import emulator as emu
+from harness.terraform import Terraform, plugin_dir_for, write_cli_config
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Emulator]:
+    external = os.environ.get("MATBAKH_EMULATOR_ENDPOINT")
+    if external:
+        server = emu.Emulator(external)
+        if not server.healthy():
+            pytest.fail(f"MATBAKH_EMULATOR_ENDPOINT={external} does not answer /_matbakh/health")
+        yield server
+        return
+    log_dir = Path(os.environ.get("MATBAKH_EMULATOR_LOG_DIR", tmp_path_factory.mktemp("emulator")))
+    server = emu.start(log_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: emu.Emulator) -> Iterator[emu.Emulator]:
+    """The session's emulator, empty: every moto backend, our extension state, faults, the
+    request log and the settings are reset before the test."""
+    emulator_server.reset()
+    yield emulator_server
+    if emulator_server.proc is not None and emulator_server.proc.poll() is not None:
+        pytest.fail(f"emulator died during the test:\n{emulator_server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def provider_binary() -> Path:
+    path = Path(os.environ.get("MATBAKH_PROVIDER_BIN",
+                               REPO / "target" / "debug" / "terraform-provider-matbakh"))
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(
+            f"provider binary not found at {path}: build it (cargo build) or point "
+            "MATBAKH_PROVIDER_BIN at it", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli_config(provider_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("terraform-cli")
+    return write_cli_config(base / "terraformrc", plugin_dir_for(provider_binary, base))
+
+
+@pytest.fixture
+def tf_factory(tmp_path: Path, cli_config: Path, emulator: emu.Emulator) -> Callable[..., Terraform]:
+    """tf_factory(name="main") -> a new terraform working directory under the test's tmp dir."""
+    made: dict[str, Terraform] = {}
+
+    def make(name: str = "main") -> Terraform:
+        if name in made:
+            return made[name]
+        made[name] = Terraform(tmp_path / name, cli_config)
+        return made[name]
+
+    return make
+
+
+@pytest.fixture
+def tf(tf_factory: Callable[..., Terraform]) -> Terraform:
+    return tf_factory("main")

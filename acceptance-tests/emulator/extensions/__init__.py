@@ -1,0 +1,25 @@
+"""matbakh extensions to moto 5.2.5 (see ../README.md)."""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto in place. Call once, before the server handles its first request."""
+    global _installed
+    if _installed:
+        return
+    from . import appmesh, cloudmap, ecs, misc
+
+    appmesh.install()
+    ecs.install()
+    cloudmap.install()
+    misc.install()
+    _installed = True
+
+
+def wrap(app):  # type: ignore[no-untyped-def]
+    from .middleware import MatbakhMiddleware
+
+    return MatbakhMiddleware(app)

@@ -1,0 +1,270 @@
+"""ECS fixes and additions for moto 5.2.5.
+
+moto 5.2.5 as shipped:
+* CreateService drops capacityProviderStrategy, deploymentConfiguration, enableECSManagedTags,
+  healthCheckGracePeriodSeconds and reports launchType "EC2" even for a capacity provider strategy;
+* a service never reaches steady state: runningCount 0 and the PRIMARY deployment stays
+  IN_PROGRESS forever (only the MOTO_ECS_SERVICE_RUNNING env var changes that, globally);
+  UpdateService sets runningCount = desiredCount but leaves the deployment stale (old counts,
+  IN_PROGRESS) and never starts a new deployment for a new task definition;
+* CreateService with the name of an ACTIVE service silently replaces it (AWS: "Creation of
+  service was not idempotent." unless the clientToken matches);
+* UpdateService stores taskDefinition as given (family[:rev]) instead of the ARN, and works on
+  INACTIVE (deleted) services;
+* CreateCluster with an existing ACTIVE name replaces the cluster (AWS returns the existing one);
+* DeleteCluster succeeds while ACTIVE services remain (AWS: ClusterContainsServicesException);
+* UpdateClusterSettings is not implemented.
+
+Deployment behaviour after this module is set by settings.ecs_deployment (see settings.py).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.moto_api._internal import mock_random
+
+from . import settings
+
+
+class ServiceNotActiveException(ECSException):
+    def __init__(self) -> None:
+        super().__init__("ServiceNotActiveException", "Service was not ACTIVE.")
+
+
+class ClusterContainsServicesException(ECSException):
+    def __init__(self) -> None:
+        super().__init__(
+            "ClusterContainsServicesException",
+            "The Cluster cannot be deleted while Services are active.",
+        )
+
+
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+
+_SERVICE_EXTRA_PARAMS = {
+    "deploymentConfiguration": "deployment_configuration",
+    "enableECSManagedTags": "enable_ecs_managed_tags",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "enableExecuteCommand": "enable_execute_command",
+    "placementConstraints": "placement_constraints",
+    "placementStrategy": "placement_strategy",
+}
+
+
+def _new_deployment_id() -> str:
+    return f"ecs-svc/{mock_random.randint(0, 32**12)}"
+
+
+def _settle(service: Any, new_deployment: bool) -> None:
+    """Make the service's deployments and counts look like ECS after this create/update."""
+    mode = settings.get("ecs_deployment")
+    now = utcnow()
+    previous = [d for d in (service.deployments or [])]
+    old_primary = previous[0] if previous else None
+    old_running = int(getattr(service, "running_count", 0) or 0)
+
+    if new_deployment or old_primary is None:
+        dep: dict[str, Any] = {"id": _new_deployment_id(), "createdAt": now, "failedTasks": 0}
+    else:
+        dep = old_primary
+    dep.update({
+        "status": "PRIMARY",
+        "taskDefinition": service.task_definition,
+        "desiredCount": service.desired_count,
+        "updatedAt": now,
+        "networkConfiguration": service.network_configuration or None,
+        "platformVersion": getattr(service, "platform_version", None),
+    })
+    strategy = getattr(service, "capacity_provider_strategy", None)
+    if strategy:
+        dep["capacityProviderStrategy"] = strategy
+        dep.pop("launchType", None)
+        dep["platformFamily"] = "Linux"
+    else:
+        dep["launchType"] = service.launch_type
+        dep.pop("capacityProviderStrategy", None)
+        dep["platformFamily"] = "Linux"
+
+    desired = int(service.desired_count or 0)
+    if mode == "completed":
+        dep.update({"runningCount": desired, "pendingCount": 0, "rolloutState": "COMPLETED",
+                    "rolloutStateReason": f"ECS deployment {dep['id']} completed."})
+        service.deployments = [dep]
+        service.running_count = desired
+        service.pending_count = 0
+        service.events = [{
+            "id": str(uuid.uuid4()),
+            "createdAt": now,
+            "message": f"(service {service.name}) has reached a steady state.",
+        }] + list(getattr(service, "events", []) or [])[:50]
+        return
+
+    others = []
+    if new_deployment and old_primary is not None and old_primary is not dep:
+        old_primary["status"] = "ACTIVE"
+        others = [old_primary]
+    if mode == "in_progress":
+        if new_deployment or old_primary is None:
+            dep.update({"runningCount": 0, "pendingCount": desired, "rolloutState": "IN_PROGRESS",
+                        "rolloutStateReason": f"ECS deployment {dep['id']} in progress."})
+        else:
+            dep.update({"pendingCount": max(desired - int(dep.get("runningCount", 0)), 0)})
+        service.deployments = [dep] + others
+        service.running_count = old_running if others else int(dep.get("runningCount", 0))
+        service.pending_count = desired
+        return
+    # failed
+    dep.update({"runningCount": 0, "pendingCount": 0, "failedTasks": max(desired, 1),
+                "rolloutState": "FAILED",
+                "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."})
+    service.deployments = [dep] + others
+    service.running_count = old_running if others else 0
+    service.pending_count = 0
+
+
+# ----------------------------------------------------------------------------- actions
+
+_orig_create_service = EC2ContainerServiceResponse.create_service
+_orig_update_service = EC2ContainerServiceResponse.update_service
+_orig_create_cluster = EC2ContainerServiceResponse.create_cluster
+_orig_delete_cluster = EC2ContainerServiceResponse.delete_cluster
+
+
+def create_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
+    name = self._get_param("clusterName") or "default"
+    existing = self.ecs_backend.clusters.get(name)
+    if existing is not None and existing.status == "ACTIVE":
+        return ActionResult({"cluster": existing})
+    return _orig_create_cluster(self)
+
+
+def delete_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
+    backend = self.ecs_backend
+    cluster = backend._get_cluster(self._get_param("cluster"))
+    for key, svc in backend.services.items():
+        if key.startswith(cluster.name + ":") and svc.status in ("ACTIVE", "DRAINING"):
+            raise ClusterContainsServicesException()
+    return _orig_delete_cluster(self)
+
+
+def update_cluster_settings(self: EC2ContainerServiceResponse) -> ActionResult:
+    cluster = self.ecs_backend._get_cluster(self._get_param("cluster"))
+    merged = {s["name"]: s for s in (cluster.settings or [])}
+    for s in self._get_param("settings") or []:
+        merged[s["name"]] = s
+    cluster.settings = list(merged.values())
+    return ActionResult({"cluster": cluster})
+
+
+def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    backend = self.ecs_backend
+    cluster = backend._get_cluster(self._get_param("cluster", "default"))
+    name = self._get_param("serviceName")
+    token = self._get_param("clientToken")
+    key = f"{cluster.name}:{name}"
+    existing = backend.services.get(key)
+    if existing is not None and existing.status == "ACTIVE":
+        if token and getattr(existing, "_matbakh_client_token", None) == token:
+            return ActionResult({"service": existing})
+        raise InvalidParameterException("Creation of service was not idempotent.")
+
+    strategy = self._get_param("capacityProviderStrategy")
+    launch_type = self._get_param("launchType")
+    if strategy and launch_type:
+        raise InvalidParameterException(
+            "Specifying both a launch type and capacity provider strategy is not supported. "
+            "Remove one and try again.")
+    result = _orig_create_service(self)
+    service = backend.services[key]
+    service._matbakh_client_token = token
+    if not strategy and not launch_type and cluster.default_capacity_provider_strategy:
+        strategy = cluster.default_capacity_provider_strategy
+    if strategy:
+        service.capacity_provider_strategy = strategy
+        service.launch_type = None
+        service.platform_version = service.platform_version or "LATEST"
+    elif service.launch_type == "FARGATE":
+        service.platform_version = service.platform_version or "LATEST"
+    for camel, attr in _SERVICE_EXTRA_PARAMS.items():
+        value = self._get_param(camel)
+        if value is not None:
+            setattr(service, attr, value)
+    if getattr(service, "deployment_configuration", None) is None:
+        service.deployment_configuration = json.loads(json.dumps(DEFAULT_DEPLOYMENT_CONFIGURATION))
+    if getattr(service, "enable_ecs_managed_tags", None) is None:
+        service.enable_ecs_managed_tags = False
+    _settle(service, new_deployment=True)
+    return result
+
+
+def _fingerprint(service: Any) -> str:
+    return json.dumps([
+        service.task_definition,
+        service.network_configuration,
+        getattr(service, "capacity_provider_strategy", None),
+        getattr(service, "platform_version", None),
+        service.launch_type,
+    ], sort_keys=True, default=str)
+
+
+def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    backend = self.ecs_backend
+    cluster_str = self._get_param("cluster", "default")
+    name = (self._get_param("service") or "").split("/")[-1]
+    service = backend._get_service(cluster_str, name)
+    if service.status != "ACTIVE":
+        raise ServiceNotActiveException()
+    before = _fingerprint(service)
+    td = self._get_param("taskDefinition")
+    if td:
+        td = backend.describe_task_definition(td).arn
+    if self._get_param("capacityProviderStrategy") and self._get_param("launchType"):
+        raise InvalidParameterException(
+            "Specifying both a launch type and capacity provider strategy is not supported.")
+    result = _orig_update_service(self)
+    if td:
+        service.task_definition = td
+    if self._get_param("capacityProviderStrategy"):
+        service.launch_type = None
+    if self._get_param("networkConfiguration") is not None:
+        service.network_configuration = service._validate_network(self._get_param("networkConfiguration"))
+    new_deployment = bool(self._get_param("forceNewDeployment")) or _fingerprint(service) != before
+    _settle(service, new_deployment=new_deployment)
+    return result
+
+
+_orig_delete_service = EC2ContainerServiceResponse.delete_service
+
+
+def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    result = _orig_delete_service(self)
+    backend = self.ecs_backend
+    name = (self._get_param("service") or "").split("/")[-1]
+    service = backend._get_service(self._get_param("cluster", "default"), name)
+    # AWS: the service drains (DRAINING, then INACTIVE) and its tasks stop.
+    service.desired_count = 0
+    service.running_count = 0
+    service.pending_count = 0
+    for dep in service.deployments or []:
+        dep.update({"desiredCount": 0, "runningCount": 0, "pendingCount": 0})
+    return result
+
+
+def install() -> None:
+    EC2ContainerServiceResponse.delete_service = delete_service  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings  # type: ignore[attr-defined]
+    EC2ContainerServiceResponse.create_cluster = create_cluster  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.delete_cluster = delete_cluster  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.update_service = update_service  # type: ignore[method-assign]
