@@ -43,14 +43,18 @@ export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${A
 cd "$work"
 terraform init -input=false -no-color >/dev/null
 echo "quickstart: provider installed from the local mirror: $(ls .terraform/providers/registry.terraform.io/matbakh/matbakh)"
-# The emulator, like AWS, checks that the namespace's VPC exists: use its
-# default VPC.
-vpc_id=$("$root/acceptance-tests/.venv/bin/python" -c "
+# The emulator, like AWS, checks that the VPC, subnets and security groups
+# exist: use its default VPC, one of its subnets and its default group.
+read -r vpc_id subnet_id sg_id < <("$root/acceptance-tests/.venv/bin/python" -c "
 import boto3, sys
 ec2 = boto3.client('ec2', endpoint_url=sys.argv[1], region_name='eu-central-1')
-print(ec2.describe_vpcs(Filters=[{'Name': 'isDefault', 'Values': ['true']}])['Vpcs'][0]['VpcId'])
+vpc = ec2.describe_vpcs(Filters=[{'Name': 'isDefault', 'Values': ['true']}])['Vpcs'][0]['VpcId']
+subnet = ec2.describe_subnets(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['Subnets'][0]['SubnetId']
+sg = ec2.describe_security_groups(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}, {'Name': 'group-name', 'Values': ['default']}])['SecurityGroups'][0]['GroupId']
+print(vpc, subnet, sg)
 " "$endpoint")
-terraform apply -input=false -auto-approve -no-color -var "endpoint=$endpoint" -var "vpc_id=$vpc_id"
+terraform apply -input=false -auto-approve -no-color -var "endpoint=$endpoint" \
+  -var "vpc_id=$vpc_id" -var "subnet_ids=[\"$subnet_id\"]" -var "security_group_ids=[\"$sg_id\"]"
 echo
 echo "== What Terraform recorded =="
 terraform state list

@@ -1,5 +1,5 @@
 # The smallest useful matbakh setup: one platform (ECS cluster, App Mesh mesh,
-# Cloud Map namespace). `scripts/quickstart.sh` applies it against the local
+# Cloud Map namespace) and one microservice on it. `scripts/quickstart.sh` applies it against the local
 # AWS emulator; against real AWS, leave `endpoint` unset.
 terraform {
   required_providers {
@@ -19,6 +19,24 @@ variable "vpc_id" {
   default     = "vpc-0123456789abcdef0"
 }
 
+variable "subnet_ids" {
+  description = "Private subnets of the service's tasks."
+  type        = list(string)
+  default     = ["subnet-0123456789abcdef0"]
+}
+
+variable "security_group_ids" {
+  description = "Security groups of the service's tasks."
+  type        = list(string)
+  default     = ["sg-0123456789abcdef0"]
+}
+
+variable "execution_role_arn" {
+  description = "Role ECS uses to pull the image and write logs."
+  type        = string
+  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+}
+
 provider "matbakh" {
   region       = "eu-central-1"
   environment  = "development"
@@ -29,6 +47,28 @@ provider "matbakh" {
 resource "matbakh_platform" "main" {
   name   = "matbakh"
   vpc_id = var.vpc_id
+}
+
+resource "matbakh_microservice" "hello" {
+  platform           = matbakh_platform.main.id
+  name               = "hello-service"
+  image              = "public.ecr.aws/nginx/nginx:1.27"
+  port               = 8080
+  desired_count      = 2
+  subnet_ids         = var.subnet_ids
+  security_group_ids = var.security_group_ids
+  execution_role_arn = var.execution_role_arn
+  environment_variables = {
+    LOG_LEVEL = "info"
+  }
+}
+
+output "hello_service" {
+  value = {
+    dns_name               = matbakh_microservice.hello.dns_name
+    estimated_monthly_cost = matbakh_microservice.hello.estimated_monthly_cost
+    components             = matbakh_microservice.hello.components
+  }
 }
 
 output "platform" {
