@@ -101,6 +101,20 @@ pub fn has_drift(state: &Value) -> bool {
     matches!(state.get("drift"), Value::Map(m) if !m.is_empty())
 }
 
+/// One warning per drifted component of the prior state, so `terraform plan`
+/// says what changed outside Terraform and that apply restores it.
+pub fn warn_drift(diags: &mut Diagnostics, resource: &str, name: &str, prior: &Value) {
+    if let Value::Map(drift) = prior.get("drift") {
+        for (component, why) in drift {
+            crate::tf::diagnostics::warning(
+                diags,
+                format!("{resource}.{name}: {component} changed outside Terraform"),
+                format!("{}; apply restores it.", why.as_str().unwrap_or("")),
+            );
+        }
+    }
+}
+
 /// Read every component back. Returns the components that still exist and,
 /// for each component that is missing or differs, a sentence saying how.
 pub async fn observe(

@@ -12,7 +12,7 @@ use crate::engine::Resolved;
 use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
-use crate::tf::diagnostics::{error, report, warning};
+use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 
 const RESOURCE: &str = "matbakh_microservice";
@@ -273,18 +273,7 @@ impl Resource for MicroserviceResource {
             .collect();
         let drifted = lifecycle::has_drift(&prior);
         if drifted {
-            if let Value::Map(drift) = prior.get("drift") {
-                for (component, why) in drift {
-                    warning(
-                        diags,
-                        format!(
-                            "{RESOURCE}.{}: {component} changed outside Terraform",
-                            settings.name
-                        ),
-                        format!("{}; apply restores it.", why.as_str().unwrap_or("")),
-                    );
-                }
-            }
+            lifecycle::warn_drift(diags, RESOURCE, &settings.name, &prior);
         }
         if drifted || !replace.is_empty() || arguments_changed(&prior, &planned) {
             for k in FROM_AWS {

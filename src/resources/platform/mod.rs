@@ -13,7 +13,7 @@ use crate::aws::ecs::cluster::find_cluster;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
-use crate::tf::diagnostics::{error, report, warning};
+use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 use expand::{PlatformSettings, VPC_TAG};
 use schema::{DEFAULT_MESH_EGRESS, DEFAULT_NAMESPACE};
@@ -159,18 +159,8 @@ impl Resource for PlatformResource {
             .map(AttributePath::new)
             .collect();
         if lifecycle::has_drift(&prior) {
-            if let Value::Map(drift) = prior.get("drift") {
-                for (component, why) in drift {
-                    warning(
-                        diags,
-                        format!(
-                            "{RESOURCE}.{}: {component} changed outside Terraform",
-                            prior.get("name").as_str().unwrap_or("")
-                        ),
-                        format!("{}; apply restores it.", why.as_str().unwrap_or("")),
-                    );
-                }
-            }
+            let name = prior.get("name").as_str().unwrap_or("");
+            lifecycle::warn_drift(diags, RESOURCE, name, &prior);
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
             planned.set("drift", lifecycle::drift_value(&Default::default()));
         }
