@@ -23,8 +23,12 @@ const DOCUMENTED: &[Documented] = &[
         matbakh::resources::platform::schema::schema,
         "resources/platform.md",
     ),
+    (
+        "matbakh_microservice",
+        matbakh::resources::microservice::schema::schema,
+        "resources/microservice.md",
+    ),
     // Add the next resources here once their schemas and docs exist, e.g.
-    // ("matbakh_microservice", matbakh::resources::microservice::schema::schema, "resources/microservice.md"),
     // ("matbakh_canary", matbakh::resources::canary::schema::schema, "resources/canary.md"),
 ];
 

@@ -34,7 +34,7 @@ pub const COMPUTED: [&str; 9] = [
 pub fn schema() -> Schema {
     block("One microservice on a `matbakh_platform`: ECS Fargate task definition (app, Envoy, ADOT collector) and service, Cloud Map discovery, App Mesh virtual node, router, route and virtual service, CloudWatch log group, alarms and dashboard, and Application Auto Scaling, kept in sync by every apply.")
         .required("platform", Type::String, "The `id` of the `matbakh_platform` the service joins. Changing it replaces the service.")
-        .required("name", Type::String, "Name of the service: a DNS label (lowercase letters, digits, hyphens) of at most 40 characters. Every AWS object is named after it. Changing it replaces the service.")
+        .required("name", Type::String, "Name of the service: a DNS label (lowercase letters, digits, hyphens) of at most 56 characters (room for the `-canary` suffix). Every AWS object is named after it. Changing it replaces the service.")
         .required("image", Type::String, "Container image of the application. A new image registers a new task definition revision and rolls the service.")
         .required("port", Type::Number, "Port the application listens on (1-65535; not 9901, 15000 or 15001, which Envoy uses).")
         .defaulted("cpu", Type::Number, "CPU units of the application container. Default `256`. The task size is the smallest Fargate size that holds all containers.")

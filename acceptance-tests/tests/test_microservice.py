@@ -1,0 +1,491 @@
+"""Acceptance tests for matbakh_microservice, driven through examples/three-services and
+examples/multi-region: the real terraform CLI, the real provider binary, the local AWS
+emulator. Every test starts from an empty emulator (conftest.emulator)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.terraform import TerraformError
+
+pytestmark = pytest.mark.microservice
+
+REPO = Path(__file__).resolve().parents[2]
+THREE = REPO / "examples" / "three-services"
+MULTI = REPO / "examples" / "multi-region"
+
+PLATFORM = "matbakh"
+NAMESPACE = "svc.local"
+SERVICES = ["auth-service", "persona-service", "vc-service"]
+AUTH = "auth-service"
+AUTH_ADDR = "matbakh_microservice.auth"
+EXEC_ROLE = "arn:aws:iam::123456789012:role/matbakh-ecs-task-execution"
+FARGATE_SIZES = {256: {512, 1024, 2048}, 512: set(range(1024, 4097, 1024)),
+                 1024: set(range(2048, 8193, 1024)), 2048: set(range(4096, 16385, 1024)),
+                 4096: set(range(8192, 30721, 1024)), 8192: set(range(16384, 61441, 4096)),
+                 16384: set(range(32768, 122881, 8192))}
+
+
+# ---------------------------------------------------------------------------- network
+
+
+def network(emulator, region: str = "eu-central-1") -> dict:
+    """A VPC, two subnets and a security group in the emulator's EC2 (region `region`)."""
+    ec2 = emulator._session.client("ec2", region_name=region, endpoint_url=emulator.endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="matbakh-services", Description="services",
+                                   VpcId=vpc)["GroupId"]
+    return {"vpc_id": vpc, "subnet_ids": subnets, "security_group_ids": [sg]}
+
+
+@pytest.fixture
+def net(emulator) -> dict:
+    return network(emulator)
+
+
+def three_services(tf, emulator, net, **extra) -> None:
+    tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **net, **extra})
+
+
+# ---------------------------------------------------------------------------- emulator views
+
+
+def c(emulator, name, region="eu-central-1"):
+    if region == "eu-central-1":
+        return emulator.client(name)
+    return emulator._session.client(name, region_name=region, endpoint_url=emulator.endpoint)
+
+
+def ecs_service(emulator, name=AUTH, region="eu-central-1"):
+    out = c(emulator, "ecs", region).describe_services(cluster=PLATFORM, services=[name])
+    live = [s for s in out["services"] if s["status"] == "ACTIVE"]
+    assert len(live) <= 1
+    return live[0] if live else None
+
+
+def active_services(emulator, region="eu-central-1"):
+    ecs = c(emulator, "ecs", region)
+    if not ecs.list_clusters()["clusterArns"]:
+        return []
+    arns = ecs.list_services(cluster=PLATFORM)["serviceArns"]
+    if not arns:
+        return []
+    return [s for s in ecs.describe_services(cluster=PLATFORM, services=arns)["services"]
+            if s["status"] == "ACTIVE"]
+
+
+def task_definition(emulator, arn):
+    return emulator.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+def cloudmap_services(emulator, region="eu-central-1"):
+    return c(emulator, "servicediscovery", region).list_services()["Services"]
+
+
+def mesh_names(emulator, kind, region="eu-central-1", **kw):
+    am = c(emulator, "appmesh", region)
+    if PLATFORM not in [m["meshName"] for m in am.list_meshes()["meshes"]]:
+        return []
+    if kind == "virtualNodes":
+        return [x["virtualNodeName"] for x in am.list_virtual_nodes(meshName=PLATFORM)["virtualNodes"]]
+    if kind == "virtualRouters":
+        return [x["virtualRouterName"] for x in am.list_virtual_routers(meshName=PLATFORM)["virtualRouters"]]
+    if kind == "virtualServices":
+        return [x["virtualServiceName"] for x in am.list_virtual_services(meshName=PLATFORM)["virtualServices"]]
+    if kind == "routes":
+        return [x["routeName"] for x in am.list_routes(meshName=PLATFORM, **kw)["routes"]]
+    raise ValueError(kind)
+
+
+def matbakh_alarms(emulator, region="eu-central-1"):
+    alarms = c(emulator, "cloudwatch", region).describe_alarms()["MetricAlarms"]
+    return [a for a in alarms if a["AlarmName"].startswith(f"{PLATFORM}-")]
+
+
+def dashboards(emulator, region="eu-central-1"):
+    return [d["DashboardName"] for d in c(emulator, "cloudwatch", region).list_dashboards()["DashboardEntries"]]
+
+
+def log_groups(emulator, region="eu-central-1"):
+    return c(emulator, "logs", region).describe_log_groups(logGroupNamePrefix="/matbakh/")["logGroups"]
+
+
+def scaling_targets(emulator, region="eu-central-1"):
+    return c(emulator, "application-autoscaling", region).describe_scalable_targets(
+        ServiceNamespace="ecs")["ScalableTargets"]
+
+
+def active_task_defs(emulator, family, region="eu-central-1"):
+    return c(emulator, "ecs", region).list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
+
+
+def assert_nothing_left(emulator, region="eu-central-1") -> None:
+    assert active_services(emulator, region) == [], "ECS services left"
+    for s in SERVICES:
+        assert active_task_defs(emulator, f"{PLATFORM}-{s}", region) == [], f"task definitions of {s} left"
+    assert cloudmap_services(emulator, region) == [], "Cloud Map services left"
+    for kind in ("virtualNodes", "virtualRouters", "virtualServices"):
+        assert mesh_names(emulator, kind, region) == [], f"{kind} left"
+    assert matbakh_alarms(emulator, region) == [], "alarms left"
+    assert dashboards(emulator, region) == [], "dashboards left"
+    assert log_groups(emulator, region) == [], "log groups left"
+    assert scaling_targets(emulator, region) == [], "scaling targets left"
+
+
+def assert_nothing_created(emulator) -> None:
+    assert emulator.client("ecs").list_clusters()["clusterArns"] == []
+    assert emulator.client("appmesh").list_meshes()["meshes"] == []
+    assert cloudmap_services(emulator) == []
+    assert emulator.client("ecs").list_task_definitions()["taskDefinitionArns"] == []
+    assert log_groups(emulator) == []
+    assert matbakh_alarms(emulator) == []
+
+
+def assert_one_of_each(emulator) -> None:
+    names = [s["serviceName"] for s in active_services(emulator)]
+    assert sorted(names) == sorted(SERVICES), names
+    assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(SERVICES)
+    assert sorted(mesh_names(emulator, "virtualNodes")) == sorted(SERVICES)
+    assert sorted(mesh_names(emulator, "virtualRouters")) == sorted(f"{s}-router" for s in SERVICES)
+    assert sorted(mesh_names(emulator, "virtualServices")) == sorted(f"{s}.{NAMESPACE}" for s in SERVICES)
+    for s in SERVICES:
+        assert mesh_names(emulator, "routes", virtualRouterName=f"{s}-router") == [f"{s}-route"]
+        assert len(active_task_defs(emulator, f"{PLATFORM}-{s}")) == 1, s
+    assert sorted(g["logGroupName"] for g in log_groups(emulator)) == sorted(
+        f"/matbakh/{PLATFORM}/{s}" for s in SERVICES)
+    alarm_names = [a["AlarmName"] for a in matbakh_alarms(emulator)]
+    assert len(alarm_names) == len(set(alarm_names))
+    assert sorted(d for d in dashboards(emulator)) == sorted(f"{PLATFORM}-{s}" for s in SERVICES)
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_three_services_graph(emulator, tf, net):
+    three_services(tf, emulator, net)
+    tf.apply()
+    st = tf.resource(AUTH_ADDR)
+    comps = st["components"]
+    assert set(comps) >= {"log_group", "task_definition", "discovery_service", "virtual_node",
+                          "virtual_router", "route", "virtual_service", "service",
+                          "scaling_target", "scaling_policy_cpu", "scaling_policy_memory",
+                          "alarm_error_rate", "alarm_p95_latency", "alarm_cpu", "dashboard"}, comps
+    assert st["dns_name"] == f"{AUTH}.{NAMESPACE}"
+    assert st["virtual_node_name"] == AUTH
+    assert st["virtual_service_name"] == f"{AUTH}.{NAMESPACE}"
+    assert st["estimated_monthly_cost"] > 0
+    costs = tf.output("estimated_monthly_costs")
+    assert all(v > 0 for v in costs.values()), costs
+    assert tf.output("dns_names") == {"auth": "auth-service.svc.local",
+                                      "persona": "persona-service.svc.local",
+                                      "vc": "vc-service.svc.local"}
+
+    # --- task definition
+    svc = ecs_service(emulator)
+    assert svc is not None
+    assert svc["taskDefinition"] == st["task_definition_arn"] == comps["task_definition"]
+    td = task_definition(emulator, svc["taskDefinition"])
+    assert td["family"] == f"{PLATFORM}-{AUTH}"
+    assert "FARGATE" in td["requiresCompatibilities"]
+    assert td["networkMode"] == "awsvpc"
+    cpu, mem = int(td["cpu"]), int(td["memory"])
+    assert cpu in FARGATE_SIZES and mem in FARGATE_SIZES[cpu], (cpu, mem)
+    containers = {x["name"]: x for x in td["containerDefinitions"]}
+    assert {"app", "envoy"} <= set(containers), list(containers)
+    assert len(containers) == 3, "tracing on by default: app, envoy and the ADOT collector"
+    assert sum(x.get("cpu", 0) for x in containers.values()) <= cpu
+    assert sum(x.get("memory", 0) or x.get("memoryReservation", 0) for x in containers.values()) <= mem
+    app, envoy = containers["app"], containers["envoy"]
+    assert app["image"] == "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
+    assert app["cpu"] == 512 and app.get("memory", app.get("memoryReservation")) == 1024
+    assert app["readonlyRootFilesystem"] is True
+    assert app.get("user") and app["user"].split(":")[0] not in ("0", "root")
+    assert {"name": "DB_PASSWORD", "valueFrom":
+            "arn:aws:secretsmanager:eu-central-1:123456789012:secret:auth-db-password"} in app["secrets"]
+    assert {"name": "LOG_LEVEL", "value": "info"} in app["environment"]
+    assert not any(e["name"] == "DB_PASSWORD" for e in app["environment"])
+    assert [p["containerPort"] for p in app["portMappings"]] == [8080]
+    for x in containers.values():
+        lc = x["logConfiguration"]
+        assert lc["logDriver"] == "awslogs"
+        assert lc["options"]["awslogs-group"] == f"/matbakh/{PLATFORM}/{AUTH}"
+    assert {"containerName": "envoy", "condition": "HEALTHY"} in app["dependsOn"]
+    assert envoy.get("healthCheck"), "envoy must be health-checked"
+    assert envoy.get("user") == "1337"
+    pc = td["proxyConfiguration"]
+    assert pc["type"] == "APPMESH" and pc["containerName"] == "envoy"
+    props = {p["name"]: p["value"] for p in pc["properties"]}
+    assert props["IgnoredUID"] == "1337"
+    assert props["ProxyIngressPort"] == "15000" and props["ProxyEgressPort"] == "15001"
+    assert "8080" in props["AppPorts"]
+    assert td["executionRoleArn"] == EXEC_ROLE
+    assert td["taskRoleArn"] == "arn:aws:iam::123456789012:role/auth-service"
+
+    # --- ECS service
+    assert svc["desiredCount"] == 2
+    strategy = {s["capacityProvider"]: s for s in svc["capacityProviderStrategy"]}
+    assert set(strategy) == {"FARGATE", "FARGATE_SPOT"}, strategy
+    assert strategy["FARGATE"]["weight"] == strategy["FARGATE_SPOT"]["weight"], \
+        "development: 50 % spot"
+    dc = svc["deploymentConfiguration"]
+    assert dc["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert dc["minimumHealthyPercent"] == 100 and dc["maximumPercent"] == 200
+    vpc_conf = svc["networkConfiguration"]["awsvpcConfiguration"]
+    assert vpc_conf["assignPublicIp"] == "DISABLED"
+    assert sorted(vpc_conf["subnets"]) == sorted(net["subnet_ids"])
+    assert vpc_conf["securityGroups"] == net["security_group_ids"]
+    [sd] = [s for s in cloudmap_services(emulator) if s["Name"] == AUTH]
+    assert [r["registryArn"] for r in svc["serviceRegistries"]] == [sd["Arn"]]
+    assert comps["service"] == svc["serviceArn"] == st["service_arn"]
+    tags = {t["key"]: t["value"] for t in svc.get("tags", [])} or {
+        t["key"]: t["value"] for t in emulator.client("ecs").list_tags_for_resource(
+            resourceArn=svc["serviceArn"])["tags"]}
+    assert tags.get("matbakh:owner") == f"{PLATFORM}/{AUTH}" and tags.get("project") == "matbakh", tags
+
+    # --- Cloud Map service
+    sdd = emulator.client("servicediscovery").get_service(Id=sd["Id"])["Service"]
+    dns = sdd["DnsConfig"]
+    assert dns["RoutingPolicy"] == "MULTIVALUE"
+    assert dns["DnsRecords"] == [{"Type": "A", "TTL": 10}]
+    assert "HealthCheckCustomConfig" in sdd
+
+    # --- virtual node
+    am = emulator.client("appmesh")
+    vn = am.describe_virtual_node(meshName=PLATFORM, virtualNodeName=AUTH)["virtualNode"]["spec"]
+    [listener] = vn["listeners"]
+    assert listener["portMapping"] == {"port": 8080, "protocol": "http"}
+    hc = listener["healthCheck"]
+    assert hc["path"] == "/health" and hc["protocol"] == "http"
+    assert (hc["intervalMillis"], hc["timeoutMillis"]) == (30000, 5000)
+    assert (hc["unhealthyThreshold"], hc["healthyThreshold"]) == (3, 2)
+    od = listener["outlierDetection"]
+    assert od["maxServerErrors"] == 5 and od["maxEjectionPercent"] == 50
+    assert od["interval"] == {"unit": "s", "value": 30} or od["interval"] == {"unit": "ms", "value": 30000}
+    assert listener["connectionPool"]["http"] == {"maxConnections": 1024, "maxPendingRequests": 1024}
+    backends = sorted(b["virtualService"]["virtualServiceName"] for b in vn["backends"])
+    assert backends == ["persona-service.svc.local", "vc-service.svc.local"]
+    cm = vn["serviceDiscovery"]["awsCloudMap"]
+    assert cm["namespaceName"] == NAMESPACE and cm["serviceName"] == AUTH
+
+    # --- router, route, virtual service
+    vr = am.describe_virtual_router(meshName=PLATFORM, virtualRouterName=f"{AUTH}-router")["virtualRouter"]
+    assert vr["spec"]["listeners"][0]["portMapping"]["port"] == 8080
+    route = am.describe_route(meshName=PLATFORM, virtualRouterName=f"{AUTH}-router",
+                              routeName=f"{AUTH}-route")["route"]["spec"]["httpRoute"]
+    assert route["match"]["prefix"] == "/"
+    rp = route["retryPolicy"]
+    assert rp["maxRetries"] == 3
+    assert rp["perRetryTimeout"] in ({"unit": "s", "value": 2}, {"unit": "ms", "value": 2000})
+    assert sorted(rp["httpRetryEvents"]) == ["gateway-error", "server-error"]
+    assert rp["tcpRetryEvents"] == ["connection-error"]
+    assert route["action"]["weightedTargets"] == [{"virtualNode": AUTH, "weight": 100}] or \
+        [(t["virtualNode"], t["weight"]) for t in route["action"]["weightedTargets"]] == [(AUTH, 100)]
+    vs = am.describe_virtual_service(meshName=PLATFORM, virtualServiceName=f"{AUTH}.{NAMESPACE}")
+    assert vs["virtualService"]["spec"]["provider"] == {
+        "virtualRouter": {"virtualRouterName": f"{AUTH}-router"}}
+
+    # --- alarms, dashboard, logs, scaling
+    alarms = {a["AlarmName"]: a for a in matbakh_alarms(emulator)}
+    for suffix in ("error-rate", "p95-latency", "cpu-high"):
+        assert f"{PLATFORM}-{AUTH}-{suffix}" in alarms, sorted(alarms)
+    for suffix in ("error-rate", "p95-latency"):
+        a = alarms[f"{PLATFORM}-{AUTH}-{suffix}"]
+        assert a["AlarmActions"] == ["arn:aws:sns:eu-central-1:123456789012:matbakh-alerts"]
+        stats = [m["MetricStat"]["Metric"] for m in a.get("Metrics", []) if "MetricStat" in m]
+        if not stats:
+            stats = [{"Namespace": a["Namespace"], "MetricName": a["MetricName"],
+                      "Dimensions": a["Dimensions"]}]
+        for m in stats:
+            assert m["Namespace"] == "matbakh/microservices"
+            dims = {d["Name"]: d["Value"] for d in m["Dimensions"]}
+            assert dims == {"ServiceName": AUTH, "Environment": "development",
+                            "Region": "eu-central-1"}, dims
+    p95 = alarms[f"{PLATFORM}-{AUTH}-p95-latency"]
+    assert p95.get("ExtendedStatistic") == "p95" or any(
+        m.get("MetricStat", {}).get("Stat") == "p95" for m in p95.get("Metrics", []))
+    assert p95["Threshold"] == 200
+    assert alarms[f"{PLATFORM}-{AUTH}-error-rate"]["Threshold"] == 5
+    cpu_alarm = alarms[f"{PLATFORM}-{AUTH}-cpu-high"]
+    [cpu_metric] = [m["MetricStat"]["Metric"] for m in cpu_alarm["Metrics"] if "MetricStat" in m]
+    assert cpu_metric["Namespace"] == "AWS/ECS" and cpu_metric["MetricName"] == "CPUUtilization"
+    assert {d["Name"]: d["Value"] for d in cpu_metric["Dimensions"]} == {
+        "ClusterName": PLATFORM, "ServiceName": AUTH}
+    body = json.loads(emulator.client("cloudwatch").get_dashboard(
+        DashboardName=f"{PLATFORM}-{AUTH}")["DashboardBody"])
+    assert body["widgets"], body
+    [lg] = [g for g in log_groups(emulator) if g["logGroupName"] == f"/matbakh/{PLATFORM}/{AUTH}"]
+    assert lg["retentionInDays"] == 7
+    [target] = [t for t in scaling_targets(emulator) if t["ResourceId"] == f"service/{PLATFORM}/{AUTH}"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+    policies = emulator.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=f"service/{PLATFORM}/{AUTH}")["ScalingPolicies"]
+    targets = {p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+               ["PredefinedMetricType"]: p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+               for p in policies}
+    assert targets == {"ECSServiceAverageCPUUtilization": 70.0,
+                       "ECSServiceAverageMemoryUtilization": 80.0}, targets
+    # no autoscaling block on persona / vc: no target, no policies
+    assert [t["ResourceId"] for t in scaling_targets(emulator)] == [f"service/{PLATFORM}/{AUTH}"]
+    # vc-service has tracing off: two containers
+    vc_td = task_definition(emulator, ecs_service(emulator, "vc-service")["taskDefinition"])
+    assert sorted(x["name"] for x in vc_td["containerDefinitions"]) == ["app", "envoy"]
+    assert_one_of_each(emulator)
+
+    # --- plan is clean
+    assert tf.plan().returncode == 0
+
+    # --- destroy leaves nothing
+    tf.destroy()
+    assert_nothing_left(emulator)
+    assert tf.state_list() == []
+
+
+def test_image_update_in_place(emulator, tf, net):
+    three_services(tf, emulator, net)
+    tf.apply()
+    before = tf.resource(AUTH_ADDR)
+    new_image = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.5.0"
+    (tf.workdir / "terraform.tfvars.json").write_text(json.dumps(
+        {"endpoint": emulator.endpoint, **net, "auth_image": new_image}))
+    plan = tf.plan()
+    assert plan.returncode == 2
+    assert "1 to change, 0 to destroy" in plan.stdout, plan.stdout
+    assert "must be replaced" not in plan.stdout
+    out = tf.apply()
+    assert "0 added, 1 changed, 0 destroyed" in out.stdout, out.stdout
+    after = tf.resource(AUTH_ADDR)
+    assert after["id"] == before["id"]
+    assert after["service_arn"] == before["service_arn"]
+    assert after["task_definition_arn"] != before["task_definition_arn"]
+    assert after["task_definition_arn"].endswith(":2"), after["task_definition_arn"]
+    svc = ecs_service(emulator)
+    assert svc["taskDefinition"] == after["task_definition_arn"]
+    td = task_definition(emulator, svc["taskDefinition"])
+    assert {x["name"]: x for x in td["containerDefinitions"]}["app"]["image"] == new_image
+    assert len([s for s in active_services(emulator) if s["serviceName"] == AUTH]) == 1
+    assert tf.plan().returncode == 0
+
+
+@pytest.mark.parametrize("how", ["route", "desired_count", "alarm"])
+def test_drift_detected_and_repaired(emulator, tf, net, how):
+    three_services(tf, emulator, net)
+    tf.apply()
+    if how == "route":
+        emulator.client("appmesh").delete_route(meshName=PLATFORM, virtualRouterName=f"{AUTH}-router",
+                                                routeName=f"{AUTH}-route")
+    elif how == "desired_count":
+        emulator.client("ecs").update_service(cluster=PLATFORM, service="persona-service", desiredCount=5)
+    else:
+        emulator.client("cloudwatch").delete_alarms(AlarmNames=[f"{PLATFORM}-{AUTH}-cpu-high"])
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    assert "changed outside Terraform" in plan.output, plan.output
+    tf.apply()
+    assert tf.plan().returncode == 0
+    if how == "route":
+        assert mesh_names(emulator, "routes", virtualRouterName=f"{AUTH}-router") == [f"{AUTH}-route"]
+    elif how == "desired_count":
+        assert ecs_service(emulator, "persona-service")["desiredCount"] == 2
+    else:
+        assert f"{PLATFORM}-{AUTH}-cpu-high" in [a["AlarmName"] for a in matbakh_alarms(emulator)]
+    assert_one_of_each(emulator)
+
+
+@pytest.mark.parametrize("service,operation,component,match", [
+    ("appmesh", "CreateRoute", "route", "auth-service-route"),
+    ("ecs", "CreateService", "service", "auth-service"),
+])
+def test_failure_mid_apply_then_retry(emulator, tf, net, service, operation, component, match):
+    three_services(tf, emulator, net)
+    emulator.inject_fault(service, operation, count=1, match=match,
+                          message="injected fault for the test")
+    res = tf.apply(check=False)
+    assert res.returncode != 0
+    assert component in res.output, res.output
+    assert "injected fault for the test" in " ".join(res.output.split()), res.output
+    assert emulator.faults()["fired"], "the fault never fired"
+    # the state records what was created before the failure
+    state = tf.state_json()
+    [auth] = [r for r in state["values"]["root_module"]["resources"] if r["address"] == AUTH_ADDR]
+    comps = auth["values"]["components"] or {}
+    assert "log_group" in comps and "task_definition" in comps, comps
+    assert component not in comps, comps
+    emulator.clear_faults()
+    tf.apply()
+    assert_one_of_each(emulator)
+    assert tf.plan().returncode == 0
+
+
+BAD = [
+    # cpu/memory are the app container's: 300/100 is fine (the task is rounded up to a Fargate
+    # size); a container no Fargate task can hold is not.
+    ("cpu", "cpu = 20000\n  memory = 1024", ("cpu",)),
+    ("memory", "cpu = 256\n  memory = 0", ("memory",)),
+    ("secret", 'secrets = { DB_PASSWORD = "hunter2-plaintext" }', ("secrets",)),
+    ("name", None, ("name",)),
+    ("port", "port = 70000", ("port",)),
+    ("sampling", "tracing {\n    sampling_rate = 1.5\n  }", ("sampling_rate",)),
+    ("retention", "log_retention_days = 8", ("log_retention_days",)),
+]
+
+
+@pytest.mark.parametrize("case,attrs,words", BAD, ids=[b[0] for b in BAD])
+def test_validation_at_plan(emulator, tf, net, case, attrs, words):
+    three_services(tf, emulator, net)
+    main = tf.workdir / "main.tf"
+    text = main.read_text()
+    anchor = 'name               = "vc-service"'
+    assert anchor in text
+    if case == "name":
+        text = text.replace(anchor, 'name               = "VC-Service"')
+    else:
+        # vc-service sets port, cpu and memory itself: drop those lines before adding ours
+        head, tail = text.split(anchor, 1)
+        body, rest = tail.split("\n}\n", 1)
+        drop = {"cpu", "memory"} if case in ("cpu", "memory") else {"port"} if case == "port" else set()
+        lines = [l for l in body.split("\n") if l.strip().split(" ")[0] not in drop]
+        if case == "sampling":
+            lines = [l for l in lines if "tracing" not in l and "enabled = false" not in l]
+            body = "\n".join(lines)
+            body = body.rstrip().rstrip("}").rstrip()  # remove the tracing block's closing brace
+        else:
+            body = "\n".join(lines)
+        text = head + anchor + body + "\n  " + attrs + "\n}\n" + rest
+    main.write_text(text)
+    res = tf.plan(check=False)
+    assert res.returncode == 1, res.output
+    low = res.output.lower()
+    assert any(w in low for w in words), res.output
+    # terraform quotes the offending source line itself ("NN:   secrets = {...}"); the
+    # provider's own summary and detail must not repeat the value
+    diag = "\n".join(l for l in res.output.splitlines() if not re.match(r"^\s*\d+:", l))
+    assert "hunter2" not in diag, diag
+    assert_nothing_created(emulator)
+
+
+def test_multi_region(emulator, tf):
+    central = network(emulator, "eu-central-1")
+    west = network(emulator, "eu-west-1")
+    tf.copy_dir(MULTI, {"endpoint": emulator.endpoint, "eu_central_1": central, "eu_west_1": west})
+    tf.run("get", "-no-color")  # installs ./modules/stack (init would query the registry)
+    tf.apply()
+    arns = tf.output("cluster_arns")
+    assert ":eu-central-1:" in arns["eu-central-1"] and ":eu-west-1:" in arns["eu-west-1"], arns
+    for region in ("eu-central-1", "eu-west-1"):
+        names = sorted(s["serviceName"] for s in active_services(emulator, region))
+        assert names == ["auth-service", "persona-service"], (region, names)
+        assert sorted(mesh_names(emulator, "virtualNodes", region)) == ["auth-service", "persona-service"]
+        assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == ["auth-service", "persona-service"]
+        assert len(log_groups(emulator, region)) == 2
+    assert tf.plan().returncode == 0
+    tf.destroy()
+    for region in ("eu-central-1", "eu-west-1"):
+        assert_nothing_left(emulator, region)

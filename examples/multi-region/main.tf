@@ -1,0 +1,63 @@
+# The same stack in two regions: one aliased provider per region, one
+# matbakh_platform per region (inside modules/stack).
+terraform {
+  required_providers {
+    matbakh = { source = "matbakh/matbakh" }
+  }
+}
+
+provider "matbakh" {
+  alias        = "frankfurt"
+  region       = "eu-central-1"
+  environment  = var.environment
+  endpoint     = var.endpoint
+  default_tags = { project = "matbakh", region = "eu-central-1" }
+}
+
+provider "matbakh" {
+  alias        = "ireland"
+  region       = "eu-west-1"
+  environment  = var.environment
+  endpoint     = var.endpoint
+  default_tags = { project = "matbakh", region = "eu-west-1" }
+}
+
+module "frankfurt" {
+  source    = "./modules/stack"
+  providers = { matbakh = matbakh.frankfurt }
+
+  vpc_id             = var.eu_central_1.vpc_id
+  subnet_ids         = var.eu_central_1.subnet_ids
+  security_group_ids = var.eu_central_1.security_group_ids
+  execution_role_arn = var.execution_role_arn
+  image_registry     = "123456789012.dkr.ecr.eu-central-1.amazonaws.com"
+}
+
+module "ireland" {
+  source    = "./modules/stack"
+  providers = { matbakh = matbakh.ireland }
+
+  vpc_id             = var.eu_west_1.vpc_id
+  subnet_ids         = var.eu_west_1.subnet_ids
+  security_group_ids = var.eu_west_1.security_group_ids
+  execution_role_arn = var.execution_role_arn
+  image_registry     = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+}
+
+output "cluster_arns" {
+  value = {
+    "eu-central-1" = module.frankfurt.cluster_arn
+    "eu-west-1"    = module.ireland.cluster_arn
+  }
+}
+
+output "service_arns" {
+  value = {
+    "eu-central-1" = module.frankfurt.service_arns
+    "eu-west-1"    = module.ireland.service_arns
+  }
+}
+
+output "estimated_monthly_cost_total" {
+  value = module.frankfurt.estimated_monthly_cost + module.ireland.estimated_monthly_cost
+}
