@@ -3,7 +3,7 @@
 emulator         one emulator (moto + extensions) per session on a free port, wiped with
                  POST /moto-api/reset before every test. Set MATBAKH_EMULATOR_ENDPOINT to use an
                  emulator you started yourself (emulator/start.sh PORT) instead.
-provider_binary  MATBAKH_PROVIDER_BIN, else <repo>/target/debug/terraform-provider-matbakh.
+provider_binary  MATBAKH_PROVIDER_BIN, else $CARGO_TARGET_DIR (default <repo>/target)/debug/terraform-provider-matbakh.
 tf               a terraform working directory wired to the provider binary (dev_overrides)
                  and to the emulator; tf_factory() makes more of them (e.g. for import tests).
 """
@@ -53,7 +53,7 @@ def emulator(emulator_server: emu.Emulator) -> Iterator[emu.Emulator]:
 @pytest.fixture(scope="session")
 def provider_binary() -> Path:
     path = Path(os.environ.get("MATBAKH_PROVIDER_BIN",
-                               REPO / "target" / "debug" / "terraform-provider-matbakh"))
+                               Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug" / "terraform-provider-matbakh"))
     if not path.is_file() or not os.access(path, os.X_OK):
         pytest.fail(
             f"provider binary not found at {path}: build it (cargo build) or point "

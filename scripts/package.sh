@@ -6,7 +6,7 @@
 # from. Usage: scripts/package.sh [PROFILE_DIR]   (default target/debug)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-profile_dir=${1:-target/debug}
+profile_dir=${1:-${CARGO_TARGET_DIR:-target}/debug}
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 platform="$(uname -s | tr '[:upper:]' '[:lower:]')_$(uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')"
 dist=dist
