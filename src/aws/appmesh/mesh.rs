@@ -1,47 +1,15 @@
 //! The platform's App Mesh mesh and its egress filter.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_appmesh::types::{
-    EgressFilter, EgressFilterType, MeshData, MeshSpec as SdkMeshSpec, MeshStatusCode, TagRef,
+    EgressFilter, EgressFilterType, MeshData, MeshSpec as SdkMeshSpec, MeshStatusCode,
 };
 
+use super::common::{put_tags, tag_refs, tags_of};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::platform::MeshSpec;
 use crate::spec::Tags;
-
-pub(crate) fn mesh_tags(t: &Tags) -> Result<Vec<TagRef>, AwsError> {
-    t.iter()
-        .map(|(k, v)| {
-            TagRef::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::build("appmesh:TagRef", e))
-        })
-        .collect()
-}
-
-/// The tags of any App Mesh resource, by ARN.
-pub(crate) async fn list_tags(
-    aws: &Clients,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = aws
-        .appmesh
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("appmesh:ListTagsForResource", e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
-}
 
 impl MeshSpec {
     fn sdk_spec(&self) -> Result<SdkMeshSpec, AwsError> {
@@ -98,7 +66,10 @@ impl Adapter for MeshSpec {
                 self.egress_filter
             ));
         }
-        diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
+        diffs.extend(tags::differences(
+            &self.tags,
+            &tags_of(&aws.appmesh, id).await?,
+        ));
         Ok(Observation::with_differences(diffs))
     }
 
@@ -108,7 +79,7 @@ impl Adapter for MeshSpec {
                 .metadata()
                 .map(|m| m.arn().to_string())
                 .unwrap_or_default();
-            if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
+            if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
                 return Err(AwsError::new(
                     "appmesh:CreateMesh",
                     format!(
@@ -125,7 +96,7 @@ impl Adapter for MeshSpec {
             .create_mesh()
             .mesh_name(&self.name)
             .spec(self.sdk_spec()?)
-            .set_tags(Some(mesh_tags(&self.tags)?))
+            .set_tags(Some(tag_refs(&self.tags, "appmesh:CreateMesh")?))
             .client_token(format!("{}-mesh", tags::owner(&self.tags)))
             .send()
             .await
@@ -144,13 +115,7 @@ impl Adapter for MeshSpec {
             .send()
             .await
             .map_err(|e| AwsError::sdk("appmesh:UpdateMesh", e))?;
-        aws.appmesh
-            .tag_resource()
-            .resource_arn(id)
-            .set_tags(Some(mesh_tags(&self.tags)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("appmesh:TagResource", e))?;
+        put_tags(&aws.appmesh, id, &self.tags).await?;
         Ok(id.to_string())
     }
 
