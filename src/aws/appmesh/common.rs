@@ -54,6 +54,33 @@ pub async fn put_tags(
     Ok(())
 }
 
+/// After App Mesh refused a create with ConflictException: the ARN of the
+/// existing object when it carries our owner tag (an interrupted earlier
+/// apply made it, so it is adopted), an ownership error when it belongs to
+/// someone else, and the refusal itself when the object is gone again.
+pub async fn adoptable(
+    client: &aws_sdk_appmesh::Client,
+    conflict: AwsError,
+    existing_arn: Option<String>,
+    tags: &Tags,
+    call: &str,
+    what: &str,
+    name: &str,
+) -> Result<String, AwsError> {
+    let Some(arn) = existing_arn else {
+        return Err(conflict);
+    };
+    if !crate::aws::tags::may_adopt(tags, &tags_of(client, &arn).await?) {
+        return Err(crate::aws::compare::owned_by_someone_else(
+            call,
+            what,
+            name,
+            crate::aws::tags::owner(tags),
+        ));
+    }
+    Ok(arn)
+}
+
 /// A duration in milliseconds as App Mesh takes it: whole seconds in `s`
 /// (what the console shows), anything else in `ms`.
 pub fn duration(ms: i64) -> Duration {

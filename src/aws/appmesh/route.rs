@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of};
-use crate::aws::compare::{
-    absent_if_not_found, gone_is_ok, json_differences, owned_by_someone_else,
+use super::common::{
+    adoptable, arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of,
 };
+use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::*;
@@ -186,17 +186,17 @@ impl Adapter for RouteSpec {
                 .ok_or_else(|| AwsError::new(CALL, "AWS returned no route ARN")),
             Err(e) if e.code.as_deref() == Some("ConflictException") => {
                 let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
-                let Some(arn) = self.describe(aws, &names).await?.as_ref().and_then(arn_of) else {
-                    return Err(e);
-                };
-                if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
-                    return Err(owned_by_someone_else(
-                        CALL,
-                        "route",
-                        &self.name,
-                        tags::owner(&self.tags),
-                    ));
-                }
+                let existing = self.describe(aws, &names).await?.as_ref().and_then(arn_of);
+                let arn = adoptable(
+                    &aws.appmesh,
+                    e,
+                    existing,
+                    &self.tags,
+                    CALL,
+                    "route",
+                    &self.name,
+                )
+                .await?;
                 self.update(aws, &arn, resolved).await
             }
             Err(e) => Err(e),

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{arn_names, client_token, put_tags, tag_refs, tags_of};
-use crate::aws::compare::{absent_if_not_found, gone_is_ok, owned_by_someone_else};
+use super::common::{adoptable, arn_names, client_token, put_tags, tag_refs, tags_of};
+use crate::aws::compare::{absent_if_not_found, gone_is_ok};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::VirtualRouterSpec;
@@ -117,22 +117,21 @@ impl Adapter for VirtualRouterSpec {
                 .and_then(arn_of)
                 .ok_or_else(|| AwsError::new(CALL, "AWS returned no virtual router ARN")),
             Err(e) if e.code.as_deref() == Some("ConflictException") => {
-                let Some(arn) = self
+                let existing = self
                     .describe(aws, &self.mesh, &self.name)
                     .await?
                     .as_ref()
-                    .and_then(arn_of)
-                else {
-                    return Err(e);
-                };
-                if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
-                    return Err(owned_by_someone_else(
-                        CALL,
-                        "virtual router",
-                        &self.name,
-                        tags::owner(&self.tags),
-                    ));
-                }
+                    .and_then(arn_of);
+                let arn = adoptable(
+                    &aws.appmesh,
+                    e,
+                    existing,
+                    &self.tags,
+                    CALL,
+                    "virtual router",
+                    &self.name,
+                )
+                .await?;
                 self.update(aws, &arn, resolved).await
             }
             Err(e) => Err(e),
