@@ -96,6 +96,12 @@ pub fn drift_value(drift: &BTreeMap<String, String>) -> Value {
     )
 }
 
+/// The `drift` attribute with nothing to report: what every plan and apply
+/// leaves behind (the apply has just reconciled everything).
+pub fn no_drift() -> Value {
+    Value::Map(Default::default())
+}
+
 /// Whether the state's `drift` attribute reports anything.
 pub fn has_drift(state: &Value) -> bool {
     matches!(state.get("drift"), Value::Map(m) if !m.is_empty())

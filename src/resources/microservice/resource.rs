@@ -249,7 +249,7 @@ impl Resource for MicroserviceResource {
         for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
             planned.set(k, Value::Unknown);
         }
-        planned.set("drift", lifecycle::drift_value(&Default::default()));
+        planned.set("drift", lifecycle::no_drift());
         Some((planned, Value::Null))
     }
 
@@ -284,7 +284,7 @@ impl Resource for MicroserviceResource {
             planned.set("dns_name", Value::Unknown);
             planned.set("virtual_service_name", Value::Unknown);
         }
-        planned.set("drift", lifecycle::drift_value(&Default::default()));
+        planned.set("drift", lifecycle::no_drift());
         Some((planned, prior_private, replace))
     }
 
@@ -322,7 +322,7 @@ impl Resource for MicroserviceResource {
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &settings, &platform, &outcome.recorded);
-        state.set("drift", lifecycle::drift_value(&Default::default()));
+        state.set("drift", lifecycle::no_drift());
         Some((state, Value::Null))
     }
 
@@ -353,7 +353,7 @@ impl Resource for MicroserviceResource {
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &settings, &platform, &outcome.recorded);
-        state.set("drift", lifecycle::drift_value(&Default::default()));
+        state.set("drift", lifecycle::no_drift());
         Some((state, private))
     }
 

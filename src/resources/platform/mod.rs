@@ -139,7 +139,7 @@ impl Resource for PlatformResource {
         planned.set("id", name.clone());
         planned.set("mesh_name", name);
         mark_unknown(&mut planned, &ARN_ATTRIBUTES);
-        planned.set("drift", lifecycle::drift_value(&Default::default()));
+        planned.set("drift", lifecycle::no_drift());
         Some((planned, Value::Null))
     }
 
@@ -162,7 +162,7 @@ impl Resource for PlatformResource {
             let name = prior.get("name").as_str().unwrap_or("");
             lifecycle::warn_drift(diags, RESOURCE, name, &prior);
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
-            planned.set("drift", lifecycle::drift_value(&Default::default()));
+            planned.set("drift", lifecycle::no_drift());
         }
         if !replace.is_empty() {
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
@@ -202,7 +202,7 @@ impl Resource for PlatformResource {
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &outcome.recorded);
-        state.set("drift", lifecycle::drift_value(&Default::default()));
+        state.set("drift", lifecycle::no_drift());
         Some((state, Value::Null))
     }
 
@@ -230,7 +230,7 @@ impl Resource for PlatformResource {
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &outcome.recorded);
-        state.set("drift", lifecycle::drift_value(&Default::default()));
+        state.set("drift", lifecycle::no_drift());
         Some((state, private))
     }
 
@@ -304,7 +304,7 @@ impl Resource for PlatformResource {
             state.set("vpc_id", tags.get(VPC_TAG).cloned().into());
         }
         set_computed(&mut state, &recorded);
-        state.set("drift", lifecycle::drift_value(&Default::default()));
+        state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, Value::Null))
     }
