@@ -85,8 +85,12 @@ pub struct RouteSpec {
     pub router: String,
     pub name: String,
     pub prefix: String,
-    /// Node name and weight; a canary adds its candidate node here.
+    /// Node name and weight: the stable node at 100.
     pub targets: Vec<WeightedTargetSpec>,
+    /// The node a `matbakh_canary` may add beside the stable one. While the
+    /// route has a target on it, the canary owns the weights: observing
+    /// ignores them and updates keep them, so the two resources never fight.
+    pub shared_with: Option<String>,
     pub retry: RetryPolicySpec,
     pub timeout: HttpTimeoutSpec,
     pub tags: Tags,

@@ -12,10 +12,16 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::*;
 
 impl RouteSpec {
-    fn to_sdk(&self, call: &str) -> Result<mesh::RouteSpec, AwsError> {
+    /// The SDK spec, routing to `targets` (this spec's own, or those a
+    /// canary set).
+    fn to_sdk(
+        &self,
+        call: &str,
+        targets: &[WeightedTargetSpec],
+    ) -> Result<mesh::RouteSpec, AwsError> {
         let b = |e| AwsError::build(call, e);
         let mut action = mesh::HttpRouteAction::builder();
-        for t in &self.targets {
+        for t in targets {
             action = action.weighted_targets(
                 mesh::WeightedTarget::builder()
                     .virtual_node(&t.virtual_node)
@@ -102,8 +108,20 @@ impl RouteSpec {
                 per_request_ms: millis(timeout.as_ref().and_then(|t| t.per_request.as_ref())),
                 idle_ms: millis(timeout.as_ref().and_then(|t| t.idle.as_ref())),
             },
+            shared_with: self.shared_with.clone(),
             tags: self.tags.clone(),
         }
+    }
+
+    /// The targets on AWS when a canary owns them: the route points at the
+    /// shared (candidate) node and otherwise only at this spec's nodes.
+    /// `None` when the weights are this spec's to set.
+    fn canary_targets(&self, reported: &[WeightedTargetSpec]) -> Option<Vec<WeightedTargetSpec>> {
+        let shared = self.shared_with.as_ref()?;
+        let ours =
+            |node: &String| node == shared || self.targets.iter().any(|t| &t.virtual_node == node);
+        let has_shared = reported.iter().any(|t| &t.virtual_node == shared);
+        (has_shared && reported.iter().all(|t| ours(&t.virtual_node))).then(|| reported.to_vec())
     }
 
     fn names(&self, id: &str) -> (String, String, String) {
@@ -152,7 +170,12 @@ impl Adapter for RouteSpec {
         let Some(data) = self.describe(aws, &self.names(id)).await? else {
             return Ok(Observation::Missing);
         };
-        let found = serde_json::to_value(self.as_reported(&data)).unwrap_or_default();
+        let mut reported = self.as_reported(&data);
+        if self.canary_targets(&reported.targets).is_some() {
+            // The canary's weights, not drift.
+            reported.targets = self.targets.clone();
+        }
+        let found = serde_json::to_value(reported).unwrap_or_default();
         let wanted = serde_json::to_value(self).unwrap_or_default();
         let mut diffs = json_differences("route", &found, &wanted);
         if let Some(arn) = arn_of(&data) {
@@ -172,7 +195,7 @@ impl Adapter for RouteSpec {
             .mesh_name(&self.mesh)
             .virtual_router_name(&self.router)
             .route_name(&self.name)
-            .spec(self.to_sdk(CALL)?)
+            .spec(self.to_sdk(CALL, &self.targets)?)
             .set_tags(Some(tag_refs(&self.tags, CALL)?))
             .client_token(client_token())
             .send()
@@ -205,13 +228,19 @@ impl Adapter for RouteSpec {
 
     async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "appmesh:UpdateRoute";
+        // Keep a canary's weights: read them just before writing.
+        let current = self.describe(aws, &self.names(id)).await?;
+        let targets = current
+            .map(|data| self.as_reported(&data).targets)
+            .and_then(|reported| self.canary_targets(&reported))
+            .unwrap_or_else(|| self.targets.clone());
         let out = aws
             .appmesh
             .update_route()
             .mesh_name(&self.mesh)
             .virtual_router_name(&self.router)
             .route_name(&self.name)
-            .spec(self.to_sdk(CALL)?)
+            .spec(self.to_sdk(CALL, &targets)?)
             .client_token(client_token())
             .send()
             .await
@@ -239,4 +268,49 @@ impl Adapter for RouteSpec {
                 .map_err(|e| AwsError::sdk("appmesh:DeleteRoute", e)),
         )
     }
+}
+
+/// The weighted targets of a route, `None` when the route does not exist.
+pub async fn route_targets(
+    aws: &Clients,
+    route: &RouteSpec,
+) -> Result<Option<Vec<WeightedTargetSpec>>, AwsError> {
+    let names = (route.mesh.clone(), route.router.clone(), route.name.clone());
+    Ok(route
+        .describe(aws, &names)
+        .await?
+        .map(|data| route.as_reported(&data).targets))
+}
+
+/// Point an existing route at `targets`, leaving the rest of its spec (retry
+/// policy, timeouts: the microservice's) as it is on AWS. This is how a
+/// canary moves traffic.
+pub async fn set_route_targets(
+    aws: &Clients,
+    route: &RouteSpec,
+    targets: &[WeightedTargetSpec],
+) -> Result<(), AwsError> {
+    const CALL: &str = "appmesh:UpdateRoute";
+    let names = (route.mesh.clone(), route.router.clone(), route.name.clone());
+    let Some(data) = route.describe(aws, &names).await? else {
+        return Err(AwsError::new(
+            CALL,
+            format!(
+                "route {} of router {} does not exist",
+                route.name, route.router
+            ),
+        ));
+    };
+    let current = route.as_reported(&data);
+    aws.appmesh
+        .update_route()
+        .mesh_name(&route.mesh)
+        .virtual_router_name(&route.router)
+        .route_name(&route.name)
+        .spec(current.to_sdk(CALL, targets)?)
+        .client_token(client_token())
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk(CALL, e))?;
+    Ok(())
 }

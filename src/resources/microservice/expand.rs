@@ -570,8 +570,8 @@ pub fn virtual_router(
     }
 }
 
-/// The HTTP route over `targets` (the stable node alone, or stable and a
-/// candidate during a canary).
+/// The HTTP route over `targets` (the stable node). A canary's candidate
+/// node may be added beside it; its weights are then the canary's.
 pub fn route(
     settings: &Settings,
     platform: &PlatformContext,
@@ -585,6 +585,9 @@ pub fn route(
         name: names::route_name(&settings.name),
         prefix: "/".to_string(),
         targets,
+        shared_with: Some(names::virtual_node_name(&names::canary_slot(
+            &settings.name,
+        ))),
         retry: RetryPolicySpec {
             max_retries: r.max_retries,
             per_try_timeout_ms: millis(r.per_try_timeout),
