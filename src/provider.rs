@@ -293,6 +293,12 @@ impl Provider for MatbakhProvider {
                 self.context.clone(),
             )),
         );
+        resources.insert(
+            "canary".into(), // served as matbakh_canary
+            Box::new(crate::resources::canary::CanaryResource::new(
+                self.context.clone(),
+            )),
+        );
         Some(resources)
     }
 }

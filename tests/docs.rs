@@ -28,8 +28,11 @@ const DOCUMENTED: &[Documented] = &[
         matbakh::resources::microservice::schema::schema,
         "resources/microservice.md",
     ),
-    // Add the next resources here once their schemas and docs exist, e.g.
-    // ("matbakh_canary", matbakh::resources::canary::schema::schema, "resources/canary.md"),
+    (
+        "matbakh_canary",
+        matbakh::resources::canary::schema::schema,
+        "resources/canary.md",
+    ),
 ];
 
 /// The attribute names of `schema` that `doc` does not mention in backticks.

@@ -36,12 +36,17 @@ impl Operation {
 
 /// The timeout for `op` from the resource's `timeouts` block.
 pub fn timeout(state: &Value, op: Operation) -> Duration {
+    timeout_or(state, op, DEFAULT_TIMEOUT)
+}
+
+/// The timeout for `op`, `default` when the `timeouts` block leaves it out.
+pub fn timeout_or(state: &Value, op: Operation, default: Duration) -> Duration {
     state
         .block("timeouts")
         .get(op.key())
         .as_str()
         .and_then(|s| parse_duration(s).ok())
-        .unwrap_or(DEFAULT_TIMEOUT)
+        .unwrap_or(default)
 }
 
 /// Problems in a `timeouts` block.

@@ -1,4 +1,5 @@
 //! The provider's resources: schema, plan and CRUD glue around expansions.
+pub mod canary;
 pub mod lifecycle;
 pub mod microservice;
 pub mod platform;

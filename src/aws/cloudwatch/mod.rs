@@ -1,3 +1,4 @@
 //! Amazon CloudWatch: metric alarms and dashboards.
 pub mod alarm;
+pub mod alarm_state;
 pub mod dashboard;

@@ -17,6 +17,11 @@ use crate::spec::ecs::EcsServiceSpec;
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
 
+/// Starts the error of a wait that saw ECS give up on a deployment (the
+/// circuit breaker rolled it back): a canary rolls back on it, where any other
+/// failure only stops the apply.
+pub const DEPLOYMENT_FAILED: &str = "deployment failed";
+
 impl EcsServiceSpec {
     async fn describe(
         &self,
@@ -288,7 +293,7 @@ impl EcsServiceSpec {
             let Some(ours) = ours else {
                 return Err(AwsError::new(
                     CALL,
-                    format!("the deployment of ECS service {} was replaced (rolled back by the deployment circuit breaker?)", self.name),
+                    format!("{DEPLOYMENT_FAILED}: the deployment of ECS service {} was replaced (rolled back by the deployment circuit breaker?)", self.name),
                 ));
             };
             match ours.rollout_state() {
@@ -296,7 +301,7 @@ impl EcsServiceSpec {
                     return Err(AwsError::new(
                         CALL,
                         format!(
-                            "ECS rolled back the deployment of service {}: {}",
+                            "{DEPLOYMENT_FAILED}: ECS rolled back the deployment of service {}: {}",
                             self.name,
                             ours.rollout_state_reason().unwrap_or("no reason given")
                         ),

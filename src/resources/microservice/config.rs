@@ -172,7 +172,7 @@ impl MicroserviceConfig {
 
 /// A whole number that may arrive as an integer or an integral float
 /// (Terraform numbers are arbitrary precision; the glue may send 512.0).
-fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let value = Option::<serde_json::Number>::deserialize(d)?;
     match value {
         None => Ok(None),
@@ -191,7 +191,7 @@ fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 }
 
 /// A nested block: `null`, `[]`, `[{...}]` or (leniently) `{...}`.
-fn block<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn block<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -1,0 +1,65 @@
+//! Reading and resetting the state of alarms: what a canary's walk watches.
+
+use aws_sdk_cloudwatch::types::StateValue;
+
+use crate::aws::{AwsError, Clients};
+
+/// An alarm found in the ALARM state, with CloudWatch's reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Firing {
+    pub alarm: String,
+    pub reason: String,
+}
+
+/// The first of `names` in ALARM, if any. OK and INSUFFICIENT_DATA (a
+/// candidate without traffic yet) are quiet; an alarm that does not exist is
+/// an error, since nothing would be watching.
+pub async fn first_firing(aws: &Clients, names: &[String]) -> Result<Option<Firing>, AwsError> {
+    const CALL: &str = "cloudwatch:DescribeAlarms";
+    let out = aws
+        .cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk(CALL, e))?;
+    for name in names {
+        let Some(alarm) = out
+            .metric_alarms()
+            .iter()
+            .find(|a| a.alarm_name() == Some(name.as_str()))
+        else {
+            return Err(AwsError::new(
+                CALL,
+                format!("alarm {name} does not exist: the walk cannot be watched"),
+            ));
+        };
+        if alarm.state_value() == Some(&StateValue::Alarm) {
+            return Ok(Some(Firing {
+                alarm: name.clone(),
+                reason: alarm
+                    .state_reason()
+                    .unwrap_or("no reason given")
+                    .to_string(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Set `names` to OK: a new candidate version starts with a clean slate
+/// instead of the verdict on the previous one. CloudWatch evaluates the
+/// alarms again at their next period.
+pub async fn reset(aws: &Clients, names: &[String], reason: &str) -> Result<(), AwsError> {
+    for name in names {
+        aws.cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(StateValue::Ok)
+            .state_reason(reason)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("cloudwatch:SetAlarmState", e))?;
+    }
+    Ok(())
+}

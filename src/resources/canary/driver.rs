@@ -1,0 +1,345 @@
+//! Runs a canary against AWS: deploys the candidate graph through the
+//! engine, performs the walk's actions (route weights, alarm checks, waits)
+//! and rolls back. Every wait honours the deadline from `timeouts`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::config::CanarySettings;
+use super::expand::{self, EXTERNAL};
+use super::walk::{Action, Ending, Event, Walk};
+use crate::aws::appmesh::route::{route_targets, set_route_targets};
+use crate::aws::cloudwatch::alarm_state;
+use crate::aws::ecs::service::DEPLOYMENT_FAILED;
+use crate::aws::{AwsBackend, Clients};
+use crate::engine::{self, Outcome, Resolved, StepError};
+use crate::resources::microservice::config::Settings;
+use crate::resources::microservice::expand::PlatformContext;
+
+/// How often the alarms are read while a step holds.
+pub const ALARM_POLL: Duration = Duration::from_secs(15);
+
+/// Where a canary stands: the `status` attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Progressing,
+    Succeeded,
+    RolledBack,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Progressing => "progressing",
+            Status::Succeeded => "succeeded",
+            Status::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        [Status::Progressing, Status::Succeeded, Status::RolledBack]
+            .into_iter()
+            .find(|s| s.name() == text)
+    }
+}
+
+/// Everything one canary operation works with.
+pub struct Canary<'a> {
+    pub clients: &'a Clients,
+    pub stable: &'a Settings,
+    pub platform: &'a PlatformContext,
+    pub settings: &'a CanarySettings,
+    /// Ids of the microservice's components the candidate refers to.
+    pub external: Resolved,
+}
+
+/// The result of an operation: what state must record, and why it failed.
+#[derive(Debug)]
+pub struct Report {
+    pub recorded: Resolved,
+    pub status: Status,
+    pub weight: i64,
+    /// Steps of the engine that failed (the candidate's objects).
+    pub errors: Vec<StepError>,
+    /// Why the walk rolled back.
+    pub rolled_back: Option<String>,
+    /// Why the walk stopped before its end (timeout, AWS error).
+    pub stopped: Option<String>,
+}
+
+impl Report {
+    /// A report of an operation that stopped before the walk began.
+    pub fn stopped_at(recorded: Resolved, status: Status, weight: i64, why: String) -> Report {
+        let mut r = Report::new(recorded, status, weight);
+        r.stopped = Some(why);
+        r
+    }
+
+    fn new(recorded: Resolved, status: Status, weight: i64) -> Report {
+        Report {
+            recorded,
+            status,
+            weight,
+            errors: vec![],
+            rolled_back: None,
+            stopped: None,
+        }
+    }
+}
+
+impl Canary<'_> {
+    fn graph(&self, scaled_to_zero: bool) -> crate::spec::DesiredGraph {
+        expand::expand(self.stable, self.platform, self.settings, scaled_to_zero)
+    }
+
+    /// The ids the engine needs: the canary's own plus the external ones.
+    fn with_external(&self, recorded: &Resolved) -> Resolved {
+        let mut all = recorded.clone();
+        all.extend(self.external.clone());
+        all
+    }
+
+    /// Create or update the candidate graph; the ids recorded (only the
+    /// canary's own) and the engine's failures.
+    async fn reconcile(&self, recorded: &Resolved, scaled_to_zero: bool) -> Outcome {
+        let graph = self.graph(scaled_to_zero);
+        let backend = AwsBackend {
+            clients: self.clients,
+        };
+        let mut outcome = engine::apply(
+            &backend,
+            &graph.components,
+            &[],
+            self.with_external(recorded),
+        )
+        .await;
+        for key in EXTERNAL {
+            outcome.recorded.remove(key);
+        }
+        for p in &outcome.progress {
+            tracing::info!(canary = %self.settings.service, step = ?p, "candidate");
+        }
+        outcome
+    }
+
+    /// The candidate's weight on the route now.
+    pub async fn observed_weight(&self) -> Result<i64, String> {
+        let route = expand::route(self.stable, self.platform);
+        match route_targets(self.clients, &route).await {
+            Ok(Some(t)) => Ok(expand::candidate_weight(self.stable, &t)),
+            Ok(None) => Ok(0),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Put `weight` percent of traffic on the candidate, the rest on stable.
+    pub async fn set_weight(&self, weight: i64) -> Result<(), String> {
+        let route = expand::route(self.stable, self.platform);
+        tracing::info!(
+            canary = %self.settings.service,
+            candidate = weight,
+            stable = 100 - weight,
+            "setting route weights"
+        );
+        set_route_targets(self.clients, &route, &expand::targets(self.stable, weight))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Walk from the start: deploy the candidate, then the steps. `weight`
+    /// is the candidate's weight now; `fresh_alarms` resets the alarms once
+    /// the candidate is up (a new version is not judged by the old one's).
+    pub async fn walk(&self, recorded: Resolved, weight: i64, fresh_alarms: bool) -> Report {
+        let started = Instant::now();
+        let alarms = expand::alarm_names(&self.graph(false));
+        let (mut walk, mut action) = Walk::new(
+            self.settings.weights(),
+            self.settings.step_interval,
+            ALARM_POLL,
+            weight,
+        );
+        let mut report = Report::new(recorded, Status::Progressing, weight);
+        let stop = |report: &mut Report, walk: &Walk, why: String| {
+            report.weight = walk.weight();
+            report.stopped = Some(why);
+        };
+        loop {
+            let event = match &action {
+                Action::AwaitCandidate => {
+                    tracing::info!(canary = %self.settings.service, image = %self.settings.image, "deploying the candidate");
+                    let outcome = self.reconcile(&report.recorded, false).await;
+                    report.recorded = outcome.recorded;
+                    let (failed, other): (Vec<StepError>, Vec<StepError>) = outcome
+                        .errors
+                        .into_iter()
+                        .partition(|e| e.message.contains(DEPLOYMENT_FAILED));
+                    if !other.is_empty() {
+                        report.errors = other;
+                        report.weight = walk.weight();
+                        return report;
+                    }
+                    match failed.into_iter().next() {
+                        Some(e) => Event::CandidateFailed { reason: e.message },
+                        None => {
+                            if fresh_alarms {
+                                if let Err(e) = alarm_state::reset(
+                                    self.clients,
+                                    &alarms,
+                                    "matbakh_canary: a new candidate version starts its walk",
+                                )
+                                .await
+                                {
+                                    stop(&mut report, &walk, e.to_string());
+                                    return report;
+                                }
+                            }
+                            Event::CandidateReady
+                        }
+                    }
+                }
+                Action::CheckAlarms => {
+                    match alarm_state::first_firing(self.clients, &alarms).await {
+                        Ok(None) => Event::AlarmsQuiet {
+                            now: started.elapsed(),
+                        },
+                        Ok(Some(f)) => Event::AlarmFiring {
+                            alarm: f.alarm,
+                            reason: f.reason,
+                        },
+                        Err(e) => {
+                            stop(&mut report, &walk, e.to_string());
+                            return report;
+                        }
+                    }
+                }
+                Action::SetWeight(w) => {
+                    if let Err(e) = self.set_weight(*w).await {
+                        stop(&mut report, &walk, e);
+                        return report;
+                    }
+                    tracing::info!(
+                        canary = %self.settings.service,
+                        step = walk.step().map(|s| s + 1).unwrap_or(0),
+                        of = walk.steps(),
+                        weight = *w,
+                        hold = ?self.settings.step_interval,
+                        "canary step"
+                    );
+                    Event::WeightSet {
+                        now: started.elapsed(),
+                    }
+                }
+                Action::Sleep(d) => {
+                    match engine::remaining() {
+                        Ok(left) if left > *d => {}
+                        _ => {
+                            let why = format!(
+                                "the walk ran out of time (timeouts) at step {} of {}, with {}% of traffic on the candidate; the next apply starts the walk again",
+                                walk.step().map(|s| s + 1).unwrap_or(0),
+                                walk.steps(),
+                                walk.weight()
+                            );
+                            stop(&mut report, &walk, why);
+                            return report;
+                        }
+                    }
+                    tokio::time::sleep(*d).await;
+                    Event::Slept
+                }
+                Action::RollBack { reason } => {
+                    tracing::warn!(canary = %self.settings.service, reason = %reason, "rolling back");
+                    let back = self.roll_back(report.recorded.clone()).await;
+                    report.recorded = back.recorded;
+                    report.errors = back.errors;
+                    report.stopped = back.stopped;
+                    Event::RolledBack
+                }
+                Action::Finish(ending) => {
+                    report.weight = walk.weight();
+                    match ending {
+                        Ending::Succeeded => {
+                            tracing::info!(canary = %self.settings.service, "canary succeeded");
+                            report.status = Status::Succeeded;
+                        }
+                        Ending::RolledBack { reason } => {
+                            report.status = Status::RolledBack;
+                            report.rolled_back = Some(reason.clone());
+                        }
+                    }
+                    return report;
+                }
+            };
+            action = walk.on(event);
+        }
+    }
+
+    /// All traffic to stable, then the candidate scaled to zero.
+    pub async fn roll_back(&self, recorded: Resolved) -> Report {
+        let mut report = Report::new(recorded, Status::RolledBack, 0);
+        if let Err(e) = self.set_weight(0).await {
+            report.stopped = Some(e);
+            return report;
+        }
+        let outcome = self.reconcile(&report.recorded, true).await;
+        report.recorded = outcome.recorded;
+        report.errors = outcome.errors;
+        report
+    }
+
+    /// Without a walk: repair the candidate graph and put the weight back
+    /// where `status` says it belongs (after a finished walk).
+    pub async fn settle_at(&self, recorded: Resolved, status: Status) -> Report {
+        let weight = expected_weight(self.settings, status).unwrap_or(0);
+        let outcome = self
+            .reconcile(&recorded, status == Status::RolledBack)
+            .await;
+        let mut report = Report::new(outcome.recorded, status, weight);
+        report.errors = outcome.errors;
+        if report.errors.is_empty() {
+            match self.observed_weight().await {
+                Ok(w) if w == weight => {}
+                Ok(_) => {
+                    if let Err(e) = self.set_weight(weight).await {
+                        report.stopped = Some(e);
+                    }
+                }
+                Err(e) => report.stopped = Some(e),
+            }
+        }
+        report
+    }
+
+    /// Traffic back to stable, then every candidate object deleted.
+    pub async fn destroy(&self, recorded: Resolved) -> Outcome {
+        if let Err(e) = self.set_weight(0).await {
+            // Without the route (the microservice is going too) there is
+            // no traffic to move; anything else stops the destroy.
+            if !e.contains("does not exist") {
+                return Outcome {
+                    recorded,
+                    errors: vec![StepError {
+                        component: "route".into(),
+                        message: e,
+                    }],
+                    progress: vec![],
+                };
+            }
+        }
+        let graph = self.graph(true);
+        let backend = AwsBackend {
+            clients: self.clients,
+        };
+        engine::destroy(&backend, &graph.components, recorded).await
+    }
+}
+
+/// The candidate's weight once a walk has ended with `status`; `None` while
+/// it is in progress (any weight of the walk is right).
+pub fn expected_weight(settings: &CanarySettings, status: Status) -> Option<i64> {
+    match status {
+        Status::Progressing => None,
+        Status::Succeeded => settings.weights().last().copied(),
+        Status::RolledBack => Some(0),
+    }
+}

@@ -1,0 +1,12 @@
+//! `matbakh_canary`: a candidate version beside the stable one, walked up
+//! step by step and rolled back on its own.
+
+pub mod config;
+pub mod driver;
+pub mod expand;
+pub mod resource;
+pub mod schema;
+mod stable_source;
+pub mod walk;
+
+pub use resource::CanaryResource;

@@ -1,0 +1,510 @@
+//! `matbakh_canary`: plan and CRUD glue around the candidate expansion and
+//! the walk.
+//!
+//! The canary reads its microservice's settings back from AWS (the candidate
+//! is the stable service with another image), so it needs nothing but the
+//! microservice's id. Ownership of the route is split: the microservice owns
+//! the route, the canary owns the weight of its candidate's target (see
+//! `RouteSpec::shared_with`).
+//!
+//! Promotion (the microservice takes the candidate's image, the canary is
+//! removed) is one apply in which Terraform destroys the canary *before* it
+//! updates the microservice. That order is safe by construction: the stable
+//! service keeps its full task count during the whole walk, so destroying
+//! the canary first moves all traffic back to a healthy, fully scaled stable
+//! service, and only then removes the candidate; the microservice's update
+//! is then an ordinary ECS rolling deployment (100 % minimum healthy).
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use super::config::{
+    split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
+};
+use super::driver::{expected_weight, Canary, Report, Status};
+use super::expand::{self, canary_id, EXTERNAL};
+use super::schema::{self, COMPUTED, DEFAULTED};
+use super::stable_source::read_existing;
+use crate::engine::{self, Resolved};
+use crate::provider::{Configured, ProviderContext};
+use crate::resources::lifecycle::{self, Operation};
+use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+use crate::resources::microservice::expand::PlatformContext;
+use crate::resources::microservice::names;
+use crate::resources::microservice::platform_context::find_platform;
+use crate::tf::diagnostics::{error, report};
+use crate::tf::value::Value;
+use crate::validation::parse_duration;
+
+const RESOURCE: &str = "matbakh_canary";
+
+pub struct CanaryResource {
+    context: ProviderContext,
+}
+
+impl CanaryResource {
+    pub fn new(context: ProviderContext) -> Self {
+        CanaryResource { context }
+    }
+}
+
+fn settings_of(state: &Value) -> Result<CanarySettings, String> {
+    CanarySettings::resolve(&CanaryConfig::from_value(&state.to_json())?)
+}
+
+fn status_of(state: &Value) -> Option<Status> {
+    state.get("status").as_str().and_then(Status::parse)
+}
+
+/// What the canary needs to know about the microservice it points at.
+struct Stable {
+    platform: PlatformContext,
+    settings: Settings,
+    external: Resolved,
+}
+
+fn default_timeout() -> std::time::Duration {
+    parse_duration(schema::DEFAULT_TIMEOUT).expect("a valid duration")
+}
+
+/// Fill the defaults of omitted arguments, and the id once the
+/// microservice's id is known.
+fn plan_defaults(planned: &mut Value) {
+    for key in DEFAULTED {
+        if !planned.get(key).is_null() {
+            continue;
+        }
+        let value: Value = match key {
+            "strategy" => "canary".into(),
+            "steps" => Value::List(DEFAULT_STEPS.iter().map(|s| (*s).into()).collect()),
+            "step_interval" => DEFAULT_STEP_INTERVAL.into(),
+            _ => continue,
+        };
+        planned.set(key, value);
+    }
+    let id = match planned
+        .get("microservice")
+        .as_str()
+        .map(split_microservice_id)
+    {
+        Some(Ok((platform, service))) => {
+            names::resource_id(&platform, &names::canary_slot(&service)).into()
+        }
+        _ => Value::Unknown,
+    };
+    planned.set("id", id);
+}
+
+fn arguments_changed(prior: &Value, planned: &Value) -> bool {
+    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
+        return true;
+    };
+    let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
+    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
+}
+
+/// The state after an operation.
+fn state_after(planned: Value, settings: &CanarySettings, report: &Report) -> Value {
+    let mut state = planned;
+    state.set("id", canary_id(settings).into());
+    state.set("status", report.status.name().into());
+    state.set("current_weight", report.weight.into());
+    state.set("components", lifecycle::components_value(&report.recorded));
+    state.set("drift", lifecycle::no_drift());
+    state
+}
+
+/// Turn a report's failures into diagnostics: a rollback names the alarm
+/// (or the failed deployment), a stop says where the walk stands.
+fn report_outcome(
+    diags: &mut Diagnostics,
+    settings: &CanarySettings,
+    action: &str,
+    report: &Report,
+) {
+    lifecycle::report_failures(
+        diags,
+        RESOURCE,
+        action,
+        &engine::Outcome {
+            recorded: report.recorded.clone(),
+            errors: report.errors.clone(),
+            progress: vec![],
+        },
+    );
+    if let Some(reason) = &report.rolled_back {
+        error(
+            diags,
+            format!("{RESOURCE} {}: rolled back", settings.service),
+            format!(
+                "The candidate {} was rolled back: {reason}.\n\nAll traffic is on the stable service again and the candidate is scaled to zero; \
+                 its objects stay recorded in the state (status = \"rolled_back\"). Apply a new image to try again, or remove the canary.",
+                settings.image
+            ),
+        );
+    }
+    if let Some(why) = &report.stopped {
+        error(
+            diags,
+            format!("{action} {RESOURCE} {}: the walk stopped", settings.service),
+            format!(
+                "{why}\n\nThe candidate has {}% of the traffic (status = \"{}\"); the next apply starts the walk again.",
+                report.weight,
+                report.status.name()
+            ),
+        );
+    }
+}
+
+impl CanaryResource {
+    fn settings(&self, diags: &mut Diagnostics, state: &Value) -> Option<CanarySettings> {
+        match settings_of(state) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error(diags, format!("Invalid {RESOURCE} configuration"), e);
+                None
+            }
+        }
+    }
+
+    /// The microservice's platform, settings and component ids, read from
+    /// AWS. `None` (with no error) when the microservice no longer exists.
+    async fn stable(
+        &self,
+        diags: &mut Diagnostics,
+        configured: &Configured,
+        settings: &CanarySettings,
+    ) -> Option<Option<Stable>> {
+        let id = settings.microservice_id();
+        let platform = match find_platform(configured, &settings.platform).await {
+            Ok(p) => p,
+            Err(e) => {
+                error(diags, format!("Cannot find the platform of {id}"), e);
+                return None;
+            }
+        };
+        let existing = match read_existing(&configured.clients, &platform, &settings.service).await
+        {
+            Ok(Some(e)) => e,
+            Ok(None) => return Some(None),
+            Err(e) => {
+                error(diags, format!("Cannot read the microservice {id}"), e);
+                return None;
+            }
+        };
+        let stable = MicroserviceConfig::from_value(&existing.arguments.to_json())
+            .map(|c| Settings::resolve_unchecked(&c, configured.environment));
+        match stable {
+            Ok(stable) => Some(Some(Stable {
+                platform,
+                settings: stable,
+                external: existing
+                    .components
+                    .into_iter()
+                    .filter(|(k, _)| EXTERNAL.contains(&k.as_str()))
+                    .collect(),
+            })),
+            Err(e) => {
+                error(diags, format!("Cannot read the microservice {id}"), e);
+                None
+            }
+        }
+    }
+
+    /// Like `stable`, but a missing microservice is an error.
+    async fn require_stable(
+        &self,
+        diags: &mut Diagnostics,
+        configured: &Configured,
+        settings: &CanarySettings,
+    ) -> Option<Stable> {
+        match self.stable(diags, configured, settings).await? {
+            Some(s) => Some(s),
+            None => {
+                error(
+                    diags,
+                    format!("{RESOURCE}: microservice {} not found", settings.microservice_id()),
+                    "The canary runs beside an existing matbakh_microservice: its ECS service was not found. Create the microservice first (refer to it as matbakh_microservice.NAME.id so Terraform orders them).",
+                );
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for CanaryResource {
+    type State<'a> = Value;
+    type PrivateState<'a> = Value;
+    type ProviderMetaState<'a> = Value;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(schema::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        match CanaryConfig::from_value(&config.to_json()) {
+            Ok(c) => {
+                report(diags, super::config::validate(&c));
+                report(diags, lifecycle::validate_timeouts(&config));
+            }
+            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &state)?;
+        let recorded = lifecycle::recorded_components(&state);
+        let Some(stable) = self.stable(diags, &configured, &settings).await? else {
+            tracing::warn!(
+                canary = settings.service.as_str(),
+                "the microservice is gone; removing the canary from state"
+            );
+            return Some((Value::Null, private));
+        };
+        let status = status_of(&state).unwrap_or(Status::Progressing);
+        let graph = expand::expand(
+            &stable.settings,
+            &stable.platform,
+            &settings,
+            status == Status::RolledBack,
+        );
+        let mut lookup = recorded.clone();
+        lookup.extend(stable.external.clone());
+        let (mut existing, mut drift) =
+            match lifecycle::observe(&configured.clients, &graph.components, &lookup).await {
+                Ok(found) => found,
+                Err(e) => {
+                    error(
+                        diags,
+                        format!("Cannot read {RESOURCE} {}", settings.service),
+                        e,
+                    );
+                    return None;
+                }
+            };
+        for key in EXTERNAL {
+            existing.remove(key);
+        }
+        if existing.is_empty() && !recorded.is_empty() {
+            tracing::info!(
+                canary = settings.service.as_str(),
+                "every candidate object is gone; removing from state"
+            );
+            return Some((Value::Null, private));
+        }
+        let canary = Canary {
+            clients: &configured.clients,
+            stable: &stable.settings,
+            platform: &stable.platform,
+            settings: &settings,
+            external: stable.external.clone(),
+        };
+        let weight = match canary.observed_weight().await {
+            Ok(w) => w,
+            Err(e) => {
+                error(
+                    diags,
+                    format!("Cannot read the route of {}", settings.service),
+                    e,
+                );
+                return None;
+            }
+        };
+        if let Some(want) = expected_weight(&settings, status) {
+            if want != weight {
+                drift.insert(
+                    "route_weight".to_string(),
+                    format!(
+                        "the candidate has {weight}% of the traffic, want {want}% (status {})",
+                        status.name()
+                    ),
+                );
+            }
+        }
+        let mut state = state;
+        state.set("id", canary_id(&settings).into());
+        state.set("current_weight", weight.into());
+        state.set("components", lifecycle::components_value(&existing));
+        state.set("drift", lifecycle::drift_value(&drift));
+        Some((state, private))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: Value,
+        _config: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
+        let mut planned = proposed;
+        plan_defaults(&mut planned);
+        for k in ["status", "current_weight", "components"] {
+            planned.set(k, Value::Unknown);
+        }
+        planned.set("drift", lifecycle::no_drift());
+        Some((planned, Value::Null))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        proposed: Value,
+        _config: Value,
+        prior_private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let mut planned = proposed;
+        plan_defaults(&mut planned);
+        let settings = settings_of(&planned).ok();
+        let replace: Vec<AttributePath> = ["microservice"]
+            .into_iter()
+            .filter(|k| planned.get(k) != prior.get(k))
+            .map(AttributePath::new)
+            .collect();
+        let drifted = lifecycle::has_drift(&prior);
+        if drifted {
+            let name = settings.as_ref().map(|s| s.service.as_str()).unwrap_or("");
+            lifecycle::warn_drift(diags, RESOURCE, name, &prior);
+        }
+        let unfinished = status_of(&prior) == Some(Status::Progressing);
+        if drifted || unfinished || !replace.is_empty() || arguments_changed(&prior, &planned) {
+            for k in ["status", "current_weight", "components"] {
+                planned.set(k, Value::Unknown);
+            }
+        }
+        if !replace.is_empty() {
+            planned.set("id", Value::Unknown);
+        }
+        planned.set("drift", lifecycle::no_drift());
+        Some((planned, prior_private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Value,
+        prior_private: Value,
+        _meta: Value,
+    ) -> Option<Value> {
+        Some(prior_private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Value,
+        _config: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &planned)?;
+        let stable = self.require_stable(diags, &configured, &settings).await?;
+        let canary = Canary {
+            clients: &configured.clients,
+            stable: &stable.settings,
+            platform: &stable.platform,
+            settings: &settings,
+            external: stable.external.clone(),
+        };
+        let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
+        let report = engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await;
+        report_outcome(diags, &settings, "creating", &report);
+        Some((state_after(planned, &settings, &report), Value::Null))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        planned: Value,
+        _config: Value,
+        private: Value,
+        _meta: Value,
+    ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &planned)?;
+        let stable = self.require_stable(diags, &configured, &settings).await?;
+        let canary = Canary {
+            clients: &configured.clients,
+            stable: &stable.settings,
+            platform: &stable.platform,
+            settings: &settings,
+            external: stable.external.clone(),
+        };
+        let recorded = lifecycle::recorded_components(&prior);
+        let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
+        let new_image = planned.get("image") != prior.get("image");
+        let timeout = lifecycle::timeout_or(&planned, Operation::Update, default_timeout());
+        let report = engine::with_deadline(timeout, async {
+            if new_image || prior_status == Status::Progressing {
+                let mut weight = canary.observed_weight().await.unwrap_or(0);
+                if new_image && weight > 0 {
+                    // The old candidate leaves the route before the new
+                    // version is deployed onto it: nothing unproven gets
+                    // traffic.
+                    if let Err(e) = canary.set_weight(0).await {
+                        let mut r = Report::stopped_at(recorded, prior_status, weight, e);
+                        r.status = Status::Progressing;
+                        return r;
+                    }
+                    weight = 0;
+                }
+                canary.walk(recorded, weight, new_image).await
+            } else {
+                canary.settle_at(recorded, prior_status).await
+            }
+        })
+        .await;
+        report_outcome(diags, &settings, "updating", &report);
+        Some((state_after(planned, &settings, &report), private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Value,
+        _private: Value,
+        _meta: Value,
+    ) -> Option<()> {
+        let configured = self.context.get(diags)?;
+        let settings = self.settings(diags, &prior)?;
+        let recorded = lifecycle::recorded_components(&prior);
+        let Some(stable) = self.stable(diags, &configured, &settings).await? else {
+            if recorded.is_empty() {
+                return Some(());
+            }
+            error(
+                diags,
+                format!("destroying {RESOURCE} {}: the microservice is gone", settings.service),
+                format!(
+                    "The candidate's objects cannot be described without the microservice's settings. Delete them by hand: {}",
+                    recorded.values().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            return None;
+        };
+        let canary = Canary {
+            clients: &configured.clients,
+            stable: &stable.settings,
+            platform: &stable.platform,
+            settings: &settings,
+            external: stable.external.clone(),
+        };
+        let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
+        let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
+        lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
+        outcome.is_ok().then_some(())
+    }
+}
