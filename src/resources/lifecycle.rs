@@ -107,6 +107,16 @@ pub fn no_drift() -> Value {
     Value::Map(Default::default())
 }
 
+/// Whether any argument differs between the prior state and the plan
+/// (computed attributes and `timeouts` aside): whether apply has work to do.
+pub fn arguments_changed(prior: &Value, planned: &Value, computed: &[&str]) -> bool {
+    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
+        return true;
+    };
+    let ignore = |k: &str| computed.contains(&k) || k == "timeouts";
+    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
+}
+
 /// Whether the state's `drift` attribute reports anything.
 pub fn has_drift(state: &Value) -> bool {
     matches!(state.get("drift"), Value::Map(m) if !m.is_empty())

@@ -64,6 +64,23 @@ struct Stable {
     external: Resolved,
 }
 
+impl Stable {
+    /// The canary of `settings` beside this stable service.
+    fn canary<'a>(
+        &'a self,
+        configured: &'a Configured,
+        settings: &'a CanarySettings,
+    ) -> Canary<'a> {
+        Canary {
+            clients: &configured.clients,
+            stable: &self.settings,
+            platform: &self.platform,
+            settings,
+            external: self.external.clone(),
+        }
+    }
+}
+
 fn default_timeout() -> std::time::Duration {
     parse_duration(schema::DEFAULT_TIMEOUT).expect("a valid duration")
 }
@@ -94,14 +111,6 @@ fn plan_defaults(planned: &mut Value) {
         _ => Value::Unknown,
     };
     planned.set("id", id);
-}
-
-fn arguments_changed(prior: &Value, planned: &Value) -> bool {
-    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
-        return true;
-    };
-    let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
-    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
 }
 
 /// The state after an operation.
@@ -302,13 +311,7 @@ impl Resource for CanaryResource {
             );
             return Some((Value::Null, private));
         }
-        let canary = Canary {
-            clients: &configured.clients,
-            stable: &stable.settings,
-            platform: &stable.platform,
-            settings: &settings,
-            external: stable.external.clone(),
-        };
+        let canary = stable.canary(&configured, &settings);
         let weight = match canary.observed_weight().await {
             Ok(w) => w,
             Err(e) => {
@@ -378,7 +381,11 @@ impl Resource for CanaryResource {
             lifecycle::warn_drift(diags, RESOURCE, name, &prior);
         }
         let unfinished = status_of(&prior) == Some(Status::Progressing);
-        if drifted || unfinished || !replace.is_empty() || arguments_changed(&prior, &planned) {
+        if drifted
+            || unfinished
+            || !replace.is_empty()
+            || lifecycle::arguments_changed(&prior, &planned, &COMPUTED)
+        {
             for k in ["status", "current_weight", "components"] {
                 planned.set(k, Value::Unknown);
             }
@@ -411,13 +418,7 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = Canary {
-            clients: &configured.clients,
-            stable: &stable.settings,
-            platform: &stable.platform,
-            settings: &settings,
-            external: stable.external.clone(),
-        };
+        let canary = stable.canary(&configured, &settings);
         let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
         let report = engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await;
         report_outcome(diags, &settings, "creating", &report);
@@ -436,13 +437,7 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = Canary {
-            clients: &configured.clients,
-            stable: &stable.settings,
-            platform: &stable.platform,
-            settings: &settings,
-            external: stable.external.clone(),
-        };
+        let canary = stable.canary(&configured, &settings);
         let recorded = lifecycle::recorded_components(&prior);
         let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
         let new_image = planned.get("image") != prior.get("image");
@@ -495,13 +490,7 @@ impl Resource for CanaryResource {
             );
             return None;
         };
-        let canary = Canary {
-            clients: &configured.clients,
-            stable: &stable.settings,
-            platform: &stable.platform,
-            settings: &settings,
-            external: stable.external.clone(),
-        };
+        let canary = stable.canary(&configured, &settings);
         let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
         let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
