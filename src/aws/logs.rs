@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::aws::compare::{gone_is_ok, owned_by_someone_else};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::logs::LogGroupSpec;
 
@@ -45,6 +45,20 @@ impl LogGroupSpec {
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default())
+    }
+
+    /// Read back the log group of this name; a group that never expires
+    /// reports `retention_days` 0.
+    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<LogGroupSpec>>, AwsError> {
+        let Some(group) = self.find(aws, &self.name).await? else {
+            return Ok(None);
+        };
+        let spec = LogGroupSpec {
+            name: self.name.clone(),
+            retention_days: group.retention_in_days().unwrap_or(0),
+            tags: self.tags_of(aws, &self.name).await?,
+        };
+        Ok(Some(Found::new(spec, &self.name)))
     }
 
     async fn put_retention(&self, aws: &Clients, name: &str) -> Result<(), AwsError> {

@@ -13,12 +13,14 @@ pub mod compare;
 pub mod ecs;
 pub mod error;
 pub mod logs;
+pub mod read_back;
 pub mod tags;
 
 use async_trait::async_trait;
 
 pub use clients::Clients;
 pub use error::AwsError;
+pub use read_back::Found;
 
 use crate::engine::{Backend, Observation, Resolved};
 use crate::spec::Spec;

@@ -2,6 +2,7 @@
 pub mod common;
 pub mod mesh;
 pub mod route;
+pub mod route_read_back;
 pub mod virtual_node;
 pub mod virtual_router;
 pub mod virtual_service;

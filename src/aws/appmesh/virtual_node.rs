@@ -7,7 +7,7 @@ use super::common::{
     adoptable, arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of,
 };
 use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::*;
 
@@ -125,108 +125,22 @@ impl VirtualNodeSpec {
     /// What AWS reports, in the spec's own terms (tags left as wanted; they
     /// are compared separately).
     fn as_reported(&self, data: &mesh::VirtualNodeData) -> VirtualNodeSpec {
-        let spec = data
-            .spec
-            .clone()
-            .unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
-        let listener = spec
-            .listeners()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| mesh::Listener::builder().build());
-        let hc = listener.health_check.clone();
-        let od = listener.outlier_detection.clone();
-        let (max_connections, max_pending_requests) = match &listener.connection_pool {
-            Some(mesh::VirtualNodeConnectionPool::Http(p)) => {
-                (p.max_connections, p.max_pending_requests.unwrap_or(0))
-            }
-            _ => (0, 0),
+        reported(data, self.tags.clone())
+    }
+
+    /// Read back the node of this name in this mesh. Its id is its ARN.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<VirtualNodeSpec>>, AwsError> {
+        let Some(data) = self.describe(aws, &self.mesh, &self.name).await? else {
+            return Ok(None);
         };
-        let (per_request_ms, idle_ms) = match &listener.timeout {
-            Some(mesh::ListenerTimeout::Http(t)) => {
-                (millis(t.per_request.as_ref()), millis(t.idle.as_ref()))
-            }
-            _ => (0, 0),
+        let Some(arn) = arn_of(&data) else {
+            return Ok(None);
         };
-        let tls = spec
-            .backend_defaults
-            .as_ref()
-            .and_then(|d| d.client_policy.as_ref())
-            .and_then(|p| p.tls.as_ref())
-            .map(|t| {
-                let mut arns = match t.validation.as_ref().and_then(|v| v.trust.as_ref()) {
-                    Some(mesh::TlsValidationContextTrust::Acm(acm)) => {
-                        acm.certificate_authority_arns.clone()
-                    }
-                    _ => vec![],
-                };
-                arns.sort();
-                TlsSpec {
-                    certificate_authority_arns: arns,
-                }
-            });
-        let mut backends: Vec<String> = spec
-            .backends()
-            .iter()
-            .filter_map(|b| match b {
-                mesh::Backend::VirtualService(v) => Some(v.virtual_service_name.clone()),
-                _ => None,
-            })
-            .collect();
-        backends.sort();
-        let discovery = match &spec.service_discovery {
-            Some(mesh::ServiceDiscovery::AwsCloudMap(c)) => CloudMapDiscoverySpec {
-                namespace_name: c.namespace_name.clone(),
-                service_name: c.service_name.clone(),
-                attributes: c
-                    .attributes()
-                    .iter()
-                    .map(|a| (a.key.clone(), a.value.clone()))
-                    .collect(),
-            },
-            _ => CloudMapDiscoverySpec {
-                namespace_name: String::new(),
-                service_name: String::new(),
-                attributes: Default::default(),
-            },
-        };
-        let access_log_path = match spec.logging.as_ref().and_then(|l| l.access_log.as_ref()) {
-            Some(mesh::AccessLog::File(f)) => f.path.clone(),
-            _ => String::new(),
-        };
-        VirtualNodeSpec {
-            mesh: data.mesh_name.clone(),
-            name: data.virtual_node_name.clone(),
-            port: listener.port_mapping.as_ref().map(|p| p.port).unwrap_or(0),
-            health_check: MeshHealthCheckSpec {
-                path: hc.as_ref().and_then(|h| h.path.clone()).unwrap_or_default(),
-                interval_ms: hc.as_ref().map(|h| h.interval_millis).unwrap_or(0),
-                timeout_ms: hc.as_ref().map(|h| h.timeout_millis).unwrap_or(0),
-                unhealthy_threshold: hc.as_ref().map(|h| h.unhealthy_threshold).unwrap_or(0),
-                healthy_threshold: hc.as_ref().map(|h| h.healthy_threshold).unwrap_or(0),
-            },
-            outlier_detection: OutlierDetectionSpec {
-                max_server_errors: od.as_ref().map(|o| o.max_server_errors).unwrap_or(0),
-                interval_ms: millis(od.as_ref().and_then(|o| o.interval.as_ref())),
-                base_ejection_ms: millis(
-                    od.as_ref().and_then(|o| o.base_ejection_duration.as_ref()),
-                ),
-                max_ejection_percent: od.as_ref().map(|o| o.max_ejection_percent).unwrap_or(0),
-            },
-            connection_pool: HttpConnectionPoolSpec {
-                max_connections,
-                max_pending_requests,
-            },
-            timeout: HttpTimeoutSpec {
-                per_request_ms,
-                idle_ms,
-            },
-            tls,
-            backends,
-            discovery,
-            access_log_path,
-            tags: self.tags.clone(),
-        }
+        let tags = tags_of(&aws.appmesh, &arn).await?;
+        Ok(Some(Found::new(reported(&data, tags), arn)))
     }
 
     fn names(&self, id: &str) -> (String, String) {
@@ -257,6 +171,110 @@ impl VirtualNodeSpec {
                 Some(mesh::VirtualNodeStatusCode::Deleted)
             )
         }))
+    }
+}
+
+/// A virtual node as AWS reports it, in the spec's terms, with `tags`.
+fn reported(data: &mesh::VirtualNodeData, tags: crate::spec::Tags) -> VirtualNodeSpec {
+    let spec = data
+        .spec
+        .clone()
+        .unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
+    let listener = spec
+        .listeners()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| mesh::Listener::builder().build());
+    let hc = listener.health_check.clone();
+    let od = listener.outlier_detection.clone();
+    let (max_connections, max_pending_requests) = match &listener.connection_pool {
+        Some(mesh::VirtualNodeConnectionPool::Http(p)) => {
+            (p.max_connections, p.max_pending_requests.unwrap_or(0))
+        }
+        _ => (0, 0),
+    };
+    let (per_request_ms, idle_ms) = match &listener.timeout {
+        Some(mesh::ListenerTimeout::Http(t)) => {
+            (millis(t.per_request.as_ref()), millis(t.idle.as_ref()))
+        }
+        _ => (0, 0),
+    };
+    let tls = spec
+        .backend_defaults
+        .as_ref()
+        .and_then(|d| d.client_policy.as_ref())
+        .and_then(|p| p.tls.as_ref())
+        .map(|t| {
+            let mut arns = match t.validation.as_ref().and_then(|v| v.trust.as_ref()) {
+                Some(mesh::TlsValidationContextTrust::Acm(acm)) => {
+                    acm.certificate_authority_arns.clone()
+                }
+                _ => vec![],
+            };
+            arns.sort();
+            TlsSpec {
+                certificate_authority_arns: arns,
+            }
+        });
+    let mut backends: Vec<String> = spec
+        .backends()
+        .iter()
+        .filter_map(|b| match b {
+            mesh::Backend::VirtualService(v) => Some(v.virtual_service_name.clone()),
+            _ => None,
+        })
+        .collect();
+    backends.sort();
+    let discovery = match &spec.service_discovery {
+        Some(mesh::ServiceDiscovery::AwsCloudMap(c)) => CloudMapDiscoverySpec {
+            namespace_name: c.namespace_name.clone(),
+            service_name: c.service_name.clone(),
+            attributes: c
+                .attributes()
+                .iter()
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect(),
+        },
+        _ => CloudMapDiscoverySpec {
+            namespace_name: String::new(),
+            service_name: String::new(),
+            attributes: Default::default(),
+        },
+    };
+    let access_log_path = match spec.logging.as_ref().and_then(|l| l.access_log.as_ref()) {
+        Some(mesh::AccessLog::File(f)) => f.path.clone(),
+        _ => String::new(),
+    };
+    VirtualNodeSpec {
+        mesh: data.mesh_name.clone(),
+        name: data.virtual_node_name.clone(),
+        port: listener.port_mapping.as_ref().map(|p| p.port).unwrap_or(0),
+        health_check: MeshHealthCheckSpec {
+            path: hc.as_ref().and_then(|h| h.path.clone()).unwrap_or_default(),
+            interval_ms: hc.as_ref().map(|h| h.interval_millis).unwrap_or(0),
+            timeout_ms: hc.as_ref().map(|h| h.timeout_millis).unwrap_or(0),
+            unhealthy_threshold: hc.as_ref().map(|h| h.unhealthy_threshold).unwrap_or(0),
+            healthy_threshold: hc.as_ref().map(|h| h.healthy_threshold).unwrap_or(0),
+        },
+        outlier_detection: OutlierDetectionSpec {
+            max_server_errors: od.as_ref().map(|o| o.max_server_errors).unwrap_or(0),
+            interval_ms: millis(od.as_ref().and_then(|o| o.interval.as_ref())),
+            base_ejection_ms: millis(od.as_ref().and_then(|o| o.base_ejection_duration.as_ref())),
+            max_ejection_percent: od.as_ref().map(|o| o.max_ejection_percent).unwrap_or(0),
+        },
+        connection_pool: HttpConnectionPoolSpec {
+            max_connections,
+            max_pending_requests,
+        },
+        timeout: HttpTimeoutSpec {
+            per_request_ms,
+            idle_ms,
+        },
+        tls,
+        backends,
+        discovery,
+        access_log_path,
+        tags,
     }
 }
 

@@ -5,7 +5,7 @@ use aws_sdk_appmesh::types as mesh;
 
 use super::common::{adoptable, arn_names, client_token, put_tags, tag_refs, tags_of};
 use crate::aws::compare::{absent_if_not_found, gone_is_ok};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::VirtualRouterSpec;
 
@@ -23,6 +23,33 @@ impl VirtualRouterSpec {
                     .build(),
             )
             .build())
+    }
+
+    /// Read back the router of this name in this mesh. Its id is its ARN.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<VirtualRouterSpec>>, AwsError> {
+        let Some(data) = self.describe(aws, &self.mesh, &self.name).await? else {
+            return Ok(None);
+        };
+        let Some(arn) = arn_of(&data) else {
+            return Ok(None);
+        };
+        let port = data
+            .spec
+            .as_ref()
+            .and_then(|s| s.listeners().first())
+            .and_then(|l| l.port_mapping.as_ref())
+            .map(|p| p.port)
+            .unwrap_or(0);
+        let spec = VirtualRouterSpec {
+            mesh: data.mesh_name.clone(),
+            name: data.virtual_router_name.clone(),
+            port,
+            tags: tags_of(&aws.appmesh, &arn).await?,
+        };
+        Ok(Some(Found::new(spec, arn)))
     }
 
     fn names(&self, id: &str) -> (String, String) {

@@ -5,7 +5,7 @@ use aws_sdk_appmesh::types as mesh;
 
 use super::common::{adoptable, arn_names, client_token, put_tags, tag_refs, tags_of};
 use crate::aws::compare::{absent_if_not_found, gone_is_ok};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::VirtualServiceSpec;
 
@@ -18,6 +18,31 @@ impl VirtualServiceSpec {
         Ok(mesh::VirtualServiceSpec::builder()
             .provider(mesh::VirtualServiceProvider::VirtualRouter(provider))
             .build())
+    }
+
+    /// Read back the virtual service of this name in this mesh. Its id is
+    /// its ARN; `router` is empty when no virtual router provides it.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<VirtualServiceSpec>>, AwsError> {
+        let Some(data) = self.describe(aws, &self.mesh, &self.name).await? else {
+            return Ok(None);
+        };
+        let Some(arn) = arn_of(&data) else {
+            return Ok(None);
+        };
+        let router = match data.spec.as_ref().and_then(|s| s.provider.as_ref()) {
+            Some(mesh::VirtualServiceProvider::VirtualRouter(r)) => r.virtual_router_name.clone(),
+            _ => String::new(),
+        };
+        let spec = VirtualServiceSpec {
+            mesh: data.mesh_name.clone(),
+            name: data.virtual_service_name.clone(),
+            router,
+            tags: tags_of(&aws.appmesh, &arn).await?,
+        };
+        Ok(Some(Found::new(spec, arn)))
     }
 
     fn names(&self, id: &str) -> (String, String) {

@@ -8,7 +8,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 
 use crate::aws::compare::gone_is_ok;
-use crate::aws::{Adapter, AwsError, Clients};
+use crate::aws::{Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalingPolicySpec;
 
@@ -29,6 +29,34 @@ impl ScalingPolicySpec {
             .iter()
             .find(|p| p.policy_name == self.name)
             .cloned())
+    }
+}
+
+impl ScalingPolicySpec {
+    /// Read back the policy of this name on this resource. Its id is the
+    /// policy ARN. A policy that is not target tracking reads with an empty
+    /// metric and target 0.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<ScalingPolicySpec>>, AwsError> {
+        Ok(self.describe(aws).await?.map(|p| {
+            let config = p.target_tracking_scaling_policy_configuration();
+            let spec = ScalingPolicySpec {
+                resource_id: p.resource_id.clone(),
+                name: p.policy_name.clone(),
+                metric: config
+                    .and_then(|c| c.predefined_metric_specification())
+                    .map(|m| m.predefined_metric_type().as_str().to_string())
+                    .unwrap_or_default(),
+                target_value: config.map(|c| c.target_value()).unwrap_or(0.0),
+                scale_in_cooldown_seconds: config.and_then(|c| c.scale_in_cooldown()).unwrap_or(0),
+                scale_out_cooldown_seconds: config
+                    .and_then(|c| c.scale_out_cooldown())
+                    .unwrap_or(0),
+            };
+            Found::new(spec, p.policy_arn)
+        }))
     }
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
 
 use crate::aws::compare::gone_is_ok;
-use crate::aws::{Adapter, AwsError, Clients};
+use crate::aws::{Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalableTargetSpec;
 
@@ -29,6 +29,23 @@ impl ScalableTargetSpec {
             .iter()
             .find(|t| t.resource_id == resource_id)
             .cloned())
+    }
+}
+
+impl ScalableTargetSpec {
+    /// Read back the scalable target of this resource id (its id).
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<ScalableTargetSpec>>, AwsError> {
+        Ok(self.describe(aws, &self.resource_id).await?.map(|t| {
+            let spec = ScalableTargetSpec {
+                resource_id: t.resource_id.clone(),
+                min_capacity: t.min_capacity,
+                max_capacity: t.max_capacity,
+            };
+            Found::new(spec, t.resource_id)
+        }))
     }
 }
 

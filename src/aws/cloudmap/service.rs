@@ -11,7 +11,7 @@ use aws_sdk_servicediscovery::types::{
 };
 
 use crate::aws::compare::{absent_if_not_found, idempotency_token, owned_by_someone_else};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::cloudmap::DiscoveryServiceSpec;
 
@@ -97,6 +97,42 @@ impl DiscoveryServiceSpec {
             }
         }
         Ok(None)
+    }
+
+    /// Read back the service of this name in this spec's namespace. Its id
+    /// is the service id (`srv-...`).
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<DiscoveryServiceSpec>>, AwsError> {
+        let Some((id, arn)) = self.find_by_name(aws).await? else {
+            return Ok(None);
+        };
+        let Some(service) = self.get(aws, &id).await? else {
+            return Ok(None);
+        };
+        let ttl = service
+            .dns_config()
+            .map(|d| d.dns_records())
+            .unwrap_or_default()
+            .iter()
+            .find(|r| r.r#type() == &RecordType::A)
+            .map(|r| r.ttl())
+            .unwrap_or(0);
+        let spec = DiscoveryServiceSpec {
+            name: service.name().unwrap_or(&self.name).to_string(),
+            namespace_id: service
+                .namespace_id()
+                .unwrap_or(&self.namespace_id)
+                .to_string(),
+            dns_ttl_seconds: ttl,
+            // AWS always uses 1 now; 0 says there is no custom health check.
+            health_check_failure_threshold: i32::from(
+                service.health_check_custom_config().is_some(),
+            ),
+            tags: self.tags_of(aws, &arn).await?,
+        };
+        Ok(Some(Found::new(spec, id)))
     }
 
     fn differences(&self, service: &Service) -> Vec<String> {

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::{
 };
 
 use crate::aws::compare::{json_differences, owned_by_someone_else};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 
@@ -107,65 +107,86 @@ impl MetricAlarmSpec {
         Ok(())
     }
 
-    /// What AWS reports, in the spec's terms (tags left as wanted).
+    /// What AWS reports, in the spec's terms (tags left as wanted; actions
+    /// in the wanted order when they are the same set).
     fn as_reported(&self, alarm: &MetricAlarm) -> MetricAlarmSpec {
-        let metrics = alarm
-            .metrics()
-            .iter()
-            .map(|q| MetricQuerySpec {
-                id: q.id().unwrap_or_default().to_string(),
-                label: q.label().map(str::to_string),
-                expression: q.expression().map(str::to_string),
-                metric: q.metric_stat().map(|s| {
-                    let m = s.metric();
-                    MetricStatSpec {
-                        namespace: m
-                            .and_then(|m| m.namespace())
-                            .unwrap_or_default()
-                            .to_string(),
-                        metric_name: m
-                            .and_then(|m| m.metric_name())
-                            .unwrap_or_default()
-                            .to_string(),
-                        dimensions: m
-                            .map(|m| m.dimensions())
-                            .unwrap_or_default()
-                            .iter()
-                            .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
-                            .collect(),
-                        period_seconds: s.period().unwrap_or(0),
-                        stat: s.stat().unwrap_or_default().to_string(),
-                    }
-                }),
-                // AWS leaves ReturnData out when it is the default (true).
-                return_data: q.return_data().unwrap_or(true),
-            })
-            .collect();
-        let mut actions = alarm.alarm_actions().to_vec();
+        let mut found = reported(alarm, self.tags.clone());
+        let mut actions = found.actions.clone();
         actions.sort();
         let mut wanted_actions = self.actions.clone();
         wanted_actions.sort();
-        MetricAlarmSpec {
-            name: alarm.alarm_name().unwrap_or_default().to_string(),
-            description: alarm.alarm_description().unwrap_or_default().to_string(),
-            metrics,
-            comparison_operator: alarm
-                .comparison_operator()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
-            threshold: alarm.threshold().unwrap_or(0.0),
-            evaluation_periods: alarm.evaluation_periods().unwrap_or(0),
-            datapoints_to_alarm: alarm
-                .datapoints_to_alarm()
-                .unwrap_or_else(|| alarm.evaluation_periods().unwrap_or(0)),
-            treat_missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
-            actions: if actions == wanted_actions {
-                self.actions.clone()
-            } else {
-                actions
-            },
-            tags: self.tags.clone(),
+        if actions == wanted_actions {
+            found.actions = self.actions.clone();
         }
+        found
+    }
+
+    /// Read back the alarm of this name (its id).
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<MetricAlarmSpec>>, AwsError> {
+        let Some(alarm) = self.describe(aws, &self.name).await? else {
+            return Ok(None);
+        };
+        let tags = match alarm.alarm_arn() {
+            Some(arn) => self.tags_of(aws, arn).await?,
+            None => BTreeMap::new(),
+        };
+        Ok(Some(Found::new(reported(&alarm, tags), &self.name)))
+    }
+}
+
+/// An alarm as AWS reports it, in the spec's terms, with `tags`.
+fn reported(alarm: &MetricAlarm, tags: crate::spec::Tags) -> MetricAlarmSpec {
+    let metrics = alarm
+        .metrics()
+        .iter()
+        .map(|q| MetricQuerySpec {
+            id: q.id().unwrap_or_default().to_string(),
+            label: q.label().map(str::to_string),
+            expression: q.expression().map(str::to_string),
+            metric: q.metric_stat().map(|s| {
+                let m = s.metric();
+                MetricStatSpec {
+                    namespace: m
+                        .and_then(|m| m.namespace())
+                        .unwrap_or_default()
+                        .to_string(),
+                    metric_name: m
+                        .and_then(|m| m.metric_name())
+                        .unwrap_or_default()
+                        .to_string(),
+                    dimensions: m
+                        .map(|m| m.dimensions())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string())))
+                        .collect(),
+                    period_seconds: s.period().unwrap_or(0),
+                    stat: s.stat().unwrap_or_default().to_string(),
+                }
+            }),
+            // AWS leaves ReturnData out when it is the default (true).
+            return_data: q.return_data().unwrap_or(true),
+        })
+        .collect();
+    MetricAlarmSpec {
+        name: alarm.alarm_name().unwrap_or_default().to_string(),
+        description: alarm.alarm_description().unwrap_or_default().to_string(),
+        metrics,
+        comparison_operator: alarm
+            .comparison_operator()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        threshold: alarm.threshold().unwrap_or(0.0),
+        evaluation_periods: alarm.evaluation_periods().unwrap_or(0),
+        datapoints_to_alarm: alarm
+            .datapoints_to_alarm()
+            .unwrap_or_else(|| alarm.evaluation_periods().unwrap_or(0)),
+        treat_missing_data: alarm.treat_missing_data().unwrap_or("missing").to_string(),
+        actions: alarm.alarm_actions().to_vec(),
+        tags,
     }
 }
 

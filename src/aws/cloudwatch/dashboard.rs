@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use crate::aws::compare::{absent_if_not_found, json_differences};
-use crate::aws::{Adapter, AwsError, Clients};
+use crate::aws::{Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
 
@@ -31,6 +31,27 @@ impl DashboardSpec {
             ));
         }
         Ok(())
+    }
+}
+
+impl DashboardSpec {
+    /// Read back the dashboard of this name (its id), body as AWS returns it.
+    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<DashboardSpec>>, AwsError> {
+        let out = absent_if_not_found(
+            aws.cloudwatch
+                .get_dashboard()
+                .dashboard_name(&self.name)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
+        )?;
+        Ok(out.map(|o| {
+            let spec = DashboardSpec {
+                name: o.dashboard_name().unwrap_or(&self.name).to_string(),
+                body: o.dashboard_body().unwrap_or_default().to_string(),
+            };
+            Found::new(spec, &self.name)
+        }))
     }
 }
 

@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
 };
 
 use crate::aws::compare::owned_by_someone_else;
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::ecs::EcsServiceSpec;
 
@@ -336,6 +336,94 @@ impl EcsServiceSpec {
             })?;
             tokio::time::sleep(POLL_EVERY.min(left)).await;
         }
+    }
+}
+
+impl EcsServiceSpec {
+    /// Read back the service of this name in this cluster (a draining one
+    /// counts as gone). Its id is its ARN; `references` holds the task
+    /// definition revision it runs and the Cloud Map service ARN it
+    /// registers in, under the keys of this spec's `task_definition` and
+    /// `registry`. What ECS does not hold (whether autoscaling owns the
+    /// desired count, whether to wait for steady state) is taken from `self`.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<EcsServiceSpec>>, AwsError> {
+        let Some(service) = self.describe(aws, &self.name).await? else {
+            return Ok(None);
+        };
+        let (Some(arn), Some(status)) = (service.service_arn(), service.status()) else {
+            return Ok(None);
+        };
+        if status == "DRAINING" {
+            return Ok(None);
+        }
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        };
+        let vpc = service
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration());
+        let registry_arn = service
+            .service_registries()
+            .iter()
+            .find_map(|r| r.registry_arn())
+            .map(str::to_string);
+        let deployment = service.deployment_configuration();
+        let breaker = deployment.and_then(|d| d.deployment_circuit_breaker());
+        let mut spec = self.clone();
+        spec.name = service.service_name().unwrap_or(&self.name).to_string();
+        spec.desired_count = service.desired_count();
+        spec.capacity_provider_strategy = service
+            .capacity_provider_strategy()
+            .iter()
+            .map(|c| crate::spec::ecs::CapacityProviderSpec {
+                provider: c.capacity_provider().to_string(),
+                weight: c.weight(),
+                base: c.base(),
+            })
+            .collect();
+        spec.subnets = vpc.map(|v| sorted(v.subnets())).unwrap_or_default();
+        spec.security_groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
+        spec.registry = registry_arn.as_ref().and(self.registry.clone());
+        spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback());
+        spec.minimum_healthy_percent = deployment
+            .and_then(|d| d.minimum_healthy_percent())
+            .unwrap_or(100);
+        spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
+        spec.tags = service
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        if spec.tags.is_empty() {
+            // Not every ECS (emulators) includes tags in DescribeServices.
+            let out = aws
+                .ecs
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("ecs:ListTagsForResource", e))?;
+            spec.tags = out
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+        }
+        let mut found = Found::new(spec, arn);
+        if let Some(td) = service.task_definition() {
+            found
+                .references
+                .insert(self.task_definition.0.clone(), td.to_string());
+        }
+        if let (Some(key), Some(registry)) = (&self.registry, registry_arn) {
+            found.references.insert(key.0.clone(), registry);
+        }
+        Ok(Some(found))
     }
 }
 

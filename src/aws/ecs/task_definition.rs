@@ -18,9 +18,12 @@ use aws_sdk_ecs::types::{
 };
 
 use crate::aws::compare::stable_hash;
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
-use crate::spec::ecs::{EnvValue, TaskDefinitionSpec};
+use crate::spec::ecs::{
+    AwsLogsSpec, ContainerDependencySpec, ContainerHealthCheckSpec, ContainerSpec, EnvValue,
+    ProxyConfigurationSpec, TaskDefinitionSpec,
+};
 
 /// Tag holding the hash of the spec a revision was registered from.
 pub const SPEC_HASH_TAG: &str = "matbakh:spec-hash";
@@ -138,36 +141,76 @@ impl TaskDefinitionSpec {
         Ok(out)
     }
 
+    /// The spec a registered revision corresponds to, with `tags` as found
+    /// (less the spec-hash tag). Environment values come back as text: a
+    /// resolved reference (Envoy's `APPMESH_RESOURCE_ARN`) reads as the ARN.
+    /// What ECS fills in when it was not given takes ECS's defaults
+    /// (essential containers, health check timings).
+    pub fn from_sdk(td: &TaskDefinition, tags: &BTreeMap<String, String>) -> TaskDefinitionSpec {
+        let mut tags = tags.clone();
+        tags.remove(SPEC_HASH_TAG);
+        TaskDefinitionSpec {
+            family: td.family().unwrap_or_default().to_string(),
+            cpu: td.cpu().map(task_units).unwrap_or(0),
+            memory: td.memory().map(task_units).unwrap_or(0),
+            execution_role_arn: td.execution_role_arn().unwrap_or_default().to_string(),
+            task_role_arn: td.task_role_arn().map(str::to_string),
+            containers: td
+                .container_definitions()
+                .iter()
+                .map(container_spec)
+                .collect(),
+            proxy: td.proxy_configuration().map(|p| ProxyConfigurationSpec {
+                container_name: p.container_name().to_string(),
+                properties: p
+                    .properties()
+                    .iter()
+                    .filter_map(|kv| {
+                        Some((
+                            kv.name()?.to_string(),
+                            kv.value().unwrap_or_default().to_string(),
+                        ))
+                    })
+                    .collect(),
+            }),
+            tags,
+        }
+    }
+
+    /// Read back one revision by its ARN, whatever its status (the revision
+    /// a service runs may have been deregistered since). Its id is the ARN.
+    pub async fn read_back_revision(
+        aws: &Clients,
+        arn: &str,
+    ) -> Result<Option<Found<TaskDefinitionSpec>>, AwsError> {
+        Ok(describe_any(aws, arn).await?.map(|(td, tags)| {
+            let id = td.task_definition_arn().unwrap_or(arn).to_string();
+            Found::new(TaskDefinitionSpec::from_sdk(&td, &tags), id)
+        }))
+    }
+
+    /// Read back the latest ACTIVE revision of this spec's family.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<TaskDefinitionSpec>>, AwsError> {
+        Ok(self
+            .describe(aws, &self.family)
+            .await?
+            .and_then(|(td, tags)| {
+                let id = td.task_definition_arn()?.to_string();
+                Some(Found::new(TaskDefinitionSpec::from_sdk(&td, &tags), id))
+            }))
+    }
+
     async fn describe(
         &self,
         aws: &Clients,
         arn_or_family: &str,
     ) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
-        let result = aws
-            .ecs
-            .describe_task_definition()
-            .task_definition(arn_or_family)
-            .include(TaskDefinitionField::Tags)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:DescribeTaskDefinition", e));
-        let out = match result {
-            Ok(out) => out,
-            // ECS answers an unknown revision with a ClientException.
-            Err(e) if e.is_not_found() || e.code.as_deref() == Some("ClientException") => {
-                return Ok(None)
-            }
-            Err(e) => return Err(e),
-        };
-        let found: BTreeMap<String, String> = out
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
-        Ok(out
-            .task_definition
-            .filter(|td| td.status() == Some(&TaskDefinitionStatus::Active))
-            .map(|td| (td, found)))
+        Ok(describe_any(aws, arn_or_family)
+            .await?
+            .filter(|(td, _)| td.status() == Some(&TaskDefinitionStatus::Active)))
     }
 
     async fn register(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
@@ -252,6 +295,112 @@ impl TaskDefinitionSpec {
             deregister(aws, &arn).await?;
         }
         Ok(())
+    }
+}
+
+/// A revision (by ARN) or a family's latest ACTIVE revision, with its tags,
+/// whatever its status.
+async fn describe_any(
+    aws: &Clients,
+    arn_or_family: &str,
+) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
+    let result = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(arn_or_family)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeTaskDefinition", e));
+    let out = match result {
+        Ok(out) => out,
+        // ECS answers an unknown revision with a ClientException.
+        Err(e) if e.is_not_found() || e.code.as_deref() == Some("ClientException") => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let found: BTreeMap<String, String> = out
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect();
+    Ok(out.task_definition.map(|td| (td, found)))
+}
+
+/// Task CPU or memory as ECS reports it: "512", or "1 vCPU" / "2 GB".
+fn task_units(text: &str) -> i32 {
+    let text = text.trim();
+    let (number, unit) = text.split_once(' ').unwrap_or((text, ""));
+    let Ok(n) = number.trim().parse::<f64>() else {
+        return 0;
+    };
+    let units = match unit.trim().to_ascii_lowercase().as_str() {
+        "vcpu" | "gb" => n * 1024.0,
+        _ => n,
+    };
+    units.round() as i32
+}
+
+/// One container definition as a [`ContainerSpec`].
+fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
+    let options = c.log_configuration().and_then(|l| l.options());
+    let option = |key: &str| {
+        options
+            .and_then(|o| o.get(key))
+            .cloned()
+            .unwrap_or_default()
+    };
+    ContainerSpec {
+        name: c.name().unwrap_or_default().to_string(),
+        image: c.image().unwrap_or_default().to_string(),
+        cpu: c.cpu(),
+        memory: c.memory().or(c.memory_reservation()).unwrap_or(0),
+        essential: c.essential().unwrap_or(true),
+        ports: c
+            .port_mappings()
+            .iter()
+            .filter_map(|p| p.container_port())
+            .collect(),
+        environment: c
+            .environment()
+            .iter()
+            .filter_map(|kv| {
+                Some((
+                    kv.name()?.to_string(),
+                    EnvValue::Text(kv.value().unwrap_or_default().to_string()),
+                ))
+            })
+            .collect(),
+        secrets: c
+            .secrets()
+            .iter()
+            .map(|s| (s.name().to_string(), s.value_from().to_string()))
+            .collect(),
+        user: c.user().map(str::to_string),
+        read_only_root_filesystem: c.readonly_root_filesystem().unwrap_or(false),
+        command: c.command().to_vec(),
+        log: AwsLogsSpec {
+            group: option("awslogs-group"),
+            region: option("awslogs-region"),
+            stream_prefix: option("awslogs-stream-prefix"),
+        },
+        // ECS's defaults for what a health check leaves out.
+        health_check: c.health_check().map(|h| ContainerHealthCheckSpec {
+            command: h.command().to_vec(),
+            interval_seconds: h.interval().unwrap_or(30),
+            timeout_seconds: h.timeout().unwrap_or(5),
+            retries: h.retries().unwrap_or(3),
+            start_period_seconds: h.start_period().unwrap_or(0),
+        }),
+        depends_on: c
+            .depends_on()
+            .iter()
+            .map(|d| ContainerDependencySpec {
+                container: d.container_name().to_string(),
+                condition: d.condition().as_str().to_string(),
+            })
+            .collect(),
     }
 }
 
@@ -378,5 +527,90 @@ mod tests {
         let arn = "arn:aws:ecs:eu-central-1:123456789012:task-definition/matbakh-auth:12";
         assert_eq!(revision(arn), Some(12));
         assert_eq!(family(arn), Some("matbakh-auth"));
+    }
+
+    #[test]
+    fn task_units_read_both_notations() {
+        assert_eq!(task_units("512"), 512);
+        assert_eq!(task_units("1 vCPU"), 1024);
+        assert_eq!(task_units("0.25 vCPU"), 256);
+        assert_eq!(task_units("2 GB"), 2048);
+        assert_eq!(task_units("lots"), 0);
+    }
+
+    /// What registering a spec sends, read back, is the spec again, with the
+    /// resolved reference as text.
+    #[test]
+    fn from_sdk_inverts_registration() {
+        use crate::environment::Environment;
+        use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+        use crate::resources::microservice::expand::{task_definition, PlatformContext, Slot};
+
+        let config = MicroserviceConfig::from_value(&serde_json::json!({
+            "platform": "matbakh", "name": "auth-service", "image": "img:1", "port": 8080,
+            "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+            "task_role_arn": "arn:aws:iam::123456789012:role/auth",
+            "environment_variables": {"LOG_LEVEL": "info"},
+            "secrets": {"DB": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db"},
+        }))
+        .unwrap();
+        let settings = Settings::resolve_unchecked(&config, Environment::Production);
+        let platform = PlatformContext {
+            platform_id: "matbakh".into(),
+            cluster_name: "matbakh".into(),
+            mesh_name: "matbakh".into(),
+            namespace_name: "svc.local".into(),
+            namespace_id: "ns-1".into(),
+            environment: Environment::Production,
+            region: "eu-central-1".into(),
+            tags: Default::default(),
+        };
+        let tags: crate::spec::Tags = [(
+            "matbakh:owner".to_string(),
+            "matbakh/auth-service".to_string(),
+        )]
+        .into_iter()
+        .collect();
+        let spec = task_definition(&settings, &platform, &Slot::stable(&settings), &tags);
+        let node_arn =
+            "arn:aws:appmesh:eu-central-1:123456789012:mesh/matbakh/virtualNode/auth-service";
+        let resolved: Resolved = [("virtual_node".to_string(), node_arn.to_string())]
+            .into_iter()
+            .collect();
+        let proxy = spec.proxy.as_ref().unwrap();
+        let td = TaskDefinition::builder()
+            .family(&spec.family)
+            .cpu(spec.cpu.to_string())
+            .memory(spec.memory.to_string())
+            .execution_role_arn(&spec.execution_role_arn)
+            .set_task_role_arn(spec.task_role_arn.clone())
+            .set_container_definitions(Some(spec.container_definitions(&resolved).unwrap()))
+            .proxy_configuration(
+                ProxyConfiguration::builder()
+                    .r#type(ProxyConfigurationType::Appmesh)
+                    .container_name(&proxy.container_name)
+                    .set_properties(Some(
+                        proxy
+                            .properties
+                            .iter()
+                            .map(|(k, v)| KeyValuePair::builder().name(k).value(v).build())
+                            .collect(),
+                    ))
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let mut found_tags = tags.clone();
+        found_tags.insert(SPEC_HASH_TAG.to_string(), "hash".to_string());
+        let back = TaskDefinitionSpec::from_sdk(&td, &found_tags);
+        let mut expected = spec.clone();
+        for c in &mut expected.containers {
+            for v in c.environment.values_mut() {
+                if matches!(v, EnvValue::Component { .. }) {
+                    *v = EnvValue::Text(node_arn.to_string());
+                }
+            }
+        }
+        assert_eq!(back, expected);
     }
 }
