@@ -4,9 +4,12 @@ pub mod config;
 pub mod expand;
 pub mod names;
 pub mod platform_context;
+pub mod read_back;
+pub mod recover;
 pub mod resource;
 pub mod schema;
 pub mod task_size;
 pub mod validate;
 
+pub use read_back::{read_existing, Existing};
 pub use resource::MicroserviceResource;

@@ -1,0 +1,163 @@
+//! Reading an existing microservice back from AWS: every component by its
+//! deterministic name, then its arguments recovered from what was found
+//! ([`super::recover`]). What `terraform import` and a canary's candidate
+//! start from.
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+use super::config::{AutoscalingConfig, MicroserviceConfig, Settings};
+use super::expand::{self, keys, PlatformContext};
+use super::names;
+use super::recover::{recover, ObservedGraph};
+use crate::aws::Clients;
+use crate::engine::{Resolved, MAX_CONCURRENCY};
+use crate::spec::ecs::TaskDefinitionSpec;
+use crate::spec::{Spec, OWNER_TAG};
+use crate::tf::value::Value;
+
+/// A microservice found in AWS.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Existing {
+    /// Its arguments, every one written out, shaped like the resource's
+    /// state (see [`super::recover::recover`]):
+    /// `MicroserviceConfig::from_value(&arguments.to_json())` and
+    /// `Settings::resolve_unchecked` give settings that expand into what
+    /// exists.
+    pub arguments: Value,
+    /// The ids of the components found, by component key: what state's
+    /// `components` holds after an apply.
+    pub components: Resolved,
+}
+
+/// The microservice `name` on `platform` as it exists in AWS. `None` when
+/// its ECS service or the task definition that service runs does not
+/// exist. An error when AWS cannot be read, when the ECS service belongs to
+/// another owner (its `matbakh:owner` tag is not `PLATFORM/NAME`), or when
+/// the task definition is none `matbakh_microservice` registers. Other
+/// components tagged for another owner are left out, as if missing.
+pub async fn read_existing(
+    clients: &Clients,
+    platform: &PlatformContext,
+    name: &str,
+) -> Result<Option<Existing>, String> {
+    let Some((observed, components)) = observe_existing(clients, platform, name).await? else {
+        return Ok(None);
+    };
+    let arguments = recover(platform, name, &observed)?;
+    Ok(Some(Existing {
+        arguments,
+        components,
+    }))
+}
+
+/// Read back every component of microservice `name` on `platform`: what
+/// was found, as specs and as recorded ids. `None` when its ECS service or
+/// the task definition revision it runs does not exist.
+pub async fn observe_existing(
+    clients: &Clients,
+    platform: &PlatformContext,
+    name: &str,
+) -> Result<Option<(ObservedGraph, Resolved)>, String> {
+    let owner = names::resource_id(&platform.platform_id, name);
+    let probe = expand::expand(&probe_settings(platform, name), platform);
+    let spec_of = |key: &str| {
+        probe
+            .get(key)
+            .map(|c| &c.spec)
+            .ok_or_else(|| format!("the expansion has no component {key}"))
+    };
+    let reading = |key: &str, e: crate::aws::AwsError| format!("reading {key} of {name}: {e}");
+
+    // The ECS service first: it says which task definition revision runs.
+    let Some(service) = spec_of(keys::SERVICE)?
+        .read_back(clients)
+        .await
+        .map_err(|e| reading(keys::SERVICE, e))?
+    else {
+        return Ok(None);
+    };
+    match service.spec.owner() {
+        Some(found) if found == owner => {}
+        found => {
+            return Err(format!(
+                "ECS service {name} in cluster {} is not tagged {OWNER_TAG} = {owner:?} (found {:?}): it was not created by matbakh_microservice for {owner}",
+                platform.cluster_name,
+                found.unwrap_or(""),
+            ))
+        }
+    }
+    let Some(revision) = service.references.get(keys::TASK_DEFINITION) else {
+        return Ok(None);
+    };
+    let Some(task_definition) = TaskDefinitionSpec::read_back_revision(clients, revision)
+        .await
+        .map_err(|e| reading(keys::TASK_DEFINITION, e))?
+    else {
+        return Ok(None);
+    };
+
+    let others: Vec<(String, Spec)> = probe
+        .components
+        .iter()
+        .filter(|c| c.key != keys::SERVICE && c.key != keys::TASK_DEFINITION)
+        .map(|c| (c.key.clone(), c.spec.clone()))
+        .collect();
+    let found: Vec<_> = stream::iter(others)
+        .map(|(key, spec)| async move {
+            let found = spec
+                .read_back(clients)
+                .await
+                .map_err(|e| reading(&key, e))?;
+            Ok::<_, String>((key, found))
+        })
+        .buffered(MAX_CONCURRENCY)
+        .try_collect()
+        .await?;
+
+    let mut observed = ObservedGraph::default();
+    let mut components = Resolved::new();
+    let mut record = |key: &str, spec: Spec, id: String| {
+        if observed.insert(key, spec) {
+            components.insert(key.to_string(), id);
+        }
+    };
+    record(keys::SERVICE, service.spec, service.id);
+    record(
+        keys::TASK_DEFINITION,
+        Spec::TaskDefinition(task_definition.spec),
+        task_definition.id,
+    );
+    for (key, found) in found {
+        let Some(found) = found else { continue };
+        match found.spec.owner() {
+            Some(other) if other != owner => {
+                tracing::warn!(
+                    component = key.as_str(),
+                    owner = other,
+                    "left out of the import: tagged for another owner"
+                );
+            }
+            _ => record(&key, found.spec, found.id),
+        }
+    }
+    // Whether autoscaling owns the desired count shows in the scalable
+    // target, not in the ECS service.
+    let autoscaled = observed.scaling_target.is_some();
+    if let Some(service) = observed.service.as_mut() {
+        service.desired_count_managed_by_autoscaling = autoscaled;
+    }
+    Ok(Some((observed, components)))
+}
+
+/// Settings whose expansion holds every component a microservice can have
+/// (autoscaling and dashboard included), named as `name`'s: what to look for.
+fn probe_settings(platform: &PlatformContext, name: &str) -> Settings {
+    let config = MicroserviceConfig {
+        platform: Some(platform.platform_id.clone()),
+        name: Some(name.to_string()),
+        autoscaling: Some(AutoscalingConfig::default()),
+        dashboard: Some(true),
+        ..Default::default()
+    };
+    Settings::resolve_unchecked(&config, platform.environment)
+}
