@@ -7,7 +7,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::platform_context::find_platform;
+use super::read_back::read_existing;
+use super::recover::without_defaults;
 use super::schema::{self, COMPUTED, DEFAULTED};
+use super::validate::check_service_name;
 use crate::engine::Resolved;
 use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
@@ -139,6 +142,24 @@ fn arguments_changed(prior: &Value, planned: &Value) -> bool {
     };
     let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
     n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
+}
+
+/// `PLATFORM/NAME` (what `id` holds) split into its parts, or why not.
+fn parse_import_id(id: &str) -> Result<(&str, &str), String> {
+    let expected = "Import a microservice by its id, PLATFORM/NAME (the platform's name and the service's), e.g. terraform import matbakh_microservice.auth matbakh/auth-service";
+    let Some((platform, name)) = id.split_once('/') else {
+        return Err(format!("{expected}; got {id:?}."));
+    };
+    if name.contains('/') {
+        return Err(format!(
+            "{expected}; got {id:?}, which has more than one \"/\"."
+        ));
+    }
+    crate::resources::platform::schema::check_name(platform)
+        .map_err(|why| format!("{expected}. The platform part is invalid: {why}"))?;
+    check_service_name(name)
+        .map_err(|why| format!("{expected}. The name part is invalid: {why}."))?;
+    Ok((platform, name))
 }
 
 impl MicroserviceResource {
@@ -378,5 +399,75 @@ impl Resource for MicroserviceResource {
         .await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
         outcome.is_ok().then_some(())
+    }
+
+    /// `terraform import matbakh_microservice.X PLATFORM/NAME`: the arguments
+    /// are recovered from what exists in AWS, written the way a
+    /// configuration that leaves its defaults out records them.
+    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(Value, Value)> {
+        let (platform_id, name) = match parse_import_id(&id) {
+            Ok(parts) => parts,
+            Err(why) => {
+                error(diags, "Invalid import id", why);
+                return None;
+            }
+        };
+        let configured = self.context.get(diags)?;
+        let cannot = format!("Cannot import {RESOURCE} {id}");
+        let platform = match find_platform(&configured, platform_id).await {
+            Ok(p) => p,
+            Err(e) => {
+                error(diags, cannot, e);
+                return None;
+            }
+        };
+        let existing = match read_existing(&configured.clients, &platform, name).await {
+            Ok(Some(existing)) => existing,
+            Ok(None) => {
+                error(
+                    diags,
+                    cannot,
+                    format!(
+                        "no microservice {name:?} exists on platform {platform_id:?} in {}: the ECS service {name:?} of cluster {:?}, or the task definition it runs, was not found",
+                        platform.region, platform.cluster_name
+                    ),
+                );
+                return None;
+            }
+            Err(e) => {
+                error(diags, cannot, e);
+                return None;
+            }
+        };
+        let mut state = without_defaults(&existing.arguments, configured.environment);
+        let settings = self.settings(diags, &state, configured.environment)?;
+        set_computed(&mut state, &settings, &platform, &existing.components);
+        state.set("drift", lifecycle::no_drift());
+        crate::tf::schema::complete_object(&mut state, &schema::schema().block);
+        Some((state, Value::Null))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids() {
+        assert_eq!(
+            parse_import_id("matbakh/auth-service"),
+            Ok(("matbakh", "auth-service"))
+        );
+        for bad in [
+            "auth-service",
+            "matbakh/",
+            "/auth-service",
+            "a/b/c",
+            "matbakh/Auth_Service",
+            "",
+        ] {
+            let why = parse_import_id(bad).unwrap_err();
+            assert!(why.contains("PLATFORM/NAME"), "{bad}: {why}");
+        }
     }
 }
