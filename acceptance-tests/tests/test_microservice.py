@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.terraform import TerraformError
+from harness.terraform import REQUIRED_PROVIDERS, TerraformError, provider_block
 
 pytestmark = pytest.mark.microservice
 
@@ -489,3 +489,141 @@ def test_multi_region(emulator, tf):
     tf.destroy()
     for region in ("eu-central-1", "eu-west-1"):
         assert_nothing_left(emulator, region)
+
+
+# ---------------------------------------------------------------------------- import
+
+AUTH_IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
+
+
+def import_config(emulator, net, name: str = AUTH) -> dict[str, str]:
+    """A platform and one microservice with several arguments away from their defaults, written
+    the way users write HCL: defaults left out (what `terraform import` records)."""
+    subnets = ", ".join(json.dumps(s) for s in sorted(net["subnet_ids"]))
+    groups = ", ".join(json.dumps(s) for s in net["security_group_ids"])
+    return {"main.tf": (
+        REQUIRED_PROVIDERS
+        + provider_block(emulator.endpoint, environment="staging")
+        + f"""
+resource "matbakh_platform" "main" {{
+  name   = "{PLATFORM}"
+  vpc_id = "{net["vpc_id"]}"
+}}
+
+resource "matbakh_microservice" "auth" {{
+  platform           = matbakh_platform.main.id
+  name               = "{name}"
+  image              = "{AUTH_IMAGE}"
+  port               = 8080
+  cpu                = 512
+  memory             = 1024
+  subnet_ids         = [{subnets}]
+  security_group_ids = [{groups}]
+  execution_role_arn = "{EXEC_ROLE}"
+  task_role_arn      = "arn:aws:iam::123456789012:role/auth-service"
+  spot_percent       = 25
+  log_retention_days = 14
+
+  environment_variables = {{ LOG_LEVEL = "debug", FEATURE_X = "on" }}
+  secrets = {{
+    DB_PASSWORD = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:auth-db-password"
+  }}
+  backends = ["persona-service", "vc-service"]
+
+  health_check {{
+    path = "/ready"
+  }}
+  retry {{
+    max_retries     = 5
+    per_try_timeout = "1500ms"
+    http_events     = ["server-error"]
+  }}
+  tls {{
+    certificate_authority_arns = ["arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/0a1b2c3d"]
+  }}
+  envoy {{
+    log_level = "debug"
+  }}
+  tracing {{
+    sampling_rate = 0.25
+  }}
+  autoscaling {{
+    min_count  = 2
+    max_count  = 6
+    cpu_target = 60
+  }}
+  alarms {{
+    p95_latency_ms = 300
+    actions        = ["arn:aws:sns:eu-central-1:123456789012:matbakh-alerts"]
+  }}
+}}
+"""
+    )}
+
+
+def collapsed(text: str) -> str:
+    """Terraform wraps diagnostics: compare with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+def test_import_round_trip(emulator, tf_factory, net):
+    first = tf_factory("first")
+    first.write(import_config(emulator, net))
+    first.apply()
+    original = first.resource(AUTH_ADDR)
+    assert len(original["components"]) == 15, original["components"]
+
+    second = tf_factory("second")
+    second.write(import_config(emulator, net))
+    second.import_("matbakh_platform.main", PLATFORM)
+    out = second.import_(AUTH_ADDR, f"{PLATFORM}/{AUTH}")
+    assert "Import successful" in out.stdout, out.output
+    imported = second.resource(AUTH_ADDR)
+    assert imported["components"] == original["components"]
+    # every attribute, the recovered arguments included, is what the apply recorded
+    assert imported == original, {k: (imported.get(k), original.get(k)) for k in
+                                  set(imported) | set(original) if imported.get(k) != original.get(k)}
+
+    plan = second.plan()
+    assert plan.returncode == 0, plan.output
+
+    # the imported state owns the graph: a destroy from the second directory removes it all
+    second.destroy()
+    assert second.state_list() == []
+    assert_nothing_left(emulator)
+    clusters = emulator.client("ecs").describe_clusters(clusters=[PLATFORM])["clusters"]
+    assert [c for c in clusters if c["status"] == "ACTIVE"] == [], "ECS cluster left"
+    assert emulator.client("appmesh").list_meshes()["meshes"] == [], "mesh left"
+    assert emulator.client("servicediscovery").list_namespaces()["Namespaces"] == [], "namespace left"
+
+
+def test_import_of_missing_microservice_fails(emulator, tf_factory, net):
+    first = tf_factory("first")
+    first.write(import_config(emulator, net))
+    first.apply(extra_args=["-target=matbakh_platform.main"])
+
+    second = tf_factory("second")
+    second.write(import_config(emulator, net))
+    res = second.import_(AUTH_ADDR, f"{PLATFORM}/does-not-exist", check=False)
+    assert res.returncode != 0, res.output
+    text = collapsed(res.output)
+    assert f"Cannot import matbakh_microservice {PLATFORM}/does-not-exist" in text, res.output
+    assert f'no microservice "does-not-exist" exists on platform "{PLATFORM}"' in text, res.output
+    assert second.state_list() == []
+
+    res = second.import_(AUTH_ADDR, f"no-such-platform/{AUTH}", check=False)
+    assert res.returncode != 0, res.output
+    assert 'platform "no-such-platform" has no ECS cluster' in collapsed(res.output), res.output
+    assert second.state_list() == []
+
+
+@pytest.mark.parametrize("bad_id", [AUTH, f"{PLATFORM}/{AUTH}/extra", f"{PLATFORM}/Auth_Service",
+                                    f"/{AUTH}"])
+def test_import_with_malformed_id_fails(emulator, tf, net, bad_id):
+    tf.write(import_config(emulator, net))
+    res = tf.import_(AUTH_ADDR, bad_id, check=False)
+    assert res.returncode != 0, res.output
+    text = collapsed(res.output)
+    assert "Invalid import id" in text, res.output
+    assert "PLATFORM/NAME" in text, res.output
+    assert tf.state_list() == []
