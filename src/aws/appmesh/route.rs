@@ -3,9 +3,8 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{
-    adoptable, arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of,
-};
+use super::common::{adoptable, arn_names, client_token, duration, put_tags, tag_refs, tags_of};
+use super::route_read_back::fill_from;
 use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
@@ -55,62 +54,9 @@ impl RouteSpec {
 
     /// What AWS reports, in the spec's terms (tags left as wanted).
     fn as_reported(&self, data: &mesh::RouteData) -> RouteSpec {
-        let http = data.spec.as_ref().and_then(|s| s.http_route.clone());
-        let targets = http
-            .as_ref()
-            .and_then(|h| h.action.as_ref())
-            .map(|a| {
-                a.weighted_targets
-                    .iter()
-                    .map(|t| WeightedTargetSpec {
-                        virtual_node: t.virtual_node.clone(),
-                        weight: t.weight,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let retry = http.as_ref().and_then(|h| h.retry_policy.clone());
-        let mut http_events: Vec<String> = retry
-            .as_ref()
-            .map(|r| r.http_retry_events().to_vec())
-            .unwrap_or_default();
-        http_events.sort();
-        let mut tcp_events: Vec<String> = retry
-            .as_ref()
-            .map(|r| {
-                r.tcp_retry_events()
-                    .iter()
-                    .map(|e| e.as_str().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        tcp_events.sort();
-        let timeout = http.as_ref().and_then(|h| h.timeout.clone());
-        RouteSpec {
-            mesh: data.mesh_name.clone(),
-            router: data.virtual_router_name.clone(),
-            name: data.route_name.clone(),
-            prefix: http
-                .as_ref()
-                .and_then(|h| h.r#match.as_ref())
-                .and_then(|m| m.prefix.clone())
-                .unwrap_or_default(),
-            targets,
-            retry: RetryPolicySpec {
-                max_retries: retry.as_ref().map(|r| r.max_retries).unwrap_or(0),
-                per_try_timeout_ms: millis(
-                    retry.as_ref().and_then(|r| r.per_retry_timeout.as_ref()),
-                ),
-                http_events,
-                tcp_events,
-            },
-            timeout: HttpTimeoutSpec {
-                per_request_ms: millis(timeout.as_ref().and_then(|t| t.per_request.as_ref())),
-                idle_ms: millis(timeout.as_ref().and_then(|t| t.idle.as_ref())),
-            },
-            shared_with: self.shared_with.clone(),
-            tags: self.tags.clone(),
-        }
+        let mut reported = self.clone();
+        fill_from(&mut reported, data);
+        reported
     }
 
     /// The targets on AWS when a canary owns them: the route points at the

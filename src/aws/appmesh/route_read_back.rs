@@ -1,6 +1,5 @@
-//! Reading an App Mesh route back as a [`RouteSpec`] (for import). Kept
-//! apart from `route.rs`, whose private `as_reported` does the same for
-//! observing; this reads the route by name and takes the tags found.
+//! Reading an App Mesh route back as a [`RouteSpec`] (for import): by name,
+//! with the tags found. [`fill_from`] is also what `route.rs` observes with.
 
 use aws_sdk_appmesh::types as mesh;
 
@@ -44,7 +43,7 @@ impl RouteSpec {
 
 /// Overwrite what a route's data says: names, match, targets, retry policy
 /// and timeouts (event lists sorted, as specs keep them).
-fn fill_from(spec: &mut RouteSpec, data: &mesh::RouteData) {
+pub(super) fn fill_from(spec: &mut RouteSpec, data: &mesh::RouteData) {
     let http = data.spec.as_ref().and_then(|s| s.http_route.as_ref());
     let retry = http.and_then(|h| h.retry_policy.as_ref());
     let timeout = http.and_then(|h| h.timeout.as_ref());

@@ -6,7 +6,6 @@ pub mod driver;
 pub mod expand;
 pub mod resource;
 pub mod schema;
-mod stable_source;
 pub mod walk;
 
 pub use resource::CanaryResource;

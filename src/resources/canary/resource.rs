@@ -25,7 +25,6 @@ use super::config::{
 use super::driver::{expected_weight, Canary, Report, Status};
 use super::expand::{self, canary_id, EXTERNAL};
 use super::schema::{self, COMPUTED, DEFAULTED};
-use super::stable_source::read_existing;
 use crate::engine::{self, Resolved};
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
@@ -33,6 +32,7 @@ use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::expand::PlatformContext;
 use crate::resources::microservice::names;
 use crate::resources::microservice::platform_context::find_platform;
+use crate::resources::microservice::read_existing;
 use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 use crate::validation::parse_duration;

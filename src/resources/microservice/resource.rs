@@ -136,14 +136,6 @@ fn set_computed(
 /// Attributes that change when AWS objects are created or replaced.
 const FROM_AWS: [&str; 3] = ["components", "service_arn", "task_definition_arn"];
 
-fn arguments_changed(prior: &Value, planned: &Value) -> bool {
-    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
-        return true;
-    };
-    let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
-    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
-}
-
 /// `PLATFORM/NAME` (what `id` holds) split into its parts, or why not.
 fn parse_import_id(id: &str) -> Result<(&str, &str), String> {
     let expected = "Import a microservice by its id, PLATFORM/NAME (the platform's name and the service's), e.g. terraform import matbakh_microservice.auth matbakh/auth-service";
@@ -296,7 +288,10 @@ impl Resource for MicroserviceResource {
         if drifted {
             lifecycle::warn_drift(diags, RESOURCE, &settings.name, &prior);
         }
-        if drifted || !replace.is_empty() || arguments_changed(&prior, &planned) {
+        if drifted
+            || !replace.is_empty()
+            || lifecycle::arguments_changed(&prior, &planned, &COMPUTED)
+        {
             for k in FROM_AWS {
                 planned.set(k, Value::Unknown);
             }
