@@ -7,22 +7,12 @@ use super::*;
 use crate::environment::Environment;
 use crate::resources::canary::config::{CanaryConfig, CanarySettings};
 use crate::resources::microservice::config::MicroserviceConfig;
+use crate::resources::microservice::test_fixtures;
 use crate::spec::ecs::EnvValue;
 use crate::spec::Ref;
 
 fn platform() -> PlatformContext {
-    PlatformContext {
-        platform_id: "matbakh".into(),
-        cluster_name: "matbakh".into(),
-        mesh_name: "matbakh".into(),
-        namespace_name: "svc.local".into(),
-        namespace_id: "ns-abcdef0123456789".into(),
-        environment: Environment::Production,
-        region: "eu-central-1".into(),
-        tags: [("project".to_string(), "matbakh".to_string())]
-            .into_iter()
-            .collect(),
-    }
+    test_fixtures::platform(Environment::Production)
 }
 
 fn stable_settings(patch: serde_json::Value) -> Settings {

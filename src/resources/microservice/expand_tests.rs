@@ -9,20 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 
-fn platform(environment: Environment) -> PlatformContext {
-    PlatformContext {
-        platform_id: "matbakh".into(),
-        cluster_name: "matbakh".into(),
-        mesh_name: "matbakh".into(),
-        namespace_name: "svc.local".into(),
-        namespace_id: "ns-abcdef0123456789".into(),
-        environment,
-        region: "eu-central-1".into(),
-        tags: [("project".to_string(), "matbakh".to_string())]
-            .into_iter()
-            .collect(),
-    }
-}
+use crate::resources::microservice::test_fixtures::platform;
 
 /// The contract's example, minus the optional blocks that change the shape.
 fn reference_json() -> serde_json::Value {

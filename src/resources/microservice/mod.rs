@@ -9,6 +9,8 @@ pub mod recover;
 pub mod resource;
 pub mod schema;
 pub mod task_size;
+#[cfg(test)]
+pub mod test_fixtures;
 pub mod validate;
 
 pub use read_back::{read_existing, Existing};

@@ -13,20 +13,7 @@ const ENVIRONMENTS: [Environment; 3] = [
     Environment::Production,
 ];
 
-fn platform(environment: Environment) -> PlatformContext {
-    PlatformContext {
-        platform_id: "matbakh".into(),
-        cluster_name: "matbakh".into(),
-        mesh_name: "matbakh".into(),
-        namespace_name: "svc.local".into(),
-        namespace_id: "ns-abcdef0123456789".into(),
-        environment,
-        region: "eu-central-1".into(),
-        tags: [("project".to_string(), "matbakh".to_string())]
-            .into_iter()
-            .collect(),
-    }
-}
+use crate::resources::microservice::test_fixtures::platform;
 
 /// Only the required arguments.
 fn minimal() -> serde_json::Value {
