@@ -77,7 +77,7 @@ impl RouteSpec {
         }
     }
 
-    async fn describe(
+    pub(super) async fn describe(
         &self,
         aws: &Clients,
         (mesh_name, router, name): &(String, String, String),
@@ -101,7 +101,7 @@ impl RouteSpec {
     }
 }
 
-fn arn_of(data: &mesh::RouteData) -> Option<String> {
+pub(super) fn arn_of(data: &mesh::RouteData) -> Option<String> {
     data.metadata.as_ref().map(|m| m.arn.clone())
 }
 
@@ -239,13 +239,14 @@ pub async fn set_route_targets(
     const CALL: &str = "appmesh:UpdateRoute";
     let names = (route.mesh.clone(), route.router.clone(), route.name.clone());
     let Some(data) = route.describe(aws, &names).await? else {
-        return Err(AwsError::new(
-            CALL,
-            format!(
+        return Err(AwsError {
+            call: CALL.to_string(),
+            code: Some("NotFoundException".to_string()),
+            message: format!(
                 "route {} of router {} does not exist",
                 route.name, route.router
             ),
-        ));
+        });
     };
     let current = route.as_reported(&data);
     aws.appmesh

@@ -4,7 +4,7 @@
 use aws_sdk_appmesh::types as mesh;
 
 use super::common::{millis, tags_of};
-use crate::aws::compare::absent_if_not_found;
+use super::route::arn_of;
 use crate::aws::{AwsError, Clients, Found};
 use crate::spec::appmesh::{HttpTimeoutSpec, RetryPolicySpec, RouteSpec, WeightedTargetSpec};
 
@@ -13,25 +13,11 @@ impl RouteSpec {
     /// What AWS does not hold (which node a canary may share the route with)
     /// is taken from `self`.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RouteSpec>>, AwsError> {
-        let out = absent_if_not_found(
-            aws.appmesh
-                .describe_route()
-                .mesh_name(&self.mesh)
-                .virtual_router_name(&self.router)
-                .route_name(&self.name)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("appmesh:DescribeRoute", e)),
-        )?;
-        let Some(data) = out.and_then(|o| o.route).filter(|r| {
-            !matches!(
-                r.status.as_ref().map(|s| &s.status),
-                Some(mesh::RouteStatusCode::Deleted)
-            )
-        }) else {
+        let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
+        let Some(data) = self.describe(aws, &names).await? else {
             return Ok(None);
         };
-        let Some(arn) = data.metadata.as_ref().map(|m| m.arn.clone()) else {
+        let Some(arn) = arn_of(&data) else {
             return Ok(None);
         };
         let mut spec = self.clone();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::resources::microservice::config::block;
+use crate::resources::microservice::config::{block, whole_number as whole};
 use crate::resources::microservice::validate::check_service_name;
 use crate::resources::platform::schema::check_name as check_platform_name;
 use crate::validation::{parse_duration, Problem};
@@ -129,14 +129,6 @@ pub fn split_microservice_id(id: &str) -> Result<(String, String), String> {
     check_platform_name(platform).map_err(|why| format!("platform part of {id:?}: {why}"))?;
     check_service_name(name).map_err(|why| format!("name part of {id:?}: {why}"))?;
     Ok((platform.to_string(), name.to_string()))
-}
-
-fn whole(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| f as i64)
-    })
 }
 
 /// Every problem in the configuration. Unknown values (null here) are not

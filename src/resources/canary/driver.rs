@@ -12,7 +12,7 @@ use super::walk::{Action, Ending, Event, Walk};
 use crate::aws::appmesh::route::{route_targets, set_route_targets};
 use crate::aws::cloudwatch::alarm_state;
 use crate::aws::ecs::service::DEPLOYMENT_FAILED;
-use crate::aws::{AwsBackend, Clients};
+use crate::aws::{AwsBackend, AwsError, Clients};
 use crate::engine::{self, Outcome, Resolved, StepError};
 use crate::resources::microservice::config::Settings;
 use crate::resources::microservice::expand::PlatformContext;
@@ -134,7 +134,7 @@ impl Canary<'_> {
     }
 
     /// Put `weight` percent of traffic on the candidate, the rest on stable.
-    pub async fn set_weight(&self, weight: i64) -> Result<(), String> {
+    pub async fn set_weight(&self, weight: i64) -> Result<(), AwsError> {
         let route = expand::route(self.stable, self.platform);
         tracing::info!(
             canary = %self.settings.service,
@@ -142,9 +142,7 @@ impl Canary<'_> {
             stable = 100 - weight,
             "setting route weights"
         );
-        set_route_targets(self.clients, &route, &expand::targets(self.stable, weight))
-            .await
-            .map_err(|e| e.to_string())
+        set_route_targets(self.clients, &route, &expand::targets(self.stable, weight)).await
     }
 
     /// Walk from the start: deploy the candidate, then the steps. `weight`
@@ -215,7 +213,7 @@ impl Canary<'_> {
                 }
                 Action::SetWeight(w) => {
                     if let Err(e) = self.set_weight(*w).await {
-                        stop(&mut report, &walk, e);
+                        stop(&mut report, &walk, e.to_string());
                         return report;
                     }
                     tracing::info!(
@@ -278,7 +276,7 @@ impl Canary<'_> {
     pub async fn roll_back(&self, recorded: Resolved) -> Report {
         let mut report = Report::new(recorded, Status::RolledBack, 0);
         if let Err(e) = self.set_weight(0).await {
-            report.stopped = Some(e);
+            report.stopped = Some(e.to_string());
             return report;
         }
         let outcome = self.reconcile(&report.recorded, true).await;
@@ -301,7 +299,7 @@ impl Canary<'_> {
                 Ok(w) if w == weight => {}
                 Ok(_) => {
                     if let Err(e) = self.set_weight(weight).await {
-                        report.stopped = Some(e);
+                        report.stopped = Some(e.to_string());
                     }
                 }
                 Err(e) => report.stopped = Some(e),
@@ -312,15 +310,17 @@ impl Canary<'_> {
 
     /// Traffic back to stable, then every candidate object deleted.
     pub async fn destroy(&self, recorded: Resolved) -> Outcome {
-        if let Err(e) = self.set_weight(0).await {
+        match self.set_weight(0).await {
             // Without the route (the microservice is going too) there is
             // no traffic to move; anything else stops the destroy.
-            if !e.contains("does not exist") {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
                 return Outcome {
                     recorded,
                     errors: vec![StepError {
                         component: "route".into(),
-                        message: e,
+                        message: e.to_string(),
                     }],
                     progress: vec![],
                 };

@@ -450,7 +450,8 @@ impl Resource for CanaryResource {
                     // version is deployed onto it: nothing unproven gets
                     // traffic.
                     if let Err(e) = canary.set_weight(0).await {
-                        let mut r = Report::stopped_at(recorded, prior_status, weight, e);
+                        let mut r =
+                            Report::stopped_at(recorded, prior_status, weight, e.to_string());
                         r.status = Status::Progressing;
                         return r;
                     }

@@ -173,21 +173,21 @@ impl MicroserviceConfig {
 /// A whole number that may arrive as an integer or an integral float
 /// (Terraform numbers are arbitrary precision; the glue may send 512.0).
 pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let value = Option::<serde_json::Number>::deserialize(d)?;
-    match value {
+    match Option::<serde_json::Number>::deserialize(d)? {
         None => Ok(None),
-        Some(n) => {
-            if let Some(i) = n.as_i64() {
-                return Ok(Some(i));
-            }
-            match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
-                _ => Err(serde::de::Error::custom(format!(
-                    "{n} is not a whole number"
-                ))),
-            }
-        }
+        Some(n) => whole_number(&n)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))),
     }
+}
+
+/// `n` as an i64 when it is a whole number (integer or integral float).
+pub(crate) fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
 }
 
 /// A nested block: `null`, `[]`, `[{...}]` or (leniently) `{...}`.
