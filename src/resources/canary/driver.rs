@@ -123,6 +123,26 @@ impl Canary<'_> {
         outcome
     }
 
+    /// Read the candidate graph back: the canary's own objects that exist,
+    /// and how each missing or changed one differs.
+    pub async fn observe(
+        &self,
+        recorded: &Resolved,
+        status: Status,
+    ) -> Result<(Resolved, std::collections::BTreeMap<String, String>), String> {
+        let graph = self.graph(status == Status::RolledBack);
+        let (mut existing, drift) = crate::resources::lifecycle::observe(
+            self.clients,
+            &graph.components,
+            &self.with_external(recorded),
+        )
+        .await?;
+        for key in EXTERNAL {
+            existing.remove(key);
+        }
+        Ok((existing, drift))
+    }
+
     /// The candidate's weight on the route now.
     pub async fn observed_weight(&self) -> Result<i64, String> {
         let route = expand::route(self.stable, self.platform);

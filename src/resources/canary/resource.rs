@@ -23,7 +23,7 @@ use super::config::{
     split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
 };
 use super::driver::{expected_weight, Canary, Report, Status};
-use super::expand::{self, canary_id, EXTERNAL};
+use super::expand::{canary_id, EXTERNAL};
 use super::schema::{self, COMPUTED, DEFAULTED};
 use crate::engine::{self, Resolved};
 use crate::provider::{Configured, ProviderContext};
@@ -281,29 +281,18 @@ impl Resource for CanaryResource {
             return Some((Value::Null, private));
         };
         let status = status_of(&state).unwrap_or(Status::Progressing);
-        let graph = expand::expand(
-            &stable.settings,
-            &stable.platform,
-            &settings,
-            status == Status::RolledBack,
-        );
-        let mut lookup = recorded.clone();
-        lookup.extend(stable.external.clone());
-        let (mut existing, mut drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &lookup).await {
-                Ok(found) => found,
-                Err(e) => {
-                    error(
-                        diags,
-                        format!("Cannot read {RESOURCE} {}", settings.service),
-                        e,
-                    );
-                    return None;
-                }
-            };
-        for key in EXTERNAL {
-            existing.remove(key);
-        }
+        let canary = stable.canary(&configured, &settings);
+        let (existing, mut drift) = match canary.observe(&recorded, status).await {
+            Ok(found) => found,
+            Err(e) => {
+                error(
+                    diags,
+                    format!("Cannot read {RESOURCE} {}", settings.service),
+                    e,
+                );
+                return None;
+            }
+        };
         if existing.is_empty() && !recorded.is_empty() {
             tracing::info!(
                 canary = settings.service.as_str(),
@@ -311,7 +300,6 @@ impl Resource for CanaryResource {
             );
             return Some((Value::Null, private));
         }
-        let canary = stable.canary(&configured, &settings);
         let weight = match canary.observed_weight().await {
             Ok(w) => w,
             Err(e) => {
