@@ -834,3 +834,202 @@ def test_unimplemented_operation_is_an_aws_error_not_html(emulator):
         emulator.client("ecs").describe_service_deployments(serviceDeploymentArns=["arn:x"])
     code, status = err(e)
     assert (code, status) == ("NotImplemented", 501)
+
+
+# ============================================================================ emu-strict: request validation
+# Every AWS request is checked against botocore's input shape before moto sees it
+# (emulator/extensions/validation.py). Clients here skip botocore's own client-side validation
+# (parameter_validation=False) so the bad request reaches the emulator, as it would reach AWS
+# from an SDK that does not validate (the Rust SDK checks required members only).
+
+
+def loose_client(emulator, service: str, region: str = "eu-central-1"):
+    from botocore.config import Config
+
+    from harness import strict
+
+    return strict.attach(emulator._session.client(
+        service, region_name=region, endpoint_url=emulator.endpoint,
+        config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})))
+
+
+def region_client(emulator, service: str, region: str):
+    from botocore.config import Config
+
+    from harness import strict
+
+    return strict.attach(emulator._session.client(
+        service, region_name=region, endpoint_url=emulator.endpoint,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"})))
+
+
+def refused(exc: pytest.ExceptionInfo) -> tuple[str, int, str]:
+    r = exc.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Message"]
+
+
+class TestRequestValidation:
+    def test_ecs_range_enum_and_required_in_aws_words(self, emulator):
+        ecs = loose_client(emulator, "ecs")
+        with pytest.raises(ClientError) as e:
+            ecs.create_service(cluster="c", serviceName="s", taskDefinition="td:1",
+                               capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1001}])
+        assert refused(e) == (
+            "InvalidParameterException", 400,
+            "1 validation error detected: Value '1001' at 'capacityProviderStrategy.1.member.weight' "
+            "failed to satisfy constraint: Member must have value less than or equal to 1000")
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(service="s", deploymentConfiguration={"strategy": "RED_BLACK"})
+        assert refused(e)[2] == (
+            "1 validation error detected: Value 'RED_BLACK' at 'deploymentConfiguration.strategy' "
+            "failed to satisfy constraint: Member must satisfy enum value set: "
+            "[ROLLING, BLUE_GREEN, LINEAR, CANARY]")
+        # Several violations at once, required members included; nothing reached moto.
+        with pytest.raises(ClientError) as e:
+            ecs.create_service(cluster="c", launchType="MOON")
+        code, status, msg = refused(e)
+        assert (code, status) == ("InvalidParameterException", 400)
+        assert msg.startswith("2 validation errors detected: ")
+        assert "Value null at 'serviceName' failed to satisfy constraint: Member must not be null" in msg
+        assert "Value 'MOON' at 'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]" in msg
+        assert emulator.client("ecs").list_clusters()["clusterArns"] == []
+        logged = emulator.requests("ecs", "CreateService")
+        assert logged and all("validation error" in r["invalid"] for r in logged)
+
+    def test_ecs_service_connect_members_are_validated(self, emulator):
+        ecs = loose_client(emulator, "ecs")
+        sc = {"enabled": True, "namespace": "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-1",
+              "services": [{"portName": "http", "discoveryName": "auth",
+                            "clientAliases": [{"port": 70000, "dnsName": "auth.svc"}]}]}
+        with pytest.raises(ClientError) as e:
+            ecs.create_service(cluster="c", serviceName="s", taskDefinition="td:1",
+                               serviceConnectConfiguration=sc)
+        assert refused(e)[2] == (
+            "1 validation error detected: Value '70000' at "
+            "'serviceConnectConfiguration.services.1.member.clientAliases.1.member.port' "
+            "failed to satisfy constraint: Member must have value less than or equal to 65535")
+
+    def test_java_unicode_patterns_and_map_constraints(self, emulator):
+        logs = loose_client(emulator, "logs")
+        # \p{L} in the tag-key pattern: a letter outside ASCII is fine, '!' is not.
+        logs.create_log_group(logGroupName="/matbakh/ok", tags={"Besitzer-ü": "ä"})
+        with pytest.raises(ClientError) as e:
+            logs.create_log_group(logGroupName="/matbakh/bad", tags={"owner!": "x"})
+        code, status, msg = refused(e)
+        assert (code, status) == ("InvalidParameterException", 400)
+        assert msg.startswith("1 validation error detected: Value '{owner!=x}' at 'tags' failed to "
+                              "satisfy constraint: Map keys must satisfy constraint: [Member must "
+                              "satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$")
+        with pytest.raises(ClientError) as e:
+            logs.create_log_group(logGroupName="has space")
+        assert "at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern" in refused(e)[2]
+        names = [g["logGroupName"] for g in emulator.client("logs").describe_log_groups()["logGroups"]]
+        assert names == ["/matbakh/ok"]
+
+    def test_cloudmap_invalid_input(self, emulator):
+        sd = loose_client(emulator, "servicediscovery")
+        with pytest.raises(ClientError) as e:
+            sd.create_http_namespace(Name="has space")
+        assert refused(e) == (
+            "InvalidInput", 400,
+            "1 validation error detected: Value 'has space' at 'name' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: ^(?!arn:)[!-~]{1,1024}$")
+        with pytest.raises(ClientError) as e:
+            sd.get_namespace()
+        assert refused(e)[2] == ("1 validation error detected: Value null at 'id' failed to satisfy "
+                                 "constraint: Member must not be null")
+
+    def test_application_autoscaling_validation_exception(self, emulator):
+        aas = loose_client(emulator, "application-autoscaling")
+        with pytest.raises(ClientError) as e:
+            aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/c/s",
+                                         ScalableDimension="ecs:service:Sideways")
+        code, status, msg = refused(e)
+        assert (code, status) == ("ValidationException", 400)
+        assert msg.startswith("1 validation error detected: Value 'ecs:service:Sideways' at "
+                              "'scalableDimension' failed to satisfy constraint: Member must satisfy "
+                              "enum value set: [ecs:service:DesiredCount, ")
+
+    def test_appmesh_uri_query_and_body_members(self, emulator):
+        am = loose_client(emulator, "appmesh")
+        with pytest.raises(ClientError) as e:  # URI label
+            am.describe_mesh(meshName="m" * 256)
+        assert refused(e) == (
+            "BadRequestException", 400,
+            f"1 validation error detected: Value '{'m' * 256}' at 'meshName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 255")
+        with pytest.raises(ClientError) as e:  # query string (limit, 1..100)
+            am.list_meshes(limit=0)
+        assert refused(e)[2] == ("1 validation error detected: Value '0' at 'limit' failed to satisfy "
+                                 "constraint: Member must have value greater than or equal to 1")
+        am.create_mesh(meshName=MESH)
+        with pytest.raises(ClientError) as e:  # body: required spec, enum inside it
+            am.create_virtual_router(meshName=MESH, virtualRouterName="r", spec={
+                "listeners": [{"portMapping": {"port": 8080, "protocol": "smtp"}}]})
+        assert refused(e)[2] == (
+            "1 validation error detected: Value 'smtp' at "
+            "'spec.listeners.1.member.portMapping.protocol' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [http, tcp, http2, grpc]")
+
+    @pytest.mark.parametrize("protocol", ["json", "cbor", "query"])
+    def test_cloudwatch_every_protocol(self, emulator, protocol):
+        """CloudWatch's own code (ValidationError) over JSON, the Rust SDK's CBOR, and query."""
+        from urllib.parse import urlencode
+
+        from botocore.serialize import create_serializer
+
+        bad = ["", *[f"arn:aws:sns:eu-central-1:{ACCOUNT}:a{i}" for i in range(5)]]
+        if protocol == "query":
+            form = {"Action": "PutMetricAlarm", "Version": "2010-08-01", "AlarmName": "a",
+                    "EvaluationPeriods": "0", "ComparisonOperator": "GreaterThanThreshold"}
+            form.update({f"AlarmActions.member.{i}": v for i, v in enumerate(bad, start=1)})
+            status, _, body = raw(emulator.endpoint, "POST", "/", urlencode(form).encode(),
+                                  sigv4_headers("monitoring", content_type="application/x-www-form-urlencoded"))
+            text = body.decode()
+            code = text.split("<Code>")[1].split("</Code>")[0]
+            msg = text.split("<Message>")[1].split("</Message>")[0].replace("&lt;", "<").replace("&amp;", "&")
+        else:
+            if protocol == "cbor":
+                cw = emulator.cbor_client("cloudwatch")
+                cw._serializer = create_serializer("smithy-rpc-v2-cbor", include_validation=False)
+            else:
+                cw = loose_client(emulator, "cloudwatch")
+            with pytest.raises(ClientError) as e:
+                cw.put_metric_alarm(**dict(P95_ALARM, EvaluationPeriods=0, AlarmActions=bad))
+            code, status, msg = refused(e)
+        assert (code, status) == ("ValidationError", 400)
+        assert msg.startswith("3 validation errors detected: ")
+        assert ("Value '0' at 'evaluationPeriods' failed to satisfy constraint: "
+                "Member must have value greater than or equal to 1") in msg
+        assert "at 'alarmActions' failed to satisfy constraint: Member must have length less than or equal to 5" in msg
+        assert ("at 'alarmActions' failed to satisfy constraint: Member must satisfy constraint: "
+                "[Member must have length greater than or equal to 1]") in msg
+        assert emulator.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+    def test_wrong_json_type_is_a_serialization_exception(self, emulator):
+        body = json.dumps({"cluster": "c", "serviceName": "s", "desiredCount": "three"}).encode()
+        status, headers, out = raw(
+            emulator.endpoint, "POST", "/", body=body,
+            headers=sigv4_headers("ecs", "AmazonEC2ContainerServiceV20141113.CreateService"))
+        assert status == 400
+        assert json.loads(out)["__type"] == "SerializationException"
+
+    def test_validation_can_be_switched_off(self, emulator):
+        assert emulator.settings()["validate_requests"] is True
+        emulator.settings(validate_requests=False)
+        logs = loose_client(emulator, "logs")
+        logs.create_log_group(logGroupName="has space")  # moto accepts it
+        [entry] = emulator.requests("logs", "CreateLogGroup")
+        assert "at 'logGroupName' failed to satisfy constraint" in entry["invalid"]
+        emulator.reset()
+        assert emulator.settings()["validate_requests"] is True
+        with pytest.raises(RuntimeError):
+            emulator.settings(validate_requests="no")
+
+    def test_valid_requests_pass_untouched(self, emulator, vpc):
+        """The shapes the provider sends (see the rest of this file) pass; nothing is logged invalid."""
+        make_mesh_graph(emulator.client("appmesh"))
+        cw = emulator.cbor_client("cloudwatch")
+        cw.put_metric_alarm(**ERROR_RATE_ALARM)
+        assert [r for r in emulator.requests() if r.get("invalid")] == []
+

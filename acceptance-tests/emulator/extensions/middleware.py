@@ -2,6 +2,7 @@
 
 * control endpoints under /_matbakh/ (health, fault injection, request log, ECS behaviour);
 * fault injection: the next N matching AWS requests fail with an AWS-shaped error;
+* request validation against botocore's input shapes (validation.py), before moto sees a request;
 * CloudWatch Smithy RPCv2 CBOR <-> awsJson1_0 bridge (see cbor.py);
 * POST /moto-api/reset also clears faults, the request log and the settings;
 * every request is processed under one lock (moto's backends are not thread safe, and the
@@ -20,9 +21,11 @@ import uuid
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape as xml_escape
 
 from . import cbor
 from . import settings
+from . import validation
 
 MAX_LOGGED_REQUESTS = 10000
 
@@ -203,7 +206,7 @@ def error_response(call: Call, status: int, code: str, message: str) -> tuple[st
         headers += [("Content-Type", "text/xml")]
         body = (
             "<ErrorResponse><Error><Type>Sender</Type>"
-            f"<Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<Code>{code}</Code><Message>{xml_escape(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
     else:
@@ -350,6 +353,14 @@ class MatbakhMiddleware:
                 start_response(status, headers)
                 return [out]
 
+            refusal = self._validate(call, entry)
+            if refusal is not None:
+                status, headers, out = refusal
+                entry["status"] = int(status.split()[0])
+                headers.append(("Content-Length", str(len(out))))
+                start_response(status, headers)
+                return [out]
+
             try:
                 if call.protocol == "cbor":
                     status, headers, out = self._cbor_call(environ, call)
@@ -370,6 +381,30 @@ class MatbakhMiddleware:
             headers.append(("Content-Length", str(len(out))))
             start_response(status, headers)
             return [out]
+
+    def _validate(self, call: Call, entry: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Check the request against its botocore input shape. Every violation is recorded in the
+        request log (`invalid`) and printed to the emulator log; with validate_requests on (the
+        default) it is answered as AWS answers it and moto never sees the request."""
+        botocore_name = SIGNING_TO_BOTOCORE.get(call.service)
+        if not botocore_name or not call.operation:
+            return None
+        try:
+            found = validation.check(botocore_name, call.operation, call.protocol, call.environ, call.body)
+        except Exception:  # noqa: BLE001 - a bug here must not take the request down
+            traceback.print_exc()
+            return None
+        if found is None:
+            return None
+        kind, text = found
+        entry["invalid"] = text
+        print(f"matbakh validation: {call.describe()} {kind}: {text}", flush=True)
+        if not settings.get("validate_requests"):
+            return None
+        if kind == "serialization":
+            return error_response(call, 400, "SerializationException", text)
+        code = validation.VALIDATION_ERROR_CODE.get(call.service, "ValidationException")
+        return error_response(call, 400, code, text)
 
     def _cbor_call(self, environ: dict[str, Any], call: Call) -> tuple[str, list[tuple[str, str]], bytes]:
         prefix, operation = cbor.parse_path(call.path)  # type: ignore[misc]

@@ -9,6 +9,12 @@ ecs_deployment:
 cloudmap_pending_polls:
     0 (default)   Cloud Map operations are SUCCESS on the first GetOperation.
     N             the first N GetOperation calls for an operation report SUBMITTED/PENDING.
+
+validate_requests:
+    true (default) every AWS request is checked against botocore's input shape first; a violation
+                   is answered with the service's validation error (validation.py), moto never
+                   sees it.
+    false          requests go to moto unchecked (violations are still logged in the request log).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "ecs_deployment": "completed",
     "cloudmap_pending_polls": 0,
+    "validate_requests": True,
 }
 CHOICES = {
     "ecs_deployment": ("completed", "in_progress", "failed"),
@@ -41,7 +48,10 @@ def update(values: dict[str, Any]) -> None:
             raise ValueError(f"unknown setting {k}; known: {sorted(DEFAULTS)}")
         if k in CHOICES and v not in CHOICES[k]:
             raise ValueError(f"{k} must be one of {CHOICES[k]}")
-        if isinstance(DEFAULTS[k], int) and not isinstance(v, int):
+        if isinstance(DEFAULTS[k], bool):
+            if not isinstance(v, bool):
+                raise ValueError(f"{k} must be true or false")
+        elif isinstance(DEFAULTS[k], int) and not isinstance(v, int):
             raise ValueError(f"{k} must be an integer")
     _current.update(values)
 
