@@ -1033,3 +1033,54 @@ class TestRequestValidation:
         cw.put_metric_alarm(**ERROR_RATE_ALARM)
         assert [r for r in emulator.requests() if r.get("invalid")] == []
 
+
+# ============================================================================ emu-strict: dashboards are global
+
+
+DASHBOARD_BODY = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6, "height": 2,
+                                          "properties": {"markdown": "managed by matbakh"}}]})
+
+
+class TestDashboardsAreGlobal:
+    def test_one_dashboard_seen_from_every_region(self, emulator):
+        eu = region_client(emulator, "cloudwatch", "eu-central-1")
+        us = region_client(emulator, "cloudwatch", "us-east-1")
+        eu.put_dashboard(DashboardName="auth-service", DashboardBody=DASHBOARD_BODY)
+        got = us.get_dashboard(DashboardName="auth-service")
+        assert got["DashboardArn"] == f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/auth-service"
+        assert [d["DashboardName"] for d in us.list_dashboards()["DashboardEntries"]] == ["auth-service"]
+        other = json.dumps({"widgets": []})
+        us.put_dashboard(DashboardName="auth-service", DashboardBody=other)
+        assert eu.get_dashboard(DashboardName="auth-service")["DashboardBody"] == other
+        us.delete_dashboards(DashboardNames=["auth-service"])
+        with pytest.raises(ClientError) as e:
+            eu.get_dashboard(DashboardName="auth-service")
+        assert err(e)[0] == "ResourceNotFound"
+        assert eu.list_dashboards()["DashboardEntries"] == []
+
+    def test_dashboards_are_taggable(self, emulator):
+        eu = emulator.cbor_client("cloudwatch")  # the provider's protocol
+        us = region_client(emulator, "cloudwatch", "us-east-1")
+        arn = f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/auth-service"
+        eu.put_dashboard(DashboardName="auth-service", DashboardBody=DASHBOARD_BODY,
+                         Tags=[{"Key": "matbakh:owner", "Value": "auth-service"}])
+        assert us.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+            {"Key": "matbakh:owner", "Value": "auth-service"}]
+        # Tags on PutDashboard only apply on create (API reference): an update ignores them.
+        us.put_dashboard(DashboardName="auth-service", DashboardBody=DASHBOARD_BODY,
+                         Tags=[{"Key": "matbakh:owner", "Value": "someone-else"}])
+        assert eu.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+            {"Key": "matbakh:owner", "Value": "auth-service"}]
+        us.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "identity"}])
+        eu.untag_resource(ResourceARN=arn, TagKeys=["matbakh:owner"])
+        assert eu.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "identity"}]
+        eu.delete_dashboards(DashboardNames=["auth-service"])
+        for call in (lambda: us.list_tags_for_resource(ResourceARN=arn),
+                     lambda: us.tag_resource(ResourceARN=arn, Tags=[{"Key": "k", "Value": "v"}])):
+            with pytest.raises(ClientError) as e:
+                call()
+            assert err(e) == ("ResourceNotFoundException", 404)
+        # Re-created: no tags left over from the deleted dashboard.
+        us.put_dashboard(DashboardName="auth-service", DashboardBody=DASHBOARD_BODY)
+        assert eu.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+

@@ -10,12 +10,13 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, cloudmap, ecs, misc
+    from . import appmesh, cloudmap, dashboards, ecs, misc
 
     appmesh.install()
     ecs.install()
     cloudmap.install()
     misc.install()
+    dashboards.install()
     _installed = True
 
 
