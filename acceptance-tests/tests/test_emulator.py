@@ -1084,3 +1084,93 @@ class TestDashboardsAreGlobal:
         us.put_dashboard(DashboardName="auth-service", DashboardBody=DASHBOARD_BODY)
         assert eu.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
 
+
+# ============================================================================ emu-strict: Cloud Map
+
+
+class TestCloudMapStrict:
+    @staticmethod
+    def http_namespace(sd, name="svc", token="ns-1", **extra):
+        op = sd.create_http_namespace(Name=name, CreatorRequestId=token, **extra)["OperationId"]
+        done = sd.get_operation(OperationId=op)["Operation"]
+        assert (done["Status"], done["Type"]) == ("SUCCESS", "CREATE_NAMESPACE")
+        return op, done["Targets"]["NAMESPACE"]
+
+    def test_http_namespace_lifecycle(self, emulator):
+        sd = emulator.client("servicediscovery")
+        op, ns_id = self.http_namespace(sd, Tags=[{"Key": "matbakh:owner", "Value": "platform"}])
+        ns = sd.get_namespace(Id=ns_id)["Namespace"]
+        assert (ns["Name"], ns["Type"], ns["ServiceCount"]) == ("svc", "HTTP", 0)
+        assert ns["Properties"]["HttpProperties"] == {"HttpName": "svc"}
+        assert not ns["Properties"].get("DnsProperties")
+        assert sd.get_namespace(Id=ns["Arn"])["Namespace"]["Id"] == ns_id  # by ARN too
+        assert sd.list_tags_for_resource(ResourceARN=ns["Arn"])["Tags"] == [
+            {"Key": "matbakh:owner", "Value": "platform"}]
+        listed = sd.list_namespaces(Filters=[{"Name": "TYPE", "Values": ["HTTP"], "Condition": "EQ"}])
+        assert [n["Id"] for n in listed["Namespaces"]] == [ns_id]
+        # A retry with the same CreatorRequestId is the same operation; another one is refused.
+        assert sd.create_http_namespace(Name="svc", CreatorRequestId="ns-1")["OperationId"] == op
+        with pytest.raises(ClientError) as e:
+            sd.create_http_namespace(Name="svc", CreatorRequestId="ns-2")
+        assert err(e)[0] == "NamespaceAlreadyExists"
+        assert e.value.response.get("NamespaceId") == ns_id
+
+        svc = sd.create_service(Name="auth-service", NamespaceId=ns["Arn"], Type="HTTP")["Service"]
+        assert svc["NamespaceId"] == ns_id
+        assert sd.get_namespace(Id=ns_id)["Namespace"]["ServiceCount"] == 1
+        with pytest.raises(ClientError) as e:
+            sd.delete_namespace(Id=ns["Arn"])
+        assert err(e)[0] == "ResourceInUse"
+        sd.delete_service(Id=svc["Id"])
+        sd.delete_namespace(Id=ns["Arn"])
+        assert sd.list_namespaces()["Namespaces"] == []
+
+    def test_update_service_refused_in_http_namespace(self, emulator):
+        sd = emulator.client("servicediscovery")
+        _, ns_id = self.http_namespace(sd)
+        svc = sd.create_service(Name="auth-service", NamespaceId=ns_id)["Service"]
+        with pytest.raises(ClientError) as e:
+            sd.update_service(Id=svc["Id"], Service={"Description": "new"})
+        assert err(e) == ("InvalidInput", 400)
+        assert sd.get_service(Id=svc["Id"])["Service"].get("Description") in (None, "")
+
+    def test_routing_policy_and_custom_health_check_cannot_change_in_place(self, emulator, vpc):
+        sd = loose_client(emulator, "servicediscovery")
+        op = sd.create_private_dns_namespace(Name="svc.local", Vpc=vpc["vpc"], CreatorRequestId="ns")
+        ns_id = sd.get_operation(OperationId=op["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
+        s = sd.create_service(Name="auth-service", NamespaceId=ns_id, HealthCheckCustomConfig={"FailureThreshold": 1},
+                              DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]
+        # ServiceChange has no RoutingPolicy / HealthCheckCustomConfig: AWS ignores them
+        # (sent raw: botocore cannot serialise members its model lacks).
+        change = {"Id": s["Id"], "Service": {
+            "Description": "d", "HealthCheckCustomConfig": {"FailureThreshold": 5},
+            "DnsConfig": {"RoutingPolicy": "WEIGHTED", "DnsRecords": [{"Type": "A", "TTL": 60}]}}}
+        status, _, _ = raw(emulator.endpoint, "POST", "/", json.dumps(change).encode(),
+                           sigv4_headers("servicediscovery", "Route53AutoNaming_v20170314.UpdateService"))
+        assert status == 200
+        got = sd.get_service(Id=s["Id"])["Service"]
+        assert got["DnsConfig"]["RoutingPolicy"] == "MULTIVALUE"
+        assert got["DnsConfig"]["DnsRecords"] == [{"Type": "A", "TTL": 60}]
+        assert got["HealthCheckCustomConfig"] == {"FailureThreshold": 1}
+        assert got["Description"] == "d"
+        # An update without DnsConfig deletes the records but keeps the routing policy.
+        sd.update_service(Id=s["Id"], Service={"Description": "e"})
+        got = sd.get_service(Id=s["Id"])["Service"]
+        assert got["DnsConfig"]["RoutingPolicy"] == "MULTIVALUE"
+        # A Route 53 health check next to a custom one, or in a private namespace: refused.
+        with pytest.raises(ClientError) as e:
+            sd.update_service(Id=s["Id"], Service={"HealthCheckConfig": {"Type": "HTTP", "ResourcePath": "/"}})
+        assert err(e) == ("InvalidInput", 400)
+
+    def test_private_namespace_unique_per_name_and_vpc(self, emulator, vpc):
+        sd = emulator.client("servicediscovery")
+        ec2 = emulator.client("ec2", strict_shapes=False)
+        other_vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        a = sd.create_private_dns_namespace(Name="svc.local", Vpc=vpc["vpc"], CreatorRequestId="a")
+        b = sd.create_private_dns_namespace(Name="svc.local", Vpc=other_vpc, CreatorRequestId="b")
+        ids = {sd.get_operation(OperationId=o["OperationId"])["Operation"]["Targets"]["NAMESPACE"] for o in (a, b)}
+        assert len(ids) == 2
+        with pytest.raises(ClientError) as e:
+            sd.create_private_dns_namespace(Name="svc.local", Vpc=other_vpc, CreatorRequestId="c")
+        assert err(e)[0] == "NamespaceAlreadyExists"
+        assert e.value.response.get("NamespaceId") in ids

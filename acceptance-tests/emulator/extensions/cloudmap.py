@@ -9,6 +9,12 @@ moto 5.2.5 as shipped:
 * DeleteNamespace succeeds while services remain (AWS: ResourceInUse);
 * DeleteService of an unknown id succeeds (AWS: ServiceNotFound);
 * ListServices / ListNamespaces ignore Filters;
+* HTTP namespaces: CreateHttpNamespace makes a second namespace of the same name and a retry with the
+  same CreatorRequestId another one; the namespace reports an empty DNS SOA; no ServiceCount;
+* ids given as ARNs (AWS accepts "the ID or ARN" of a namespace or service) are not found;
+* UpdateService works for services in HTTP namespaces (AWS refuses it), drops the routing policy
+  when DnsConfig is omitted, never removes an omitted HealthCheckConfig, and accepts a
+  HealthCheckConfig for a service with a custom health check or in a private DNS namespace;
 * operations are SUCCESS at once (kept; settings.cloudmap_pending_polls makes GetOperation report
   SUBMITTED/PENDING that many times first).
 """
@@ -19,7 +25,7 @@ import json
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.servicediscovery.exceptions import NamespaceNotFound, ServiceNotFound
+from moto.servicediscovery.exceptions import InvalidInput, NamespaceNotFound, ServiceNotFound
 from moto.servicediscovery.models import Operation
 from moto.servicediscovery.responses import ServiceDiscoveryResponse
 
@@ -63,7 +69,37 @@ def _vpc_exists(backend: Any, vpc_id: str) -> bool:
         return True
 
 
+def _resolve_ids(self: ServiceDiscoveryResponse, *keys: str) -> dict[str, Any]:
+    """AWS accepts a namespace's or service's ARN wherever it takes its id: rewrite the request
+    body so moto (which only knows ids) finds it."""
+    backend = _backend(self)
+    p = _params(self)
+    by_arn = {ns.arn: ns.id for ns in backend.namespaces.values()}
+    by_arn.update({svc.arn: svc.id for svc in backend.services.values()})
+    changed = False
+    for key in keys:
+        v = p.get(key)
+        if isinstance(v, str) and v.startswith("arn:") and v in by_arn:
+            p[key] = by_arn[v]
+            changed = True
+    if changed:
+        self.body = json.dumps(p)
+    return p
+
+
+def _service_count(backend: Any, ns_id: str) -> int:
+    return sum(1 for s in backend.services.values() if s.namespace_id == ns_id)
+
+
+def _namespace_json(backend: Any, ns: Any) -> dict[str, Any]:
+    out = ns.to_json()
+    out["ServiceCount"] = _service_count(backend, ns.id)
+    return out
+
+
 _orig_create_private_dns_namespace = ServiceDiscoveryResponse.create_private_dns_namespace
+_orig_create_http_namespace = ServiceDiscoveryResponse.create_http_namespace
+_orig_get_service = ServiceDiscoveryResponse.get_service
 _orig_create_service = ServiceDiscoveryResponse.create_service
 _orig_delete_namespace = ServiceDiscoveryResponse.delete_namespace
 _orig_get_operation = ServiceDiscoveryResponse.get_operation
@@ -105,9 +141,81 @@ def create_private_dns_namespace(self: ServiceDiscoveryResponse) -> str:
     return out
 
 
-def create_service(self: ServiceDiscoveryResponse) -> str:
+def create_http_namespace(self: ServiceDiscoveryResponse) -> str:
     backend = _backend(self)
     p = _params(self)
+    name, token = p.get("Name"), p.get("CreatorRequestId")
+    for ns in backend.namespaces.values():
+        if ns.type == "HTTP" and ns.name == name:
+            if token and ns.creator_request_id == token:
+                op_id = _tokens(backend)["ns_ops"].get(ns.id)
+                if op_id:
+                    return json.dumps({"OperationId": op_id})
+            raise CloudMapError("NamespaceAlreadyExists", f"Namespace {name} already exists.",
+                                NamespaceId=ns.id, CreatorRequestId=ns.creator_request_id)
+    out = _orig_create_http_namespace(self)
+    op_id = json.loads(out)["OperationId"]
+    ns_id = backend.operations[op_id].targets.get("NAMESPACE")
+    if ns_id:
+        _tokens(backend)["ns_ops"][ns_id] = op_id
+        # An HTTP namespace has no DNS side: AWS returns empty DnsProperties (moto: an empty SOA).
+        backend.namespaces[ns_id].dns_properties = {}
+    return out
+
+
+def get_namespace(self: ServiceDiscoveryResponse) -> str:
+    backend = _backend(self)
+    ns_id = _resolve_ids(self, "Id").get("Id")
+    if ns_id not in backend.namespaces:
+        raise NamespaceNotFound(ns_id)
+    return json.dumps({"Namespace": _namespace_json(backend, backend.namespaces[ns_id])})
+
+
+def get_service(self: ServiceDiscoveryResponse) -> str:
+    _resolve_ids(self, "Id")
+    return _orig_get_service(self)
+
+
+def update_service(self: ServiceDiscoveryResponse) -> str:
+    """AWS's UpdateService: refused for services in an HTTP namespace; changes the description,
+    the DNS records' TTLs and the (public DNS / HTTP only) HealthCheckConfig. The routing policy and
+    HealthCheckCustomConfig cannot be changed in place: ServiceChange has no such members, so
+    whatever a client sends for them is ignored and they stay as created."""
+    backend = _backend(self)
+    p = _resolve_ids(self, "Id")
+    svc_id = p.get("Id")
+    if svc_id not in backend.services:
+        raise ServiceNotFound(svc_id)
+    svc = backend.services[svc_id]
+    ns = backend.namespaces.get(svc.namespace_id)
+    if ns is not None and ns.type == "HTTP":
+        raise InvalidInput(
+            f"Service {svc_id} is associated with an HTTP namespace ({ns.id}); UpdateService "
+            "is not supported for services in an HTTP namespace.")
+    change = p.get("Service") or {}
+    hc = change.get("HealthCheckConfig")
+    if hc is not None and svc.health_check_custom_config:
+        raise InvalidInput("You can specify either HealthCheckCustomConfig or HealthCheckConfig "
+                           "for a service, but not both.")
+    if hc is not None and ns is not None and ns.type == "DNS_PRIVATE":
+        raise InvalidInput("HealthCheckConfig is supported only for services in public DNS "
+                           "and HTTP namespaces.")
+    if "Description" in change:
+        svc.description = change["Description"]
+    records = (change.get("DnsConfig") or {}).get("DnsRecords")
+    if svc.dns_config is not None:
+        kept = {k: v for k, v in svc.dns_config.items() if k != "DnsRecords"}
+        # Omitted DnsRecords are deleted from the service (API reference); the rest stays.
+        svc.dns_config = {**kept, "DnsRecords": records or []}
+    svc.health_check_config = hc
+    op = Operation(operation_type="UPDATE_SERVICE", targets={"SERVICE": svc.id})
+    backend.operations[op.id] = op
+    return json.dumps({"OperationId": op.id})
+
+
+def create_service(self: ServiceDiscoveryResponse) -> str:
+    backend = _backend(self)
+    p = _resolve_ids(self, "NamespaceId")
     name, ns_id, token = p.get("Name"), p.get("NamespaceId"), p.get("CreatorRequestId")
     if ns_id and ns_id not in backend.namespaces:
         raise NamespaceNotFound(ns_id)
@@ -123,7 +231,7 @@ def create_service(self: ServiceDiscoveryResponse) -> str:
 
 def delete_namespace(self: ServiceDiscoveryResponse) -> str:
     backend = _backend(self)
-    ns_id = _params(self).get("Id")
+    ns_id = _resolve_ids(self, "Id").get("Id")
     if ns_id not in backend.namespaces:
         raise NamespaceNotFound(ns_id)
     if any(s.namespace_id == ns_id for s in backend.services.values()):
@@ -134,7 +242,7 @@ def delete_namespace(self: ServiceDiscoveryResponse) -> str:
 
 def delete_service(self: ServiceDiscoveryResponse) -> str:
     backend = _backend(self)
-    svc_id = _params(self).get("Id")
+    svc_id = _resolve_ids(self, "Id").get("Id")
     if svc_id not in backend.services:
         raise ServiceNotFound(svc_id)
     svc = backend.services[svc_id]
@@ -178,7 +286,9 @@ def list_services(self: ServiceDiscoveryResponse) -> str:
         ok = True
         for f in filters:
             if f.get("Name") == "NAMESPACE_ID":
-                ok = ok and _matches(svc.namespace_id, f)
+                ns = backend.namespaces.get(svc.namespace_id)
+                ok = ok and (_matches(svc.namespace_id, f)
+                             or (ns is not None and _matches(ns.arn, f)))
         if ok:
             out.append(svc.to_json())
     return json.dumps({"Services": out})
@@ -196,12 +306,16 @@ def list_namespaces(self: ServiceDiscoveryResponse) -> str:
             if field is not None:
                 ok = ok and _matches(field, f)
         if ok:
-            out.append(ns.to_json())
+            out.append(_namespace_json(backend, ns))
     return json.dumps({"Namespaces": out})
 
 
 def install() -> None:
     ServiceDiscoveryResponse.create_private_dns_namespace = create_private_dns_namespace  # type: ignore[method-assign]
+    ServiceDiscoveryResponse.create_http_namespace = create_http_namespace  # type: ignore[method-assign]
+    ServiceDiscoveryResponse.get_namespace = get_namespace  # type: ignore[method-assign]
+    ServiceDiscoveryResponse.get_service = get_service  # type: ignore[method-assign]
+    ServiceDiscoveryResponse.update_service = update_service  # type: ignore[method-assign]
     ServiceDiscoveryResponse.create_service = create_service  # type: ignore[method-assign]
     ServiceDiscoveryResponse.delete_namespace = delete_namespace  # type: ignore[method-assign]
     ServiceDiscoveryResponse.delete_service = delete_service  # type: ignore[method-assign]
