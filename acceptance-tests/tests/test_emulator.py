@@ -480,6 +480,248 @@ def test_ecs_awsvpc_needs_real_subnets(emulator):
     assert err(e)[0] == "InvalidParameterException"
 
 
+# ============================================================================ ECS Service Connect
+
+SC_TASK_DEF = dict(
+    family="orders", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+    cpu="512", memory="1024",
+    containerDefinitions=[
+        {"name": "app", "image": "repo/orders:1.0", "essential": True,
+         "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "http",
+                           "appProtocol": "http"},
+                          {"containerPort": 9000, "protocol": "tcp", "name": "raw"}],
+         "healthCheck": {"command": ["CMD-SHELL", "wget -qO- http://localhost:8080/health"],
+                         "interval": 10, "timeout": 5, "retries": 3, "startPeriod": 30}},
+    ],
+)
+
+
+def http_namespace(emulator, name="internal.local"):
+    sd = emulator.client("servicediscovery")
+    op = sd.create_http_namespace(Name=name, CreatorRequestId=f"ns-{name}")
+    ns_id = sd.get_operation(OperationId=op["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
+    return sd.get_namespace(Id=ns_id)["Namespace"]
+
+
+def sc_config(namespace, discovery="orders", port_name="http", port=8080, **service_extra):
+    entry = {"portName": port_name, "discoveryName": discovery,
+             "clientAliases": [{"port": port, "dnsName": f"{discovery}.internal.local"}]}
+    entry.update(service_extra)
+    return {"enabled": True, "namespace": namespace, "services": [entry]}
+
+
+def make_sc_service(ecs, vpc, td_arn, config, name="orders", **extra):
+    return make_service(ecs, vpc, td_arn, name=name, serviceRegistries=[],
+                        serviceConnectConfiguration=config, **extra)
+
+
+def ecs_managed_cloudmap_services(emulator, ns_id):
+    sd = emulator.client("servicediscovery")
+    out = {}
+    for s in sd.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [ns_id]}])["Services"]:
+        tags = sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]
+        if {"Key": "AmazonECSManaged", "Value": "true"} in tags:
+            out[s["Name"]] = s
+    return out
+
+
+class TestEcsServiceConnect:
+    def test_cluster_defaults_resolve_name_to_arn(self, emulator):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        c = ecs.create_cluster(clusterName="by-name",
+                               serviceConnectDefaults={"namespace": "internal.local"})["cluster"]
+        assert c["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        c = ecs.create_cluster(clusterName="by-arn",
+                               serviceConnectDefaults={"namespace": ns["Arn"]})["cluster"]
+        assert c["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        [d] = ecs.describe_clusters(clusters=["by-arn"])["clusters"]
+        assert d["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        # An unknown ARN is refused; an unknown *name* makes ECS create an HTTP namespace.
+        with pytest.raises(ClientError) as e:
+            ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={
+                "namespace": f"arn:aws:servicediscovery:eu-central-1:{ACCOUNT}:namespace/ns-missing"})
+        assert err(e)[0] == "NamespaceNotFoundException"
+        u = ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={"namespace": "fresh"})["cluster"]
+        sd = emulator.client("servicediscovery")
+        [fresh] = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "fresh"]
+        assert fresh["Type"] == "HTTP" and u["serviceConnectDefaults"] == {"namespace": fresh["Arn"]}
+        # "" removes the defaults; the namespace stays.
+        u = ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={"namespace": ""})["cluster"]
+        assert "serviceConnectDefaults" not in u
+        assert "fresh" in [n["Name"] for n in sd.list_namespaces()["Namespaces"]]
+
+    def test_task_definition_keeps_named_ports_and_health_check(self, emulator):
+        ecs = emulator.client("ecs")
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]
+        got = ecs.describe_task_definition(taskDefinition=td["taskDefinitionArn"])["taskDefinition"]
+        [c] = got["containerDefinitions"]
+        assert c["portMappings"] == SC_TASK_DEF["containerDefinitions"][0]["portMappings"]
+        assert c["healthCheck"] == SC_TASK_DEF["containerDefinitions"][0]["healthCheck"]
+
+    @pytest.mark.parametrize("cpu,memory", [("256", "512"), ("512", "4096"), ("1 vCPU", "8 GB"),
+                                            ("4096", "30720"), ("8192", "16384"), ("8192", "61440"),
+                                            ("16384", "122880"), ("16384", "40960")])
+    def test_fargate_task_sizes_accepted(self, emulator, cpu, memory):
+        ecs = emulator.client("ecs")
+        ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory))
+
+    @pytest.mark.parametrize("cpu,memory,message", [
+        ("256", "4096", "No Fargate configuration exists for given values: 256 CPU, 4096 memory."),
+        ("1024", "1024", "No Fargate configuration exists for given values: 1024 CPU, 1024 memory."),
+        ("8192", "18432", "No Fargate configuration exists for given values: 8192 CPU, 18432 memory."),
+        ("16384", "36864", "No Fargate configuration exists for given values: 16384 CPU, 36864 memory."),
+        ("4096", "31744", "No Fargate configuration exists for given values: 4096 CPU, 31744 memory."),
+        ("3072", "8192", "Invalid 'cpu' setting for task."),
+        ("32768", "131072", "Invalid 'cpu' setting for task."),
+    ])
+    def test_fargate_task_sizes_refused(self, emulator, cpu, memory, message):
+        ecs = emulator.client("ecs")
+        with pytest.raises(ClientError) as e:
+            ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory))
+        assert err(e) == ("ClientException", 400)
+        assert e.value.response["Error"]["Message"].startswith(message)
+        # EC2-only task definitions are not held to the Fargate table.
+        ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory,
+                                            requiresCompatibilities=["EC2"]))
+
+    def test_service_connect_on_deployments_and_cloud_map(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        sd = emulator.client("servicediscovery")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config("internal.local", timeout={"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 60})
+        s = make_sc_service(ecs, vpc, td, config)
+        assert "serviceConnectConfiguration" not in s  # not a member of the Service shape
+        [dep] = s["deployments"]
+        assert dep["serviceConnectConfiguration"] == dict(config, namespace=ns["Arn"])
+        [res] = dep["serviceConnectResources"]
+        managed = ecs_managed_cloudmap_services(emulator, ns["Id"])
+        assert list(managed) == ["orders"]
+        assert res == {"discoveryName": "orders", "discoveryArn": managed["orders"]["Arn"]}
+        assert managed["orders"]["Type"] == "HTTP"
+        # One instance per running task, visible through the Cloud Map API.
+        assert len(sd.list_instances(ServiceId=managed["orders"]["Id"])["Instances"]) == 2
+        ecs.update_service(cluster="matbakh", service="orders", desiredCount=3)
+        assert len(sd.list_instances(ServiceId=managed["orders"]["Id"])["Instances"]) == 3
+        d = ecs.describe_services(cluster="matbakh", services=["orders"])["services"][0]
+        assert d["deployments"][0]["serviceConnectConfiguration"]["namespace"] == ns["Arn"]
+
+        # Renaming the discovery name: ECS creates the new Cloud Map service, drops the old one.
+        ecs.update_service(cluster="matbakh", service="orders",
+                           serviceConnectConfiguration=sc_config(ns["Arn"], discovery="orders-v2"))
+        assert list(ecs_managed_cloudmap_services(emulator, ns["Id"])) == ["orders-v2"]
+        # The namespace cannot go while ECS's service is in it; deleting the ECS service
+        # (forced, while scaled up) removes it.
+        with pytest.raises(ClientError) as e:
+            sd.delete_namespace(Id=ns["Id"])
+        assert err(e)[0] == "ResourceInUse"
+        ecs.delete_service(cluster="matbakh", service="orders", force=True)
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+        sd.delete_namespace(Id=ns["Id"])
+
+    def test_disabling_service_connect_removes_the_cloud_map_service(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        assert list(ecs_managed_cloudmap_services(emulator, ns["Id"])) == ["orders"]
+        u = ecs.update_service(cluster="matbakh", service="orders",
+                               serviceConnectConfiguration={"enabled": False})["service"]
+        assert u["deployments"][0]["serviceConnectConfiguration"] == {"enabled": False}
+        assert "serviceConnectResources" not in u["deployments"][0]
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+
+    def test_namespace_from_cluster_defaults(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        ecs.create_cluster(clusterName="matbakh", serviceConnectDefaults={"namespace": ns["Arn"]})
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(None)
+        del config["namespace"]
+        s = make_sc_service(ecs, vpc, td, config, capacityProviderStrategy=[])
+        assert s["deployments"][0]["serviceConnectConfiguration"]["namespace"] == ns["Arn"]
+
+    @pytest.mark.parametrize("change,code,text", [
+        ({"portName": "nope"}, "InvalidParameterException", "portName 'nope' does not match"),
+        ({"clientAliases": []}, "InvalidParameterException", "exactly one client alias"),
+        ({"clientAliases": [{"port": 80, "dnsName": "a.internal.local"},
+                            {"port": 81, "dnsName": "b.internal.local"}]},
+         "InvalidParameterException", "exactly one client alias"),
+        ({"clientAliases": [{"port": 80, "dnsName": "a" * 128}]}, "InvalidParameterException",
+         "longer than 127 characters"),
+        ({"portName": "raw", "timeout": {"perRequestTimeoutSeconds": 5}}, "InvalidParameterException",
+         "perRequestTimeout can only be set if Service Connect appProtocol isn't TCP"),
+        ({"discoveryName": "-bad"}, "InvalidParameterException", "discoveryName '-bad' is not valid"),
+    ])
+    def test_service_connect_validation(self, emulator, vpc, change, code, text):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(ns["Arn"])
+        config["services"][0].update(change)
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, config)
+        assert err(e)[0] == code
+        assert text in e.value.response["Error"]["Message"]
+        assert ecs.describe_services(cluster="matbakh", services=["orders"])["failures"]
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+
+    def test_alias_of_127_characters_and_tcp_idle_timeout_are_fine(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(ns["Arn"], port_name="raw", timeout={"idleTimeoutSeconds": 30})
+        config["services"][0]["clientAliases"][0]["dnsName"] = "a" * 127
+        make_sc_service(ecs, vpc, td, config)
+
+    def test_unknown_namespace(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config("nowhere.local"))
+        assert err(e)[0] == "NamespaceNotFoundException"
+
+    def test_names_unique_per_namespace_across_services(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]), name="orders-copy")
+        assert "discoveryName 'orders' is already used" in e.value.response["Error"]["Message"]
+        dup_alias = sc_config(ns["Arn"], discovery="other")
+        dup_alias["services"][0]["clientAliases"] = [{"port": 8080, "dnsName": "orders.internal.local"}]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, dup_alias, name="orders-copy")
+        assert "client alias orders.internal.local:8080 is already used" in e.value.response["Error"]["Message"]
+        # Same names in another namespace are fine; so is re-sending the service's own configuration.
+        http_namespace(emulator, "other.local")
+        make_sc_service(ecs, vpc, td, sc_config("other.local"), name="orders-copy")
+        ecs.update_service(cluster="matbakh", service="orders", serviceConnectConfiguration=sc_config(ns["Arn"]))
+
+    def test_new_task_definition_must_keep_the_port_name(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        unnamed = json.loads(json.dumps(SC_TASK_DEF))
+        for pm in unnamed["containerDefinitions"][0]["portMappings"]:
+            pm.pop("name")
+        td2 = ecs.register_task_definition(**unnamed)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        assert err(e)[0] == "InvalidParameterException"
+        assert ecs.describe_services(cluster="matbakh", services=["orders"])["services"][0]["taskDefinition"] == td
+
+
 # ============================================================================ Cloud Map
 
 
