@@ -722,6 +722,370 @@ class TestEcsServiceConnect:
         assert ecs.describe_services(cluster="matbakh", services=["orders"])["services"][0]["taskDefinition"] == td
 
 
+# ============================================================================ ECS service deployments
+
+
+def deployment_of(ecs, service="orders", cluster="matbakh"):
+    s = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    [d] = ecs.describe_service_deployments(serviceDeploymentArns=[s["currentServiceDeployment"]])[
+        "serviceDeployments"]
+    return s, d
+
+
+def sc_service_with(emulator, vpc, deployment_configuration, desired=2):
+    """An SC service on revision 1, then task definition 2 registered (not yet deployed)."""
+    ecs = emulator.client("ecs")
+    ns = http_namespace(emulator)
+    make_cluster(ecs)
+    td1 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    make_sc_service(ecs, vpc, td1, sc_config(ns["Arn"]), desiredCount=desired,
+                    deploymentConfiguration=deployment_configuration)
+    td2 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    return ecs, td1, td2
+
+
+def alarm(emulator, name, state=None):
+    cw = emulator.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName=name, Namespace="AWS/ECS", MetricName="HTTPCode_Target_5XX_Count",
+                        Dimensions=[{"Name": "TargetDiscoveryName", "Value": "orders"}], Statistic="Sum",
+                        Period=60, EvaluationPeriods=2, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    if state:
+        cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+CANARY = {"strategy": "CANARY", "bakeTimeInMinutes": 5,
+          "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 3},
+          "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+          "maximumPercent": 200, "minimumHealthyPercent": 100}
+
+
+class TestEcsServiceDeployments:
+    def test_every_deployment_has_a_service_deployment_and_revision(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        s = make_service(ecs, vpc, td)
+        arn = s["currentServiceDeployment"]
+        prefix = f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-deployment/matbakh/auth-service/"
+        assert arn.startswith(prefix) and len(arn) > len(prefix)
+        [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+        assert d["status"] == "SUCCESSFUL" and d["serviceArn"] == s["serviceArn"]
+        assert d["sourceServiceRevisions"] == []
+        rev_arn = d["targetServiceRevision"]["arn"]
+        assert rev_arn.startswith(f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/")
+        assert d["targetServiceRevision"]["runningTaskCount"] == 2
+        [rev] = ecs.describe_service_revisions(serviceRevisionArns=[rev_arn])["serviceRevisions"]
+        assert rev["taskDefinition"] == td
+        assert [i["image"] for i in rev["containerImages"]] == ["repo/auth:1.4.2", "envoy:v1"]
+        assert s["currentServiceRevisions"] == [
+            {"arn": rev_arn, "requestedTaskCount": 2, "runningTaskCount": 2, "pendingTaskCount": 0}]
+
+        # Scaling starts no deployment; a new task definition does.
+        ecs.update_service(cluster="matbakh", service="auth-service", desiredCount=3)
+        td2 = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        u = ecs.update_service(cluster="matbakh", service="auth-service", taskDefinition=td2)["service"]
+        listed = ecs.list_service_deployments(cluster="matbakh", service="auth-service")["serviceDeployments"]
+        assert [x["serviceDeploymentArn"] for x in listed] == [u["currentServiceDeployment"], arn]
+        assert listed[0]["targetServiceRevisionArn"] != rev_arn
+        [d2] = ecs.describe_service_deployments(serviceDeploymentArns=[u["currentServiceDeployment"]])[
+            "serviceDeployments"]
+        assert [r["arn"] for r in d2["sourceServiceRevisions"]] == [rev_arn]
+        # Filters, pagination, missing ARNs, errors.
+        assert ecs.list_service_deployments(cluster="matbakh", service=s["serviceArn"],
+                                            status=["STOPPED"])["serviceDeployments"] == []
+        page = ecs.list_service_deployments(cluster="matbakh", service="auth-service", maxResults=1)
+        assert len(page["serviceDeployments"]) == 1 and page["nextToken"]
+        assert ecs.list_service_deployments(cluster="matbakh", service="auth-service",
+                                            createdAt={"before": "2001-01-01T00:00:00Z"})["serviceDeployments"] == []
+        assert len(ecs.list_service_deployments(
+            cluster="matbakh", service="auth-service",
+            createdAt={"after": "2001-01-01T00:00:00Z"})["serviceDeployments"]) == 2
+        missing = prefix + "nope"
+        out = ecs.describe_service_deployments(serviceDeploymentArns=[missing])
+        assert out["failures"] == [{"arn": missing, "reason": "MISSING"}]
+        with pytest.raises(ClientError) as e:
+            ecs.list_service_deployments(cluster="matbakh", service="ghost")
+        assert err(e)[0] == "ServiceNotFoundException"
+        with pytest.raises(ClientError) as e:
+            ecs.stop_service_deployment(serviceDeploymentArn=missing)
+        assert err(e)[0] == "ServiceDeploymentNotFoundException"
+        with pytest.raises(ClientError) as e:
+            ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        assert err(e)[0] == "ConflictException"
+
+    @pytest.mark.parametrize("config,text", [
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.05}}, "canaryPercent 0.05"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 10.05}}, "canaryPercent 10.05"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 100.1}}, "canaryPercent 100.1"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryBakeTimeInMinutes": 1441}},
+         "canaryBakeTimeInMinutes"),
+        ({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.9}}, "stepPercent 2.9"),
+        ({"strategy": "LINEAR", "linearConfiguration": {"stepBakeTimeInMinutes": 1441}}, "stepBakeTimeInMinutes"),
+        ({"strategy": "BLUE_GREEN"}, "bakeTimeInMinutes must be provided"),
+        ({"strategy": "ROLLING", "bakeTimeInMinutes": 1441}, "bakeTimeInMinutes must be between"),
+        ({"strategy": "ROLLING", "canaryConfiguration": {"canaryPercent": 5.0}}, "only be specified with the CANARY"),
+        ({"alarms": {"alarmNames": [], "enable": True, "rollback": True}}, "alarmNames"),
+    ])
+    def test_strategy_validation(self, emulator, vpc, config, text):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]), deploymentConfiguration=config)
+        assert err(e)[0] == "InvalidParameterException"
+        assert text in e.value.response["Error"]["Message"]
+
+    @pytest.mark.parametrize("strategy", ["CANARY", "LINEAR", "BLUE_GREEN"])
+    def test_traffic_strategies_need_service_connect_or_load_balancer(self, emulator, vpc, strategy):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = {"strategy": strategy, "bakeTimeInMinutes": 1}
+        with pytest.raises(ClientError) as e:
+            make_service(ecs, vpc, td, deploymentConfiguration=config)
+        assert "requires a load balancer or a Service Connect configuration" in e.value.response["Error"]["Message"]
+        # The same on update, and fine once Service Connect is on.
+        make_service(ecs, vpc, td)
+        with pytest.raises(ClientError):
+            ecs.update_service(cluster="matbakh", service="auth-service", deploymentConfiguration=config)
+        ns = http_namespace(emulator)
+        sc_td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, sc_td, sc_config(ns["Arn"]), deploymentConfiguration=config)
+
+    def test_boundaries_are_accepted(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        for i, config in enumerate([
+            {"strategy": "CANARY", "bakeTimeInMinutes": 1440,
+             "canaryConfiguration": {"canaryPercent": 0.1, "canaryBakeTimeInMinutes": 0}},
+            {"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 100.0}},
+            {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 3.0, "stepBakeTimeInMinutes": 1440}},
+            {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+        ]):
+            name = f"svc-{i}"
+            conf = sc_config(ns["Arn"], discovery=name)
+            conf["services"][0]["clientAliases"][0]["port"] = 8000 + i
+            s = make_sc_service(ecs, vpc, td, conf, name=name, deploymentConfiguration=config)
+            assert s["deploymentConfiguration"]["strategy"] == config["strategy"]
+
+    def test_canary_walks_with_the_clock(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "SUCCESSFUL" and s["taskDefinition"] == td1  # first deployment: no bake
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0
+        assert d["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 90.0
+        assert d["targetServiceRevision"]["runningTaskCount"] == 2
+        assert d["deploymentConfiguration"]["canaryConfiguration"]["canaryPercent"] == 10.0
+        assert s["taskDefinition"] == td2
+        assert [x["rolloutState"] for x in s["deployments"]] == ["IN_PROGRESS", "COMPLETED"]
+        assert len(s["currentServiceRevisions"]) == 2
+        emulator.clock(advance_seconds=179)
+        assert deployment_of(ecs)[1]["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0
+        emulator.clock(advance_seconds=1)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "BAKE_TIME")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+        emulator.clock(advance_seconds=300)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+        assert d["alarms"]["status"] == "DISABLED"
+        assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+        assert [(x["rolloutState"], x["taskDefinition"]) for x in s["deployments"]] == [("COMPLETED", td2)]
+        assert s["runningCount"] == 2 and len(s["currentServiceRevisions"]) == 1
+
+    def test_clock_speed_finishes_by_itself(self, emulator, vpc):
+        import time
+
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=3600)  # an hour per second
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        deadline = time.time() + 10
+        while deployment_of(ecs)[1]["status"] == "IN_PROGRESS" and time.time() < deadline:
+            time.sleep(0.2)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_linear_steps(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        config = {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 40.0, "stepBakeTimeInMinutes": 2}}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        weights = []
+        for _ in range(4):
+            weights.append(deployment_of(ecs)[1]["targetServiceRevision"]["requestedProductionTrafficWeight"])
+            emulator.clock(advance_seconds=120)
+        assert weights == [40.0, 80.0, 100.0, 100.0]
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_blue_green_sits_in_bake_time(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        ecs, td1, td2 = sc_service_with(emulator, vpc, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10})
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        emulator.clock(advance_seconds=599)
+        d = deployment_of(ecs)[1]
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "BAKE_TIME")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+        assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 2  # blue still up while baking
+        emulator.clock(advance_seconds=1)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_alarm_during_bake_rolls_back(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        alarm(emulator, "orders-5xx")
+        alarm(emulator, "orders-latency")
+        config = dict(CANARY, alarms={"alarmNames": ["orders-5xx", "orders-latency"],
+                                      "enable": True, "rollback": True})
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        emulator.clock(advance_seconds=200)
+        d = deployment_of(ecs)[1]
+        assert (d["lifecycleStage"], d["alarms"]["status"]) == ("BAKE_TIME", "MONITORING")
+        emulator.client("cloudwatch").set_alarm_state(
+            AlarmName="orders-5xx", StateValue="ALARM", StateReason="5xx")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL"
+        assert d["alarms"]["status"] == "TRIGGERED"
+        assert d["alarms"]["triggeredAlarmNames"] == ["orders-5xx"]
+        assert "orders-5xx" in d["rollback"]["reason"] and d["statusReason"] == d["rollback"]["reason"]
+        assert d["rollback"]["serviceRevisionArn"] == d["sourceServiceRevisions"][0]["arn"]
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+        # The service runs the previous task definition again.
+        assert s["taskDefinition"] == td1
+        assert [(x["rolloutState"], x["taskDefinition"]) for x in s["deployments"]] == [("COMPLETED", td1)]
+        assert s["deployments"][0]["serviceConnectConfiguration"]["enabled"] is True
+        assert any("rolled back" in e["message"] for e in s["events"])
+        # The next deployment starts from what runs now (revision 1).
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="OK", StateReason="ok")
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d2 = deployment_of(ecs)[1]
+        assert d2["sourceServiceRevisions"][0]["arn"] == d["sourceServiceRevisions"][0]["arn"]
+
+    def test_alarm_already_firing_rolls_back_at_once_and_rolling_monitors(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        alarm(emulator, "orders-5xx")
+        config = {"alarms": {"alarmNames": ["orders-5xx"], "enable": True, "rollback": True}}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        emulator.clock(advance_seconds=120)  # 60 s x 2 periods: the first deployment's window
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "IN_PROGRESS" and "lifecycleStage" not in d
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM", StateReason="x")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and s["taskDefinition"] == td1
+        # An alarm already in ALARM when a deployment starts rolls it back at once.
+        s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
+        assert s["taskDefinition"] == td1
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and d["alarms"]["triggeredAlarmNames"] == ["orders-5xx"]
+
+    def test_stop_with_rollback_and_abort(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "IN_PROGRESS"
+        with pytest.raises(ClientError) as e:  # the first deployment has nothing to go back to
+            ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"], stopType="ROLLBACK")
+        assert err(e)[0] == "ConflictException"
+        ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"], stopType="ABORT")
+        assert deployment_of(ecs)[1]["status"] == "STOPPED"
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "IN_PROGRESS" and s["taskDefinition"] == td2
+        assert ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"])[
+            "serviceDeploymentArn"] == d["serviceDeploymentArn"]  # stopType defaults to ROLLBACK
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and "StopServiceDeployment" in d["rollback"]["reason"]
+        assert s["taskDefinition"] == td1
+        assert [x["rolloutState"] for x in s["deployments"]] == ["COMPLETED"]
+
+    def test_new_deployment_supersedes_one_in_progress(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        first = deployment_of(ecs)[1]["serviceDeploymentArn"]
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        [old] = ecs.describe_service_deployments(serviceDeploymentArns=[first])["serviceDeployments"]
+        assert old["status"] == "STOPPED" and "new service deployment" in old["statusReason"]
+        assert ecs.list_service_deployments(cluster="matbakh", service="orders",
+                                            status=["IN_PROGRESS"])["serviceDeployments"][0][
+            "serviceDeploymentArn"] != first
+
+    def test_pause_hook_waits_for_continue(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+             "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"}}]}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"  # the first deployment only scales up
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        [hook] = d["lifecycleHookDetails"]
+        assert (hook["status"], hook["targetType"], d["lifecycleStage"]) == \
+            ("AWAITING_ACTION", "PAUSE", "POST_TEST_TRAFFIC_SHIFT")
+        emulator.clock(advance_seconds=600)
+        assert deployment_of(ecs)[1]["status"] == "IN_PROGRESS"
+        ecs.continue_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"],
+                                        hookId=hook["hookId"], action="CONTINUE")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "SUCCESSFUL" and d["lifecycleHookDetails"][0]["status"] == "SUCCEEDED"
+        assert s["taskDefinition"] == td2
+        with pytest.raises(ClientError) as e:
+            ecs.continue_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"],
+                                            hookId=hook["hookId"])
+        assert err(e)[0] == "InvalidParameterException"
+        td3 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        # The next one times out after 30 minutes and rolls back.
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td3)
+        emulator.clock(advance_seconds=30 * 60 - 1)
+        assert deployment_of(ecs)[1]["status"] == "IN_PROGRESS"
+        emulator.clock(advance_seconds=1)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and d["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+        assert s["taskDefinition"] == td2
+
+    def test_failed_mode_is_a_circuit_breaker_rollback(self, emulator, vpc):
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        emulator.settings(ecs_deployment="failed")
+        s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
+        assert s["deployments"][0]["rolloutState"] == "FAILED"  # the deployments[] view as before
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "ROLLBACK_SUCCESSFUL"
+        assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+        assert d["deploymentCircuitBreaker"]["failureCount"] >= 1
+        assert "circuit breaker" in d["rollback"]["reason"]
+
+    def test_delete_stops_the_deployment(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        arn = deployment_of(ecs)[1]["serviceDeploymentArn"]
+        ecs.delete_service(cluster="matbakh", service="orders", force=True)
+        [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+        assert d["status"] == "STOPPED"
+
+    def test_clock_control(self, emulator):
+        before = emulator.clock()
+        after = emulator.clock(advance_seconds=3600, speed=0)
+        assert after["speed"] == 0 and after["now"] >= before["now"] + 3600
+        with pytest.raises(RuntimeError):
+            emulator.clock(advance_seconds=-1)
+        emulator.reset()
+        assert emulator.clock()["speed"] == 1.0
+
+
 # ============================================================================ Cloud Map
 
 
@@ -1073,6 +1437,7 @@ def test_request_log(emulator):
 
 def test_unimplemented_operation_is_an_aws_error_not_html(emulator):
     with pytest.raises(ClientError) as e:
-        emulator.client("ecs").describe_service_deployments(serviceDeploymentArns=["arn:x"])
+        # (DescribeServiceDeployments served here before ecs_deployments.py implemented it.)
+        emulator.client("ecs").describe_daemon_deployments(daemonDeploymentArns=["arn:x"])
     code, status = err(e)
     assert (code, status) == ("NotImplemented", 501)

@@ -32,6 +32,7 @@ from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
+from . import ecs_deployments as deployments
 from . import ecs_service_connect as service_connect
 from . import settings
 from .ecs_task_sizes import check_fargate_size
@@ -70,12 +71,19 @@ def _new_deployment_id() -> str:
     return f"ecs-svc/{mock_random.randint(0, 32**12)}"
 
 
-def _settle(service: Any, new_deployment: bool) -> None:
-    """Make the service's deployments and counts look like ECS after this create/update."""
-    mode = settings.get("ecs_deployment")
+def _settle(service: Any, new_deployment: bool, mode: str | None = None) -> None:
+    """Make the service's deployments[] and counts look like ECS after this create/update.
+
+    The service deployment (ecs_deployments.py) is started separately; in `timed` mode a new
+    deployment looks like `in_progress` here until its service deployment finishes.
+    """
+    mode = mode or settings.get("ecs_deployment")
     now = utcnow()
     previous = [d for d in (service.deployments or [])]
     old_primary = previous[0] if previous else None
+    if mode == "timed":
+        running = new_deployment or old_primary is None or deployments.is_running(service)
+        mode = "in_progress" if running else "completed"
     old_running = int(getattr(service, "running_count", 0) or 0)
 
     if new_deployment or old_primary is None:
@@ -150,6 +158,20 @@ def _settle_counts(service: Any, dep: dict[str, Any], old_primary: Any, new_depl
     service.deployments = [dep] + others
     service.running_count = old_running if others else 0
     service.pending_count = 0
+
+
+def settle_completed(service: Any, new_deployment: bool, event: str | None = None) -> None:
+    """deployments[] once a service deployment succeeded or rolled back (called by ecs_deployments)."""
+    if event:
+        service.events = [{"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": event}] + \
+            list(getattr(service, "events", []) or [])[:50]
+    _settle(service, new_deployment, mode="completed")
+
+
+def _traffic_capable(service_connect_config: dict[str, Any] | None, load_balancers: Any) -> bool:
+    """LINEAR/CANARY/BLUE_GREEN need a load balancer or Service Connect."""
+    sc = service_connect_config or {}
+    return bool(load_balancers) or bool(sc.get("enabled") and sc.get("services"))
 
 
 # ----------------------------------------------------------------------------- actions
@@ -239,6 +261,10 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     task_definition = backend.describe_task_definition(td_param) if td_param else None
     sc = service_connect.validate(backend, cluster, name, task_definition,
                                   self._get_param("serviceConnectConfiguration"))
+    deployments.validate_configuration(
+        self._get_param("deploymentConfiguration"),
+        (self._get_param("deploymentController") or {}).get("type"),
+        _traffic_capable(sc, self._get_param("loadBalancers")))
     result = _orig_create_service(self)
     service = backend.services[key]
     service._matbakh_client_token = token
@@ -260,6 +286,8 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if getattr(service, "enable_ecs_managed_tags", None) is None:
         service.enable_ecs_managed_tags = False
     _settle(service, new_deployment=True)
+    if service.deployment_controller.get("type", "ECS") == "ECS":
+        deployments.start(service, service_connect.public(sc))
     return result
 
 
@@ -271,6 +299,8 @@ def _fingerprint(service: Any) -> str:
         getattr(service, "platform_version", None),
         service.launch_type,
         service_connect.public(getattr(service, "_matbakh_sc", None)),
+        service.load_balancers,
+        service.service_registries,
     ], sort_keys=True, default=str)
 
 
@@ -281,6 +311,7 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service = backend._get_service(cluster_str, name)
     if service.status != "ACTIVE":
         raise ServiceNotActiveException()
+    deployments.advance_all()
     before = _fingerprint(service)
     td = self._get_param("taskDefinition")
     if td:
@@ -293,6 +324,12 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
             backend, backend._get_cluster(cluster_str), service.name,
             backend.describe_task_definition(td or service.task_definition),
             sc_param if sc_param is not None else service_connect.public(sc))
+    config_param = self._get_param("deploymentConfiguration")
+    lb_param = self._get_param("loadBalancers")
+    deployments.validate_configuration(
+        config_param if config_param is not None else getattr(service, "deployment_configuration", None),
+        service.deployment_controller.get("type"),
+        _traffic_capable(sc, lb_param if lb_param is not None else service.load_balancers))
     if self._get_param("capacityProviderStrategy") and self._get_param("launchType"):
         raise InvalidParameterException(
             "Specifying both a launch type and capacity provider strategy is not supported.")
@@ -306,6 +343,10 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
         service.network_configuration = service._validate_network(self._get_param("networkConfiguration"))
     new_deployment = bool(self._get_param("forceNewDeployment")) or _fingerprint(service) != before
     _settle(service, new_deployment=new_deployment)
+    if new_deployment and service.deployment_controller.get("type", "ECS") == "ECS":
+        deployments.start(service, service_connect.public(sc))
+    else:
+        deployments.advance_service(service)
     return result
 
 
@@ -313,6 +354,7 @@ _orig_delete_service = EC2ContainerServiceResponse.delete_service
 
 
 def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    deployments.advance_all()
     result = _orig_delete_service(self)
     backend = self.ecs_backend
     name = (self._get_param("service") or "").split("/")[-1]
@@ -325,10 +367,21 @@ def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
         dep.update({"desiredCount": 0, "runningCount": 0, "pendingCount": 0})
     # ECS removes the Cloud Map services it created for Service Connect.
     service_connect.sync_cloud_map(service, 0)
+    deployments.service_deleted(service)
     return result
 
 
+_orig_describe_services = EC2ContainerServiceResponse.describe_services
+
+
+def describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    deployments.advance_all()
+    return _orig_describe_services(self)
+
+
 def install() -> None:
+    deployments.install()
+    EC2ContainerServiceResponse.describe_services = describe_services  # type: ignore[method-assign]
     EC2ContainerServiceResponse.delete_service = delete_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.create_cluster = create_cluster  # type: ignore[method-assign]
