@@ -10,6 +10,7 @@ aws-sdk-cloudwatch speaks.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -780,12 +781,14 @@ class TestEcsServiceDeployments:
         s = make_service(ecs, vpc, td)
         arn = s["currentServiceDeployment"]
         prefix = f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-deployment/matbakh/auth-service/"
-        assert arn.startswith(prefix) and len(arn) > len(prefix)
+        assert arn.startswith(prefix)
+        assert re.fullmatch(r"[A-Z0-9]{8}-[A-Za-z0-9_]{12}", arn[len(prefix):])  # as NCWGC2ZR-taawPAYrIaU5
         [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
         assert d["status"] == "SUCCESSFUL" and d["serviceArn"] == s["serviceArn"]
         assert d["sourceServiceRevisions"] == []
         rev_arn = d["targetServiceRevision"]["arn"]
-        assert rev_arn.startswith(f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/")
+        assert re.fullmatch(rf"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/\d{{19}}",
+                            rev_arn)
         assert d["targetServiceRevision"]["runningTaskCount"] == 2
         [rev] = ecs.describe_service_revisions(serviceRevisionArns=[rev_arn])["serviceRevisions"]
         assert rev["taskDefinition"] == td
