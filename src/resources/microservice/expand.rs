@@ -660,7 +660,8 @@ pub fn alarms(
             evaluation_periods: ALARM_EVALUATION_PERIODS,
             datapoints_to_alarm: ALARM_DATAPOINTS,
             treat_missing_data: "notBreaching".to_string(),
-            actions: settings.alarms.actions.clone(),
+            // A set in the schema: sorted, so requests are deterministic.
+            actions: sorted(&settings.alarms.actions),
             tags: tags.clone(),
         }
     };

@@ -623,3 +623,40 @@ fn snapshot_of_the_reference_graph() {
     );
     snapshot("graph", &serde_json::to_value(&graph).unwrap());
 }
+
+/// The set-typed arguments (`subnet_ids`, `security_group_ids`, `backends`,
+/// `tls.certificate_authority_arns`, `alarms.actions`): however Terraform
+/// orders them, and with duplicates, the expansion sends the same requests.
+#[test]
+fn set_arguments_expand_the_same_in_any_order() {
+    let ca = |n: u8| {
+        format!("arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/1234567{n}-1234-1234-1234-123456789012")
+    };
+    let topic = |n: u8| format!("arn:aws:sns:eu-central-1:123456789012:alerts-{n}");
+    let one = graph_with(json!({
+        "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+        "security_group_ids": ["sg-0123456789abcdef0", "sg-0fedcba9876543210"],
+        "backends": ["persona-service", "vc-service"],
+        "tls": [{"certificate_authority_arns": [ca(1), ca(2)]}],
+        "alarms": [{"actions": [topic(1), topic(2)]}],
+    }));
+    let other = graph_with(json!({
+        "subnet_ids": ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"],
+        "security_group_ids": ["sg-0fedcba9876543210", "sg-0123456789abcdef0"],
+        "backends": ["vc-service", "persona-service"],
+        "tls": [{"certificate_authority_arns": [ca(2), ca(1)]}],
+        "alarms": [{"actions": [topic(2), topic(1)]}],
+    }));
+    assert_eq!(one, other);
+    let Spec::MetricAlarm(alarm) = spec_of(&other, keys::ALARM_ERROR_RATE) else {
+        panic!()
+    };
+    assert_eq!(alarm.actions, vec![topic(1), topic(2)]);
+    let Spec::EcsService(service) = spec_of(&other, keys::SERVICE) else {
+        panic!()
+    };
+    assert_eq!(
+        service.subnets,
+        vec!["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+    );
+}
