@@ -146,6 +146,10 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
             }
         }
     }
+    problems.extend(crate::resources::tags::check_tags(
+        "default_tags",
+        &crate::resources::tags::known_tags(config.get("default_tags")),
+    ));
     if let Some(n) = config.get("max_retries").as_f64() {
         if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
             problems.push(Problem::at(

@@ -5,6 +5,7 @@ resource has `tags` and `tags_all` with AWS's tag limits checked at plan, and th
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,113 @@ def test_reordered_backends_and_alarm_actions_plan_nothing(emulator, tf, net):
     assert res.returncode == 0, res.output
     # In state, a set: no order to remember.
     assert sorted(tf.resource("matbakh_microservice.auth")["subnet_ids"]) == sorted(net["subnet_ids"])
+
+
+# ---------------------------------------------------------------------------- tags (#8 item 5)
+
+
+def many(prefix: str, n: int) -> dict:
+    return {f"{prefix}{i}": "x" for i in range(n)}
+
+
+@pytest.mark.parametrize("case", ["too_many_together", "long_value", "long_key", "aws_prefix"])
+def test_tag_limits_fail_at_plan_naming_the_attribute(emulator, tf, net, case):
+    defaults, tags = {"project": "matbakh"}, {"team": "identity"}
+    if case == "too_many_together":
+        defaults, tags = many("d", 30), many("t", 21)
+    elif case == "long_value":
+        tags = {"team": "v" * 257}
+    elif case == "long_key":
+        tags = {"k" * 129: "v"}
+    elif case == "aws_prefix":
+        tags = {"AWS:team": "identity"}
+    tf.write({"main.tf": stack(emulator, net, default_tags=defaults, service_tags=tags)})
+    res = tf.plan(check=False)
+    assert res.returncode == 1, res.output
+    assert "tags" in res.stderr, res.stderr
+    # The diagnostic points at the microservice's `tags` argument.
+    assert 'in resource "matbakh_microservice" "auth"' in res.stderr, res.stderr
+    assert re.search(r"\d+:\s+tags\s+=", res.stderr), res.stderr
+    assert emulator.client("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_bad_default_tags_fail_naming_default_tags(emulator, tf, net):
+    tf.write({"main.tf": stack(emulator, net, default_tags={"aws:project": "matbakh"})})
+    res = tf.plan(check=False)
+    assert res.returncode == 1, res.output
+    assert "default_tags" in res.stderr, res.stderr
+    assert "aws:" in res.stderr, res.stderr
+
+
+def arn_tags(emulator) -> dict[str, dict[str, str]]:
+    """Tags of every object of the microservice and platform, by a short name."""
+    ecs, logs = emulator.client("ecs"), emulator.client("logs")
+    cw, appmesh = emulator.client("cloudwatch"), emulator.client("appmesh")
+    sd = emulator.client("servicediscovery")
+    service = ecs.describe_services(cluster=PLATFORM, services=[SERVICE],
+                                    include=["TAGS"])["services"][0]
+    out = {"ecs service": {t["key"]: t["value"] for t in service.get("tags", [])}}
+    td = ecs.describe_task_definition(taskDefinition=service["taskDefinition"], include=["TAGS"])
+    out["task definition"] = {t["key"]: t["value"] for t in td.get("tags", [])}
+    cluster = ecs.describe_clusters(clusters=[PLATFORM], include=["TAGS"])["clusters"][0]
+    out["cluster"] = {t["key"]: t["value"] for t in cluster.get("tags", [])}
+    group = logs.describe_log_groups(logGroupNamePrefix=f"/matbakh/{PLATFORM}/{SERVICE}")["logGroups"]
+    if not group:
+        group = [g for g in logs.describe_log_groups()["logGroups"] if SERVICE in g["logGroupName"]]
+    out["log group"] = logs.list_tags_log_group(logGroupName=group[0]["logGroupName"])["tags"]
+    for alarm in cw.describe_alarms()["MetricAlarms"]:
+        if SERVICE in alarm["AlarmName"]:
+            tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+            out[f"alarm {alarm['AlarmName']}"] = {t["Key"]: t["Value"] for t in tags}
+    node = appmesh.describe_virtual_node(meshName=PLATFORM, virtualNodeName=SERVICE)["virtualNode"]
+    tags = appmesh.list_tags_for_resource(resourceArn=node["metadata"]["arn"])["tags"]
+    out["virtual node"] = {t["key"]: t["value"] for t in tags}
+    for s in sd.list_services()["Services"]:
+        if s["Name"] == SERVICE:
+            tags = sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]
+            out["cloud map service"] = {t["Key"]: t["Value"] for t in tags}
+    return out
+
+
+def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
+    defaults = {"project": "matbakh", "team": "platform"}
+    tf.write({"main.tf": stack(emulator, net, default_tags=defaults,
+                               platform_tags={"tier": "base"},
+                               service_tags={"team": "identity", "cost": "auth"})})
+    tf.apply()
+    state = tf.resource("matbakh_microservice.auth")
+    assert state["tags_all"] == {"project": "matbakh", "team": "identity", "cost": "auth"}
+    assert tf.resource("matbakh_platform.main")["tags_all"] == {
+        "project": "matbakh", "team": "platform", "tier": "base"}
+    found = arn_tags(emulator)
+    assert len([k for k in found if k.startswith("alarm ")]) == 3, found
+    assert "cloud map service" in found, found
+    for what, tags in found.items():
+        if what == "cluster":
+            assert tags.get("tier") == "base" and tags.get("team") == "platform", (what, tags)
+            continue
+        for k, v in state["tags_all"].items():
+            assert tags.get(k) == v, (what, tags)
+        assert tags.get("matbakh:owner") == f"{PLATFORM}/{SERVICE}", (what, tags)
+    assert tf.plan().returncode == 0
+
+    td_before = state["task_definition_arn"]
+    service_arn = state["service_arn"]
+    tf.write({"main.tf": stack(emulator, net, default_tags=defaults,
+                               platform_tags={"tier": "base"},
+                               service_tags={"team": "identity", "cost": "auth-2"})})
+    plan = tf.plan()
+    assert plan.returncode == 2
+    assert "must be replaced" not in plan.output and "1 to change" in plan.output, plan.output
+    emulator.clear_requests()
+    tf.apply()
+    after = tf.resource("matbakh_microservice.auth")
+    assert after["tags_all"]["cost"] == "auth-2"
+    # In place: the same ECS service, the same task definition revision, no new revision.
+    assert after["service_arn"] == service_arn
+    assert after["task_definition_arn"] == td_before
+    assert emulator.requests("ecs", "RegisterTaskDefinition") == []
+    for what, tags in arn_tags(emulator).items():
+        if what != "cluster":
+            assert tags.get("cost") == "auth-2", (what, tags)
+    assert tf.plan().returncode == 0

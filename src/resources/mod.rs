@@ -3,3 +3,4 @@ pub mod canary;
 pub mod lifecycle;
 pub mod microservice;
 pub mod platform;
+pub mod tags;

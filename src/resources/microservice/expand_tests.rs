@@ -660,3 +660,36 @@ fn set_arguments_expand_the_same_in_any_order() {
         vec!["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
     );
 }
+
+/// Every object that takes tags carries `tags_all` (the service's `tags`
+/// over the provider's default tags) and the owner tag.
+#[test]
+fn every_tagged_object_carries_tags_all_and_the_owner() {
+    let graph = graph_with(json!({"tags": {"team": "identity", "project": "auth"}}));
+    let mut tagged = 0;
+    for c in &graph.components {
+        let tags = match &c.spec {
+            Spec::LogGroup(s) => &s.tags,
+            Spec::TaskDefinition(s) => &s.tags,
+            Spec::EcsService(s) => &s.tags,
+            Spec::DiscoveryService(s) => &s.tags,
+            Spec::VirtualNode(s) => &s.tags,
+            Spec::VirtualRouter(s) => &s.tags,
+            Spec::Route(s) => &s.tags,
+            Spec::VirtualService(s) => &s.tags,
+            Spec::MetricAlarm(s) => &s.tags,
+            _ => continue,
+        };
+        tagged += 1;
+        let want: Tags = [
+            ("matbakh:owner", "matbakh/auth-service"),
+            ("project", "auth"),
+            ("team", "identity"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(tags, &want, "{}", c.key);
+    }
+    assert_eq!(tagged, 11);
+}

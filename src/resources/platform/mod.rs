@@ -129,16 +129,22 @@ impl Resource for PlatformResource {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed: Value,
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
         let mut planned = with_defaults(proposed);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
         planned.set("mesh_name", name);
         mark_unknown(&mut planned, &ARN_ATTRIBUTES);
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, Value::Null))
     }
@@ -152,6 +158,7 @@ impl Resource for PlatformResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let configured = self.context.get(diags)?;
         let mut planned = with_defaults(proposed);
         let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace"]
             .into_iter()
@@ -167,6 +174,11 @@ impl Resource for PlatformResource {
         if !replace.is_empty() {
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         Some((planned, prior_private, replace))
     }
 
@@ -304,6 +316,7 @@ impl Resource for PlatformResource {
             state.set("vpc_id", tags.get(VPC_TAG).cloned().into());
         }
         set_computed(&mut state, &recorded);
+        crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, Value::Null))
