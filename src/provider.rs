@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{Diagnostics, DynamicResource, Provider};
+use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::aws::clients::{ConnectionSettings, Endpoints};
 use crate::aws::Clients;
@@ -304,6 +304,13 @@ impl Provider for MatbakhProvider {
             )),
         );
         Some(resources)
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        Some(crate::resources::data_sources::all(&self.context))
     }
 }
 

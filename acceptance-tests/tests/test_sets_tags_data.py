@@ -212,3 +212,90 @@ def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
         if what != "cluster":
             assert tags.get("cost") == "auth-2", (what, tags)
     assert tf.plan().returncode == 0
+
+
+# ---------------------------------------------------------------------------- data sources (#8 item 8)
+
+PLATFORM_OUTPUTS = ["id", "cluster_arn", "namespace_id", "namespace_arn", "service_mesh", "mesh_name"]
+SERVICE_OUTPUTS = ["id", "dns_name", "service_arn", "task_definition_arn", "image", "port",
+                   "components"]
+
+
+def readers(emulator, platform=PLATFORM, service=SERVICE) -> str:
+    outputs = "".join(f'output "platform_{a}" {{ value = data.matbakh_platform.x.{a} }}\n'
+                      for a in PLATFORM_OUTPUTS)
+    outputs += "".join(f'output "service_{a}" {{ value = data.matbakh_microservice.x.{a} }}\n'
+                       for a in SERVICE_OUTPUTS)
+    return (
+        REQUIRED_PROVIDERS
+        + provider_block(emulator.endpoint)
+        + f'data "matbakh_platform" "x" {{\n  name = "{platform}"\n}}\n'
+        + 'data "matbakh_microservice" "x" {\n'
+        f'  platform = "{platform}"\n'
+        f'  name     = "{service}"\n'
+        "}\n"
+        + outputs
+    )
+
+
+def test_data_sources_read_what_another_state_made(emulator, tf_factory, net):
+    owner = tf_factory("platform-team")
+    owner.write({"main.tf": stack(emulator, net)})
+    owner.apply()
+    made_platform = owner.resource("matbakh_platform.main")
+    made_service = owner.resource("matbakh_microservice.auth")
+
+    reader = tf_factory("service-team")
+    reader.write({"main.tf": readers(emulator)})
+    reader.apply()
+    for a in PLATFORM_OUTPUTS:
+        got = reader.output(f"platform_{a}")
+        want = made_platform.get(a, "app_mesh" if a == "service_mesh" else None)
+        assert got == want and got, (a, got, want)
+    for a in SERVICE_OUTPUTS:
+        got = reader.output(f"service_{a}")
+        assert got == made_service[a] and got, (a, got, made_service[a])
+    # Reading changes nothing, and the first state still plans clean.
+    assert reader.plan().returncode == 0
+    assert owner.plan().returncode == 0
+
+
+@pytest.mark.parametrize("platform,service,words", [
+    ("nowhere", SERVICE, ['"nowhere"', "eu-central-1"]),
+    (PLATFORM, "ghost-service", ['"ghost-service"', f'"{PLATFORM}"']),
+])
+def test_data_source_not_found_names_what_was_looked_for(emulator, tf_factory, net, platform,
+                                                         service, words):
+    owner = tf_factory("platform-team")
+    owner.write({"main.tf": stack(emulator, net)})
+    owner.apply()
+    reader = tf_factory("service-team")
+    reader.write({"main.tf": readers(emulator, platform=platform, service=service)})
+    res = reader.plan(check=False)
+    assert res.returncode == 1, res.output
+    for w in words:
+        assert w in res.stderr, (w, res.stderr)
+
+
+def test_split_states_example(emulator, tf_factory, net):
+    """examples/split-states: a platform team's state and a service team's state that reads
+    the platform and the auth-service with data sources and runs its own service beside."""
+    example = REPO / "examples" / "split-states"
+    values = {"endpoint": emulator.endpoint, "subnet_ids": net["subnet_ids"],
+              "security_group_ids": net["security_group_ids"]}
+    team = tf_factory("platform-team")
+    team.copy_dir(example / "platform", {**values, "vpc_id": net["vpc_id"]})
+    team.apply()
+    service = tf_factory("service-team")
+    service.copy_dir(example / "service", values)
+    service.apply()
+    assert service.output("auth_service_arn") == team.resource("matbakh_microservice.auth")["service_arn"]
+    assert service.output("cluster_arn") == team.resource("matbakh_platform.main")["cluster_arn"]
+    persona = service.resource("matbakh_microservice.persona")
+    assert persona["environment_variables"]["AUTH_URL"] == "http://auth-service.svc.local:8080"
+    assert service.plan().returncode == 0
+    assert team.plan().returncode == 0
+    service.destroy()
+    # The platform team's objects are untouched by the other state's destroy.
+    assert emulator.client("ecs").describe_services(
+        cluster=PLATFORM, services=[SERVICE])["services"][0]["status"] == "ACTIVE"

@@ -1,15 +1,14 @@
 //! `matbakh_platform`: the cluster, mesh and namespace of one region.
 
 pub mod expand;
+pub mod lookup;
 pub mod schema;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::aws::appmesh::mesh::find_mesh;
-use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
-use crate::aws::ecs::cluster::find_cluster;
+use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
@@ -277,22 +276,14 @@ impl Resource for PlatformResource {
             return None;
         }
         let configured = self.context.get(diags)?;
-        let aws = &configured.clients;
-        let lookups = async {
-            Ok::<_, crate::aws::AwsError>((
-                find_cluster(aws, &id).await?,
-                find_mesh(aws, &id).await?,
-                find_owned_namespace(aws, &id).await?,
-            ))
-        };
-        let (cluster, mesh, namespace) = match lookups.await {
+        let found = match lookup::lookup(&configured.clients, &id).await {
             Ok(found) => found,
             Err(e) => {
                 error(diags, "Cannot import matbakh_platform", e.to_string());
                 return None;
             }
         };
-        if cluster.is_none() && mesh.is_none() && namespace.is_none() {
+        if found.is_empty() {
             error(diags, "Cannot import matbakh_platform", format!("no ECS cluster, mesh or Cloud Map namespace of a platform named {id:?} exists in this region"));
             return None;
         }
@@ -302,6 +293,12 @@ impl Resource for PlatformResource {
         state.set("container_insights", true.into());
         state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
         state.set("namespace", DEFAULT_NAMESPACE.into());
+        let lookup::FoundPlatform {
+            cluster,
+            mesh,
+            namespace,
+            ..
+        } = found;
         if let Some((arn, insights)) = cluster {
             recorded.insert("cluster".into(), arn);
             state.set("container_insights", insights.into());
