@@ -299,3 +299,53 @@ def test_split_states_example(emulator, tf_factory, net):
     # The platform team's objects are untouched by the other state's destroy.
     assert emulator.client("ecs").describe_services(
         cluster=PLATFORM, services=[SERVICE])["services"][0]["status"] == "ACTIVE"
+
+
+def test_canary_candidate_objects_carry_its_tags(emulator, tf, net):
+    """matbakh_canary's tags (over default_tags) land on the candidate's objects, and its
+    tags_all is planned; the microservice's own objects keep theirs."""
+    tf.copy_dir(CANARY_EXAMPLE, {"endpoint": emulator.endpoint, **net,
+                                 "strategy": "blue_green", "step_interval": "1s"})
+    # An override file adds the arguments the example leaves out.
+    tf.write({"tags_override.tf": (
+        'provider "matbakh" {\n  default_tags = { project = "matbakh", team = "platform" }\n}\n'
+        'resource "matbakh_canary" "auth" {\n  tags = { team = "release", change = "CHG-42" }\n}\n'
+        'resource "matbakh_microservice" "auth" {\n  tags = { team = "identity" }\n}\n')})
+    tf.apply()
+    canary = tf.resource("matbakh_canary.auth[0]")
+    assert canary["tags_all"] == {"project": "matbakh", "team": "release", "change": "CHG-42"}
+    ecs = emulator.client("ecs")
+    candidate = ecs.describe_services(cluster=PLATFORM, services=[f"{SERVICE}-canary"],
+                                      include=["TAGS"])["services"][0]
+    tags = {t["key"]: t["value"] for t in candidate["tags"]}
+    assert tags["team"] == "release" and tags["change"] == "CHG-42", tags
+    assert tags["matbakh:owner"] == f"{PLATFORM}/{SERVICE}-canary", tags
+    td = ecs.describe_task_definition(taskDefinition=candidate["taskDefinition"], include=["TAGS"])
+    assert {t["key"]: t["value"] for t in td["tags"]}["change"] == "CHG-42"
+    cw = emulator.client("cloudwatch")
+    alarm = cw.describe_alarms(AlarmNames=[f"{PLATFORM}-{SERVICE}-canary-error-rate"])["MetricAlarms"][0]
+    alarm_tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]}
+    assert alarm_tags["change"] == "CHG-42", alarm_tags
+    stable = ecs.describe_services(cluster=PLATFORM, services=[SERVICE], include=["TAGS"])["services"][0]
+    assert {t["key"]: t["value"] for t in stable["tags"]}["team"] == "identity"
+    assert tf.plan().returncode == 0
+
+
+def test_import_recovers_tags_and_plans_clean(emulator, tf_factory, net):
+    """Import recovers a microservice's own tags (what its objects carry beyond default_tags
+    and the provider's tags) and computes tags_all: the imported state equals the applied."""
+    config = {"main.tf": stack(emulator, net, default_tags={"project": "matbakh", "team": "x"},
+                               service_tags={"team": "identity", "cost": "auth"})}
+    first = tf_factory("first")
+    first.write(config)
+    first.apply()
+    original = first.resource("matbakh_microservice.auth")
+    second = tf_factory("second")
+    second.write(config)
+    second.import_("matbakh_platform.main", PLATFORM)
+    second.import_("matbakh_microservice.auth", f"{PLATFORM}/{SERVICE}")
+    imported = second.resource("matbakh_microservice.auth")
+    assert imported["tags"] == {"team": "identity", "cost": "auth"}
+    assert imported["tags_all"] == original["tags_all"]
+    res = second.plan()
+    assert res.returncode == 0, res.output
