@@ -349,3 +349,21 @@ def test_import_recovers_tags_and_plans_clean(emulator, tf_factory, net):
     assert imported["tags_all"] == original["tags_all"]
     res = second.plan()
     assert res.returncode == 0, res.output
+
+
+def test_default_tags_change_retags_every_resource_in_place(emulator, tf, net):
+    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh"})})
+    tf.apply()
+    before = tf.resource("matbakh_microservice.auth")
+    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh-2"})})
+    plan = tf.plan()
+    assert plan.returncode == 2
+    assert "2 to change" in plan.output and "must be replaced" not in plan.output, plan.output
+    tf.apply()
+    after = tf.resource("matbakh_microservice.auth")
+    assert after["tags_all"] == {"project": "matbakh-2"}
+    assert tf.resource("matbakh_platform.main")["tags_all"] == {"project": "matbakh-2"}
+    assert after["task_definition_arn"] == before["task_definition_arn"]
+    for what, tags in arn_tags(emulator).items():
+        assert tags.get("project") == "matbakh-2", (what, tags)
+    assert tf.plan().returncode == 0
