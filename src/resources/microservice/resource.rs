@@ -262,6 +262,11 @@ impl Resource for MicroserviceResource {
         for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
             planned.set(k, Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, Value::Null))
     }
@@ -300,6 +305,11 @@ impl Resource for MicroserviceResource {
             planned.set("dns_name", Value::Unknown);
             planned.set("virtual_service_name", Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, prior_private, replace))
     }
@@ -437,6 +447,7 @@ impl Resource for MicroserviceResource {
         let mut state = without_defaults(&existing.arguments, configured.environment);
         let settings = self.settings(diags, &state, configured.environment)?;
         set_computed(&mut state, &settings, &platform, &existing.components);
+        crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, Value::Null))
