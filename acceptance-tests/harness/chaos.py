@@ -84,6 +84,12 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
 
     cw = c("cloudwatch")
     for a in cw.describe_alarms()["MetricAlarms"]:
+        # Alarms Application Auto Scaling makes for a target-tracking policy belong to that
+        # policy (AWS deletes them with it; the policy is counted). Not counted, also because
+        # moto 5.2.5 leaks the old ones when PutScalingPolicy updates an existing policy
+        # (AWS replaces them).
+        if a["AlarmName"].startswith("TargetTracking-"):
+            continue
         add("alarm", a["AlarmName"], a["AlarmName"], a.get("AlarmArn"))
     for d in cw.list_dashboards()["DashboardEntries"]:
         add("dashboard", d["DashboardName"], d["DashboardName"], d.get("DashboardArn"))
@@ -123,14 +129,25 @@ def recorded_ids(state: Any) -> set[str]:
 
 
 def unrecorded(emulator: Emulator, states: Iterable[Any], region: str = REGION) -> list[str]:
-    """Objects that exist but no state's `components` names (by ARN, id or name). Alarms AWS
-    makes for target-tracking policies (TargetTracking-*) belong to their policy and are
-    skipped."""
+    """Objects that exist but no state's `components` names (by ARN, id or name)."""
     known: set[str] = set()
     for st in states:
         known |= recorded_ids(st)
     return [f"{kind} {name}" for kind, name, ids in objects(emulator, region)
-            if not (ids & known) and not (kind == "alarm" and name.startswith("TargetTracking-"))]
+            if not (ids & known)]
+
+
+def network(emulator: Emulator, region: str = REGION) -> dict:
+    """A VPC, two subnets and a security group in the emulator's EC2: the variables
+    examples/three-services needs besides `endpoint`."""
+    ec2 = emulator._session.client("ec2", region_name=region, endpoint_url=emulator.endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="matbakh-services", Description="services",
+                                   VpcId=vpc)["GroupId"]
+    return {"vpc_id": vpc, "subnet_ids": subnets, "security_group_ids": [sg]}
 
 
 def count(inv: dict[str, list[str]]) -> int:
@@ -205,13 +222,7 @@ def _cycle(args: argparse.Namespace) -> int:
     repo = Path(__file__).resolve().parents[2]
     emulator = Emulator(args.emulator)
     emulator.reset()
-    ec2 = emulator._session.client("ec2", region_name=REGION, endpoint_url=emulator.endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
-                                 AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
-               for i, az in ((1, "a"), (2, "b"))]
-    sg = ec2.create_security_group(GroupName="matbakh-services", Description="services",
-                                   VpcId=vpc)["GroupId"]
+    net = network(emulator)
     work = Path(args.workdir) / f"rate{args.rate}-seed{args.seed}"
     if work.exists():
         shutil.rmtree(work)
@@ -222,8 +233,7 @@ def _cycle(args: argparse.Namespace) -> int:
     with FaultProxy(emulator.endpoint, rate=args.rate, seed=args.seed,
                     log_path=work / "proxy-requests.jsonl") as proxy:
         tf.copy_dir(repo / "examples" / "three-services",
-                    {"endpoint": proxy.endpoint, "vpc_id": vpc, "subnet_ids": subnets,
-                     "security_group_ids": [sg]})
+                    {"endpoint": proxy.endpoint, **net})
         attempts, converged = 0, False
         while attempts < 3 and not converged:
             attempts += 1

@@ -111,8 +111,7 @@ class FaultProxy:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -205,6 +204,11 @@ class FaultProxy:
 
 
 # ---------------------------------------------------------------------------- request handling
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the provider opens many connections at once
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:

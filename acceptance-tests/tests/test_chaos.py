@@ -28,17 +28,6 @@ EXPECTED_COUNTS = {"ecs_cluster": 1, "ecs_service": 3, "task_definition": 3, "me
                    "log_group": 3, "scaling_target": 1}
 
 
-def network(emulator) -> dict:
-    ec2 = emulator._session.client("ec2", region_name="eu-central-1", endpoint_url=emulator.endpoint)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
-                                 AvailabilityZone=f"eu-central-1{az}")["Subnet"]["SubnetId"]
-               for i, az in ((1, "a"), (2, "b"))]
-    sg = ec2.create_security_group(GroupName="matbakh-services", Description="services",
-                                   VpcId=vpc)["GroupId"]
-    return {"vpc_id": vpc, "subnet_ids": subnets, "security_group_ids": [sg]}
-
-
 def logged(tf, tmp_path: Path, name: str = "provider.log") -> Path:
     """Run this terraform directory's commands with the provider's DEBUG log in `name`."""
     log = tmp_path / name
@@ -65,7 +54,7 @@ def test_apply_plan_destroy_under_faults(emulator, tf, fault_proxy, tmp_path, se
     """20 % of AWS requests throttled, failed (500/503), reset before or after reaching AWS or
     delayed: one apply converges, a plan with faults still on shows no change, destroy leaves
     nothing, and nothing was duplicated or panicked."""
-    net = network(emulator)
+    net = chaos.network(emulator)
     log = logged(tf, tmp_path)
     tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **net})
     fault_proxy.configure(rate=RATE, seed=seed)
@@ -87,7 +76,7 @@ def test_apply_plan_destroy_under_faults(emulator, tf, fault_proxy, tmp_path, se
 def malformed_run(emulator, tf, fault_proxy, tmp_path, operation: str):
     """Apply with every answer to `operation` garbled: it must fail naming the operation, with
     no panic and no crashed plugin. Returns the failed apply's result."""
-    net = network(emulator)
+    net = chaos.network(emulator)
     log = logged(tf, tmp_path)
     tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **net})
     fault_proxy.configure(malformed={operation: 1000})
