@@ -255,7 +255,8 @@ def _cycle(args: argparse.Namespace) -> int:
           f"  plan={plan_rc} destroy={destroy_rc} faults={sum(faults.values())}"
           + (f" orphans={left}" if left else "") + (f" duplicates={dups}" if dups else ""),
           flush=True)
-    return 0 if converged and not left and not dups and not crash and plan_rc == 0 else 1
+    ok = attempts == 1 and converged and plan_rc == 0 and destroy_rc == 0
+    return 0 if ok and not left and not dups and not crash else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """An HTTP fault proxy between the provider and the emulator: a hostile network, seeded.
 
-Every AWS API request the provider sends passes through; with probability `rate` (drawn per
-request from a seeded RNG) it meets one fault instead of a clean round trip:
+Every AWS API request the provider sends passes through; with probability `rate` it meets one
+fault instead of a clean round trip. The draw is seeded per request (seed, service, operation,
+path, body without idempotency tokens, how often that request came before), not by arrival
+order, so a seed replays the same faults even though the provider's requests race each other:
 
     throttle      the service's own throttling error in its own wire shape (ECS, Logs, Auto
                   Scaling `ThrottlingException` 400; Cloud Map `RequestLimitExceeded` 429;
@@ -36,9 +38,11 @@ Program:   python -m harness.fault_proxy --upstream URL --port P --rate R --seed
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import random
+import re
 import signal
 import socket
 import struct
@@ -80,6 +84,30 @@ _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriz
                "trailers", "transfer-encoding", "upgrade", "content-length"}
 
 
+# Body fields that differ between otherwise identical requests (idempotency tokens).
+_VOLATILE = re.compile(r"token|requestid", re.IGNORECASE)
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if not _VOLATILE.search(k)}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
+
+
+def request_key(call: Call) -> str:
+    """What identifies a request across runs: service, operation, path and a digest of the
+    body without idempotency tokens."""
+    text = call.text_body()
+    try:
+        text = json.dumps(_stable(json.loads(text)), sort_keys=True) if text else ""
+    except ValueError:
+        pass
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{call.service}|{call.operation}|{call.path}|{digest}"
+
+
 def is_control_path(path: str) -> bool:
     return path.startswith("/_matbakh/") or path.startswith("/moto-api")
 
@@ -108,7 +136,7 @@ class FaultProxy:
         # operation name -> how many more of its answers to garble
         self.malformed: dict[str, int] = dict(malformed or {})
         self.records: list[dict[str, Any]] = []
-        self._rng = random.Random(seed)
+        self._seen: Counter = Counter()  # request key -> times seen (see draw)
         self._lock = threading.Lock()
         self._log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115
         self._server = _Server((host, port), _handler_for(self))
@@ -148,13 +176,13 @@ class FaultProxy:
     def configure(self, rate: float | None = None, seed: int | None = None,
                   kinds: Iterable[str] | None = None, delay_ms: float | None = None,
                   malformed: Mapping[str, int] | None = None) -> "FaultProxy":
-        """Change the fault plan while running; a new `seed` restarts the RNG."""
+        """Change the fault plan while running; a new `seed` starts the draws afresh."""
         with self._lock:
             if rate is not None:
                 self.rate = rate
             if seed is not None:
                 self.seed = seed
-                self._rng = random.Random(seed)
+                self._seen: Counter = Counter()  # request key -> times seen (see draw)
             if kinds is not None:
                 self.kinds = tuple(kinds)
             if delay_ms is not None:
@@ -165,19 +193,27 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ decisions and records
     def draw(self, call: Call) -> tuple[str | None, float]:
-        """(fault kind or None, seconds of a `delay` fault) for this request. The same three
-        seeded draws per AWS request, in arrival order (with concurrent requests the arrival
-        order, hence which request meets which fault, varies a little between runs; the rate
-        and the mix do not)."""
+        """(fault kind or None, seconds of a `delay` fault) for this request.
+
+        The draw depends on the seed and on the request itself (service, operation, path, body
+        without its idempotency tokens) and how often that same request came before, not on
+        arrival order: concurrent requests racing each other do not change which of them meets
+        which fault, so a seed replays the same faults as long as the provider sends the same
+        requests."""
+        key = request_key(call)
         with self._lock:
-            roll = self._rng.random()
-            kind = self._rng.choice(self.kinds) if self.kinds else None
-            hold = self._rng.uniform(*DELAY_FAULT_MS) / 1000
+            n = self._seen[key]
+            self._seen[key] = n + 1
             left = self.malformed.get(call.operation, 0)
             if left > 0:
                 self.malformed[call.operation] = left - 1
                 return "malformed", 0.0
-        if kind is None or roll >= self.rate:
+            seed, rate, kinds = self.seed, self.rate, self.kinds
+        rng = random.Random(f"{seed}|{key}|{n}")
+        roll = rng.random()
+        kind = rng.choice(kinds) if kinds else None
+        hold = rng.uniform(*DELAY_FAULT_MS) / 1000
+        if kind is None or roll >= rate:
             return None, 0.0
         return kind, hold
 

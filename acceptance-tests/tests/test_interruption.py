@@ -177,11 +177,15 @@ def assert_no_panic(tf, tmp_path: Path, *extra: str) -> None:
 # ---------------------------------------------------------------------------- SIGINT
 
 
-def test_sigint_early_in_graph(emulator, tf, stack, tmp_path):
-    """Ctrl-C once the platform exists and the microservices have begun: terraform stops
-    within seconds, the state names every object that exists, a re-apply converges."""
+@pytest.mark.parametrize("point, kind, at_least", [
+    ("the first microservice objects", "log_group", 1),     # early in the graph
+    ("the ECS services", "ecs_service", 2),                 # mid-graph: alarms, scaling next
+])
+def test_sigint_mid_apply(emulator, tf, stack, tmp_path, point, kind, at_least):
+    """Ctrl-C at a point of the apply: terraform stops within seconds, the state names every
+    object that exists, a re-apply converges with nothing duplicated."""
     bg = stack("apply")
-    wait_until("the first microservice objects", exists(emulator, "log_group"), bg)
+    wait_until(point, exists(emulator, kind, at_least), bg)
     took = interrupt(bg)
     out = bg.output
     assert took < SIGINT_EXIT_S, f"terraform still running {SIGINT_EXIT_S}s after Ctrl-C:\n{out}"
