@@ -19,6 +19,9 @@ order, so a seed replays the same faults even though the provider's requests rac
     malformed     200 with a truncated body; never drawn at random, only where asked
                   (`malformed={"Operation": count}`)
 
+Besides the random draw, `script={"Operation": ["reset_after", ...]}` gives the next requests
+to an operation exactly those faults, in order (a reproduction of one known failure).
+
 A fixed delay (`delay_ms`) is added to every AWS request; requests are served by one thread
 each, so concurrent requests overlap their delays and the request log shows how many
 *sequential* rounds an operation took (the benchmark of issue #12 reads it).
@@ -115,12 +118,13 @@ def is_control_path(path: str) -> bool:
 class FaultProxy:
     """A threaded HTTP proxy injecting seeded faults into AWS API requests (see module doc).
 
-    `rate`, `kinds`, `delay_ms` and `malformed` may be changed while it runs (e.g. faults off
-    for a verification step)."""
+    `rate`, `kinds`, `delay_ms`, `malformed` and `script` may be changed while it runs (e.g.
+    faults off for a verification step)."""
 
     def __init__(self, upstream: str, port: int = 0, rate: float = 0.0, seed: int = 0,
                  delay_ms: float = 0.0, kinds: Iterable[str] = FAULT_KINDS,
-                 malformed: Mapping[str, int] | None = None, log_path: Path | str | None = None,
+                 malformed: Mapping[str, int] | None = None,
+                 script: Mapping[str, Iterable[str]] | None = None, log_path: Path | str | None = None,
                  host: str = "127.0.0.1") -> None:
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme != "http" or not parsed.hostname:
@@ -135,6 +139,8 @@ class FaultProxy:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
         # operation name -> how many more of its answers to garble
         self.malformed: dict[str, int] = dict(malformed or {})
+        # operation name -> the faults its next requests get, in order
+        self.script: dict[str, list[str]] = _check_script(script or {})
         self.records: list[dict[str, Any]] = []
         self._seen: Counter = Counter()  # request key -> times seen (see draw)
         self._lock = threading.Lock()
@@ -175,7 +181,8 @@ class FaultProxy:
 
     def configure(self, rate: float | None = None, seed: int | None = None,
                   kinds: Iterable[str] | None = None, delay_ms: float | None = None,
-                  malformed: Mapping[str, int] | None = None) -> "FaultProxy":
+                  malformed: Mapping[str, int] | None = None,
+                  script: Mapping[str, Iterable[str]] | None = None) -> "FaultProxy":
         """Change the fault plan while running; a new `seed` starts the draws afresh."""
         with self._lock:
             if rate is not None:
@@ -189,6 +196,8 @@ class FaultProxy:
                 self.delay_ms = delay_ms
             if malformed is not None:
                 self.malformed = dict(malformed)
+            if script is not None:
+                self.script = _check_script(script)
         return self
 
     # ------------------------------------------------------------------ decisions and records
@@ -208,6 +217,9 @@ class FaultProxy:
             if left > 0:
                 self.malformed[call.operation] = left - 1
                 return "malformed", 0.0
+            scripted = self.script.get(call.operation)
+            if scripted:
+                return scripted.pop(0), DELAY_FAULT_MS[0] / 1000
             seed, rate, kinds = self.seed, self.rate, self.kinds
         rng = random.Random(f"{seed}|{key}|{n}")
         roll = rng.random()
@@ -394,6 +406,14 @@ def _garble(data: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------------------- program
+
+
+def _check_script(script: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    out = {op: list(kinds) for op, kinds in script.items()}
+    unknown = {k for kinds in out.values() for k in kinds} - set(ALL_KINDS)
+    if unknown:
+        raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {ALL_KINDS}")
+    return out
 
 
 def _parse_malformed(values: list[str]) -> dict[str, int]:

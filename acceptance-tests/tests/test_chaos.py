@@ -73,6 +73,21 @@ def test_apply_plan_destroy_under_faults(emulator, tf, fault_proxy, tmp_path, se
     assert_no_panic(log, tf)
 
 
+@pytest.mark.xfail(strict=True, reason="#11 defect 4: RegisterTaskDefinition takes no idempotency "
+                   "token; the SDK's retry after a lost answer registers a second revision that "
+                   "no service runs and the state does not record")
+def test_lost_register_answer_makes_no_extra_revision(emulator, tf, fault_proxy, tmp_path):
+    """The answer to the first RegisterTaskDefinition is lost (connection reset after the
+    emulator registered it): the apply converges and no unreferenced revision is left."""
+    log = logged(tf, tmp_path)
+    tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **chaos.network(emulator)})
+    fault_proxy.configure(script={"RegisterTaskDefinition": ["reset_after"]})
+    tf.apply()
+    assert fault_proxy.calls(fault="reset_after"), "the answer was never lost"
+    assert_no_panic(log, tf)
+    assert_clean_stack(emulator, tf)
+
+
 def malformed_run(emulator, tf, fault_proxy, tmp_path, operation: str):
     """Apply with every answer to `operation` garbled: it must fail naming the operation, with
     no panic and no crashed plugin. Returns the failed apply's result."""

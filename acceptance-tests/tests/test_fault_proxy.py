@@ -166,3 +166,18 @@ def test_rate_and_seed(emulator, fault_proxy, tmp_path):
     entry = json.loads(lines[0])
     assert set(entry) == {"t_in", "t_out", "service", "operation", "method", "path", "fault", "status"}
     assert (entry["service"], entry["operation"]) == ("ecs", "ListClusters")
+
+
+def test_script_gives_exact_faults_in_order(emulator, fault_proxy):
+    fault_proxy.configure(rate=0.0, script={"ListClusters": ["internal", "throttle"]})
+    ecs = client(fault_proxy.endpoint, "ecs")
+    codes = []
+    for _ in range(3):
+        try:
+            ecs.list_clusters()
+            codes.append("ok")
+        except ClientError as e:
+            codes.append(e.response["Error"]["Code"])
+    assert codes == ["InternalFailure", "ThrottlingException", "ok"]
+    with pytest.raises(ValueError):
+        fault_proxy.configure(script={"ListClusters": ["no-such-kind"]})

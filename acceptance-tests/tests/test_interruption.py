@@ -75,9 +75,11 @@ class Background:
                 pids.append(int(entry))
         return pids
 
-    def kill_all(self) -> None:
-        """SIGKILL terraform and the provider at once, as a crash or an OOM kill would."""
-        for pid in self.provider_pids():
+    def kill_all(self) -> list[int]:
+        """SIGKILL terraform and the provider at once, as a crash or an OOM kill would;
+        returns the provider pids killed."""
+        pids = self.provider_pids()
+        for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -85,6 +87,7 @@ class Background:
         self.proc.kill()
         self.proc.wait(timeout=30)
         self._out.close()
+        return pids
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -233,7 +236,7 @@ def test_sigkill_mid_apply_then_recover(emulator, tf, stack, tmp_path, point, ki
     the import command the provider prints) ends with one of each object and no orphan."""
     bg = stack("apply")
     wait_until(point, exists(emulator, kind, at_least), bg)
-    bg.kill_all()
+    assert bg.kill_all(), "no provider process was running to kill"
     assert chaos.count(chaos.inventory(emulator)) > 0
     recover(tf)
     assert_converged(emulator, tf)
@@ -250,7 +253,7 @@ def test_destroy_after_kill_leaves_nothing(emulator, tf, stack, tmp_path):
     emulator.settings(ecs_deployment="in_progress")
     bg = stack("apply")
     wait_until("the three ECS services", exists(emulator, "ecs_service", 3), bg)
-    bg.kill_all()
+    assert bg.kill_all(), "no provider process was running to kill"
     emulator.settings(ecs_deployment="completed")
     res = tf.destroy(check=False)
     left = chaos.orphans(chaos.inventory(emulator))
