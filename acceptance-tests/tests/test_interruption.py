@@ -29,7 +29,7 @@ pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
 THREE = REPO / "examples" / "three-services"
-DELAY_MS = 150          # per AWS request: an apply of the stack takes ~10 s
+DELAY_MS = 200          # per AWS request: an apply of the stack takes ~10 s
 SIGINT_EXIT_S = 10      # "exits within a few seconds" after the first Ctrl-C
 IMPORT_CMD = re.compile(r"terraform import\s+(\S+)\s+(\S+)")
 
@@ -107,8 +107,11 @@ def wait_until(what: str, cond: Callable[[], bool], bg: Background, timeout: flo
     pytest.fail(f"timed out waiting for {what}:\n{bg.output}")
 
 
-def exists(emulator, kind: str, at_least: int = 1) -> Callable[[], bool]:
-    return lambda: len(chaos.inventory(emulator)[kind]) >= at_least
+def created(emulator, operation: str, at_least: int = 1) -> Callable[[], bool]:
+    """Whether the emulator has answered `operation` successfully `at_least` times: one cheap
+    look at its request log, so the interruption lands close to that point."""
+    return lambda: sum(1 for r in emulator.requests(operation=operation)
+                       if r.get("status", 500) < 300) >= at_least
 
 
 @pytest.fixture
@@ -180,15 +183,15 @@ def assert_no_panic(tf, tmp_path: Path, *extra: str) -> None:
 # ---------------------------------------------------------------------------- SIGINT
 
 
-@pytest.mark.parametrize("point, kind, at_least", [
-    ("the first microservice objects", "log_group", 1),     # early in the graph
-    ("the ECS services", "ecs_service", 2),                 # mid-graph: alarms, scaling next
+@pytest.mark.parametrize("operation, at_least", [
+    ("CreateLogGroup", 1),      # early in the graph: the first microservice object
+    ("CreateService", 2),       # mid-graph: ECS services made, scaling and alarms next
 ])
-def test_sigint_mid_apply(emulator, tf, stack, tmp_path, point, kind, at_least):
+def test_sigint_mid_apply(emulator, tf, stack, tmp_path, operation, at_least):
     """Ctrl-C at a point of the apply: terraform stops within seconds, the state names every
     object that exists, a re-apply converges with nothing duplicated."""
     bg = stack("apply")
-    wait_until(point, exists(emulator, kind, at_least), bg)
+    wait_until(f"{at_least} x {operation}", created(emulator, operation, at_least), bg)
     took = interrupt(bg)
     out = bg.output
     assert took < SIGINT_EXIT_S, f"terraform still running {SIGINT_EXIT_S}s after Ctrl-C:\n{out}"
@@ -210,7 +213,7 @@ def test_sigint_during_steady_state_wait(emulator, tf, stack, tmp_path):
     that exists, and once deployments complete a re-apply converges with nothing duplicated."""
     emulator.settings(ecs_deployment="in_progress")
     bg = stack("apply")
-    wait_until("the three ECS services", exists(emulator, "ecs_service", 3), bg)
+    wait_until("the three ECS services", created(emulator, "CreateService", 3), bg)
     time.sleep(1)  # well inside the steady-state wait
     took = interrupt(bg)
     out = bg.output
@@ -227,17 +230,22 @@ def test_sigint_during_steady_state_wait(emulator, tf, stack, tmp_path):
 # ---------------------------------------------------------------------------- SIGKILL
 
 
-@pytest.mark.parametrize("point, kind, at_least", [
-    ("first microservice objects", "log_group", 1),
-    ("ECS services", "ecs_service", 2),
+@pytest.mark.parametrize("operation, at_least, deployment", [
+    ("CreateLogGroup", 1, "completed"),     # early in the graph
+    ("CreateService", 3, "in_progress"),    # during the ECS steady-state wait
 ])
-def test_sigkill_mid_apply_then_recover(emulator, tf, stack, tmp_path, point, kind, at_least):
+def test_sigkill_mid_apply_then_recover(emulator, tf, stack, tmp_path, operation, at_least,
+                                        deployment):
     """SIGKILL of terraform and the provider mid-apply; the documented recovery (re-apply, or
     the import command the provider prints) ends with one of each object and no orphan."""
+    emulator.settings(ecs_deployment=deployment)
     bg = stack("apply")
-    wait_until(point, exists(emulator, kind, at_least), bg)
+    wait_until(f"{at_least} x {operation}", created(emulator, operation, at_least), bg)
+    if deployment == "in_progress":
+        time.sleep(1)  # inside the steady-state wait
     assert bg.kill_all(), "no provider process was running to kill"
     assert chaos.count(chaos.inventory(emulator)) > 0
+    emulator.settings(ecs_deployment="completed")
     recover(tf)
     assert_converged(emulator, tf)
     assert_no_panic(tf, tmp_path)
@@ -252,7 +260,8 @@ def test_destroy_after_kill_leaves_nothing(emulator, tf, stack, tmp_path):
     then `terraform destroy` instead of apply: nothing is left."""
     emulator.settings(ecs_deployment="in_progress")
     bg = stack("apply")
-    wait_until("the three ECS services", exists(emulator, "ecs_service", 3), bg)
+    wait_until("the three ECS services", created(emulator, "CreateService", 3), bg)
+    time.sleep(1)  # inside the steady-state wait
     assert bg.kill_all(), "no provider process was running to kill"
     emulator.settings(ecs_deployment="completed")
     res = tf.destroy(check=False)
