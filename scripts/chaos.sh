@@ -3,18 +3,19 @@
 #   scripts/chaos.sh RATE SEEDS        e.g. scripts/chaos.sh 0.4 1-5   (or 40%, or seeds 3,7,11)
 # For each seed: apply (at most 3 attempts), plan -detailed-exitcode, destroy of
 # examples/three-services through the fault proxy (acceptance-tests/harness/fault_proxy.py) at
-# RATE mixed faults, against a fresh local emulator. One line per run:
+# RATE mixed faults, against one local emulator (reset before each seed). One line per run:
 #   rate seed attempts orphans duplicates panics wall   (+ plan/destroy exit codes, faults)
 # Exit status 1 if any run needed more than one attempt, left orphans or duplicates, panicked
 # or planned changes. Builds nothing if the provider binary exists (MATBAKH_PROVIDER_BIN, else
 # $CARGO_TARGET_DIR/debug/terraform-provider-matbakh). Run directories (provider DEBUG log,
 # proxy request log, state) stay under .run/chaos/.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+cd "$(dirname "$self")/.."
 root=$PWD
 
 if [ $# -ne 2 ]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$self" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 rate=${1%\%}
