@@ -6,10 +6,6 @@ terraform {
   }
 }
 
-variable "vpc_id" {
-  type = string
-}
-
 variable "subnet_ids" {
   type = list(string)
 }
@@ -28,8 +24,7 @@ variable "image_registry" {
 }
 
 resource "matbakh_platform" "main" {
-  name   = "matbakh"
-  vpc_id = var.vpc_id
+  name = "matbakh"
 }
 
 resource "matbakh_microservice" "auth" {
