@@ -37,7 +37,8 @@ resource "matbakh_microservice" "auth" {
   secrets = {
     DB_PASSWORD = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:auth-db-password"
   }
-  backends = ["persona-service", "vc-service"]
+  # No `backends` on Service Connect: every service of the namespace may call
+  # every other; restrict callers with security groups.
 
   health_check {
     path     = "/health"

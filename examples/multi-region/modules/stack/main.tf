@@ -35,7 +35,6 @@ resource "matbakh_microservice" "auth" {
   subnet_ids         = var.subnet_ids
   security_group_ids = var.security_group_ids
   execution_role_arn = var.execution_role_arn
-  backends           = ["persona-service"]
 }
 
 resource "matbakh_microservice" "persona" {
