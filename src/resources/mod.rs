@@ -1,5 +1,6 @@
 //! The provider's resources: schema, plan and CRUD glue around expansions.
 pub mod canary;
+pub mod driver;
 pub mod lifecycle;
 pub mod microservice;
 pub mod platform;
