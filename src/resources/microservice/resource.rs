@@ -124,6 +124,27 @@ fn component(components: &Value, key: &str) -> Value {
     }
 }
 
+/// The `desired_count` an import records. With autoscaling, the count ECS
+/// runs is the scaler's, not an argument, and may lie outside a range
+/// changed since: record the initial count a configuration without
+/// `desired_count` plans (the default, clamped into the range), so
+/// `-generate-config-out` writes a value the provider accepts and a plan
+/// after import shows no change.
+fn imported_desired_count(state: &Value, env: crate::environment::Environment) -> Value {
+    let autoscaled = matches!(state.get("autoscaling"), Value::List(l) if !l.is_empty());
+    if !autoscaled {
+        return state.get("desired_count").clone();
+    }
+    let mut without = state.clone();
+    without.set("desired_count", Value::Null);
+    match config_of(&without) {
+        Ok(config) => Settings::resolve_unchecked(&config, env)
+            .desired_count
+            .into(),
+        Err(_) => state.get("desired_count").clone(),
+    }
+}
+
 /// Arguments the provider alone acts on: AWS holds nothing to read back.
 const NOT_IN_AWS: [&str; 4] = ["platform", "name", "wait_for_steady_state", "timeouts"];
 
@@ -235,6 +256,10 @@ impl GraphResource for Microservice {
             ));
         };
         let mut state = without_defaults(&existing.arguments, configured.environment);
+        state.set(
+            "desired_count",
+            imported_desired_count(&state, configured.environment),
+        );
         let settings = self.settings(&state, configured)?;
         let mut planned = state.clone();
         plan_known_values(&mut planned, &settings, &platform.region);
@@ -255,6 +280,25 @@ impl GraphResource for Microservice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_with_autoscaling_records_the_initial_count_in_range() {
+        let env = crate::environment::Environment::Production;
+        let mut state = Value::from_json(&serde_json::json!({
+            "platform": "matbakh", "name": "auth-service", "image": "x", "port": 8080,
+            "desired_count": 12,
+            "autoscaling": [{"min_count": 3, "max_count": 10}],
+        }));
+        let count = imported_desired_count(&state, env);
+        assert_eq!(count, Value::from(3i64));
+        state.set("desired_count", count);
+        let problems = super::super::validate::validate(&config_of(&state).unwrap());
+        assert!(problems.is_empty(), "{problems:?}");
+        // Without autoscaling the count ECS runs is the argument.
+        state.set("autoscaling", Value::List(vec![]));
+        state.set("desired_count", 12i64.into());
+        assert_eq!(imported_desired_count(&state, env), Value::from(12i64));
+    }
 
     #[test]
     fn import_ids() {
