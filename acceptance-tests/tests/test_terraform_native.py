@@ -215,3 +215,24 @@ def test_untaint_after_a_failed_create_continues_in_place(emulator, tf, net):
         assert after[key] == arn, (key, arn, after[key])
     assert "route" in after
     assert tf.plan().returncode == 0
+
+
+def test_a_backend_no_microservice_answers_to_is_a_warning_at_plan(emulator, tf, net):
+    tf.write(config(emulator, net))
+    tf.apply()
+    tf.write(config(emulator, net, extra='\n  backends = ["nobody-service"]\n'))
+    plan = tf.plan()
+    text = " ".join(plan.output.split())
+    assert 'Warning: backends: no microservice "nobody-service" on platform "matbakh"' in text, \
+        plan.output
+    assert text.count("Warning: backends:") == 1, plan.output
+
+
+def test_each_component_is_logged_with_the_resource_type_and_id(emulator, tf, net):
+    tf.write(config(emulator, net))
+    out = tf.apply(env={"TF_LOG_PROVIDER": "INFO"})
+    lines = [line for line in out.stderr.splitlines() if "component=" in line and "created" in line]
+    for component in ("task_definition", "service", "route"):
+        [line] = [l for l in lines if f"component={component} " in l + " "
+                  and "tf_resource_type=matbakh_microservice" in l]
+        assert "tf_resource_id=matbakh/auth-service" in line, line

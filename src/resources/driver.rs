@@ -118,6 +118,18 @@ pub trait GraphResource: Send + Sync + 'static {
     /// Whether `id` is a well-formed import id, and if not, what one is.
     fn check_import_id(&self, id: &str) -> Result<(), String>;
 
+    /// Warnings about the planned settings that need a look at AWS (the
+    /// context exists): things that are allowed but probably a mistake.
+    async fn plan_warnings(
+        &self,
+        configured: &Configured,
+        settings: &Self::Settings,
+        context: &Self::Context,
+    ) -> Vec<(String, String)> {
+        let _ = (configured, settings, context);
+        Vec::new()
+    }
+
     /// The whole state of the resource with import id `id` (well-formed).
     async fn import(&self, configured: &Configured, id: &str) -> Result<Value, String>;
 }
@@ -198,6 +210,22 @@ impl<R: GraphResource> Driver<R> {
                 );
                 None
             }
+        }
+    }
+
+    async fn warn_at_plan(
+        &self,
+        diags: &mut Diagnostics,
+        configured: &Configured,
+        settings: &R::Settings,
+        context: &R::Context,
+    ) {
+        for (summary, detail) in self
+            .resource
+            .plan_warnings(configured, settings, context)
+            .await
+        {
+            warning(diags, summary, detail);
         }
     }
 
@@ -341,6 +369,32 @@ impl<R: GraphResource> Driver<R> {
         Some((current, private_with_stale(&sorted.stale)))
     }
 
+    async fn do_plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Value,
+        config: Value,
+    ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let mut planned = proposed;
+        self.defaults_where_unset(&mut planned, &config);
+        let settings = self.settings(diags, &planned, &configured)?;
+        self.resource
+            .plan_known(&mut planned, &settings, &configured);
+        self.resource
+            .context_computed(&mut planned, &settings, None);
+        self.set_components(&mut planned, Value::Unknown);
+        if !arguments_unknown(&self.resource.schema().block, &planned) {
+            // What it is built on may not exist yet (made in this apply):
+            // then there is nothing to look at.
+            if let Ok(context) = self.resource.context(&configured, &settings).await {
+                self.warn_at_plan(diags, &configured, &settings, &context)
+                    .await;
+            }
+        }
+        Some((planned, Value::Null))
+    }
+
     async fn do_plan_update(
         &self,
         diags: &mut Diagnostics,
@@ -358,7 +412,7 @@ impl<R: GraphResource> Driver<R> {
             .filter(|k| planned.get(k) != prior.get(k))
             .map(|k| AttributePath::new(*k))
             .collect();
-        let unknown_arguments = arguments_unknown(&planned, &prior);
+        let unknown_arguments = arguments_unknown(&self.resource.schema().block, &planned);
         let context = if replace.is_empty() && !unknown_arguments {
             // Without the context there is no graph to compare: every
             // component is then planned as possibly new.
@@ -369,6 +423,8 @@ impl<R: GraphResource> Driver<R> {
         let prior_settings = self.resource.settings(&prior, &configured).ok();
         match (context, prior_settings) {
             (Some(context), Some(prior_settings)) => {
+                self.warn_at_plan(diags, &configured, &settings, &context)
+                    .await;
                 let desired = self.resource.expand(&settings, &context);
                 let previous = self.resource.expand(&prior_settings, &context);
                 let recorded = lifecycle::recorded_components(&prior);
@@ -624,17 +680,17 @@ pub fn report_failures(
     }
 }
 
-/// Whether an argument (anything that is not derived by the provider) is
-/// unknown in the plan: then the graph cannot be computed yet.
-fn arguments_unknown(planned: &Value, prior: &Value) -> bool {
-    let Value::Map(p) = planned else {
-        return true;
-    };
-    p.iter().any(|(k, v)| {
-        // Computed attributes Terraform proposes from the prior state are
-        // known there; an unknown one was marked by us, not configured.
-        v.contains_unknown() && !prior.get(k).contains_unknown() && k != "components"
-    })
+/// Whether an argument (an attribute the configuration sets, or a nested
+/// block) is unknown in the plan: then the graph cannot be computed yet.
+fn arguments_unknown(block: &tf_provider::schema::Block, planned: &Value) -> bool {
+    use tf_provider::schema::AttributeConstraint;
+    block.attributes.iter().any(|(name, attribute)| {
+        !matches!(attribute.constraint, AttributeConstraint::Computed)
+            && planned.get(name).contains_unknown()
+    }) || block
+        .blocks
+        .keys()
+        .any(|name| planned.get(name).contains_unknown())
 }
 
 /// Plan the `components` map of an update, entry by entry.
@@ -880,17 +936,10 @@ impl<R: GraphResource> Resource for Driver<R> {
         config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
-        let _span = span(R::TYPE, &span_id(&proposed), "plan").entered();
-        let configured = self.context.get(diags)?;
-        let mut planned = proposed;
-        self.defaults_where_unset(&mut planned, &config);
-        let settings = self.settings(diags, &planned, &configured)?;
-        self.resource
-            .plan_known(&mut planned, &settings, &configured);
-        self.resource
-            .context_computed(&mut planned, &settings, None);
-        self.set_components(&mut planned, Value::Unknown);
-        Some((planned, Value::Null))
+        let span = span(R::TYPE, &span_id(&proposed), "plan");
+        self.do_plan_create(diags, proposed, config)
+            .instrument(span)
+            .await
     }
 
     async fn plan_update<'a>(

@@ -239,6 +239,45 @@ impl GraphResource for Microservice {
             }))
     }
 
+    /// A backend no microservice of the platform answers to is allowed (it
+    /// may be created in this same apply) but worth a look.
+    async fn plan_warnings(
+        &self,
+        configured: &Configured,
+        settings: &Settings,
+        platform: &PlatformContext,
+    ) -> Vec<(String, String)> {
+        if settings.backends.is_empty() {
+            return Vec::new();
+        }
+        let found = match crate::aws::ecs::service::existing_services(
+            &configured.clients,
+            &platform.cluster_name,
+            &settings.backends,
+        )
+        .await
+        {
+            Ok(found) => found,
+            // Only a warning is at stake: the apply reports AWS trouble.
+            Err(_) => return Vec::new(),
+        };
+        settings
+            .backends
+            .iter()
+            .filter(|b| !found.contains(*b))
+            .map(|b| {
+                (
+                    format!("backends: no microservice {b:?} on platform {:?}", platform.platform_id),
+                    format!(
+                        "{} lists {b:?} as a backend, but platform {:?} has no microservice of that name. \
+                         Unless it is created in this same apply, calls to {b}.{} will fail; check the name.",
+                        settings.name, platform.platform_id, platform.namespace_name
+                    ),
+                )
+            })
+            .collect()
+    }
+
     fn check_import_id(&self, id: &str) -> Result<(), String> {
         parse_import_id(id).map(|_| ())
     }
