@@ -26,7 +26,7 @@ def net(emulator) -> dict:
 
 
 def config(emulator, net, *, image: str = IMAGE, max_retries: int = 3, ignore: str = "",
-           extra: str = "") -> dict[str, str]:
+           extra: str = "", desired: str = "desired_count      = 2") -> dict[str, str]:
     subnets = ", ".join(json.dumps(s) for s in net["subnet_ids"])
     sgs = ", ".join(json.dumps(s) for s in net["security_group_ids"])
     lifecycle = f"\n  lifecycle {{\n    ignore_changes = [{ignore}]\n  }}\n" if ignore else ""
@@ -44,7 +44,7 @@ resource "matbakh_microservice" "auth" {{
   name               = "{NAME}"
   image              = "{image}"
   port               = 8080
-  desired_count      = 2
+  {desired}
   subnet_ids         = [{subnets}]
   security_group_ids = [{sgs}]
   execution_role_arn = "arn:aws:iam::123456789012:role/exec"
@@ -236,3 +236,58 @@ def test_each_component_is_logged_with_the_resource_type_and_id(emulator, tf, ne
         [line] = [l for l in lines if f"component={component} " in l + " "
                   and "tf_resource_type=matbakh_microservice" in l]
         assert "tf_resource_id=matbakh/auth-service" in line, line
+
+
+def test_generate_config_out_with_autoscaling_writes_a_count_the_provider_accepts(
+        emulator, tf_factory, net):
+    first = tf_factory("first")
+    first.write(config(emulator, net, desired="",
+                       extra="\n  autoscaling {\n    min_count = 3\n    max_count = 10\n  }\n"))
+    first.apply()
+    # The scaler (or a hand) moved the count outside a range changed since.
+    emulator.client("ecs").update_service(cluster=PLATFORM, service=NAME, desiredCount=12)
+
+    second = tf_factory("second")
+    second.write({"main.tf": f"""
+{REQUIRED_PROVIDERS}
+{provider_block(emulator.endpoint)}
+
+import {{
+  to = {ADDR}
+  id = "{PLATFORM}/{NAME}"
+}}
+"""})
+    second.run("plan", "-input=false", "-no-color", "-generate-config-out=generated.tf",
+               ok=(0, 2))
+    generated = (second.workdir / "generated.tf").read_text()
+    assert "desired_count" in generated and "= 12" not in generated, generated
+    plan = second.plan(check=False)
+    assert plan.returncode in (0, 2), plan.output
+    assert "Error" not in plan.output, plan.output
+
+
+def test_a_platform_update_keeps_its_arns_known_in_the_plan(emulator, tf, net):
+    def platform(insights: str) -> dict[str, str]:
+        return {"main.tf": f"""
+{REQUIRED_PROVIDERS}
+{provider_block(emulator.endpoint)}
+
+resource "matbakh_platform" "main" {{
+  name               = "{PLATFORM}"
+  vpc_id             = "{net['vpc_id']}"
+  container_insights = {insights}
+}}
+"""}
+    tf.write(platform("true"))
+    tf.apply()
+    before = tf.resource("matbakh_platform.main")
+    tf.write(platform("false"))
+    change = planned_change(tf, "matbakh_platform.main")
+    assert change["change"]["actions"] == ["update"], change
+    unknown = change["change"]["after_unknown"]
+    for key in ("cluster_arn", "namespace_id", "namespace_arn"):
+        assert not unknown.get(key), (key, unknown)
+        assert change["change"]["after"][key] == before[key]
+    assert not any((unknown.get("components") or {}).values()), unknown
+    tf.apply()
+    assert tf.plan().returncode == 0
