@@ -291,3 +291,21 @@ resource "matbakh_platform" "main" {{
     assert not any((unknown.get("components") or {}).values()), unknown
     tf.apply()
     assert tf.plan().returncode == 0
+
+
+def test_a_required_value_unknown_at_plan_and_null_at_apply_creates_nothing(emulator, tf, net):
+    files = config(emulator, net)
+    text = files["main.tf"].replace(
+        f'name               = "{NAME}"',
+        # Unknown at plan (the cluster ARN comes with the platform), null at apply.
+        f'name               = matbakh_platform.main.cluster_arn == "" ? "{NAME}" : null')
+    assert text != files["main.tf"]
+    tf.write({"main.tf": text})
+    res = tf.apply(check=False)
+    assert res.returncode != 0, res.output
+    out = " ".join(res.output.split())
+    assert "name" in out and "nothing was created" in out, res.output
+    ecs = emulator.client("ecs")
+    assert ecs.list_task_definitions()["taskDefinitionArns"] == []
+    assert emulator.client("logs").describe_log_groups()["logGroups"] == []
+    assert "matbakh_microservice.auth" not in tf.state_list()
