@@ -118,6 +118,13 @@ pub trait GraphResource: Send + Sync + 'static {
     /// Whether `id` is a well-formed import id, and if not, what one is.
     fn check_import_id(&self, id: &str) -> Result<(), String>;
 
+    /// Whether [`GraphResource::plan_warnings`] has anything to look at for
+    /// `settings`: a plan that creates the resource reads AWS only then.
+    fn has_plan_warnings(&self, settings: &Self::Settings) -> bool {
+        let _ = settings;
+        false
+    }
+
     /// Warnings about the planned settings that need a look at AWS (the
     /// context exists): things that are allowed but probably a mistake.
     async fn plan_warnings(
@@ -384,7 +391,9 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut planned, &settings, None);
         self.set_components(&mut planned, Value::Unknown);
-        if !arguments_unknown(&self.resource.schema().block, &planned) {
+        if self.resource.has_plan_warnings(&settings)
+            && !arguments_unknown(&self.resource.schema().block, &planned)
+        {
             // What it is built on may not exist yet (made in this apply):
             // then there is nothing to look at.
             if let Ok(context) = self.resource.context(&configured, &settings).await {

@@ -239,6 +239,10 @@ impl GraphResource for Microservice {
             }))
     }
 
+    fn has_plan_warnings(&self, settings: &Settings) -> bool {
+        !settings.backends.is_empty()
+    }
+
     /// A backend no microservice of the platform answers to is allowed (it
     /// may be created in this same apply) but worth a look.
     async fn plan_warnings(
