@@ -221,7 +221,12 @@ impl TaskDefinitionSpec {
         let hash = self.spec_hash(resolved)?;
         // A retried apply finds the revision it registered last time.
         if let Some((td, found)) = self.describe(aws, &self.family).await? {
-            if tags::may_adopt(&self.tags, &found) && found.get(SPEC_HASH_TAG) == Some(&hash) {
+            // The hash tag alone does not vouch for it: a CI system's
+            // revision copies the tags of the one it was made from.
+            if tags::may_adopt(&self.tags, &found)
+                && found.get(SPEC_HASH_TAG) == Some(&hash)
+                && self.holds_the_same(&td, &found, resolved)?
+            {
                 if let Some(arn) = td.task_definition_arn() {
                     return Ok(arn.to_string());
                 }
@@ -416,6 +421,30 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
     }
 }
 
+impl TaskDefinitionSpec {
+    /// Whether the registered revision `td` holds exactly this spec (with
+    /// its references resolved), tags aside.
+    fn holds_the_same(
+        &self,
+        td: &TaskDefinition,
+        tags: &BTreeMap<String, String>,
+        resolved: &Resolved,
+    ) -> Result<bool, AwsError> {
+        let mut want = self.clone();
+        for container in &mut want.containers {
+            for value in container.environment.values_mut() {
+                if let EnvValue::Component { of } = value {
+                    *value = EnvValue::Text(resolve(resolved, &of.0)?);
+                }
+            }
+        }
+        let mut have = TaskDefinitionSpec::from_sdk(td, tags);
+        want.tags.clear();
+        have.tags.clear();
+        Ok(want == have)
+    }
+}
+
 fn resolve(resolved: &Resolved, key: &str) -> Result<String, AwsError> {
     resolved.get(key).cloned().ok_or_else(|| {
         AwsError::new(
@@ -476,16 +505,24 @@ impl Adapter for TaskDefinitionSpec {
             ));
         }
         let want = self.spec_hash(resolved)?;
+        let images: Vec<(&str, &str)> = td
+            .container_definitions()
+            .iter()
+            .filter_map(|c| Some((c.name()?, c.image()?)))
+            .collect();
+        let same_images = self
+            .containers
+            .iter()
+            .all(|c| images.contains(&(c.name.as_str(), c.image.as_str())));
         match found.get(SPEC_HASH_TAG) {
-            Some(h) if *h == want => {}
+            // A revision a CI system registered copies the tags, hash and
+            // all: the hash only vouches for it when the images agree.
+            Some(h) if *h == want && same_images => {}
+            // Registered by someone else: compare what it holds.
+            _ if self.holds_the_same(&td, &found, resolved)? => {}
             _ => {
                 // Say what changed where it is cheap to tell; the hash
                 // catches the rest.
-                let images: Vec<(&str, &str)> = td
-                    .container_definitions()
-                    .iter()
-                    .filter_map(|c| Some((c.name()?, c.image()?)))
-                    .collect();
                 for c in &self.containers {
                     match images.iter().find(|(n, _)| *n == c.name) {
                         Some((_, image)) if *image != c.image => diffs.push(format!(
