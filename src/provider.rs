@@ -13,7 +13,7 @@ use crate::environment::Environment;
 use crate::spec::Tags;
 use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_map, Type};
-use crate::tf::value::Value;
+use crate::tf::value::{normalized, Value};
 use crate::validation::Problem;
 
 /// Services whose endpoint can be overridden one by one.
@@ -146,14 +146,20 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
             }
         }
     }
-    if let Some(n) = config.get("max_retries").as_f64() {
-        if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
-            problems.push(Problem::at(
-                "max_retries",
-                "Invalid max_retries",
-                "max_retries must be a whole number from 0 to 100.",
-            ));
-        }
+    match config.get("max_retries") {
+        Value::Number(n) if n.as_i64().is_some_and(|n| (0..=100).contains(&n)) => {}
+        Value::Null | Value::Unknown => {}
+        other => problems.push(Problem::at(
+            "max_retries",
+            "Invalid max_retries",
+            format!(
+                "max_retries must be a whole number from 0 to 100, not {}.",
+                match other {
+                    Value::Number(n) => n.to_string(),
+                    other => format!("{:?}", other.to_json()),
+                }
+            ),
+        )),
     }
     problems
 }
@@ -202,8 +208,9 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
         },
         max_retries: config
             .get("max_retries")
-            .as_f64()
-            .map(|n| n as u32)
+            .as_number()
+            .and_then(|n| n.as_i64())
+            .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_MAX_RETRIES as u32),
     }
 }
@@ -229,6 +236,7 @@ impl Provider for MatbakhProvider {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        let config = normalized(config, &provider_schema().block);
         report(diags, validate_config(&config));
         Some(())
     }
@@ -240,6 +248,7 @@ impl Provider for MatbakhProvider {
         config: Value,
     ) -> Option<()> {
         tracing::info!(terraform_version, "configuring matbakh provider");
+        let config = normalized(config, &provider_schema().block);
         let problems = validate_config(&config);
         if !problems.is_empty() {
             report(diags, problems);
@@ -345,6 +354,24 @@ mod tests {
         ]);
         let paths: Vec<String> = validate_config(&c).iter().map(Problem::dotted).collect();
         assert_eq!(paths, vec!["endpoint", "endpoints.0.appmesh"]);
+    }
+
+    #[test]
+    fn max_retries_must_be_whole_and_in_range() {
+        for bad in ["0.1", "-1", "101", "2147483648", "1e400"] {
+            // As Terraform sends it: exact decimal text, which the schema
+            // turns into a number.
+            let c = normalized(
+                config(&[("max_retries", bad.into())]),
+                &provider_schema().block,
+            );
+            let p = validate_config(&c);
+            assert_eq!(p.len(), 1, "{bad}");
+            assert_eq!(p[0].dotted(), "max_retries");
+        }
+        let c = config(&[("max_retries", 0i64.into())]);
+        assert!(validate_config(&c).is_empty());
+        assert_eq!(connection_settings(&c).max_retries, 0);
     }
 
     #[test]

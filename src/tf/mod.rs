@@ -1,5 +1,7 @@
 //! Glue between Terraform's plugin protocol (tf-provider) and our code.
+pub mod decode;
 pub mod diagnostics;
 pub mod logging;
+pub mod number;
 pub mod schema;
 pub mod value;

@@ -201,12 +201,13 @@ impl Resource for MicroserviceResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        match config_of(&config) {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
+        match crate::tf::decode::typed::<MicroserviceConfig>(&config, "the configuration") {
             Ok(c) => {
                 report(diags, super::validate::validate(&c));
                 report(diags, lifecycle::validate_timeouts(&config));
             }
-            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+            Err(p) => report(diags, vec![p]),
         }
         Some(())
     }
@@ -218,6 +219,7 @@ impl Resource for MicroserviceResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
@@ -255,6 +257,7 @@ impl Resource for MicroserviceResource {
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &proposed, configured.environment)?;
         let mut planned = proposed;
@@ -275,6 +278,8 @@ impl Resource for MicroserviceResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &proposed, configured.environment)?;
         let mut planned = proposed;
@@ -322,6 +327,7 @@ impl Resource for MicroserviceResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
@@ -351,6 +357,8 @@ impl Resource for MicroserviceResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, configured.environment)?;
         let previous_settings = self.settings(diags, &prior, configured.environment)?;
@@ -380,6 +388,7 @@ impl Resource for MicroserviceResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;

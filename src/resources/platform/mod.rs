@@ -92,6 +92,7 @@ impl Resource for PlatformResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
         report(diags, schema::validate(&config));
         Some(())
     }
@@ -103,6 +104,7 @@ impl Resource for PlatformResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let recorded = lifecycle::recorded_components(&state);
         let graph = expand::expand(&settings(&state, &configured));
@@ -134,6 +136,7 @@ impl Resource for PlatformResource {
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = with_defaults(proposed);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
@@ -152,6 +155,8 @@ impl Resource for PlatformResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = with_defaults(proposed);
         let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace"]
             .into_iter()
@@ -188,6 +193,7 @@ impl Resource for PlatformResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&planned, &configured));
         let outcome = lifecycle::apply(
@@ -215,6 +221,8 @@ impl Resource for PlatformResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let previous = expand::expand(&settings(&prior, &configured));
         let desired = expand::expand(&settings(&planned, &configured));
@@ -241,6 +249,7 @@ impl Resource for PlatformResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&prior, &configured));
         let outcome = lifecycle::destroy(
