@@ -100,7 +100,7 @@ pub fn provider_schema() -> Schema {
         .optional("profile", Type::String, "Named profile of the shared AWS config files. Credentials always come from the standard AWS chain.")
         .optional("endpoint", Type::String, "One endpoint URL for every AWS API, e.g. an emulator at `http://127.0.0.1:4566`.")
         .optional("default_tags", string_map(), "Tags put on every AWS object the provider creates.")
-        .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (adaptive mode, exponential backoff with jitter). Default `10`.")
+        .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (standard mode, exponential backoff with full jitter; a whole number from 0 to 100). Default `10`.")
         .single_block("endpoints", endpoints)
         .schema(0)
 }

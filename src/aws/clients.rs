@@ -41,14 +41,10 @@ pub struct Clients {
 
 impl Clients {
     /// Resolve credentials and region the standard AWS way and build one
-    /// client per service. Every client shares one retry policy: adaptive
-    /// mode (exponential backoff with jitter, client-side rate limiting on
-    /// throttling), so call sites never retry by hand.
+    /// client per service, all with [`retry_config`], so call sites never
+    /// retry by hand.
     pub async fn connect(settings: &ConnectionSettings) -> Result<Clients, String> {
-        let retry = RetryConfig::adaptive()
-            .with_max_attempts(settings.max_retries.saturating_add(1))
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
+        let retry = retry_config(settings.max_retries);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
             .timeout_config(
@@ -120,6 +116,29 @@ impl Clients {
     }
 }
 
+/// The first retry waits up to this long (full jitter: a random time
+/// between zero and the bound, which doubles with each attempt).
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// No single wait between attempts is longer than this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The retry policy every client shares: AWS's standard mode, `max_retries`
+/// retries after the first attempt, exponential backoff with full jitter
+/// (`rand(0, min(MAX_BACKOFF, INITIAL_BACKOFF * 2^attempt))`), bounded by the
+/// SDK's retry quota (a token bucket that stops retrying when most calls
+/// fail, so an outage fails fast instead of multiplying traffic).
+///
+/// Not adaptive mode: after a single throttle it rate-limits the *whole
+/// client* (every operation, every resource), measured at a median wait of
+/// 12 s per call (issue #11). A throttle concerns one API's rate; backing
+/// off the call that was throttled recovers at the speed AWS allows.
+pub fn retry_config(max_retries: u32) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(max_retries.saturating_add(1))
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF)
+}
+
 /// Every service config builder has `endpoint_url`; this keeps the six
 /// call sites above from repeating the `if let`.
 trait EndpointUrl: Sized {
@@ -149,5 +168,22 @@ fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
     match url {
         Some(url) => builder.set_url(url),
         None => builder,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::retry::RetryMode;
+
+    #[test]
+    fn standard_mode_with_bounded_backoff_and_the_configured_attempts() {
+        let r = retry_config(10);
+        assert_eq!(r.mode(), RetryMode::Standard);
+        assert_eq!(r.max_attempts(), 11);
+        assert_eq!(r.initial_backoff(), INITIAL_BACKOFF);
+        assert_eq!(r.max_backoff(), MAX_BACKOFF);
+        assert_eq!(retry_config(0).max_attempts(), 1);
+        assert_eq!(retry_config(u32::MAX).max_attempts(), u32::MAX);
     }
 }
