@@ -6,6 +6,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+use super::call_log::CallLog;
+
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoints {
@@ -143,6 +145,8 @@ pub fn retry_config(max_retries: u32) -> RetryConfig {
 /// call sites above from repeating the `if let`.
 trait EndpointUrl: Sized {
     fn set_url(self, url: String) -> Self;
+    /// Log every attempt ([`CallLog`]).
+    fn with_call_log(self) -> Self;
 }
 
 macro_rules! endpoint_url_for {
@@ -150,6 +154,9 @@ macro_rules! endpoint_url_for {
         $(impl EndpointUrl for $builder {
             fn set_url(self, url: String) -> Self {
                 self.endpoint_url(url)
+            }
+            fn with_call_log(self) -> Self {
+                self.interceptor(CallLog)
             }
         })*
     };
@@ -165,6 +172,7 @@ endpoint_url_for!(
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
+    let builder = builder.with_call_log();
     match url {
         Some(url) => builder.set_url(url),
         None => builder,

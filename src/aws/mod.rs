@@ -6,6 +6,7 @@
 
 pub mod appmesh;
 pub mod autoscaling;
+pub mod call_log;
 pub mod clients;
 pub mod cloudmap;
 pub mod cloudwatch;

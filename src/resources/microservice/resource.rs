@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
+use tracing::Instrument;
 
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
@@ -16,6 +17,7 @@ use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::tf::diagnostics::{error, report};
+use crate::tf::logging::resource_span;
 use crate::tf::value::Value;
 
 const RESOURCE: &str = "matbakh_microservice";
@@ -226,7 +228,13 @@ impl Resource for MicroserviceResource {
         let graph = expand::expand(&settings, &platform);
         let recorded = lifecycle::recorded_components(&state);
         let (existing, drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded)
+                .instrument(resource_span(
+                    RESOURCE,
+                    &super::names::resource_id(&settings.platform, &settings.name),
+                ))
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => {
                     error(
@@ -340,6 +348,10 @@ impl Resource for MicroserviceResource {
             Resolved::new(),
             lifecycle::timeout(&planned, Operation::Create),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
@@ -373,6 +385,10 @@ impl Resource for MicroserviceResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&planned, Operation::Update),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
@@ -400,6 +416,10 @@ impl Resource for MicroserviceResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&prior, Operation::Delete),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
         outcome.is_ok().then_some(())

@@ -6,6 +6,7 @@ pub mod schema;
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
+use tracing::Instrument;
 
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
@@ -14,6 +15,7 @@ use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::tf::diagnostics::{error, report};
+use crate::tf::logging::resource_span;
 use crate::tf::value::Value;
 use expand::{PlatformSettings, VPC_TAG};
 use schema::{DEFAULT_MESH_EGRESS, DEFAULT_NAMESPACE};
@@ -109,7 +111,13 @@ impl Resource for PlatformResource {
         let recorded = lifecycle::recorded_components(&state);
         let graph = expand::expand(&settings(&state, &configured));
         let (existing, drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded)
+                .instrument(resource_span(
+                    RESOURCE,
+                    state.get("name").as_str().unwrap_or_default(),
+                ))
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => {
                     error(diags, format!("Cannot read {RESOURCE}"), e);
@@ -204,6 +212,10 @@ impl Resource for PlatformResource {
             Resolved::new(),
             lifecycle::timeout(&planned, Operation::Create),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            planned.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
@@ -234,6 +246,10 @@ impl Resource for PlatformResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&planned, Operation::Update),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            planned.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
@@ -259,6 +275,10 @@ impl Resource for PlatformResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&prior, Operation::Delete),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            prior.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
         if outcome.is_ok() {
