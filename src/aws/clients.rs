@@ -7,6 +7,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 use super::call_log::CallLog;
+use super::credentials::{self, AssumeRole};
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17,6 +18,8 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub logs: Option<String>,
     pub applicationautoscaling: Option<String>,
+    /// STS: the credentials check and `assume_role`.
+    pub sts: Option<String>,
 }
 
 /// What the provider block says about reaching AWS.
@@ -28,11 +31,19 @@ pub struct ConnectionSettings {
     pub endpoint: Option<String>,
     pub endpoints: Endpoints,
     pub max_retries: u32,
+    /// Skip the STS GetCallerIdentity check at configure.
+    pub skip_credentials_validation: bool,
+    /// When not empty, the only accounts the credentials may belong to.
+    pub allowed_account_ids: Vec<String>,
+    pub assume_role: Option<AssumeRole>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub region: String,
+    /// The account the credentials belong to (None when the check was
+    /// skipped).
+    pub account_id: Option<String>,
     pub ecs: aws_sdk_ecs::Client,
     pub appmesh: aws_sdk_appmesh::Client,
     pub cloudmap: aws_sdk_servicediscovery::Client,
@@ -61,7 +72,7 @@ impl Clients {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
-        let shared = loader.load().await;
+        let mut shared = loader.load().await;
         let region = shared.region().map(|r| r.to_string()).ok_or_else(|| {
             "no AWS region: set `region` in the provider block or AWS_REGION".to_string()
         })?;
@@ -69,9 +80,28 @@ impl Clients {
         let endpoint_for = |specific: &Option<String>| -> Option<String> {
             specific.clone().or_else(|| settings.endpoint.clone())
         };
+        let sts_endpoint = endpoint_for(&settings.endpoints.sts);
+        if let Some(role) = &settings.assume_role {
+            shared = credentials::assume(shared, role, sts_endpoint.as_deref()).await;
+        }
+        let account_id = if settings.skip_credentials_validation {
+            None
+        } else {
+            Some(
+                credentials::check(
+                    &shared,
+                    settings.profile.as_deref(),
+                    sts_endpoint.as_deref(),
+                    &settings.allowed_account_ids,
+                )
+                .await?
+                .account,
+            )
+        };
         let e = &settings.endpoints;
         Ok(Clients {
             region,
+            account_id,
             ecs: aws_sdk_ecs::Client::from_conf(
                 with_endpoint(
                     aws_sdk_ecs::config::Builder::from(&shared),

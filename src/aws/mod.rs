@@ -11,6 +11,7 @@ pub mod clients;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod compare;
+pub mod credentials;
 pub mod ecs;
 pub mod error;
 pub mod logs;
