@@ -8,6 +8,7 @@ state names every object created."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -21,7 +22,10 @@ from test_numbers import config, network
 pytestmark = pytest.mark.microservice
 
 
-def test_sigint_during_a_steady_state_wait_returns_within_seconds_with_state(emulator, tf):
+@pytest.mark.parametrize("whom", ["terraform", "process_group"])
+def test_sigint_during_a_steady_state_wait_returns_within_seconds_with_state(emulator, tf, whom):
+    """`terraform`: SIGINT to terraform alone (it sends StopProvider). `process_group`: as Ctrl-C
+    in a terminal does, to terraform and the provider it started."""
     net = network(emulator)
     tf.write({"main.tf": config(emulator, net)})
     # The platform first, without the wait.
@@ -29,7 +33,7 @@ def test_sigint_during_a_steady_state_wait_returns_within_seconds_with_state(emu
     emulator.settings(ecs_deployment="in_progress")
     proc = subprocess.Popen([TERRAFORM, "apply", "-auto-approve", "-input=false", "-no-color"],
                             cwd=tf.workdir, env=tf.base_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         ecs = emulator.client("ecs")
         deadline = time.monotonic() + 120
@@ -42,7 +46,10 @@ def test_sigint_during_a_steady_state_wait_returns_within_seconds_with_state(emu
             pytest.fail("the ECS service was never created")
         time.sleep(2)  # well inside the steady-state wait
         interrupted = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        if whom == "terraform":
+            proc.send_signal(signal.SIGINT)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
         took = time.monotonic() - interrupted
     finally:
