@@ -9,6 +9,16 @@ async fn main() {
     // tonic (Terraform's AutoMTLS) and the AWS SDK bring different rustls
     // crypto back ends; with two compiled in, rustls needs to be told.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // Ctrl-C in a terminal reaches the whole process group, this process
+    // included. Like go-plugin's providers, do not die of it (Terraform
+    // sends StopProvider and then waits for our answers): take it as the
+    // same stop request, so waits end and every call returns its state.
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("interrupt received; stopping waits and returning what exists");
+            matbakh::tf::stop::request();
+        }
+    });
     if let Err(e) = tf_provider::serve("matbakh", MatbakhProvider::new()).await {
         tracing::error!(error = %e, "provider server stopped");
         eprintln!("terraform-provider-matbakh: {e}");

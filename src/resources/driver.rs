@@ -201,6 +201,12 @@ impl<R: GraphResource> Driver<R> {
         }
     }
 
+    /// A value as Terraform sent it, with every number at a Number-typed
+    /// position exact (Terraform sends fractions as decimal text).
+    fn normalized(&self, value: Value) -> Value {
+        crate::tf::value::normalized(value, &self.resource.schema().block)
+    }
+
     /// What the configuration cannot be on the provider's backend, as
     /// errors naming the attribute and the backend; None when any.
     fn check_on_backend(
@@ -976,6 +982,7 @@ impl<R: GraphResource> Resource for Driver<R> {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        let config = self.normalized(config);
         match self.resource.validate(&config) {
             Ok(problems) => {
                 report(diags, problems);
@@ -993,6 +1000,7 @@ impl<R: GraphResource> Resource for Driver<R> {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = self.normalized(state);
         let span = span(R::TYPE, &span_id(&state), "read");
         self.do_read(diags, state, private).instrument(span).await
     }
@@ -1004,6 +1012,7 @@ impl<R: GraphResource> Resource for Driver<R> {
         config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let (proposed, config) = (self.normalized(proposed), self.normalized(config));
         let span = span(R::TYPE, &span_id(&proposed), "plan");
         self.do_plan_create(diags, proposed, config)
             .instrument(span)
@@ -1019,8 +1028,9 @@ impl<R: GraphResource> Resource for Driver<R> {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let (prior, config) = (self.normalized(prior), self.normalized(config));
         let span = span(R::TYPE, &span_id(&prior), "plan");
-        let mut proposed = proposed;
+        let mut proposed = self.normalized(proposed);
         self.defaults_where_unset(&mut proposed, &config);
         self.do_plan_update(diags, prior, proposed, config, prior_private)
             .instrument(span)
@@ -1045,6 +1055,7 @@ impl<R: GraphResource> Resource for Driver<R> {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = self.normalized(planned);
         let span = span(R::TYPE, &span_id(&planned), "create");
         self.do_create(diags, planned).instrument(span).await
     }
@@ -1058,6 +1069,7 @@ impl<R: GraphResource> Resource for Driver<R> {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let (prior, planned) = (self.normalized(prior), self.normalized(planned));
         let span = span(R::TYPE, &span_id(&prior), "update");
         self.do_update(diags, prior, planned, private)
             .instrument(span)
@@ -1071,6 +1083,7 @@ impl<R: GraphResource> Resource for Driver<R> {
         private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = self.normalized(prior);
         let span = span(R::TYPE, &span_id(&prior), "delete");
         self.do_destroy(diags, prior, private)
             .instrument(span)

@@ -460,7 +460,7 @@ impl EcsServiceSpec {
                     ),
                 )
             })?;
-            tokio::time::sleep(POLL_EVERY.min(left)).await;
+            let _ = crate::engine::pause(POLL_EVERY.min(left)).await;
         }
     }
 }
@@ -795,7 +795,7 @@ impl Adapter for EcsServiceSpec {
                     format!("timed out waiting for ECS service {} to drain", self.name),
                 )
             })?;
-            tokio::time::sleep(POLL_EVERY.min(left)).await;
+            let _ = crate::engine::pause(POLL_EVERY.min(left)).await;
         }
     }
 }

@@ -274,12 +274,13 @@ impl Resource for CanaryResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        match CanaryConfig::from_value(&config.to_json()) {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
+        match crate::tf::decode::typed::<CanaryConfig>(&config, "the configuration") {
             Ok(c) => {
                 report(diags, super::config::validate(&c));
                 report(diags, lifecycle::validate_timeouts(&config));
             }
-            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+            Err(p) => report(diags, vec![p]),
         }
         Some(())
     }
@@ -291,6 +292,7 @@ impl Resource for CanaryResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state)?;
         let recorded = lifecycle::recorded_components(&state);
@@ -373,6 +375,7 @@ impl Resource for CanaryResource {
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         // The canary walks App Mesh route weights; progressive delivery on
         // Service Connect is ECS-native (a later issue).
         let configured = self.context.get(diags)?;
@@ -409,6 +412,8 @@ impl Resource for CanaryResource {
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
         let configured = self.context.get(diags)?;
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = proposed;
         plan_defaults(&mut planned);
         let settings = settings_of(&planned).ok();
@@ -455,6 +460,7 @@ impl Resource for CanaryResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
@@ -474,6 +480,8 @@ impl Resource for CanaryResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
@@ -515,6 +523,7 @@ impl Resource for CanaryResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior)?;
         let recorded = lifecycle::recorded_components(&prior);

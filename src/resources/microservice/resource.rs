@@ -164,7 +164,12 @@ impl GraphResource for Microservice {
     }
 
     fn validate(&self, config: &Value) -> Result<Vec<Problem>, String> {
-        let mut problems = super::validate::validate(&config_of(config)?);
+        // A value that does not decode is a problem at its own attribute.
+        let decoded = crate::tf::decode::typed::<MicroserviceConfig>(config, "the configuration");
+        let mut problems = match decoded {
+            Ok(c) => super::validate::validate(&c),
+            Err(p) => vec![p],
+        };
         problems.extend(lifecycle::validate_timeouts(config));
         Ok(problems)
     }
