@@ -1,6 +1,7 @@
 //! `matbakh_microservice`: one block, the whole graph of one service.
 
 pub mod config;
+pub mod deployment;
 pub mod expand;
 pub mod names;
 pub mod platform_context;
