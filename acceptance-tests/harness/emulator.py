@@ -103,6 +103,18 @@ class Emulator:
             return self._http("POST", "/_matbakh/settings", values)
         return self._http("GET", "/_matbakh/settings")
 
+    def clock(self, advance_seconds: float | None = None, speed: float | None = None) -> dict:
+        """The ECS deployment clock (ecs_deployment=timed): {"now", "speed"}; optionally move it
+        forward by `advance_seconds` and/or set its `speed` (virtual seconds per real second)."""
+        payload: dict[str, Any] = {}
+        if advance_seconds is not None:
+            payload["advance_seconds"] = advance_seconds
+        if speed is not None:
+            payload["speed"] = speed
+        if payload:
+            return self._http("POST", "/_matbakh/clock", payload)
+        return self._http("GET", "/_matbakh/clock")
+
     # ------------------------------------------------------------------ clients
     def client(self, service_name: str, strict_shapes: bool = True) -> Any:
         c = self._session.client(

@@ -480,6 +480,612 @@ def test_ecs_awsvpc_needs_real_subnets(emulator):
     assert err(e)[0] == "InvalidParameterException"
 
 
+# ============================================================================ ECS Service Connect
+
+SC_TASK_DEF = dict(
+    family="orders", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+    cpu="512", memory="1024",
+    containerDefinitions=[
+        {"name": "app", "image": "repo/orders:1.0", "essential": True,
+         "portMappings": [{"containerPort": 8080, "protocol": "tcp", "name": "http",
+                           "appProtocol": "http"},
+                          {"containerPort": 9000, "protocol": "tcp", "name": "raw"}],
+         "healthCheck": {"command": ["CMD-SHELL", "wget -qO- http://localhost:8080/health"],
+                         "interval": 10, "timeout": 5, "retries": 3, "startPeriod": 30}},
+    ],
+)
+
+
+def http_namespace(emulator, name="internal.local"):
+    sd = emulator.client("servicediscovery")
+    op = sd.create_http_namespace(Name=name, CreatorRequestId=f"ns-{name}")
+    ns_id = sd.get_operation(OperationId=op["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
+    return sd.get_namespace(Id=ns_id)["Namespace"]
+
+
+def sc_config(namespace, discovery="orders", port_name="http", port=8080, **service_extra):
+    entry = {"portName": port_name, "discoveryName": discovery,
+             "clientAliases": [{"port": port, "dnsName": f"{discovery}.internal.local"}]}
+    entry.update(service_extra)
+    return {"enabled": True, "namespace": namespace, "services": [entry]}
+
+
+def make_sc_service(ecs, vpc, td_arn, config, name="orders", **extra):
+    return make_service(ecs, vpc, td_arn, name=name, serviceRegistries=[],
+                        serviceConnectConfiguration=config, **extra)
+
+
+def ecs_managed_cloudmap_services(emulator, ns_id):
+    sd = emulator.client("servicediscovery")
+    out = {}
+    for s in sd.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [ns_id]}])["Services"]:
+        tags = sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]
+        if {"Key": "AmazonECSManaged", "Value": "true"} in tags:
+            out[s["Name"]] = s
+    return out
+
+
+class TestEcsServiceConnect:
+    def test_cluster_defaults_resolve_name_to_arn(self, emulator):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        c = ecs.create_cluster(clusterName="by-name",
+                               serviceConnectDefaults={"namespace": "internal.local"})["cluster"]
+        assert c["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        c = ecs.create_cluster(clusterName="by-arn",
+                               serviceConnectDefaults={"namespace": ns["Arn"]})["cluster"]
+        assert c["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        [d] = ecs.describe_clusters(clusters=["by-arn"])["clusters"]
+        assert d["serviceConnectDefaults"] == {"namespace": ns["Arn"]}
+        # An unknown ARN is refused; an unknown *name* makes ECS create an HTTP namespace.
+        with pytest.raises(ClientError) as e:
+            ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={
+                "namespace": f"arn:aws:servicediscovery:eu-central-1:{ACCOUNT}:namespace/ns-missing"})
+        assert err(e)[0] == "NamespaceNotFoundException"
+        u = ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={"namespace": "fresh"})["cluster"]
+        sd = emulator.client("servicediscovery")
+        [fresh] = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "fresh"]
+        assert fresh["Type"] == "HTTP" and u["serviceConnectDefaults"] == {"namespace": fresh["Arn"]}
+        # "" removes the defaults; the namespace stays.
+        u = ecs.update_cluster(cluster="by-arn", serviceConnectDefaults={"namespace": ""})["cluster"]
+        assert "serviceConnectDefaults" not in u
+        assert "fresh" in [n["Name"] for n in sd.list_namespaces()["Namespaces"]]
+
+    def test_task_definition_keeps_named_ports_and_health_check(self, emulator):
+        ecs = emulator.client("ecs")
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]
+        got = ecs.describe_task_definition(taskDefinition=td["taskDefinitionArn"])["taskDefinition"]
+        [c] = got["containerDefinitions"]
+        assert c["portMappings"] == SC_TASK_DEF["containerDefinitions"][0]["portMappings"]
+        assert c["healthCheck"] == SC_TASK_DEF["containerDefinitions"][0]["healthCheck"]
+
+    @pytest.mark.parametrize("cpu,memory", [("256", "512"), ("512", "4096"), ("1 vCPU", "8 GB"),
+                                            ("4096", "30720"), ("8192", "16384"), ("8192", "61440"),
+                                            ("16384", "122880"), ("16384", "40960")])
+    def test_fargate_task_sizes_accepted(self, emulator, cpu, memory):
+        ecs = emulator.client("ecs")
+        ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory))
+
+    @pytest.mark.parametrize("cpu,memory,message", [
+        ("256", "4096", "No Fargate configuration exists for given values: 256 CPU, 4096 memory."),
+        ("1024", "1024", "No Fargate configuration exists for given values: 1024 CPU, 1024 memory."),
+        ("8192", "18432", "No Fargate configuration exists for given values: 8192 CPU, 18432 memory."),
+        ("16384", "36864", "No Fargate configuration exists for given values: 16384 CPU, 36864 memory."),
+        ("4096", "31744", "No Fargate configuration exists for given values: 4096 CPU, 31744 memory."),
+        ("3072", "8192", "Invalid 'cpu' setting for task."),
+        ("32768", "131072", "Invalid 'cpu' setting for task."),
+    ])
+    def test_fargate_task_sizes_refused(self, emulator, cpu, memory, message):
+        ecs = emulator.client("ecs")
+        with pytest.raises(ClientError) as e:
+            ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory))
+        assert err(e) == ("ClientException", 400)
+        assert e.value.response["Error"]["Message"].startswith(message)
+        # EC2-only task definitions are not held to the Fargate table.
+        ecs.register_task_definition(**dict(SC_TASK_DEF, cpu=cpu, memory=memory,
+                                            requiresCompatibilities=["EC2"]))
+
+    def test_service_connect_on_deployments_and_cloud_map(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        sd = emulator.client("servicediscovery")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config("internal.local", timeout={"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 60})
+        s = make_sc_service(ecs, vpc, td, config)
+        assert "serviceConnectConfiguration" not in s  # not a member of the Service shape
+        [dep] = s["deployments"]
+        assert dep["serviceConnectConfiguration"] == dict(config, namespace=ns["Arn"])
+        [res] = dep["serviceConnectResources"]
+        managed = ecs_managed_cloudmap_services(emulator, ns["Id"])
+        assert list(managed) == ["orders"]
+        assert res == {"discoveryName": "orders", "discoveryArn": managed["orders"]["Arn"]}
+        assert managed["orders"]["Type"] == "HTTP"
+        # One instance per running task, visible through the Cloud Map API.
+        assert len(sd.list_instances(ServiceId=managed["orders"]["Id"])["Instances"]) == 2
+        ecs.update_service(cluster="matbakh", service="orders", desiredCount=3)
+        assert len(sd.list_instances(ServiceId=managed["orders"]["Id"])["Instances"]) == 3
+        d = ecs.describe_services(cluster="matbakh", services=["orders"])["services"][0]
+        assert d["deployments"][0]["serviceConnectConfiguration"]["namespace"] == ns["Arn"]
+
+        # Renaming the discovery name: ECS creates the new Cloud Map service, drops the old one.
+        ecs.update_service(cluster="matbakh", service="orders",
+                           serviceConnectConfiguration=sc_config(ns["Arn"], discovery="orders-v2"))
+        assert list(ecs_managed_cloudmap_services(emulator, ns["Id"])) == ["orders-v2"]
+        # The namespace cannot go while ECS's service is in it; deleting the ECS service
+        # (forced, while scaled up) removes it.
+        with pytest.raises(ClientError) as e:
+            sd.delete_namespace(Id=ns["Id"])
+        assert err(e)[0] == "ResourceInUse"
+        ecs.delete_service(cluster="matbakh", service="orders", force=True)
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+        sd.delete_namespace(Id=ns["Id"])
+
+    def test_disabling_service_connect_removes_the_cloud_map_service(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        assert list(ecs_managed_cloudmap_services(emulator, ns["Id"])) == ["orders"]
+        u = ecs.update_service(cluster="matbakh", service="orders",
+                               serviceConnectConfiguration={"enabled": False})["service"]
+        assert u["deployments"][0]["serviceConnectConfiguration"] == {"enabled": False}
+        assert "serviceConnectResources" not in u["deployments"][0]
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+
+    def test_namespace_from_cluster_defaults(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        ecs.create_cluster(clusterName="matbakh", serviceConnectDefaults={"namespace": ns["Arn"]})
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(None)
+        del config["namespace"]
+        s = make_sc_service(ecs, vpc, td, config, capacityProviderStrategy=[])
+        assert s["deployments"][0]["serviceConnectConfiguration"]["namespace"] == ns["Arn"]
+
+    @pytest.mark.parametrize("change,code,text", [
+        ({"portName": "nope"}, "InvalidParameterException", "portName 'nope' does not match"),
+        ({"clientAliases": []}, "InvalidParameterException", "exactly one client alias"),
+        ({"clientAliases": [{"port": 80, "dnsName": "a.internal.local"},
+                            {"port": 81, "dnsName": "b.internal.local"}]},
+         "InvalidParameterException", "exactly one client alias"),
+        ({"clientAliases": [{"port": 80, "dnsName": "a" * 128}]}, "InvalidParameterException",
+         "longer than 127 characters"),
+        ({"portName": "raw", "timeout": {"perRequestTimeoutSeconds": 5}}, "InvalidParameterException",
+         "perRequestTimeout can only be set if Service Connect appProtocol isn't TCP"),
+        ({"discoveryName": "-bad"}, "InvalidParameterException", "discoveryName '-bad' is not valid"),
+    ])
+    def test_service_connect_validation(self, emulator, vpc, change, code, text):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(ns["Arn"])
+        config["services"][0].update(change)
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, config)
+        assert err(e)[0] == code
+        assert text in e.value.response["Error"]["Message"]
+        assert ecs.describe_services(cluster="matbakh", services=["orders"])["failures"]
+        assert ecs_managed_cloudmap_services(emulator, ns["Id"]) == {}
+
+    def test_alias_of_127_characters_and_tcp_idle_timeout_are_fine(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = sc_config(ns["Arn"], port_name="raw", timeout={"idleTimeoutSeconds": 30})
+        config["services"][0]["clientAliases"][0]["dnsName"] = "a" * 127
+        make_sc_service(ecs, vpc, td, config)
+
+    def test_unknown_namespace(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config("nowhere.local"))
+        assert err(e)[0] == "NamespaceNotFoundException"
+
+    def test_names_unique_per_namespace_across_services(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]), name="orders-copy")
+        assert "discoveryName 'orders' is already used" in e.value.response["Error"]["Message"]
+        dup_alias = sc_config(ns["Arn"], discovery="other")
+        dup_alias["services"][0]["clientAliases"] = [{"port": 8080, "dnsName": "orders.internal.local"}]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, dup_alias, name="orders-copy")
+        assert "client alias orders.internal.local:8080 is already used" in e.value.response["Error"]["Message"]
+        # Same names in another namespace are fine; so is re-sending the service's own configuration.
+        http_namespace(emulator, "other.local")
+        make_sc_service(ecs, vpc, td, sc_config("other.local"), name="orders-copy")
+        ecs.update_service(cluster="matbakh", service="orders", serviceConnectConfiguration=sc_config(ns["Arn"]))
+
+    def test_new_task_definition_must_keep_the_port_name(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        unnamed = json.loads(json.dumps(SC_TASK_DEF))
+        for pm in unnamed["containerDefinitions"][0]["portMappings"]:
+            pm.pop("name")
+        td2 = ecs.register_task_definition(**unnamed)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        assert err(e)[0] == "InvalidParameterException"
+        assert ecs.describe_services(cluster="matbakh", services=["orders"])["services"][0]["taskDefinition"] == td
+
+
+# ============================================================================ ECS service deployments
+
+
+def deployment_of(ecs, service="orders", cluster="matbakh"):
+    s = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    [d] = ecs.describe_service_deployments(serviceDeploymentArns=[s["currentServiceDeployment"]])[
+        "serviceDeployments"]
+    return s, d
+
+
+def sc_service_with(emulator, vpc, deployment_configuration, desired=2):
+    """An SC service on revision 1, then task definition 2 registered (not yet deployed)."""
+    ecs = emulator.client("ecs")
+    ns = http_namespace(emulator)
+    make_cluster(ecs)
+    td1 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    make_sc_service(ecs, vpc, td1, sc_config(ns["Arn"]), desiredCount=desired,
+                    deploymentConfiguration=deployment_configuration)
+    td2 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    return ecs, td1, td2
+
+
+def alarm(emulator, name, state=None):
+    cw = emulator.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName=name, Namespace="AWS/ECS", MetricName="HTTPCode_Target_5XX_Count",
+                        Dimensions=[{"Name": "TargetDiscoveryName", "Value": "orders"}], Statistic="Sum",
+                        Period=60, EvaluationPeriods=2, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    if state:
+        cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+CANARY = {"strategy": "CANARY", "bakeTimeInMinutes": 5,
+          "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 3},
+          "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+          "maximumPercent": 200, "minimumHealthyPercent": 100}
+
+
+class TestEcsServiceDeployments:
+    def test_every_deployment_has_a_service_deployment_and_revision(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        s = make_service(ecs, vpc, td)
+        arn = s["currentServiceDeployment"]
+        prefix = f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-deployment/matbakh/auth-service/"
+        assert arn.startswith(prefix) and len(arn) > len(prefix)
+        [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+        assert d["status"] == "SUCCESSFUL" and d["serviceArn"] == s["serviceArn"]
+        assert d["sourceServiceRevisions"] == []
+        rev_arn = d["targetServiceRevision"]["arn"]
+        assert rev_arn.startswith(f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/")
+        assert d["targetServiceRevision"]["runningTaskCount"] == 2
+        [rev] = ecs.describe_service_revisions(serviceRevisionArns=[rev_arn])["serviceRevisions"]
+        assert rev["taskDefinition"] == td
+        assert [i["image"] for i in rev["containerImages"]] == ["repo/auth:1.4.2", "envoy:v1"]
+        assert s["currentServiceRevisions"] == [
+            {"arn": rev_arn, "requestedTaskCount": 2, "runningTaskCount": 2, "pendingTaskCount": 0}]
+
+        # Scaling starts no deployment; a new task definition does.
+        ecs.update_service(cluster="matbakh", service="auth-service", desiredCount=3)
+        td2 = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        u = ecs.update_service(cluster="matbakh", service="auth-service", taskDefinition=td2)["service"]
+        listed = ecs.list_service_deployments(cluster="matbakh", service="auth-service")["serviceDeployments"]
+        assert [x["serviceDeploymentArn"] for x in listed] == [u["currentServiceDeployment"], arn]
+        assert listed[0]["targetServiceRevisionArn"] != rev_arn
+        [d2] = ecs.describe_service_deployments(serviceDeploymentArns=[u["currentServiceDeployment"]])[
+            "serviceDeployments"]
+        assert [r["arn"] for r in d2["sourceServiceRevisions"]] == [rev_arn]
+        # Filters, pagination, missing ARNs, errors.
+        assert ecs.list_service_deployments(cluster="matbakh", service=s["serviceArn"],
+                                            status=["STOPPED"])["serviceDeployments"] == []
+        page = ecs.list_service_deployments(cluster="matbakh", service="auth-service", maxResults=1)
+        assert len(page["serviceDeployments"]) == 1 and page["nextToken"]
+        assert ecs.list_service_deployments(cluster="matbakh", service="auth-service",
+                                            createdAt={"before": "2001-01-01T00:00:00Z"})["serviceDeployments"] == []
+        assert len(ecs.list_service_deployments(
+            cluster="matbakh", service="auth-service",
+            createdAt={"after": "2001-01-01T00:00:00Z"})["serviceDeployments"]) == 2
+        missing = prefix + "nope"
+        out = ecs.describe_service_deployments(serviceDeploymentArns=[missing])
+        assert out["failures"] == [{"arn": missing, "reason": "MISSING"}]
+        with pytest.raises(ClientError) as e:
+            ecs.list_service_deployments(cluster="matbakh", service="ghost")
+        assert err(e)[0] == "ServiceNotFoundException"
+        with pytest.raises(ClientError) as e:
+            ecs.stop_service_deployment(serviceDeploymentArn=missing)
+        assert err(e)[0] == "ServiceDeploymentNotFoundException"
+        with pytest.raises(ClientError) as e:
+            ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        assert err(e)[0] == "ConflictException"
+
+    @pytest.mark.parametrize("config,text", [
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 0.05}}, "canaryPercent 0.05"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 10.05}}, "canaryPercent 10.05"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 100.1}}, "canaryPercent 100.1"),
+        ({"strategy": "CANARY", "canaryConfiguration": {"canaryBakeTimeInMinutes": 1441}},
+         "canaryBakeTimeInMinutes"),
+        ({"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 2.9}}, "stepPercent 2.9"),
+        ({"strategy": "LINEAR", "linearConfiguration": {"stepBakeTimeInMinutes": 1441}}, "stepBakeTimeInMinutes"),
+        ({"strategy": "BLUE_GREEN"}, "bakeTimeInMinutes must be provided"),
+        ({"strategy": "ROLLING", "bakeTimeInMinutes": 1441}, "bakeTimeInMinutes must be between"),
+        ({"strategy": "ROLLING", "canaryConfiguration": {"canaryPercent": 5.0}}, "only be specified with the CANARY"),
+        ({"alarms": {"alarmNames": [], "enable": True, "rollback": True}}, "alarmNames"),
+    ])
+    def test_strategy_validation(self, emulator, vpc, config, text):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]), deploymentConfiguration=config)
+        assert err(e)[0] == "InvalidParameterException"
+        assert text in e.value.response["Error"]["Message"]
+
+    @pytest.mark.parametrize("strategy", ["CANARY", "LINEAR", "BLUE_GREEN"])
+    def test_traffic_strategies_need_service_connect_or_load_balancer(self, emulator, vpc, strategy):
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        config = {"strategy": strategy, "bakeTimeInMinutes": 1}
+        with pytest.raises(ClientError) as e:
+            make_service(ecs, vpc, td, deploymentConfiguration=config)
+        assert "requires a load balancer or a Service Connect configuration" in e.value.response["Error"]["Message"]
+        # The same on update, and fine once Service Connect is on.
+        make_service(ecs, vpc, td)
+        with pytest.raises(ClientError):
+            ecs.update_service(cluster="matbakh", service="auth-service", deploymentConfiguration=config)
+        ns = http_namespace(emulator)
+        sc_td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, sc_td, sc_config(ns["Arn"]), deploymentConfiguration=config)
+
+    def test_boundaries_are_accepted(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        for i, config in enumerate([
+            {"strategy": "CANARY", "bakeTimeInMinutes": 1440,
+             "canaryConfiguration": {"canaryPercent": 0.1, "canaryBakeTimeInMinutes": 0}},
+            {"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 100.0}},
+            {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 3.0, "stepBakeTimeInMinutes": 1440}},
+            {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+        ]):
+            name = f"svc-{i}"
+            conf = sc_config(ns["Arn"], discovery=name)
+            conf["services"][0]["clientAliases"][0]["port"] = 8000 + i
+            s = make_sc_service(ecs, vpc, td, conf, name=name, deploymentConfiguration=config)
+            assert s["deploymentConfiguration"]["strategy"] == config["strategy"]
+
+    def test_canary_walks_with_the_clock(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "SUCCESSFUL" and s["taskDefinition"] == td1  # first deployment: no bake
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0
+        assert d["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 90.0
+        assert d["targetServiceRevision"]["runningTaskCount"] == 2
+        assert d["deploymentConfiguration"]["canaryConfiguration"]["canaryPercent"] == 10.0
+        assert s["taskDefinition"] == td2
+        assert [x["rolloutState"] for x in s["deployments"]] == ["IN_PROGRESS", "COMPLETED"]
+        assert len(s["currentServiceRevisions"]) == 2
+        emulator.clock(advance_seconds=179)
+        assert deployment_of(ecs)[1]["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0
+        emulator.clock(advance_seconds=1)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "BAKE_TIME")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+        emulator.clock(advance_seconds=300)
+        s, d = deployment_of(ecs)
+        assert (d["status"], d["lifecycleStage"]) == ("SUCCESSFUL", "CLEAN_UP")
+        assert d["alarms"]["status"] == "DISABLED"
+        assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 0
+        assert [(x["rolloutState"], x["taskDefinition"]) for x in s["deployments"]] == [("COMPLETED", td2)]
+        assert s["runningCount"] == 2 and len(s["currentServiceRevisions"]) == 1
+
+    def test_clock_speed_finishes_by_itself(self, emulator, vpc):
+        import time
+
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=3600)  # an hour per second
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        deadline = time.time() + 10
+        while deployment_of(ecs)[1]["status"] == "IN_PROGRESS" and time.time() < deadline:
+            time.sleep(0.2)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_linear_steps(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        config = {"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 40.0, "stepBakeTimeInMinutes": 2}}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        weights = []
+        for _ in range(4):
+            weights.append(deployment_of(ecs)[1]["targetServiceRevision"]["requestedProductionTrafficWeight"])
+            emulator.clock(advance_seconds=120)
+        assert weights == [40.0, 80.0, 100.0, 100.0]
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_blue_green_sits_in_bake_time(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        ecs, td1, td2 = sc_service_with(emulator, vpc, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10})
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        emulator.clock(advance_seconds=599)
+        d = deployment_of(ecs)[1]
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "BAKE_TIME")
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
+        assert d["sourceServiceRevisions"][0]["runningTaskCount"] == 2  # blue still up while baking
+        emulator.clock(advance_seconds=1)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+
+    def test_alarm_during_bake_rolls_back(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        alarm(emulator, "orders-5xx")
+        alarm(emulator, "orders-latency")
+        config = dict(CANARY, alarms={"alarmNames": ["orders-5xx", "orders-latency"],
+                                      "enable": True, "rollback": True})
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        emulator.clock(advance_seconds=200)
+        d = deployment_of(ecs)[1]
+        assert (d["lifecycleStage"], d["alarms"]["status"]) == ("BAKE_TIME", "MONITORING")
+        emulator.client("cloudwatch").set_alarm_state(
+            AlarmName="orders-5xx", StateValue="ALARM", StateReason="5xx")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL"
+        assert d["alarms"]["status"] == "TRIGGERED"
+        assert d["alarms"]["triggeredAlarmNames"] == ["orders-5xx"]
+        assert "orders-5xx" in d["rollback"]["reason"] and d["statusReason"] == d["rollback"]["reason"]
+        assert d["rollback"]["serviceRevisionArn"] == d["sourceServiceRevisions"][0]["arn"]
+        assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+        # The service runs the previous task definition again.
+        assert s["taskDefinition"] == td1
+        assert [(x["rolloutState"], x["taskDefinition"]) for x in s["deployments"]] == [("COMPLETED", td1)]
+        assert s["deployments"][0]["serviceConnectConfiguration"]["enabled"] is True
+        assert any("rolled back" in e["message"] for e in s["events"])
+        # The next deployment starts from what runs now (revision 1).
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="OK", StateReason="ok")
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d2 = deployment_of(ecs)[1]
+        assert d2["sourceServiceRevisions"][0]["arn"] == d["sourceServiceRevisions"][0]["arn"]
+
+    def test_alarm_already_firing_rolls_back_at_once_and_rolling_monitors(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        alarm(emulator, "orders-5xx")
+        config = {"alarms": {"alarmNames": ["orders-5xx"], "enable": True, "rollback": True}}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        emulator.clock(advance_seconds=120)  # 60 s x 2 periods: the first deployment's window
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "IN_PROGRESS" and "lifecycleStage" not in d
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM", StateReason="x")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and s["taskDefinition"] == td1
+        # An alarm already in ALARM when a deployment starts rolls it back at once.
+        s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
+        assert s["taskDefinition"] == td1
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and d["alarms"]["triggeredAlarmNames"] == ["orders-5xx"]
+
+    def test_stop_with_rollback_and_abort(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "IN_PROGRESS"
+        with pytest.raises(ClientError) as e:  # the first deployment has nothing to go back to
+            ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"], stopType="ROLLBACK")
+        assert err(e)[0] == "ConflictException"
+        ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"], stopType="ABORT")
+        assert deployment_of(ecs)[1]["status"] == "STOPPED"
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "IN_PROGRESS" and s["taskDefinition"] == td2
+        assert ecs.stop_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"])[
+            "serviceDeploymentArn"] == d["serviceDeploymentArn"]  # stopType defaults to ROLLBACK
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and "StopServiceDeployment" in d["rollback"]["reason"]
+        assert s["taskDefinition"] == td1
+        assert [x["rolloutState"] for x in s["deployments"]] == ["COMPLETED"]
+
+    def test_new_deployment_supersedes_one_in_progress(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        first = deployment_of(ecs)[1]["serviceDeploymentArn"]
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        [old] = ecs.describe_service_deployments(serviceDeploymentArns=[first])["serviceDeployments"]
+        assert old["status"] == "STOPPED" and "new service deployment" in old["statusReason"]
+        assert ecs.list_service_deployments(cluster="matbakh", service="orders",
+                                            status=["IN_PROGRESS"])["serviceDeployments"][0][
+            "serviceDeploymentArn"] != first
+
+    def test_pause_hook_waits_for_continue(self, emulator, vpc):
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        config = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+             "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"}}]}
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"  # the first deployment only scales up
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        [hook] = d["lifecycleHookDetails"]
+        assert (hook["status"], hook["targetType"], d["lifecycleStage"]) == \
+            ("AWAITING_ACTION", "PAUSE", "POST_TEST_TRAFFIC_SHIFT")
+        emulator.clock(advance_seconds=600)
+        assert deployment_of(ecs)[1]["status"] == "IN_PROGRESS"
+        ecs.continue_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"],
+                                        hookId=hook["hookId"], action="CONTINUE")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "SUCCESSFUL" and d["lifecycleHookDetails"][0]["status"] == "SUCCEEDED"
+        assert s["taskDefinition"] == td2
+        with pytest.raises(ClientError) as e:
+            ecs.continue_service_deployment(serviceDeploymentArn=d["serviceDeploymentArn"],
+                                            hookId=hook["hookId"])
+        assert err(e)[0] == "InvalidParameterException"
+        td3 = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        # The next one times out after 30 minutes and rolls back.
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td3)
+        emulator.clock(advance_seconds=30 * 60 - 1)
+        assert deployment_of(ecs)[1]["status"] == "IN_PROGRESS"
+        emulator.clock(advance_seconds=1)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and d["lifecycleHookDetails"][0]["status"] == "TIMED_OUT"
+        assert s["taskDefinition"] == td2
+
+    def test_failed_mode_is_a_circuit_breaker_rollback(self, emulator, vpc):
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        emulator.settings(ecs_deployment="failed")
+        s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
+        assert s["deployments"][0]["rolloutState"] == "FAILED"  # the deployments[] view as before
+        d = deployment_of(ecs)[1]
+        assert d["status"] == "ROLLBACK_SUCCESSFUL"
+        assert d["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+        assert d["deploymentCircuitBreaker"]["failureCount"] >= 1
+        assert "circuit breaker" in d["rollback"]["reason"]
+
+    def test_delete_stops_the_deployment(self, emulator, vpc):
+        emulator.settings(ecs_deployment="in_progress")
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        arn = deployment_of(ecs)[1]["serviceDeploymentArn"]
+        ecs.delete_service(cluster="matbakh", service="orders", force=True)
+        [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+        assert d["status"] == "STOPPED"
+
+    def test_clock_control(self, emulator):
+        before = emulator.clock()
+        after = emulator.clock(advance_seconds=3600, speed=0)
+        assert after["speed"] == 0 and after["now"] >= before["now"] + 3600
+        with pytest.raises(RuntimeError):
+            emulator.clock(advance_seconds=-1)
+        emulator.reset()
+        assert emulator.clock()["speed"] == 1.0
+
+
 # ============================================================================ Cloud Map
 
 
@@ -831,6 +1437,7 @@ def test_request_log(emulator):
 
 def test_unimplemented_operation_is_an_aws_error_not_html(emulator):
     with pytest.raises(ClientError) as e:
-        emulator.client("ecs").describe_service_deployments(serviceDeploymentArns=["arn:x"])
+        # (DescribeServiceDeployments served here before ecs_deployments.py implemented it.)
+        emulator.client("ecs").describe_daemon_deployments(daemonDeploymentArns=["arn:x"])
     code, status = err(e)
     assert (code, status) == ("NotImplemented", 501)

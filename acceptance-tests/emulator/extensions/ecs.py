@@ -13,7 +13,9 @@ moto 5.2.5 as shipped:
   INACTIVE (deleted) services;
 * CreateCluster with an existing ACTIVE name replaces the cluster (AWS returns the existing one);
 * DeleteCluster succeeds while ACTIVE services remain (AWS: ClusterContainsServicesException);
-* UpdateClusterSettings is not implemented.
+* UpdateClusterSettings is not implemented;
+* Service Connect is stored but neither resolved nor validated, and never reaches Cloud Map
+  (now: ecs_service_connect.py); Fargate task sizes are not checked (now: ecs_task_sizes.py).
 
 Deployment behaviour after this module is set by settings.ecs_deployment (see settings.py).
 """
@@ -30,7 +32,10 @@ from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
+from . import ecs_deployments as deployments
+from . import ecs_service_connect as service_connect
 from . import settings
+from .ecs_task_sizes import check_fargate_size
 
 
 class ServiceNotActiveException(ECSException):
@@ -66,12 +71,19 @@ def _new_deployment_id() -> str:
     return f"ecs-svc/{mock_random.randint(0, 32**12)}"
 
 
-def _settle(service: Any, new_deployment: bool) -> None:
-    """Make the service's deployments and counts look like ECS after this create/update."""
-    mode = settings.get("ecs_deployment")
+def _settle(service: Any, new_deployment: bool, mode: str | None = None) -> None:
+    """Make the service's deployments[] and counts look like ECS after this create/update.
+
+    The service deployment (ecs_deployments.py) is started separately; in `timed` mode a new
+    deployment looks like `in_progress` here until its service deployment finishes.
+    """
+    mode = mode or settings.get("ecs_deployment")
     now = utcnow()
     previous = [d for d in (service.deployments or [])]
     old_primary = previous[0] if previous else None
+    if mode == "timed":
+        running = new_deployment or old_primary is None or deployments.is_running(service)
+        mode = "in_progress" if running else "completed"
     old_running = int(getattr(service, "running_count", 0) or 0)
 
     if new_deployment or old_primary is None:
@@ -96,7 +108,22 @@ def _settle(service: Any, new_deployment: bool) -> None:
         dep.pop("capacityProviderStrategy", None)
         dep["platformFamily"] = "Linux"
 
+    sc = getattr(service, "_matbakh_sc", None)
+    if sc is not None:
+        dep["serviceConnectConfiguration"] = service_connect.public(sc)
+    else:
+        dep.pop("serviceConnectConfiguration", None)
+    dep.pop("serviceConnectResources", None)
+
     desired = int(service.desired_count or 0)
+    _settle_counts(service, dep, old_primary, new_deployment, mode, now, desired, old_running)
+    resources = service_connect.sync_cloud_map(service, int(service.running_count or 0))
+    if resources:
+        dep["serviceConnectResources"] = resources
+
+
+def _settle_counts(service: Any, dep: dict[str, Any], old_primary: Any, new_deployment: bool,
+                   mode: str, now: Any, desired: int, old_running: int) -> None:
     if mode == "completed":
         dep.update({"runningCount": desired, "pendingCount": 0, "rolloutState": "COMPLETED",
                     "rolloutStateReason": f"ECS deployment {dep['id']} completed."})
@@ -133,6 +160,20 @@ def _settle(service: Any, new_deployment: bool) -> None:
     service.pending_count = 0
 
 
+def settle_completed(service: Any, new_deployment: bool, event: str | None = None) -> None:
+    """deployments[] once a service deployment succeeded or rolled back (called by ecs_deployments)."""
+    if event:
+        service.events = [{"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": event}] + \
+            list(getattr(service, "events", []) or [])[:50]
+    _settle(service, new_deployment, mode="completed")
+
+
+def _traffic_capable(service_connect_config: dict[str, Any] | None, load_balancers: Any) -> bool:
+    """LINEAR/CANARY/BLUE_GREEN need a load balancer or Service Connect."""
+    sc = service_connect_config or {}
+    return bool(load_balancers) or bool(sc.get("enabled") and sc.get("services"))
+
+
 # ----------------------------------------------------------------------------- actions
 
 _orig_create_service = EC2ContainerServiceResponse.create_service
@@ -141,12 +182,43 @@ _orig_create_cluster = EC2ContainerServiceResponse.create_cluster
 _orig_delete_cluster = EC2ContainerServiceResponse.delete_cluster
 
 
+_orig_update_cluster = EC2ContainerServiceResponse.update_cluster
+_orig_register_task_definition = EC2ContainerServiceResponse.register_task_definition
+
+
+def _service_connect_defaults(self: EC2ContainerServiceResponse) -> dict[str, str] | None:
+    requested = self._get_param("serviceConnectDefaults")
+    if requested is None:
+        return None
+    return service_connect.resolve_cluster_default_namespace(
+        self.ecs_backend.account_id, self.ecs_backend.region_name, requested.get("namespace"))
+
+
 def create_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
     name = self._get_param("clusterName") or "default"
     existing = self.ecs_backend.clusters.get(name)
     if existing is not None and existing.status == "ACTIVE":
         return ActionResult({"cluster": existing})
-    return _orig_create_cluster(self)
+    defaults = _service_connect_defaults(self)
+    result = _orig_create_cluster(self)
+    if defaults is not None:
+        self.ecs_backend.clusters[name].service_connect_defaults = defaults or None
+    return result
+
+
+def update_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
+    cluster = self.ecs_backend._get_cluster(self._get_param("cluster"))
+    defaults = _service_connect_defaults(self)
+    result = _orig_update_cluster(self)
+    if defaults is not None:
+        cluster.service_connect_defaults = defaults or None
+    return result
+
+
+def register_task_definition(self: EC2ContainerServiceResponse) -> ActionResult:
+    check_fargate_size(self._get_param("requiresCompatibilities"), self._get_param("cpu"),
+                       self._get_param("memory"))
+    return _orig_register_task_definition(self)
 
 
 def delete_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
@@ -185,9 +257,18 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
         raise InvalidParameterException(
             "Specifying both a launch type and capacity provider strategy is not supported. "
             "Remove one and try again.")
+    td_param = self._get_param("taskDefinition")
+    task_definition = backend.describe_task_definition(td_param) if td_param else None
+    sc = service_connect.validate(backend, cluster, name, task_definition,
+                                  self._get_param("serviceConnectConfiguration"))
+    deployments.validate_configuration(
+        self._get_param("deploymentConfiguration"),
+        (self._get_param("deploymentController") or {}).get("type"),
+        _traffic_capable(sc, self._get_param("loadBalancers")))
     result = _orig_create_service(self)
     service = backend.services[key]
     service._matbakh_client_token = token
+    service._matbakh_sc = sc
     if not strategy and not launch_type and cluster.default_capacity_provider_strategy:
         strategy = cluster.default_capacity_provider_strategy
     if strategy:
@@ -205,6 +286,8 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if getattr(service, "enable_ecs_managed_tags", None) is None:
         service.enable_ecs_managed_tags = False
     _settle(service, new_deployment=True)
+    if service.deployment_controller.get("type", "ECS") == "ECS":
+        deployments.start(service, service_connect.public(sc))
     return result
 
 
@@ -215,6 +298,9 @@ def _fingerprint(service: Any) -> str:
         getattr(service, "capacity_provider_strategy", None),
         getattr(service, "platform_version", None),
         service.launch_type,
+        service_connect.public(getattr(service, "_matbakh_sc", None)),
+        service.load_balancers,
+        service.service_registries,
     ], sort_keys=True, default=str)
 
 
@@ -225,22 +311,42 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service = backend._get_service(cluster_str, name)
     if service.status != "ACTIVE":
         raise ServiceNotActiveException()
+    deployments.advance_all()
     before = _fingerprint(service)
     td = self._get_param("taskDefinition")
     if td:
         td = backend.describe_task_definition(td).arn
+    sc_param = self._get_param("serviceConnectConfiguration")
+    sc = getattr(service, "_matbakh_sc", None)
+    if sc_param is not None or td:
+        # A new task definition must still carry the named ports the configuration uses.
+        sc = service_connect.validate(
+            backend, backend._get_cluster(cluster_str), service.name,
+            backend.describe_task_definition(td or service.task_definition),
+            sc_param if sc_param is not None else service_connect.public(sc))
+    config_param = self._get_param("deploymentConfiguration")
+    lb_param = self._get_param("loadBalancers")
+    deployments.validate_configuration(
+        config_param if config_param is not None else getattr(service, "deployment_configuration", None),
+        service.deployment_controller.get("type"),
+        _traffic_capable(sc, lb_param if lb_param is not None else service.load_balancers))
     if self._get_param("capacityProviderStrategy") and self._get_param("launchType"):
         raise InvalidParameterException(
             "Specifying both a launch type and capacity provider strategy is not supported.")
     result = _orig_update_service(self)
     if td:
         service.task_definition = td
+    service._matbakh_sc = sc
     if self._get_param("capacityProviderStrategy"):
         service.launch_type = None
     if self._get_param("networkConfiguration") is not None:
         service.network_configuration = service._validate_network(self._get_param("networkConfiguration"))
     new_deployment = bool(self._get_param("forceNewDeployment")) or _fingerprint(service) != before
     _settle(service, new_deployment=new_deployment)
+    if new_deployment and service.deployment_controller.get("type", "ECS") == "ECS":
+        deployments.start(service, service_connect.public(sc))
+    else:
+        deployments.advance_service(service)
     return result
 
 
@@ -248,6 +354,7 @@ _orig_delete_service = EC2ContainerServiceResponse.delete_service
 
 
 def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
+    deployments.advance_all()
     result = _orig_delete_service(self)
     backend = self.ecs_backend
     name = (self._get_param("service") or "").split("/")[-1]
@@ -258,13 +365,28 @@ def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service.pending_count = 0
     for dep in service.deployments or []:
         dep.update({"desiredCount": 0, "runningCount": 0, "pendingCount": 0})
+    # ECS removes the Cloud Map services it created for Service Connect.
+    service_connect.sync_cloud_map(service, 0)
+    deployments.service_deleted(service)
     return result
 
 
+_orig_describe_services = EC2ContainerServiceResponse.describe_services
+
+
+def describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    deployments.advance_all()
+    return _orig_describe_services(self)
+
+
 def install() -> None:
+    deployments.install()
+    EC2ContainerServiceResponse.describe_services = describe_services  # type: ignore[method-assign]
     EC2ContainerServiceResponse.delete_service = delete_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.create_cluster = create_cluster  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.update_cluster = update_cluster  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.register_task_definition = register_task_definition  # type: ignore[method-assign]
     EC2ContainerServiceResponse.delete_cluster = delete_cluster  # type: ignore[method-assign]
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_service = update_service  # type: ignore[method-assign]

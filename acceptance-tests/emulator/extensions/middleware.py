@@ -275,9 +275,12 @@ class MatbakhMiddleware:
         return captured["status"], captured["headers"], body
 
     def reset(self) -> None:
+        from . import ecs_clock
+
         self.faults.clear()
         self.requests.clear()
         settings.reset()
+        ecs_clock.CLOCK.reset()
 
     # -- control API
     def control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -316,6 +319,15 @@ class MatbakhMiddleware:
             elif method == "DELETE":
                 settings.reset()
             return self._json(start_response, 200, settings.current())
+        if path == "/_matbakh/clock":  # ECS deployment clock (ecs_clock.py)
+            from . import ecs_clock
+
+            if method in ("POST", "PUT"):
+                try:
+                    return self._json(start_response, 200, ecs_clock.control(payload))
+                except (ValueError, TypeError) as e:
+                    return self._json(start_response, 400, {"error": str(e)})
+            return self._json(start_response, 200, ecs_clock.CLOCK.state())
         if path == "/_matbakh/reset" and method == "POST":
             self.reset()
             return self._json(start_response, 200, {"reset": True})

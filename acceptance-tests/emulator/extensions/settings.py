@@ -5,6 +5,8 @@ ecs_deployment:
                   one PRIMARY deployment with rolloutState COMPLETED.
     "in_progress" new deployments never finish: runningCount 0, rolloutState IN_PROGRESS.
     "failed"      new deployments fail: rolloutState FAILED (as after a circuit-breaker trip).
+    "timed"       new deployments follow the emulator clock (POST /_matbakh/clock; see
+                  ecs_deployments.py): stages, bake times, alarm rollback, pause hooks.
 
 cloudmap_pending_polls:
     0 (default)   Cloud Map operations are SUCCESS on the first GetOperation.
@@ -21,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "cloudmap_pending_polls": 0,
 }
 CHOICES = {
-    "ecs_deployment": ("completed", "in_progress", "failed"),
+    "ecs_deployment": ("completed", "in_progress", "failed", "timed"),
 }
 
 _current: dict[str, Any] = copy.deepcopy(DEFAULTS)

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::resources::microservice::schema::{COMPUTED, DEFAULTED};
+use crate::service_mesh::ServiceMesh;
 
 const ENVIRONMENTS: [Environment; 3] = [
     Environment::Development,
@@ -114,7 +115,7 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Environment)> {
 
 fn resolve(arguments: &serde_json::Value, env: Environment) -> Settings {
     let config = MicroserviceConfig::from_value(arguments).expect("parses");
-    Settings::resolve(&config, env).expect("valid")
+    Settings::resolve(&config, env, ServiceMesh::AppMesh).expect("valid")
 }
 
 fn recovered(settings: &Settings, platform: &PlatformContext) -> Value {
@@ -213,7 +214,8 @@ fn without_defaults_matches_a_configuration_that_omits_defaults() {
     for (case, config, env) in cases() {
         let platform = platform(env);
         let original = resolve(&config, env);
-        let imported = without_defaults(&recovered(&original, &platform), env).to_json();
+        let imported =
+            without_defaults(&recovered(&original, &platform), env, ServiceMesh::AppMesh).to_json();
         assert_eq!(resolve(&imported, env), original, "{case}");
         let mut expected = normalized(&config);
         let mut found = normalized(&imported);
@@ -236,7 +238,11 @@ fn without_defaults_matches_a_configuration_that_omits_defaults() {
 fn defaulted_arguments_stay_in_the_import_form() {
     let env = Environment::Development;
     let platform = platform(env);
-    let imported = without_defaults(&recovered(&resolve(&minimal(), env), &platform), env);
+    let imported = without_defaults(
+        &recovered(&resolve(&minimal(), env), &platform),
+        env,
+        ServiceMesh::AppMesh,
+    );
     for name in DEFAULTED {
         assert!(!imported.get(name).is_null(), "{name}");
     }
@@ -251,7 +257,11 @@ fn an_autoscaling_block_of_defaults_stays() {
     let env = Environment::Production;
     let config = with(json!({"autoscaling": [{}]}));
     let original = resolve(&config, env);
-    let imported = without_defaults(&recovered(&original, &platform(env)), env);
+    let imported = without_defaults(
+        &recovered(&original, &platform(env)),
+        env,
+        ServiceMesh::AppMesh,
+    );
     assert_eq!(
         imported.get("autoscaling"),
         &Value::List(vec![Value::Map(

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::backend::service_connect::client_alias;
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::platform_context::find_platform;
@@ -15,6 +16,7 @@ use crate::engine::Resolved;
 use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
+use crate::service_mesh::ServiceMesh;
 use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 
@@ -34,8 +36,8 @@ fn config_of(state: &Value) -> Result<MicroserviceConfig, String> {
     MicroserviceConfig::from_value(&state.to_json())
 }
 
-fn settings_of(state: &Value, env: Environment) -> Result<Settings, String> {
-    Ok(Settings::resolve_unchecked(&config_of(state)?, env))
+fn settings_of(state: &Value, env: Environment, mesh: ServiceMesh) -> Result<Settings, String> {
+    Ok(Settings::resolve_unchecked(&config_of(state)?, env).on(mesh))
 }
 
 /// Arguments that feed the cost estimate; while any is unknown, so is it.
@@ -84,7 +86,9 @@ fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
     );
     planned.set(
         "virtual_node_name",
-        if name_known {
+        if settings.service_mesh != ServiceMesh::AppMesh {
+            Value::Null
+        } else if name_known {
             expand::virtual_node_name(settings).into()
         } else {
             Value::Unknown
@@ -113,13 +117,16 @@ fn set_computed(
         super::names::resource_id(&settings.platform, &settings.name).into(),
     );
     state.set("dns_name", expand::dns_name(settings, platform).into());
+    let app_mesh = platform.service_mesh == ServiceMesh::AppMesh;
     state.set(
         "virtual_node_name",
-        expand::virtual_node_name(settings).into(),
+        app_mesh.then(|| expand::virtual_node_name(settings)).into(),
     );
     state.set(
         "virtual_service_name",
-        expand::virtual_service_name(settings, platform).into(),
+        app_mesh
+            .then(|| expand::virtual_service_name(settings, platform))
+            .into(),
     );
     state.set("service_arn", recorded.get(keys::SERVICE).cloned().into());
     state.set(
@@ -155,6 +162,23 @@ fn parse_import_id(id: &str) -> Result<(&str, &str), String> {
 }
 
 impl MicroserviceResource {
+    /// Report what `config` cannot be on backend `mesh` (known at plan,
+    /// unlike in ValidateResourceConfig); false when there is any.
+    fn valid_on_backend(&self, diags: &mut Diagnostics, config: &Value, mesh: ServiceMesh) -> bool {
+        match config_of(config) {
+            Ok(c) => {
+                let problems = super::validate::validate_on(&c, mesh);
+                let ok = problems.is_empty();
+                report(diags, problems);
+                ok
+            }
+            Err(e) => {
+                error(diags, format!("Invalid {RESOURCE} configuration"), e);
+                false
+            }
+        }
+    }
+
     async fn platform(
         &self,
         diags: &mut Diagnostics,
@@ -162,7 +186,24 @@ impl MicroserviceResource {
         settings: &Settings,
     ) -> Option<PlatformContext> {
         match find_platform(configured, &settings.platform).await {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                // The client alias needs the namespace's name, which only
+                // the platform knows.
+                if p.service_mesh == ServiceMesh::ServiceConnect {
+                    if let Err(why) = client_alias(&settings.name, &p.namespace_name) {
+                        report(
+                            diags,
+                            vec![crate::validation::Problem::at(
+                                "name",
+                                "Service Connect client alias too long",
+                                why,
+                            )],
+                        );
+                        return None;
+                    }
+                }
+                Some(p)
+            }
             Err(e) => {
                 error(
                     diags,
@@ -178,9 +219,9 @@ impl MicroserviceResource {
         &self,
         diags: &mut Diagnostics,
         state: &Value,
-        env: Environment,
+        configured: &Configured,
     ) -> Option<Settings> {
-        match settings_of(state, env) {
+        match settings_of(state, configured.environment, configured.service_mesh) {
             Ok(s) => Some(s),
             Err(e) => {
                 error(diags, format!("Invalid {RESOURCE} configuration"), e);
@@ -219,7 +260,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &state, configured.environment)?;
+        let settings = self.settings(diags, &state, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = expand::expand(&settings, &platform);
         let recorded = lifecycle::recorded_components(&state);
@@ -252,11 +293,14 @@ impl Resource for MicroserviceResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Value,
-        _config: Value,
+        config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &proposed, configured.environment)?;
+        if !self.valid_on_backend(diags, &config, configured.service_mesh) {
+            return None;
+        }
+        let settings = self.settings(diags, &proposed, &configured)?;
         let mut planned = proposed;
         plan_known_values(&mut planned, &settings, &configured.clients.region);
         for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
@@ -271,12 +315,15 @@ impl Resource for MicroserviceResource {
         diags: &mut Diagnostics,
         prior: Value,
         proposed: Value,
-        _config: Value,
+        config: Value,
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &proposed, configured.environment)?;
+        if !self.valid_on_backend(diags, &config, configured.service_mesh) {
+            return None;
+        }
+        let settings = self.settings(diags, &proposed, &configured)?;
         let mut planned = proposed;
         plan_known_values(&mut planned, &settings, &configured.clients.region);
         let replace: Vec<AttributePath> = ["platform", "name"]
@@ -323,7 +370,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned, configured.environment)?;
+        let settings = self.settings(diags, &planned, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = expand::expand(&settings, &platform);
         let outcome = lifecycle::apply(
@@ -352,8 +399,8 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned, configured.environment)?;
-        let previous_settings = self.settings(diags, &prior, configured.environment)?;
+        let settings = self.settings(diags, &planned, &configured)?;
+        let previous_settings = self.settings(diags, &prior, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let desired = expand::expand(&settings, &platform);
         let previous = expand::expand(&previous_settings, &platform);
@@ -381,7 +428,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<()> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &prior, configured.environment)?;
+        let settings = self.settings(diags, &prior, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = expand::expand(&settings, &platform);
         let outcome = lifecycle::destroy(
@@ -434,8 +481,12 @@ impl Resource for MicroserviceResource {
                 return None;
             }
         };
-        let mut state = without_defaults(&existing.arguments, configured.environment);
-        let settings = self.settings(diags, &state, configured.environment)?;
+        let mut state = without_defaults(
+            &existing.arguments,
+            configured.environment,
+            configured.service_mesh,
+        );
+        let settings = self.settings(diags, &state, &configured)?;
         set_computed(&mut state, &settings, &platform, &existing.components);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
