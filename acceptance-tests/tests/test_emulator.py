@@ -10,6 +10,7 @@ aws-sdk-cloudwatch speaks.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -706,6 +707,18 @@ class TestEcsServiceConnect:
         make_sc_service(ecs, vpc, td, sc_config("other.local"), name="orders-copy")
         ecs.update_service(cluster="matbakh", service="orders", serviceConnectConfiguration=sc_config(ns["Arn"]))
 
+    def test_discovery_name_taken_by_a_cloud_map_service_of_someone_else(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        sd = emulator.client("servicediscovery")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        sd.create_service(Name="orders", NamespaceId=ns["Id"], Type="HTTP")
+        with pytest.raises(ClientError) as e:
+            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        assert err(e)[0] == "InvalidParameterException"
+        assert "already exists in namespace internal.local" in e.value.response["Error"]["Message"]
+
     def test_new_task_definition_must_keep_the_port_name(self, emulator, vpc):
         ecs = emulator.client("ecs")
         ns = http_namespace(emulator)
@@ -768,12 +781,14 @@ class TestEcsServiceDeployments:
         s = make_service(ecs, vpc, td)
         arn = s["currentServiceDeployment"]
         prefix = f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-deployment/matbakh/auth-service/"
-        assert arn.startswith(prefix) and len(arn) > len(prefix)
+        assert arn.startswith(prefix)
+        assert re.fullmatch(r"[A-Z0-9]{8}-[A-Za-z0-9_]{12}", arn[len(prefix):])  # as NCWGC2ZR-taawPAYrIaU5
         [d] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
         assert d["status"] == "SUCCESSFUL" and d["serviceArn"] == s["serviceArn"]
         assert d["sourceServiceRevisions"] == []
         rev_arn = d["targetServiceRevision"]["arn"]
-        assert rev_arn.startswith(f"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/")
+        assert re.fullmatch(rf"arn:aws:ecs:eu-central-1:{ACCOUNT}:service-revision/matbakh/auth-service/\d{{19}}",
+                            rev_arn)
         assert d["targetServiceRevision"]["runningTaskCount"] == 2
         [rev] = ecs.describe_service_revisions(serviceRevisionArns=[rev_arn])["serviceRevisions"]
         assert rev["taskDefinition"] == td
@@ -791,6 +806,10 @@ class TestEcsServiceDeployments:
         [d2] = ecs.describe_service_deployments(serviceDeploymentArns=[u["currentServiceDeployment"]])[
             "serviceDeployments"]
         assert [r["arn"] for r in d2["sourceServiceRevisions"]] == [rev_arn]
+        # The service and cluster may be given by ARN; a long service ARN names its cluster.
+        by_arn = ecs.list_service_deployments(cluster=s["clusterArn"], service=s["serviceArn"])
+        assert by_arn["serviceDeployments"] == listed
+        assert ecs.list_service_deployments(service=s["serviceArn"])["serviceDeployments"] == listed
         # Filters, pagination, missing ARNs, errors.
         assert ecs.list_service_deployments(cluster="matbakh", service=s["serviceArn"],
                                             status=["STOPPED"])["serviceDeployments"] == []
@@ -1010,6 +1029,20 @@ class TestEcsServiceDeployments:
         s, d = deployment_of(ecs)
         assert d["status"] == "ROLLBACK_SUCCESSFUL" and "StopServiceDeployment" in d["rollback"]["reason"]
         assert s["taskDefinition"] == td1
+        assert [x["rolloutState"] for x in s["deployments"]] == ["COMPLETED"]
+
+    def test_alarm_rolls_back_a_pinned_in_progress_deployment(self, emulator, vpc):
+        alarm(emulator, "orders-5xx")
+        config = dict(CANARY, alarms={"alarmNames": ["orders-5xx"], "enable": True, "rollback": True})
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        emulator.settings(ecs_deployment="in_progress")
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        assert (d["status"], d["lifecycleStage"]) == ("IN_PROGRESS", "PRE_SCALE_UP")
+        assert d["targetServiceRevision"]["runningTaskCount"] == 0
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM", StateReason="x")
+        s, d = deployment_of(ecs)
+        assert d["status"] == "ROLLBACK_SUCCESSFUL" and s["taskDefinition"] == td1
         assert [x["rolloutState"] for x in s["deployments"]] == ["COMPLETED"]
 
     def test_new_deployment_supersedes_one_in_progress(self, emulator, vpc):

@@ -87,6 +87,12 @@ def _random_id(n: int = 22) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(n))
 
 
+def _deployment_id() -> str:
+    """Shaped like the developer guide's example `NCWGC2ZR-taawPAYrIaU5`."""
+    head = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(8))
+    return f"{head}-{_random_id(12).replace('-', 'x')}"
+
+
 def _arn_prefix(service: Any, kind: str) -> str:
     return (f"arn:aws:ecs:{service.region_name}:{service._account_id}:{kind}/"
             f"{service.cluster_name}/{service.name}")
@@ -285,7 +291,7 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     desired = int(service.desired_count or 0)
     cb = config.get("deploymentCircuitBreaker") or {}
     dep: dict[str, Any] = {
-        "serviceDeploymentArn": f"{_arn_prefix(service, 'service-deployment')}/{_random_id()}",
+        "serviceDeploymentArn": f"{_arn_prefix(service, 'service-deployment')}/{_deployment_id()}",
         "serviceArn": service.arn,
         "clusterArn": service.cluster_arn,
         "createdAt": as_datetime(now),

@@ -172,6 +172,15 @@ def validate(backend: Any, cluster: Any, service_name: str, task_definition: Any
                 raise InvalidParameterException(
                     f"Service Connect client alias {r['dnsName']}:{r['port']} is already used by "
                     f"service {other.arn} in namespace {ns.name}; it must be unique within the namespace.")
+    # ECS creates the Cloud Map service itself; one of that name made by someone else is in the way.
+    me = backend.services.get(f"{cluster.name}:{service_name}")
+    mine = set((getattr(me, "_matbakh_sc_owned", None) or {}).values()) if me is not None else set()
+    for svc in cloudmap(backend.account_id, backend.region_name).services.values():
+        if svc.namespace_id == ns.id and svc.name in seen_discovery and svc.arn not in mine:
+            raise InvalidParameterException(
+                f"Service Connect discoveryName '{svc.name}': a Cloud Map service of that name "
+                f"({svc.id}) already exists in namespace {ns.name} and was not created by this "
+                "ECS service.")
     config["_resolved"] = resolved
     return config
 
