@@ -373,3 +373,88 @@ mod tests {
         assert!(check_backend(&config(json!({})), "app_mesh").is_empty());
     }
 }
+
+#[cfg(test)]
+mod expansion_tests {
+    use serde_json::json;
+
+    use crate::environment::Environment;
+    use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+    use crate::resources::microservice::expand::{expand, keys};
+    use crate::resources::microservice::test_fixtures::platform_on;
+    use crate::resources::microservice::validate::validate_on;
+    use crate::service_mesh::ServiceMesh;
+    use crate::spec::deployment_strategy::{DeploymentSpec, DeploymentStrategy};
+    use crate::spec::Spec;
+
+    fn config(deployment: serde_json::Value) -> MicroserviceConfig {
+        MicroserviceConfig::from_value(&json!({
+            "platform": "matbakh", "name": "auth-service", "image": "auth:1",
+            "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"], "security_group_ids": ["sg-0123456789abcdef0"],
+            "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+            "deployment": [deployment],
+        }))
+        .unwrap()
+    }
+
+    fn service_deployment(c: &MicroserviceConfig) -> DeploymentSpec {
+        let settings =
+            Settings::resolve(c, Environment::Production, ServiceMesh::ServiceConnect).unwrap();
+        let graph = expand(
+            &settings,
+            &platform_on(Environment::Production, ServiceMesh::ServiceConnect),
+        );
+        match &graph.get(keys::SERVICE).unwrap().spec {
+            Spec::EcsService(s) => s.deployment.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_service_deploys_with_the_strategy_and_the_alarms_of_the_block() {
+        let d = service_deployment(&config(json!({
+            "strategy": "canary", "canary_percent": 0.5, "bake_time": "2m",
+            "rollback_on_alarms": true
+        })));
+        assert_eq!(
+            d,
+            DeploymentSpec {
+                strategy: DeploymentStrategy::Canary {
+                    percent_tenths: 5,
+                    canary_bake_minutes: 2,
+                    bake_minutes: 2
+                },
+                alarm_names: vec![
+                    "matbakh-auth-service-error-rate".into(),
+                    "matbakh-auth-service-p95-latency".into()
+                ],
+                rollback_on_alarms: true,
+            }
+        );
+        let plain = service_deployment(&config(json!({"strategy": "linear"})));
+        assert!(plain.alarm_names.is_empty() && !plain.rollback_on_alarms);
+        assert_eq!(plain.strategy.ecs_name(), "LINEAR");
+    }
+
+    #[test]
+    fn on_app_mesh_only_rolling_plans() {
+        let problems = validate_on(
+            &config(json!({"strategy": "blue_green"})),
+            ServiceMesh::AppMesh,
+        );
+        assert_eq!(
+            problems.iter().map(|p| p.dotted()).collect::<Vec<_>>(),
+            vec!["deployment.0.strategy"]
+        );
+        assert!(validate_on(
+            &config(json!({"strategy": "blue_green"})),
+            ServiceMesh::ServiceConnect
+        )
+        .is_empty());
+        assert!(validate_on(
+            &config(json!({"strategy": "rolling", "rollback_on_alarms": true})),
+            ServiceMesh::AppMesh
+        )
+        .is_empty());
+    }
+}

@@ -70,6 +70,9 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
     v.alarms(config);
     v.log_retention(config);
     v.timeouts(config);
+    if let Some(d) = &config.deployment {
+        v.problems.extend(super::deployment::validate(d));
+    }
     v.problems
 }
 
@@ -82,6 +85,10 @@ pub fn validate_on(config: &MicroserviceConfig, mesh: ServiceMesh) -> Vec<Proble
         problems: super::backend::of(mesh).refused(config),
     };
     v.task_size(config, mesh);
+    if let Some(d) = &config.deployment {
+        v.problems
+            .extend(super::deployment::check_backend(d, mesh.name()));
+    }
     v.problems
 }
 
