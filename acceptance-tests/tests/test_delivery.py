@@ -154,7 +154,7 @@ def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, t
     with pytest.raises(TerraformError) as failed:
         tf.apply()
     firing.join()
-    out = failed.value.output
+    out = failed.value.result.output
     assert ERROR_ALARM in out, out
     assert "ROLLBACK_SUCCESSFUL" in out, out
     d = current_deployment(emulator)
@@ -164,6 +164,11 @@ def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, t
     assert image_of(emulator) == OLD_IMAGE
     assert ADDR in tf.state_list()
     assert stops(emulator) == [], "ECS rolled back by itself; the provider stopped nothing"
+    # No fight: the revision ECS rejected is not retried by the next plan (a new image is).
+    assert_plan_clean(tf)
+    tf.apply()
+    assert image_of(emulator) == OLD_IMAGE
+    assert len(emulator.requests("ecs", "UpdateService")) == 1, "the next apply redeployed"
 
 
 @pytest.mark.parametrize("block,strategy", [
@@ -189,15 +194,16 @@ def test_strategies_need_service_connect_and_exact_percentages(emulator, tf, net
                     mesh="app_mesh"))
     with pytest.raises(TerraformError) as failed:
         tf.plan()
-    out = failed.value.output
-    assert "deployment[0].strategy" in out or "deployment.0.strategy" in out, out
+    out = failed.value.result.output
+    assert "Deployment strategy needs service_connect" in out, out
+    assert 'strategy = "canary"' in out, "the error points at the attribute\n" + out
     assert "app_mesh" in out, out
 
     tf.write(config(emulator, net, OLD_IMAGE,
                     'deployment {\n    strategy = "canary"\n    canary_percent = 0.05\n  }'))
     with pytest.raises(TerraformError) as failed:
         tf.plan()
-    assert "multiple of 0.1" in failed.value.output, failed.value.output
+    assert "multiple of 0.1" in failed.value.result.output, failed.value.result.output
 
 
 def test_a_timeout_mid_deployment_rolls_back_and_says_so(emulator, tf, net):
@@ -209,7 +215,7 @@ def test_a_timeout_mid_deployment_rolls_back_and_says_so(emulator, tf, net):
     with pytest.raises(TerraformError) as failed:
         tf.apply()
     took = time.time() - started
-    out = failed.value.output
+    out = failed.value.result.output
     assert "timed out" in out, out
     assert "rollback" in out, out
     assert len(stops(emulator)) == 1

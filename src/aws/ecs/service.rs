@@ -607,11 +607,20 @@ impl Adapter for EcsServiceSpec {
             .as_ref()
             .and_then(|r| resolved.get(&r.0))
             .map(String::as_str);
-        Ok(Observation::with_differences(self.differences(
-            &service,
-            self.task_definition(resolved)?,
-            registry,
-        )))
+        let wanted = self.task_definition(resolved)?;
+        let mut differences = self.differences(&service, wanted, registry);
+        // No fight with ECS: a revision ECS rolled back on the deployment's
+        // alarms is not retried by the next apply (as a canary that rolled
+        // back stays rolled back); a new image or setting deploys again.
+        if service.task_definition() != Some(wanted)
+            && service_deployment::rejected_on_alarms(aws, &service)
+                .await?
+                .as_deref()
+                == Some(wanted)
+        {
+            differences.retain(|d| !d.starts_with("task definition is"));
+        }
+        Ok(Observation::with_differences(differences))
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {

@@ -70,6 +70,47 @@ async fn describe(aws: &Clients, arn: &str) -> Result<Option<DeploymentRecord>, 
         .map(record_of))
 }
 
+/// The task definition of the revision ECS rolled `service`'s current
+/// deployment back from because its alarms fired, if that is how the
+/// deployment ended.
+pub async fn rejected_on_alarms(
+    aws: &Clients,
+    service: &Service,
+) -> Result<Option<String>, AwsError> {
+    let Some(arn) = current_deployment(service) else {
+        return Ok(None);
+    };
+    let out = aws
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(&arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeServiceDeployments", e))?;
+    let Some(d) = out.service_deployments().first() else {
+        return Ok(None);
+    };
+    let record = record_of(d);
+    if record.status != "ROLLBACK_SUCCESSFUL" || record.triggered_alarms.is_empty() {
+        return Ok(None);
+    }
+    let Some(revision) = d.target_service_revision().and_then(|r| r.arn()) else {
+        return Ok(None);
+    };
+    let out = aws
+        .ecs
+        .describe_service_revisions()
+        .service_revision_arns(revision)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeServiceRevisions", e))?;
+    Ok(out
+        .service_revisions()
+        .first()
+        .and_then(|r| r.task_definition())
+        .map(str::to_string))
+}
+
 /// Ask ECS to stop `arn` and roll back to the previous revision.
 pub async fn stop_with_rollback(aws: &Clients, arn: &str) -> Result<(), AwsError> {
     aws.ecs

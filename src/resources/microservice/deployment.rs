@@ -33,8 +33,10 @@ pub const STRATEGIES: [&str; 4] = ["rolling", "canary", "linear", "blue_green"];
 #[serde(default)]
 pub struct DeploymentConfig {
     pub strategy: Option<String>,
-    pub canary_percent: Option<serde_json::Number>,
-    pub step_percent: Option<serde_json::Number>,
+    #[serde(deserialize_with = "decimal")]
+    pub canary_percent: Option<String>,
+    #[serde(deserialize_with = "decimal")]
+    pub step_percent: Option<String>,
     pub bake_time: Option<String>,
     pub rollback_on_alarms: Option<bool>,
 }
@@ -56,19 +58,36 @@ impl Default for Deployment {
     }
 }
 
+/// A number as its decimal text. Terraform sends a number that a double
+/// cannot hold exactly (`0.3`, `0.05`) as its decimal string, others as
+/// numbers: both arrive here as text, so no float decides the value.
+fn decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(serde_json::Number),
+        Text(String),
+    }
+    Ok(match Option::<Either>::deserialize(d)? {
+        None => None,
+        Some(Either::Number(n)) => Some(n.to_string()),
+        Some(Either::Text(t)) => Some(t),
+    })
+}
+
 /// A decimal percentage in tenths, exactly: `"5"`, `"0.1"`, `"12.30"`.
 /// `None` when it is not a multiple of 0.1 (or not a plain non-negative
 /// decimal at all).
-pub fn decimal_tenths(n: &serde_json::Number) -> Option<u32> {
-    let text = n.to_string();
+pub fn decimal_tenths(text: &str) -> Option<u32> {
+    let text = text.trim();
     if text.contains(['e', 'E']) {
         // An exponent form (1e1, 5E-1) from a float: decide on the double.
-        let f = n.as_f64()?;
+        let f: f64 = text.parse().ok()?;
         let t = f * 10.0;
         let r = t.round();
         return ((t - r).abs() < 1e-9 && (0.0..=1e6).contains(&r)).then_some(r as u32);
     }
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -117,9 +136,7 @@ pub fn validate(d: &DeploymentConfig) -> Vec<Problem> {
             ));
         }
     }
-    let mut percent = |name: &str,
-                       value: &Option<serde_json::Number>,
-                       range: std::ops::RangeInclusive<u32>| {
+    let mut percent = |name: &str, value: &Option<String>, range: std::ops::RangeInclusive<u32>| {
         let Some(n) = value else { return };
         let ok = decimal_tenths(n).is_some_and(|t| range.contains(&t));
         if !ok {
@@ -175,8 +192,8 @@ impl Deployment {
             .as_deref()
             .and_then(|t| bake_minutes(t).ok())
             .unwrap_or(10);
-        let tenths = |n: &Option<serde_json::Number>, default: u32| {
-            n.as_ref().and_then(decimal_tenths).unwrap_or(default)
+        let tenths = |n: &Option<String>, default: u32| {
+            n.as_deref().and_then(decimal_tenths).unwrap_or(default)
         };
         let strategy = match d.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY) {
             "canary" => DeploymentStrategy::Canary {
@@ -235,21 +252,44 @@ mod tests {
         validate(&config(v)).iter().map(Problem::dotted).collect()
     }
 
-    fn number(text: &str) -> serde_json::Number {
-        serde_json::from_str(text).unwrap()
+    #[test]
+    fn terraform_sends_inexact_decimals_as_text() {
+        let d = config(json!({"canary_percent": "0.3", "step_percent": 12.5}));
+        assert_eq!(d.canary_percent.as_deref(), Some("0.3"));
+        assert_eq!(d.step_percent.as_deref(), Some("12.5"));
+        assert_eq!(
+            Deployment::resolve(Some(&DeploymentConfig {
+                strategy: Some("canary".into()),
+                ..d
+            }))
+            .strategy,
+            DeploymentStrategy::Canary {
+                percent_tenths: 3,
+                canary_bake_minutes: 10,
+                bake_minutes: 10
+            }
+        );
+        assert_eq!(
+            paths(json!({"canary_percent": "0.05"})),
+            vec!["deployment.0.canary_percent"]
+        );
+        assert_eq!(
+            paths(json!({"canary_percent": "a lot"})),
+            vec!["deployment.0.canary_percent"]
+        );
     }
 
     #[test]
     fn decimals_are_read_exactly() {
-        assert_eq!(decimal_tenths(&number("5")), Some(50));
-        assert_eq!(decimal_tenths(&number("0.1")), Some(1));
-        assert_eq!(decimal_tenths(&number("0.3")), Some(3));
-        assert_eq!(decimal_tenths(&number("12.30")), Some(123));
-        assert_eq!(decimal_tenths(&number("100.0")), Some(1000));
-        assert_eq!(decimal_tenths(&number("1e1")), Some(100));
-        assert_eq!(decimal_tenths(&number("0.05")), None);
-        assert_eq!(decimal_tenths(&number("0.15")), None);
-        assert_eq!(decimal_tenths(&number("-1")), None);
+        assert_eq!(decimal_tenths("5"), Some(50));
+        assert_eq!(decimal_tenths("0.1"), Some(1));
+        assert_eq!(decimal_tenths("0.3"), Some(3));
+        assert_eq!(decimal_tenths("12.30"), Some(123));
+        assert_eq!(decimal_tenths("100.0"), Some(1000));
+        assert_eq!(decimal_tenths("1e1"), Some(100));
+        assert_eq!(decimal_tenths("0.05"), None);
+        assert_eq!(decimal_tenths("0.15"), None);
+        assert_eq!(decimal_tenths("-1"), None);
     }
 
     #[test]
