@@ -270,3 +270,64 @@ def test_a_healthy_deployment_is_never_rolled_back(emulator, tf, net):
     assert stops(emulator) == []
     assert current_deployment(emulator)["status"] == "SUCCESSFUL"
     assert image_of(emulator) == NEW_IMAGE
+
+
+def test_rolling_by_default_waits_on_the_service_deployment(emulator, tf, net):
+    first_apply(tf, emulator, net, "")
+    assert service(emulator)["deploymentConfiguration"]["strategy"] == "ROLLING"
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=3600)
+    tf.write(config(emulator, net, NEW_IMAGE))
+    tf.apply()
+    assert image_of(emulator) == NEW_IMAGE
+    assert current_deployment(emulator)["status"] == "SUCCESSFUL"
+    assert emulator.requests("ecs", "DescribeServiceDeployments")
+    assert_plan_clean(tf)
+
+
+# ---------------------------------------------------------------------------- silence
+
+CANARY_ON_APP_MESH = """
+resource "matbakh_canary" "auth" {
+  microservice  = matbakh_microservice.auth.id
+  image         = "%s"
+  steps         = [10, 50, 100]
+  step_interval = "2s"
+}
+"""
+
+
+def test_app_mesh_canary_with_no_traffic_does_not_promote(emulator, tf, net):
+    """The candidate's no-traffic alarm (missing data breaching) is one of the alarms the walk
+    checks: once CloudWatch calls the candidate silent, the walk rolls back naming it. The
+    emulator evaluates no metrics, so the test sets the state CloudWatch would."""
+    files = config(emulator, net, OLD_IMAGE, mesh="app_mesh")
+    files["main.tf"] += CANARY_ON_APP_MESH % NEW_IMAGE
+    tf.write(files)
+    silence = f"{PLATFORM}-{AUTH}-canary-no-traffic"
+
+    def go_silent() -> None:
+        cw = emulator.client("cloudwatch")
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if cw.describe_alarms(AlarmNames=[silence])["MetricAlarms"] and \
+                    emulator.requests("appmesh", "UpdateRoute"):
+                cw.set_alarm_state(AlarmName=silence, StateValue="ALARM",
+                                   StateReason="Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].")
+                return
+            time.sleep(0.1)
+
+    alarm = emulator.client("cloudwatch")
+    quiet = threading.Thread(target=go_silent, daemon=True)
+    quiet.start()
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    quiet.join()
+    out = failed.value.result.output
+    assert silence in out, out
+    canary = tf.resource("matbakh_canary.auth")
+    assert canary["status"] == "rolled_back"
+    assert canary["current_weight"] == 0
+    a = alarm.describe_alarms(AlarmNames=[silence])["MetricAlarms"][0]
+    assert a["TreatMissingData"] == "breaching"
+    assert a["ComparisonOperator"] == "LessThanThreshold"

@@ -7,6 +7,7 @@ pub mod ecs_strategy;
 pub mod expand;
 pub mod resource;
 pub mod schema;
+pub mod silence;
 pub mod walk;
 
 pub use resource::CanaryResource;
