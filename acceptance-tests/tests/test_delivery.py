@@ -331,3 +331,23 @@ def test_app_mesh_canary_with_no_traffic_does_not_promote(emulator, tf, net):
     a = alarm.describe_alarms(AlarmNames=[silence])["MetricAlarms"][0]
     assert a["TreatMissingData"] == "breaching"
     assert a["ComparisonOperator"] == "LessThanThreshold"
+
+
+def test_a_step_list_ecs_cannot_express_fails_at_plan(emulator, tf, net):
+    files = config(emulator, net, OLD_IMAGE)
+    files["main.tf"] += """
+resource "matbakh_canary" "auth" {
+  microservice  = matbakh_microservice.auth.id
+  image         = "%s"
+  steps         = [5, 25, 50, 100]
+  step_interval = "5m"
+}
+""" % NEW_IMAGE
+    tf.write(files)
+    with pytest.raises(TerraformError) as failed:
+        tf.plan()
+    out = failed.value.result.output
+    assert "Steps ECS cannot express" in out, out
+    assert "steps = [5, 25, 50, 100]" in out, out
+    for expressible in ("[p, 100]", "LINEAR", "blue_green"):
+        assert expressible in out, out

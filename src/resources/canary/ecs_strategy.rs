@@ -92,6 +92,45 @@ pub fn ecs_strategy(
     ))
 }
 
+/// The plan-time problems of a canary on service_connect: its `steps`,
+/// `strategy` and `step_interval` must map onto an ECS strategy. Values not
+/// known yet (or invalid for other reasons, which `config::validate`
+/// reports) are not judged here.
+pub fn plan_problems(c: &super::config::CanaryConfig) -> Vec<Problem> {
+    let strategy = match c.strategy.as_deref() {
+        None | Some("canary") => Strategy::Canary,
+        Some("blue_green") => Strategy::BlueGreen,
+        Some(_) => return Vec::new(),
+    };
+    let steps: Option<Vec<i64>> = match &c.steps {
+        None => None,
+        Some(list) => {
+            let known: Option<Vec<i64>> = list
+                .iter()
+                .map(|n| {
+                    n.as_ref()
+                        .and_then(crate::resources::microservice::config::whole_number)
+                })
+                .collect();
+            match known {
+                Some(steps) => Some(steps),
+                None => return Vec::new(),
+            }
+        }
+    };
+    let interval = match c.step_interval.as_deref() {
+        None => Duration::from_secs(300),
+        Some(text) => match crate::validation::parse_duration(text) {
+            Ok(d) => d,
+            Err(_) => return Vec::new(),
+        },
+    };
+    match ecs_strategy(strategy, steps.as_deref(), interval) {
+        Ok(_) => Vec::new(),
+        Err(problem) => vec![problem],
+    }
+}
+
 /// `s` when `steps` is `[s, 2s, ..., 100]`, the last step capped at 100.
 fn equal_step(steps: &[i64]) -> Option<i64> {
     let s = *steps.first()?;
@@ -203,6 +242,30 @@ mod tests {
         assert_eq!(map(&twos).unwrap_err().dotted(), "steps");
         let fours: Vec<i64> = (1..=25).map(|i| i * 4).collect();
         assert_eq!(map(&fours).unwrap().ecs_name(), "LINEAR");
+    }
+
+    #[test]
+    fn plan_problems_judge_only_known_values() {
+        use crate::resources::canary::config::CanaryConfig;
+        let config = |v: serde_json::Value| CanaryConfig::from_value(&v).unwrap();
+        let paths = |v| {
+            plan_problems(&config(v))
+                .iter()
+                .map(Problem::dotted)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            paths(serde_json::json!({"steps": [5, 25, 50, 100]})),
+            vec!["steps"]
+        );
+        assert_eq!(
+            paths(serde_json::json!({"steps": [5, 100], "step_interval": "90s"})),
+            vec!["step_interval"]
+        );
+        assert!(paths(serde_json::json!({"steps": [5, 100], "step_interval": "2m"})).is_empty());
+        assert!(paths(serde_json::json!({})).is_empty());
+        assert!(paths(serde_json::json!({"steps": [null, 100]})).is_empty());
+        assert!(paths(serde_json::json!({"strategy": "blue_green", "steps": [1, 2]})).is_empty());
     }
 
     #[test]

@@ -335,13 +335,17 @@ impl Resource for CanaryResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Value,
-        _config: Value,
+        config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         // The canary walks App Mesh route weights; progressive delivery on
         // Service Connect is ECS-native (a later issue).
         let mesh = self.context.get(diags)?.service_mesh;
         if mesh != crate::service_mesh::ServiceMesh::AppMesh {
+            // Which step lists ECS can express is already known.
+            if let Ok(c) = CanaryConfig::from_value(&config.to_json()) {
+                report(diags, super::ecs_strategy::plan_problems(&c));
+            }
             error(
                 diags,
                 "matbakh_canary needs service_mesh = \"app_mesh\"",
