@@ -8,23 +8,25 @@ use tf_provider::schema::Schema;
 use tf_provider::{Diagnostics, DynamicResource, Provider};
 
 use crate::aws::clients::{ConnectionSettings, Endpoints};
+use crate::aws::credentials::AssumeRole;
 use crate::aws::Clients;
 use crate::environment::Environment;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::Tags;
 use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_map, Type};
-use crate::tf::value::Value;
+use crate::tf::value::{normalized, Value};
 use crate::validation::Problem;
 
 /// Services whose endpoint can be overridden one by one.
-pub const ENDPOINT_SERVICES: [&str; 6] = [
+pub const ENDPOINT_SERVICES: [&str; 7] = [
     "ecs",
     "appmesh",
     "servicediscovery",
     "cloudwatch",
     "logs",
     "applicationautoscaling",
+    "sts",
 ];
 
 /// Default for `max_retries`: AWS's standard mode makes 3 attempts; a
@@ -105,8 +107,17 @@ pub fn provider_schema() -> Schema {
         .optional("endpoint", Type::String, "One endpoint URL for every AWS API, e.g. an emulator at `http://127.0.0.1:4566`.")
         .optional("service_mesh", Type::String, "How services find and call each other: `service_connect` (default; ECS Service Connect in a Cloud Map HTTP namespace) or `app_mesh` (App Mesh and Envoy sidecars; AWS discontinued App Mesh on 2026-09-30, so it cannot be deployed on AWS today). Arguments without meaning on the chosen backend are errors at plan.")
         .optional("default_tags", string_map(), "Tags put on every AWS object the provider creates.")
-        .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (adaptive mode, exponential backoff with jitter). Default `10`.")
+        .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (standard mode, exponential backoff with full jitter; a whole number from 0 to 100). Default `10`.")
+        .optional("skip_credentials_validation", Type::Bool, "Skip the check at configure that the credentials work (STS `GetCallerIdentity`). Default `false`.")
+        .optional("allowed_account_ids", Type::Set(Box::new(Type::String)), "The only AWS account ids the credentials may belong to; configure fails for any other account.")
         .single_block("endpoints", endpoints)
+        .single_block(
+            "assume_role",
+            block("Assume this IAM role (STS `AssumeRole`) with the credentials of the standard chain; every AWS call then uses the role's credentials.")
+                .required("role_arn", Type::String, "ARN of the role, e.g. `arn:aws:iam::123456789012:role/deployer`.")
+                .optional("session_name", Type::String, "Session name recorded in CloudTrail. Default `terraform-provider-matbakh`.")
+                .optional("external_id", Type::String, "External id the role's trust policy requires."),
+        )
         .schema(0)
 }
 
@@ -163,16 +174,72 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
             }
         }
     }
-    if let Some(n) = config.get("max_retries").as_f64() {
-        if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
+    let role = config.block("assume_role");
+    if let Some(arn) = role.get("role_arn").as_str() {
+        if !is_role_arn(arn) {
             problems.push(Problem::at(
-                "max_retries",
-                "Invalid max_retries",
-                "max_retries must be a whole number from 0 to 100.",
+                "assume_role.0.role_arn",
+                "Invalid role_arn",
+                format!("{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/deployer\"."),
             ));
         }
     }
+    if let Some(name) = role.get("session_name").as_str() {
+        let ok = (2..=64).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
+        if !ok {
+            problems.push(Problem::at(
+                "assume_role.0.session_name",
+                "Invalid session_name",
+                "session_name must be 2 to 64 characters of letters, digits and =,.@-_ (AWS's RoleSessionName).",
+            ));
+        }
+    }
+    if let Value::List(ids) = config.get("allowed_account_ids") {
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(id) = id.as_str() {
+                if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+                    problems.push(Problem::at(
+                        &format!("allowed_account_ids.{i}"),
+                        "Invalid account id",
+                        format!("{id:?} is not an AWS account id (12 digits)."),
+                    ));
+                }
+            }
+        }
+    }
+    match config.get("max_retries") {
+        Value::Number(n) if n.as_i64().is_some_and(|n| (0..=100).contains(&n)) => {}
+        Value::Null | Value::Unknown => {}
+        other => problems.push(Problem::at(
+            "max_retries",
+            "Invalid max_retries",
+            format!(
+                "max_retries must be a whole number from 0 to 100, not {}.",
+                match other {
+                    Value::Number(n) => n.to_string(),
+                    other => format!("{:?}", other.to_json()),
+                }
+            ),
+        )),
+    }
     problems
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].len() > "role/".len()
+        && parts[5].starts_with("role/")
 }
 
 fn is_region(region: &str) -> bool {
@@ -216,11 +283,32 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
             cloudwatch: string_or_none(e.get("cloudwatch")),
             logs: string_or_none(e.get("logs")),
             applicationautoscaling: string_or_none(e.get("applicationautoscaling")),
+            sts: string_or_none(e.get("sts")),
+        },
+        skip_credentials_validation: config
+            .get("skip_credentials_validation")
+            .as_bool()
+            .unwrap_or(false),
+        allowed_account_ids: match config.get("allowed_account_ids") {
+            Value::List(ids) => ids
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        assume_role: {
+            let r = config.block("assume_role");
+            string_or_none(r.get("role_arn")).map(|role_arn| AssumeRole {
+                role_arn,
+                session_name: string_or_none(r.get("session_name")),
+                external_id: string_or_none(r.get("external_id")),
+            })
         },
         max_retries: config
             .get("max_retries")
-            .as_f64()
-            .map(|n| n as u32)
+            .as_number()
+            .and_then(|n| n.as_i64())
+            .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_MAX_RETRIES as u32),
     }
 }
@@ -246,6 +334,7 @@ impl Provider for MatbakhProvider {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        let config = normalized(config, &provider_schema().block);
         report(diags, validate_config(&config));
         Some(())
     }
@@ -257,6 +346,7 @@ impl Provider for MatbakhProvider {
         config: Value,
     ) -> Option<()> {
         tracing::info!(terraform_version, "configuring matbakh provider");
+        let config = normalized(config, &provider_schema().block);
         let problems = validate_config(&config);
         if !problems.is_empty() {
             report(diags, problems);
@@ -294,7 +384,7 @@ impl Provider for MatbakhProvider {
                 Some(())
             }
             Err(e) => {
-                diags.root_error("Cannot configure AWS access", e);
+                crate::tf::diagnostics::error(diags, "Cannot configure AWS access", e);
                 None
             }
         }
@@ -369,6 +459,89 @@ mod tests {
         ]);
         let paths: Vec<String> = validate_config(&c).iter().map(Problem::dotted).collect();
         assert_eq!(paths, vec!["endpoint", "endpoints.0.appmesh"]);
+    }
+
+    #[test]
+    fn max_retries_must_be_whole_and_in_range() {
+        for bad in ["0.1", "-1", "101", "2147483648", "1e400"] {
+            // As Terraform sends it: exact decimal text, which the schema
+            // turns into a number.
+            let c = normalized(
+                config(&[("max_retries", bad.into())]),
+                &provider_schema().block,
+            );
+            let p = validate_config(&c);
+            assert_eq!(p.len(), 1, "{bad}");
+            assert_eq!(p[0].dotted(), "max_retries");
+        }
+        let c = config(&[("max_retries", 0i64.into())]);
+        assert!(validate_config(&c).is_empty());
+        assert_eq!(connection_settings(&c).max_retries, 0);
+    }
+
+    #[test]
+    fn role_arns_are_checked_at_plan() {
+        for good in [
+            "arn:aws:iam::123456789012:role/deployer",
+            "arn:aws-us-gov:iam::123456789012:role/path/to/x",
+        ] {
+            assert!(is_role_arn(good), "{good}");
+        }
+        for bad in [
+            "deployer",
+            "arn:aws:iam::12345:role/x",
+            "arn:aws:iam::123456789012:user/x",
+            "arn:aws:sts::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+        let c = config(&[(
+            "assume_role",
+            Value::List(vec![config(&[("role_arn", "deployer".into())])]),
+        )]);
+        let p = validate_config(&c);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].dotted(), "assume_role.0.role_arn");
+        let c = config(&[(
+            "allowed_account_ids",
+            Value::List(vec!["123456789012".into(), "12".into()]),
+        )]);
+        assert_eq!(validate_config(&c)[0].dotted(), "allowed_account_ids.1");
+    }
+
+    #[test]
+    fn credential_settings() {
+        let c = config(&[
+            ("skip_credentials_validation", true.into()),
+            (
+                "allowed_account_ids",
+                Value::List(vec!["123456789012".into()]),
+            ),
+            (
+                "assume_role",
+                Value::List(vec![config(&[
+                    ("role_arn", "arn:aws:iam::123456789012:role/x".into()),
+                    ("external_id", "e".into()),
+                ])]),
+            ),
+            (
+                "endpoints",
+                Value::List(vec![config(&[("sts", "http://s:1".into())])]),
+            ),
+        ]);
+        let s = connection_settings(&c);
+        assert!(s.skip_credentials_validation);
+        assert_eq!(s.allowed_account_ids, vec!["123456789012"]);
+        assert_eq!(
+            s.assume_role,
+            Some(AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/x".into(),
+                session_name: None,
+                external_id: Some("e".into()),
+            })
+        );
+        assert_eq!(s.endpoints.sts.as_deref(), Some("http://s:1"));
     }
 
     #[test]

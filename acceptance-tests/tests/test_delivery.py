@@ -224,8 +224,6 @@ def test_a_timeout_mid_deployment_rolls_back_and_says_so(emulator, tf, net):
     assert took < 60, f"the apply took {took:.0f} s"
 
 
-@pytest.mark.xfail(strict=True, reason="needs the process-wide stop signal of the core branch: "
-                   "until then Terraform's stop request does not reach the wait")
 def test_ctrl_c_mid_deployment_rolls_back_within_seconds(emulator, tf, net):
     first_apply(tf, emulator, net, CANARY)
     emulator.settings(ecs_deployment="timed")

@@ -6,6 +6,9 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+use super::call_log::CallLog;
+use super::credentials::{self, AssumeRole};
+
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Endpoints {
@@ -15,6 +18,8 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub logs: Option<String>,
     pub applicationautoscaling: Option<String>,
+    /// STS: the credentials check and `assume_role`.
+    pub sts: Option<String>,
 }
 
 /// What the provider block says about reaching AWS.
@@ -26,11 +31,19 @@ pub struct ConnectionSettings {
     pub endpoint: Option<String>,
     pub endpoints: Endpoints,
     pub max_retries: u32,
+    /// Skip the STS GetCallerIdentity check at configure.
+    pub skip_credentials_validation: bool,
+    /// When not empty, the only accounts the credentials may belong to.
+    pub allowed_account_ids: Vec<String>,
+    pub assume_role: Option<AssumeRole>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub region: String,
+    /// The account the credentials belong to (None when the check was
+    /// skipped).
+    pub account_id: Option<String>,
     pub ecs: aws_sdk_ecs::Client,
     pub appmesh: aws_sdk_appmesh::Client,
     pub cloudmap: aws_sdk_servicediscovery::Client,
@@ -41,14 +54,10 @@ pub struct Clients {
 
 impl Clients {
     /// Resolve credentials and region the standard AWS way and build one
-    /// client per service. Every client shares one retry policy: adaptive
-    /// mode (exponential backoff with jitter, client-side rate limiting on
-    /// throttling), so call sites never retry by hand.
+    /// client per service, all with [`retry_config`], so call sites never
+    /// retry by hand.
     pub async fn connect(settings: &ConnectionSettings) -> Result<Clients, String> {
-        let retry = RetryConfig::adaptive()
-            .with_max_attempts(settings.max_retries.saturating_add(1))
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
+        let retry = retry_config(settings.max_retries);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
             .timeout_config(
@@ -63,7 +72,7 @@ impl Clients {
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
-        let shared = loader.load().await;
+        let mut shared = loader.load().await;
         let region = shared.region().map(|r| r.to_string()).ok_or_else(|| {
             "no AWS region: set `region` in the provider block or AWS_REGION".to_string()
         })?;
@@ -71,9 +80,28 @@ impl Clients {
         let endpoint_for = |specific: &Option<String>| -> Option<String> {
             specific.clone().or_else(|| settings.endpoint.clone())
         };
+        let sts_endpoint = endpoint_for(&settings.endpoints.sts);
+        if let Some(role) = &settings.assume_role {
+            shared = credentials::assume(shared, role, sts_endpoint.as_deref()).await;
+        }
+        let account_id = if settings.skip_credentials_validation {
+            None
+        } else {
+            Some(
+                credentials::check(
+                    &shared,
+                    settings.profile.as_deref(),
+                    sts_endpoint.as_deref(),
+                    &settings.allowed_account_ids,
+                )
+                .await?
+                .account,
+            )
+        };
         let e = &settings.endpoints;
         Ok(Clients {
             region,
+            account_id,
             ecs: aws_sdk_ecs::Client::from_conf(
                 with_endpoint(
                     aws_sdk_ecs::config::Builder::from(&shared),
@@ -120,10 +148,35 @@ impl Clients {
     }
 }
 
+/// The first retry waits up to this long (full jitter: a random time
+/// between zero and the bound, which doubles with each attempt).
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// No single wait between attempts is longer than this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The retry policy every client shares: AWS's standard mode, `max_retries`
+/// retries after the first attempt, exponential backoff with full jitter
+/// (`rand(0, min(MAX_BACKOFF, INITIAL_BACKOFF * 2^attempt))`), bounded by the
+/// SDK's retry quota (a token bucket that stops retrying when most calls
+/// fail, so an outage fails fast instead of multiplying traffic).
+///
+/// Not adaptive mode: after a single throttle it rate-limits the *whole
+/// client* (every operation, every resource), measured at a median wait of
+/// 12 s per call (issue #11). A throttle concerns one API's rate; backing
+/// off the call that was throttled recovers at the speed AWS allows.
+pub fn retry_config(max_retries: u32) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(max_retries.saturating_add(1))
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF)
+}
+
 /// Every service config builder has `endpoint_url`; this keeps the six
 /// call sites above from repeating the `if let`.
 trait EndpointUrl: Sized {
     fn set_url(self, url: String) -> Self;
+    /// Log every attempt ([`CallLog`]).
+    fn with_call_log(self) -> Self;
 }
 
 macro_rules! endpoint_url_for {
@@ -131,6 +184,9 @@ macro_rules! endpoint_url_for {
         $(impl EndpointUrl for $builder {
             fn set_url(self, url: String) -> Self {
                 self.endpoint_url(url)
+            }
+            fn with_call_log(self) -> Self {
+                self.interceptor(CallLog)
             }
         })*
     };
@@ -146,8 +202,26 @@ endpoint_url_for!(
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
+    let builder = builder.with_call_log();
     match url {
         Some(url) => builder.set_url(url),
         None => builder,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::retry::RetryMode;
+
+    #[test]
+    fn standard_mode_with_bounded_backoff_and_the_configured_attempts() {
+        let r = retry_config(10);
+        assert_eq!(r.mode(), RetryMode::Standard);
+        assert_eq!(r.max_attempts(), 11);
+        assert_eq!(r.initial_backoff(), INITIAL_BACKOFF);
+        assert_eq!(r.max_backoff(), MAX_BACKOFF);
+        assert_eq!(retry_config(0).max_attempts(), 1);
+        assert_eq!(retry_config(u32::MAX).max_attempts(), u32::MAX);
     }
 }

@@ -6,10 +6,12 @@
 
 pub mod appmesh;
 pub mod autoscaling;
+pub mod call_log;
 pub mod clients;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod compare;
+pub mod credentials;
 pub mod ecs;
 pub mod error;
 pub mod logs;

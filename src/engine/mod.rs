@@ -10,9 +10,14 @@ mod deadline;
 mod order;
 mod reconcile;
 #[cfg(test)]
+mod stop_tests;
+#[cfg(test)]
 mod tests;
 
-pub use deadline::{remaining, with_deadline, DeadlineExceeded};
+pub use deadline::{
+    pause, remaining, stop_requested, with_deadline, with_stop_signal, DeadlineExceeded,
+    StopSignal, INTERRUPTED,
+};
 pub use order::{creation_order, OrderError};
 pub use reconcile::{apply, destroy, observe_all, Outcome, Progress, StepError};
 

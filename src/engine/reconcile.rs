@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::{creation_order, Backend, Observation, Resolved, MAX_CONCURRENCY};
+use super::{
+    creation_order, stop_requested, Backend, Observation, Resolved, INTERRUPTED, MAX_CONCURRENCY,
+};
 use crate::spec::Component;
 
 /// A component's step that failed, with what the backend said.
@@ -86,7 +88,10 @@ pub async fn apply<B: Backend>(
     let mut done: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     loop {
-        if outcome.errors.is_empty() {
+        // After a failure or Terraform's stop request nothing new starts;
+        // what is in flight finishes (its waits end at once on stop) and is
+        // recorded.
+        if outcome.errors.is_empty() && !stop_requested() {
             let mut i = 0;
             while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
                 let idx = pending[i];
@@ -107,6 +112,7 @@ pub async fn apply<B: Backend>(
             break;
         };
         let key = desired[idx].key.clone();
+        let result = interrupted_step(result);
         match result {
             Step {
                 id: Some(id),
@@ -138,6 +144,12 @@ pub async fn apply<B: Backend>(
                 });
             }
         }
+    }
+    if outcome.errors.is_empty() && stop_requested() && !pending.is_empty() {
+        outcome.errors.push(StepError {
+            component: desired[pending[0]].key.clone(),
+            message: format!("{INTERRUPTED}; not started: {}", keys_of(desired, &pending)),
+        });
     }
     if !outcome.errors.is_empty() {
         return outcome;
@@ -174,6 +186,25 @@ pub async fn apply<B: Backend>(
     outcome.errors.extend(deleted.errors);
     outcome.progress.extend(deleted.progress);
     outcome
+}
+
+/// A step that failed while Terraform asked the provider to stop failed
+/// because of it (its wait was cut short): say so.
+fn interrupted_step(mut step: Step) -> Step {
+    if stop_requested() {
+        if let Some(e) = &step.error {
+            step.error = Some(format!("{INTERRUPTED} ({e})"));
+        }
+    }
+    step
+}
+
+fn keys_of(graph: &[Component], indices: &[usize]) -> String {
+    indices
+        .iter()
+        .map(|&i| graph[i].key.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The result of reconciling one component: the id to record (None when
@@ -288,7 +319,7 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
     let mut in_flight = FuturesUnordered::new();
     loop {
         let mut i = 0;
-        while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
+        while i < pending.len() && in_flight.len() < MAX_CONCURRENCY && !stop_requested() {
             let idx = pending[i];
             if dependents[idx].iter().any(|d| blocked.contains(d)) {
                 // Something that depends on it could not be deleted. What
@@ -323,6 +354,13 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
         }
         let Some((idx, result)) = in_flight.next().await else {
             if pending.is_empty() {
+                break;
+            }
+            if stop_requested() {
+                outcome.errors.push(StepError {
+                    component: graph[pending[0]].key.clone(),
+                    message: format!("{INTERRUPTED}; not deleted: {}", keys_of(graph, &pending)),
+                });
                 break;
             }
             // Nothing running and nothing startable: only possible with a

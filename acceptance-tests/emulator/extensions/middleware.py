@@ -142,6 +142,14 @@ class Call:
         return self.body.decode("utf-8", "replace")
 
 
+def _access_key(environ: dict[str, Any]) -> str | None:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    marker = "Credential="
+    if marker not in auth:
+        return None
+    return auth.split(marker, 1)[1].split("/", 1)[0]
+
+
 # ----------------------------------------------------------------------------- faults
 
 
@@ -348,7 +356,9 @@ class MatbakhMiddleware:
             body = _read_body(environ)
             call = Call(environ, body)
             entry = {"time": time.time(), "service": call.service, "operation": call.operation,
-                     "method": call.method, "path": call.path, "body": call.text_body()[:20000]}
+                     "method": call.method, "path": call.path, "body": call.text_body()[:20000],
+                     # which credentials signed it (the access key id only, never the secret)
+                     "access_key": _access_key(environ)}
             self.requests.append(entry)
             if len(self.requests) > MAX_LOGGED_REQUESTS:
                 del self.requests[: len(self.requests) - MAX_LOGGED_REQUESTS]

@@ -466,7 +466,7 @@ impl EcsServiceSpec {
                     ),
                 )
             })?;
-            tokio::time::sleep(POLL_EVERY.min(left)).await;
+            let _ = crate::engine::pause(POLL_EVERY.min(left)).await;
         }
     }
 }
@@ -842,7 +842,7 @@ impl Adapter for EcsServiceSpec {
                     format!("timed out waiting for ECS service {} to drain", self.name),
                 )
             })?;
-            tokio::time::sleep(POLL_EVERY.min(left)).await;
+            let _ = crate::engine::pause(POLL_EVERY.min(left)).await;
         }
     }
 }

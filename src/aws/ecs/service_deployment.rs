@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{Service, StopServiceDeploymentStopType};
 
 use super::deployment_watch::{record_of, DeploymentRecord, Interruption, Outcome, Step, Watch};
 use crate::aws::{AwsError, Clients};
-use crate::engine::remaining;
+use crate::engine::{pause, remaining, stop_requested};
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
 /// How long a rollback this provider requested is followed before the wait
@@ -48,9 +48,13 @@ pub fn take_noted(service_arn: &str) -> Option<Option<String>> {
     STARTED.lock().ok().and_then(|mut m| m.remove(service_arn))
 }
 
-/// The interruption pending now, if any: the resource's timeout (which also
-/// ends on Terraform's stop request).
+/// The interruption pending now, if any: Terraform's stop request, or the
+/// resource's timeout. Asked only at a read of the deployment, so nothing but
+/// a real interruption of a deployment still in progress stops it.
 fn interruption() -> Option<Interruption> {
+    if stop_requested() {
+        return Some(Interruption::StopRequested);
+    }
     remaining().err().map(|_| Interruption::TimedOut)
 }
 
@@ -150,11 +154,14 @@ pub async fn wait_for_deployment(
                 if let Some(line) = progress {
                     tracing::info!(service = %service, deployment = %arn, "{line}");
                 }
-                let after = match remaining() {
-                    Ok(left) => after.min(left.max(Duration::from_millis(100))),
-                    Err(_) => after,
-                };
-                tokio::time::sleep(after).await;
+                if interruption().is_some() {
+                    // Following a rollback: plain short sleeps.
+                    tokio::time::sleep(after).await;
+                } else {
+                    // Wakes at once on a stop request or the deadline; the
+                    // next read then decides.
+                    let _ = pause(after).await;
+                }
             }
             Step::StopWithRollback { arn, why } => {
                 tracing::warn!(service = %service, deployment = %arn, "{why}: stopping the ECS deployment with a rollback");

@@ -42,8 +42,7 @@ pub struct RollbackOnConfig {
 
 impl CanaryConfig {
     pub fn from_value(value: &serde_json::Value) -> Result<CanaryConfig, String> {
-        CanaryConfig::deserialize(value)
-            .map_err(|e| format!("reading the matbakh_canary configuration: {e}"))
+        crate::tf::decode::typed_or_text(value, "the matbakh_canary configuration")
     }
 }
 

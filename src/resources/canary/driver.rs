@@ -262,7 +262,17 @@ impl Canary<'_> {
                             return report;
                         }
                     }
-                    tokio::time::sleep(*d).await;
+                    if engine::pause(*d).await.is_err() {
+                        let why = format!(
+                            "{} at step {} of {}, with {}% of traffic on the candidate; the next apply starts the walk again",
+                            engine::INTERRUPTED,
+                            walk.step().map(|s| s + 1).unwrap_or(0),
+                            walk.steps(),
+                            walk.weight()
+                        );
+                        stop(&mut report, &walk, why);
+                        return report;
+                    }
                     Event::Slept
                 }
                 Action::RollBack { reason } => {

@@ -254,12 +254,13 @@ impl Resource for CanaryResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        match CanaryConfig::from_value(&config.to_json()) {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
+        match crate::tf::decode::typed::<CanaryConfig>(&config, "the configuration") {
             Ok(c) => {
                 report(diags, super::config::validate(&c));
                 report(diags, lifecycle::validate_timeouts(&config));
             }
-            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+            Err(p) => report(diags, vec![p]),
         }
         Some(())
     }
@@ -271,6 +272,7 @@ impl Resource for CanaryResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state)?;
         let recorded = lifecycle::recorded_components(&state);
@@ -353,6 +355,7 @@ impl Resource for CanaryResource {
             );
             return None;
         }
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = proposed;
         plan_defaults(&mut planned);
         for k in ["status", "current_weight", "components"] {
@@ -371,6 +374,8 @@ impl Resource for CanaryResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = proposed;
         plan_defaults(&mut planned);
         let settings = settings_of(&planned).ok();
@@ -419,6 +424,7 @@ impl Resource for CanaryResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
@@ -438,6 +444,8 @@ impl Resource for CanaryResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
@@ -478,6 +486,7 @@ impl Resource for CanaryResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior)?;
         let recorded = lifecycle::recorded_components(&prior);

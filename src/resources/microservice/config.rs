@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::environment::Environment;
 use crate::service_mesh::ServiceMesh;
@@ -174,49 +174,13 @@ pub struct TimeoutsConfig {
 impl MicroserviceConfig {
     /// Read the resource object Terraform sent (as JSON).
     pub fn from_value(value: &serde_json::Value) -> Result<MicroserviceConfig, String> {
-        MicroserviceConfig::deserialize(value)
-            .map_err(|e| format!("reading the matbakh_microservice configuration: {e}"))
+        crate::tf::decode::typed_or_text(value, "the matbakh_microservice configuration")
     }
 }
 
-/// A whole number that may arrive as an integer or an integral float
-/// (Terraform numbers are arbitrary precision; the glue may send 512.0).
-pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    match Option::<serde_json::Number>::deserialize(d)? {
-        None => Ok(None),
-        Some(n) => whole_number(&n)
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number"))),
-    }
-}
-
-/// `n` as an i64 when it is a whole number (integer or integral float).
-pub(crate) fn whole_number(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| f as i64)
-    })
-}
-
-/// A nested block: `null`, `[]`, `[{...}]` or (leniently) `{...}`.
-pub(crate) fn block<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Shape<T> {
-        List(Vec<T>),
-        One(T),
-    }
-    Ok(match Option::<Shape<T>>::deserialize(d)? {
-        None => None,
-        Some(Shape::List(items)) => items.into_iter().next(),
-        Some(Shape::One(item)) => Some(item),
-    })
-}
+// Whole numbers (32-bit, as AWS takes them) and nested blocks decode the
+// same way in every resource.
+pub(crate) use crate::tf::decode::{block, int, whole as whole_number};
 
 /// The known elements of a list (unknown elements are left out).
 pub(crate) fn known(list: &Option<Vec<Option<String>>>) -> Vec<String> {

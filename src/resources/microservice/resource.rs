@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
+use tracing::Instrument;
 
 use super::backend::service_connect::client_alias;
 use super::config::{MicroserviceConfig, Settings};
@@ -18,6 +19,7 @@ use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::service_mesh::ServiceMesh;
 use crate::tf::diagnostics::{error, report};
+use crate::tf::logging::resource_span;
 use crate::tf::value::Value;
 
 const RESOURCE: &str = "matbakh_microservice";
@@ -242,12 +244,13 @@ impl Resource for MicroserviceResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        match config_of(&config) {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
+        match crate::tf::decode::typed::<MicroserviceConfig>(&config, "the configuration") {
             Ok(c) => {
                 report(diags, super::validate::validate(&c));
                 report(diags, lifecycle::validate_timeouts(&config));
             }
-            Err(e) => error(diags, format!("Invalid {RESOURCE} configuration"), e),
+            Err(p) => report(diags, vec![p]),
         }
         Some(())
     }
@@ -259,13 +262,20 @@ impl Resource for MicroserviceResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = expand::expand(&settings, &platform);
         let recorded = lifecycle::recorded_components(&state);
         let (existing, drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded)
+                .instrument(resource_span(
+                    RESOURCE,
+                    &super::names::resource_id(&settings.platform, &settings.name),
+                ))
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => {
                     error(
@@ -296,6 +306,7 @@ impl Resource for MicroserviceResource {
         config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let configured = self.context.get(diags)?;
         if !self.valid_on_backend(diags, &config, configured.service_mesh) {
             return None;
@@ -319,6 +330,8 @@ impl Resource for MicroserviceResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let configured = self.context.get(diags)?;
         if !self.valid_on_backend(diags, &config, configured.service_mesh) {
             return None;
@@ -369,6 +382,7 @@ impl Resource for MicroserviceResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
@@ -381,6 +395,10 @@ impl Resource for MicroserviceResource {
             Resolved::new(),
             lifecycle::timeout(&planned, Operation::Create),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
@@ -398,6 +416,8 @@ impl Resource for MicroserviceResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, &configured)?;
         let previous_settings = self.settings(diags, &prior, &configured)?;
@@ -412,6 +432,10 @@ impl Resource for MicroserviceResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&planned, Operation::Update),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
@@ -427,6 +451,7 @@ impl Resource for MicroserviceResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
@@ -438,6 +463,10 @@ impl Resource for MicroserviceResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&prior, Operation::Delete),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            &super::names::resource_id(&settings.platform, &settings.name),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
         outcome.is_ok().then_some(())

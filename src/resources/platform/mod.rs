@@ -6,6 +6,7 @@ pub mod schema;
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
+use tracing::Instrument;
 
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
@@ -15,6 +16,7 @@ use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::service_mesh::ServiceMesh;
 use crate::tf::diagnostics::{error, report};
+use crate::tf::logging::resource_span;
 use crate::tf::value::Value;
 use expand::{PlatformSettings, VPC_TAG};
 use schema::{DEFAULT_MESH_EGRESS, DEFAULT_NAMESPACE};
@@ -116,6 +118,7 @@ impl Resource for PlatformResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
+        let config = crate::tf::value::normalized(config, &schema::schema().block);
         report(diags, schema::validate(&config));
         Some(())
     }
@@ -127,11 +130,18 @@ impl Resource for PlatformResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let state = crate::tf::value::normalized(state, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let recorded = lifecycle::recorded_components(&state);
         let graph = expand::expand(&settings(&state, &configured));
         let (existing, drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
+            match lifecycle::observe(&configured.clients, &graph.components, &recorded)
+                .instrument(resource_span(
+                    RESOURCE,
+                    state.get("name").as_str().unwrap_or_default(),
+                ))
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => {
                     error(diags, format!("Cannot read {RESOURCE}"), e);
@@ -165,6 +175,7 @@ impl Resource for PlatformResource {
             report(diags, problems);
             return None;
         }
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = with_defaults(proposed, mesh);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
@@ -196,8 +207,9 @@ impl Resource for PlatformResource {
             report(diags, problems);
             return None;
         }
+        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
         let mut planned = with_defaults(proposed, mesh);
-        let mut prior = prior;
+        let mut prior = crate::tf::value::normalized(prior, &schema::schema().block);
         if prior.get("service_mesh").is_null() {
             // State written before the provider had backends: App Mesh.
             prior.set("service_mesh", ServiceMesh::AppMesh.name().into());
@@ -238,6 +250,7 @@ impl Resource for PlatformResource {
         _private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&planned, &configured));
         let outcome = lifecycle::apply(
@@ -248,6 +261,10 @@ impl Resource for PlatformResource {
             Resolved::new(),
             lifecycle::timeout(&planned, Operation::Create),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            planned.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
@@ -266,6 +283,8 @@ impl Resource for PlatformResource {
         private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
+        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let previous = expand::expand(&settings(&prior, &configured));
         let desired = expand::expand(&settings(&planned, &configured));
@@ -277,6 +296,10 @@ impl Resource for PlatformResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&planned, Operation::Update),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            planned.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
@@ -293,6 +316,7 @@ impl Resource for PlatformResource {
         _private: Value,
         _meta: Value,
     ) -> Option<()> {
+        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let graph = expand::expand(&settings(&prior, &configured));
         let outcome = lifecycle::destroy(
@@ -302,6 +326,10 @@ impl Resource for PlatformResource {
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&prior, Operation::Delete),
         )
+        .instrument(resource_span(
+            RESOURCE,
+            prior.get("name").as_str().unwrap_or_default(),
+        ))
         .await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
         if outcome.is_ok() {
