@@ -432,6 +432,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_service_mesh_names_the_attribute() {
+        let p = validate_config(&config(&[("service_mesh", "istio".into())]));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].dotted(), "service_mesh");
+        assert!(
+            p[0].detail.contains("service_connect, app_mesh"),
+            "{}",
+            p[0].detail
+        );
+        for ok in ServiceMesh::NAMES {
+            assert!(validate_config(&config(&[("service_mesh", ok.into())])).is_empty());
+        }
+    }
+
+    #[test]
     fn a_good_config_has_no_problems() {
         let c = config(&[
             ("region", "eu-central-1".into()),

@@ -112,7 +112,21 @@ impl MeshBackend for ServiceConnect {
                 "ECS runs the Service Connect proxy itself; there is no Envoy sidecar to size or configure; remove the block",
             ));
         }
+        if c.backends.is_some() {
+            problems.push(refuse(
+                "backends",
+                mesh,
+                "every service of the namespace may call every other through Service Connect; there is no list of allowed backends to write (restrict callers with security groups); remove it",
+            ));
+        }
         if let Some(hc) = &c.health_check {
+            if hc.command.is_some() && hc.path.is_some() {
+                problems.push(Problem::at(
+                    "health_check.0.path",
+                    "path is unused with command",
+                    "health_check.path only builds the default command (curl of the path); with health_check.command set, put the path into the command and remove path",
+                ));
+            }
             if hc.healthy_threshold.is_some() {
                 problems.push(refuse(
                     "health_check.0.healthy_threshold",

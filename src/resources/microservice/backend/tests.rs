@@ -288,6 +288,11 @@ fn every_argument_service_connect_refuses_is_named_with_the_backend() {
         (json!({"retry": [{"max_retries": 2}]}), "retry"),
         (json!({"circuit_breaker": [{}]}), "circuit_breaker"),
         (json!({"envoy": [{"cpu": 256}]}), "envoy"),
+        (json!({"backends": ["persona-service"]}), "backends"),
+        (
+            json!({"health_check": [{"path": "/ready", "command": "true"}]}),
+            "health_check.0.path",
+        ),
         (
             json!({"health_check": [{"healthy_threshold": 3}]}),
             "health_check.0.healthy_threshold",
