@@ -99,7 +99,7 @@ def first_apply(tf, emulator, net, deployment: str, **kw) -> None:
 
 CANARY = """deployment {
     strategy           = "canary"
-    canary_percent     = 0.5
+    canary_percent     = 0.3
     bake_time          = "5m"
     rollback_on_alarms = true
   }"""
@@ -109,7 +109,7 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     first_apply(tf, emulator, net, CANARY)
     dc = service(emulator)["deploymentConfiguration"]
     assert dc["strategy"] == "CANARY"
-    assert dc["canaryConfiguration"] == {"canaryPercent": 0.5, "canaryBakeTimeInMinutes": 5}
+    assert dc["canaryConfiguration"] == {"canaryPercent": 0.3, "canaryBakeTimeInMinutes": 5}
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
     assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-p95-latency"]
