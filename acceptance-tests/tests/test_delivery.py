@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -349,3 +350,23 @@ resource "matbakh_canary" "auth" {
     assert "steps = [5, 25, 50, 100]" in out, out
     for expressible in ("[p, 100]", "LINEAR", "blue_green"):
         assert expressible in out, out
+
+
+def test_example_canary_on_service_connect(emulator, tf, net):
+    """examples/canary/service-connect: release a new image as an ECS canary deployment."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "canary" / "service-connect"
+    values = {"endpoint": emulator.endpoint, "subnet_ids": net["subnet_ids"],
+              "security_group_ids": net["security_group_ids"], "dashboard": False,
+              "canary_percent": 0.5, "bake_time": "2m"}
+    emulator.settings(ecs_deployment="completed")
+    tf.copy_dir(example, values)
+    tf.apply()
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=3600)
+    tf.copy_dir(example, {**values, "image": NEW_IMAGE})
+    tf.apply()
+    assert image_of(emulator) == NEW_IMAGE
+    d = current_deployment(emulator)
+    assert d["status"] == "SUCCESSFUL"
+    assert d["deploymentConfiguration"]["strategy"] == "CANARY"
+    assert_plan_clean(tf)
