@@ -28,7 +28,7 @@ MICROSERVICE = "matbakh_microservice.auth"
 ERROR_ALARM = f"{PLATFORM}-{CANDIDATE}-error-rate"
 P95_ALARM = f"{PLATFORM}-{CANDIDATE}-p95-latency"
 CANDIDATE_KEYS = {"candidate_service", "candidate_task_definition", "candidate_virtual_node",
-                  "alarm_error_rate", "alarm_p95_latency"}
+                  "alarm_error_rate", "alarm_p95_latency", "alarm_no_traffic"}
 
 
 @pytest.fixture

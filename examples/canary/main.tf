@@ -79,8 +79,9 @@ provider "matbakh" {
   region      = "eu-central-1"
   environment = "production"
   endpoint    = var.endpoint
-  # Progressive delivery on Service Connect (ECS-native deployments) is a
-  # later release: the canary walks App Mesh route weights.
+  # matbakh_canary walks App Mesh route weights. On Service Connect a canary
+  # release is an ECS-native deployment of the microservice itself: see
+  # service-connect/main.tf.
   service_mesh = "app_mesh"
 }
 

@@ -124,6 +124,8 @@ pub struct EcsServiceSpec {
     pub circuit_breaker_rollback: bool,
     pub minimum_healthy_percent: i32,
     pub maximum_percent: i32,
+    /// Strategy (ROLLING, CANARY, LINEAR, BLUE_GREEN) and rollback alarms.
+    pub deployment: crate::spec::deployment_strategy::DeploymentSpec,
     /// Wait, after create and update, for the deployment to finish.
     pub wait_for_steady_state: bool,
     pub tags: Tags,

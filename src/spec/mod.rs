@@ -8,6 +8,7 @@ pub mod appmesh;
 pub mod autoscaling;
 pub mod cloudmap;
 pub mod cloudwatch;
+pub mod deployment_strategy;
 pub mod ecs;
 pub mod identity;
 pub mod logs;

@@ -1,4 +1,7 @@
 //! Amazon ECS: clusters, task definitions, services.
 pub mod cluster;
+pub mod deployment_configuration;
+pub mod deployment_watch;
 pub mod service;
+pub mod service_deployment;
 pub mod task_definition;

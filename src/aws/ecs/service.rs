@@ -12,6 +12,8 @@ use aws_sdk_ecs::types::{
     ServiceConnectTlsConfiguration, ServiceField, ServiceRegistry, Tag, TimeoutConfiguration,
 };
 
+use super::deployment_configuration::{deployment_differences, deployment_of, with_deployment};
+use super::service_deployment::{self, current_deployment};
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::aws::cloudmap::service_connect_discovery::find_service;
 use crate::aws::compare::owned_by_someone_else;
@@ -122,7 +124,7 @@ impl EcsServiceSpec {
     }
 
     fn deployment(&self) -> DeploymentConfiguration {
-        DeploymentConfiguration::builder()
+        with_deployment(DeploymentConfiguration::builder(), &self.deployment)
             .deployment_circuit_breaker(
                 DeploymentCircuitBreaker::builder()
                     .enable(self.circuit_breaker_rollback)
@@ -351,6 +353,10 @@ impl EcsServiceSpec {
             ));
         }
         diffs.extend(self.service_connect_differences(service));
+        diffs.extend(deployment_differences(
+            &self.deployment,
+            &deployment_of(service.deployment_configuration()),
+        ));
         if let Some(dc) = service.deployment_configuration() {
             if let Some(cb) = dc.deployment_circuit_breaker() {
                 if cb.enable() != self.circuit_breaker_rollback
@@ -548,6 +554,7 @@ impl EcsServiceSpec {
             .and_then(|d| d.minimum_healthy_percent())
             .unwrap_or(100);
         spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
+        spec.deployment = deployment_of(deployment);
         spec.tags = service
             .tags()
             .iter()
@@ -600,11 +607,20 @@ impl Adapter for EcsServiceSpec {
             .as_ref()
             .and_then(|r| resolved.get(&r.0))
             .map(String::as_str);
-        Ok(Observation::with_differences(self.differences(
-            &service,
-            self.task_definition(resolved)?,
-            registry,
-        )))
+        let wanted = self.task_definition(resolved)?;
+        let mut differences = self.differences(&service, wanted, registry);
+        // No fight with ECS: a revision ECS rolled back on the deployment's
+        // alarms is not retried by the next apply (as a canary that rolled
+        // back stays rolled back); a new image or setting deploys again.
+        if service.task_definition() != Some(wanted)
+            && service_deployment::rejected_on_alarms(aws, &service)
+                .await?
+                .as_deref()
+                == Some(wanted)
+        {
+            differences.retain(|d| !d.starts_with("task definition is"));
+        }
+        Ok(Observation::with_differences(differences))
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
@@ -718,6 +734,11 @@ impl Adapter for EcsServiceSpec {
             .and_then(|s| s.service_arn())
             .unwrap_or(id)
             .to_string();
+        service_deployment::note_update(
+            &arn,
+            current_deployment(&service).as_deref(),
+            out.service().and_then(current_deployment).as_deref(),
+        );
         aws.ecs
             .tag_resource()
             .resource_arn(&arn)
@@ -729,8 +750,34 @@ impl Adapter for EcsServiceSpec {
     }
 
     async fn settle(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let noted = service_deployment::take_noted(id);
         if !self.wait_for_steady_state {
             return Ok(());
+        }
+        // ECS's service deployments when it has them: the one the update
+        // started, or the current one after a create (the first).
+        let service = self.describe(aws, id).await?;
+        if let Some(current) = service.as_ref().and_then(current_deployment) {
+            let ours = match noted {
+                Some(Some(started)) => Some(started),
+                None => Some(current),
+                // The update started no deployment: nothing of this apply's
+                // to wait on or fail for.
+                Some(None) => None,
+            };
+            return match ours {
+                Some(arn) => {
+                    service_deployment::wait_for_deployment(
+                        aws,
+                        &self.name,
+                        &arn,
+                        DEPLOYMENT_FAILED,
+                        |_| {},
+                    )
+                    .await
+                }
+                None => Ok(()),
+            };
         }
         let primary = self.describe(aws, id).await?.and_then(|s| {
             s.deployments()
@@ -956,6 +1003,7 @@ mod service_connect_tests {
             circuit_breaker_rollback: true,
             minimum_healthy_percent: 100,
             maximum_percent: 200,
+            deployment: Default::default(),
             wait_for_steady_state: true,
             tags: Default::default(),
         };

@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! candidate_virtual_node ─► candidate_task_definition ─► candidate_service
-//! alarm_error_rate, alarm_p95_latency: independent
+//! alarm_error_rate, alarm_p95_latency, alarm_no_traffic: independent
 //! ```
 
 use crate::resources::microservice::config::{Alarms, Settings};
@@ -28,6 +28,7 @@ pub mod keys {
     pub const CANDIDATE_SERVICE: &str = "candidate_service";
     pub const ALARM_ERROR_RATE: &str = "alarm_error_rate";
     pub const ALARM_P95_LATENCY: &str = "alarm_p95_latency";
+    pub const ALARM_NO_TRAFFIC: &str = "alarm_no_traffic";
 }
 
 /// Keys of the microservice's components the candidate graph refers to.
@@ -111,6 +112,14 @@ pub fn expand(
         Spec::MetricAlarm(error_rate),
     ));
     graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
+    graph.push(Component::new(
+        ALARM_NO_TRAFFIC,
+        Spec::MetricAlarm(super::silence::no_traffic_alarm(
+            &alarm_settings,
+            platform,
+            &tags,
+        )),
+    ));
     graph
 }
 

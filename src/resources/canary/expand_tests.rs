@@ -87,6 +87,7 @@ fn the_candidate_slot_and_two_alarms_in_dependency_order() {
             ("candidate_service", vec!["candidate_task_definition"]),
             ("alarm_error_rate", vec![]),
             ("alarm_p95_latency", vec![]),
+            ("alarm_no_traffic", vec![]),
         ]
     );
 }
@@ -224,7 +225,8 @@ fn alarms_watch_the_candidate_metrics_with_the_canary_thresholds() {
         alarm_names(&g),
         vec![
             "matbakh-auth-service-canary-error-rate",
-            "matbakh-auth-service-canary-p95-latency"
+            "matbakh-auth-service-canary-p95-latency",
+            "matbakh-auth-service-canary-no-traffic"
         ]
     );
 }

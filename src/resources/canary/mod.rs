@@ -3,9 +3,11 @@
 
 pub mod config;
 pub mod driver;
+pub mod ecs_strategy;
 pub mod expand;
 pub mod resource;
 pub mod schema;
+pub mod silence;
 pub mod walk;
 
 pub use resource::CanaryResource;

@@ -372,7 +372,7 @@ impl Resource for CanaryResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Value,
-        _config: Value,
+        config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
@@ -381,6 +381,10 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let mesh = configured.service_mesh;
         if mesh != crate::service_mesh::ServiceMesh::AppMesh {
+            // Which step lists ECS can express is already known.
+            if let Ok(c) = CanaryConfig::from_value(&config.to_json()) {
+                report(diags, super::ecs_strategy::plan_problems(&c));
+            }
             error(
                 diags,
                 "matbakh_canary needs service_mesh = \"app_mesh\"",

@@ -59,6 +59,8 @@ pub struct MicroserviceConfig {
     pub autoscaling: Option<AutoscalingConfig>,
     #[serde(deserialize_with = "block")]
     pub alarms: Option<AlarmsConfig>,
+    #[serde(deserialize_with = "block")]
+    pub deployment: Option<super::deployment::DeploymentConfig>,
     pub dashboard: Option<bool>,
     #[serde(deserialize_with = "int")]
     pub log_retention_days: Option<i64>,
@@ -264,6 +266,7 @@ pub struct Settings {
     pub tracing: Tracing,
     pub autoscaling: Option<Autoscaling>,
     pub alarms: Alarms,
+    pub deployment: super::deployment::Deployment,
     pub dashboard: bool,
     pub log_retention_days: i64,
     pub wait_for_steady_state: bool,
@@ -492,6 +495,7 @@ impl Settings {
                 p95_latency_ms: alarms.p95_latency_ms.unwrap_or(DEFAULT_P95_LATENCY_MS),
                 actions: known(&alarms.actions),
             },
+            deployment: super::deployment::Deployment::resolve(config.deployment.as_ref()),
             dashboard: config.dashboard.unwrap_or(true),
             log_retention_days: config
                 .log_retention_days

@@ -41,6 +41,7 @@ use crate::environment::Environment;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
+use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::*;
 use crate::spec::logs::LogGroupSpec;
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
@@ -421,8 +422,32 @@ pub fn ecs_service(
         circuit_breaker_rollback: true,
         minimum_healthy_percent: 100,
         maximum_percent: 200,
+        deployment: deployment(settings, platform, slot),
         wait_for_steady_state: settings.wait_for_steady_state,
         tags: tags.clone(),
+    }
+}
+
+/// How the slot's ECS service deploys: the stable slot with the
+/// `deployment` block's strategy and, with `rollback_on_alarms`, its
+/// error-rate and latency alarms (the ones that say a revision misbehaves;
+/// high CPU may be load); a canary's candidate slot (App Mesh) rolls.
+pub fn deployment(settings: &Settings, platform: &PlatformContext, slot: &Slot) -> DeploymentSpec {
+    if slot.name != names::stable_slot(&settings.name) {
+        return DeploymentSpec::default();
+    }
+    let d = &settings.deployment;
+    DeploymentSpec {
+        strategy: d.strategy,
+        alarm_names: if d.rollback_on_alarms {
+            ["error-rate", "p95-latency"]
+                .iter()
+                .map(|what| names::alarm_name(&platform.platform_id, &settings.name, what))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        rollback_on_alarms: d.rollback_on_alarms,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod deployment;
 pub mod expand;
 pub mod names;
 pub mod platform_context;

@@ -365,6 +365,7 @@ pub fn recover(
             ("actions", optional_strings(&actions)),
         ]),
     );
+    args.set("deployment", deployment_arguments(&service.deployment));
     args.set("dashboard", observed.dashboard.is_some().into());
     args.set(
         "log_retention_days",
@@ -622,6 +623,55 @@ fn optional_map(map: &BTreeMap<String, String>) -> Value {
 }
 
 /// A nested block as state holds it: a list of one object.
+/// The `deployment` block of what the ECS service deploys with.
+fn deployment_arguments(d: &crate::spec::deployment_strategy::DeploymentSpec) -> Value {
+    use crate::spec::deployment_strategy::DeploymentStrategy as S;
+    let percent = |tenths: u32| -> Value {
+        if tenths.is_multiple_of(10) {
+            i64::from(tenths / 10).into()
+        } else {
+            (f64::from(tenths) / 10.0).into()
+        }
+    };
+    let minutes = |m: u32| Value::from(format!("{m}m"));
+    let (strategy, canary, step, bake) = match d.strategy {
+        S::Rolling => ("rolling", Value::Null, Value::Null, Value::Null),
+        S::Canary {
+            percent_tenths,
+            canary_bake_minutes,
+            ..
+        } => (
+            "canary",
+            percent(percent_tenths),
+            Value::Null,
+            minutes(canary_bake_minutes),
+        ),
+        S::Linear {
+            step_percent_tenths,
+            step_bake_minutes,
+            ..
+        } => (
+            "linear",
+            Value::Null,
+            percent(step_percent_tenths),
+            minutes(step_bake_minutes),
+        ),
+        S::BlueGreen { bake_minutes } => (
+            "blue_green",
+            Value::Null,
+            Value::Null,
+            minutes(bake_minutes),
+        ),
+    };
+    block([
+        ("strategy", strategy.into()),
+        ("canary_percent", canary),
+        ("step_percent", step),
+        ("bake_time", bake),
+        ("rollback_on_alarms", d.rollback_on_alarms.into()),
+    ])
+}
+
 fn block<const N: usize>(attributes: [(&str, Value); N]) -> Value {
     Value::List(vec![Value::Map(
         attributes

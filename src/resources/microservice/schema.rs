@@ -106,6 +106,12 @@ pub fn schema() -> Schema {
             .optional("error_rate_percent", Type::Number, "Alarm when 5xx answers exceed this share of requests. Default `5`.")
             .optional("p95_latency_ms", Type::Number, "Alarm when latency exceeds this, ms. Default `200`. The statistic is the Average: neither Service Connect's `TargetResponseTime` nor the ADOT collector's `Latency` (a statistic set) is served with percentiles.")
             .optional("actions", string_set(), "ARNs notified when an alarm fires (SNS topics, …), a set."))
+        .single_block("deployment", block("How a change of image or settings rolls out: one of the ECS deployment controller's strategies. Anything but `rolling` needs `service_connect` (ECS shifts the traffic through Service Connect) and is an error on app_mesh. The apply waits on the ECS service deployment it started and fails when ECS stops or rolls it back, naming the alarms that fired; an interrupted or timed-out apply rolls the deployment back.")
+            .optional("strategy", Type::String, "`rolling` (default: ECS ROLLING), `canary` (CANARY: `canary_percent` of the traffic to the new revision for `bake_time`, then all), `linear` (LINEAR: `step_percent` more every `bake_time`) or `blue_green` (BLUE_GREEN: all at once, both revisions kept for `bake_time`).")
+            .optional("canary_percent", Type::Number, "`canary`: share of production traffic on the new revision first, 0.1-100 in steps of 0.1 (exact). Default `5`.")
+            .optional("step_percent", Type::Number, "`linear`: share added at each step, 3-100 in steps of 0.1. Default `10`.")
+            .optional("bake_time", Type::String, "`canary`, `linear`, `blue_green`: how long each step holds and how long both revisions run after the full shift (ECS's bake times), whole minutes 0-1440, e.g. `\"10m\"`. Default `10m`.")
+            .optional("rollback_on_alarms", Type::Bool, "The microservice's error-rate and latency alarms become the deployment's alarms with rollback: ECS rolls back on its own when one fires. Default `false`."))
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }

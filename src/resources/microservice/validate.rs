@@ -76,6 +76,9 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
         "tags",
         &super::config::known_map(&config.tags),
     ));
+    if let Some(d) = &config.deployment {
+        v.problems.extend(super::deployment::validate(d));
+    }
     v.problems
 }
 
@@ -88,6 +91,10 @@ pub fn validate_on(config: &MicroserviceConfig, mesh: ServiceMesh) -> Vec<Proble
         problems: super::backend::of(mesh).refused(config),
     };
     v.task_size(config, mesh);
+    if let Some(d) = &config.deployment {
+        v.problems
+            .extend(super::deployment::check_backend(d, mesh.name()));
+    }
     v.problems
 }
 
