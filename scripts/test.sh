@@ -19,5 +19,6 @@ if grep -qE "FAILED|^error" .run-cargo-test.log; then
   exit 1
 fi
 rm -f .run-cargo-test.log
+bash scripts/release_test.sh
 echo "== acceptance tests"
 bash acceptance-tests/run.sh "$@"

@@ -6,6 +6,10 @@ use matbakh::provider::MatbakhProvider;
 #[tokio::main]
 async fn main() {
     matbakh::tf::logging::init();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        "terraform-provider-matbakh starting"
+    );
     // tonic (Terraform's AutoMTLS) and the AWS SDK bring different rustls
     // crypto back ends; with two compiled in, rustls needs to be told.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -100,7 +100,7 @@ pub fn provider_schema() -> Schema {
             &format!("Endpoint URL for the `{service}` API."),
         );
     }
-    block("The matbakh provider: one block per AWS region (use `alias` for more).")
+    block(concat!("The matbakh provider ", env!("CARGO_PKG_VERSION"), ": one block per AWS region (use `alias` for more)."))
         .optional("region", Type::String, "AWS region, e.g. `eu-central-1`. Else `AWS_REGION` or the profile's region, as the AWS SDK resolves it.")
         .optional("environment", Type::String, "`development`, `staging` or `production` (default). Drives the spot share, log retention and trace sampling defaults.")
         .optional("profile", Type::String, "Named profile of the shared AWS config files. Credentials always come from the standard AWS chain.")
