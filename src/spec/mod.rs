@@ -10,6 +10,7 @@ pub mod cloudmap;
 pub mod cloudwatch;
 pub mod ecs;
 pub mod logs;
+pub mod ownership;
 pub mod platform;
 
 use std::collections::BTreeMap;

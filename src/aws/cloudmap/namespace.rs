@@ -169,16 +169,13 @@ impl Adapter for NamespaceSpec {
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
         if let Some(existing) = self.find_by_name(aws).await? {
             let arn = existing.arn().unwrap_or_default().to_string();
-            if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
-                return Err(AwsError::new(
-                    "servicediscovery:CreatePrivateDnsNamespace",
-                    format!(
-                        "a Cloud Map namespace named {} already exists and is not owned by {}",
-                        self.name,
-                        tags::owner(&self.tags)
-                    ),
-                ));
-            }
+            tags::claim(
+                "servicediscovery:CreatePrivateDnsNamespace",
+                "Cloud Map namespace",
+                &self.name,
+                &self.tags,
+                &list_tags(aws, &arn).await?,
+            )?;
             return Ok(arn);
         }
         let out = aws
@@ -187,7 +184,7 @@ impl Adapter for NamespaceSpec {
             .name(&self.name)
             .vpc(&self.vpc_id)
             .description(&self.description)
-            .creator_request_id(format!("{}-namespace", tags::owner(&self.tags)))
+            .creator_request_id(tags::request_token(&self.tags, "namespace"))
             .set_tags(Some(cloudmap_tags(&self.tags)?))
             .send()
             .await

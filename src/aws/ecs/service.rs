@@ -10,7 +10,6 @@ use aws_sdk_ecs::types::{
     ServiceField, ServiceRegistry, Tag,
 };
 
-use crate::aws::compare::owned_by_someone_else;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::ecs::EcsServiceSpec;
@@ -461,14 +460,7 @@ impl Adapter for EcsServiceSpec {
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
                 .collect();
-            if !tags::may_adopt(&self.tags, &found) {
-                return Err(owned_by_someone_else(
-                    CALL,
-                    "ECS service",
-                    &self.name,
-                    tags::owner(&self.tags),
-                ));
-            }
+            tags::claim(CALL, "ECS service", &self.name, &self.tags, &found)?;
             if let Some(arn) = existing.service_arn() {
                 return self.update(aws, arn, resolved).await;
             }
