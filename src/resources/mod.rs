@@ -2,4 +2,5 @@
 pub mod canary;
 pub mod lifecycle;
 pub mod microservice;
+pub mod ownership;
 pub mod platform;

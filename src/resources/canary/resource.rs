@@ -33,6 +33,8 @@ use crate::resources::microservice::expand::PlatformContext;
 use crate::resources::microservice::names;
 use crate::resources::microservice::platform_context::find_platform;
 use crate::resources::microservice::read_existing;
+use crate::resources::ownership;
+use crate::spec::ownership::OwnerToken;
 use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 use crate::validation::parse_duration;
@@ -70,6 +72,7 @@ impl Stable {
         &'a self,
         configured: &'a Configured,
         settings: &'a CanarySettings,
+        token: Option<OwnerToken>,
     ) -> Canary<'a> {
         Canary {
             clients: &configured.clients,
@@ -77,6 +80,7 @@ impl Stable {
             platform: &self.platform,
             settings,
             external: self.external.clone(),
+            token,
         }
     }
 }
@@ -281,7 +285,7 @@ impl Resource for CanaryResource {
             return Some((Value::Null, private));
         };
         let status = status_of(&state).unwrap_or(Status::Progressing);
-        let canary = stable.canary(&configured, &settings);
+        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let (existing, mut drift) = match canary.observe(&recorded, status).await {
             Ok(found) => found,
             Err(e) => {
@@ -343,7 +347,7 @@ impl Resource for CanaryResource {
             planned.set(k, Value::Unknown);
         }
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, Value::Null))
+        Some((planned, ownership::planned_private(Value::Null)))
     }
 
     async fn plan_update<'a>(
@@ -382,7 +386,7 @@ impl Resource for CanaryResource {
             planned.set("id", Value::Unknown);
         }
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, prior_private, replace))
+        Some((planned, ownership::planned_private(prior_private), replace))
     }
 
     async fn plan_destroy<'a>(
@@ -400,17 +404,21 @@ impl Resource for CanaryResource {
         diags: &mut Diagnostics,
         planned: Value,
         _config: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = stable.canary(&configured, &settings);
+        let token = ownership::token_for_apply(&private);
+        let canary = stable.canary(&configured, &settings, Some(token.clone()));
         let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
         let report = engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await;
         report_outcome(diags, &settings, "creating", &report);
-        Some((state_after(planned, &settings, &report), Value::Null))
+        Some((
+            state_after(planned, &settings, &report),
+            ownership::with_token(private, &token),
+        ))
     }
 
     async fn update<'a>(
@@ -425,7 +433,8 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = stable.canary(&configured, &settings);
+        let token = ownership::token_for_apply(&private);
+        let canary = stable.canary(&configured, &settings, Some(token.clone()));
         let recorded = lifecycle::recorded_components(&prior);
         let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
         let new_image = planned.get("image") != prior.get("image");
@@ -452,14 +461,17 @@ impl Resource for CanaryResource {
         })
         .await;
         report_outcome(diags, &settings, "updating", &report);
-        Some((state_after(planned, &settings, &report), private))
+        Some((
+            state_after(planned, &settings, &report),
+            ownership::with_token(private, &token),
+        ))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
         prior: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<()> {
         let configured = self.context.get(diags)?;
@@ -479,7 +491,7 @@ impl Resource for CanaryResource {
             );
             return None;
         };
-        let canary = stable.canary(&configured, &settings);
+        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
         let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
         lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);

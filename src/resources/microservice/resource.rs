@@ -7,7 +7,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::platform_context::find_platform;
-use super::read_back::read_existing;
+use super::read_back::{read_existing, read_leftovers};
 use super::recover::without_defaults;
 use super::schema::{self, COMPUTED, DEFAULTED};
 use super::validate::check_service_name;
@@ -15,6 +15,9 @@ use crate::engine::Resolved;
 use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
+use crate::resources::ownership;
+use crate::spec::ownership::OwnerToken;
+use crate::spec::{DesiredGraph, OWNER_TAG};
 use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 
@@ -133,6 +136,31 @@ fn set_computed(
     state.set("components", lifecycle::components_value(recorded));
 }
 
+/// The graph of `settings` with this resource's ownership token written into
+/// every object's tags (none when the state predates tokens).
+fn owned_graph(
+    settings: &Settings,
+    platform: &PlatformContext,
+    token: Option<&OwnerToken>,
+) -> DesiredGraph {
+    let graph = expand::expand(settings, platform);
+    match token {
+        Some(token) => graph.with_owner_token(token),
+        None => graph,
+    }
+}
+
+/// The arguments an import of an interrupted create's leftovers records:
+/// only what the import id says. The other arguments stay null, so the
+/// next plan shows the configuration's values as an update, and its apply
+/// creates what is missing.
+fn leftover_arguments(platform: &str, name: &str) -> Value {
+    let mut state = Value::Null;
+    state.set("platform", Value::str(platform));
+    state.set("name", Value::str(name));
+    state
+}
+
 /// Attributes that change when AWS objects are created or replaced.
 const FROM_AWS: [&str; 3] = ["components", "service_arn", "task_definition_arn"];
 
@@ -221,7 +249,7 @@ impl Resource for MicroserviceResource {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &state, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
-        let graph = expand::expand(&settings, &platform);
+        let graph = owned_graph(&settings, &platform, ownership::token_of(&private).as_ref());
         let recorded = lifecycle::recorded_components(&state);
         let (existing, drift) =
             match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
@@ -263,7 +291,7 @@ impl Resource for MicroserviceResource {
             planned.set(k, Value::Unknown);
         }
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, Value::Null))
+        Some((planned, ownership::planned_private(Value::Null)))
     }
 
     async fn plan_update<'a>(
@@ -301,7 +329,7 @@ impl Resource for MicroserviceResource {
             planned.set("virtual_service_name", Value::Unknown);
         }
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, prior_private, replace))
+        Some((planned, ownership::planned_private(prior_private), replace))
     }
 
     async fn plan_destroy<'a>(
@@ -319,13 +347,14 @@ impl Resource for MicroserviceResource {
         diags: &mut Diagnostics,
         planned: Value,
         _config: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
-        let graph = expand::expand(&settings, &platform);
+        let token = ownership::token_for_apply(&private);
+        let graph = owned_graph(&settings, &platform, Some(&token));
         let outcome = lifecycle::apply(
             RESOURCE,
             &configured.clients,
@@ -339,7 +368,7 @@ impl Resource for MicroserviceResource {
         let mut state = planned;
         set_computed(&mut state, &settings, &platform, &outcome.recorded);
         state.set("drift", lifecycle::no_drift());
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(private, &token)))
     }
 
     async fn update<'a>(
@@ -355,8 +384,9 @@ impl Resource for MicroserviceResource {
         let settings = self.settings(diags, &planned, configured.environment)?;
         let previous_settings = self.settings(diags, &prior, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
-        let desired = expand::expand(&settings, &platform);
-        let previous = expand::expand(&previous_settings, &platform);
+        let token = ownership::token_for_apply(&private);
+        let desired = owned_graph(&settings, &platform, Some(&token));
+        let previous = owned_graph(&previous_settings, &platform, Some(&token));
         let outcome = lifecycle::apply(
             RESOURCE,
             &configured.clients,
@@ -370,25 +400,49 @@ impl Resource for MicroserviceResource {
         let mut state = planned;
         set_computed(&mut state, &settings, &platform, &outcome.recorded);
         state.set("drift", lifecycle::no_drift());
-        Some((state, private))
+        Some((state, ownership::with_token(private, &token)))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
         prior: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<()> {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &prior, configured.environment)?;
         let platform = self.platform(diags, &configured, &settings).await?;
-        let graph = expand::expand(&settings, &platform);
+        let token = ownership::token_of(&private);
+        let graph = owned_graph(&settings, &platform, token.as_ref());
+        let mut recorded = lifecycle::recorded_components(&prior);
+        // Objects whose create answer was lost exist without being
+        // recorded: delete those that carry this resource's token too.
+        if let Some(token) = &token {
+            match ownership::with_unrecorded_own_objects(
+                &configured.clients,
+                &graph.components,
+                recorded.clone(),
+                token,
+            )
+            .await
+            {
+                Ok(all) => recorded = all,
+                Err(e) => {
+                    error(
+                        diags,
+                        format!("Cannot destroy {RESOURCE} {}", settings.name),
+                        e,
+                    );
+                    return None;
+                }
+            }
+        }
         let outcome = lifecycle::destroy(
             RESOURCE,
             &configured.clients,
             &graph.components,
-            lifecycle::recorded_components(&prior),
+            recorded,
             lifecycle::timeout(&prior, Operation::Delete),
         )
         .await;
@@ -416,30 +470,66 @@ impl Resource for MicroserviceResource {
                 return None;
             }
         };
-        let existing = match read_existing(&configured.clients, &platform, name).await {
-            Ok(Some(existing)) => existing,
+        let (mut state, components, token) = match read_existing(
+            &configured.clients,
+            &platform,
+            name,
+        )
+        .await
+        {
+            Ok(Some(existing)) => (
+                without_defaults(&existing.arguments, configured.environment),
+                existing.components,
+                existing.owner_token,
+            ),
             Ok(None) => {
-                error(
-                    diags,
-                    cannot,
-                    format!(
-                        "no microservice {name:?} exists on platform {platform_id:?} in {}: the ECS service {name:?} of cluster {:?}, or the task definition it runs, was not found",
-                        platform.region, platform.cluster_name
-                    ),
-                );
-                return None;
+                // No ECS service: a create killed before it got there
+                // left some objects. Adopt those; the next apply
+                // creates the rest from the configuration.
+                match read_leftovers(&configured.clients, &platform, name).await {
+                    Ok(leftovers) if !leftovers.components.is_empty() => {
+                        tracing::info!(
+                            id = id.as_str(),
+                            components = ?leftovers.components.keys().collect::<Vec<_>>(),
+                            "importing the objects an interrupted create left"
+                        );
+                        (
+                            leftover_arguments(platform_id, name),
+                            leftovers.components,
+                            leftovers.owner_token,
+                        )
+                    }
+                    Ok(_) => {
+                        error(
+                                diags,
+                                cannot,
+                                format!(
+                                    "no microservice {name:?} exists on platform {platform_id:?} in {}: neither the ECS service {name:?} of cluster {:?} nor any other object named for it and tagged {OWNER_TAG} = {id:?} was found",
+                                    platform.region, platform.cluster_name
+                                ),
+                            );
+                        return None;
+                    }
+                    Err(e) => {
+                        error(diags, cannot, e);
+                        return None;
+                    }
+                }
             }
             Err(e) => {
                 error(diags, cannot, e);
                 return None;
             }
         };
-        let mut state = without_defaults(&existing.arguments, configured.environment);
+        // All objects of one resource share one token: adopt theirs, so a
+        // later create that meets one of them knows it. Objects from before
+        // ownership tokens get a new one, written onto them by the next apply.
+        let token = token.unwrap_or_else(OwnerToken::generate);
         let settings = self.settings(diags, &state, configured.environment)?;
-        set_computed(&mut state, &settings, &platform, &existing.components);
+        set_computed(&mut state, &settings, &platform, &components);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(Value::Null, &token)))
     }
 }
 

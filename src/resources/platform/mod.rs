@@ -13,6 +13,9 @@ use crate::aws::ecs::cluster::find_cluster;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
+use crate::resources::ownership::{self, token_of};
+use crate::spec::ownership::OwnerToken;
+use crate::spec::DesiredGraph;
 use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
 use expand::{PlatformSettings, VPC_TAG};
@@ -42,6 +45,16 @@ fn with_defaults(mut state: Value) -> Value {
         state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
     }
     state
+}
+
+/// The platform's graph with its ownership token written into every
+/// object's tags (none when the state predates tokens).
+fn owned_graph(settings: &PlatformSettings, token: Option<&OwnerToken>) -> DesiredGraph {
+    let graph = expand::expand(settings);
+    match token {
+        Some(token) => graph.with_owner_token(token),
+        None => graph,
+    }
 }
 
 fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
@@ -105,7 +118,7 @@ impl Resource for PlatformResource {
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         let recorded = lifecycle::recorded_components(&state);
-        let graph = expand::expand(&settings(&state, &configured));
+        let graph = owned_graph(&settings(&state, &configured), token_of(&private).as_ref());
         let (existing, drift) =
             match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
                 Ok(found) => found,
@@ -140,7 +153,7 @@ impl Resource for PlatformResource {
         planned.set("mesh_name", name);
         mark_unknown(&mut planned, &ARN_ATTRIBUTES);
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, Value::Null))
+        Some((planned, ownership::planned_private(Value::Null)))
     }
 
     async fn plan_update<'a>(
@@ -167,7 +180,7 @@ impl Resource for PlatformResource {
         if !replace.is_empty() {
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
         }
-        Some((planned, prior_private, replace))
+        Some((planned, ownership::planned_private(prior_private), replace))
     }
 
     async fn plan_destroy<'a>(
@@ -185,11 +198,12 @@ impl Resource for PlatformResource {
         diags: &mut Diagnostics,
         planned: Value,
         _config: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let graph = expand::expand(&settings(&planned, &configured));
+        let token = ownership::token_for_apply(&private);
+        let graph = owned_graph(&settings(&planned, &configured), Some(&token));
         let outcome = lifecycle::apply(
             RESOURCE,
             &configured.clients,
@@ -203,7 +217,7 @@ impl Resource for PlatformResource {
         let mut state = planned;
         set_computed(&mut state, &outcome.recorded);
         state.set("drift", lifecycle::no_drift());
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(private, &token)))
     }
 
     async fn update<'a>(
@@ -216,8 +230,9 @@ impl Resource for PlatformResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let previous = expand::expand(&settings(&prior, &configured));
-        let desired = expand::expand(&settings(&planned, &configured));
+        let token = ownership::token_for_apply(&private);
+        let previous = owned_graph(&settings(&prior, &configured), Some(&token));
+        let desired = owned_graph(&settings(&planned, &configured), Some(&token));
         let outcome = lifecycle::apply(
             RESOURCE,
             &configured.clients,
@@ -231,18 +246,18 @@ impl Resource for PlatformResource {
         let mut state = planned;
         set_computed(&mut state, &outcome.recorded);
         state.set("drift", lifecycle::no_drift());
-        Some((state, private))
+        Some((state, ownership::with_token(private, &token)))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
         prior: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<()> {
         let configured = self.context.get(diags)?;
-        let graph = expand::expand(&settings(&prior, &configured));
+        let graph = owned_graph(&settings(&prior, &configured), token_of(&private).as_ref());
         let outcome = lifecycle::destroy(
             RESOURCE,
             &configured.clients,
@@ -298,6 +313,13 @@ impl Resource for PlatformResource {
             recorded.insert("mesh".into(), arn);
             state.set("mesh_egress", egress.into());
         }
+        // The namespace's tags hold the platform's ownership token (the
+        // cluster and mesh carry the same one); adopt it. Objects from
+        // before ownership tokens get a new one, written by the next apply.
+        let token = namespace
+            .as_ref()
+            .and_then(|(_, _, tags)| ownership::token_found([tags]))
+            .unwrap_or_else(OwnerToken::generate);
         if let Some((arn, name, tags)) = namespace {
             recorded.insert("namespace".into(), arn);
             state.set("namespace", name.into());
@@ -306,6 +328,6 @@ impl Resource for PlatformResource {
         set_computed(&mut state, &recorded);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(Value::Null, &token)))
     }
 }
