@@ -6,6 +6,7 @@ emulator         one emulator (moto + extensions) per session on a free port, wi
 provider_binary  MATBAKH_PROVIDER_BIN, else $CARGO_TARGET_DIR (default <repo>/target)/debug/terraform-provider-matbakh.
 tf               a terraform working directory wired to the provider binary (dev_overrides)
                  and to the emulator; tf_factory() makes more of them (e.g. for import tests).
+fault_proxy      a seeded HTTP fault proxy in front of the emulator (harness/fault_proxy.py).
 """
 
 from __future__ import annotations
@@ -84,3 +85,17 @@ def tf_factory(tmp_path: Path, cli_config: Path, emulator: emu.Emulator) -> Call
 @pytest.fixture
 def tf(tf_factory: Callable[..., Terraform]) -> Terraform:
     return tf_factory("main")
+
+
+@pytest.fixture
+def fault_proxy(emulator: emu.Emulator, tmp_path: Path) -> Iterator["FaultProxy"]:
+    """A fault proxy (harness/fault_proxy.py) on a free port in front of the session's emulator,
+    faults off until the test calls `fault_proxy.configure(rate=..., seed=...)`. Give the
+    provider `endpoint = fault_proxy.endpoint`; its request log is tmp_path/proxy-requests.jsonl."""
+    from harness.fault_proxy import FaultProxy
+
+    proxy = FaultProxy(emulator.endpoint, log_path=tmp_path / "proxy-requests.jsonl").start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()

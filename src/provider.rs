@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{Diagnostics, DynamicResource, Provider};
+use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::aws::clients::{ConnectionSettings, Endpoints};
 use crate::aws::Clients;
@@ -146,6 +146,10 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
             }
         }
     }
+    problems.extend(crate::resources::tags::check_tags(
+        "default_tags",
+        &crate::resources::tags::known_tags(config.get("default_tags")),
+    ));
     if let Some(n) = config.get("max_retries").as_f64() {
         if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
             problems.push(Problem::at(
@@ -300,6 +304,13 @@ impl Provider for MatbakhProvider {
             )),
         );
         Some(resources)
+    }
+
+    fn get_data_sources(
+        &self,
+        _diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        Some(crate::resources::data_sources::all(&self.context))
     }
 }
 

@@ -33,6 +33,16 @@ const DOCUMENTED: &[Documented] = &[
         matbakh::resources::canary::schema::schema,
         "resources/canary.md",
     ),
+    (
+        "data matbakh_platform",
+        matbakh::resources::data_sources::platform::schema,
+        "data-sources/platform.md",
+    ),
+    (
+        "data matbakh_microservice",
+        matbakh::resources::data_sources::microservice::schema,
+        "data-sources/microservice.md",
+    ),
 ];
 
 /// The attribute names of `schema` that `doc` does not mention in backticks.
@@ -101,6 +111,35 @@ fn the_check_notices_a_missing_attribute() {
     assert!(!missing.contains(&"timeouts.create".to_string()));
     // A bare word without backticks does not count.
     assert!(undocumented(&schema, "name vpc_id").contains(&"name".to_string()));
+}
+
+/// Every data source the provider serves is in `DOCUMENTED` with the schema
+/// it serves, and has its page in the registry layout
+/// (`docs/data-sources/NAME.md`), so a new one cannot go undocumented.
+#[test]
+fn every_served_data_source_is_documented() {
+    use tf_provider::Provider;
+    let provider = matbakh::provider::MatbakhProvider::new();
+    let mut diags = tf_provider::Diagnostics::default();
+    let served = provider
+        .get_data_sources(&mut diags)
+        .expect("the provider lists its data sources");
+    assert!(!served.is_empty());
+    for (name, source) in served {
+        let page = format!("data-sources/{name}.md");
+        let entry = DOCUMENTED
+            .iter()
+            .find(|(_, _, doc)| *doc == page)
+            .unwrap_or_else(|| {
+                panic!("data source matbakh_{name} has no entry for docs/{page} in DOCUMENTED")
+            });
+        let schema = source.schema(&mut diags).expect("a schema");
+        assert_eq!(
+            attribute_paths(&schema.block),
+            attribute_paths(&(entry.1)().block),
+            "matbakh_{name}: DOCUMENTED checks another schema than the one served"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,12 @@ pub fn string_list() -> Type {
     Type::List(Box::new(Type::String))
 }
 
+/// An unordered collection of distinct strings: reordering plans nothing,
+/// duplicates collapse (Terraform's `set(string)`).
+pub fn string_set() -> Type {
+    Type::Set(Box::new(Type::String))
+}
+
 pub fn string_map() -> Type {
     Type::Map(Box::new(Type::String))
 }

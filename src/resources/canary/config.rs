@@ -31,6 +31,7 @@ pub struct CanaryConfig {
     pub step_interval: Option<String>,
     #[serde(deserialize_with = "block")]
     pub rollback_on: Option<RollbackOnConfig>,
+    pub tags: Option<std::collections::BTreeMap<String, Option<String>>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -67,6 +68,8 @@ pub struct CanarySettings {
     pub step_interval: Duration,
     pub error_rate_percent: f64,
     pub p95_latency_ms: f64,
+    /// The canary's own `tags` (merged over the provider's `default_tags`).
+    pub tags: crate::spec::Tags,
 }
 
 impl CanarySettings {
@@ -101,6 +104,7 @@ impl CanarySettings {
             step_interval,
             error_rate_percent: r.error_rate_percent.unwrap_or(DEFAULT_ERROR_RATE_PERCENT),
             p95_latency_ms: r.p95_latency_ms.unwrap_or(DEFAULT_P95_LATENCY_MS),
+            tags: crate::resources::microservice::config::known_map(&c.tags),
         })
     }
 
@@ -242,6 +246,10 @@ pub fn validate(c: &CanaryConfig) -> Vec<Problem> {
             }
         }
     }
+    problems.extend(crate::resources::tags::check_tags(
+        "tags",
+        &crate::resources::microservice::config::known_map(&c.tags),
+    ));
     problems
 }
 

@@ -69,7 +69,7 @@ pub fn expand(
     scaled_to_zero: bool,
 ) -> DesiredGraph {
     use keys::*;
-    let mut tags: Tags = platform.tags.clone();
+    let mut tags: Tags = crate::resources::tags::tags_all(&platform.tags, &canary.tags);
     tags.insert(OWNER_TAG.to_string(), canary_id(canary));
     let settings = candidate_settings(stable, canary, scaled_to_zero);
     let slot = Slot::canary(stable, &canary.image);

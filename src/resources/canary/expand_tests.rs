@@ -267,3 +267,32 @@ fn the_route_is_the_microservice_route_shared_with_the_candidate() {
     assert_eq!(&r, theirs);
     assert_eq!(r.shared_with.as_deref(), Some("auth-service-canary"));
 }
+
+#[test]
+fn candidate_objects_carry_the_canary_tags_over_the_default_tags() {
+    let canary = CanarySettings::resolve(
+        &CanaryConfig::from_value(&json!({
+            "microservice": "matbakh/auth-service",
+            "image": "registry.example/auth:1.5.0",
+            "tags": {"project": "release", "change": "CHG-42"},
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let g = expand(&stable_settings(json!({})), &platform(), &canary, false);
+    for c in &g.components {
+        let tags = match &c.spec {
+            Spec::TaskDefinition(s) => &s.tags,
+            Spec::EcsService(s) => &s.tags,
+            Spec::VirtualNode(s) => &s.tags,
+            Spec::MetricAlarm(s) => &s.tags,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(tags.get("project").map(String::as_str), Some("release"));
+        assert_eq!(tags.get("change").map(String::as_str), Some("CHG-42"));
+        assert_eq!(
+            tags.get(OWNER_TAG).map(String::as_str),
+            Some("matbakh/auth-service-canary")
+        );
+    }
+}

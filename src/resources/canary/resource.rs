@@ -336,16 +336,22 @@ impl Resource for CanaryResource {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed: Value,
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
         let mut planned = proposed;
         plan_defaults(&mut planned);
         for k in ["status", "current_weight", "components"] {
             planned.set(k, Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -359,6 +365,7 @@ impl Resource for CanaryResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let configured = self.context.get(diags)?;
         let mut planned = proposed;
         plan_defaults(&mut planned);
         let settings = settings_of(&planned).ok();
@@ -385,6 +392,11 @@ impl Resource for CanaryResource {
         if !replace.is_empty() {
             planned.set("id", Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(prior_private), replace))
     }

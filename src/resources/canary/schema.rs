@@ -9,7 +9,14 @@ use crate::tf::schema::{block, string_map, timeouts_block, Type};
 pub const DEFAULTED: [&str; 3] = ["strategy", "steps", "step_interval"];
 
 /// Attributes the provider computes.
-pub const COMPUTED: [&str; 5] = ["id", "status", "current_weight", "components", "drift"];
+pub const COMPUTED: [&str; 6] = [
+    "id",
+    "status",
+    "current_weight",
+    "components",
+    "drift",
+    "tags_all",
+];
 
 /// Default of every `timeouts` entry: a walk holds each step for
 /// `step_interval` (the default walk takes 20 minutes after deployment).
@@ -22,6 +29,8 @@ pub fn schema() -> Schema {
         .defaulted("strategy", Type::String, "`canary` (default): walk the candidate's weight through `steps`. `blue_green`: one switch from 0 to 100 once the candidate is healthy.")
         .defaulted("steps", Type::List(Box::new(Type::Number)), "Traffic percentages for the candidate, in order: whole numbers 1-100, strictly increasing, at most 20. Default `[5, 25, 50, 100]`. Ignored by `blue_green`.")
         .defaulted("step_interval", Type::String, "How long each step holds while the alarms are watched (checked every 15 s and at the end), 1s-24h. Default `5m`.")
+        .optional("tags", string_map(), "Tags of the candidate's AWS objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix. A change re-tags the objects in place.")
+        .computed("tags_all", string_map(), "The tags every candidate object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "`PLATFORM/NAME-canary`.")
         .computed("status", Type::String, "`progressing` (a walk has not finished: the next apply starts it again), `succeeded` (the walk reached its last step) or `rolled_back` (an alarm fired or the candidate's deployment failed).")
         .computed("current_weight", Type::Number, "Share of traffic on the candidate, percent, as the route has it.")

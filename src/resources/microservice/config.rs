@@ -64,6 +64,7 @@ pub struct MicroserviceConfig {
     pub wait_for_steady_state: Option<bool>,
     #[serde(deserialize_with = "block")]
     pub timeouts: Option<TimeoutsConfig>,
+    pub tags: Option<BTreeMap<String, Option<String>>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -289,6 +290,9 @@ pub struct Settings {
     pub dashboard: bool,
     pub log_retention_days: i64,
     pub wait_for_steady_state: bool,
+    /// The resource's own `tags` (the expansion merges them over the
+    /// provider's `default_tags`).
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -495,6 +499,7 @@ impl Settings {
                 .log_retention_days
                 .unwrap_or(env.default_log_retention_days()),
             wait_for_steady_state: config.wait_for_steady_state.unwrap_or(true),
+            tags: known_map(&config.tags),
         }
     }
 

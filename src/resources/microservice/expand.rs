@@ -266,9 +266,10 @@ pub fn virtual_service_name(settings: &Settings, platform: &PlatformContext) -> 
     names::virtual_service_name(&settings.name, &platform.namespace_name)
 }
 
-/// The provider's default tags plus the owner tag (`PLATFORM/NAME`).
+/// `tags_all` (the provider's default tags with the service's `tags` over
+/// them) plus the owner tag (`PLATFORM/NAME`).
 pub fn owner_tags(settings: &Settings, platform: &PlatformContext) -> Tags {
-    let mut tags = platform.tags.clone();
+    let mut tags = crate::resources::tags::tags_all(&platform.tags, &settings.tags);
     tags.insert(
         OWNER_TAG.to_string(),
         names::resource_id(&platform.platform_id, &settings.name),
@@ -660,7 +661,8 @@ pub fn alarms(
             evaluation_periods: ALARM_EVALUATION_PERIODS,
             datapoints_to_alarm: ALARM_DATAPOINTS,
             treat_missing_data: "notBreaching".to_string(),
-            actions: settings.alarms.actions.clone(),
+            // A set in the schema: sorted, so requests are deterministic.
+            actions: sorted(&settings.alarms.actions),
             tags: tags.clone(),
         }
     };

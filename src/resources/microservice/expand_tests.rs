@@ -623,3 +623,73 @@ fn snapshot_of_the_reference_graph() {
     );
     snapshot("graph", &serde_json::to_value(&graph).unwrap());
 }
+
+/// The set-typed arguments (`subnet_ids`, `security_group_ids`, `backends`,
+/// `tls.certificate_authority_arns`, `alarms.actions`): however Terraform
+/// orders them, and with duplicates, the expansion sends the same requests.
+#[test]
+fn set_arguments_expand_the_same_in_any_order() {
+    let ca = |n: u8| {
+        format!("arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/1234567{n}-1234-1234-1234-123456789012")
+    };
+    let topic = |n: u8| format!("arn:aws:sns:eu-central-1:123456789012:alerts-{n}");
+    let one = graph_with(json!({
+        "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+        "security_group_ids": ["sg-0123456789abcdef0", "sg-0fedcba9876543210"],
+        "backends": ["persona-service", "vc-service"],
+        "tls": [{"certificate_authority_arns": [ca(1), ca(2)]}],
+        "alarms": [{"actions": [topic(1), topic(2)]}],
+    }));
+    let other = graph_with(json!({
+        "subnet_ids": ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"],
+        "security_group_ids": ["sg-0fedcba9876543210", "sg-0123456789abcdef0"],
+        "backends": ["vc-service", "persona-service"],
+        "tls": [{"certificate_authority_arns": [ca(2), ca(1)]}],
+        "alarms": [{"actions": [topic(2), topic(1)]}],
+    }));
+    assert_eq!(one, other);
+    let Spec::MetricAlarm(alarm) = spec_of(&other, keys::ALARM_ERROR_RATE) else {
+        panic!()
+    };
+    assert_eq!(alarm.actions, vec![topic(1), topic(2)]);
+    let Spec::EcsService(service) = spec_of(&other, keys::SERVICE) else {
+        panic!()
+    };
+    assert_eq!(
+        service.subnets,
+        vec!["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+    );
+}
+
+/// Every object that takes tags carries `tags_all` (the service's `tags`
+/// over the provider's default tags) and the owner tag.
+#[test]
+fn every_tagged_object_carries_tags_all_and_the_owner() {
+    let graph = graph_with(json!({"tags": {"team": "identity", "project": "auth"}}));
+    let mut tagged = 0;
+    for c in &graph.components {
+        let tags = match &c.spec {
+            Spec::LogGroup(s) => &s.tags,
+            Spec::TaskDefinition(s) => &s.tags,
+            Spec::EcsService(s) => &s.tags,
+            Spec::DiscoveryService(s) => &s.tags,
+            Spec::VirtualNode(s) => &s.tags,
+            Spec::VirtualRouter(s) => &s.tags,
+            Spec::Route(s) => &s.tags,
+            Spec::VirtualService(s) => &s.tags,
+            Spec::MetricAlarm(s) => &s.tags,
+            _ => continue,
+        };
+        tagged += 1;
+        let want: Tags = [
+            ("matbakh:owner", "matbakh/auth-service"),
+            ("project", "auth"),
+            ("team", "identity"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(tags, &want, "{}", c.key);
+    }
+    assert_eq!(tagged, 11);
+}

@@ -196,6 +196,13 @@ pub fn recover(
         "spot_percent",
         spot_percent(&service.capacity_provider_strategy).into(),
     );
+    args.set(
+        "tags",
+        optional_map(&crate::resources::tags::recover_tags(
+            &service.tags,
+            &platform.tags,
+        )),
+    );
 
     let hc = node.map(|n| &n.health_check);
     args.set(

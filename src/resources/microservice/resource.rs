@@ -290,6 +290,11 @@ impl Resource for MicroserviceResource {
         for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
             planned.set(k, Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -328,6 +333,11 @@ impl Resource for MicroserviceResource {
             planned.set("dns_name", Value::Unknown);
             planned.set("virtual_service_name", Value::Unknown);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(prior_private), replace))
     }
@@ -527,6 +537,7 @@ impl Resource for MicroserviceResource {
         let token = token.unwrap_or_else(OwnerToken::generate);
         let settings = self.settings(diags, &state, configured.environment)?;
         set_computed(&mut state, &settings, &platform, &components);
+        crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, ownership::with_token(Value::Null, &token)))

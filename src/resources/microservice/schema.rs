@@ -3,7 +3,7 @@
 
 use tf_provider::schema::Schema;
 
-use crate::tf::schema::{block, string_list, string_map, timeouts_block, Type};
+use crate::tf::schema::{block, string_map, string_set, timeouts_block, Type};
 
 /// Top-level arguments whose default the plan shows (Optional + Computed).
 /// spot_percent and log_retention_days default from the provider's
@@ -19,8 +19,9 @@ pub const DEFAULTED: [&str; 7] = [
 ];
 
 /// Attributes the provider computes.
-pub const COMPUTED: [&str; 9] = [
+pub const COMPUTED: [&str; 10] = [
     "id",
+    "tags_all",
     "components",
     "dns_name",
     "service_arn",
@@ -40,17 +41,19 @@ pub fn schema() -> Schema {
         .defaulted("cpu", Type::Number, "CPU units of the application container. Default `256`. The task size is the smallest Fargate size that holds all containers.")
         .defaulted("memory", Type::Number, "Memory of the application container, MiB. Default `512`.")
         .defaulted("desired_count", Type::Number, "Number of tasks. Default `2`. With `autoscaling`, only the initial count: the scaler's changes are not drift.")
-        .required("subnet_ids", string_list(), "Subnets of the tasks (`subnet-…`); no public IPs are assigned.")
-        .optional("security_group_ids", string_list(), "Security groups of the tasks (`sg-…`).")
+        .required("subnet_ids", string_set(), "Subnets of the tasks (`subnet-…`), a set: order does not matter; no public IPs are assigned.")
+        .optional("security_group_ids", string_set(), "Security groups of the tasks (`sg-…`), a set.")
         .required("execution_role_arn", Type::String, "IAM role ECS uses to pull the image, write logs and read `secrets`.")
         .optional("task_role_arn", Type::String, "IAM role of the application itself.")
         .optional("environment_variables", string_map(), "Environment variables of the application container.")
         .optional("secrets", string_map(), "Environment variables filled from Secrets Manager or SSM Parameter Store: ARNs only, never values.")
-        .optional("backends", string_list(), "Names of other microservices this one may call; each becomes an App Mesh backend `NAME.NAMESPACE`.")
+        .optional("backends", string_set(), "Names of other microservices this one may call, a set; each becomes an App Mesh backend `NAME.NAMESPACE`.")
         .defaulted("spot_percent", Type::Number, "Share of tasks on FARGATE_SPOT, 0-100. Default from the provider's environment: 50 (development), 80 (staging), 0 (production).")
         .defaulted("dashboard", Type::Bool, "Create a CloudWatch dashboard (requests, errors, p95 latency, CPU). Default `true`.")
         .defaulted("log_retention_days", Type::Number, "Retention of the log group, a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, …). Default from the environment: 7 (development), 30 (staging, production).")
         .defaulted("wait_for_steady_state", Type::Bool, "Wait until the ECS deployment has finished; fail the apply when ECS rolls it back. Default `true`.")
+        .optional("tags", string_map(), "Tags of every AWS object of the service, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix. A change re-tags the objects in place.")
+        .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "`PLATFORM/NAME`; what `terraform import` takes.")
         .computed("components", string_map(), "Every AWS object of the service, by component (`task_definition`, `service`, `virtual_node`, …), to its ARN or id.")
         .computed("dns_name", Type::String, "Name other services reach this one by: `NAME.NAMESPACE`.")
@@ -69,8 +72,8 @@ pub fn schema() -> Schema {
         .single_block("retry", block("Retry policy of the App Mesh route.")
             .optional("max_retries", Type::Number, "Retries per request. Default `3`.")
             .optional("per_try_timeout", Type::String, "Timeout of each try. Default `2s`.")
-            .optional("http_events", string_list(), "HTTP events that trigger a retry: `server-error`, `gateway-error`, `client-error`, `stream-error`. Default `[\"server-error\", \"gateway-error\"]`.")
-            .optional("tcp_events", string_list(), "TCP events that trigger a retry: `connection-error`. Default `[\"connection-error\"]`."))
+            .optional("http_events", string_set(), "HTTP events that trigger a retry, a set: `server-error`, `gateway-error`, `client-error`, `stream-error`. Default `[\"server-error\", \"gateway-error\"]`.")
+            .optional("tcp_events", string_set(), "TCP events that trigger a retry, a set: `connection-error`. Default `[\"connection-error\"]`."))
         .single_block("timeout", block("Request timeouts of the route and listener.")
             .optional("per_request", Type::String, "Time a request may take. Default `15s`.")
             .optional("idle", Type::String, "Time a connection may stay idle. Default `300s`."))
@@ -82,7 +85,7 @@ pub fn schema() -> Schema {
             .optional("max_connections", Type::Number, "HTTP connection pool size. Default `1024`.")
             .optional("max_pending_requests", Type::Number, "Requests queued for a connection. Default `1024`."))
         .single_block("tls", block("mTLS between services; off when the block is absent.")
-            .required("certificate_authority_arns", string_list(), "ACM Private CA ARNs whose certificates the service trusts."))
+            .required("certificate_authority_arns", string_set(), "ACM Private CA ARNs whose certificates the service trusts, a set."))
         .single_block("envoy", block("The Envoy sidecar.")
             .optional("cpu", Type::Number, "CPU units. Default `256`.")
             .optional("memory", Type::Number, "Memory, MiB. Default `256`.")
@@ -98,7 +101,47 @@ pub fn schema() -> Schema {
         .single_block("alarms", block("CloudWatch alarms on the service's metrics.")
             .optional("error_rate_percent", Type::Number, "Alarm when 5xx answers exceed this share of requests. Default `5`.")
             .optional("p95_latency_ms", Type::Number, "Alarm when p95 latency exceeds this, ms. Default `200`.")
-            .optional("actions", string_list(), "ARNs notified when an alarm fires (SNS topics, …)."))
+            .optional("actions", string_set(), "ARNs notified when an alarm fires (SNS topics, …), a set."))
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use tf_provider::schema::NestedBlock;
+
+    use super::*;
+
+    fn attribute_type(path: &str) -> Type {
+        let schema = schema();
+        let mut block = &schema.block;
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let last = parts.pop().unwrap();
+        for part in parts {
+            block = match &block.blocks[part] {
+                NestedBlock::Optional(b) => b,
+                other => panic!("{part}: {other:?}"),
+            };
+        }
+        block.attributes[last].attr_type.clone()
+    }
+
+    #[test]
+    fn unordered_collections_are_sets() {
+        for path in [
+            "subnet_ids",
+            "security_group_ids",
+            "backends",
+            "tls.certificate_authority_arns",
+            "alarms.actions",
+            "retry.http_events",
+            "retry.tcp_events",
+        ] {
+            assert_eq!(
+                attribute_type(path),
+                Type::Set(Box::new(Type::String)),
+                "{path}"
+            );
+        }
+    }
 }

@@ -64,6 +64,12 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
     v.alarms(config);
     v.log_retention(config);
     v.timeouts(config);
+    // The tags alone; with the provider's default_tags at plan
+    // (crate::resources::tags::plan_tags).
+    v.problems.extend(crate::resources::tags::check_tags(
+        "tags",
+        &super::config::known_map(&config.tags),
+    ));
     v.problems
 }
 

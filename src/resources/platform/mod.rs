@@ -1,15 +1,14 @@
 //! `matbakh_platform`: the cluster, mesh and namespace of one region.
 
 pub mod expand;
+pub mod lookup;
 pub mod schema;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::aws::appmesh::mesh::find_mesh;
-use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
-use crate::aws::ecs::cluster::find_cluster;
+use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
@@ -142,16 +141,22 @@ impl Resource for PlatformResource {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
         proposed: Value,
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
         let mut planned = with_defaults(proposed);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
         planned.set("mesh_name", name);
         mark_unknown(&mut planned, &ARN_ATTRIBUTES);
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -165,6 +170,7 @@ impl Resource for PlatformResource {
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
+        let configured = self.context.get(diags)?;
         let mut planned = with_defaults(proposed);
         let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace"]
             .into_iter()
@@ -180,6 +186,11 @@ impl Resource for PlatformResource {
         if !replace.is_empty() {
             mark_unknown(&mut planned, &ARN_ATTRIBUTES);
         }
+        // tags_all, and AWS's tag limits with the provider's default_tags.
+        report(
+            diags,
+            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
+        );
         Some((planned, ownership::planned_private(prior_private), replace))
     }
 
@@ -280,22 +291,14 @@ impl Resource for PlatformResource {
             return None;
         }
         let configured = self.context.get(diags)?;
-        let aws = &configured.clients;
-        let lookups = async {
-            Ok::<_, crate::aws::AwsError>((
-                find_cluster(aws, &id).await?,
-                find_mesh(aws, &id).await?,
-                find_owned_namespace(aws, &id).await?,
-            ))
-        };
-        let (cluster, mesh, namespace) = match lookups.await {
+        let found = match lookup::lookup(&configured.clients, &id).await {
             Ok(found) => found,
             Err(e) => {
                 error(diags, "Cannot import matbakh_platform", e.to_string());
                 return None;
             }
         };
-        if cluster.is_none() && mesh.is_none() && namespace.is_none() {
+        if found.is_empty() {
             error(diags, "Cannot import matbakh_platform", format!("no ECS cluster, mesh or Cloud Map namespace of a platform named {id:?} exists in this region"));
             return None;
         }
@@ -305,6 +308,12 @@ impl Resource for PlatformResource {
         state.set("container_insights", true.into());
         state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
         state.set("namespace", DEFAULT_NAMESPACE.into());
+        let lookup::FoundPlatform {
+            cluster,
+            mesh,
+            namespace,
+            ..
+        } = found;
         if let Some((arn, insights)) = cluster {
             recorded.insert("cluster".into(), arn);
             state.set("container_insights", insights.into());
@@ -326,6 +335,7 @@ impl Resource for PlatformResource {
             state.set("vpc_id", tags.get(VPC_TAG).cloned().into());
         }
         set_computed(&mut state, &recorded);
+        crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);
         Some((state, ownership::with_token(Value::Null, &token)))

@@ -21,7 +21,8 @@ pub fn schema() -> Schema {
         .defaulted("namespace", Type::String, "Name of the Cloud Map private DNS namespace. Default `svc.local`. Changing it replaces the platform.")
         .defaulted("container_insights", Type::Bool, "CloudWatch Container Insights on the cluster. Default `true`.")
         .defaulted("mesh_egress", Type::String, "Egress filter of the mesh: `DROP_ALL` (default) or `ALLOW_ALL`.")
-        .optional("tags", string_map(), "Tags for this platform's objects, added to the provider's `default_tags`.")
+        .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
+        .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "The platform's name; what microservices reference and what `terraform import` takes.")
         .computed("cluster_arn", Type::String, "ARN of the ECS cluster.")
         .computed("mesh_name", Type::String, "Name of the App Mesh mesh.")
@@ -126,6 +127,11 @@ pub fn validate(config: &Value) -> Vec<Problem> {
         }
     }
     problems.extend(crate::resources::lifecycle::validate_timeouts(config));
+    // The tags alone; with the provider's default_tags at plan.
+    problems.extend(crate::resources::tags::check_tags(
+        "tags",
+        &crate::resources::tags::known_tags(config.get("tags")),
+    ));
     problems
 }
 

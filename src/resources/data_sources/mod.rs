@@ -1,0 +1,27 @@
+//! Data sources: read a platform or a microservice that another Terraform
+//! state manages (a platform team's state, each service team's state).
+//! They find what exists the way import does, and never change anything.
+
+pub mod microservice;
+pub mod platform;
+
+use std::collections::HashMap;
+
+use tf_provider::DynamicDataSource;
+
+use crate::provider::ProviderContext;
+
+/// Every data source, by the name it is served under (`platform` is
+/// `matbakh_platform`).
+pub fn all(context: &ProviderContext) -> HashMap<String, Box<dyn DynamicDataSource>> {
+    let mut sources: HashMap<String, Box<dyn DynamicDataSource>> = HashMap::new();
+    sources.insert(
+        "platform".into(),
+        Box::new(platform::PlatformDataSource::new(context.clone())),
+    );
+    sources.insert(
+        "microservice".into(),
+        Box::new(microservice::MicroserviceDataSource::new(context.clone())),
+    );
+    sources
+}
