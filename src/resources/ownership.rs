@@ -14,7 +14,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::aws::Clients;
 use crate::engine::{Resolved, MAX_CONCURRENCY};
-use crate::spec::ownership::{decide, OwnerToken, Ownership, OWNER_TOKEN_TAG};
+use crate::spec::ownership::{decide, is_refusal, OwnerToken, Ownership, OWNER_TOKEN_TAG};
 use crate::spec::{Component, Tags, OWNER_TAG};
 use crate::tf::value::Value;
 
@@ -158,6 +158,74 @@ pub async fn with_unrecorded_own_objects(
     }
     all.extend(claimed);
     Ok(all)
+}
+
+/// After an apply that failed, record the objects of `graph` that exist by
+/// name with this resource's token although the apply could not record them
+/// (a create whose answer was lost or garbled, its retries spent), so state
+/// names everything that exists and the next apply or destroy starts from
+/// there. A failed lookup leaves `outcome` as it was (destroy looks again).
+pub async fn record_own_objects_after_failure(
+    clients: &Clients,
+    graph: &[Component],
+    outcome: &mut crate::engine::Outcome,
+    token: &OwnerToken,
+) {
+    if outcome.is_ok() {
+        return;
+    }
+    match with_unrecorded_own_objects(clients, graph, outcome.recorded.clone(), token).await {
+        Ok(all) => outcome.recorded = all,
+        Err(e) => tracing::warn!(
+            error = e.as_str(),
+            "could not look for objects the failed apply left unrecorded"
+        ),
+    }
+}
+
+/// Whether a run failed because a create met an object this resource may
+/// not adopt ("already exists").
+pub fn refused(outcome: &crate::engine::Outcome) -> bool {
+    outcome.errors.iter().any(|e| is_refusal(&e.message))
+}
+
+/// A create refused for ownership leaves nothing behind: what it made in
+/// this call (every object carrying this plan's token, none of anyone
+/// else's) is deleted again, so Terraform records no resource and the
+/// import command the error gives works as written. Returns true when the
+/// undo succeeded (the error is reported, and the create must return no
+/// state); false when something could not be deleted, which `outcome` then
+/// keeps recorded (nothing is lost) with the undo's errors added.
+pub async fn undo_refused_create(
+    diags: &mut tf_provider::Diagnostics,
+    resource: &str,
+    clients: &Clients,
+    graph: &[Component],
+    outcome: &mut crate::engine::Outcome,
+    timeout: std::time::Duration,
+) -> bool {
+    if !refused(outcome) {
+        return false;
+    }
+    let undo =
+        super::lifecycle::destroy(resource, clients, graph, outcome.recorded.clone(), timeout)
+            .await;
+    if !undo.is_ok() {
+        outcome.recorded = undo.recorded;
+        outcome.errors.extend(undo.errors);
+        return false;
+    }
+    for e in &outcome.errors {
+        crate::tf::diagnostics::error(
+            diags,
+            format!("creating {resource}: component {} failed", e.component),
+            format!(
+                "{}\n\nWhat this apply had created for {resource} was deleted again; nothing is recorded in the state.",
+                e.message
+            ),
+        );
+    }
+    true
 }
 
 /// The object `component` names, if it exists.

@@ -156,6 +156,12 @@ pub fn refusal(what: &str, name: &str, owner: &str, ownership: &Ownership) -> St
     }
 }
 
+/// Whether an error message is a [`refusal`] (as the engine reports a
+/// failed step: the adapter's error as text).
+pub fn is_refusal(message: &str) -> bool {
+    message.contains(" already exists") && message.contains(OWNER_TAG)
+}
+
 impl Spec {
     /// The tags this object carries, `None` for kinds that take no tags
     /// (dashboards, Application Auto Scaling), whose names say whose they are.

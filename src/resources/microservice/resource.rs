@@ -374,6 +374,26 @@ impl Resource for MicroserviceResource {
             lifecycle::timeout(&planned, Operation::Create),
         )
         .await;
+        let mut outcome = outcome;
+        ownership::record_own_objects_after_failure(
+            &configured.clients,
+            &graph.components,
+            &mut outcome,
+            &token,
+        )
+        .await;
+        if ownership::undo_refused_create(
+            diags,
+            RESOURCE,
+            &configured.clients,
+            &graph.components,
+            &mut outcome,
+            lifecycle::timeout(&planned, Operation::Delete),
+        )
+        .await
+        {
+            return None;
+        }
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &settings, &platform, &outcome.recorded);
@@ -404,6 +424,14 @@ impl Resource for MicroserviceResource {
             &previous.components,
             lifecycle::recorded_components(&prior),
             lifecycle::timeout(&planned, Operation::Update),
+        )
+        .await;
+        let mut outcome = outcome;
+        ownership::record_own_objects_after_failure(
+            &configured.clients,
+            &desired.components,
+            &mut outcome,
+            &token,
         )
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);

@@ -224,6 +224,19 @@ impl Resource for PlatformResource {
             lifecycle::timeout(&planned, Operation::Create),
         )
         .await;
+        let mut outcome = outcome;
+        if ownership::undo_refused_create(
+            diags,
+            RESOURCE,
+            &configured.clients,
+            &graph.components,
+            &mut outcome,
+            lifecycle::timeout(&planned, Operation::Delete),
+        )
+        .await
+        {
+            return None;
+        }
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
         set_computed(&mut state, &outcome.recorded);
