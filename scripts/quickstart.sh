@@ -54,10 +54,33 @@ sg = ec2.describe_security_groups(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}, 
 print(vpc, subnet, sg)
 " "$endpoint")
 terraform apply -input=false -auto-approve -no-color -var "endpoint=$endpoint" \
-  -var "vpc_id=$vpc_id" -var "subnet_ids=[\"$subnet_id\"]" -var "security_group_ids=[\"$sg_id\"]"
+  -var "subnet_ids=[\"$subnet_id\"]" -var "security_group_ids=[\"$sg_id\"]"
 echo
 echo "== What Terraform recorded =="
 terraform state list
+echo
+echo "== The Service Connect graph =="
+"$root/acceptance-tests/.venv/bin/python" - "$endpoint" <<'PY'
+import sys, boto3
+endpoint = sys.argv[1]
+kw = dict(endpoint_url=endpoint, region_name="eu-central-1")
+ecs, sd = boto3.client("ecs", **kw), boto3.client("servicediscovery", **kw)
+[cluster] = ecs.describe_clusters(clusters=["matbakh"])["clusters"]
+namespace = cluster.get("serviceConnectDefaults", {}).get("namespace")
+print(f"cluster {cluster['clusterName']}: Service Connect default namespace {namespace}")
+for ns in sd.list_namespaces()["Namespaces"]:
+    print(f"  namespace {ns['Name']} ({ns['Type']}) {ns['Id']}")
+    for s in sd.list_services(Filters=[{"Name": "NAMESPACE_ID", "Values": [ns["Id"]]}])["Services"]:
+        print(f"    Cloud Map service {s['Name']} {s['Id']} (created by ECS)")
+for arn in ecs.list_services(cluster="matbakh")["serviceArns"]:
+    [svc] = ecs.describe_services(cluster="matbakh", services=[arn])["services"]
+    [primary] = [d for d in svc["deployments"] if d["status"] == "PRIMARY"]
+    scc = primary.get("serviceConnectConfiguration", {})
+    for entry in scc.get("services", []):
+        aliases = ", ".join(f"{a['dnsName']}:{a['port']}" for a in entry.get("clientAliases", []))
+        print(f"  ECS service {svc['serviceName']}: discovery name {entry.get('discoveryName')}, "
+              f"port {entry['portName']}, client alias {aliases}, timeouts {entry.get('timeout')}")
+PY
 echo
 echo "== What exists in the local AWS =="
 "$root/acceptance-tests/.venv/bin/python" "$root/acceptance-tests/emulator/inventory.py" "$endpoint"

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod environment;
 pub mod provider;
 pub mod resources;
+pub mod service_mesh;
 pub mod spec;
 pub mod tf;
 pub mod validation;

@@ -10,6 +10,7 @@ use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 use crate::aws::clients::{ConnectionSettings, Endpoints};
 use crate::aws::Clients;
 use crate::environment::Environment;
+use crate::service_mesh::ServiceMesh;
 use crate::spec::Tags;
 use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_map, Type};
@@ -40,6 +41,9 @@ pub struct Configured {
     pub clients: Clients,
     pub environment: Environment,
     pub default_tags: Tags,
+    /// `service_mesh`: which backend every resource of this configuration
+    /// builds on.
+    pub service_mesh: ServiceMesh,
 }
 
 /// Shared between the provider and its resources: filled by ConfigureProvider.
@@ -99,6 +103,7 @@ pub fn provider_schema() -> Schema {
         .optional("environment", Type::String, "`development`, `staging` or `production` (default). Drives the spot share, log retention and trace sampling defaults.")
         .optional("profile", Type::String, "Named profile of the shared AWS config files. Credentials always come from the standard AWS chain.")
         .optional("endpoint", Type::String, "One endpoint URL for every AWS API, e.g. an emulator at `http://127.0.0.1:4566`.")
+        .optional("service_mesh", Type::String, "How services find and call each other: `service_connect` (default; ECS Service Connect in a Cloud Map HTTP namespace) or `app_mesh` (App Mesh and Envoy sidecars; AWS discontinued App Mesh on 2026-09-30, so it cannot be deployed on AWS today). Arguments without meaning on the chosen backend are errors at plan.")
         .optional("default_tags", string_map(), "Tags put on every AWS object the provider creates.")
         .optional("max_retries", Type::Number, "How often a throttled or failed AWS call is retried (adaptive mode, exponential backoff with jitter). Default `10`.")
         .single_block("endpoints", endpoints)
@@ -116,6 +121,18 @@ pub fn validate_config(config: &Value) -> Vec<Problem> {
                 format!(
                     "environment must be one of {}, not {env:?}.",
                     Environment::NAMES.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(mesh) = config.get("service_mesh").as_str() {
+        if ServiceMesh::parse(mesh).is_none() {
+            problems.push(Problem::at(
+                "service_mesh",
+                "Invalid service_mesh",
+                format!(
+                    "service_mesh must be one of {}, not {mesh:?}.",
+                    ServiceMesh::NAMES.join(", ")
                 ),
             ));
         }
@@ -254,6 +271,11 @@ impl Provider for MatbakhProvider {
             .as_str()
             .and_then(Environment::parse)
             .unwrap_or(DEFAULT_ENVIRONMENT);
+        let service_mesh = config
+            .get("service_mesh")
+            .as_str()
+            .and_then(ServiceMesh::parse)
+            .unwrap_or_default();
         let settings = connection_settings(&config);
         // Endpoints are logged, credentials never are: they stay inside the
         // SDK's credential chain.
@@ -261,6 +283,7 @@ impl Provider for MatbakhProvider {
             region = settings.region.as_deref().unwrap_or("(from environment)"),
             endpoint = settings.endpoint.as_deref().unwrap_or("(AWS)"),
             environment = environment.name(),
+            service_mesh = service_mesh.name(),
             max_retries = settings.max_retries,
             "provider settings"
         );
@@ -270,6 +293,7 @@ impl Provider for MatbakhProvider {
                     clients,
                     environment,
                     default_tags: string_map_value(config.get("default_tags")),
+                    service_mesh,
                 });
                 Some(())
             }
@@ -326,6 +350,21 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect::<BTreeMap<_, _>>(),
         )
+    }
+
+    #[test]
+    fn an_unknown_service_mesh_names_the_attribute() {
+        let p = validate_config(&config(&[("service_mesh", "istio".into())]));
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].dotted(), "service_mesh");
+        assert!(
+            p[0].detail.contains("service_connect, app_mesh"),
+            "{}",
+            p[0].detail
+        );
+        for ok in ServiceMesh::NAMES {
+            assert!(validate_config(&config(&[("service_mesh", ok.into())])).is_empty());
+        }
     }
 
     #[test]

@@ -336,13 +336,19 @@ fn terraform_reads_the_provider_schema() {
     let platform = &provider["resource_schemas"]["matbakh_platform"]["block"];
     assert!(platform.is_object(), "matbakh_platform missing");
     let attrs = &platform["attributes"];
-    for required in ["name", "vpc_id"] {
-        assert_eq!(
-            attrs[required]["required"], true,
-            "{required}: {}",
-            attrs[required]
-        );
-    }
+    assert_eq!(attrs["name"]["required"], true, "name: {}", attrs["name"]);
+    // vpc_id: app_mesh only (a Service Connect HTTP namespace has no VPC);
+    // the backend is checked at plan.
+    assert_eq!(
+        attrs["vpc_id"]["optional"], true,
+        "vpc_id: {}",
+        attrs["vpc_id"]
+    );
+    assert!(
+        attrs["service_mesh"]["computed"] == true,
+        "service_mesh: {}",
+        attrs["service_mesh"]
+    );
     for optional in ["namespace", "container_insights", "mesh_egress"] {
         assert_eq!(
             attrs[optional]["optional"], true,

@@ -212,16 +212,18 @@ def hcl_string(value: str) -> str:
 
 def provider_block(endpoint: str, environment: str = "development", region: str = "eu-central-1",
                    default_tags: Mapping[str, str] | None = None, extra: str = "",
-                   alias: str | None = None) -> str:
+                   alias: str | None = None, service_mesh: str | None = None) -> str:
     tags = default_tags if default_tags is not None else {"project": "matbakh"}
     tag_lines = "".join(f"    {json.dumps(k)} = {json.dumps(v)}\n" for k, v in tags.items())
     alias_line = f"  alias       = {json.dumps(alias)}\n" if alias else ""
+    mesh_line = f"  service_mesh = {json.dumps(service_mesh)}\n" if service_mesh else ""
     return (
         'provider "matbakh" {\n'
         f"{alias_line}"
         f"  region      = {json.dumps(region)}\n"
         f"  environment = {json.dumps(environment)}\n"
         f"  endpoint    = {json.dumps(endpoint)}\n"
+        f"{mesh_line}"
         "  default_tags = {\n"
         f"{tag_lines}"
         "  }\n"

@@ -1,6 +1,7 @@
-"""Acceptance tests for matbakh_microservice, driven through examples/three-services and
-examples/multi-region: the real terraform CLI, the real provider binary, the local AWS
-emulator. Every test starts from an empty emulator (conftest.emulator)."""
+"""Acceptance tests for matbakh_microservice, driven through examples/three-services (Service
+Connect), examples/app-mesh (the same stack on App Mesh) and examples/multi-region: the real
+terraform CLI, the real provider binary, the local AWS emulator. Every test starts from an empty
+emulator (conftest.emulator). The lifecycle runs on both backends (fixture `backend`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ pytestmark = pytest.mark.microservice
 
 REPO = Path(__file__).resolve().parents[2]
 THREE = REPO / "examples" / "three-services"
+APP_MESH = REPO / "examples" / "app-mesh"
 MULTI = REPO / "examples" / "multi-region"
+SC, AM = "service_connect", "app_mesh"
+EXAMPLE = {SC: THREE, AM: APP_MESH}
+REGION = "eu-central-1"
 
 PLATFORM = "matbakh"
 NAMESPACE = "svc.local"
@@ -50,8 +55,20 @@ def net(emulator) -> dict:
     return network(emulator)
 
 
-def three_services(tf, emulator, net, **extra) -> None:
-    tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **net, **extra})
+@pytest.fixture(params=[SC, AM])
+def backend(request) -> str:
+    """The provider's service_mesh the test runs on (the example written for it)."""
+    return request.param
+
+
+def example_vars(emulator, net, backend: str = SC, **extra) -> dict:
+    """The example's variables: a VPC only on App Mesh (a Service Connect platform has none)."""
+    network_vars = dict(net) if backend == AM else {k: v for k, v in net.items() if k != "vpc_id"}
+    return {"endpoint": emulator.endpoint, **network_vars, **extra}
+
+
+def three_services(tf, emulator, net, backend: str = SC, **extra) -> None:
+    tf.copy_dir(EXAMPLE[backend], example_vars(emulator, net, backend, **extra))
 
 
 # ---------------------------------------------------------------------------- emulator views
@@ -126,6 +143,11 @@ def active_task_defs(emulator, family, region="eu-central-1"):
     return c(emulator, "ecs", region).list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
 
 
+def dashboard_name(service: str, region: str = REGION) -> str:
+    """Dashboards are global to the account: the region is in the name."""
+    return f"{PLATFORM}-{service}-{region}"
+
+
 def assert_nothing_left(emulator, region="eu-central-1") -> None:
     assert active_services(emulator, region) == [], "ECS services left"
     for s in SERVICES:
@@ -148,10 +170,17 @@ def assert_nothing_created(emulator) -> None:
     assert matbakh_alarms(emulator) == []
 
 
-def assert_one_of_each(emulator) -> None:
+def assert_one_of_each(emulator, backend: str = AM) -> None:
     names = [s["serviceName"] for s in active_services(emulator)]
     assert sorted(names) == sorted(SERVICES), names
+    # App Mesh: the provider's Cloud Map services; Service Connect: the ones ECS created.
     assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(SERVICES)
+    if backend == SC:
+        assert emulator.client("appmesh").list_meshes()["meshes"] == []
+        for s in SERVICES:
+            assert len(active_task_defs(emulator, f"{PLATFORM}-{s}")) == 1, s
+        assert sorted(dashboards(emulator)) == sorted(dashboard_name(s) for s in SERVICES)
+        return
     assert sorted(mesh_names(emulator, "virtualNodes")) == sorted(SERVICES)
     assert sorted(mesh_names(emulator, "virtualRouters")) == sorted(f"{s}-router" for s in SERVICES)
     assert sorted(mesh_names(emulator, "virtualServices")) == sorted(f"{s}.{NAMESPACE}" for s in SERVICES)
@@ -162,14 +191,14 @@ def assert_one_of_each(emulator) -> None:
         f"/matbakh/{PLATFORM}/{s}" for s in SERVICES)
     alarm_names = [a["AlarmName"] for a in matbakh_alarms(emulator)]
     assert len(alarm_names) == len(set(alarm_names))
-    assert sorted(d for d in dashboards(emulator)) == sorted(f"{PLATFORM}-{s}" for s in SERVICES)
+    assert sorted(d for d in dashboards(emulator)) == sorted(dashboard_name(s) for s in SERVICES)
 
 
 # ---------------------------------------------------------------------------- tests
 
 
-def test_three_services_graph(emulator, tf, net):
-    three_services(tf, emulator, net)
+def test_three_services_graph_on_app_mesh(emulator, tf, net):
+    three_services(tf, emulator, net, AM)
     tf.apply()
     st = tf.resource(AUTH_ADDR)
     comps = st["components"]
@@ -308,8 +337,11 @@ def test_three_services_graph(emulator, tf, net):
             assert dims == {"ServiceName": AUTH, "Environment": "development",
                             "Region": "eu-central-1"}, dims
     p95 = alarms[f"{PLATFORM}-{AUTH}-p95-latency"]
-    assert p95.get("ExtendedStatistic") == "p95" or any(
-        m.get("MetricStat", {}).get("Stat") == "p95" for m in p95.get("Metrics", []))
+    # The collector publishes Latency as a statistic set: no percentiles, the Average.
+    assert any(m.get("MetricStat", {}).get("Stat") == "Average" for m in p95.get("Metrics", []))
+    adot = {x["name"]: x for x in td["containerDefinitions"]}["aws-otel-collector"]
+    collector = json.loads({e["name"]: e["value"] for e in adot["environment"]}["AOT_CONFIG_CONTENT"])
+    assert collector["exporters"]["awsemf"]["namespace"] == "matbakh/microservices"
     assert p95["Threshold"] == 200
     assert alarms[f"{PLATFORM}-{AUTH}-error-rate"]["Threshold"] == 5
     cpu_alarm = alarms[f"{PLATFORM}-{AUTH}-cpu-high"]
@@ -318,7 +350,7 @@ def test_three_services_graph(emulator, tf, net):
     assert {d["Name"]: d["Value"] for d in cpu_metric["Dimensions"]} == {
         "ClusterName": PLATFORM, "ServiceName": AUTH}
     body = json.loads(emulator.client("cloudwatch").get_dashboard(
-        DashboardName=f"{PLATFORM}-{AUTH}")["DashboardBody"])
+        DashboardName=dashboard_name(AUTH))["DashboardBody"])
     assert body["widgets"], body
     [lg] = [g for g in log_groups(emulator) if g["logGroupName"] == f"/matbakh/{PLATFORM}/{AUTH}"]
     assert lg["retentionInDays"] == 7
@@ -337,7 +369,7 @@ def test_three_services_graph(emulator, tf, net):
     # vc-service has tracing off: two containers
     vc_td = task_definition(emulator, ecs_service(emulator, "vc-service")["taskDefinition"])
     assert sorted(x["name"] for x in vc_td["containerDefinitions"]) == ["app", "envoy"]
-    assert_one_of_each(emulator)
+    assert_one_of_each(emulator, AM)
 
     # --- plan is clean
     assert tf.plan().returncode == 0
@@ -348,13 +380,96 @@ def test_three_services_graph(emulator, tf, net):
     assert tf.state_list() == []
 
 
-def test_image_update_in_place(emulator, tf, net):
-    three_services(tf, emulator, net)
+def test_three_services_graph_on_service_connect(emulator, tf, net):
+    three_services(tf, emulator, net, SC)
+    tf.apply()
+    st = tf.resource(AUTH_ADDR)
+    comps = st["components"]
+    assert set(comps) == {"log_group", "task_definition", "service", "discovery_service",
+                          "scaling_target", "scaling_policy_cpu", "scaling_policy_memory",
+                          "alarm_error_rate", "alarm_p95_latency", "alarm_cpu", "dashboard"}, comps
+    assert st["dns_name"] == f"{AUTH}.{NAMESPACE}"
+    assert st["virtual_node_name"] is None and st["virtual_service_name"] is None
+    assert tf.output("dns_names") == {"auth": "auth-service.svc.local",
+                                      "persona": "persona-service.svc.local",
+                                      "vc": "vc-service.svc.local"}
+    sd = emulator.client("servicediscovery")
+    [ns] = sd.list_namespaces()["Namespaces"]
+    assert ns["Type"] == "HTTP" and ns["Name"] == NAMESPACE
+    assert emulator.client("appmesh").list_meshes()["meshes"] == []
+
+    # --- task definition: a named http port, a container health check, no Envoy, no proxy
+    svc = ecs_service(emulator)
+    td = task_definition(emulator, svc["taskDefinition"])
+    assert svc["taskDefinition"] == st["task_definition_arn"] == comps["task_definition"]
+    containers = {x["name"]: x for x in td["containerDefinitions"]}
+    assert sorted(containers) == ["app", "aws-otel-collector"], list(containers)
+    assert "proxyConfiguration" not in td or not td["proxyConfiguration"]
+    cpu, mem = int(td["cpu"]), int(td["memory"])
+    assert cpu in FARGATE_SIZES and mem in FARGATE_SIZES[cpu], (cpu, mem)
+    app = containers["app"]
+    [port] = app["portMappings"]
+    assert (port["containerPort"], port["name"], port["appProtocol"]) == (8080, "http", "http")
+    hc = app["healthCheck"]
+    assert hc["command"] == ["CMD-SHELL", "curl -fsS -o /dev/null http://localhost:8080/health || exit 1"]
+    assert (hc["interval"], hc["timeout"], hc["retries"]) == (30, 5, 3)
+    assert not app.get("dependsOn")
+
+    # --- ECS service: Service Connect on the deployment, by namespace ARN; no registries
+    assert not svc.get("serviceRegistries")
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    [primary] = [d for d in svc["deployments"] if d["status"] == "PRIMARY"]
+    scc = primary["serviceConnectConfiguration"]
+    assert scc["enabled"] is True and scc["namespace"] == ns["Arn"]
+    [entry] = scc["services"]
+    assert (entry["portName"], entry["discoveryName"]) == ("http", AUTH)
+    assert entry["clientAliases"] == [{"port": 8080, "dnsName": f"{AUTH}.{NAMESPACE}"}]
+    assert entry["timeout"] == {"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 300}
+    assert scc["logConfiguration"]["options"]["awslogs-group"] == f"/matbakh/{PLATFORM}/{AUTH}"
+    assert scc["logConfiguration"]["options"]["awslogs-stream-prefix"] == "service-connect"
+    sent = [json.loads(r["body"]) for r in emulator.requests("ecs", "CreateService")]
+    assert all(b["serviceConnectConfiguration"]["namespace"].startswith("arn:") for b in sent), sent
+
+    # --- the Cloud Map service ECS created is recorded, and there is no second one
+    auths = [s for s in cloudmap_services(emulator) if s["Name"] == AUTH]
+    assert len(auths) == 1, auths
+    assert comps["discovery_service"] == auths[0]["Id"]
+    assert emulator.requests("servicediscovery", "CreateService") == [], \
+        "the provider created a Cloud Map service itself"
+
+    # --- alarms read the AWS/ECS Service Connect metrics
+    alarms = {a["AlarmName"]: a for a in matbakh_alarms(emulator)}
+    rate = alarms[f"{PLATFORM}-{AUTH}-error-rate"]
+    metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert (metrics["errors"]["Namespace"], metrics["errors"]["MetricName"]) == \
+        ("AWS/ECS", "HTTPCode_Target_5XX_Count")
+    assert {d["Name"]: d["Value"] for d in metrics["errors"]["Dimensions"]} == {"TargetDiscoveryName": AUTH}
+    assert metrics["requests"]["MetricName"] == "RequestCount"
+    assert {d["Name"]: d["Value"] for d in metrics["requests"]["Dimensions"]} == {
+        "ClusterName": PLATFORM, "ServiceName": AUTH, "DiscoveryName": AUTH}
+    latency = alarms[f"{PLATFORM}-{AUTH}-p95-latency"]
+    [lat] = [m["MetricStat"] for m in latency["Metrics"] if "MetricStat" in m]
+    assert (lat["Metric"]["MetricName"], lat["Stat"]) == ("TargetResponseTime", "Average")
+    cw = emulator.client("cloudwatch")
+    dash = cw.get_dashboard(DashboardName=dashboard_name(AUTH))
+    assert "TargetResponseTime" in dash["DashboardBody"]
+    assert_one_of_each(emulator, SC)
+
+    # --- plan is clean; destroy leaves nothing, ECS-created Cloud Map services included
+    assert tf.plan().returncode == 0
+    tf.destroy()
+    assert_nothing_left(emulator)
+    assert sd.list_namespaces()["Namespaces"] == [], "the HTTP namespace is left"
+    assert tf.state_list() == []
+
+
+def test_image_update_in_place(emulator, tf, net, backend):
+    three_services(tf, emulator, net, backend)
     tf.apply()
     before = tf.resource(AUTH_ADDR)
     new_image = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.5.0"
     (tf.workdir / "terraform.tfvars.json").write_text(json.dumps(
-        {"endpoint": emulator.endpoint, **net, "auth_image": new_image}))
+        example_vars(emulator, net, backend, auth_image=new_image)))
     plan = tf.plan()
     assert plan.returncode == 2
     assert "1 to change, 0 to destroy" in plan.stdout, plan.stdout
@@ -374,11 +489,20 @@ def test_image_update_in_place(emulator, tf, net):
     assert tf.plan().returncode == 0
 
 
-@pytest.mark.parametrize("how", ["route", "desired_count", "alarm"])
-def test_drift_detected_and_repaired(emulator, tf, net, how):
-    three_services(tf, emulator, net)
+@pytest.mark.parametrize("backend,how", [(AM, "route"), (AM, "desired_count"), (AM, "alarm"),
+                                         (SC, "desired_count"), (SC, "alarm"), (SC, "timeout")])
+def test_drift_detected_and_repaired(emulator, tf, net, backend, how):
+    three_services(tf, emulator, net, backend)
     tf.apply()
-    if how == "route":
+    if how == "timeout":
+        # Out-of-band change of the Service Connect settings (read back from the deployment).
+        svc = ecs_service(emulator)
+        [primary] = [d for d in svc["deployments"] if d["status"] == "PRIMARY"]
+        scc = primary["serviceConnectConfiguration"]
+        scc["services"][0]["timeout"] = {"perRequestTimeoutSeconds": 99, "idleTimeoutSeconds": 300}
+        emulator.client("ecs").update_service(cluster=PLATFORM, service=AUTH,
+                                              serviceConnectConfiguration=scc)
+    elif how == "route":
         emulator.client("appmesh").delete_route(meshName=PLATFORM, virtualRouterName=f"{AUTH}-router",
                                                 routeName=f"{AUTH}-route")
     elif how == "desired_count":
@@ -394,17 +518,22 @@ def test_drift_detected_and_repaired(emulator, tf, net, how):
         assert mesh_names(emulator, "routes", virtualRouterName=f"{AUTH}-router") == [f"{AUTH}-route"]
     elif how == "desired_count":
         assert ecs_service(emulator, "persona-service")["desiredCount"] == 2
+    elif how == "timeout":
+        [primary] = [d for d in ecs_service(emulator)["deployments"] if d["status"] == "PRIMARY"]
+        assert primary["serviceConnectConfiguration"]["services"][0]["timeout"][
+            "perRequestTimeoutSeconds"] == 15
     else:
         assert f"{PLATFORM}-{AUTH}-cpu-high" in [a["AlarmName"] for a in matbakh_alarms(emulator)]
-    assert_one_of_each(emulator)
+    assert_one_of_each(emulator, backend)
 
 
-@pytest.mark.parametrize("service,operation,component,match", [
-    ("appmesh", "CreateRoute", "route", "auth-service-route"),
-    ("ecs", "CreateService", "service", "auth-service"),
+@pytest.mark.parametrize("backend,service,operation,component,match", [
+    (AM, "appmesh", "CreateRoute", "route", "auth-service-route"),
+    (AM, "ecs", "CreateService", "service", "auth-service"),
+    (SC, "ecs", "CreateService", "service", "auth-service"),
 ])
-def test_failure_mid_apply_then_retry(emulator, tf, net, service, operation, component, match):
-    three_services(tf, emulator, net)
+def test_failure_mid_apply_then_retry(emulator, tf, net, backend, service, operation, component, match):
+    three_services(tf, emulator, net, backend)
     emulator.inject_fault(service, operation, count=1, match=match,
                           message="injected fault for the test")
     res = tf.apply(check=False)
@@ -420,7 +549,7 @@ def test_failure_mid_apply_then_retry(emulator, tf, net, service, operation, com
     assert component not in comps, comps
     emulator.clear_faults()
     tf.apply()
-    assert_one_of_each(emulator)
+    assert_one_of_each(emulator, backend)
     assert tf.plan().returncode == 0
 
 
@@ -434,6 +563,20 @@ BAD = [
     ("port", "port = 70000", ("port",)),
     ("sampling", "tracing {\n    sampling_rate = 1.5\n  }", ("sampling_rate",)),
     ("retention", "log_retention_days = 8", ("log_retention_days",)),
+    ("max_count", "autoscaling {\n    max_count = 1001\n  }", ("max_count", "1000")),
+    # Arguments with no meaning on Service Connect (the example's backend): named with it.
+    ("retry-on-service-connect", "retry {\n    max_retries = 2\n  }", ("retry", "service_connect")),
+    ("envoy-on-service-connect", "envoy {\n    cpu = 256\n  }", ("envoy", "service_connect")),
+    ("backends-on-service-connect", 'backends = ["auth-service"]', ("backends", "service_connect")),
+    ("circuit_breaker-on-service-connect", "circuit_breaker {\n    max_server_errors = 3\n  }",
+     ("circuit_breaker", "service_connect")),
+    ("two-cas-on-service-connect",
+     'tls {\n    certificate_authority_arns = ["arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/a", '
+     '"arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/b"]\n'
+     '    role_arn = "arn:aws:iam::123456789012:role/tls"\n  }',
+     ("certificate_authority_arns",)),
+    ("fractional-timeout-on-service-connect", 'timeout {\n    per_request = "1500ms"\n  }',
+     ("per_request", "whole seconds")),
 ]
 
 
@@ -462,7 +605,9 @@ def test_validation_at_plan(emulator, tf, net, case, attrs, words):
     main.write_text(text)
     res = tf.plan(check=False)
     assert res.returncode == 1, res.output
-    low = res.output.lower()
+    low = collapsed(res.output).lower()
+    if case.endswith("-on-service-connect"):
+        assert all(w in low for w in words), res.output
     assert any(w in low for w in words), res.output
     # terraform quotes the offending source line itself ("NN:   secrets = {...}"); the
     # provider's own summary and detail must not repeat the value
@@ -482,9 +627,13 @@ def test_multi_region(emulator, tf):
     for region in ("eu-central-1", "eu-west-1"):
         names = sorted(s["serviceName"] for s in active_services(emulator, region))
         assert names == ["auth-service", "persona-service"], (region, names)
-        assert sorted(mesh_names(emulator, "virtualNodes", region)) == ["auth-service", "persona-service"]
+        assert mesh_names(emulator, "virtualNodes", region) == [], "Service Connect: no mesh"
         assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == ["auth-service", "persona-service"]
         assert len(log_groups(emulator, region)) == 2
+    # Dashboards are global to the account: one per service and region, none shared.
+    every = set(dashboards(emulator, "eu-central-1")) | set(dashboards(emulator, "eu-west-1"))
+    assert every == {dashboard_name(s, r) for s in ("auth-service", "persona-service")
+                     for r in ("eu-central-1", "eu-west-1")}, every
     assert tf.plan().returncode == 0
     tf.destroy()
     for region in ("eu-central-1", "eu-west-1"):
@@ -496,19 +645,48 @@ def test_multi_region(emulator, tf):
 AUTH_IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
 
 
-def import_config(emulator, net, name: str = AUTH) -> dict[str, str]:
+def import_config(emulator, net, name: str = AUTH, backend: str = AM) -> dict[str, str]:
     """A platform and one microservice with several arguments away from their defaults, written
     the way users write HCL: defaults left out (what `terraform import` records)."""
     subnets = ", ".join(json.dumps(s) for s in sorted(net["subnet_ids"]))
     groups = ", ".join(json.dumps(s) for s in net["security_group_ids"])
+    ca = "arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/0a1b2c3d"
+    if backend == AM:
+        platform = f'  vpc_id = "{net["vpc_id"]}"\n'
+        networking = f"""
+  retry {{
+    max_retries     = 5
+    per_try_timeout = "1500ms"
+    http_events     = ["server-error"]
+  }}
+  tls {{
+    certificate_authority_arns = ["{ca}"]
+  }}
+  envoy {{
+    log_level = "debug"
+  }}"""
+        health = '    path = "/ready"\n'
+        backends = '  backends = ["persona-service", "vc-service"]\n'
+    else:
+        backends = ""
+        platform = ""
+        networking = f"""
+  timeout {{
+    per_request = "20s"
+    idle        = "120s"
+  }}
+  tls {{
+    certificate_authority_arns = ["{ca}"]
+    role_arn                   = "arn:aws:iam::123456789012:role/service-connect-tls"
+  }}"""
+        health = '    command = "wget -q -O /dev/null http://localhost:8080/ready || exit 1"\n'
     return {"main.tf": (
         REQUIRED_PROVIDERS
-        + provider_block(emulator.endpoint, environment="staging")
+        + provider_block(emulator.endpoint, environment="staging", service_mesh=backend)
         + f"""
 resource "matbakh_platform" "main" {{
   name   = "{PLATFORM}"
-  vpc_id = "{net["vpc_id"]}"
-}}
+{platform}}}
 
 resource "matbakh_microservice" "auth" {{
   platform           = matbakh_platform.main.id
@@ -528,22 +706,9 @@ resource "matbakh_microservice" "auth" {{
   secrets = {{
     DB_PASSWORD = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:auth-db-password"
   }}
-  backends = ["persona-service", "vc-service"]
-
+{backends}
   health_check {{
-    path = "/ready"
-  }}
-  retry {{
-    max_retries     = 5
-    per_try_timeout = "1500ms"
-    http_events     = ["server-error"]
-  }}
-  tls {{
-    certificate_authority_arns = ["arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/0a1b2c3d"]
-  }}
-  envoy {{
-    log_level = "debug"
-  }}
+{health}  }}{networking}
   tracing {{
     sampling_rate = 0.25
   }}
@@ -566,15 +731,15 @@ def collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_import_round_trip(emulator, tf_factory, net):
+def test_import_round_trip(emulator, tf_factory, net, backend):
     first = tf_factory("first")
-    first.write(import_config(emulator, net))
+    first.write(import_config(emulator, net, backend=backend))
     first.apply()
     original = first.resource(AUTH_ADDR)
-    assert len(original["components"]) == 15, original["components"]
+    assert len(original["components"]) == (15 if backend == AM else 11), original["components"]
 
     second = tf_factory("second")
-    second.write(import_config(emulator, net))
+    second.write(import_config(emulator, net, backend=backend))
     second.import_("matbakh_platform.main", PLATFORM)
     out = second.import_(AUTH_ADDR, f"{PLATFORM}/{AUTH}")
     assert "Import successful" in out.stdout, out.output

@@ -1,5 +1,8 @@
 """Acceptance tests for matbakh_platform: the real terraform CLI, the real provider binary,
-the local AWS emulator. Every test starts from an empty emulator (conftest.emulator)."""
+the local AWS emulator. Every test starts from an empty emulator (conftest.emulator).
+The lifecycle runs on both backends (fixture `backend`): service_connect (a cluster whose Service
+Connect defaults name a Cloud Map HTTP namespace by ARN) and app_mesh (cluster, mesh, private
+DNS namespace in a VPC)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,15 @@ DEFAULT_TAGS = {"project": "matbakh", "team": "platform"}
 ADDR = "matbakh_platform.main"
 
 
+SC, AM = "service_connect", "app_mesh"
+
+
+@pytest.fixture(params=[SC, AM])
+def backend(request) -> str:
+    """The provider's service_mesh the test runs on."""
+    return request.param
+
+
 @pytest.fixture
 def vpc_id(emulator) -> str:
     ec2 = emulator.client("ec2", strict_shapes=False)
@@ -24,15 +36,18 @@ def vpc_id(emulator) -> str:
 
 
 def config(emulator, vpc_id: str, attrs: str = "", provider: dict | None = None,
-           name: str = NAME) -> dict[str, str]:
-    p = {"endpoint": emulator.endpoint, "default_tags": DEFAULT_TAGS}
+           name: str = NAME, mesh: str = AM) -> dict[str, str]:
+    """A platform on backend `mesh`; `vpc_id` is written on app_mesh only (an error on
+    service_connect)."""
+    p = {"endpoint": emulator.endpoint, "default_tags": DEFAULT_TAGS, "service_mesh": mesh}
     p.update(provider or {})
+    vpc_line = f"  vpc_id = {json.dumps(vpc_id)}\n" if mesh == AM else ""
     return {"main.tf": (
         REQUIRED_PROVIDERS
         + provider_block(**p)
         + 'resource "matbakh_platform" "main" {\n'
         + f"  name   = {json.dumps(name)}\n"
-        + f"  vpc_id = {json.dumps(vpc_id)}\n"
+        + vpc_line
         + attrs
         + "}\n"
         + 'output "platform" {\n  value = matbakh_platform.main\n}\n'
@@ -85,13 +100,27 @@ def assert_nothing_created(emulator) -> None:
         "a Cloud Map namespace was created"
 
 
-def assert_platform_exists(emulator, vpc_id: str, egress: str = "DROP_ALL", insights: str = "enabled") -> None:
+def assert_platform_exists(emulator, vpc_id: str, egress: str = "DROP_ALL", insights: str = "enabled",
+                           mesh_kind: str = AM) -> None:
     owner = {**DEFAULT_TAGS, "matbakh:owner": NAME}
     c = cluster(emulator)
     assert c is not None, "ECS cluster missing"
     assert set(c["capacityProviders"]) == {"FARGATE", "FARGATE_SPOT"}
     assert settings_of(c).get("containerInsights") == insights
     assert ecs_tags(c).items() >= owner.items(), ecs_tags(c)
+    if mesh_kind == SC:
+        assert mesh(emulator) is None, "a mesh on service_connect"
+        [ns] = namespaces(emulator)
+        assert ns["Type"] == "HTTP"
+        assert ns_tags(emulator, ns["Arn"]).items() >= owner.items()
+        assert c.get("serviceConnectDefaults", {}).get("namespace") == ns["Arn"], c
+        creates = emulator.requests("ecs", "CreateCluster") + emulator.requests("ecs", "UpdateCluster")
+        for r in creates:
+            sent = json.loads(r["body"]).get("serviceConnectDefaults", {}).get("namespace")
+            assert sent is None or sent.startswith("arn:aws:servicediscovery:"), \
+                f"the namespace went by name: {sent}"
+        assert emulator.requests("servicediscovery", "CreatePrivateDnsNamespace") == []
+        return
 
     m = mesh(emulator)
     assert m is not None, "mesh missing"
@@ -108,12 +137,20 @@ def assert_platform_exists(emulator, vpc_id: str, egress: str = "DROP_ALL", insi
 # ---------------------------------------------------------------------------- tests
 
 
-def test_apply_creates_cluster_mesh_and_namespace(emulator, tf, vpc_id):
-    tf.write(config(emulator, vpc_id))
+def test_apply_creates_the_platform(emulator, tf, vpc_id, backend):
+    tf.write(config(emulator, vpc_id, mesh=backend))
     tf.apply()
 
-    assert_platform_exists(emulator, vpc_id)
+    assert_platform_exists(emulator, vpc_id, mesh_kind=backend)
     state = tf.resource(ADDR)
+    assert state["service_mesh"] == backend
+    if backend == SC:
+        c, [ns] = cluster(emulator), namespaces(emulator)
+        assert state["cluster_arn"] == c["clusterArn"]
+        assert (state["namespace_id"], state["namespace_arn"]) == (ns["Id"], ns["Arn"])
+        assert state["mesh_name"] is None and state["mesh_egress"] is None
+        assert set(state["components"]) == {"cluster", "namespace"}
+        return
     c, m, [ns] = cluster(emulator), mesh(emulator), namespaces(emulator)
     assert state["id"] == NAME
     assert state["cluster_arn"] == c["clusterArn"]
@@ -127,8 +164,8 @@ def test_apply_creates_cluster_mesh_and_namespace(emulator, tf, vpc_id):
     assert tf.output("platform")["id"] == NAME
 
 
-def test_plan_after_apply_is_empty(emulator, tf, vpc_id):
-    tf.write(config(emulator, vpc_id))
+def test_plan_after_apply_is_empty(emulator, tf, vpc_id, backend):
+    tf.write(config(emulator, vpc_id, mesh=backend))
     tf.apply()
     emulator.clear_requests()
     plan = tf.plan()
@@ -139,25 +176,27 @@ def test_plan_after_apply_is_empty(emulator, tf, vpc_id):
     assert mutating == [], f"plan sent mutating calls: {mutating}"
 
 
-def test_update_in_place(emulator, tf, vpc_id):
-    tf.write(config(emulator, vpc_id))
+def test_update_in_place(emulator, tf, vpc_id, backend):
+    tf.write(config(emulator, vpc_id, mesh=backend))
     tf.apply()
     arn_before = cluster(emulator)["clusterArn"]
     ns_before = namespaces(emulator)[0]["Id"]
 
-    tf.write(config(emulator, vpc_id, attrs='  mesh_egress        = "ALLOW_ALL"\n'
-                                            "  container_insights = false\n"))
+    egress = '  mesh_egress        = "ALLOW_ALL"\n' if backend == AM else ""
+    tf.write(config(emulator, vpc_id, mesh=backend, attrs=egress + "  container_insights = false\n"))
     plan = tf.plan()
     assert plan.returncode == 2, plan.output
     assert "update in-place" in plan.output, plan.output
     assert "must be replaced" not in plan.output, plan.output
     tf.apply()
 
-    assert_platform_exists(emulator, vpc_id, egress="ALLOW_ALL", insights="disabled")
+    assert_platform_exists(emulator, vpc_id, egress="ALLOW_ALL", insights="disabled", mesh_kind=backend)
     assert cluster(emulator)["clusterArn"] == arn_before
     assert namespaces(emulator)[0]["Id"] == ns_before
     state = tf.resource(ADDR)
-    assert (state["mesh_egress"], state["container_insights"]) == ("ALLOW_ALL", False)
+    assert state["container_insights"] is False
+    if backend == AM:
+        assert state["mesh_egress"] == "ALLOW_ALL"
     assert tf.plan().returncode == 0
 
 
@@ -174,6 +213,32 @@ def test_drift_deleted_mesh_is_detected_and_recreated(emulator, tf, vpc_id):
     assert plan.returncode == 0, plan.output
 
 
+def test_drift_changed_insights_is_reverted(emulator, tf, vpc_id, backend):
+    tf.write(config(emulator, vpc_id, mesh=backend))
+    tf.apply()
+    emulator.client("ecs").update_cluster_settings(
+        cluster=NAME, settings=[{"name": "containerInsights", "value": "disabled"}])
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    tf.apply()
+    assert_platform_exists(emulator, vpc_id, mesh_kind=backend)
+    assert tf.plan().returncode == 0
+
+
+def test_drift_service_connect_defaults_removed_is_repaired(emulator, tf, vpc_id):
+    tf.write(config(emulator, vpc_id, mesh=SC))
+    tf.apply()
+    emulator.client("ecs").update_cluster(cluster=NAME, serviceConnectDefaults={"namespace": ""})
+    assert "serviceConnectDefaults" not in cluster(emulator) or \
+        not cluster(emulator)["serviceConnectDefaults"].get("namespace")
+    emulator.clear_requests()  # the out-of-band removal above sent "" on purpose
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    tf.apply()
+    assert_platform_exists(emulator, vpc_id, mesh_kind=SC)
+    assert tf.plan().returncode == 0
+
+
 def test_drift_changed_egress_is_reverted(emulator, tf, vpc_id):
     tf.write(config(emulator, vpc_id))
     tf.apply()
@@ -185,18 +250,18 @@ def test_drift_changed_egress_is_reverted(emulator, tf, vpc_id):
     assert tf.plan().returncode == 0
 
 
-def test_import(emulator, tf_factory, vpc_id):
+def test_import(emulator, tf_factory, vpc_id, backend):
     first = tf_factory("first")
-    first.write(config(emulator, vpc_id))
+    first.write(config(emulator, vpc_id, mesh=backend))
     first.apply()
     original = first.resource(ADDR)
 
     second = tf_factory("second")
-    second.write(config(emulator, vpc_id))
+    second.write(config(emulator, vpc_id, mesh=backend))
     second.import_(ADDR, NAME)
     imported = second.resource(ADDR)
     for key in ("id", "cluster_arn", "mesh_name", "namespace_id", "namespace_arn", "namespace",
-                "container_insights", "mesh_egress", "vpc_id", "name"):
+                "container_insights", "mesh_egress", "vpc_id", "name", "service_mesh"):
         assert imported.get(key) == original.get(key), (key, imported.get(key), original.get(key))
     plan = second.plan()
     assert plan.returncode == 0, plan.output
@@ -209,8 +274,8 @@ def test_import_of_missing_platform_fails(emulator, tf, vpc_id):
     assert tf.state_list() == []
 
 
-def test_destroy_leaves_nothing(emulator, tf, vpc_id):
-    tf.write(config(emulator, vpc_id))
+def test_destroy_leaves_nothing(emulator, tf, vpc_id, backend):
+    tf.write(config(emulator, vpc_id, mesh=backend))
     tf.apply()
     tf.destroy()
     assert cluster(emulator) is None, "ECS cluster still ACTIVE"
@@ -218,6 +283,7 @@ def test_destroy_leaves_nothing(emulator, tf, vpc_id):
     assert namespaces(emulator) == [], "namespace still exists"
     assert emulator.client("appmesh").list_meshes()["meshes"] == []
     assert emulator.client("servicediscovery").list_namespaces()["Namespaces"] == []
+    assert emulator.client("servicediscovery").list_services()["Services"] == []
 
 
 @pytest.mark.parametrize("fault", [
@@ -244,8 +310,30 @@ def test_failed_apply_converges_on_next_apply(emulator, tf, vpc_id, fault):
     assert plan.returncode == 0, plan.output
 
 
+@pytest.mark.parametrize("fault", [
+    ("ecs", "CreateCluster"),
+    ("servicediscovery", "CreateHttpNamespace"),
+])
+def test_failed_apply_converges_on_next_apply_on_service_connect(emulator, tf, vpc_id, fault):
+    service, operation = fault
+    tf.write(config(emulator, vpc_id, mesh=SC))
+    emulator.inject_fault(service, operation, count=1, message=f"injected fault in {operation}")
+    res = tf.apply(check=False)
+    assert res.returncode != 0, res.output
+    assert f"injected fault in {operation}" in " ".join(res.output.split()), res.output
+    tf.apply()
+    assert_platform_exists(emulator, vpc_id, mesh_kind=SC)
+    assert len(emulator.client("ecs").list_clusters()["clusterArns"]) == 1
+    assert len(emulator.client("servicediscovery").list_namespaces()["Namespaces"]) == 1
+    assert tf.plan().returncode == 0
+
+
 BAD_CONFIGS = {
     "environment": dict(provider={"environment": "prod"}),
+    "service_mesh": dict(provider={"service_mesh": "istio"}),
+    "mesh_egress-on-service-connect": dict(mesh=SC, attrs='  mesh_egress = "DROP_ALL"\n'),
+    "vpc_id-on-service-connect": dict(mesh=SC, attrs='  vpc_id = "vpc-0123456789abcdef0"\n'),
+    "namespace-too-long-for-service-connect": dict(mesh=SC, attrs=f'  namespace = "{"a" * 63}.bbbbbbbbbb"\n'),
     "endpoint": dict(provider={"endpoint": "not a url"}),
     "name-empty": dict(name=""),
     "name-chars": dict(name="bad name!"),

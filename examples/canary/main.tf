@@ -79,6 +79,9 @@ provider "matbakh" {
   region      = "eu-central-1"
   environment = "production"
   endpoint    = var.endpoint
+  # Progressive delivery on Service Connect (ECS-native deployments) is a
+  # later release: the canary walks App Mesh route weights.
+  service_mesh = "app_mesh"
 }
 
 resource "matbakh_platform" "main" {

@@ -1,5 +1,7 @@
 # The same stack in two regions: one aliased provider per region, one
-# matbakh_platform per region (inside modules/stack).
+# matbakh_platform per region (inside modules/stack), on ECS Service Connect.
+# CloudWatch dashboards are global to the account: each region's carry the
+# region in their names, so the two stacks never share (or delete) one.
 terraform {
   required_providers {
     matbakh = { source = "matbakh/matbakh" }
@@ -26,7 +28,6 @@ module "frankfurt" {
   source    = "./modules/stack"
   providers = { matbakh = matbakh.frankfurt }
 
-  vpc_id             = var.eu_central_1.vpc_id
   subnet_ids         = var.eu_central_1.subnet_ids
   security_group_ids = var.eu_central_1.security_group_ids
   execution_role_arn = var.execution_role_arn
@@ -37,7 +38,6 @@ module "ireland" {
   source    = "./modules/stack"
   providers = { matbakh = matbakh.ireland }
 
-  vpc_id             = var.eu_west_1.vpc_id
   subnet_ids         = var.eu_west_1.subnet_ids
   security_group_ids = var.eu_west_1.security_group_ids
   execution_role_arn = var.execution_role_arn

@@ -17,7 +17,6 @@ variable "execution_role_arn" {
 variable "eu_central_1" {
   description = "Network of the eu-central-1 stack."
   type = object({
-    vpc_id             = string
     subnet_ids         = list(string)
     security_group_ids = list(string)
   })
@@ -26,7 +25,6 @@ variable "eu_central_1" {
 variable "eu_west_1" {
   description = "Network of the eu-west-1 stack."
   type = object({
-    vpc_id             = string
     subnet_ids         = list(string)
     security_group_ids = list(string)
   })

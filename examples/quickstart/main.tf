@@ -1,5 +1,5 @@
-# The smallest useful matbakh setup: one platform (ECS cluster, App Mesh mesh,
-# Cloud Map namespace) and one microservice on it. `scripts/quickstart.sh` applies it against the local
+# The smallest useful matbakh setup: one platform (ECS cluster and the Cloud
+# Map HTTP namespace of ECS Service Connect) and one microservice on it. `scripts/quickstart.sh` applies it against the local
 # AWS emulator; against real AWS, leave `endpoint` unset.
 terraform {
   required_providers {
@@ -11,12 +11,6 @@ variable "endpoint" {
   description = "One endpoint for every AWS API (the local emulator); null for real AWS."
   type        = string
   default     = null
-}
-
-variable "vpc_id" {
-  description = "VPC of the platform's private DNS namespace."
-  type        = string
-  default     = "vpc-0123456789abcdef0"
 }
 
 variable "subnet_ids" {
@@ -45,8 +39,7 @@ provider "matbakh" {
 }
 
 resource "matbakh_platform" "main" {
-  name   = "matbakh"
-  vpc_id = var.vpc_id
+  name = "matbakh"
 }
 
 resource "matbakh_microservice" "hello" {
@@ -74,7 +67,7 @@ output "hello_service" {
 output "platform" {
   value = {
     cluster_arn  = matbakh_platform.main.cluster_arn
-    mesh_name    = matbakh_platform.main.mesh_name
+    service_mesh = matbakh_platform.main.service_mesh
     namespace_id = matbakh_platform.main.namespace_id
   }
 }

@@ -1,6 +1,8 @@
 # Three microservices on one platform: auth-service calls persona-service and
-# vc-service through App Mesh. Against the local AWS emulator set `endpoint`;
-# against real AWS leave it unset.
+# vc-service at persona-service.svc.local and vc-service.svc.local through ECS
+# Service Connect (the default backend). Against the local AWS emulator set
+# `endpoint`; against real AWS leave it unset. examples/app-mesh is the same
+# stack on App Mesh, the original design.
 terraform {
   required_providers {
     matbakh = { source = "matbakh/matbakh" }
@@ -15,8 +17,7 @@ provider "matbakh" {
 }
 
 resource "matbakh_platform" "main" {
-  name   = "matbakh"
-  vpc_id = var.vpc_id
+  name = "matbakh"
 }
 
 resource "matbakh_microservice" "auth" {
@@ -36,7 +37,8 @@ resource "matbakh_microservice" "auth" {
   secrets = {
     DB_PASSWORD = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:auth-db-password"
   }
-  backends = ["persona-service", "vc-service"]
+  # No `backends` on Service Connect: every service of the namespace may call
+  # every other; restrict callers with security groups.
 
   health_check {
     path     = "/health"
@@ -44,9 +46,9 @@ resource "matbakh_microservice" "auth" {
     timeout  = "5s"
   }
 
-  retry {
-    max_retries     = 3
-    per_try_timeout = "2s"
+  timeout {
+    per_request = "15s"
+    idle        = "300s"
   }
 
   autoscaling {
@@ -93,7 +95,7 @@ resource "matbakh_microservice" "vc" {
 }
 
 output "dns_names" {
-  description = "Name each service is reached by inside the mesh."
+  description = "Name each service is reached by: its Service Connect client alias."
   value = {
     auth    = matbakh_microservice.auth.dns_name
     persona = matbakh_microservice.persona.dns_name

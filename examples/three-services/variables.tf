@@ -16,11 +16,6 @@ variable "environment" {
   default     = "development"
 }
 
-variable "vpc_id" {
-  description = "VPC of the platform's private DNS namespace."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnets of the tasks."
   type        = list(string)

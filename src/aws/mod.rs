@@ -80,6 +80,7 @@ impl Spec {
             Spec::TaskDefinition(s) => s,
             Spec::EcsService(s) => s,
             Spec::DiscoveryService(s) => s,
+            Spec::ServiceConnectDiscovery(s) => s,
             Spec::VirtualNode(s) => s,
             Spec::VirtualRouter(s) => s,
             Spec::Route(s) => s,

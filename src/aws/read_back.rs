@@ -59,6 +59,9 @@ impl Spec {
             Spec::TaskDefinition(s) => wrap(s.read_back(aws).await?, Spec::TaskDefinition),
             Spec::EcsService(s) => wrap(s.read_back(aws).await?, Spec::EcsService),
             Spec::DiscoveryService(s) => wrap(s.read_back(aws).await?, Spec::DiscoveryService),
+            Spec::ServiceConnectDiscovery(s) => {
+                wrap(s.read_back(aws).await?, Spec::ServiceConnectDiscovery)
+            }
             Spec::VirtualNode(s) => wrap(s.read_back(aws).await?, Spec::VirtualNode),
             Spec::VirtualRouter(s) => wrap(s.read_back(aws).await?, Spec::VirtualRouter),
             Spec::Route(s) => wrap(s.read_back(aws).await?, Spec::Route),
@@ -76,7 +79,8 @@ impl Spec {
 
     /// The owner its tags name (`matbakh:owner`): `Some("")` when it has
     /// tags but no owner tag, `None` for kinds that take no tags
-    /// (dashboards, Application Auto Scaling), whose names say whose they are.
+    /// (Application Auto Scaling), whose names say whose they are, and for
+    /// the Cloud Map service ECS Service Connect creates.
     pub fn owner(&self) -> Option<&str> {
         let tags = match self {
             Spec::Cluster(s) => &s.tags,
@@ -91,7 +95,10 @@ impl Spec {
             Spec::Route(s) => &s.tags,
             Spec::VirtualService(s) => &s.tags,
             Spec::MetricAlarm(s) => &s.tags,
-            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) | Spec::Dashboard(_) => return None,
+            Spec::Dashboard(s) => &s.tags,
+            // ECS creates it; its tags are not ours to judge.
+            Spec::ServiceConnectDiscovery(_) => return None,
+            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => return None,
         };
         Some(super::tags::owner(tags))
     }

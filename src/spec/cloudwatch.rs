@@ -43,10 +43,13 @@ pub struct MetricStatSpec {
     pub stat: String,
 }
 
-/// A dashboard. CloudWatch dashboards take no tags.
+/// A dashboard. Dashboards are global to an account (not regional), so
+/// their names carry the region; they are taggable (TagResource on the
+/// dashboard's ARN) and carry the owner tag like every other object.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct DashboardSpec {
     pub name: String,
     /// The dashboard body, as JSON text.
     pub body: String,
+    pub tags: Tags,
 }

@@ -43,6 +43,12 @@ pub struct ContainerSpec {
     pub essential: bool,
     /// Container ports (TCP) the task exposes.
     pub ports: Vec<i32>,
+    /// The name and application protocol of the first port's mapping, which
+    /// Service Connect refers to (`portName`) and reads (`appProtocol`).
+    /// Left out of the serialised spec when absent, so the spec hash of
+    /// task definitions registered before it existed stays the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_name: Option<NamedPortSpec>,
     pub environment: BTreeMap<String, EnvValue>,
     /// Variable name to Secrets Manager / SSM parameter ARN (`valueFrom`).
     pub secrets: BTreeMap<String, String>,
@@ -54,6 +60,13 @@ pub struct ContainerSpec {
     pub health_check: Option<ContainerHealthCheckSpec>,
     /// Containers this one waits for, with the condition (`HEALTHY`, `START`).
     pub depends_on: Vec<ContainerDependencySpec>,
+}
+
+/// A port mapping's `name` and `appProtocol` (`http`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NamedPortSpec {
+    pub name: String,
+    pub app_protocol: String,
 }
 
 /// The awslogs log driver's options.
@@ -104,8 +117,10 @@ pub struct EcsServiceSpec {
     pub capacity_provider_strategy: Vec<CapacityProviderSpec>,
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
-    /// The Cloud Map service tasks register in (its `srv-` id).
+    /// The Cloud Map service tasks register in (its `srv-` id): App Mesh.
     pub registry: Option<Ref>,
+    /// ECS Service Connect: the service's endpoint in the namespace.
+    pub service_connect: Option<ServiceConnectSpec>,
     pub circuit_breaker_rollback: bool,
     pub minimum_healthy_percent: i32,
     pub maximum_percent: i32,
@@ -119,4 +134,32 @@ pub struct CapacityProviderSpec {
     pub provider: String,
     pub weight: i32,
     pub base: i32,
+}
+
+/// `serviceConnectConfiguration` of an ECS service: one endpoint, in the
+/// platform's namespace (by ARN), named after the service.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ServiceConnectSpec {
+    /// The Cloud Map namespace's ARN.
+    pub namespace_arn: String,
+    /// The task definition port mapping's name.
+    pub port_name: String,
+    /// The Cloud Map service ECS creates (`NAME`).
+    pub discovery_name: String,
+    /// The one client alias: `NAME.NAMESPACE` on `port`.
+    pub dns_name: String,
+    pub port: i32,
+    /// Whole seconds, as ECS takes them.
+    pub per_request_timeout_seconds: i32,
+    pub idle_timeout_seconds: i32,
+    pub tls: Option<ServiceConnectTlsSpec>,
+    /// The Service Connect proxy's logs (awslogs).
+    pub log: AwsLogsSpec,
+}
+
+/// Service Connect TLS: one AWS Private CA and the role ECS uses with it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ServiceConnectTlsSpec {
+    pub certificate_authority_arn: String,
+    pub role_arn: String,
 }

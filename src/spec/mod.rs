@@ -43,6 +43,7 @@ pub enum Spec {
     TaskDefinition(ecs::TaskDefinitionSpec),
     EcsService(ecs::EcsServiceSpec),
     DiscoveryService(cloudmap::DiscoveryServiceSpec),
+    ServiceConnectDiscovery(cloudmap::ServiceConnectDiscoverySpec),
     VirtualNode(appmesh::VirtualNodeSpec),
     VirtualRouter(appmesh::VirtualRouterSpec),
     Route(appmesh::RouteSpec),

@@ -164,7 +164,8 @@ pub fn is_refusal(message: &str) -> bool {
 
 impl Spec {
     /// The tags this object carries, `None` for kinds that take no tags
-    /// (dashboards, Application Auto Scaling), whose names say whose they are.
+    /// (Application Auto Scaling) or whose tags ECS writes (the Service
+    /// Connect Cloud Map service): their names say whose they are.
     pub fn tags(&self) -> Option<&Tags> {
         match self {
             Spec::Cluster(s) => Some(&s.tags),
@@ -179,7 +180,10 @@ impl Spec {
             Spec::Route(s) => Some(&s.tags),
             Spec::VirtualService(s) => Some(&s.tags),
             Spec::MetricAlarm(s) => Some(&s.tags),
-            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) | Spec::Dashboard(_) => None,
+            Spec::Dashboard(s) => Some(&s.tags),
+            // ECS creates it; the provider never writes its tags.
+            Spec::ServiceConnectDiscovery(_) => None,
+            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
         }
     }
 
@@ -197,7 +201,9 @@ impl Spec {
             Spec::Route(s) => Some(&mut s.tags),
             Spec::VirtualService(s) => Some(&mut s.tags),
             Spec::MetricAlarm(s) => Some(&mut s.tags),
-            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) | Spec::Dashboard(_) => None,
+            Spec::Dashboard(s) => Some(&mut s.tags),
+            Spec::ServiceConnectDiscovery(_) => None,
+            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
         }
     }
 }
@@ -363,10 +369,11 @@ mod tests {
         graph.push(Component::new("owned", log_group("/a", Some(OWNER))));
         graph.push(Component::new("unowned", log_group("/b", None)));
         graph.push(Component::new(
-            "dashboard",
-            Spec::Dashboard(crate::spec::cloudwatch::DashboardSpec {
-                name: "d".into(),
-                body: "{}".into(),
+            "scaling",
+            Spec::ScalableTarget(crate::spec::autoscaling::ScalableTargetSpec {
+                resource_id: "service/matbakh/auth-service".into(),
+                min_capacity: 1,
+                max_capacity: 2,
             }),
         ));
         let token = OwnerToken::parse(TOKEN).unwrap();
@@ -382,6 +389,6 @@ mod tests {
         assert_eq!(token_of("owned"), Some(Some(TOKEN.to_string())));
         // No owner tag: not an object this resource claims, so no token.
         assert_eq!(token_of("unowned"), Some(None));
-        assert_eq!(token_of("dashboard"), None);
+        assert_eq!(token_of("scaling"), None);
     }
 }

@@ -130,6 +130,8 @@ mod tests {
             Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
         let platform = PlatformContext {
             platform_id: "p".into(),
+            service_mesh: crate::service_mesh::ServiceMesh::AppMesh,
+            namespace_arn: String::new(),
             cluster_name: "p".into(),
             mesh_name: "p".into(),
             namespace_name: "svc.local".into(),

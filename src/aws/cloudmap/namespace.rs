@@ -1,4 +1,6 @@
-//! The platform's Cloud Map private DNS namespace (`svc.local`).
+//! The platform's Cloud Map namespace (`svc.local`): an HTTP namespace for
+//! Service Connect, a private DNS namespace in the platform's VPC for App
+//! Mesh.
 //!
 //! Creating and deleting a namespace is asynchronous in Cloud Map: the call
 //! returns an operation id, and the namespace exists (or is gone) only once
@@ -9,13 +11,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::{
-    Namespace, NamespaceSummary, OperationStatus, OperationTargetType, Tag,
+    FilterCondition, Namespace, NamespaceFilter, NamespaceFilterName, NamespaceSummary,
+    NamespaceType, OperationStatus, OperationTargetType, Tag,
 };
 
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{remaining, Observation, Resolved};
-use crate::spec::platform::NamespaceSpec;
+use crate::spec::platform::{NamespaceKind, NamespaceSpec};
 use crate::spec::Tags;
+
+pub use crate::spec::platform::VPC_TAG;
+
+/// How long a delete waits for ECS to remove the Cloud Map services it
+/// created in the namespace (it does so as the ECS services go).
+const SERVICES_GONE_WITHIN: Duration = Duration::from_secs(300);
 
 /// The `ns-…` id at the end of a namespace ARN.
 pub fn namespace_id_from_arn(arn: &str) -> &str {
@@ -107,19 +116,86 @@ pub(crate) async fn wait_for_operation(
 }
 
 impl NamespaceSpec {
+    fn namespace_type(&self) -> NamespaceType {
+        match self.kind {
+            NamespaceKind::Http => NamespaceType::Http,
+            NamespaceKind::PrivateDns => NamespaceType::DnsPrivate,
+        }
+    }
+
+    /// The namespace this spec would create, if one exists: same name and
+    /// type and, for a private DNS namespace (unique per name *and VPC*),
+    /// the same VPC. Cloud Map does not report a namespace's VPC, so that is
+    /// read from the VPC tag; an untagged namespace of the name is not
+    /// taken for ours (if it is in our VPC, the create says so).
     async fn find_by_name(&self, aws: &Clients) -> Result<Option<NamespaceSummary>, AwsError> {
-        let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
+        let by_type = NamespaceFilter::builder()
+            .name(NamespaceFilterName::Type)
+            .values(self.namespace_type().as_str())
+            .condition(FilterCondition::Eq)
+            .build()
+            .map_err(|e| AwsError::build("servicediscovery:ListNamespaces", e))?;
+        let mut pages = aws
+            .cloudmap
+            .list_namespaces()
+            .filters(by_type)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
-            if let Some(ns) = page
-                .namespaces()
-                .iter()
-                .find(|n| n.name() == Some(self.name.as_str()))
-            {
+            for ns in page.namespaces() {
+                if ns.name() != Some(self.name.as_str()) {
+                    continue;
+                }
+                // Emulators may ignore the filter.
+                if ns.r#type().is_some_and(|t| t != &self.namespace_type()) {
+                    continue;
+                }
+                if self.kind == NamespaceKind::PrivateDns {
+                    let tags = list_tags(aws, ns.arn().unwrap_or_default()).await?;
+                    if tags.get(VPC_TAG) != Some(&self.vpc_id) {
+                        continue;
+                    }
+                }
                 return Ok(Some(ns.clone()));
             }
         }
         Ok(None)
+    }
+
+    /// Wait until the namespace holds no Cloud Map service: ECS removes the
+    /// ones Service Connect created as their ECS services are deleted, and
+    /// Cloud Map refuses to delete a namespace that still has services.
+    async fn wait_for_no_services(&self, aws: &Clients, ns_id: &str) -> Result<(), AwsError> {
+        const CALL: &str = "servicediscovery:ListServices";
+        let started = tokio::time::Instant::now();
+        loop {
+            let filter = aws_sdk_servicediscovery::types::ServiceFilter::builder()
+                .name(aws_sdk_servicediscovery::types::ServiceFilterName::NamespaceId)
+                .values(ns_id)
+                .condition(FilterCondition::Eq)
+                .build()
+                .map_err(|e| AwsError::build(CALL, e))?;
+            let out = aws
+                .cloudmap
+                .list_services()
+                .filters(filter)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk(CALL, e))?;
+            let left: Vec<&str> = out.services().iter().filter_map(|s| s.name()).collect();
+            if left.is_empty() {
+                return Ok(());
+            }
+            let time_left = remaining().unwrap_or_default();
+            if started.elapsed() >= SERVICES_GONE_WITHIN || time_left < Duration::from_secs(5) {
+                // Let DeleteNamespace say what is in the way.
+                tracing::warn!(namespace = ns_id, services = ?left, "namespace still has services");
+                return Ok(());
+            }
+            tracing::info!(namespace = ns_id, services = ?left, "waiting for ECS to remove the namespace's Cloud Map services");
+            tokio::time::sleep(Duration::from_secs(5).min(time_left)).await;
+        }
     }
 
     async fn get(&self, aws: &Clients, arn: &str) -> Result<Option<Namespace>, AwsError> {
@@ -155,6 +231,15 @@ impl Adapter for NamespaceSpec {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
+        if let Some(t) = ns.r#type() {
+            if t != &self.namespace_type() {
+                diffs.push(format!(
+                    "namespace type is {}, want {}",
+                    t.as_str(),
+                    self.namespace_type().as_str()
+                ));
+            }
+        }
         if ns.name() != Some(self.name.as_str()) {
             diffs.push(format!(
                 "name is {:?}, want {:?}",
@@ -170,7 +255,7 @@ impl Adapter for NamespaceSpec {
         if let Some(existing) = self.find_by_name(aws).await? {
             let arn = existing.arn().unwrap_or_default().to_string();
             tags::claim(
-                "servicediscovery:CreatePrivateDnsNamespace",
+                "servicediscovery:CreateNamespace",
                 "Cloud Map namespace",
                 &self.name,
                 &self.tags,
@@ -178,20 +263,40 @@ impl Adapter for NamespaceSpec {
             )?;
             return Ok(arn);
         }
-        let out = aws
-            .cloudmap
-            .create_private_dns_namespace()
-            .name(&self.name)
-            .vpc(&self.vpc_id)
-            .description(&self.description)
-            .creator_request_id(tags::request_token(&self.tags, "namespace"))
-            .set_tags(Some(cloudmap_tags(&self.tags)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:CreatePrivateDnsNamespace", e))?;
-        let op = out.operation_id().unwrap_or_default().to_string();
-        let targets =
-            wait_for_operation(aws, "servicediscovery:CreatePrivateDnsNamespace", &op).await?;
+        let call = match self.kind {
+            NamespaceKind::Http => "servicediscovery:CreateHttpNamespace",
+            NamespaceKind::PrivateDns => "servicediscovery:CreatePrivateDnsNamespace",
+        };
+        let token = tags::request_token(&self.tags, "namespace");
+        let op = match self.kind {
+            NamespaceKind::Http => {
+                aws.cloudmap
+                    .create_http_namespace()
+                    .name(&self.name)
+                    .description(&self.description)
+                    .creator_request_id(token)
+                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk(call, e))?
+                    .operation_id
+            }
+            NamespaceKind::PrivateDns => {
+                aws.cloudmap
+                    .create_private_dns_namespace()
+                    .name(&self.name)
+                    .vpc(&self.vpc_id)
+                    .description(&self.description)
+                    .creator_request_id(token)
+                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk(call, e))?
+                    .operation_id
+            }
+        };
+        let op = op.unwrap_or_default();
+        let targets = wait_for_operation(aws, call, &op).await?;
         let ns_id = targets.get("NAMESPACE").cloned().ok_or_else(|| {
             AwsError::new(
                 "servicediscovery:GetOperation",
@@ -226,6 +331,8 @@ impl Adapter for NamespaceSpec {
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         let call = "servicediscovery:DeleteNamespace";
+        self.wait_for_no_services(aws, namespace_id_from_arn(id))
+            .await?;
         match aws
             .cloudmap
             .delete_namespace()

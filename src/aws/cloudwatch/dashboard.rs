@@ -1,11 +1,18 @@
-//! CloudWatch dashboard. Its id is its name. Dashboards take no tags, so
-//! ownership cannot be checked: the name carries the platform and service,
-//! and PutDashboard simply writes the body we want.
+//! CloudWatch dashboard. Its id is its name. Dashboards are global to an
+//! account (one namespace of names for every region), so the name carries
+//! the region as well as the platform and service. They are taggable:
+//! TagResource on the dashboard's ARN (which GetDashboard reports), so a
+//! dashboard carries the owner tag, and a create that meets a dashboard of
+//! its name adopts it only when that tag names the same owner.
 
 use async_trait::async_trait;
 
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::Tag;
+
 use crate::aws::compare::{absent_if_not_found, json_differences};
-use crate::aws::{Adapter, AwsError, Clients, Found};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
 
@@ -30,7 +37,60 @@ impl DashboardSpec {
                 problems.join("; "),
             ));
         }
+        self.tag(aws).await
+    }
+
+    /// The dashboard's ARN, as GetDashboard reports it; `None` when missing.
+    async fn arn(&self, aws: &Clients, name: &str) -> Result<Option<String>, AwsError> {
+        let out = absent_if_not_found(
+            aws.cloudwatch
+                .get_dashboard()
+                .dashboard_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
+        )?;
+        Ok(out.and_then(|o| o.dashboard_arn().map(str::to_string)))
+    }
+
+    async fn tag(&self, aws: &Clients) -> Result<(), AwsError> {
+        const CALL: &str = "cloudwatch:TagResource";
+        let arn = self
+            .arn(aws, &self.name)
+            .await?
+            .ok_or_else(|| AwsError::new(CALL, format!("dashboard {} has no ARN", self.name)))?;
+        let tags: Vec<Tag> = self
+            .tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        aws.cloudwatch
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(CALL, e))?;
         Ok(())
+    }
+
+    async fn tags_of(
+        &self,
+        aws: &Clients,
+        arn: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let out = aws
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("cloudwatch:ListTagsForResource", e))?;
+        Ok(out
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect())
     }
 }
 
@@ -45,13 +105,17 @@ impl DashboardSpec {
                 .await
                 .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
         )?;
-        Ok(out.map(|o| {
-            let spec = DashboardSpec {
-                name: o.dashboard_name().unwrap_or(&self.name).to_string(),
-                body: o.dashboard_body().unwrap_or_default().to_string(),
-            };
-            Found::new(spec, &self.name)
-        }))
+        let Some(o) = out else { return Ok(None) };
+        let tags = match o.dashboard_arn() {
+            Some(arn) => self.tags_of(aws, arn).await?,
+            None => BTreeMap::new(),
+        };
+        let spec = DashboardSpec {
+            name: o.dashboard_name().unwrap_or(&self.name).to_string(),
+            body: o.dashboard_body().unwrap_or_default().to_string(),
+            tags,
+        };
+        Ok(Some(Found::new(spec, &self.name)))
     }
 }
 
@@ -84,10 +148,25 @@ impl Adapter for DashboardSpec {
         let wanted: serde_json::Value = serde_json::from_str(&self.body).unwrap_or_default();
         // Only what we wrote is compared: keys AWS adds are no difference.
         diffs.extend(json_differences("dashboard body", &found, &wanted));
+        if let Some(arn) = out.dashboard_arn() {
+            diffs.extend(tags::differences(
+                &self.tags,
+                &self.tags_of(aws, arn).await?,
+            ));
+        }
         Ok(Observation::with_differences(diffs))
     }
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+        if let Some(arn) = self.arn(aws, &self.name).await? {
+            tags::claim(
+                "cloudwatch:PutDashboard",
+                "CloudWatch dashboard",
+                &self.name,
+                &self.tags,
+                &self.tags_of(aws, &arn).await?,
+            )?;
+        }
         self.put(aws).await?;
         Ok(self.name.clone())
     }
@@ -99,9 +178,16 @@ impl Adapter for DashboardSpec {
         resolved: &Resolved,
     ) -> Result<String, AwsError> {
         if id != self.name {
+            // Renamed (say, the region joined the name): the new name is
+            // created with the ownership check, then the old one goes.
+            let created = self.create(aws, resolved).await?;
             self.delete(aws, id).await?;
+            return Ok(created);
         }
-        self.create(aws, resolved).await
+        // Our own dashboard: rewrite it and its tags (dashboards made before
+        // they carried tags get the owner tag here).
+        self.put(aws).await?;
+        Ok(self.name.clone())
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {

@@ -1,8 +1,11 @@
-//! The platform's ECS cluster: Fargate capacity providers, Container Insights.
+//! The platform's ECS cluster: Fargate capacity providers, Container Insights
+//! and, on Service Connect, the namespace its services join by default
+//! (`serviceConnectDefaults`, always by ARN).
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem, Cluster, ClusterField, ClusterSetting, ClusterSettingName, Tag,
+    CapacityProviderStrategyItem, Cluster, ClusterField, ClusterServiceConnectDefaultsRequest,
+    ClusterSetting, ClusterSettingName, Tag,
 };
 
 use crate::aws::{tags, Adapter, AwsError, Clients};
@@ -37,6 +40,31 @@ fn insights_value(enabled: bool) -> &'static str {
 }
 
 impl ClusterSpec {
+    /// The namespace ARN `serviceConnectDefaults` should name, if any.
+    fn namespace_arn<'a>(
+        &self,
+        call: &str,
+        resolved: &'a Resolved,
+    ) -> Result<Option<&'a str>, AwsError> {
+        match &self.service_connect_namespace {
+            None => Ok(None),
+            Some(key) => resolved
+                .get(&key.0)
+                .map(|arn| Some(arn.as_str()))
+                .ok_or_else(|| AwsError::new(call, format!("component {} has no id yet", key.0))),
+        }
+    }
+
+    fn defaults(
+        call: &str,
+        namespace_arn: &str,
+    ) -> Result<ClusterServiceConnectDefaultsRequest, AwsError> {
+        ClusterServiceConnectDefaultsRequest::builder()
+            .namespace(namespace_arn)
+            .build()
+            .map_err(|e| AwsError::build(call, e))
+    }
+
     async fn describe(
         &self,
         aws: &Clients,
@@ -58,8 +86,19 @@ impl ClusterSpec {
             .cloned())
     }
 
-    fn differences(&self, cluster: &Cluster) -> Vec<String> {
+    fn differences(&self, cluster: &Cluster, namespace_arn: Option<&str>) -> Vec<String> {
         let mut diffs = Vec::new();
+        if let Some(want) = namespace_arn {
+            let found = cluster
+                .service_connect_defaults()
+                .and_then(|d| d.namespace());
+            if found != Some(want) {
+                diffs.push(format!(
+                    "Service Connect default namespace is {}, want {want}",
+                    found.unwrap_or("none")
+                ));
+            }
+        }
         let insights = cluster
             .settings()
             .iter()
@@ -86,15 +125,16 @@ impl Adapter for ClusterSpec {
         &self,
         aws: &Clients,
         id: &str,
-        _: &Resolved,
+        resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
+        let namespace = self.namespace_arn("ecs:DescribeClusters", resolved)?;
         Ok(match self.describe(aws, id).await? {
             None => Observation::Missing,
-            Some(cluster) => Observation::with_differences(self.differences(&cluster)),
+            Some(cluster) => Observation::with_differences(self.differences(&cluster, namespace)),
         })
     }
 
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         if let Some(existing) = self.describe(aws, &self.name).await? {
             tags::claim(
                 "ecs:CreateCluster",
@@ -103,11 +143,19 @@ impl Adapter for ClusterSpec {
                 &self.tags,
                 &found_tags(&existing),
             )?;
-            return existing
+            let arn = existing
                 .cluster_arn()
                 .map(str::to_string)
-                .ok_or_else(|| AwsError::new("ecs:DescribeClusters", "cluster without ARN"));
+                .ok_or_else(|| AwsError::new("ecs:DescribeClusters", "cluster without ARN"))?;
+            // Our own leftover: bring it in line (its settings may predate
+            // the interruption).
+            return self.update(aws, &arn, resolved).await;
         }
+        const CALL: &str = "ecs:CreateCluster";
+        let defaults = match self.namespace_arn(CALL, resolved)? {
+            Some(arn) => Some(Self::defaults(CALL, arn)?),
+            None => None,
+        };
         let strategy = CapacityProviderStrategyItem::builder()
             .capacity_provider("FARGATE")
             .weight(1)
@@ -125,6 +173,7 @@ impl Adapter for ClusterSpec {
                     .value(insights_value(self.container_insights))
                     .build(),
             )
+            .set_service_connect_defaults(defaults)
             .set_tags(Some(ecs_tags(&self.tags)))
             .send()
             .await
@@ -135,7 +184,21 @@ impl Adapter for ClusterSpec {
             .ok_or_else(|| AwsError::new("ecs:CreateCluster", "AWS returned no cluster ARN"))
     }
 
-    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        if let Some(arn) = self.namespace_arn("ecs:UpdateCluster", resolved)? {
+            aws.ecs
+                .update_cluster()
+                .cluster(id)
+                .service_connect_defaults(Self::defaults("ecs:UpdateCluster", arn)?)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("ecs:UpdateCluster", e))?;
+        }
         aws.ecs
             .update_cluster_settings()
             .cluster(id)
@@ -192,6 +255,7 @@ pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, b
     let probe = ClusterSpec {
         name: name.to_string(),
         container_insights: false,
+        service_connect_namespace: None,
         tags: Tags::new(),
     };
     Ok(probe.describe(aws, name).await?.map(|c| {

@@ -6,13 +6,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, DeploymentCircuitBreaker,
-    DeploymentConfiguration, DeploymentRolloutState, NetworkConfiguration, PropagateTags, Service,
-    ServiceField, ServiceRegistry, Tag,
+    DeploymentConfiguration, DeploymentRolloutState, LogConfiguration, LogDriver,
+    NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceConnectTlsCertificateAuthority,
+    ServiceConnectTlsConfiguration, ServiceField, ServiceRegistry, Tag, TimeoutConfiguration,
 };
 
+use crate::aws::cloudmap::namespace::namespace_id_from_arn;
+use crate::aws::cloudmap::service_connect_discovery::find_service;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
-use crate::spec::ecs::EcsServiceSpec;
+use crate::spec::ecs::{AwsLogsSpec, EcsServiceSpec, ServiceConnectSpec, ServiceConnectTlsSpec};
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
 
@@ -129,6 +133,127 @@ impl EcsServiceSpec {
             .build()
     }
 
+    /// `serviceConnectConfiguration` as ECS takes it.
+    fn service_connect_configuration(
+        &self,
+        call: &str,
+    ) -> Result<Option<ServiceConnectConfiguration>, AwsError> {
+        let Some(sc) = &self.service_connect else {
+            return Ok(None);
+        };
+        let alias = ServiceConnectClientAlias::builder()
+            .port(sc.port)
+            .dns_name(&sc.dns_name)
+            .build()
+            .map_err(|e| AwsError::build(call, e))?;
+        let mut service = ServiceConnectService::builder()
+            .port_name(&sc.port_name)
+            .discovery_name(&sc.discovery_name)
+            .client_aliases(alias)
+            .timeout(
+                TimeoutConfiguration::builder()
+                    .per_request_timeout_seconds(sc.per_request_timeout_seconds)
+                    .idle_timeout_seconds(sc.idle_timeout_seconds)
+                    .build(),
+            );
+        if let Some(tls) = &sc.tls {
+            service = service.tls(
+                ServiceConnectTlsConfiguration::builder()
+                    .issuer_certificate_authority(
+                        ServiceConnectTlsCertificateAuthority::builder()
+                            .aws_pca_authority_arn(&tls.certificate_authority_arn)
+                            .build(),
+                    )
+                    .role_arn(&tls.role_arn)
+                    .build(),
+            );
+        }
+        let log = LogConfiguration::builder()
+            .log_driver(LogDriver::Awslogs)
+            .options("awslogs-group", &sc.log.group)
+            .options("awslogs-region", &sc.log.region)
+            .options("awslogs-stream-prefix", &sc.log.stream_prefix)
+            .build()
+            .map_err(|e| AwsError::build(call, e))?;
+        Ok(Some(
+            ServiceConnectConfiguration::builder()
+                .enabled(true)
+                .namespace(&sc.namespace_arn)
+                .services(service.build().map_err(|e| AwsError::build(call, e))?)
+                .log_configuration(log)
+                .build(),
+        ))
+    }
+
+    /// The Service Connect settings ECS runs the service with. The Service
+    /// shape does not carry them; its deployments do: the PRIMARY one's
+    /// (the newest, which an update just started), else the first.
+    fn service_connect_of(service: &Service) -> Option<ServiceConnectSpec> {
+        let deployments = service.deployments();
+        let deployment = deployments
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .or(deployments.first())?;
+        let config = deployment.service_connect_configuration()?;
+        if !config.enabled() {
+            return None;
+        }
+        let svc = config.services().first();
+        let alias = svc.and_then(|s| s.client_aliases().first());
+        let timeout = svc.and_then(|s| s.timeout());
+        let tls = svc.and_then(|s| s.tls()).map(|t| ServiceConnectTlsSpec {
+            certificate_authority_arn: t
+                .issuer_certificate_authority()
+                .and_then(|ca| ca.aws_pca_authority_arn())
+                .unwrap_or_default()
+                .to_string(),
+            role_arn: t.role_arn().unwrap_or_default().to_string(),
+        });
+        let log = config.log_configuration();
+        let option = |k: &str| {
+            log.and_then(|l| l.options())
+                .and_then(|o| o.get(k))
+                .cloned()
+                .unwrap_or_default()
+        };
+        Some(ServiceConnectSpec {
+            namespace_arn: config.namespace().unwrap_or_default().to_string(),
+            port_name: svc.map(|s| s.port_name().to_string()).unwrap_or_default(),
+            discovery_name: svc
+                .and_then(|s| s.discovery_name())
+                .unwrap_or_default()
+                .to_string(),
+            dns_name: alias
+                .and_then(|a| a.dns_name())
+                .unwrap_or_default()
+                .to_string(),
+            port: alias.map(|a| a.port()).unwrap_or_default(),
+            per_request_timeout_seconds: timeout
+                .and_then(|t| t.per_request_timeout_seconds())
+                .unwrap_or_default(),
+            idle_timeout_seconds: timeout
+                .and_then(|t| t.idle_timeout_seconds())
+                .unwrap_or_default(),
+            tls,
+            log: AwsLogsSpec {
+                group: option("awslogs-group"),
+                region: option("awslogs-region"),
+                stream_prefix: option("awslogs-stream-prefix"),
+            },
+        })
+    }
+
+    /// How the Service Connect settings ECS runs differ from the wanted ones.
+    fn service_connect_differences(&self, service: &Service) -> Vec<String> {
+        let found = Self::service_connect_of(service);
+        match (&self.service_connect, found) {
+            (None, None) => vec![],
+            (None, Some(_)) => vec!["Service Connect is enabled, want it off".to_string()],
+            (Some(_), None) => vec!["Service Connect is off, want it enabled".to_string()],
+            (Some(want), Some(found)) => service_connect_differences(want, &found),
+        }
+    }
+
     fn ecs_tags(&self) -> Vec<Tag> {
         self.tags
             .iter()
@@ -224,6 +349,7 @@ impl EcsServiceSpec {
                 "service registries are {registries:?}, want {want_registries:?}"
             ));
         }
+        diffs.extend(self.service_connect_differences(service));
         if let Some(dc) = service.deployment_configuration() {
             if let Some(cb) = dc.deployment_circuit_breaker() {
                 if cb.enable() != self.circuit_breaker_rollback
@@ -339,6 +465,33 @@ impl EcsServiceSpec {
 }
 
 impl EcsServiceSpec {
+    /// After the service is deleted, wait until ECS has removed the Cloud
+    /// Map service Service Connect created for it: the namespace cannot be
+    /// deleted before, and a new service of the name would meet it.
+    async fn wait_for_service_connect_discovery_gone(&self, aws: &Clients) -> Result<(), AwsError> {
+        let Some(sc) = &self.service_connect else {
+            return Ok(());
+        };
+        let namespace_id = namespace_id_from_arn(&sc.namespace_arn);
+        while find_service(aws, namespace_id, &sc.discovery_name)
+            .await?
+            .is_some()
+        {
+            tracing::info!(service = %self.name, discovery_name = %sc.discovery_name, "waiting for ECS to remove the Cloud Map service of the Service Connect endpoint");
+            let left = remaining().map_err(|_| {
+                AwsError::new(
+                    "servicediscovery:ListServices",
+                    format!(
+                        "timed out waiting for ECS to remove Cloud Map service {} of ECS service {}",
+                        sc.discovery_name, self.name
+                    ),
+                )
+            })?;
+            tokio::time::sleep(POLL_EVERY.min(left)).await;
+        }
+        Ok(())
+    }
+
     /// Read back the service of this name in this cluster (a draining one
     /// counts as gone). Its id is its ARN; `references` holds the task
     /// definition revision it runs and the Cloud Map service ARN it
@@ -388,6 +541,7 @@ impl EcsServiceSpec {
         spec.subnets = vpc.map(|v| sorted(v.subnets())).unwrap_or_default();
         spec.security_groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
         spec.registry = registry_arn.as_ref().and(self.registry.clone());
+        spec.service_connect = Self::service_connect_of(&service);
         spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback());
         spec.minimum_healthy_percent = deployment
             .and_then(|d| d.minimum_healthy_percent())
@@ -478,6 +632,7 @@ impl Adapter for EcsServiceSpec {
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(self.ecs_tags()))
+            .set_service_connect_configuration(self.service_connect_configuration(CALL)?)
             .client_token(crate::aws::appmesh::common::client_token());
         if let Some(arn) = self.registry_arn(aws, resolved).await? {
             request =
@@ -528,6 +683,19 @@ impl Adapter for EcsServiceSpec {
             .differences(&service, self.task_definition(resolved)?, registry_id)
             .iter()
             .any(|d| d.starts_with("service registries"));
+        // Sent only when it differs: a Service Connect configuration in an
+        // update starts a new deployment.
+        if !self.service_connect_differences(&service).is_empty() {
+            request = request.set_service_connect_configuration(
+                self.service_connect_configuration(CALL)?.or_else(|| {
+                    Some(
+                        ServiceConnectConfiguration::builder()
+                            .enabled(false)
+                            .build(),
+                    )
+                }),
+            );
+        }
         if registries_differ {
             let arn = self.registry_arn(aws, resolved).await?;
             request = request.set_service_registries(Some(
@@ -608,7 +776,7 @@ impl Adapter for EcsServiceSpec {
         // and the task definition may go.
         loop {
             match self.describe(aws, id).await? {
-                None => return Ok(()),
+                None => return self.wait_for_service_connect_discovery_gone(aws).await,
                 Some(s) => {
                     tracing::info!(service = %self.name, status = s.status().unwrap_or("?"), running = s.running_count(), "waiting for the ECS service to be deleted")
                 }
@@ -621,5 +789,158 @@ impl Adapter for EcsServiceSpec {
             })?;
             tokio::time::sleep(POLL_EVERY.min(left)).await;
         }
+    }
+}
+
+/// Differences between wanted and found Service Connect settings, in words.
+/// The namespace is compared by ARN.
+pub fn service_connect_differences(
+    want: &ServiceConnectSpec,
+    found: &ServiceConnectSpec,
+) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut field = |what: &str, found: String, want: String| {
+        if found != want {
+            diffs.push(format!(
+                "Service Connect {what} is {found:?}, want {want:?}"
+            ));
+        }
+    };
+    field(
+        "namespace",
+        found.namespace_arn.clone(),
+        want.namespace_arn.clone(),
+    );
+    field("port name", found.port_name.clone(), want.port_name.clone());
+    field(
+        "discovery name",
+        found.discovery_name.clone(),
+        want.discovery_name.clone(),
+    );
+    field(
+        "client alias",
+        format!("{}:{}", found.dns_name, found.port),
+        format!("{}:{}", want.dns_name, want.port),
+    );
+    field(
+        "per-request timeout",
+        format!("{}s", found.per_request_timeout_seconds),
+        format!("{}s", want.per_request_timeout_seconds),
+    );
+    field(
+        "idle timeout",
+        format!("{}s", found.idle_timeout_seconds),
+        format!("{}s", want.idle_timeout_seconds),
+    );
+    let tls = |t: &Option<ServiceConnectTlsSpec>| match t {
+        None => "off".to_string(),
+        Some(t) => format!(
+            "CA {} with role {}",
+            t.certificate_authority_arn, t.role_arn
+        ),
+    };
+    field("TLS", tls(&found.tls), tls(&want.tls));
+    field(
+        "proxy log group",
+        format!("{} ({})", found.log.group, found.log.stream_prefix),
+        format!("{} ({})", want.log.group, want.log.stream_prefix),
+    );
+    diffs
+}
+
+#[cfg(test)]
+mod service_connect_tests {
+    use super::*;
+
+    fn spec() -> ServiceConnectSpec {
+        ServiceConnectSpec {
+            namespace_arn: "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-1"
+                .into(),
+            port_name: "http".into(),
+            discovery_name: "auth".into(),
+            dns_name: "auth.svc.local".into(),
+            port: 8080,
+            per_request_timeout_seconds: 15,
+            idle_timeout_seconds: 300,
+            tls: None,
+            log: AwsLogsSpec {
+                group: "/matbakh/matbakh/auth".into(),
+                region: "eu-central-1".into(),
+                stream_prefix: "service-connect".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn equal_settings_do_not_differ() {
+        assert!(service_connect_differences(&spec(), &spec()).is_empty());
+    }
+
+    #[test]
+    fn namespace_by_name_is_a_difference_and_each_field_is_named() {
+        let mut found = spec();
+        found.namespace_arn = "svc.local".into();
+        found.idle_timeout_seconds = 60;
+        found.tls = Some(ServiceConnectTlsSpec {
+            certificate_authority_arn: "ca".into(),
+            role_arn: "role".into(),
+        });
+        let diffs = service_connect_differences(&spec(), &found);
+        assert_eq!(diffs.len(), 3, "{diffs:?}");
+        assert!(diffs[0].contains("namespace is \"svc.local\""));
+        assert!(diffs[1].contains("idle timeout is \"60s\", want \"300s\""));
+        assert!(diffs[2].starts_with("Service Connect TLS"));
+    }
+
+    #[test]
+    fn the_request_carries_every_setting() {
+        let service = EcsServiceSpec {
+            cluster: "matbakh".into(),
+            name: "auth".into(),
+            task_definition: crate::spec::Ref::to("task_definition"),
+            desired_count: 1,
+            desired_count_managed_by_autoscaling: false,
+            capacity_provider_strategy: vec![],
+            subnets: vec![],
+            security_groups: vec![],
+            registry: None,
+            service_connect: Some(ServiceConnectSpec {
+                tls: Some(ServiceConnectTlsSpec {
+                    certificate_authority_arn:
+                        "arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/x".into(),
+                    role_arn: "arn:aws:iam::123456789012:role/sc".into(),
+                }),
+                ..spec()
+            }),
+            circuit_breaker_rollback: true,
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            wait_for_steady_state: true,
+            tags: Default::default(),
+        };
+        let c = service
+            .service_connect_configuration("ecs:CreateService")
+            .unwrap()
+            .unwrap();
+        assert!(c.enabled());
+        assert_eq!(c.namespace(), Some(spec().namespace_arn.as_str()));
+        let s = &c.services()[0];
+        assert_eq!((s.port_name(), s.discovery_name()), ("http", Some("auth")));
+        assert_eq!(s.client_aliases().len(), 1);
+        assert_eq!(s.client_aliases()[0].dns_name(), Some("auth.svc.local"));
+        assert_eq!(s.client_aliases()[0].port(), 8080);
+        let t = s.timeout().unwrap();
+        assert_eq!(
+            (t.per_request_timeout_seconds(), t.idle_timeout_seconds()),
+            (Some(15), Some(300))
+        );
+        let tls = s.tls().unwrap();
+        assert_eq!(tls.role_arn(), Some("arn:aws:iam::123456789012:role/sc"));
+        let log = c.log_configuration().unwrap();
+        assert_eq!(log.log_driver(), &LogDriver::Awslogs);
+        assert_eq!(
+            log.options().unwrap()["awslogs-group"],
+            "/matbakh/matbakh/auth"
+        );
     }
 }

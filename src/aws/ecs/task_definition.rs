@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, HealthCheck,
-    KeyValuePair, LogConfiguration, LogDriver, NetworkMode, PortMapping, ProxyConfiguration,
-    ProxyConfigurationType, Secret, Tag, TaskDefinition, TaskDefinitionField, TaskDefinitionStatus,
-    TransportProtocol,
+    ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
+    ContainerDependency, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
+    PortMapping, ProxyConfiguration, ProxyConfigurationType, Secret, Tag, TaskDefinition,
+    TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -27,7 +27,7 @@ use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::ecs::{
     AwsLogsSpec, ContainerDependencySpec, ContainerHealthCheckSpec, ContainerSpec, EnvValue,
-    ProxyConfigurationSpec, TaskDefinitionSpec,
+    NamedPortSpec, ProxyConfigurationSpec, TaskDefinitionSpec,
 };
 
 /// How often RegisterTaskDefinition is tried (it is retried here, not by the
@@ -134,13 +134,16 @@ impl TaskDefinitionSpec {
                         .build()
                         .map_err(b)?,
                 );
-            for port in &c.ports {
-                d = d.port_mappings(
-                    PortMapping::builder()
-                        .container_port(*port)
-                        .protocol(TransportProtocol::Tcp)
-                        .build(),
-                );
+            for (i, port) in c.ports.iter().enumerate() {
+                let mut mapping = PortMapping::builder()
+                    .container_port(*port)
+                    .protocol(TransportProtocol::Tcp);
+                if let (0, Some(named)) = (i, &c.port_name) {
+                    mapping = mapping
+                        .name(&named.name)
+                        .app_protocol(ApplicationProtocol::from(named.app_protocol.as_str()));
+                }
+                d = d.port_mappings(mapping.build());
             }
             for (name, value) in &c.environment {
                 let value = match value {
@@ -477,6 +480,15 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
             .iter()
             .filter_map(|p| p.container_port())
             .collect(),
+        port_name: c.port_mappings().first().and_then(|p| {
+            Some(NamedPortSpec {
+                name: p.name()?.to_string(),
+                app_protocol: p
+                    .app_protocol()
+                    .map(|a| a.as_str().to_string())
+                    .unwrap_or_default(),
+            })
+        }),
         environment: c
             .environment()
             .iter()
@@ -684,9 +696,12 @@ mod tests {
             "secrets": {"DB": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db"},
         }))
         .unwrap();
-        let settings = Settings::resolve_unchecked(&config, Environment::Production);
+        let settings = Settings::resolve_unchecked(&config, Environment::Production)
+            .on(crate::service_mesh::ServiceMesh::AppMesh);
         let platform = PlatformContext {
             platform_id: "matbakh".into(),
+            service_mesh: crate::service_mesh::ServiceMesh::AppMesh,
+            namespace_arn: String::new(),
             cluster_name: "matbakh".into(),
             mesh_name: "matbakh".into(),
             namespace_name: "svc.local".into(),

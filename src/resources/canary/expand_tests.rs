@@ -34,6 +34,7 @@ fn stable_settings(patch: serde_json::Value) -> Settings {
     Settings::resolve(
         &MicroserviceConfig::from_value(&value).unwrap(),
         Environment::Production,
+        crate::service_mesh::ServiceMesh::AppMesh,
     )
     .unwrap()
 }

@@ -206,8 +206,9 @@ impl CanaryResource {
                 return None;
             }
         };
-        let stable = MicroserviceConfig::from_value(&existing.arguments.to_json())
-            .map(|c| Settings::resolve_unchecked(&c, configured.environment));
+        let stable = MicroserviceConfig::from_value(&existing.arguments.to_json()).map(|c| {
+            Settings::resolve_unchecked(&c, configured.environment).on(configured.service_mesh)
+        });
         match stable {
             Ok(stable) => Some(Some(Stable {
                 platform,
@@ -341,7 +342,18 @@ impl Resource for CanaryResource {
         _config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
+        // The canary walks App Mesh route weights; progressive delivery on
+        // Service Connect is ECS-native (a later issue).
         let configured = self.context.get(diags)?;
+        let mesh = configured.service_mesh;
+        if mesh != crate::service_mesh::ServiceMesh::AppMesh {
+            error(
+                diags,
+                "matbakh_canary needs service_mesh = \"app_mesh\"",
+                format!("matbakh_canary shifts traffic with App Mesh route weights, which {} does not have; set service_mesh = \"app_mesh\" in the provider configuration of the canary and its microservice.", mesh.name()),
+            );
+            return None;
+        }
         let mut planned = proposed;
         plan_defaults(&mut planned);
         for k in ["status", "current_weight", "components"] {

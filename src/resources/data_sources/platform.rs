@@ -100,7 +100,8 @@ impl DataSource for PlatformDataSource {
         }
         let name = config.get("name").as_str().unwrap_or_default().to_string();
         let cannot = format!("Cannot read data source matbakh_platform {name:?}");
-        let found = match lookup::lookup(&configured.clients, &name).await {
+        let found = match lookup::lookup(&configured.clients, &name, configured.service_mesh).await
+        {
             Ok(found) => found,
             Err(e) => {
                 error(diags, cannot, e.to_string());

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use crate::environment::Environment;
+use crate::service_mesh::ServiceMesh;
 use crate::validation::{parse_duration, Problem};
 
 /// The resource's arguments. Computed attributes Terraform also sends (id,
@@ -77,6 +78,8 @@ pub struct HealthCheckConfig {
     pub unhealthy_threshold: Option<i64>,
     #[serde(deserialize_with = "int")]
     pub healthy_threshold: Option<i64>,
+    /// service_connect: the shell command of the container health check.
+    pub command: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -115,6 +118,8 @@ pub struct CircuitBreakerConfig {
 #[serde(default)]
 pub struct TlsConfig {
     pub certificate_authority_arns: Option<Vec<Option<String>>>,
+    /// service_connect: the IAM role ECS uses with the CA.
+    pub role_arn: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -125,6 +130,7 @@ pub struct EnvoyConfig {
     #[serde(deserialize_with = "int")]
     pub memory: Option<i64>,
     pub log_level: Option<String>,
+    pub image: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -132,6 +138,7 @@ pub struct EnvoyConfig {
 pub struct TracingConfig {
     pub enabled: Option<bool>,
     pub sampling_rate: Option<f64>,
+    pub image: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -249,6 +256,12 @@ pub const DEFAULT_MAX_PENDING_REQUESTS: i64 = 1024;
 pub const DEFAULT_ENVOY_CPU: i64 = 256;
 pub const DEFAULT_ENVOY_MEMORY: i64 = 256;
 pub const DEFAULT_ENVOY_LOG_LEVEL: &str = "info";
+/// The Envoy image App Mesh publishes (public ECR works in every region).
+pub const DEFAULT_ENVOY_IMAGE: &str = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.1-prod";
+/// The AWS Distro for OpenTelemetry collector: the newest release seen when
+/// this default was chosen (the build network is closed, so it was not
+/// pulled here; the docs say so).
+pub const DEFAULT_ADOT_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0";
 /// Envoy's admin interface; also the port its health check asks.
 pub const ENVOY_ADMIN_PORT: i64 = 9901;
 /// The ADOT collector sidecar's share of the task.
@@ -293,6 +306,10 @@ pub struct Settings {
     /// The resource's own `tags` (the expansion merges them over the
     /// provider's `default_tags`).
     pub tags: BTreeMap<String, String>,
+    /// The provider's `service_mesh`: decides the sidecars (and so the
+    /// task size and cost). The expansion takes the backend from the
+    /// platform context, which carries the same value.
+    pub service_mesh: ServiceMesh,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -302,6 +319,9 @@ pub struct HealthCheck {
     pub timeout: Duration,
     pub unhealthy_threshold: i64,
     pub healthy_threshold: i64,
+    /// service_connect: the container health check's shell command; `None`
+    /// asks for `curl` of `path` on the port (the tool must be in the image).
+    pub command: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -331,6 +351,7 @@ pub struct CircuitBreaker {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Tls {
     pub certificate_authority_arns: Vec<String>,
+    pub role_arn: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -338,6 +359,7 @@ pub struct Envoy {
     pub cpu: i64,
     pub memory: i64,
     pub log_level: String,
+    pub image: String,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -345,6 +367,8 @@ pub struct Tracing {
     /// When on, an ADOT collector sidecar runs in every task.
     pub enabled: bool,
     pub sampling_rate: f64,
+    /// The ADOT collector image.
+    pub image: String,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -370,12 +394,14 @@ impl Settings {
     pub fn resolve(
         config: &MicroserviceConfig,
         env: Environment,
+        mesh: ServiceMesh,
     ) -> Result<Settings, Vec<Problem>> {
-        let problems = super::validate::validate(config);
+        let mut problems = super::validate::validate(config);
+        problems.extend(super::validate::validate_on(config, mesh));
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Settings::resolve_unchecked(config, env))
+        Ok(Settings::resolve_unchecked(config, env).on(mesh))
     }
 
     /// Apply the defaults without validating. Durations that do not parse
@@ -447,6 +473,7 @@ impl Settings {
                     .unhealthy_threshold
                     .unwrap_or(DEFAULT_UNHEALTHY_THRESHOLD),
                 healthy_threshold: hc.healthy_threshold.unwrap_or(DEFAULT_HEALTHY_THRESHOLD),
+                command: hc.command.clone(),
             },
             retry: Retry {
                 max_retries: retry.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
@@ -472,6 +499,7 @@ impl Settings {
             },
             tls: config.tls.as_ref().map(|t| Tls {
                 certificate_authority_arns: known(&t.certificate_authority_arns),
+                role_arn: t.role_arn.clone(),
             }),
             envoy: Envoy {
                 cpu: envoy.cpu.unwrap_or(DEFAULT_ENVOY_CPU),
@@ -479,12 +507,18 @@ impl Settings {
                 log_level: envoy
                     .log_level
                     .unwrap_or_else(|| DEFAULT_ENVOY_LOG_LEVEL.to_string()),
+                image: envoy
+                    .image
+                    .unwrap_or_else(|| DEFAULT_ENVOY_IMAGE.to_string()),
             },
             tracing: Tracing {
                 enabled: tracing.enabled.unwrap_or(true),
                 sampling_rate: tracing
                     .sampling_rate
                     .unwrap_or(env.default_trace_sampling()),
+                image: tracing
+                    .image
+                    .unwrap_or_else(|| DEFAULT_ADOT_IMAGE.to_string()),
             },
             autoscaling,
             alarms: Alarms {
@@ -500,17 +534,32 @@ impl Settings {
                 .unwrap_or(env.default_log_retention_days()),
             wait_for_steady_state: config.wait_for_steady_state.unwrap_or(true),
             tags: known_map(&config.tags),
+            service_mesh: ServiceMesh::default(),
+        }
+    }
+
+    /// These settings on the backend `mesh` (the provider's `service_mesh`).
+    pub fn on(mut self, mesh: ServiceMesh) -> Settings {
+        self.service_mesh = mesh;
+        self
+    }
+
+    /// CPU units and MiB of the Envoy sidecar: only App Mesh runs one.
+    fn envoy_size(&self) -> (i64, i64) {
+        match self.service_mesh {
+            ServiceMesh::AppMesh => (self.envoy.cpu, self.envoy.memory),
+            ServiceMesh::ServiceConnect => (0, 0),
         }
     }
 
     /// CPU units of every container of a task together.
     pub fn containers_cpu(&self) -> i64 {
-        self.cpu + self.envoy.cpu + if self.tracing.enabled { ADOT_CPU } else { 0 }
+        self.cpu + self.envoy_size().0 + if self.tracing.enabled { ADOT_CPU } else { 0 }
     }
 
     /// MiB of every container of a task together.
     pub fn containers_memory(&self) -> i64 {
-        self.memory + self.envoy.memory + if self.tracing.enabled { ADOT_MEMORY } else { 0 }
+        self.memory + self.envoy_size().1 + if self.tracing.enabled { ADOT_MEMORY } else { 0 }
     }
 }
 
@@ -586,6 +635,12 @@ mod tests {
             (Duration::from_secs(30), Duration::from_secs(30))
         );
         assert_eq!(s.tls, None);
+        assert_eq!(s.health_check.command, None);
+        assert_eq!(s.envoy.image, DEFAULT_ENVOY_IMAGE);
+        assert_eq!(
+            s.tracing.image,
+            "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
+        );
         assert_eq!(
             (s.envoy.cpu, s.envoy.memory, s.envoy.log_level.as_str()),
             (256, 256, "info")
@@ -629,8 +684,8 @@ mod tests {
             spot_percent: Some(10),
             log_retention_days: Some(90),
             tracing: Some(TracingConfig {
-                enabled: None,
                 sampling_rate: Some(0.25),
+                ..Default::default()
             }),
             ..Default::default()
         };
@@ -662,9 +717,16 @@ mod tests {
     }
 
     #[test]
-    fn container_sums_follow_tracing() {
-        let mut s =
+    fn container_sums_follow_tracing_and_the_backend() {
+        let s =
             Settings::resolve_unchecked(&MicroserviceConfig::default(), Environment::Production);
+        assert_eq!(s.service_mesh, ServiceMesh::ServiceConnect);
+        assert_eq!(
+            (s.containers_cpu(), s.containers_memory()),
+            (256 + 128, 512 + 128),
+            "no Envoy on Service Connect"
+        );
+        let mut s = s.on(ServiceMesh::AppMesh);
         assert_eq!(
             (s.containers_cpu(), s.containers_memory()),
             (256 + 256 + 128, 512 + 256 + 128)

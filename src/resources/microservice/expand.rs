@@ -1,7 +1,21 @@
 //! The expansion of a `matbakh_microservice` into its graph of AWS objects.
 //! Pure: no I/O; the same settings and platform always give the same graph.
 //!
-//! The graph and its order (dependencies first):
+//! What is shared by every backend is built here: the log group, the task
+//! definition's app and ADOT containers, the ECS service, autoscaling,
+//! alarms and dashboard. The networking (components, sidecars, the ECS
+//! service's discovery settings and the metrics the alarms read) comes from
+//! the platform's backend ([`super::backend`]).
+//!
+//! Service Connect:
+//!
+//! ```text
+//! log_group ─► task_definition ─► service ─► discovery_service (ECS creates it; recorded)
+//!                                    └─► scaling_target ─► scaling_policy_cpu / _memory
+//! alarm_error_rate, alarm_p95_latency, alarm_cpu, dashboard: independent
+//! ```
+//!
+//! App Mesh:
 //!
 //! ```text
 //! log_group ─────────────────────────────┐
@@ -11,28 +25,31 @@
 //!        └──────────► virtual_service ◄─ route                 │
 //!                          └─────────────► service ◄───────────┘ (and discovery_service)
 //!                                            └─► scaling_target ─► scaling_policy_cpu / _memory
-//! alarm_error_rate, alarm_p95_latency, alarm_cpu, dashboard: independent
 //! ```
 //!
-//! Envoy needs its virtual node's ARN, so the task definition comes after
-//! the node; the ECS service comes after the virtual service, so the mesh
-//! configuration exists before the first task starts.
+//! On App Mesh, Envoy needs its virtual node's ARN, so the task definition
+//! comes after the node; the ECS service comes after the virtual service,
+//! so the mesh configuration exists before the first task starts.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use super::config::{Settings, ADOT_CPU, ADOT_MEMORY, ENVOY_ADMIN_PORT};
+use super::backend::{self, MeshBackend};
+use super::config::{Settings, ADOT_CPU, ADOT_MEMORY};
 use super::names;
 use super::task_size::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
-use super::validate::ENVOY_UID;
 use crate::environment::Environment;
-use crate::spec::appmesh::*;
+use crate::service_mesh::ServiceMesh;
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
-use crate::spec::cloudmap::DiscoveryServiceSpec;
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::ecs::*;
 use crate::spec::logs::LogGroupSpec;
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
+
+/// The App Mesh objects, which a canary's candidate also builds.
+pub use super::backend::app_mesh::{
+    discovery_service, metric_dimensions, route, virtual_node, virtual_router, virtual_service,
+    METRICS_NAMESPACE,
+};
 
 /// What the expansion needs to know about the platform the service joins.
 /// Filled from the platform's state/AWS at apply time.
@@ -40,12 +57,17 @@ use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
 pub struct PlatformContext {
     /// The platform's resource id (the `platform` argument).
     pub platform_id: String,
+    /// The backend: the provider's `service_mesh`.
+    pub service_mesh: ServiceMesh,
     pub cluster_name: String,
+    /// App Mesh: the mesh's name (the platform's).
     pub mesh_name: String,
-    /// The private DNS namespace's name, e.g. `svc.local`.
+    /// The Cloud Map namespace's name, e.g. `svc.local`.
     pub namespace_name: String,
     /// Its Cloud Map id, `ns-...`.
     pub namespace_id: String,
+    /// Its ARN: Service Connect refers to the namespace by ARN only.
+    pub namespace_arn: String,
     pub environment: Environment,
     pub region: String,
     /// The provider's `default_tags`.
@@ -71,22 +93,12 @@ pub mod keys {
     pub const DASHBOARD: &str = "dashboard";
 }
 
-/// The Envoy image App Mesh publishes (public ECR works in every region).
-pub const ENVOY_IMAGE: &str = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.1-prod";
-/// The AWS Distro for OpenTelemetry collector.
-pub const ADOT_IMAGE: &str = "public.ecr.aws/aws-observability/aws-otel-collector:v0.41.1";
 pub const APP_CONTAINER: &str = "app";
 pub const ENVOY_CONTAINER: &str = "envoy";
 pub const ADOT_CONTAINER: &str = "aws-otel-collector";
 /// The uid the application runs as: not root, and not Envoy's 1337 (whose
 /// traffic the proxy lets through unrouted).
 pub const APP_USER: &str = "1000";
-pub const PROXY_INGRESS_PORT: i64 = 15000;
-pub const PROXY_EGRESS_PORT: i64 = 15001;
-/// The task metadata endpoint and the instance metadata service: reached
-/// directly, not through Envoy.
-pub const EGRESS_IGNORED_IPS: &str = "169.254.170.2,169.254.169.254";
-pub const METRICS_NAMESPACE: &str = "matbakh/microservices";
 /// CPU utilisation (percent of the task's CPU) the CPU alarm fires above.
 pub const CPU_HIGH_PERCENT: f64 = 80.0;
 /// Alarms look at one-minute periods and fire when 2 of the last 3 breach.
@@ -96,7 +108,6 @@ pub const ALARM_DATAPOINTS: i32 = 2;
 /// Target tracking: scale out fast, scale in slowly.
 pub const SCALE_OUT_COOLDOWN_SECONDS: i32 = 60;
 pub const SCALE_IN_COOLDOWN_SECONDS: i32 = 300;
-pub const DNS_TTL_SECONDS: i64 = 10;
 
 /// One deployable copy of the service: the stable one or a canary's
 /// candidate. The task definition, ECS service and virtual node exist once
@@ -134,64 +145,48 @@ impl Slot {
     }
 }
 
+/// The backend of the platform the service joins.
+pub fn backend_of(platform: &PlatformContext) -> &'static dyn MeshBackend {
+    backend::of(platform.service_mesh)
+}
+
 /// The whole graph of one microservice.
 pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     use keys::*;
     let tags = owner_tags(settings, platform);
     let slot = Slot::stable(settings);
+    let backend = backend_of(platform);
+    let networking = backend.components(settings, platform, &slot, &tags);
+    let slot_networking = backend.slot(settings, platform, &slot);
     let mut graph = DesiredGraph::default();
 
     graph.push(Component::new(
         LOG_GROUP,
         Spec::LogGroup(log_group(settings, platform, &tags)),
     ));
-    graph.push(Component::new(
-        DISCOVERY_SERVICE,
-        Spec::DiscoveryService(discovery_service(settings, platform, &tags)),
-    ));
-    graph.push(
-        Component::new(
-            VIRTUAL_NODE,
-            Spec::VirtualNode(virtual_node(settings, platform, &slot, &tags)),
-        )
-        .after(&[DISCOVERY_SERVICE]),
-    );
-    graph.push(
-        Component::new(
-            TASK_DEFINITION,
-            Spec::TaskDefinition(task_definition(settings, platform, &slot, &tags)),
-        )
-        .after(&[LOG_GROUP, VIRTUAL_NODE]),
-    );
-    graph.push(Component::new(
-        VIRTUAL_ROUTER,
-        Spec::VirtualRouter(virtual_router(settings, platform, &tags)),
-    ));
-    let targets = vec![WeightedTargetSpec {
-        virtual_node: names::virtual_node_name(&slot.name),
-        weight: 100,
-    }];
-    graph.push(
-        Component::new(
-            ROUTE,
-            Spec::Route(route(settings, platform, targets, &tags)),
-        )
-        .after(&[VIRTUAL_ROUTER, VIRTUAL_NODE]),
-    );
-    graph.push(
-        Component::new(
-            VIRTUAL_SERVICE,
-            Spec::VirtualService(virtual_service(settings, platform, &tags)),
-        )
-        .after(&[VIRTUAL_ROUTER, ROUTE]),
-    );
-    graph.push(
-        Component::new(
-            SERVICE,
-            Spec::EcsService(ecs_service(settings, platform, &slot, &tags)),
-        )
-        .after(&[TASK_DEFINITION, DISCOVERY_SERVICE, VIRTUAL_SERVICE]),
-    );
+    for c in networking.before_task_definition {
+        graph.push(c);
+    }
+    let mut td_after = vec![LOG_GROUP.to_string()];
+    td_after.extend(slot_networking.task_definition_after.iter().cloned());
+    graph.push(Component {
+        key: TASK_DEFINITION.to_string(),
+        depends_on: td_after,
+        spec: Spec::TaskDefinition(task_definition(settings, platform, &slot, &tags)),
+    });
+    for c in networking.before_service {
+        graph.push(c);
+    }
+    let mut service_after = vec![TASK_DEFINITION.to_string()];
+    service_after.extend(slot_networking.service_after.iter().cloned());
+    graph.push(Component {
+        key: SERVICE.to_string(),
+        depends_on: service_after,
+        spec: Spec::EcsService(ecs_service(settings, platform, &slot, &tags)),
+    });
+    for c in networking.after_service {
+        graph.push(c);
+    }
     if let Some(a) = &settings.autoscaling {
         let resource_id = names::scaling_resource_id(&platform.cluster_name, &slot.name);
         graph.push(
@@ -245,7 +240,7 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     if settings.dashboard {
         graph.push(Component::new(
             DASHBOARD,
-            Spec::Dashboard(dashboard(settings, platform)),
+            Spec::Dashboard(dashboard(settings, platform, &tags)),
         ));
     }
     graph
@@ -297,21 +292,8 @@ pub fn log_group(settings: &Settings, platform: &PlatformContext, tags: &Tags) -
     }
 }
 
-pub fn discovery_service(
-    settings: &Settings,
-    platform: &PlatformContext,
-    tags: &Tags,
-) -> DiscoveryServiceSpec {
-    DiscoveryServiceSpec {
-        name: names::discovery_service_name(&settings.name),
-        namespace_id: platform.namespace_id.clone(),
-        dns_ttl_seconds: DNS_TTL_SECONDS,
-        health_check_failure_threshold: 1,
-        tags: tags.clone(),
-    }
-}
-
-/// The task definition of one slot.
+/// The task definition of one slot: the app, the backend's sidecars and,
+/// when tracing is on, the ADOT collector.
 pub fn task_definition(
     settings: &Settings,
     platform: &PlatformContext,
@@ -319,6 +301,7 @@ pub fn task_definition(
     tags: &Tags,
 ) -> TaskDefinitionSpec {
     let size = task_size(settings);
+    let networking = backend_of(platform).slot(settings, platform, slot);
     let log = || AwsLogsSpec {
         group: names::log_group_name(&platform.platform_id, &settings.name),
         region: platform.region.clone(),
@@ -328,7 +311,7 @@ pub fn task_definition(
     let sampling = format_rate(settings.tracing.sampling_rate);
 
     // The application. Tracing hints first, so the user's own values win.
-    let mut app_env = BTreeMap::new();
+    let mut app_env = networking.app_environment.clone();
     if settings.tracing.enabled {
         app_env.insert("OTEL_SERVICE_NAME".to_string(), text(&settings.name));
         app_env.insert(
@@ -351,100 +334,43 @@ pub fn task_definition(
         memory: to_i32(settings.memory),
         essential: true,
         ports: vec![to_i32(settings.port)],
+        port_name: networking.app_port_name.clone(),
         environment: app_env,
         secrets: settings.secrets.clone(),
         user: Some(APP_USER.to_string()),
         read_only_root_filesystem: true,
         command: vec![],
         log: log(),
-        health_check: None,
-        depends_on: vec![ContainerDependencySpec {
-            container: ENVOY_CONTAINER.to_string(),
-            condition: "HEALTHY".to_string(),
-        }],
+        health_check: networking.app_health_check.clone(),
+        depends_on: networking.app_depends_on.clone(),
     };
 
-    let mut envoy_env = BTreeMap::new();
-    envoy_env.insert(
-        "APPMESH_RESOURCE_ARN".to_string(),
-        EnvValue::Component {
-            of: Ref::to(&slot.virtual_node_key),
-        },
-    );
-    envoy_env.insert(
-        "ENVOY_LOG_LEVEL".to_string(),
-        text(&settings.envoy.log_level),
-    );
-    envoy_env.insert(
-        "ENVOY_ADMIN_ACCESS_PORT".to_string(),
-        text(&ENVOY_ADMIN_PORT.to_string()),
-    );
+    let mut containers = vec![app];
+    containers.extend(networking.sidecars.iter().cloned());
     if settings.tracing.enabled {
-        // Envoy sends X-Ray segments to the collector on 127.0.0.1:2000.
-        envoy_env.insert("ENABLE_ENVOY_XRAY_TRACING".to_string(), text("1"));
-        envoy_env.insert("XRAY_SAMPLING_RATE".to_string(), text(&sampling));
-    }
-    let envoy = ContainerSpec {
-        name: ENVOY_CONTAINER.to_string(),
-        image: ENVOY_IMAGE.to_string(),
-        cpu: to_i32(settings.envoy.cpu),
-        memory: to_i32(settings.envoy.memory),
-        essential: true,
-        ports: vec![],
-        environment: envoy_env,
-        secrets: BTreeMap::new(),
-        user: Some(ENVOY_UID.to_string()),
-        read_only_root_filesystem: false,
-        command: vec![],
-        log: log(),
-        health_check: Some(ContainerHealthCheckSpec {
-            command: vec![
-                "CMD-SHELL".to_string(),
-                format!("curl -s http://localhost:{ENVOY_ADMIN_PORT}/server_info | grep state | grep -q LIVE"),
-            ],
-            interval_seconds: 5,
-            timeout_seconds: 2,
-            retries: 3,
-            start_period_seconds: 10,
-        }),
-        depends_on: vec![],
-    };
-
-    let mut containers = vec![app, envoy];
-    if settings.tracing.enabled {
-        let mut adot_env = BTreeMap::new();
+        let mut adot_env = networking.collector_environment.clone();
         // The rate the traces reaching the collector were sampled at, for
         // whoever reads the collector's configuration and logs.
         adot_env.insert("MATBAKH_TRACE_SAMPLING_RATE".to_string(), text(&sampling));
         containers.push(ContainerSpec {
             name: ADOT_CONTAINER.to_string(),
-            image: ADOT_IMAGE.to_string(),
+            image: settings.tracing.image.clone(),
             cpu: to_i32(ADOT_CPU),
             memory: to_i32(ADOT_MEMORY),
             // Losing traces must not take the service down.
             essential: false,
             ports: vec![],
+            port_name: None,
             environment: adot_env,
             secrets: BTreeMap::new(),
             user: None,
             read_only_root_filesystem: false,
-            command: vec!["--config=/etc/ecs/ecs-default-config.yaml".to_string()],
+            command: networking.collector_command.clone(),
             log: log(),
             health_check: None,
             depends_on: vec![],
         });
     }
-
-    let properties = [
-        ("IgnoredUID", ENVOY_UID.to_string()),
-        ("ProxyIngressPort", PROXY_INGRESS_PORT.to_string()),
-        ("ProxyEgressPort", PROXY_EGRESS_PORT.to_string()),
-        ("AppPorts", settings.port.to_string()),
-        ("EgressIgnoredIPs", EGRESS_IGNORED_IPS.to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
 
     TaskDefinitionSpec {
         family: names::task_family(&platform.platform_id, &slot.name),
@@ -453,10 +379,7 @@ pub fn task_definition(
         execution_role_arn: settings.execution_role_arn.clone(),
         task_role_arn: settings.task_role_arn.clone(),
         containers,
-        proxy: Some(ProxyConfigurationSpec {
-            container_name: ENVOY_CONTAINER.to_string(),
-            properties,
-        }),
+        proxy: networking.proxy,
         tags: tags.clone(),
     }
 }
@@ -483,6 +406,7 @@ pub fn ecs_service(
     slot: &Slot,
     tags: &Tags,
 ) -> EcsServiceSpec {
+    let networking = backend_of(platform).slot(settings, platform, slot);
     EcsServiceSpec {
         cluster: platform.cluster_name.clone(),
         name: names::ecs_service_name(&slot.name),
@@ -492,7 +416,8 @@ pub fn ecs_service(
         capacity_provider_strategy: capacity_provider_strategy(settings.spot_percent),
         subnets: sorted(&settings.subnet_ids),
         security_groups: sorted(&settings.security_group_ids),
-        registry: Some(Ref::to(keys::DISCOVERY_SERVICE)),
+        registry: networking.registry,
+        service_connect: networking.service_connect,
         circuit_breaker_rollback: true,
         minimum_healthy_percent: 100,
         maximum_percent: 200,
@@ -501,156 +426,19 @@ pub fn ecs_service(
     }
 }
 
-/// The virtual node of one slot: discovers only that slot's tasks.
-pub fn virtual_node(
-    settings: &Settings,
-    platform: &PlatformContext,
-    slot: &Slot,
-    tags: &Tags,
-) -> VirtualNodeSpec {
-    let hc = &settings.health_check;
-    let cb = &settings.circuit_breaker;
-    let mut backends: Vec<String> = settings
-        .backends
-        .iter()
-        .map(|b| names::virtual_service_name(b, &platform.namespace_name))
-        .collect();
-    backends.sort();
-    backends.dedup();
-    VirtualNodeSpec {
-        mesh: platform.mesh_name.clone(),
-        name: names::virtual_node_name(&slot.name),
-        port: to_i32(settings.port),
-        health_check: MeshHealthCheckSpec {
-            path: hc.path.clone(),
-            interval_ms: millis(hc.interval),
-            timeout_ms: millis(hc.timeout),
-            unhealthy_threshold: to_i32(hc.unhealthy_threshold),
-            healthy_threshold: to_i32(hc.healthy_threshold),
-        },
-        outlier_detection: OutlierDetectionSpec {
-            max_server_errors: cb.max_server_errors,
-            interval_ms: millis(cb.interval),
-            base_ejection_ms: millis(cb.base_ejection),
-            max_ejection_percent: to_i32(cb.max_ejection_percent),
-        },
-        connection_pool: HttpConnectionPoolSpec {
-            max_connections: to_i32(cb.max_connections),
-            max_pending_requests: to_i32(cb.max_pending_requests),
-        },
-        timeout: http_timeout(settings),
-        tls: settings.tls.as_ref().map(|t| TlsSpec {
-            certificate_authority_arns: sorted(&t.certificate_authority_arns),
-        }),
-        backends,
-        discovery: CloudMapDiscoverySpec {
-            namespace_name: platform.namespace_name.clone(),
-            service_name: names::discovery_service_name(&settings.name),
-            attributes: [(
-                "ECS_SERVICE_NAME".to_string(),
-                names::ecs_service_name(&slot.name),
-            )]
-            .into_iter()
-            .collect(),
-        },
-        access_log_path: "/dev/stdout".to_string(),
-        tags: tags.clone(),
-    }
-}
-
-pub fn virtual_router(
-    settings: &Settings,
-    platform: &PlatformContext,
-    tags: &Tags,
-) -> VirtualRouterSpec {
-    VirtualRouterSpec {
-        mesh: platform.mesh_name.clone(),
-        name: names::virtual_router_name(&settings.name),
-        port: to_i32(settings.port),
-        tags: tags.clone(),
-    }
-}
-
-/// The HTTP route over `targets` (the stable node). A canary's candidate
-/// node may be added beside it; its weights are then the canary's.
-pub fn route(
-    settings: &Settings,
-    platform: &PlatformContext,
-    targets: Vec<WeightedTargetSpec>,
-    tags: &Tags,
-) -> RouteSpec {
-    let r = &settings.retry;
-    RouteSpec {
-        mesh: platform.mesh_name.clone(),
-        router: names::virtual_router_name(&settings.name),
-        name: names::route_name(&settings.name),
-        prefix: "/".to_string(),
-        targets,
-        shared_with: Some(names::virtual_node_name(&names::canary_slot(
-            &settings.name,
-        ))),
-        retry: RetryPolicySpec {
-            max_retries: r.max_retries,
-            per_try_timeout_ms: millis(r.per_try_timeout),
-            http_events: sorted(&r.http_events),
-            tcp_events: sorted(&r.tcp_events),
-        },
-        timeout: http_timeout(settings),
-        tags: tags.clone(),
-    }
-}
-
-pub fn virtual_service(
-    settings: &Settings,
-    platform: &PlatformContext,
-    tags: &Tags,
-) -> VirtualServiceSpec {
-    VirtualServiceSpec {
-        mesh: platform.mesh_name.clone(),
-        name: names::virtual_service_name(&settings.name, &platform.namespace_name),
-        router: names::virtual_router_name(&settings.name),
-        tags: tags.clone(),
-    }
-}
-
-/// The dimensions every matbakh metric of this service carries.
-pub fn metric_dimensions(
-    settings: &Settings,
-    platform: &PlatformContext,
-) -> BTreeMap<String, String> {
-    [
-        ("ServiceName", settings.name.clone()),
-        ("Environment", platform.environment.name().to_string()),
-        ("Region", platform.region.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
-fn stat(
-    namespace: &str,
-    metric: &str,
-    dimensions: &BTreeMap<String, String>,
-    stat: &str,
-) -> MetricStatSpec {
-    MetricStatSpec {
-        namespace: namespace.to_string(),
-        metric_name: metric.to_string(),
-        dimensions: dimensions.clone(),
-        period_seconds: ALARM_PERIOD_SECONDS,
-        stat: stat.to_string(),
-    }
-}
-
-/// Error rate (metric math), p95 latency and CPU high, in that order.
+/// Error rate (metric math), p95 latency and CPU high, in that order. The
+/// request metrics are the backend's.
 pub fn alarms(
     settings: &Settings,
     platform: &PlatformContext,
     tags: &Tags,
 ) -> [MetricAlarmSpec; 3] {
-    let dims = metric_dimensions(settings, platform);
+    let metrics = backend_of(platform).metrics(settings, platform);
     let name = &settings.name;
+    // Missing data is not breaching, deliberately: the request metrics have
+    // no data point in a minute without requests, which is no failure; a
+    // service without running tasks is caught by ECS's deployment circuit
+    // breaker and shows as missing CPU data, not as an alarm.
     let alarm = |what: &str, description: String, metrics: Vec<MetricQuerySpec>, threshold: f64| {
         MetricAlarmSpec {
             name: names::alarm_name(&platform.platform_id, name, what),
@@ -666,51 +454,22 @@ pub fn alarms(
             tags: tags.clone(),
         }
     };
-    let query = |id: &str, metric: MetricStatSpec, return_data: bool| MetricQuerySpec {
-        id: id.to_string(),
-        label: None,
-        expression: None,
-        metric: Some(metric),
-        return_data,
-    };
     let error_rate = alarm(
         "error-rate",
         format!(
             "{name}: more than {}% of requests fail (5xx)",
             settings.alarms.error_rate_percent
         ),
-        vec![
-            query(
-                "errors",
-                stat(METRICS_NAMESPACE, "ErrorCount", &dims, "Sum"),
-                false,
-            ),
-            query(
-                "requests",
-                stat(METRICS_NAMESPACE, "RequestCount", &dims, "Sum"),
-                false,
-            ),
-            MetricQuerySpec {
-                id: "error_rate".to_string(),
-                label: Some("Error rate (%)".to_string()),
-                expression: Some("IF(requests > 0, 100 * errors / requests, 0)".to_string()),
-                metric: None,
-                return_data: true,
-            },
-        ],
+        metrics.error_rate,
         settings.alarms.error_rate_percent,
     );
     let p95 = alarm(
         "p95-latency",
         format!(
-            "{name}: p95 latency above {} ms",
-            settings.alarms.p95_latency_ms
+            "{name}: latency ({}) above {} ms",
+            metrics.latency_stat, settings.alarms.p95_latency_ms
         ),
-        vec![query(
-            "latency",
-            stat(METRICS_NAMESPACE, "Latency", &dims, "p95"),
-            true,
-        )],
+        vec![metrics.latency],
         settings.alarms.p95_latency_ms,
     );
     let ecs_dims: BTreeMap<String, String> = [
@@ -722,31 +481,28 @@ pub fn alarms(
     let cpu = alarm(
         "cpu-high",
         format!("{name}: average CPU above {CPU_HIGH_PERCENT}% of the task size"),
-        vec![query(
-            "cpu",
-            stat("AWS/ECS", "CPUUtilization", &ecs_dims, "Average"),
-            true,
-        )],
+        vec![MetricQuerySpec {
+            id: "cpu".to_string(),
+            label: None,
+            expression: None,
+            metric: Some(MetricStatSpec {
+                namespace: "AWS/ECS".to_string(),
+                metric_name: "CPUUtilization".to_string(),
+                dimensions: ecs_dims,
+                period_seconds: ALARM_PERIOD_SECONDS,
+                stat: "Average".to_string(),
+            }),
+            return_data: true,
+        }],
         CPU_HIGH_PERCENT,
     );
     [error_rate, p95, cpu]
 }
 
-/// Requests, errors, p95 latency, CPU and memory.
-pub fn dashboard(settings: &Settings, platform: &PlatformContext) -> DashboardSpec {
-    let dims = metric_dimensions(settings, platform);
-    let custom = |metric: &str, stat: &str| {
-        let mut line = vec![
-            serde_json::json!(METRICS_NAMESPACE),
-            serde_json::json!(metric),
-        ];
-        for (k, v) in &dims {
-            line.push(serde_json::json!(k));
-            line.push(serde_json::json!(v));
-        }
-        line.push(serde_json::json!({ "stat": stat }));
-        serde_json::Value::Array(line)
-    };
+/// Requests, errors, latency, CPU and memory. Named with the region:
+/// dashboards are global to the account.
+pub fn dashboard(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> DashboardSpec {
+    let metrics = backend_of(platform).metrics(settings, platform);
     let ecs = |metric: &str| {
         serde_json::json!([
             "AWS/ECS", metric,
@@ -768,29 +524,20 @@ pub fn dashboard(settings: &Settings, platform: &PlatformContext) -> DashboardSp
             }
         })
     };
+    let latency_title = format!("Latency {} (ms)", metrics.latency_stat.to_lowercase());
     let body = serde_json::json!({
         "widgets": [
-            widget(0, 0, "Requests", vec![custom("RequestCount", "Sum")]),
-            widget(12, 0, "Errors (5xx)", vec![custom("ErrorCount", "Sum")]),
-            widget(0, 6, "Latency p95 (ms)", vec![custom("Latency", "p95")]),
+            widget(0, 0, "Requests", vec![metrics.requests_line]),
+            widget(12, 0, "Errors (5xx)", vec![metrics.errors_line]),
+            widget(0, 6, &latency_title, vec![metrics.latency_line]),
             widget(12, 6, "CPU and memory (%)", vec![ecs("CPUUtilization"), ecs("MemoryUtilization")]),
         ]
     });
     DashboardSpec {
-        name: names::dashboard_name(&platform.platform_id, &settings.name),
+        name: names::dashboard_name(&platform.platform_id, &settings.name, &platform.region),
         body: body.to_string(),
+        tags: tags.clone(),
     }
-}
-
-fn http_timeout(settings: &Settings) -> HttpTimeoutSpec {
-    HttpTimeoutSpec {
-        per_request_ms: millis(settings.timeout.per_request),
-        idle_ms: millis(settings.timeout.idle),
-    }
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Settings are validated to fit AWS's 32-bit fields; saturate otherwise.

@@ -8,6 +8,8 @@ use serde_json::json;
 
 use super::*;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+use crate::service_mesh::ServiceMesh;
+use crate::spec::appmesh::{RouteSpec, VirtualNodeSpec, WeightedTargetSpec};
 
 use crate::resources::microservice::test_fixtures::platform;
 
@@ -34,7 +36,7 @@ fn settings_with(patch: serde_json::Value, env: Environment) -> Settings {
         value[k] = v.clone();
     }
     let config = MicroserviceConfig::from_value(&value).expect("parses");
-    Settings::resolve(&config, env).expect("valid")
+    Settings::resolve(&config, env, ServiceMesh::AppMesh).expect("valid")
 }
 
 fn graph_with(patch: serde_json::Value) -> DesiredGraph {
@@ -199,7 +201,7 @@ fn dashboard_false_leaves_it_out() {
     let graph = graph_with(json!({}));
     match spec_of(&graph, "dashboard") {
         Spec::Dashboard(d) => {
-            assert_eq!(d.name, "matbakh-auth-service");
+            assert_eq!(d.name, "matbakh-auth-service-eu-central-1");
             let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
             let titles: Vec<&str> = body["widgets"]
                 .as_array()
@@ -212,7 +214,7 @@ fn dashboard_false_leaves_it_out() {
                 [
                     "Requests",
                     "Errors (5xx)",
-                    "Latency p95 (ms)",
+                    "Latency average (ms)",
                     "CPU and memory (%)"
                 ]
             );
@@ -558,7 +560,7 @@ fn alarms_carry_thresholds_metrics_and_actions() {
             stat.metric_name.as_str(),
             stat.stat.as_str()
         ),
-        ("matbakh/microservices", "Latency", "p95")
+        ("matbakh/microservices", "Latency", "Average")
     );
     assert_eq!(
         stat.dimensions.get("Region").map(String::as_str),

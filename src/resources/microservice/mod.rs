@@ -1,5 +1,6 @@
 //! `matbakh_microservice`: one block, the whole graph of one service.
 
+pub mod backend;
 pub mod config;
 pub mod expand;
 pub mod names;

@@ -11,12 +11,16 @@
 //! once per slot; the rest once per microservice.
 
 /// The longest microservice name. The tightest limit a name flows into is
-/// the Cloud Map service name, a DNS label (63 characters); a candidate slot
+/// the Cloud Map service name, a DNS label (63 characters; a Service Connect
+/// discovery name takes 64); a candidate slot
 /// appends `-canary` (7), which must stay a label too in case it is ever
 /// registered under its own name: 63 - 7 = 56. Every other derived name has
 /// a limit of 255 characters or more (ECS service, task definition family,
 /// App Mesh names, alarm and dashboard names, policy names 256, log group
-/// 512) and adds at most the platform name plus a 12-character suffix.
+/// 512) and adds at most the platform name plus a 12-character suffix (the
+/// dashboard also the region, at most 25). The Service Connect client alias
+/// `NAME.NAMESPACE` is limited to 127 characters: checked with the
+/// namespace (see `backend::service_connect::client_alias`).
 pub const MAX_NAME_LEN: usize = 56;
 
 /// Suffix of a canary candidate's slot.
@@ -81,8 +85,11 @@ pub fn alarm_name(platform: &str, name: &str, what: &str) -> String {
     format!("{}-{name}-{what}", account_safe(platform))
 }
 
-pub fn dashboard_name(platform: &str, name: &str) -> String {
-    format!("{}-{name}", account_safe(platform))
+/// Dashboards are global to an account, not regional: the region is part
+/// of the name, so the same platform and service in two regions (one
+/// provider configuration each) get a dashboard each.
+pub fn dashboard_name(platform: &str, name: &str, region: &str) -> String {
+    format!("{}-{name}-{region}", account_safe(platform))
 }
 
 /// `service/CLUSTER/SERVICE`: the ECS service as Application Auto Scaling
@@ -141,7 +148,10 @@ mod tests {
             alarm_name("matbakh", "auth-service", "error-rate"),
             "matbakh-auth-service-error-rate"
         );
-        assert_eq!(dashboard_name("my.platform", "a"), "my-platform-a");
+        assert_eq!(
+            dashboard_name("my.platform", "a", "eu-central-1"),
+            "my-platform-a-eu-central-1"
+        );
         assert_eq!(
             log_group_name("matbakh", "auth-service"),
             "/matbakh/matbakh/auth-service"

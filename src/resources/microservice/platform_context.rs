@@ -1,13 +1,15 @@
 //! Finding the platform a microservice joins, in AWS.
 //!
 //! The `platform` argument is the platform's id (its name): the ECS cluster
-//! and the mesh carry that name; the namespace is the one whose
-//! `matbakh:owner` tag names the platform.
+//! and (App Mesh) the mesh carry that name; the namespace is the one whose
+//! `matbakh:owner` tag names the platform. The backend is the provider's
+//! `service_mesh`.
 
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
 use crate::aws::ecs::cluster::find_cluster;
 use crate::provider::Configured;
+use crate::service_mesh::ServiceMesh;
 
 use super::expand::PlatformContext;
 
@@ -29,10 +31,12 @@ pub async fn find_platform(
     {
         return Err(missing("ECS cluster"));
     }
-    if find_mesh(aws, platform_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_none()
+    let mesh = configured.service_mesh;
+    if mesh == ServiceMesh::AppMesh
+        && find_mesh(aws, platform_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_none()
     {
         return Err(missing("App Mesh mesh"));
     }
@@ -42,10 +46,12 @@ pub async fn find_platform(
         .ok_or_else(|| missing("Cloud Map namespace"))?;
     Ok(PlatformContext {
         platform_id: platform_id.to_string(),
+        service_mesh: mesh,
         cluster_name: platform_id.to_string(),
         mesh_name: platform_id.to_string(),
         namespace_name: ns_name,
         namespace_id: namespace_id_from_arn(&ns_arn).to_string(),
+        namespace_arn: ns_arn,
         environment: configured.environment,
         region: aws.region.clone(),
         tags: configured.default_tags.clone(),

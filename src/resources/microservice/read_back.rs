@@ -233,5 +233,5 @@ fn probe_settings(platform: &PlatformContext, name: &str) -> Settings {
         dashboard: Some(true),
         ..Default::default()
     };
-    Settings::resolve_unchecked(&config, platform.environment)
+    Settings::resolve_unchecked(&config, platform.environment).on(platform.service_mesh)
 }

@@ -17,15 +17,17 @@ use std::collections::BTreeMap;
 
 use tf_provider::schema::{AttributeConstraint, NestedBlock};
 
+use super::backend::service_connect::default_health_check_command;
 use super::config::{MicroserviceConfig, Settings, TracingConfig};
 use super::expand::{
     self, keys, PlatformContext, Slot, ADOT_CONTAINER, APP_CONTAINER, ENVOY_CONTAINER,
 };
 use super::names;
 use crate::environment::Environment;
+use crate::service_mesh::ServiceMesh;
 use crate::spec::appmesh::{RouteSpec, VirtualNodeSpec, VirtualRouterSpec, VirtualServiceSpec};
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
-use crate::spec::cloudmap::DiscoveryServiceSpec;
+use crate::spec::cloudmap::{DiscoveryServiceSpec, ServiceConnectDiscoverySpec};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec};
 use crate::spec::ecs::{
     CapacityProviderSpec, ContainerSpec, EcsServiceSpec, EnvValue, TaskDefinitionSpec,
@@ -50,6 +52,8 @@ pub struct ObservedGraph {
     pub log_group: Option<LogGroupSpec>,
     pub task_definition: Option<TaskDefinitionSpec>,
     pub discovery_service: Option<DiscoveryServiceSpec>,
+    /// Service Connect: the Cloud Map service ECS created.
+    pub service_connect_discovery: Option<ServiceConnectDiscoverySpec>,
     pub virtual_node: Option<VirtualNodeSpec>,
     pub virtual_router: Option<VirtualRouterSpec>,
     pub route: Option<RouteSpec>,
@@ -73,6 +77,9 @@ impl ObservedGraph {
             (LOG_GROUP, Spec::LogGroup(s)) => self.log_group = Some(s),
             (TASK_DEFINITION, Spec::TaskDefinition(s)) => self.task_definition = Some(s),
             (DISCOVERY_SERVICE, Spec::DiscoveryService(s)) => self.discovery_service = Some(s),
+            (DISCOVERY_SERVICE, Spec::ServiceConnectDiscovery(s)) => {
+                self.service_connect_discovery = Some(s)
+            }
             (VIRTUAL_NODE, Spec::VirtualNode(s)) => self.virtual_node = Some(s),
             (VIRTUAL_ROUTER, Spec::VirtualRouter(s)) => self.virtual_router = Some(s),
             (ROUTE, Spec::Route(s)) => self.route = Some(s),
@@ -204,101 +211,110 @@ pub fn recover(
         )),
     );
 
-    let hc = node.map(|n| &n.health_check);
-    args.set(
-        "health_check",
-        block([
-            ("path", hc.map(|h| h.path.as_str()).into()),
-            ("interval", hc.map(|h| duration(h.interval_ms)).into()),
-            ("timeout", hc.map(|h| duration(h.timeout_ms)).into()),
-            (
-                "unhealthy_threshold",
-                hc.map(|h| i64::from(h.unhealthy_threshold)).into(),
-            ),
-            (
-                "healthy_threshold",
-                hc.map(|h| i64::from(h.healthy_threshold)).into(),
-            ),
-        ]),
-    );
-    let retry = route.map(|r| &r.retry);
-    args.set(
-        "retry",
-        block([
-            ("max_retries", retry.map(|r| r.max_retries).into()),
-            (
-                "per_try_timeout",
-                retry.map(|r| duration(r.per_try_timeout_ms)).into(),
-            ),
-            // An empty list is no retry on such events; null would be the default.
-            ("http_events", retry.map(|r| strings(&r.http_events)).into()),
-            ("tcp_events", retry.map(|r| strings(&r.tcp_events)).into()),
-        ]),
-    );
-    let timeout = node.map(|n| &n.timeout).or(route.map(|r| &r.timeout));
-    args.set(
-        "timeout",
-        block([
-            (
-                "per_request",
-                timeout.map(|t| duration(t.per_request_ms)).into(),
-            ),
-            ("idle", timeout.map(|t| duration(t.idle_ms)).into()),
-        ]),
-    );
-    let od = node.map(|n| &n.outlier_detection);
-    let pool = node.map(|n| &n.connection_pool);
-    args.set(
-        "circuit_breaker",
-        block([
-            ("max_server_errors", od.map(|o| o.max_server_errors).into()),
-            ("interval", od.map(|o| duration(o.interval_ms)).into()),
-            (
-                "base_ejection",
-                od.map(|o| duration(o.base_ejection_ms)).into(),
-            ),
-            (
-                "max_ejection_percent",
-                od.map(|o| i64::from(o.max_ejection_percent)).into(),
-            ),
-            (
-                "max_connections",
-                pool.map(|p| i64::from(p.max_connections)).into(),
-            ),
-            (
-                "max_pending_requests",
-                pool.map(|p| i64::from(p.max_pending_requests)).into(),
-            ),
-        ]),
-    );
-    args.set(
-        "tls",
-        match node.and_then(|n| n.tls.as_ref()) {
-            Some(tls) => block([(
-                "certificate_authority_arns",
-                strings(&tls.certificate_authority_arns),
-            )]),
-            None => Value::List(vec![]),
-        },
-    );
-    args.set(
-        "envoy",
-        block([
-            ("cpu", envoy.map(|e| i64::from(e.cpu)).into()),
-            ("memory", envoy.map(|e| i64::from(e.memory)).into()),
-            (
-                "log_level",
-                envoy
-                    .and_then(|e| text(e.environment.get(ENVOY_LOG_LEVEL_VAR)?))
-                    .into(),
-            ),
-        ]),
-    );
+    if platform.service_mesh == ServiceMesh::ServiceConnect {
+        recover_service_connect(&mut args, app, service, port);
+    } else {
+        let hc = node.map(|n| &n.health_check);
+        args.set(
+            "health_check",
+            block([
+                ("path", hc.map(|h| h.path.as_str()).into()),
+                ("interval", hc.map(|h| duration(h.interval_ms)).into()),
+                ("timeout", hc.map(|h| duration(h.timeout_ms)).into()),
+                (
+                    "unhealthy_threshold",
+                    hc.map(|h| i64::from(h.unhealthy_threshold)).into(),
+                ),
+                (
+                    "healthy_threshold",
+                    hc.map(|h| i64::from(h.healthy_threshold)).into(),
+                ),
+            ]),
+        );
+        let retry = route.map(|r| &r.retry);
+        args.set(
+            "retry",
+            block([
+                ("max_retries", retry.map(|r| r.max_retries).into()),
+                (
+                    "per_try_timeout",
+                    retry.map(|r| duration(r.per_try_timeout_ms)).into(),
+                ),
+                // An empty list is no retry on such events; null would be the default.
+                ("http_events", retry.map(|r| strings(&r.http_events)).into()),
+                ("tcp_events", retry.map(|r| strings(&r.tcp_events)).into()),
+            ]),
+        );
+        let timeout = node.map(|n| &n.timeout).or(route.map(|r| &r.timeout));
+        args.set(
+            "timeout",
+            block([
+                (
+                    "per_request",
+                    timeout.map(|t| duration(t.per_request_ms)).into(),
+                ),
+                ("idle", timeout.map(|t| duration(t.idle_ms)).into()),
+            ]),
+        );
+        let od = node.map(|n| &n.outlier_detection);
+        let pool = node.map(|n| &n.connection_pool);
+        args.set(
+            "circuit_breaker",
+            block([
+                ("max_server_errors", od.map(|o| o.max_server_errors).into()),
+                ("interval", od.map(|o| duration(o.interval_ms)).into()),
+                (
+                    "base_ejection",
+                    od.map(|o| duration(o.base_ejection_ms)).into(),
+                ),
+                (
+                    "max_ejection_percent",
+                    od.map(|o| i64::from(o.max_ejection_percent)).into(),
+                ),
+                (
+                    "max_connections",
+                    pool.map(|p| i64::from(p.max_connections)).into(),
+                ),
+                (
+                    "max_pending_requests",
+                    pool.map(|p| i64::from(p.max_pending_requests)).into(),
+                ),
+            ]),
+        );
+        args.set(
+            "tls",
+            match node.and_then(|n| n.tls.as_ref()) {
+                Some(tls) => block([(
+                    "certificate_authority_arns",
+                    strings(&tls.certificate_authority_arns),
+                )]),
+                None => Value::List(vec![]),
+            },
+        );
+        args.set(
+            "envoy",
+            block([
+                ("cpu", envoy.map(|e| i64::from(e.cpu)).into()),
+                ("memory", envoy.map(|e| i64::from(e.memory)).into()),
+                (
+                    "log_level",
+                    envoy
+                        .and_then(|e| text(e.environment.get(ENVOY_LOG_LEVEL_VAR)?))
+                        .into(),
+                ),
+                ("image", envoy.map(|e| e.image.as_str()).into()),
+            ]),
+        );
+    }
     args.set(
         "tracing",
         block([
             ("enabled", tracing_enabled.into()),
             ("sampling_rate", sampling_rate.into()),
+            (
+                "image",
+                container(ADOT_CONTAINER).map(|c| c.image.as_str()).into(),
+            ),
         ]),
     );
     args.set(
@@ -364,6 +380,85 @@ pub fn recover(
     Ok(args)
 }
 
+/// The Service Connect backend's arguments: the health check from the app
+/// container's, timeouts and TLS from the ECS service's Service Connect
+/// configuration (read from its deployments); no retry, circuit breaker or
+/// Envoy, which this backend refuses.
+fn recover_service_connect(
+    args: &mut Value,
+    app: &ContainerSpec,
+    service: &EcsServiceSpec,
+    port: i32,
+) {
+    let hc = app.health_check.as_ref();
+    // The shell command: the default one gives back its path; any other is
+    // the user's `command`.
+    let shell = hc.and_then(|h| match h.command.as_slice() {
+        [kind, command] if kind == "CMD-SHELL" => Some(command.as_str()),
+        _ => None,
+    });
+    let default_path = shell.and_then(|c| {
+        let prefix = default_health_check_command(i64::from(port), "\u{0}");
+        let (head, tail) = prefix.split_once('\u{0}')?;
+        c.strip_prefix(head)?.strip_suffix(tail).map(str::to_string)
+    });
+    let command = match (&default_path, shell) {
+        (None, Some(c)) => Some(c.to_string()),
+        _ => None,
+    };
+    args.set(
+        "health_check",
+        block([
+            ("path", default_path.into()),
+            (
+                "interval",
+                hc.map(|h| format!("{}s", h.interval_seconds)).into(),
+            ),
+            (
+                "timeout",
+                hc.map(|h| format!("{}s", h.timeout_seconds)).into(),
+            ),
+            (
+                "unhealthy_threshold",
+                hc.map(|h| i64::from(h.retries)).into(),
+            ),
+            ("healthy_threshold", Value::Null),
+            ("command", command.into()),
+        ]),
+    );
+    let sc = service.service_connect.as_ref();
+    args.set(
+        "timeout",
+        block([
+            (
+                "per_request",
+                sc.map(|s| format!("{}s", s.per_request_timeout_seconds))
+                    .into(),
+            ),
+            (
+                "idle",
+                sc.map(|s| format!("{}s", s.idle_timeout_seconds)).into(),
+            ),
+        ]),
+    );
+    args.set(
+        "tls",
+        match sc.and_then(|s| s.tls.as_ref()) {
+            Some(tls) => block([
+                (
+                    "certificate_authority_arns",
+                    strings(std::slice::from_ref(&tls.certificate_authority_arn)),
+                ),
+                ("role_arn", tls.role_arn.as_str().into()),
+            ]),
+            None => Value::List(vec![]),
+        },
+    );
+    for refused in ["retry", "circuit_breaker", "envoy"] {
+        args.set(refused, Value::List(vec![]));
+    }
+}
+
 /// `arguments` with what the contract's defaults (in `env`) give anyway left
 /// out: optional arguments that resolve to their default are null, blocks
 /// that hold only defaults are absent. Arguments whose default the plan
@@ -371,11 +466,11 @@ pub fn recover(
 /// when the configuration omits them. The result resolves to the same
 /// settings as `arguments`, and a configuration that leaves its defaults out
 /// plans no changes against it.
-pub fn without_defaults(arguments: &Value, env: Environment) -> Value {
+pub fn without_defaults(arguments: &Value, env: Environment, mesh: ServiceMesh) -> Value {
     let resolve = |v: &Value| {
         MicroserviceConfig::from_value(&v.to_json())
             .ok()
-            .map(|c| Settings::resolve_unchecked(&c, env))
+            .map(|c| Settings::resolve_unchecked(&c, env).on(mesh))
     };
     let wanted = resolve(arguments);
     let mut out = arguments.clone();
@@ -440,10 +535,12 @@ fn tracing_hints(
         tracing: Some(TracingConfig {
             enabled: Some(true),
             sampling_rate,
+            ..Default::default()
         }),
         ..Default::default()
     };
-    let settings = Settings::resolve_unchecked(&config, platform.environment);
+    let settings =
+        Settings::resolve_unchecked(&config, platform.environment).on(platform.service_mesh);
     expand::task_definition(&settings, platform, &Slot::stable(&settings), &Tags::new())
         .containers
         .into_iter()

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::resources::microservice::schema::{COMPUTED, DEFAULTED};
+use crate::service_mesh::ServiceMesh;
 
 const ENVIRONMENTS: [Environment; 3] = [
     Environment::Development,
@@ -114,7 +115,7 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Environment)> {
 
 fn resolve(arguments: &serde_json::Value, env: Environment) -> Settings {
     let config = MicroserviceConfig::from_value(arguments).expect("parses");
-    Settings::resolve(&config, env).expect("valid")
+    Settings::resolve(&config, env, ServiceMesh::AppMesh).expect("valid")
 }
 
 fn recovered(settings: &Settings, platform: &PlatformContext) -> Value {
@@ -213,7 +214,8 @@ fn without_defaults_matches_a_configuration_that_omits_defaults() {
     for (case, config, env) in cases() {
         let platform = platform(env);
         let original = resolve(&config, env);
-        let imported = without_defaults(&recovered(&original, &platform), env).to_json();
+        let imported =
+            without_defaults(&recovered(&original, &platform), env, ServiceMesh::AppMesh).to_json();
         assert_eq!(resolve(&imported, env), original, "{case}");
         let mut expected = normalized(&config);
         let mut found = normalized(&imported);
@@ -236,7 +238,11 @@ fn without_defaults_matches_a_configuration_that_omits_defaults() {
 fn defaulted_arguments_stay_in_the_import_form() {
     let env = Environment::Development;
     let platform = platform(env);
-    let imported = without_defaults(&recovered(&resolve(&minimal(), env), &platform), env);
+    let imported = without_defaults(
+        &recovered(&resolve(&minimal(), env), &platform),
+        env,
+        ServiceMesh::AppMesh,
+    );
     for name in DEFAULTED {
         assert!(!imported.get(name).is_null(), "{name}");
     }
@@ -251,7 +257,11 @@ fn an_autoscaling_block_of_defaults_stays() {
     let env = Environment::Production;
     let config = with(json!({"autoscaling": [{}]}));
     let original = resolve(&config, env);
-    let imported = without_defaults(&recovered(&original, &platform(env)), env);
+    let imported = without_defaults(
+        &recovered(&original, &platform(env)),
+        env,
+        ServiceMesh::AppMesh,
+    );
     assert_eq!(
         imported.get("autoscaling"),
         &Value::List(vec![Value::Map(
@@ -419,4 +429,74 @@ fn helpers() {
         ),
         vec!["other", "vc-service"]
     );
+}
+
+/// Service Connect: the health check (default command or the user's), the
+/// timeouts and the TLS settings come back from the task definition and the
+/// ECS service's Service Connect configuration; the graph is the same, and
+/// what import records plans no changes against a configuration that
+/// leaves its defaults out.
+#[test]
+fn service_connect_round_trip() {
+    use crate::resources::microservice::test_fixtures::platform_on;
+    let sc = ServiceMesh::ServiceConnect;
+    let base = json!({
+        "platform": "matbakh", "name": "auth-service", "image": "registry.example/auth:1",
+        "port": 8080, "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+        "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+    });
+    let patch = |p: serde_json::Value| {
+        let mut v = base.clone();
+        for (k, x) in p.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let cases = [
+        ("minimal", base.clone()),
+        (
+            "everything",
+            patch(json!({
+                "health_check": [{"path": "/ready", "interval": "10s", "timeout": "3s", "unhealthy_threshold": 4}],
+                "timeout": [{"per_request": "20s", "idle": "120s"}],
+                "tls": [{"certificate_authority_arns": ["arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/x"],
+                         "role_arn": "arn:aws:iam::123456789012:role/tls"}],
+                "tracing": [{"image": "registry.example/otel:1", "sampling_rate": 0.25}],
+            })),
+        ),
+        (
+            "command",
+            patch(
+                json!({"health_check": [{"command": "wget -q -O /dev/null http://localhost:8080/health || exit 1"}]}),
+            ),
+        ),
+    ];
+    for (case, config) in cases {
+        let env = Environment::Production;
+        let platform = platform_on(env, sc);
+        let c = MicroserviceConfig::from_value(&config).expect("parses");
+        let original = Settings::resolve(&c, env, sc).expect("valid");
+        let observed = ObservedGraph::from_graph(&expand::expand(&original, &platform));
+        let args = recover(&platform, &original.name, &observed).expect("recovers");
+        let back = Settings::resolve(
+            &MicroserviceConfig::from_value(&args.to_json()).unwrap(),
+            env,
+            sc,
+        )
+        .unwrap_or_else(|p| panic!("{case}: recovered arguments are refused: {p:?}"));
+        assert_eq!(back, original, "{case}");
+        assert_eq!(
+            expand::expand(&back, &platform),
+            expand::expand(&original, &platform),
+            "{case}"
+        );
+        let imported = without_defaults(&args, env, sc).to_json();
+        let mut expected = normalized(&config);
+        let mut found = normalized(&imported);
+        for key in DEFAULTED.iter().chain(COMPUTED.iter()) {
+            expected.as_object_mut().unwrap().remove(*key);
+            found.as_object_mut().unwrap().remove(*key);
+        }
+        assert_eq!(found, expected, "{case}");
+    }
 }

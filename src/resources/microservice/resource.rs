@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::backend::service_connect::client_alias;
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::platform_context::find_platform;
@@ -16,6 +17,7 @@ use crate::environment::Environment;
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership;
+use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::{DesiredGraph, OWNER_TAG};
 use crate::tf::diagnostics::{error, report};
@@ -37,8 +39,8 @@ fn config_of(state: &Value) -> Result<MicroserviceConfig, String> {
     MicroserviceConfig::from_value(&state.to_json())
 }
 
-fn settings_of(state: &Value, env: Environment) -> Result<Settings, String> {
-    Ok(Settings::resolve_unchecked(&config_of(state)?, env))
+fn settings_of(state: &Value, env: Environment, mesh: ServiceMesh) -> Result<Settings, String> {
+    Ok(Settings::resolve_unchecked(&config_of(state)?, env).on(mesh))
 }
 
 /// Arguments that feed the cost estimate; while any is unknown, so is it.
@@ -87,7 +89,9 @@ fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
     );
     planned.set(
         "virtual_node_name",
-        if name_known {
+        if settings.service_mesh != ServiceMesh::AppMesh {
+            Value::Null
+        } else if name_known {
             expand::virtual_node_name(settings).into()
         } else {
             Value::Unknown
@@ -116,13 +120,16 @@ fn set_computed(
         super::names::resource_id(&settings.platform, &settings.name).into(),
     );
     state.set("dns_name", expand::dns_name(settings, platform).into());
+    let app_mesh = platform.service_mesh == ServiceMesh::AppMesh;
     state.set(
         "virtual_node_name",
-        expand::virtual_node_name(settings).into(),
+        app_mesh.then(|| expand::virtual_node_name(settings)).into(),
     );
     state.set(
         "virtual_service_name",
-        expand::virtual_service_name(settings, platform).into(),
+        app_mesh
+            .then(|| expand::virtual_service_name(settings, platform))
+            .into(),
     );
     state.set("service_arn", recorded.get(keys::SERVICE).cloned().into());
     state.set(
@@ -183,6 +190,23 @@ fn parse_import_id(id: &str) -> Result<(&str, &str), String> {
 }
 
 impl MicroserviceResource {
+    /// Report what `config` cannot be on backend `mesh` (known at plan,
+    /// unlike in ValidateResourceConfig); false when there is any.
+    fn valid_on_backend(&self, diags: &mut Diagnostics, config: &Value, mesh: ServiceMesh) -> bool {
+        match config_of(config) {
+            Ok(c) => {
+                let problems = super::validate::validate_on(&c, mesh);
+                let ok = problems.is_empty();
+                report(diags, problems);
+                ok
+            }
+            Err(e) => {
+                error(diags, format!("Invalid {RESOURCE} configuration"), e);
+                false
+            }
+        }
+    }
+
     async fn platform(
         &self,
         diags: &mut Diagnostics,
@@ -190,7 +214,24 @@ impl MicroserviceResource {
         settings: &Settings,
     ) -> Option<PlatformContext> {
         match find_platform(configured, &settings.platform).await {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                // The client alias needs the namespace's name, which only
+                // the platform knows.
+                if p.service_mesh == ServiceMesh::ServiceConnect {
+                    if let Err(why) = client_alias(&settings.name, &p.namespace_name) {
+                        report(
+                            diags,
+                            vec![crate::validation::Problem::at(
+                                "name",
+                                "Service Connect client alias too long",
+                                why,
+                            )],
+                        );
+                        return None;
+                    }
+                }
+                Some(p)
+            }
             Err(e) => {
                 error(
                     diags,
@@ -206,9 +247,9 @@ impl MicroserviceResource {
         &self,
         diags: &mut Diagnostics,
         state: &Value,
-        env: Environment,
+        configured: &Configured,
     ) -> Option<Settings> {
-        match settings_of(state, env) {
+        match settings_of(state, configured.environment, configured.service_mesh) {
             Ok(s) => Some(s),
             Err(e) => {
                 error(diags, format!("Invalid {RESOURCE} configuration"), e);
@@ -247,7 +288,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &state, configured.environment)?;
+        let settings = self.settings(diags, &state, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let graph = owned_graph(&settings, &platform, ownership::token_of(&private).as_ref());
         let recorded = lifecycle::recorded_components(&state);
@@ -280,11 +321,14 @@ impl Resource for MicroserviceResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Value,
-        _config: Value,
+        config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &proposed, configured.environment)?;
+        if !self.valid_on_backend(diags, &config, configured.service_mesh) {
+            return None;
+        }
+        let settings = self.settings(diags, &proposed, &configured)?;
         let mut planned = proposed;
         plan_known_values(&mut planned, &settings, &configured.clients.region);
         for k in FROM_AWS.iter().chain(&["dns_name", "virtual_service_name"]) {
@@ -304,12 +348,15 @@ impl Resource for MicroserviceResource {
         diags: &mut Diagnostics,
         prior: Value,
         proposed: Value,
-        _config: Value,
+        config: Value,
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &proposed, configured.environment)?;
+        if !self.valid_on_backend(diags, &config, configured.service_mesh) {
+            return None;
+        }
+        let settings = self.settings(diags, &proposed, &configured)?;
         let mut planned = proposed;
         plan_known_values(&mut planned, &settings, &configured.clients.region);
         let replace: Vec<AttributePath> = ["platform", "name"]
@@ -361,7 +408,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned, configured.environment)?;
+        let settings = self.settings(diags, &planned, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let token = ownership::token_for_apply(&private);
         let graph = owned_graph(&settings, &platform, Some(&token));
@@ -411,8 +458,8 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned, configured.environment)?;
-        let previous_settings = self.settings(diags, &prior, configured.environment)?;
+        let settings = self.settings(diags, &planned, &configured)?;
+        let previous_settings = self.settings(diags, &prior, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let token = ownership::token_for_apply(&private);
         let desired = owned_graph(&settings, &platform, Some(&token));
@@ -449,7 +496,7 @@ impl Resource for MicroserviceResource {
         _meta: Value,
     ) -> Option<()> {
         let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &prior, configured.environment)?;
+        let settings = self.settings(diags, &prior, &configured)?;
         let platform = self.platform(diags, &configured, &settings).await?;
         let token = ownership::token_of(&private);
         let graph = owned_graph(&settings, &platform, token.as_ref());
@@ -516,7 +563,11 @@ impl Resource for MicroserviceResource {
         .await
         {
             Ok(Some(existing)) => (
-                without_defaults(&existing.arguments, configured.environment),
+                without_defaults(
+                    &existing.arguments,
+                    configured.environment,
+                    configured.service_mesh,
+                ),
                 existing.components,
                 existing.owner_token,
             ),
@@ -563,7 +614,7 @@ impl Resource for MicroserviceResource {
         // later create that meets one of them knows it. Objects from before
         // ownership tokens get a new one, written onto them by the next apply.
         let token = token.unwrap_or_else(OwnerToken::generate);
-        let settings = self.settings(diags, &state, configured.environment)?;
+        let settings = self.settings(diags, &state, &configured)?;
         set_computed(&mut state, &settings, &platform, &components);
         crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());

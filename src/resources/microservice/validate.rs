@@ -14,6 +14,7 @@ use super::config::{
 };
 use super::names::MAX_NAME_LEN;
 use super::task_size::{smallest_fargate_size, NoFargateSize};
+use crate::service_mesh::ServiceMesh;
 use crate::validation::{parse_duration, PathStep, Problem};
 
 /// Ports Envoy itself listens on inside the task (ingress, egress, admin).
@@ -39,14 +40,19 @@ pub const LOG_RETENTION_DAYS: [i64; 22] = [
 /// App Mesh's `maxRetries` has no documented maximum; more than 10 retries
 /// per request multiplies load on a failing backend, so it is refused.
 pub const MAX_RETRIES: i64 = 10;
+/// Cloud Map's quota of instances per service: the most tasks a service
+/// may scale to.
+pub const MAX_TASKS: i64 = 1000;
 
-/// Every problem of `config`; empty when it is valid.
+/// Every problem of `config` that does not depend on the backend; empty
+/// when it is valid. What Terraform's ValidateResourceConfig checks (it
+/// does not see the provider's configuration).
 pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
     let mut v = Validator::default();
     v.name(config);
     v.image(config);
     v.port(config);
-    v.size(config);
+    v.sizes_positive(config);
     v.counts(config);
     v.network(config);
     v.roles(config);
@@ -70,6 +76,18 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
         "tags",
         &super::config::known_map(&config.tags),
     ));
+    v.problems
+}
+
+/// The problems of `config` on the backend `mesh` (the provider's
+/// `service_mesh`, known at plan): arguments the backend refuses, each
+/// named with the backend, and whether a Fargate size holds the app with
+/// the backend's sidecars. Checked at plan.
+pub fn validate_on(config: &MicroserviceConfig, mesh: ServiceMesh) -> Vec<Problem> {
+    let mut v = Validator {
+        problems: super::backend::of(mesh).refused(config),
+    };
+    v.task_size(config, mesh);
     v.problems
 }
 
@@ -136,9 +154,8 @@ impl Validator {
         }
     }
 
-    /// The containers' CPU and memory, and whether some Fargate size holds
-    /// the whole task.
-    fn size(&mut self, c: &MicroserviceConfig) {
+    /// The containers' CPU and memory are positive.
+    fn sizes_positive(&mut self, c: &MicroserviceConfig) {
         let envoy = c.envoy.clone().unwrap_or_default();
         for (path, value) in [
             ("cpu", c.cpu),
@@ -152,6 +169,12 @@ impl Validator {
                 }
             }
         }
+    }
+
+    /// Whether some Fargate size holds the whole task: the app, the
+    /// collector when tracing is on and, on App Mesh, Envoy.
+    fn task_size(&mut self, c: &MicroserviceConfig, mesh: ServiceMesh) {
+        let envoy = c.envoy.clone().unwrap_or_default();
         let (Some(cpu), Some(memory)) = (c.cpu, c.memory) else {
             return;
         };
@@ -164,26 +187,34 @@ impl Validator {
         } else {
             (0, 0)
         };
-        let envoy_cpu = envoy.cpu.unwrap_or(DEFAULT_ENVOY_CPU).max(0);
-        let envoy_memory = envoy.memory.unwrap_or(DEFAULT_ENVOY_MEMORY).max(0);
+        let with_envoy = mesh == ServiceMesh::AppMesh;
+        let (envoy_cpu, envoy_memory) = if with_envoy {
+            (
+                envoy.cpu.unwrap_or(DEFAULT_ENVOY_CPU).max(0),
+                envoy.memory.unwrap_or(DEFAULT_ENVOY_MEMORY).max(0),
+            )
+        } else {
+            (0, 0)
+        };
         let total_cpu = cpu + envoy_cpu + adot_cpu;
         let total_memory = memory + envoy_memory + adot_memory;
-        let sidecars = if tracing_on {
-            "the Envoy and ADOT sidecars"
-        } else {
-            "the Envoy sidecar"
+        let sidecars = match (with_envoy, tracing_on) {
+            (true, true) => "with the Envoy and ADOT sidecars",
+            (true, false) => "with the Envoy sidecar",
+            (false, true) => "with the ADOT sidecar",
+            (false, false) => "for the app alone",
         };
         match smallest_fargate_size(total_cpu, total_memory) {
             Ok(_) => {}
             Err(e @ NoFargateSize::Cpu { .. }) => self.error(
                 "cpu",
                 "No Fargate task size fits",
-                format!("with {sidecars}, {e}"),
+                format!("{sidecars}, {e}"),
             ),
             Err(e @ NoFargateSize::Memory { .. }) => self.error(
                 "memory",
                 "No Fargate task size fits",
-                format!("with {sidecars}, {e}"),
+                format!("{sidecars}, {e}"),
             ),
         }
     }
@@ -600,8 +631,19 @@ impl Validator {
 
     fn autoscaling(&mut self, c: &MicroserviceConfig) {
         let Some(a) = &c.autoscaling else { return };
-        self.int_range("autoscaling.0.min_count", a.min_count, 1, 5000);
-        self.int_range("autoscaling.0.max_count", a.max_count, 1, 5000);
+        self.int_range("autoscaling.0.min_count", a.min_count, 1, MAX_TASKS);
+        // Cloud Map holds at most 1,000 instances per service, and every
+        // task of the service is one (on either backend).
+        if let Some(max) = a.max_count {
+            if max > MAX_TASKS {
+                self.error(
+                    "autoscaling.0.max_count",
+                    "More tasks than Cloud Map holds",
+                    format!("max_count ({max}) is above {MAX_TASKS}: every task registers in Cloud Map, which holds at most {MAX_TASKS} instances per service"),
+                );
+            }
+        }
+        self.int_range("autoscaling.0.max_count", a.max_count, 1, i64::MAX);
         if let (Some(min), Some(max)) = (a.min_count, a.max_count) {
             if min > max {
                 self.error(
@@ -859,7 +901,12 @@ mod tests {
         for (k, v) in patch.as_object().expect("patch is an object") {
             value[k] = v.clone();
         }
-        validate(&MicroserviceConfig::from_value(&value).expect("config parses"))
+        // The reference is an App Mesh configuration (retry, circuit
+        // breaker, Envoy): judged on that backend.
+        let config = MicroserviceConfig::from_value(&value).expect("config parses");
+        let mut problems = validate(&config);
+        problems.extend(validate_on(&config, ServiceMesh::AppMesh));
+        problems
     }
 
     /// The dotted paths of the problems a patch of the reference causes.

@@ -1,11 +1,19 @@
-//! `matbakh_platform` expanded into its three AWS objects. Pure.
+//! `matbakh_platform` expanded into its AWS objects. Pure.
+//!
+//! Service Connect: a Cloud Map HTTP namespace, and the ECS cluster whose
+//! `serviceConnectDefaults` names it by ARN (so the cluster comes after it,
+//! and is deleted before it). App Mesh: the cluster, the mesh and a private
+//! DNS namespace in the VPC, independent of each other.
 
-use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceSpec};
-use crate::spec::{Component, DesiredGraph, Spec, Tags, OWNER_TAG};
+use crate::service_mesh::ServiceMesh;
+use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceKind, NamespaceSpec};
+use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
 
 /// A platform's settings with defaults applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlatformSettings {
+    /// The provider's `service_mesh`.
+    pub service_mesh: ServiceMesh,
     pub name: String,
     pub vpc_id: String,
     pub namespace: String,
@@ -15,41 +23,70 @@ pub struct PlatformSettings {
     pub tags: Tags,
 }
 
-/// Tag on the namespace recording its VPC: Cloud Map does not report a
-/// namespace's VPC back, and import needs it.
-pub const VPC_TAG: &str = "matbakh:vpc-id";
+pub use crate::spec::platform::VPC_TAG;
 
 pub fn expand(p: &PlatformSettings) -> DesiredGraph {
     let mut tags = p.tags.clone();
     tags.insert(OWNER_TAG.to_string(), p.name.clone());
-    let mut ns_tags = tags.clone();
-    ns_tags.insert(VPC_TAG.to_string(), p.vpc_id.clone());
     let mut graph = DesiredGraph::default();
-    graph.push(Component::new(
-        "cluster",
-        Spec::Cluster(ClusterSpec {
-            name: p.name.clone(),
-            container_insights: p.container_insights,
-            tags: tags.clone(),
-        }),
-    ));
-    graph.push(Component::new(
-        "mesh",
-        Spec::Mesh(MeshSpec {
-            name: p.name.clone(),
-            egress_filter: p.mesh_egress.clone(),
-            tags: tags.clone(),
-        }),
-    ));
-    graph.push(Component::new(
-        "namespace",
-        Spec::Namespace(NamespaceSpec {
-            name: p.namespace.clone(),
-            vpc_id: p.vpc_id.clone(),
-            description: format!("matbakh platform {}", p.name),
-            tags: ns_tags,
-        }),
-    ));
+    let description = format!("matbakh platform {}", p.name);
+    match p.service_mesh {
+        ServiceMesh::ServiceConnect => {
+            graph.push(
+                Component::new(
+                    "cluster",
+                    Spec::Cluster(ClusterSpec {
+                        name: p.name.clone(),
+                        container_insights: p.container_insights,
+                        service_connect_namespace: Some(Ref::to("namespace")),
+                        tags: tags.clone(),
+                    }),
+                )
+                .after(&["namespace"]),
+            );
+            graph.push(Component::new(
+                "namespace",
+                Spec::Namespace(NamespaceSpec {
+                    kind: NamespaceKind::Http,
+                    name: p.namespace.clone(),
+                    vpc_id: String::new(),
+                    description,
+                    tags,
+                }),
+            ));
+        }
+        ServiceMesh::AppMesh => {
+            let mut ns_tags = tags.clone();
+            ns_tags.insert(VPC_TAG.to_string(), p.vpc_id.clone());
+            graph.push(Component::new(
+                "cluster",
+                Spec::Cluster(ClusterSpec {
+                    name: p.name.clone(),
+                    container_insights: p.container_insights,
+                    service_connect_namespace: None,
+                    tags: tags.clone(),
+                }),
+            ));
+            graph.push(Component::new(
+                "mesh",
+                Spec::Mesh(MeshSpec {
+                    name: p.name.clone(),
+                    egress_filter: p.mesh_egress.clone(),
+                    tags: tags.clone(),
+                }),
+            ));
+            graph.push(Component::new(
+                "namespace",
+                Spec::Namespace(NamespaceSpec {
+                    kind: NamespaceKind::PrivateDns,
+                    name: p.namespace.clone(),
+                    vpc_id: p.vpc_id.clone(),
+                    description,
+                    tags: ns_tags,
+                }),
+            ));
+        }
+    }
     graph
 }
 
@@ -59,6 +96,7 @@ mod tests {
 
     fn settings() -> PlatformSettings {
         PlatformSettings {
+            service_mesh: ServiceMesh::AppMesh,
             name: "matbakh".into(),
             vpc_id: "vpc-1234abcd".into(),
             namespace: "svc.local".into(),
@@ -66,6 +104,31 @@ mod tests {
             mesh_egress: "DROP_ALL".into(),
             tags: Tags::from([("project".to_string(), "matbakh".to_string())]),
         }
+    }
+
+    #[test]
+    fn service_connect_is_a_cluster_defaulting_to_an_http_namespace_by_arn() {
+        let g = expand(&PlatformSettings {
+            service_mesh: ServiceMesh::ServiceConnect,
+            vpc_id: String::new(),
+            ..settings()
+        });
+        let keys: Vec<&str> = g.components.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["cluster", "namespace"], "no mesh");
+        let cluster = g.get("cluster").unwrap();
+        assert_eq!(cluster.depends_on, ["namespace"]);
+        let Spec::Cluster(c) = &cluster.spec else {
+            panic!()
+        };
+        assert_eq!(c.service_connect_namespace, Some(Ref::to("namespace")));
+        assert!(c.container_insights);
+        let Spec::Namespace(n) = &g.get("namespace").unwrap().spec else {
+            panic!()
+        };
+        assert_eq!(n.kind, NamespaceKind::Http);
+        assert_eq!((n.name.as_str(), n.vpc_id.as_str()), ("svc.local", ""));
+        assert!(!n.tags.contains_key(VPC_TAG));
+        assert_eq!(n.tags.get(OWNER_TAG).map(String::as_str), Some("matbakh"));
     }
 
     #[test]
@@ -93,6 +156,8 @@ mod tests {
             (n.name.as_str(), n.vpc_id.as_str()),
             ("svc.local", "vpc-1234abcd")
         );
+        assert_eq!(n.kind, NamespaceKind::PrivateDns);
+        assert_eq!(c.service_connect_namespace, None);
         assert_eq!(
             n.tags.get(VPC_TAG).map(String::as_str),
             Some("vpc-1234abcd")

@@ -5,6 +5,8 @@ use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
 use crate::aws::ecs::cluster::find_cluster;
 use crate::aws::{AwsError, Clients};
+use crate::service_mesh::ServiceMesh;
+use crate::spec::platform::VPC_TAG;
 use crate::spec::Tags;
 
 /// The objects of platform `name` that exist.
@@ -45,20 +47,38 @@ impl FoundPlatform {
 }
 
 /// How the platform's services find and call each other, derived from what
-/// exists: a mesh of the platform's name means App Mesh. `None` when
-/// nothing tells. The one place a new backend adds its own sign.
+/// exists: a mesh of the platform's name, or a namespace tied to a VPC (a
+/// private DNS namespace), means App Mesh; a namespace without one (an HTTP
+/// namespace) means Service Connect. `None` when nothing tells. The one
+/// place a new backend adds its own sign.
 pub fn service_mesh(found: &FoundPlatform) -> Option<&'static str> {
     if found.mesh.is_some() {
-        return Some("app_mesh");
+        return Some(ServiceMesh::AppMesh.name());
     }
-    None
+    match &found.namespace {
+        Some((_, _, tags)) if tags.contains_key(VPC_TAG) => Some(ServiceMesh::AppMesh.name()),
+        Some(_) => Some(ServiceMesh::ServiceConnect.name()),
+        None => None,
+    }
 }
 
-/// Look up the cluster, the mesh and the namespace of platform `name`.
-pub async fn lookup(aws: &Clients, name: &str) -> Result<FoundPlatform, AwsError> {
+/// Look up the cluster, the namespace and (on App Mesh) the mesh of
+/// platform `name`. On Service Connect no App Mesh API is called: AWS
+/// discontinued it, and its API may refuse every call.
+pub async fn lookup(
+    aws: &Clients,
+    name: &str,
+    backend: ServiceMesh,
+) -> Result<FoundPlatform, AwsError> {
+    let mesh = async {
+        match backend {
+            ServiceMesh::AppMesh => find_mesh(aws, name).await,
+            ServiceMesh::ServiceConnect => Ok(None),
+        }
+    };
     let (cluster, mesh, namespace) = futures::try_join!(
         find_cluster(aws, name),
-        find_mesh(aws, name),
+        mesh,
         find_owned_namespace(aws, name),
     )?;
     Ok(FoundPlatform {
@@ -99,7 +119,23 @@ mod tests {
             mesh: None,
             ..found()
         };
-        assert_eq!(service_mesh(&no_mesh), None);
+        assert_eq!(service_mesh(&no_mesh), Some("service_connect"));
+        let private_dns = FoundPlatform {
+            mesh: None,
+            namespace: Some((
+                "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-abc".into(),
+                "svc.local".into(),
+                Tags::from([(VPC_TAG.to_string(), "vpc-1".to_string())]),
+            )),
+            ..found()
+        };
+        assert_eq!(service_mesh(&private_dns), Some("app_mesh"));
+        let nothing = FoundPlatform {
+            mesh: None,
+            namespace: None,
+            ..found()
+        };
+        assert_eq!(service_mesh(&nothing), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership::{self, token_of};
+use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;
 use crate::tf::diagnostics::{error, report};
@@ -33,16 +34,17 @@ impl PlatformResource {
 }
 
 /// Fill in the defaults of optional attributes the configuration left out.
-fn with_defaults(mut state: Value) -> Value {
+fn with_defaults(mut state: Value, mesh: ServiceMesh) -> Value {
     if state.get("namespace").is_null() {
         state.set("namespace", DEFAULT_NAMESPACE.into());
     }
     if state.get("container_insights").is_null() {
         state.set("container_insights", true.into());
     }
-    if state.get("mesh_egress").is_null() {
+    if state.get("mesh_egress").is_null() && mesh == ServiceMesh::AppMesh {
         state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
     }
+    state.set("service_mesh", mesh.name().into());
     state
 }
 
@@ -56,11 +58,25 @@ fn owned_graph(settings: &PlatformSettings, token: Option<&OwnerToken>) -> Desir
     }
 }
 
+/// The backend a state was planned for (states written before the provider
+/// had backends: App Mesh, the only one there was).
+fn mesh_of(state: &Value, configured: &Configured) -> ServiceMesh {
+    match state.get("service_mesh") {
+        Value::Null => ServiceMesh::AppMesh,
+        v => v
+            .as_str()
+            .and_then(ServiceMesh::parse)
+            .unwrap_or(configured.service_mesh),
+    }
+}
+
 fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
     let mut tags = configured.default_tags.clone();
     tags.extend(string_map_value(state.get("tags")));
     let s = |k: &str, d: &str| state.get(k).as_str().unwrap_or(d).to_string();
+    let service_mesh = mesh_of(state, configured);
     PlatformSettings {
+        service_mesh,
         name: s("name", ""),
         vpc_id: s("vpc_id", ""),
         namespace: s("namespace", DEFAULT_NAMESPACE),
@@ -71,10 +87,18 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
 }
 
 /// Set the computed attributes that follow from the recorded components.
-fn set_computed(state: &mut Value, recorded: &Resolved) {
+fn set_computed(state: &mut Value, recorded: &Resolved, mesh: ServiceMesh) {
     let name = state.get("name").clone();
     state.set("id", name.clone());
-    state.set("mesh_name", name);
+    state.set("service_mesh", mesh.name().into());
+    state.set(
+        "mesh_name",
+        if mesh == ServiceMesh::AppMesh {
+            name
+        } else {
+            Value::Null
+        },
+    );
     state.set("cluster_arn", recorded.get("cluster").cloned().into());
     let ns = recorded.get("namespace");
     state.set("namespace_arn", ns.cloned().into());
@@ -134,7 +158,8 @@ impl Resource for PlatformResource {
             return Some((Value::Null, private));
         }
         let mut state = state;
-        set_computed(&mut state, &existing);
+        let mesh = mesh_of(&state, &configured);
+        set_computed(&mut state, &existing, mesh);
         state.set("drift", lifecycle::drift_value(&drift));
         Some((state, private))
     }
@@ -143,14 +168,27 @@ impl Resource for PlatformResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Value,
-        _config: Value,
+        config: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
-        let mut planned = with_defaults(proposed);
+        let mesh = configured.service_mesh;
+        let problems = schema::validate_on(&config, mesh);
+        if !problems.is_empty() {
+            report(diags, problems);
+            return None;
+        }
+        let mut planned = with_defaults(proposed, mesh);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
-        planned.set("mesh_name", name);
+        planned.set(
+            "mesh_name",
+            if mesh == ServiceMesh::AppMesh {
+                name
+            } else {
+                Value::Null
+            },
+        );
         mark_unknown(&mut planned, &ARN_ATTRIBUTES);
         // tags_all, and AWS's tag limits with the provider's default_tags.
         report(
@@ -166,13 +204,25 @@ impl Resource for PlatformResource {
         diags: &mut Diagnostics,
         prior: Value,
         proposed: Value,
-        _config: Value,
+        config: Value,
         prior_private: Value,
         _meta: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
         let configured = self.context.get(diags)?;
-        let mut planned = with_defaults(proposed);
-        let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace"]
+        let mesh = configured.service_mesh;
+        let problems = schema::validate_on(&config, mesh);
+        if !problems.is_empty() {
+            report(diags, problems);
+            return None;
+        }
+        let mut planned = with_defaults(proposed, mesh);
+        let mut prior = prior;
+        if prior.get("service_mesh").is_null() {
+            // State written before the provider had backends: App Mesh.
+            prior.set("service_mesh", ServiceMesh::AppMesh.name().into());
+        }
+        // A platform of the other backend is other AWS objects: replaced.
+        let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace", "service_mesh"]
             .into_iter()
             .filter(|k| planned.get(k) != prior.get(k))
             .map(AttributePath::new)
@@ -239,7 +289,8 @@ impl Resource for PlatformResource {
         }
         lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
         let mut state = planned;
-        set_computed(&mut state, &outcome.recorded);
+        let mesh = mesh_of(&state, &configured);
+        set_computed(&mut state, &outcome.recorded, mesh);
         state.set("drift", lifecycle::no_drift());
         Some((state, ownership::with_token(private, &token)))
     }
@@ -268,7 +319,8 @@ impl Resource for PlatformResource {
         .await;
         lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
         let mut state = planned;
-        set_computed(&mut state, &outcome.recorded);
+        let mesh = mesh_of(&state, &configured);
+        set_computed(&mut state, &outcome.recorded, mesh);
         state.set("drift", lifecycle::no_drift());
         Some((state, ownership::with_token(private, &token)))
     }
@@ -304,7 +356,8 @@ impl Resource for PlatformResource {
             return None;
         }
         let configured = self.context.get(diags)?;
-        let found = match lookup::lookup(&configured.clients, &id).await {
+        let mesh_kind = configured.service_mesh;
+        let found = match lookup::lookup(&configured.clients, &id, mesh_kind).await {
             Ok(found) => found,
             Err(e) => {
                 error(diags, "Cannot import matbakh_platform", e.to_string());
@@ -319,7 +372,9 @@ impl Resource for PlatformResource {
         let mut state = Value::Null;
         state.set("name", id.as_str().into());
         state.set("container_insights", true.into());
-        state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
+        if mesh_kind == ServiceMesh::AppMesh {
+            state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
+        }
         state.set("namespace", DEFAULT_NAMESPACE.into());
         let lookup::FoundPlatform {
             cluster,
@@ -347,7 +402,7 @@ impl Resource for PlatformResource {
             state.set("namespace", name.into());
             state.set("vpc_id", tags.get(VPC_TAG).cloned().into());
         }
-        set_computed(&mut state, &recorded);
+        set_computed(&mut state, &recorded, mesh_kind);
         crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
         state.set("drift", lifecycle::no_drift());
         crate::tf::schema::complete_object(&mut state, &schema::schema().block);

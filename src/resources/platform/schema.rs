@@ -2,6 +2,7 @@
 
 use tf_provider::schema::Schema;
 
+use crate::service_mesh::ServiceMesh;
 use crate::tf::schema::{block, string_map, timeouts_block, Type};
 use crate::tf::value::Value;
 use crate::validation::Problem;
@@ -13,19 +14,24 @@ pub const MESH_EGRESS_VALUES: [&str; 2] = ["DROP_ALL", "ALLOW_ALL"];
 /// (`PLATFORM/NAME`), log group names and alarm names; 32 characters keeps
 /// all of those well inside AWS's limits.
 pub const MAX_NAME_LENGTH: usize = 32;
+/// On Service Connect every microservice's client alias is
+/// `NAME.NAMESPACE`, at most 127 characters; with names of up to 56
+/// characters the namespace may have 127 - 56 - 1 = 70.
+pub const MAX_SERVICE_CONNECT_NAMESPACE_LENGTH: usize = 70;
 
 pub fn schema() -> Schema {
-    block("The shared base of one region and environment: an ECS cluster (Fargate and Fargate Spot, Container Insights), an App Mesh mesh and a Cloud Map private DNS namespace every microservice joins.")
+    block("The shared base of one region and environment that every microservice joins. With `service_mesh = \"service_connect\"` (the default): an ECS cluster (Fargate and Fargate Spot, Container Insights) whose Service Connect default namespace is a Cloud Map HTTP namespace, referenced by ARN. With `app_mesh`: the cluster, an App Mesh mesh and a Cloud Map private DNS namespace in `vpc_id`.")
         .required("name", Type::String, "Name of the platform; the ECS cluster and the mesh are named after it. Letters, digits and hyphens, starting with a letter, at most 32 characters. Changing it replaces the platform.")
-        .required("vpc_id", Type::String, "VPC of the private DNS namespace (`vpc-…`). Changing it replaces the platform.")
-        .defaulted("namespace", Type::String, "Name of the Cloud Map private DNS namespace. Default `svc.local`. Changing it replaces the platform.")
+        .optional("vpc_id", Type::String, "`app_mesh` only, and required there: VPC of the private DNS namespace (`vpc-…`). An HTTP namespace (service_connect) has no VPC, so it is an error there. Changing it replaces the platform.")
+        .defaulted("namespace", Type::String, "Name of the Cloud Map namespace: an HTTP namespace on service_connect (at most 70 characters, so every `NAME.NAMESPACE` client alias fits ECS's 127), a private DNS namespace on app_mesh. Default `svc.local`. Changing it replaces the platform.")
         .defaulted("container_insights", Type::Bool, "CloudWatch Container Insights on the cluster. Default `true`.")
-        .defaulted("mesh_egress", Type::String, "Egress filter of the mesh: `DROP_ALL` (default) or `ALLOW_ALL`.")
+        .defaulted("mesh_egress", Type::String, "`app_mesh` only: egress filter of the mesh, `DROP_ALL` (default) or `ALLOW_ALL`. An error on service_connect, which has no mesh.")
         .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
         .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "The platform's name; what microservices reference and what `terraform import` takes.")
         .computed("cluster_arn", Type::String, "ARN of the ECS cluster.")
-        .computed("mesh_name", Type::String, "Name of the App Mesh mesh.")
+        .computed("mesh_name", Type::String, "Name of the App Mesh mesh (app_mesh); null on service_connect.")
+        .computed("service_mesh", Type::String, "The backend the platform was built for: the provider's `service_mesh`. Changing the provider's replaces the platform.")
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
         .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
@@ -135,9 +141,79 @@ pub fn validate(config: &Value) -> Vec<Problem> {
     problems
 }
 
+/// The problems of `config` on the backend `mesh` (the provider's
+/// `service_mesh`, known at plan), each naming the attribute and backend.
+pub fn validate_on(config: &Value, mesh: ServiceMesh) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let set = |k: &str| !config.get(k).is_null();
+    match mesh {
+        ServiceMesh::ServiceConnect => {
+            for (attr, why) in [
+                (
+                    "mesh_egress",
+                    "there is no mesh; Service Connect lets tasks reach any address",
+                ),
+                (
+                    "vpc_id",
+                    "the Cloud Map HTTP namespace Service Connect uses has no VPC",
+                ),
+            ] {
+                if set(attr) {
+                    problems.push(Problem::at(
+                        attr,
+                        format!("{attr} is not available on service_connect"),
+                        format!("{attr} has no meaning with service_mesh = \"service_connect\": {why}; remove it (or use service_mesh = \"app_mesh\")."),
+                    ));
+                }
+            }
+            if let Some(ns) = config.get("namespace").as_str() {
+                if ns.len() > MAX_SERVICE_CONNECT_NAMESPACE_LENGTH {
+                    problems.push(Problem::at(
+                        "namespace",
+                        "Namespace too long for Service Connect",
+                        format!("namespace is {} characters long; on service_connect at most {MAX_SERVICE_CONNECT_NAMESPACE_LENGTH}, so that every microservice's client alias NAME.NAMESPACE fits ECS's 127 characters.", ns.len()),
+                    ));
+                }
+            }
+        }
+        ServiceMesh::AppMesh => {
+            if config.get("vpc_id").is_null() {
+                problems.push(Problem::at(
+                    "vpc_id",
+                    "Missing vpc_id",
+                    "with service_mesh = \"app_mesh\" the platform's private DNS namespace needs a VPC: set vpc_id.",
+                ));
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_without_meaning_on_the_backend_are_named_with_it() {
+        let mut c = config(&[
+            ("name", "matbakh"),
+            ("vpc_id", "vpc-1234abcd"),
+            ("mesh_egress", "ALLOW_ALL"),
+        ]);
+        let sc = validate_on(&c, ServiceMesh::ServiceConnect);
+        let paths: Vec<String> = sc.iter().map(|p| p.dotted()).collect();
+        assert_eq!(paths, ["mesh_egress", "vpc_id"]);
+        assert!(sc.iter().all(|p| p.detail.contains("service_connect")));
+        assert!(validate_on(&c, ServiceMesh::AppMesh).is_empty());
+        c.set("vpc_id", Value::Null);
+        let am = validate_on(&c, ServiceMesh::AppMesh);
+        assert_eq!(am.len(), 1);
+        assert_eq!(am[0].dotted(), "vpc_id");
+        let long = config(&[("namespace", &format!("{}.local", "a".repeat(66)))]);
+        let p = validate_on(&long, ServiceMesh::ServiceConnect);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].dotted(), "namespace");
+    }
     use std::collections::BTreeMap;
 
     fn config(pairs: &[(&str, &str)]) -> Value {

@@ -6,10 +6,6 @@ terraform {
   }
 }
 
-variable "vpc_id" {
-  type = string
-}
-
 variable "subnet_ids" {
   type = list(string)
 }
@@ -28,8 +24,7 @@ variable "image_registry" {
 }
 
 resource "matbakh_platform" "main" {
-  name   = "matbakh"
-  vpc_id = var.vpc_id
+  name = "matbakh"
 }
 
 resource "matbakh_microservice" "auth" {
@@ -40,7 +35,6 @@ resource "matbakh_microservice" "auth" {
   subnet_ids         = var.subnet_ids
   security_group_ids = var.security_group_ids
   execution_role_arn = var.execution_role_arn
-  backends           = ["persona-service"]
 }
 
 resource "matbakh_microservice" "persona" {
