@@ -21,11 +21,14 @@ SERVICE = "auth-service"
 IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
 
 
-def platform_block(net: dict) -> str:
+MESHES = ["service_connect", "app_mesh"]
+
+
+def platform_block(net: dict, mesh: str) -> str:
+    vpc = f'\n  vpc_id = "{net["vpc_id"]}"' if mesh == "app_mesh" else ""
     return f"""
 resource "matbakh_platform" "main" {{
-  name   = "{PLATFORM}"
-  vpc_id = "{net["vpc_id"]}"
+  name   = "{PLATFORM}"{vpc}
 }}
 """
 
@@ -90,23 +93,25 @@ def second_apply_is_refused(emulator, first, second, address: str, import_id: st
     assert first.plan().returncode == 0
 
 
-def test_same_platform_name_in_two_states(emulator, tf_factory):
+@pytest.mark.parametrize("mesh", MESHES)
+def test_same_platform_name_in_two_states(emulator, tf_factory, mesh):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=mesh)
     first = tf_factory("first")
-    first.write({"main.tf": head + platform_block(net)
+    first.write({"main.tf": head + platform_block(net, mesh)
                  + microservice_block(net, "matbakh_platform.main.id")})
     first.apply()
     second = tf_factory("second")
-    second.write({"main.tf": head + platform_block(net)})
+    second.write({"main.tf": head + platform_block(net, mesh)})
     second_apply_is_refused(emulator, first, second, "matbakh_platform.main", PLATFORM)
 
 
-def test_same_microservice_name_in_two_states(emulator, tf_factory):
+@pytest.mark.parametrize("mesh", MESHES)
+def test_same_microservice_name_in_two_states(emulator, tf_factory, mesh):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=mesh)
     first = tf_factory("first")
-    first.write({"main.tf": head + platform_block(net)
+    first.write({"main.tf": head + platform_block(net, mesh)
                  + microservice_block(net, "matbakh_platform.main.id")})
     first.apply()
     second = tf_factory("second")

@@ -14,7 +14,10 @@ mod tests;
 
 pub use deadline::{remaining, with_deadline, DeadlineExceeded};
 pub use order::{creation_order, OrderError};
-pub use reconcile::{apply, destroy, observe_all, Outcome, Progress, StepError};
+pub use reconcile::{
+    apply, apply_reporting, destroy, destroy_reporting, observe_all, Outcome, Progress, Reporter,
+    StepError,
+};
 
 use std::collections::BTreeMap;
 

@@ -44,6 +44,12 @@ impl Outcome {
     }
 }
 
+/// Told about each component as soon as it is done, while the run goes on
+/// (the outcome's `progress` lists the same afterwards).
+pub type Reporter<'a> = &'a (dyn Fn(&Progress) + Sync);
+
+fn report_nothing(_: &Progress) {}
+
 /// Bring every desired component into existence and in line with its spec,
 /// dependencies first, then delete what `previous` had and `desired` no longer
 /// has (in reverse order, after the survivors stopped pointing at it).
@@ -52,6 +58,17 @@ pub async fn apply<B: Backend>(
     desired: &[Component],
     previous: &[Component],
     recorded: Resolved,
+) -> Outcome {
+    apply_reporting(backend, desired, previous, recorded, &report_nothing).await
+}
+
+/// [`apply`], telling `report` about each component as it finishes.
+pub async fn apply_reporting<B: Backend>(
+    backend: &B,
+    desired: &[Component],
+    previous: &[Component],
+    recorded: Resolved,
+    report: Reporter<'_>,
 ) -> Outcome {
     let mut outcome = Outcome {
         recorded,
@@ -114,6 +131,7 @@ pub async fn apply<B: Backend>(
                 error,
             } => {
                 outcome.recorded.insert(key.clone(), id);
+                progress.iter().for_each(report);
                 outcome.progress.extend(progress);
                 match error {
                     None => {
@@ -131,6 +149,7 @@ pub async fn apply<B: Backend>(
                 error,
             } => {
                 outcome.recorded.remove(&key);
+                progress.iter().for_each(report);
                 outcome.progress.extend(progress);
                 outcome.errors.push(StepError {
                     component: key,
@@ -168,7 +187,7 @@ pub async fn apply<B: Backend>(
         .filter(|(k, _)| !removed_ids.contains_key(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let deleted = destroy(backend, &removed, removed_ids).await;
+    let deleted = destroy_reporting(backend, &removed, removed_ids, report).await;
     outcome.recorded = kept;
     outcome.recorded.extend(deleted.recorded);
     outcome.errors.extend(deleted.errors);
@@ -255,6 +274,16 @@ async fn reconcile_one<B: Backend>(
 /// failure wherever the order allows, so one stuck object does not keep the
 /// rest alive; what could not be deleted stays recorded.
 pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Resolved) -> Outcome {
+    destroy_reporting(backend, graph, recorded, &report_nothing).await
+}
+
+/// [`destroy`], telling `report` about each component as it is deleted.
+pub async fn destroy_reporting<B: Backend>(
+    backend: &B,
+    graph: &[Component],
+    recorded: Resolved,
+    report: Reporter<'_>,
+) -> Outcome {
     let mut outcome = Outcome {
         recorded,
         ..Outcome::default()
@@ -339,7 +368,9 @@ pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Res
         match result {
             Ok(()) => {
                 outcome.recorded.remove(&key);
-                outcome.progress.push(Progress::Deleted(key));
+                let progress = Progress::Deleted(key);
+                report(&progress);
+                outcome.progress.push(progress);
                 gone.insert(idx);
             }
             Err(message) => {

@@ -956,3 +956,35 @@ async fn destroy_handles_graphs_listed_dependents_first() {
     assert!(outcome.is_ok(), "{:?}", outcome.errors);
     assert_eq!(fake.keys_of(Op::Delete), ["alarm", "service", "log"]);
 }
+
+#[tokio::test]
+async fn apply_reports_each_component_as_it_finishes_not_at_the_end() {
+    let fake = Fake::new().delay(Duration::from_millis(2));
+    let graph = [comp("log", &[]), comp("task", &["log"])];
+    // For each report: how many creates of `task` had started by then.
+    let seen: Mutex<Vec<(Progress, usize)>> = Mutex::new(Vec::new());
+    let report = |p: &Progress| {
+        let task_creates = fake.count(Op::Create, "task");
+        seen.lock().unwrap().push((p.clone(), task_creates));
+    };
+    let outcome = apply_reporting(&fake, &graph, &[], Resolved::new(), &report).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(
+        seen,
+        [
+            (Progress::Created("log".into()), 0),
+            (Progress::Created("task".into()), 1)
+        ]
+    );
+    assert_eq!(
+        seen.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        outcome.progress
+    );
+
+    let seen: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let report = |p: &Progress| seen.lock().unwrap().push(p.clone());
+    let deleted = destroy_reporting(&fake, &graph, outcome.recorded, &report).await;
+    assert!(deleted.is_ok());
+    assert_eq!(seen.into_inner().unwrap(), deleted.progress);
+}

@@ -1,16 +1,13 @@
 //! What every graph-backed resource does the same way: timeouts, the
-//! `components` and `drift` attributes, running the engine against AWS with
-//! a deadline, and turning its outcome into diagnostics.
+//! `components` attribute, running the engine against AWS with a deadline.
+//! The driver (`super::driver`) and the canary build on these.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tf_provider::Diagnostics;
-
 use crate::aws::{AwsBackend, Clients};
-use crate::engine::{self, Observation, Outcome, Progress, Resolved};
-use crate::spec::Component;
-use crate::tf::diagnostics::error;
+use crate::engine::{self, Observation, Outcome, Reporter, Resolved};
+use crate::spec::{Component, DesiredGraph};
 use crate::tf::value::Value;
 use crate::validation::{parse_duration, Problem};
 
@@ -92,155 +89,62 @@ pub fn recorded_components(state: &Value) -> Resolved {
     }
 }
 
-pub fn drift_value(drift: &BTreeMap<String, String>) -> Value {
-    Value::Map(
-        drift
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::str(v)))
-            .collect(),
-    )
-}
-
-/// The `drift` attribute with nothing to report: what every plan and apply
-/// leaves behind (the apply has just reconciled everything).
+/// The `drift` attribute: kept in the schema for states written by earlier
+/// versions, always empty now that drift shows as values.
 pub fn no_drift() -> Value {
     Value::Map(Default::default())
 }
 
-/// Whether any argument differs between the prior state and the plan
-/// (computed attributes and `timeouts` aside): whether apply has work to do.
-pub fn arguments_changed(prior: &Value, planned: &Value, computed: &[&str]) -> bool {
-    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
-        return true;
-    };
-    let ignore = |k: &str| computed.contains(&k) || k == "timeouts";
-    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
-}
-
-/// Whether the state's `drift` attribute reports anything.
-pub fn has_drift(state: &Value) -> bool {
-    matches!(state.get("drift"), Value::Map(m) if !m.is_empty())
-}
-
-/// One warning per drifted component of the prior state, so `terraform plan`
-/// says what changed outside Terraform and that apply restores it.
-pub fn warn_drift(diags: &mut Diagnostics, resource: &str, name: &str, prior: &Value) {
-    if let Value::Map(drift) = prior.get("drift") {
-        for (component, why) in drift {
-            crate::tf::diagnostics::warning(
-                diags,
-                format!("{resource}.{name}: {component} changed outside Terraform"),
-                format!("{}; apply restores it.", why.as_str().unwrap_or("")),
-            );
-        }
-    }
-}
-
-/// Read every component back. Returns the components that still exist and,
-/// for each component that is missing or differs, a sentence saying how.
+/// Read every recorded component of `graph` back: what each observation
+/// found, by component key (components with nothing recorded are missing).
 pub async fn observe(
     clients: &Clients,
-    graph: &[Component],
+    graph: &DesiredGraph,
     recorded: &Resolved,
-) -> Result<(Resolved, BTreeMap<String, String>), String> {
+) -> Result<BTreeMap<String, Observation>, String> {
     let backend = AwsBackend { clients };
-    let observations = engine::observe_all(&backend, graph, recorded).await;
-    let mut existing = Resolved::new();
-    let mut drift = BTreeMap::new();
-    for (key, observation) in observations {
-        match observation {
-            Err(e) => return Err(format!("reading {key}: {e}")),
-            Ok(Observation::Missing) => {
-                let why = if recorded.contains_key(&key) {
-                    "deleted outside Terraform"
-                } else {
-                    "not created yet"
-                };
-                drift.insert(key, why.to_string());
-            }
-            Ok(Observation::Present { differences }) => {
-                if let Some(id) = recorded.get(&key) {
-                    existing.insert(key.clone(), id.clone());
-                }
-                if !differences.is_empty() {
-                    drift.insert(key, differences.join("; "));
-                }
-            }
-        }
-    }
-    // Recorded ids the graph does not know stay recorded: destroy reports them.
-    for (key, id) in recorded {
-        if !graph.iter().any(|c| &c.key == key) {
-            existing.insert(key.clone(), id.clone());
-        }
-    }
-    Ok((existing, drift))
+    engine::observe_all(&backend, &graph.components, recorded)
+        .await
+        .into_iter()
+        .map(|(key, observation)| {
+            observation
+                .map(|o| (key.clone(), o))
+                .map_err(|e| format!("reading {key}: {e}"))
+        })
+        .collect()
 }
 
-fn log_progress(resource: &str, outcome: &Outcome) {
-    for p in &outcome.progress {
-        match p {
-            Progress::Created(k) => tracing::info!(resource, component = k.as_str(), "created"),
-            Progress::Updated(k, why) => {
-                tracing::info!(
-                    resource,
-                    component = k.as_str(),
-                    changes = why.join("; ").as_str(),
-                    "updated"
-                )
-            }
-            Progress::Unchanged(k) => {
-                tracing::debug!(resource, component = k.as_str(), "unchanged")
-            }
-            Progress::Deleted(k) => tracing::info!(resource, component = k.as_str(), "deleted"),
-        }
-    }
-}
-
-/// Create or update a graph within `timeout`.
+/// Create or update a graph within `timeout`, telling `report` about each
+/// component as it finishes.
 pub async fn apply(
-    resource: &str,
     clients: &Clients,
     desired: &[Component],
     previous: &[Component],
     recorded: Resolved,
     timeout: Duration,
+    report: Reporter<'_>,
 ) -> Outcome {
     let backend = AwsBackend { clients };
-    let outcome = engine::with_deadline(
+    engine::with_deadline(
         timeout,
-        engine::apply(&backend, desired, previous, recorded),
+        engine::apply_reporting(&backend, desired, previous, recorded, report),
     )
-    .await;
-    log_progress(resource, &outcome);
-    outcome
+    .await
 }
 
-/// Delete a graph within `timeout`.
+/// Delete a graph within `timeout`, telling `report` about each component
+/// as it is deleted.
 pub async fn destroy(
-    resource: &str,
     clients: &Clients,
     graph: &[Component],
     recorded: Resolved,
     timeout: Duration,
+    report: Reporter<'_>,
 ) -> Outcome {
     let backend = AwsBackend { clients };
-    let outcome = engine::with_deadline(timeout, engine::destroy(&backend, graph, recorded)).await;
-    log_progress(resource, &outcome);
-    outcome
-}
-
-/// One error diagnostic per failed component, naming the component.
-pub fn report_failures(diags: &mut Diagnostics, resource: &str, action: &str, outcome: &Outcome) {
-    for e in &outcome.errors {
-        error(
-            diags,
-            format!("{action} {resource}: component {} failed", e.component),
-            format!(
-                "{}\n\nEvery object created so far is recorded in the state (attribute `components`); \
-                 the next apply or destroy continues from there.",
-                e.message
-            ),
-        );
-    }
+    engine::with_deadline(
+        timeout,
+        engine::destroy_reporting(&backend, graph, recorded, report),
+    )
+    .await
 }

@@ -207,9 +207,17 @@ pub async fn undo_refused_create(
     if !refused(outcome) {
         return false;
     }
+    let report = |p: &crate::engine::Progress| {
+        if let crate::engine::Progress::Deleted(key) = p {
+            tracing::info!(
+                tf_resource_type = resource,
+                component = key.as_str(),
+                "deleted again: the create was refused"
+            );
+        }
+    };
     let undo =
-        super::lifecycle::destroy(resource, clients, graph, outcome.recorded.clone(), timeout)
-            .await;
+        super::lifecycle::destroy(clients, graph, outcome.recorded.clone(), timeout, &report).await;
     if !undo.is_ok() {
         outcome.recorded = undo.recorded;
         outcome.errors.extend(undo.errors);

@@ -9,6 +9,7 @@ pub mod autoscaling;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod ecs;
+pub mod identity;
 pub mod logs;
 pub mod ownership;
 pub mod platform;

@@ -792,6 +792,39 @@ impl Adapter for EcsServiceSpec {
     }
 }
 
+/// Which of `names` are ECS services of `cluster` (not deleted). ECS
+/// describes at most 10 services per call.
+pub async fn existing_services(
+    aws: &Clients,
+    cluster: &str,
+    names: &[String],
+) -> Result<std::collections::BTreeSet<String>, AwsError> {
+    let mut found = std::collections::BTreeSet::new();
+    for chunk in names.chunks(10) {
+        let out = aws
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() => return Ok(found),
+            Err(e) => return Err(e),
+        };
+        for service in out.services() {
+            if service.status() != Some("INACTIVE") {
+                if let Some(name) = service.service_name() {
+                    found.insert(name.to_string());
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Differences between wanted and found Service Connect settings, in words.
 /// The namespace is compared by ARN.
 pub fn service_connect_differences(

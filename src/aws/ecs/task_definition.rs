@@ -272,6 +272,7 @@ impl TaskDefinitionSpec {
         &self,
         aws: &Clients,
         hash: &str,
+        resolved: &Resolved,
         creating: bool,
     ) -> Result<Option<String>, AwsError> {
         let Some((td, found)) = self.describe(aws, &self.family).await? else {
@@ -286,8 +287,11 @@ impl TaskDefinitionSpec {
                 &found,
             )?;
         }
+        // The hash tag alone does not vouch for it: a CI system's revision
+        // copies the tags of the one it was made from.
         let same = tags::may_adopt(&self.tags, &found)
-            && found.get(SPEC_HASH_TAG).map(String::as_str) == Some(hash);
+            && found.get(SPEC_HASH_TAG).map(String::as_str) == Some(hash)
+            && self.holds_the_same(&td, &found, resolved)?;
         Ok(same
             .then(|| td.task_definition_arn().map(str::to_string))
             .flatten())
@@ -310,7 +314,10 @@ impl TaskDefinitionSpec {
         const CALL: &str = "ecs:RegisterTaskDefinition";
         let hash = self.spec_hash(resolved)?;
         // A retried apply finds the revision it registered last time.
-        if let Some(arn) = self.registered_revision(aws, &hash, creating).await? {
+        if let Some(arn) = self
+            .registered_revision(aws, &hash, resolved, creating)
+            .await?
+        {
             return Ok(arn);
         }
         let mut tags: Vec<Tag> = self
@@ -376,7 +383,10 @@ impl TaskDefinitionSpec {
                     tokio::time::sleep(register_backoff(attempt)).await;
                     // The request may have reached AWS although its answer
                     // did not reach us: look before registering again.
-                    if let Some(arn) = self.registered_revision(aws, &hash, false).await? {
+                    if let Some(arn) = self
+                        .registered_revision(aws, &hash, resolved, false)
+                        .await?
+                    {
                         return Ok(arn);
                     }
                     attempt += 1;
@@ -531,6 +541,30 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
     }
 }
 
+impl TaskDefinitionSpec {
+    /// Whether the registered revision `td` holds exactly this spec (with
+    /// its references resolved), tags aside.
+    fn holds_the_same(
+        &self,
+        td: &TaskDefinition,
+        tags: &BTreeMap<String, String>,
+        resolved: &Resolved,
+    ) -> Result<bool, AwsError> {
+        let mut want = self.clone();
+        for container in &mut want.containers {
+            for value in container.environment.values_mut() {
+                if let EnvValue::Component { of } = value {
+                    *value = EnvValue::Text(resolve(resolved, &of.0)?);
+                }
+            }
+        }
+        let mut have = TaskDefinitionSpec::from_sdk(td, tags);
+        want.tags.clear();
+        have.tags.clear();
+        Ok(want == have)
+    }
+}
+
 fn resolve(resolved: &Resolved, key: &str) -> Result<String, AwsError> {
     resolved.get(key).cloned().ok_or_else(|| {
         AwsError::new(
@@ -591,16 +625,24 @@ impl Adapter for TaskDefinitionSpec {
             ));
         }
         let want = self.spec_hash(resolved)?;
+        let images: Vec<(&str, &str)> = td
+            .container_definitions()
+            .iter()
+            .filter_map(|c| Some((c.name()?, c.image()?)))
+            .collect();
+        let same_images = self
+            .containers
+            .iter()
+            .all(|c| images.contains(&(c.name.as_str(), c.image.as_str())));
         match found.get(SPEC_HASH_TAG) {
-            Some(h) if *h == want => {}
+            // A revision a CI system registered copies the tags, hash and
+            // all: the hash only vouches for it when the images agree.
+            Some(h) if *h == want && same_images => {}
+            // Registered by someone else: compare what it holds.
+            _ if self.holds_the_same(&td, &found, resolved)? => {}
             _ => {
                 // Say what changed where it is cheap to tell; the hash
                 // catches the rest.
-                let images: Vec<(&str, &str)> = td
-                    .container_definitions()
-                    .iter()
-                    .filter_map(|c| Some((c.name()?, c.image()?)))
-                    .collect();
                 for c in &self.containers {
                     match images.iter().find(|(n, _)| *n == c.name) {
                         Some((_, image)) if *image != c.image => diffs.push(format!(

@@ -14,6 +14,7 @@ use crate::aws::cloudwatch::alarm_state;
 use crate::aws::ecs::service::DEPLOYMENT_FAILED;
 use crate::aws::{AwsBackend, AwsError, Clients};
 use crate::engine::{self, Outcome, Resolved, StepError};
+use crate::resources::driver::{sort_observations, Sorted};
 use crate::resources::microservice::config::Settings;
 use crate::resources::microservice::expand::PlatformContext;
 
@@ -131,23 +132,20 @@ impl Canary<'_> {
     }
 
     /// Read the candidate graph back: the canary's own objects that exist,
-    /// and how each missing or changed one differs.
-    pub async fn observe(
-        &self,
-        recorded: &Resolved,
-        status: Status,
-    ) -> Result<(Resolved, std::collections::BTreeMap<String, String>), String> {
+    /// those changed outside Terraform, and a sentence for each that is
+    /// missing or changed.
+    pub async fn observe(&self, recorded: &Resolved, status: Status) -> Result<Sorted, String> {
         let graph = self.graph(status == Status::RolledBack);
-        let (mut existing, drift) = crate::resources::lifecycle::observe(
-            self.clients,
-            &graph.components,
-            &self.with_external(recorded),
-        )
-        .await?;
+        let recorded = self.with_external(recorded);
+        let observations =
+            crate::resources::lifecycle::observe(self.clients, &graph, &recorded).await?;
+        let mut sorted = sort_observations(&graph, &recorded, observations);
         for key in EXTERNAL {
-            existing.remove(key);
+            sorted.existing.remove(key);
+            sorted.stale.remove(key);
+            sorted.drift.remove(key);
         }
-        Ok((existing, drift))
+        Ok(sorted)
     }
 
     /// The candidate's weight on the route now.

@@ -27,6 +27,7 @@ use super::expand::{canary_id, EXTERNAL};
 use super::schema::{self, COMPUTED, DEFAULTED};
 use crate::engine::{self, Resolved};
 use crate::provider::{Configured, ProviderContext};
+use crate::resources::driver::report_failures;
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::expand::PlatformContext;
@@ -35,7 +36,7 @@ use crate::resources::microservice::platform_context::find_platform;
 use crate::resources::microservice::read_existing;
 use crate::resources::ownership;
 use crate::spec::ownership::OwnerToken;
-use crate::tf::diagnostics::{error, report};
+use crate::tf::diagnostics::{error, report, warning};
 use crate::tf::value::Value;
 use crate::validation::parse_duration;
 
@@ -117,6 +118,24 @@ fn plan_defaults(planned: &mut Value) {
     planned.set("id", id);
 }
 
+/// Whether any argument differs between the prior state and the plan
+/// (computed attributes and `timeouts` aside): whether apply has work to do.
+fn arguments_changed(prior: &Value, planned: &Value) -> bool {
+    let (Value::Map(p), Value::Map(n)) = (prior, planned) else {
+        return true;
+    };
+    let ignore = |k: &str| COMPUTED.contains(&k) || k == "timeouts";
+    n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
+}
+
+/// Candidate objects a read found changed outside Terraform, remembered in
+/// private state for the apply that repairs them.
+fn stale_ids(private: &Value) -> Resolved {
+    let mut holder = Value::Null;
+    holder.set("components", private.get("stale").clone());
+    lifecycle::recorded_components(&holder)
+}
+
 /// The state after an operation.
 fn state_after(planned: Value, settings: &CanarySettings, report: &Report) -> Value {
     let mut state = planned;
@@ -136,9 +155,10 @@ fn report_outcome(
     action: &str,
     report: &Report,
 ) {
-    lifecycle::report_failures(
+    report_failures(
         diags,
         RESOURCE,
+        &canary_id(settings),
         action,
         &engine::Outcome {
             recorded: report.recorded.clone(),
@@ -287,7 +307,7 @@ impl Resource for CanaryResource {
         };
         let status = status_of(&state).unwrap_or(Status::Progressing);
         let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
-        let (existing, mut drift) = match canary.observe(&recorded, status).await {
+        let sorted = match canary.observe(&recorded, status).await {
             Ok(found) => found,
             Err(e) => {
                 error(
@@ -298,12 +318,12 @@ impl Resource for CanaryResource {
                 return None;
             }
         };
-        if existing.is_empty() && !recorded.is_empty() {
+        if sorted.existing.is_empty() && sorted.stale.is_empty() && !recorded.is_empty() {
             tracing::info!(
                 canary = settings.service.as_str(),
                 "every candidate object is gone; removing from state"
             );
-            return Some((Value::Null, private));
+            return Some((Value::Null, Value::Null));
         }
         let weight = match canary.observed_weight().await {
             Ok(w) => w,
@@ -316,6 +336,7 @@ impl Resource for CanaryResource {
                 return None;
             }
         };
+        let mut drift = sorted.drift;
         if let Some(want) = expected_weight(&settings, status) {
             if want != weight {
                 drift.insert(
@@ -327,11 +348,25 @@ impl Resource for CanaryResource {
                 );
             }
         }
+        for (component, why) in &drift {
+            warning(
+                diags,
+                format!("{component} changed outside Terraform"),
+                format!("{why}; the next apply repairs it."),
+            );
+        }
         let mut state = state;
         state.set("id", canary_id(&settings).into());
         state.set("current_weight", weight.into());
-        state.set("components", lifecycle::components_value(&existing));
-        state.set("drift", lifecycle::drift_value(&drift));
+        state.set("components", lifecycle::components_value(&sorted.existing));
+        state.set("drift", lifecycle::no_drift());
+        let mut private = Value::Null;
+        if !drift.is_empty() {
+            // The plan repairs what the read found; the apply updates the
+            // stale objects in place.
+            private.set("repair", true.into());
+            private.set("stale", lifecycle::components_value(&sorted.stale));
+        }
         Some((state, private))
     }
 
@@ -386,17 +421,10 @@ impl Resource for CanaryResource {
             .filter(|k| planned.get(k) != prior.get(k))
             .map(AttributePath::new)
             .collect();
-        let drifted = lifecycle::has_drift(&prior);
-        if drifted {
-            let name = settings.as_ref().map(|s| s.service.as_str()).unwrap_or("");
-            lifecycle::warn_drift(diags, RESOURCE, name, &prior);
-        }
+        let _ = settings;
+        let drifted = prior_private.get("repair").as_bool() == Some(true);
         let unfinished = status_of(&prior) == Some(Status::Progressing);
-        if drifted
-            || unfinished
-            || !replace.is_empty()
-            || lifecycle::arguments_changed(&prior, &planned, &COMPUTED)
-        {
+        if drifted || unfinished || !replace.is_empty() || arguments_changed(&prior, &planned) {
             for k in ["status", "current_weight", "components"] {
                 planned.set(k, Value::Unknown);
             }
@@ -459,7 +487,8 @@ impl Resource for CanaryResource {
         let stable = self.require_stable(diags, &configured, &settings).await?;
         let token = ownership::token_for_apply(&private);
         let canary = stable.canary(&configured, &settings, Some(token.clone()));
-        let recorded = lifecycle::recorded_components(&prior);
+        let mut recorded = stale_ids(&private);
+        recorded.extend(lifecycle::recorded_components(&prior));
         let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
         let new_image = planned.get("image") != prior.get("image");
         let timeout = lifecycle::timeout_or(&planned, Operation::Update, default_timeout());
@@ -487,7 +516,7 @@ impl Resource for CanaryResource {
         report_outcome(diags, &settings, "updating", &report);
         Some((
             state_after(planned, &settings, &report),
-            ownership::with_token(private, &token),
+            ownership::with_token(Value::Null, &token),
         ))
     }
 
@@ -518,7 +547,13 @@ impl Resource for CanaryResource {
         let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
         let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
-        lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
+        report_failures(
+            diags,
+            RESOURCE,
+            &canary_id(&settings),
+            "destroying",
+            &outcome,
+        );
         outcome.is_ok().then_some(())
     }
 }

@@ -35,7 +35,7 @@ pub fn schema() -> Schema {
         .computed("status", Type::String, "`progressing` (a walk has not finished: the next apply starts it again), `succeeded` (the walk reached its last step) or `rolled_back` (an alarm fired or the candidate's deployment failed).")
         .computed("current_weight", Type::Number, "Share of traffic on the candidate, percent, as the route has it.")
         .computed("components", string_map(), "Every AWS object of the candidate, by component (`candidate_service`, `candidate_task_definition`, `candidate_virtual_node`, `alarm_error_rate`, `alarm_p95_latency`), to its ARN or id.")
-        .computed("drift", string_map(), "Candidate objects found missing or changed outside Terraform at the last refresh, and how (also a route weight moved by hand); the next apply repairs them.")
+        .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .single_block("rollback_on", block("When the walk rolls back: thresholds of the candidate's two CloudWatch alarms (metric namespace `matbakh/microservices`, dimension `ServiceName = NAME-canary`).")
             .optional("error_rate_percent", Type::Number, "Roll back when 5xx answers exceed this share of the candidate's requests, percent (above 0, at most 100). Default `5`.")
             .optional("p95_latency_ms", Type::Number, "Roll back when the candidate's p95 latency exceeds this, ms. Default `200`."))

@@ -62,7 +62,7 @@ pub fn schema() -> Schema {
         .computed("virtual_node_name", Type::String, "Name of the App Mesh virtual node (app_mesh; null on service_connect).")
         .computed("virtual_service_name", Type::String, "Name of the App Mesh virtual service `NAME.NAMESPACE` (app_mesh; null on service_connect).")
         .computed("estimated_monthly_cost", Type::Number, "Estimated USD per month: Fargate tasks (on-demand and spot share, sidecars included), alarms and dashboard.")
-        .computed("drift", string_map(), "Objects found missing or changed outside Terraform at the last refresh, and how; the next apply repairs them.")
+        .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .single_block("health_check", block("Health check of the application: on service_connect an ECS container health check (interval, timeout and unhealthy_threshold as retries, whole seconds), on app_mesh the App Mesh listener's.")
             .optional("path", Type::String, "HTTP path. Default `/health`.")
             .optional("interval", Type::String, "Time between checks, 5s-300s. Default `30s`.")

@@ -29,3 +29,26 @@ pub fn platform_on(environment: Environment, mesh: ServiceMesh) -> PlatformConte
             .collect(),
     }
 }
+
+/// A microservice on [`platform`] with every optional component (alarms,
+/// autoscaling, dashboard), in production.
+pub fn settings_and_platform() -> (super::config::Settings, PlatformContext) {
+    let config = super::config::MicroserviceConfig::from_value(&serde_json::json!({
+        "platform": "matbakh",
+        "name": "auth-service",
+        "image": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2",
+        "port": 8080,
+        "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+        "security_group_ids": ["sg-0123456789abcdef0"],
+        "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+        "autoscaling": [{"min_count": 1, "max_count": 4}],
+        "alarms": [{"error_rate_percent": 5, "p95_latency_ms": 200}],
+        "dashboard": true,
+    }))
+    .expect("parses");
+    let platform = platform(Environment::Production);
+    let settings =
+        super::config::Settings::resolve(&config, Environment::Production, platform.service_mesh)
+            .expect("valid");
+    (settings, platform)
+}

@@ -1,4 +1,7 @@
 //! `matbakh_platform`: the cluster, mesh and namespace of one region.
+//!
+//! What is its own: the schema, settings, the expansion, and the recovery of
+//! its arguments from the three objects; the driver does the rest.
 
 pub mod expand;
 pub mod lookup;
@@ -6,77 +9,47 @@ pub mod schema;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
-use crate::resources::lifecycle::{self, Operation};
-use crate::resources::ownership::{self, token_of};
+use crate::resources::driver::{Driver, GraphResource, Recovered};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;
-use crate::tf::diagnostics::{error, report};
 use crate::tf::value::Value;
+use crate::validation::Problem;
 use expand::{PlatformSettings, VPC_TAG};
 use schema::{DEFAULT_MESH_EGRESS, DEFAULT_NAMESPACE};
 
-const RESOURCE: &str = "matbakh_platform";
-
-pub struct PlatformResource {
-    context: ProviderContext,
-}
+/// `matbakh_platform` as Terraform sees it.
+pub type PlatformResource = Driver<Platform>;
 
 impl PlatformResource {
     pub fn new(context: ProviderContext) -> Self {
-        PlatformResource { context }
+        Driver::of(Platform, context)
     }
 }
 
-/// Fill in the defaults of optional attributes the configuration left out.
-fn with_defaults(mut state: Value, mesh: ServiceMesh) -> Value {
-    if state.get("namespace").is_null() {
-        state.set("namespace", DEFAULT_NAMESPACE.into());
-    }
-    if state.get("container_insights").is_null() {
-        state.set("container_insights", true.into());
-    }
-    if state.get("mesh_egress").is_null() && mesh == ServiceMesh::AppMesh {
-        state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
-    }
-    state.set("service_mesh", mesh.name().into());
-    state
-}
+/// What `matbakh_platform` brings to the driver.
+pub struct Platform;
 
-/// The platform's graph with its ownership token written into every
-/// object's tags (none when the state predates tokens).
-fn owned_graph(settings: &PlatformSettings, token: Option<&OwnerToken>) -> DesiredGraph {
-    let graph = expand::expand(settings);
-    match token {
-        Some(token) => graph.with_owner_token(token),
-        None => graph,
-    }
-}
-
-/// The backend a state was planned for (states written before the provider
-/// had backends: App Mesh, the only one there was).
+/// The backend a state is for: what it recorded, else (a plan for a new
+/// platform) the provider's.
 fn mesh_of(state: &Value, configured: &Configured) -> ServiceMesh {
-    match state.get("service_mesh") {
-        Value::Null => ServiceMesh::AppMesh,
-        v => v
-            .as_str()
-            .and_then(ServiceMesh::parse)
-            .unwrap_or(configured.service_mesh),
-    }
+    state
+        .get("service_mesh")
+        .as_str()
+        .and_then(ServiceMesh::parse)
+        .unwrap_or(configured.service_mesh)
 }
 
 fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
     let mut tags = configured.default_tags.clone();
     tags.extend(string_map_value(state.get("tags")));
     let s = |k: &str, d: &str| state.get(k).as_str().unwrap_or(d).to_string();
-    let service_mesh = mesh_of(state, configured);
     PlatformSettings {
-        service_mesh,
+        service_mesh: mesh_of(state, configured),
         name: s("name", ""),
         vpc_id: s("vpc_id", ""),
         namespace: s("namespace", DEFAULT_NAMESPACE),
@@ -86,326 +59,181 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
     }
 }
 
-/// Set the computed attributes that follow from the recorded components.
-fn set_computed(state: &mut Value, recorded: &Resolved, mesh: ServiceMesh) {
-    let name = state.get("name").clone();
-    state.set("id", name.clone());
-    state.set("service_mesh", mesh.name().into());
-    state.set(
-        "mesh_name",
-        if mesh == ServiceMesh::AppMesh {
-            name
-        } else {
-            Value::Null
-        },
-    );
-    state.set("cluster_arn", recorded.get("cluster").cloned().into());
-    let ns = recorded.get("namespace");
-    state.set("namespace_arn", ns.cloned().into());
-    state.set(
-        "namespace_id",
-        ns.map(|a| namespace_id_from_arn(a).to_string()).into(),
-    );
-    state.set("components", lifecycle::components_value(recorded));
-}
-
-fn mark_unknown(state: &mut Value, keys: &[&str]) {
-    for k in keys {
-        state.set(k, Value::Unknown);
+/// The component that carries each computed ARN.
+fn component(components: &Value, key: &str) -> Value {
+    match components {
+        Value::Map(m) => m.get(key).cloned().unwrap_or(Value::Null),
+        _ => Value::Unknown,
     }
 }
 
-const ARN_ATTRIBUTES: [&str; 4] = ["cluster_arn", "namespace_id", "namespace_arn", "components"];
+/// The platform named `name` as it exists in AWS, looked up for backend
+/// `backend`: its arguments and the components found. `None` when none of
+/// its objects exists.
+async fn find(
+    configured: &Configured,
+    name: &str,
+    backend: ServiceMesh,
+) -> Result<Option<(Recovered, lookup::FoundPlatform)>, String> {
+    let found = lookup::lookup(&configured.clients, name, backend)
+        .await
+        .map_err(|e| e.to_string())?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let mut components = Resolved::new();
+    let mut arguments = Value::Null;
+    arguments.set("name", name.into());
+    if let Some((arn, insights)) = &found.cluster {
+        components.insert("cluster".into(), arn.clone());
+        arguments.set("container_insights", (*insights).into());
+    }
+    if let Some((arn, egress)) = &found.mesh {
+        components.insert("mesh".into(), arn.clone());
+        arguments.set("mesh_egress", egress.as_str().into());
+    }
+    if let Some((arn, namespace, tags)) = &found.namespace {
+        components.insert("namespace".into(), arn.clone());
+        arguments.set("namespace", namespace.as_str().into());
+        arguments.set("vpc_id", tags.get(VPC_TAG).cloned().into());
+    }
+    Ok(Some((
+        Recovered {
+            arguments,
+            components,
+        },
+        found,
+    )))
+}
 
 #[async_trait]
-impl Resource for PlatformResource {
-    type State<'a> = Value;
-    type PrivateState<'a> = Value;
-    type ProviderMetaState<'a> = Value;
+impl GraphResource for Platform {
+    const TYPE: &'static str = "matbakh_platform";
+    /// A platform of the other backend is other AWS objects: replaced.
+    const REPLACE_ON: &'static [&'static str] = &["name", "vpc_id", "namespace", "service_mesh"];
+    type Settings = PlatformSettings;
+    type Context = ();
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema::schema())
+    fn schema(&self) -> Schema {
+        schema::schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        report(diags, schema::validate(&config));
-        Some(())
+    fn validate(&self, config: &Value) -> Result<Vec<Problem>, String> {
+        Ok(schema::validate(config))
     }
 
-    async fn read<'a>(
+    fn settings(&self, state: &Value, configured: &Configured) -> Result<PlatformSettings, String> {
+        Ok(settings(state, configured))
+    }
+
+    fn id(&self, settings: &PlatformSettings) -> String {
+        settings.name.clone()
+    }
+
+    async fn context(&self, _: &Configured, _: &PlatformSettings) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn expand(&self, settings: &PlatformSettings, _: &()) -> DesiredGraph {
+        expand::expand(settings)
+    }
+
+    fn validate_on_backend(
         &self,
-        diags: &mut Diagnostics,
-        state: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
-        let recorded = lifecycle::recorded_components(&state);
-        let graph = owned_graph(&settings(&state, &configured), token_of(&private).as_ref());
-        let (existing, drift) =
-            match lifecycle::observe(&configured.clients, &graph.components, &recorded).await {
-                Ok(found) => found,
-                Err(e) => {
-                    error(diags, format!("Cannot read {RESOURCE}"), e);
-                    return None;
-                }
-            };
-        if existing.is_empty() && !recorded.is_empty() {
-            tracing::info!(
-                platform = state.get("name").as_str().unwrap_or(""),
-                "every object is gone; removing from state"
-            );
-            return Some((Value::Null, private));
-        }
-        let mut state = state;
-        let mesh = mesh_of(&state, &configured);
-        set_computed(&mut state, &existing, mesh);
-        state.set("drift", lifecycle::drift_value(&drift));
-        Some((state, private))
+        config: &Value,
+        configured: &Configured,
+    ) -> Result<Vec<Problem>, String> {
+        Ok(schema::validate_on(config, configured.service_mesh))
     }
 
-    async fn plan_create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        proposed: Value,
-        config: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
-        let mesh = configured.service_mesh;
-        let problems = schema::validate_on(&config, mesh);
-        if !problems.is_empty() {
-            report(diags, problems);
-            return None;
+    fn plan_from_provider(&self, planned: &mut Value, configured: &Configured) {
+        planned.set("service_mesh", configured.service_mesh.name().into());
+    }
+
+    /// States written before the provider had backends are App Mesh, the
+    /// only one there was.
+    fn upgrade(&self, state: &mut Value) {
+        if !state.is_null() && state.get("service_mesh").is_null() {
+            state.set("service_mesh", ServiceMesh::AppMesh.name().into());
         }
-        let mut planned = with_defaults(proposed, mesh);
+    }
+
+    fn plan_known(&self, planned: &mut Value, settings: &PlatformSettings, _: &Configured) {
+        let app_mesh = settings.service_mesh == ServiceMesh::AppMesh;
+        if planned.get("namespace").is_null() {
+            planned.set("namespace", DEFAULT_NAMESPACE.into());
+        }
+        if planned.get("container_insights").is_null() {
+            planned.set("container_insights", true.into());
+        }
+        if planned.get("mesh_egress").is_null() && app_mesh {
+            planned.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
+        }
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
-        planned.set(
-            "mesh_name",
-            if mesh == ServiceMesh::AppMesh {
-                name
-            } else {
-                Value::Null
-            },
-        );
-        mark_unknown(&mut planned, &ARN_ATTRIBUTES);
-        // tags_all, and AWS's tag limits with the provider's default_tags.
-        report(
-            diags,
-            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
-        );
-        planned.set("drift", lifecycle::no_drift());
-        Some((planned, ownership::planned_private(Value::Null)))
+        planned.set("mesh_name", if app_mesh { name } else { Value::Null });
     }
 
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        proposed: Value,
-        config: Value,
-        prior_private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value, Vec<AttributePath>)> {
-        let configured = self.context.get(diags)?;
-        let mesh = configured.service_mesh;
-        let problems = schema::validate_on(&config, mesh);
-        if !problems.is_empty() {
-            report(diags, problems);
-            return None;
-        }
-        let mut planned = with_defaults(proposed, mesh);
-        let mut prior = prior;
-        if prior.get("service_mesh").is_null() {
-            // State written before the provider had backends: App Mesh.
-            prior.set("service_mesh", ServiceMesh::AppMesh.name().into());
-        }
-        // A platform of the other backend is other AWS objects: replaced.
-        let replace: Vec<AttributePath> = ["name", "vpc_id", "namespace", "service_mesh"]
-            .into_iter()
-            .filter(|k| planned.get(k) != prior.get(k))
-            .map(AttributePath::new)
-            .collect();
-        if lifecycle::has_drift(&prior) {
-            let name = prior.get("name").as_str().unwrap_or("");
-            lifecycle::warn_drift(diags, RESOURCE, name, &prior);
-            mark_unknown(&mut planned, &ARN_ATTRIBUTES);
-            planned.set("drift", lifecycle::no_drift());
-        }
-        if !replace.is_empty() {
-            mark_unknown(&mut planned, &ARN_ATTRIBUTES);
-        }
-        // tags_all, and AWS's tag limits with the provider's default_tags.
-        report(
-            diags,
-            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
-        );
-        Some((planned, ownership::planned_private(prior_private), replace))
-    }
+    fn context_computed(&self, _: &mut Value, _: &PlatformSettings, _: Option<&()>) {}
 
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: Value,
-        prior_private: Value,
-        _meta: Value,
-    ) -> Option<Value> {
-        Some(prior_private)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned: Value,
-        _config: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
-        let token = ownership::token_for_apply(&private);
-        let graph = owned_graph(&settings(&planned, &configured), Some(&token));
-        let outcome = lifecycle::apply(
-            RESOURCE,
-            &configured.clients,
-            &graph.components,
-            &[],
-            Resolved::new(),
-            lifecycle::timeout(&planned, Operation::Create),
-        )
-        .await;
-        let mut outcome = outcome;
-        if ownership::undo_refused_create(
-            diags,
-            RESOURCE,
-            &configured.clients,
-            &graph.components,
-            &mut outcome,
-            lifecycle::timeout(&planned, Operation::Delete),
-        )
-        .await
-        {
-            return None;
-        }
-        lifecycle::report_failures(diags, RESOURCE, "creating", &outcome);
-        let mut state = planned;
-        let mesh = mesh_of(&state, &configured);
-        set_computed(&mut state, &outcome.recorded, mesh);
-        state.set("drift", lifecycle::no_drift());
-        Some((state, ownership::with_token(private, &token)))
-    }
-
-    async fn update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        planned: Value,
-        _config: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
-        let token = ownership::token_for_apply(&private);
-        let previous = owned_graph(&settings(&prior, &configured), Some(&token));
-        let desired = owned_graph(&settings(&planned, &configured), Some(&token));
-        let outcome = lifecycle::apply(
-            RESOURCE,
-            &configured.clients,
-            &desired.components,
-            &previous.components,
-            lifecycle::recorded_components(&prior),
-            lifecycle::timeout(&planned, Operation::Update),
-        )
-        .await;
-        lifecycle::report_failures(diags, RESOURCE, "updating", &outcome);
-        let mut state = planned;
-        let mesh = mesh_of(&state, &configured);
-        set_computed(&mut state, &outcome.recorded, mesh);
-        state.set("drift", lifecycle::no_drift());
-        Some((state, ownership::with_token(private, &token)))
-    }
-
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<()> {
-        let configured = self.context.get(diags)?;
-        let graph = owned_graph(&settings(&prior, &configured), token_of(&private).as_ref());
-        let outcome = lifecycle::destroy(
-            RESOURCE,
-            &configured.clients,
-            &graph.components,
-            lifecycle::recorded_components(&prior),
-            lifecycle::timeout(&prior, Operation::Delete),
-        )
-        .await;
-        lifecycle::report_failures(diags, RESOURCE, "destroying", &outcome);
-        if outcome.is_ok() {
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(Value, Value)> {
-        if let Err(why) = schema::check_name(&id) {
-            error(diags, "Invalid import id", format!("Import a platform by its name: terraform import matbakh_platform.NAME PLATFORM_NAME. {why}"));
-            return None;
-        }
-        let configured = self.context.get(diags)?;
-        let mesh_kind = configured.service_mesh;
-        let found = match lookup::lookup(&configured.clients, &id, mesh_kind).await {
-            Ok(found) => found,
-            Err(e) => {
-                error(diags, "Cannot import matbakh_platform", e.to_string());
-                return None;
-            }
+    fn component_computed(&self, state: &mut Value, components: &Value) {
+        state.set("cluster_arn", component(components, "cluster"));
+        let namespace = component(components, "namespace");
+        let id = match &namespace {
+            Value::String(arn) => Value::str(namespace_id_from_arn(arn)),
+            other => other.clone(),
         };
-        if found.is_empty() {
-            error(diags, "Cannot import matbakh_platform", format!("no ECS cluster, mesh or Cloud Map namespace of a platform named {id:?} exists in this region"));
-            return None;
-        }
-        let mut recorded = Resolved::new();
-        let mut state = Value::Null;
-        state.set("name", id.as_str().into());
-        state.set("container_insights", true.into());
-        if mesh_kind == ServiceMesh::AppMesh {
-            state.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
-        }
-        state.set("namespace", DEFAULT_NAMESPACE.into());
-        let lookup::FoundPlatform {
-            cluster,
-            mesh,
-            namespace,
-            ..
-        } = found;
-        if let Some((arn, insights)) = cluster {
-            recorded.insert("cluster".into(), arn);
-            state.set("container_insights", insights.into());
-        }
-        if let Some((arn, egress)) = mesh {
-            recorded.insert("mesh".into(), arn);
-            state.set("mesh_egress", egress.into());
-        }
+        state.set("namespace_arn", namespace);
+        state.set("namespace_id", id);
+    }
+
+    /// The cluster's Container Insights and the mesh's egress filter can be
+    /// changed in place outside Terraform; name, VPC and namespace cannot.
+    fn held_by_aws(&self, key: &str, _prior: &Value) -> bool {
+        matches!(key, "container_insights" | "mesh_egress")
+    }
+
+    async fn recover(
+        &self,
+        configured: &Configured,
+        settings: &PlatformSettings,
+        _: &(),
+    ) -> Result<Option<Recovered>, String> {
+        Ok(find(configured, &settings.name, settings.service_mesh)
+            .await?
+            .map(|(recovered, _)| recovered))
+    }
+
+    fn check_import_id(&self, id: &str) -> Result<(), String> {
+        schema::check_name(id).map_err(|why| format!("Import a platform by its name: terraform import matbakh_platform.NAME PLATFORM_NAME. {why}"))
+    }
+
+    async fn import(
+        &self,
+        configured: &Configured,
+        id: &str,
+    ) -> Result<(Value, Option<OwnerToken>), String> {
+        let Some((recovered, found_platform)) =
+            find(configured, id, configured.service_mesh).await?
+        else {
+            return Err(format!("no ECS cluster, mesh or Cloud Map namespace of a platform named {id:?} exists in this region"));
+        };
         // The namespace's tags hold the platform's ownership token (the
-        // cluster and mesh carry the same one); adopt it. Objects from
-        // before ownership tokens get a new one, written by the next apply.
-        let token = namespace
+        // cluster's and mesh's are the same one).
+        let token = found_platform
+            .namespace
             .as_ref()
-            .and_then(|(_, _, tags)| ownership::token_found([tags]))
-            .unwrap_or_else(OwnerToken::generate);
-        if let Some((arn, name, tags)) = namespace {
-            recorded.insert("namespace".into(), arn);
-            state.set("namespace", name.into());
-            state.set("vpc_id", tags.get(VPC_TAG).cloned().into());
-        }
-        set_computed(&mut state, &recorded, mesh_kind);
-        crate::resources::tags::set_tags_all(&mut state, &configured.default_tags);
-        state.set("drift", lifecycle::no_drift());
-        crate::tf::schema::complete_object(&mut state, &schema::schema().block);
-        Some((state, ownership::with_token(Value::Null, &token)))
+            .and_then(|(_, _, tags)| crate::resources::ownership::token_found([tags]));
+        let found = recovered;
+        let mut state = found.arguments;
+        // The backend it was built for: what exists says, else the provider's.
+        let mesh = lookup::service_mesh(&found_platform).unwrap_or(configured.service_mesh.name());
+        state.set("service_mesh", mesh.into());
+        let resolved = settings(&state, configured);
+        self.plan_known(&mut state, &resolved, configured);
+        let components = crate::resources::lifecycle::components_value(&found.components);
+        self.component_computed(&mut state, &components);
+        state.set("components", components);
+        Ok((state, token))
     }
 }

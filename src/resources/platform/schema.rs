@@ -35,7 +35,7 @@ pub fn schema() -> Schema {
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
         .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
-        .computed("drift", string_map(), "Objects found missing or changed outside Terraform at the last refresh, and how; empty when all is in order. The next apply repairs them.")
+        .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }

@@ -1,0 +1,288 @@
+//! Tests of the driver's pure parts: planning `components`, merging what
+//! AWS has into the state, sorting observations, checks before apply.
+
+use super::*;
+use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+use crate::resources::microservice::expand::{self, keys};
+use crate::resources::microservice::test_fixtures;
+
+fn ids(graph: &DesiredGraph) -> Resolved {
+    graph
+        .components
+        .iter()
+        .map(|c| (c.key.clone(), format!("id-of-{}", c.key)))
+        .collect()
+}
+
+fn entries(planned: &Value) -> BTreeMap<String, Value> {
+    match planned {
+        Value::Map(m) => m.clone(),
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
+fn unknown_keys(planned: &Value) -> Vec<String> {
+    entries(planned)
+        .into_iter()
+        .filter(|(_, v)| v.is_unknown())
+        .map(|(k, _)| k)
+        .collect()
+}
+
+fn graph_with(change: impl FnOnce(&mut Settings)) -> DesiredGraph {
+    let (mut settings, platform) = test_fixtures::settings_and_platform();
+    change(&mut settings);
+    expand::expand(&settings, &platform)
+}
+
+#[test]
+fn nothing_changed_keeps_every_id() {
+    let graph = graph_with(|_| {});
+    let recorded = ids(&graph);
+    let planned = plan_components(
+        &graph.components,
+        &graph.components,
+        &recorded,
+        &Resolved::new(),
+    );
+    assert_eq!(planned, lifecycle::components_value(&recorded));
+}
+
+#[test]
+fn a_route_change_keeps_the_service_and_everything_else_known() {
+    let before = graph_with(|_| {});
+    let after = graph_with(|s| s.retry.max_retries += 2);
+    assert_ne!(before.get(keys::ROUTE), after.get(keys::ROUTE));
+    let planned = plan_components(
+        &before.components,
+        &after.components,
+        &ids(&before),
+        &Resolved::new(),
+    );
+    assert!(unknown_keys(&planned).is_empty(), "{planned:?}");
+    assert_eq!(
+        entries(&planned)[keys::SERVICE],
+        Value::str("id-of-service")
+    );
+}
+
+#[test]
+fn an_image_change_re_registers_only_the_task_definition() {
+    let before = graph_with(|_| {});
+    let after = graph_with(|s| s.image = "example.com/auth:2".into());
+    let planned = plan_components(
+        &before.components,
+        &after.components,
+        &ids(&before),
+        &Resolved::new(),
+    );
+    assert_eq!(unknown_keys(&planned), [keys::TASK_DEFINITION]);
+    assert_eq!(
+        entries(&planned)[keys::SERVICE],
+        Value::str("id-of-service")
+    );
+}
+
+#[test]
+fn a_new_component_is_unknown_and_a_removed_one_drops_out() {
+    let before = graph_with(|s| s.dashboard = false);
+    let after = graph_with(|s| s.autoscaling = None);
+    let planned = plan_components(
+        &before.components,
+        &after.components,
+        &ids(&before),
+        &Resolved::new(),
+    );
+    assert_eq!(unknown_keys(&planned), [keys::DASHBOARD]);
+    let entries = entries(&planned);
+    for gone in [
+        keys::SCALING_TARGET,
+        keys::SCALING_POLICY_CPU,
+        keys::SCALING_POLICY_MEMORY,
+    ] {
+        assert!(
+            !entries.contains_key(gone),
+            "{gone} is planned: {entries:?}"
+        );
+    }
+}
+
+#[test]
+fn a_component_missing_from_state_is_planned_unknown() {
+    let graph = graph_with(|_| {});
+    let mut recorded = ids(&graph);
+    recorded.remove(keys::ROUTE);
+    let planned = plan_components(
+        &graph.components,
+        &graph.components,
+        &recorded,
+        &Resolved::new(),
+    );
+    assert_eq!(unknown_keys(&planned), [keys::ROUTE]);
+}
+
+#[test]
+fn a_stale_component_comes_back_with_its_id_where_an_update_keeps_it() {
+    let graph = graph_with(|_| {});
+    let mut recorded = ids(&graph);
+    let mut stale = Resolved::new();
+    for key in [keys::DASHBOARD, keys::TASK_DEFINITION] {
+        stale.insert(key.to_string(), recorded.remove(key).unwrap());
+    }
+    let planned = plan_components(&graph.components, &graph.components, &recorded, &stale);
+    let entries = entries(&planned);
+    assert_eq!(entries[keys::DASHBOARD], Value::str("id-of-dashboard"));
+    assert!(entries[keys::TASK_DEFINITION].is_unknown());
+}
+
+#[test]
+fn ids_no_graph_knows_stay_planned() {
+    let graph = graph_with(|_| {});
+    let mut recorded = ids(&graph);
+    recorded.insert("leftover".into(), "x".into());
+    let planned = plan_components(
+        &graph.components,
+        &graph.components,
+        &recorded,
+        &Resolved::new(),
+    );
+    assert_eq!(entries(&planned)["leftover"], Value::str("x"));
+}
+
+// merge_recovered
+
+fn state(json: serde_json::Value) -> Value {
+    Value::from_json(&json)
+}
+
+/// What a microservice state means: its expansion (in production).
+fn means(candidate: &Value) -> Option<DesiredGraph> {
+    let config = MicroserviceConfig::from_value(&candidate.to_json()).ok()?;
+    let settings =
+        Settings::resolve_unchecked(&config, crate::environment::Environment::Production);
+    Some(expand::expand(
+        &settings,
+        &test_fixtures::platform(crate::environment::Environment::Production),
+    ))
+}
+
+fn prior() -> Value {
+    state(serde_json::json!({
+        "platform": "matbakh",
+        "name": "auth-service",
+        "image": "example.com/auth:1",
+        "port": 8080,
+        "desired_count": 2,
+        "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+        "execution_role_arn": "arn:aws:iam::123456789012:role/exec",
+        "wait_for_steady_state": false,
+        "health_check": [],
+        "retry": [{"max_retries": 3, "per_try_timeout": null}],
+    }))
+}
+
+#[test]
+fn recovered_values_that_mean_something_else_replace_the_prior_ones() {
+    let prior = prior();
+    let mut recovered = prior.clone();
+    recovered.set("desired_count", 6i64.into());
+    recovered.set("image", "example.com/auth:2".into());
+    recovered.set("wait_for_steady_state", true.into());
+    recovered.set(
+        "retry",
+        Value::List(vec![state(
+            serde_json::json!({"max_retries": 5, "per_try_timeout": "2s"}),
+        )]),
+    );
+    let merged = merge_recovered(&prior, &recovered, |k| k != "wait_for_steady_state", means);
+    assert_eq!(merged.get("desired_count"), &Value::from(6i64));
+    assert_eq!(merged.get("image"), &Value::str("example.com/auth:2"));
+    // Not held by AWS: the prior value stays.
+    assert_eq!(merged.get("wait_for_steady_state"), &Value::from(false));
+    // Block fields one by one: the changed one is taken, the default the
+    // configuration left out (2s) stays null.
+    assert_eq!(
+        merged.get("retry"),
+        &Value::List(vec![state(
+            serde_json::json!({"max_retries": 5, "per_try_timeout": null})
+        )])
+    );
+}
+
+#[test]
+fn recovered_defaults_keep_the_configuration_shape() {
+    let prior = prior();
+    let mut recovered = prior.clone();
+    // The default health check written out: means the same as the absent block.
+    recovered.set(
+        "health_check",
+        Value::List(vec![state(serde_json::json!({
+            "path": "/health", "interval": "30s", "timeout": "5s",
+            "unhealthy_threshold": 3, "healthy_threshold": 2
+        }))]),
+    );
+    let merged = merge_recovered(&prior, &recovered, |_| true, means);
+    assert_eq!(merged, prior);
+}
+
+// sort_observations
+
+#[test]
+fn deleted_and_changed_components_drop_out_with_one_short_sentence_each() {
+    let graph = graph_with(|_| {});
+    let recorded = ids(&graph);
+    let mut observations: BTreeMap<String, Observation> = graph
+        .components
+        .iter()
+        .map(|c| (c.key.clone(), Observation::in_sync()))
+        .collect();
+    observations.insert(keys::ROUTE.into(), Observation::Missing);
+    let huge = format!(
+        "dashboard body: {} vs {}",
+        "x".repeat(5000),
+        "y".repeat(5000)
+    );
+    observations.insert(
+        keys::DASHBOARD.into(),
+        Observation::with_differences(vec![huge]),
+    );
+    let sorted = sort_observations(&graph, &recorded, observations);
+    assert!(!sorted.existing.contains_key(keys::ROUTE));
+    assert!(!sorted.existing.contains_key(keys::DASHBOARD));
+    assert_eq!(sorted.stale.keys().collect::<Vec<_>>(), [keys::DASHBOARD]);
+    assert_eq!(sorted.existing.len(), graph.components.len() - 2);
+    assert_eq!(
+        sorted.drift[keys::ROUTE],
+        "it was deleted outside Terraform"
+    );
+    let why = &sorted.drift[keys::DASHBOARD];
+    assert!(why.len() < 120, "{why}");
+    assert!(why.contains("dashboard body"), "{why}");
+}
+
+// checks before apply
+
+#[test]
+fn a_required_value_null_at_apply_is_reported_by_name() {
+    let schema = crate::resources::microservice::schema::schema();
+    let mut planned = prior();
+    planned.set("name", Value::Null);
+    planned.set("subnet_ids", Value::Null);
+    planned.set(
+        "tls",
+        Value::List(vec![state(
+            serde_json::json!({"certificate_authority_arns": null}),
+        )]),
+    );
+    let problems: Vec<String> = required_but_null(&schema.block, &planned, "")
+        .iter()
+        .map(Problem::dotted)
+        .collect();
+    assert!(problems.contains(&"name".to_string()), "{problems:?}");
+    assert!(problems.contains(&"subnet_ids".to_string()), "{problems:?}");
+    assert!(
+        problems.contains(&"tls.0.certificate_authority_arns".to_string()),
+        "{problems:?}"
+    );
+    assert!(!problems.contains(&"image".to_string()), "{problems:?}");
+}
