@@ -18,7 +18,7 @@ from harness import chaos
 pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
-THREE = REPO / "examples" / "three-services"
+THREE = REPO / "examples" / "app-mesh"  # the App Mesh design these counts describe
 SEEDS = (1, 2)
 RATE = 0.20
 # What examples/three-services creates, by kind (the platform and three microservices).

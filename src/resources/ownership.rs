@@ -241,6 +241,17 @@ async fn find_by_name(
     clients: &Clients,
     component: &Component,
 ) -> Result<(String, Option<FoundObject>), String> {
+    // A platform's objects are found by their own lookups (the platform
+    // module's), not by a probe: a platform's lost create answers are
+    // adopted by its next apply instead.
+    if matches!(
+        component.spec,
+        crate::spec::Spec::Cluster(_)
+            | crate::spec::Spec::Mesh(_)
+            | crate::spec::Spec::Namespace(_)
+    ) {
+        return Ok((component.key.clone(), None));
+    }
     let found = component
         .spec
         .read_back(clients)
