@@ -18,7 +18,7 @@ from harness import chaos
 pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
-THREE = REPO / "examples" / "three-services"
+THREE = REPO / "examples" / "app-mesh"  # the App Mesh design these counts describe
 SEEDS = (1, 2)
 RATE = 0.20
 # What examples/three-services creates, by kind (the platform and three microservices).
@@ -73,9 +73,6 @@ def test_apply_plan_destroy_under_faults(emulator, tf, fault_proxy, tmp_path, se
     assert_no_panic(log, tf)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 4: RegisterTaskDefinition takes no idempotency "
-                   "token; the SDK's retry after a lost answer registers a second revision that "
-                   "no service runs and the state does not record")
 def test_lost_register_answer_makes_no_extra_revision(emulator, tf, fault_proxy, tmp_path):
     """The answer to the first RegisterTaskDefinition is lost (connection reset after the
     emulator registered it): the apply converges and no unreferenced revision is left."""
@@ -122,9 +119,6 @@ def test_malformed_answer_fails_one_operation(emulator, tf, fault_proxy, tmp_pat
     assert_no_panic(log, tf)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 3: a create whose answer is lost (here: "
-                   "garbled) is not recorded in state: the three routes exist, state does not "
-                   "name them, and destroy fails on their virtual routers (ResourceInUseException)")
 def test_malformed_create_answer_is_recorded(emulator, tf, fault_proxy, tmp_path):
     """Garbled 200 answers to CreateRoute: the route exists in App Mesh but the provider could
     not read the answer. The apply fails naming CreateRoute without a panic; state must still

@@ -28,10 +28,11 @@ from harness.terraform import TERRAFORM
 pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
-THREE = REPO / "examples" / "three-services"
+THREE = REPO / "examples" / "app-mesh"  # the App Mesh design these counts describe
 DELAY_MS = 200          # per AWS request: an apply of the stack takes ~10 s
 SIGINT_EXIT_S = 10      # "exits within a few seconds" after the first Ctrl-C
-IMPORT_CMD = re.compile(r"terraform import\s+(\S+)\s+(\S+)")
+IMPORT_CMD = re.compile(r"terraform import <resource address> ([^\s`'\".,]+)")
+WITH_ADDRESS = re.compile(r"with ([\w.\[\]\"-]+),")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -142,17 +143,29 @@ def interrupt(bg: Background) -> float:
     return time.monotonic() - t0
 
 
+def import_commands(output: str) -> dict[str, str]:
+    """The import commands the provider printed, by resource address: each error diagnostic
+    that says `terraform import <resource address> ID` (Terraform does not tell a provider the
+    address) names the resource in Terraform's own "with ADDRESS," line."""
+    commands = {}
+    for diagnostic in " ".join(output.split()).split("Error: ")[1:]:
+        ids, addresses = IMPORT_CMD.findall(diagnostic), WITH_ADDRESS.findall(diagnostic)
+        if ids and addresses:
+            commands[addresses[0]] = ids[0]
+    return commands
+
+
 def recover(tf) -> None:
     """The documented recovery after an interrupted apply: apply again; where the provider
     refuses an existing object with "already exists" and an import command, run exactly that
-    command, then apply again."""
+    command (with the address Terraform names), then apply again."""
     res = tf.apply(check=False)
     rounds = 0
     while res.returncode != 0 and rounds < 2:
-        commands = IMPORT_CMD.findall(" ".join(res.output.split()))
+        commands = import_commands(res.output)
         assert commands, f"apply after the interruption failed without an import command:\n{res.output}"
-        for addr, id_ in dict(commands).items():
-            tf.import_(addr, id_.strip("`'\".,"))
+        for addr, id_ in commands.items():
+            tf.import_(addr, id_)
         res = tf.apply(check=False)
         rounds += 1
     assert res.returncode == 0, res.output
@@ -252,9 +265,11 @@ def test_sigkill_mid_apply_then_recover(emulator, tf, stack, tmp_path, operation
     assert_destroyed(emulator, tf)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 3: after a kill, destroy only deletes what the "
-                   "state records: the microservices' objects that exist but are not in state "
-                   "are left behind")
+@pytest.mark.xfail(strict=True, reason="#11: a kill mid-create leaves the microservices out of the "
+                   "state, so `terraform destroy` never asks the provider to delete them (only the "
+                   "platform, whose delete they block); the documented recovery is import, then "
+                   "destroy (docs/index.md, Safety). Passing needs a platform delete that sweeps "
+                   "its microservices, or the stop handling of #11 item 2 saving state first")
 def test_destroy_after_kill_leaves_nothing(emulator, tf, stack, tmp_path):
     """SIGKILL of terraform and the provider while the ECS services wait for steady state,
     then `terraform destroy` instead of apply: nothing is left."""

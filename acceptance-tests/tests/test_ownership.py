@@ -21,11 +21,14 @@ SERVICE = "auth-service"
 IMAGE = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
 
 
-def platform_block(net: dict) -> str:
+MESHES = ["service_connect", "app_mesh"]
+
+
+def platform_block(net: dict, mesh: str) -> str:
+    vpc = f'\n  vpc_id = "{net["vpc_id"]}"' if mesh == "app_mesh" else ""
     return f"""
 resource "matbakh_platform" "main" {{
-  name   = "{PLATFORM}"
-  vpc_id = "{net["vpc_id"]}"
+  name   = "{PLATFORM}"{vpc}
 }}
 """
 
@@ -62,10 +65,14 @@ def collapsed(text: str) -> str:
     return " ".join(text.split())
 
 
-def second_apply_is_refused(emulator, first, second, import_cmd: str) -> None:
-    """The second apply fails with "already exists" and `import_cmd`; the first's objects are
-    unchanged (in AWS, and as the first's own plan sees them); destroying the second leaves
-    exactly what existed before it."""
+def second_apply_is_refused(emulator, first, second, address: str, import_id: str) -> None:
+    """The second apply fails with "already exists" and the import command for `import_id`,
+    naming the resource at `address`; the first's objects are unchanged (in AWS, and as the
+    first's own plan sees them); destroying the second leaves exactly what existed before it.
+
+    Terraform does not tell a provider a resource's address, so the provider's command reads
+    `terraform import <resource address> ID`, and Terraform names the address in the same
+    diagnostic ("with ADDRESS,")."""
     before = owned(emulator, first)
     assert len(before["objects"]) >= 10, before
     everything_before = chaos.inventory(emulator)
@@ -74,7 +81,9 @@ def second_apply_is_refused(emulator, first, second, import_cmd: str) -> None:
     out = collapsed(res.output)
     assert res.returncode != 0, f"the second configuration took over the first's objects:\n{res.output}"
     assert "already exists" in out, res.output
+    import_cmd = f"terraform import <resource address> {import_id}"
     assert import_cmd in out, f"no `{import_cmd}` in:\n{res.output}"
+    assert f"with {address}," in out, f"the error does not name {address}:\n{res.output}"
     assert owned(emulator, first) == before, "the refused apply changed the first's objects"
     assert first.plan().returncode == 0, "the first configuration sees drift after the second's apply"
 
@@ -84,31 +93,25 @@ def second_apply_is_refused(emulator, first, second, import_cmd: str) -> None:
     assert first.plan().returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 1: a second matbakh_platform with the same name "
-                   "adopts the first's cluster, mesh and namespace (owner tag is only the name) "
-                   "instead of failing with \"already exists\"")
-def test_same_platform_name_in_two_states(emulator, tf_factory):
+@pytest.mark.parametrize("mesh", MESHES)
+def test_same_platform_name_in_two_states(emulator, tf_factory, mesh):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=mesh)
     first = tf_factory("first")
-    first.write({"main.tf": head + platform_block(net)
+    first.write({"main.tf": head + platform_block(net, mesh)
                  + microservice_block(net, "matbakh_platform.main.id")})
     first.apply()
     second = tf_factory("second")
-    second.write({"main.tf": head + platform_block(net)})
-    second_apply_is_refused(emulator, first, second,
-                            f"terraform import matbakh_platform.main {PLATFORM}")
+    second.write({"main.tf": head + platform_block(net, mesh)})
+    second_apply_is_refused(emulator, first, second, "matbakh_platform.main", PLATFORM)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 1: a second matbakh_microservice with the same "
-                   "name on the platform adopts the first's objects (owner tag is only "
-                   "PLATFORM/NAME) and reports \"Creation complete\" instead of failing with "
-                   "\"already exists\"")
-def test_same_microservice_name_in_two_states(emulator, tf_factory):
+@pytest.mark.parametrize("mesh", MESHES)
+def test_same_microservice_name_in_two_states(emulator, tf_factory, mesh):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=mesh)
     first = tf_factory("first")
-    first.write({"main.tf": head + platform_block(net)
+    first.write({"main.tf": head + platform_block(net, mesh)
                  + microservice_block(net, "matbakh_platform.main.id")})
     first.apply()
     second = tf_factory("second")
@@ -116,5 +119,5 @@ def test_same_microservice_name_in_two_states(emulator, tf_factory):
     # adoption would show as an update of the first's service.
     second.write({"main.tf": head + microservice_block(
         net, json.dumps(PLATFORM), image=IMAGE.replace("1.4.2", "9.9.9"), desired=3)})
-    second_apply_is_refused(emulator, first, second,
-                            f"terraform import matbakh_microservice.auth {PLATFORM}/{SERVICE}")
+    second_apply_is_refused(emulator, first, second, "matbakh_microservice.auth",
+                            f"{PLATFORM}/{SERVICE}")

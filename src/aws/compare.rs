@@ -73,17 +73,6 @@ pub fn gone_is_ok(result: Result<(), AwsError>) -> Result<(), AwsError> {
     absent_if_not_found(result).map(|_| ())
 }
 
-/// The error for an object of our deterministic name that someone else owns.
-pub fn owned_by_someone_else(call: &str, what: &str, name: &str, owner: &str) -> AwsError {
-    AwsError::new(
-        call,
-        format!(
-            "{what} {name} already exists and is not owned by {owner} (its matbakh:owner tag differs); \
-             delete or rename it, or import it"
-        ),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
-use crate::aws::compare::{gone_is_ok, owned_by_someone_else};
+use crate::aws::compare::gone_is_ok;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::logs::LogGroupSpec;
@@ -116,14 +116,13 @@ impl Adapter for LogGroupSpec {
             Ok(_) => {}
             Err(e) if e.code.as_deref() == Some("ResourceAlreadyExistsException") => {
                 let found = self.tags_of(aws, &self.name).await?;
-                if !tags::may_adopt(&self.tags, &found) {
-                    return Err(owned_by_someone_else(
-                        "logs:CreateLogGroup",
-                        "log group",
-                        &self.name,
-                        tags::owner(&self.tags),
-                    ));
-                }
+                tags::claim(
+                    "logs:CreateLogGroup",
+                    "log group",
+                    &self.name,
+                    &self.tags,
+                    &found,
+                )?;
                 return self.update(aws, &self.name, resolved).await;
             }
             Err(e) => return Err(e),

@@ -44,8 +44,10 @@ pub trait Adapter: Sync {
     ) -> Result<Observation, AwsError>;
 
     /// Create the object and return its id. When an object of the same
-    /// deterministic name already exists and carries our owner tag (an
-    /// interrupted earlier apply), adopt it instead of failing.
+    /// deterministic name already exists and carries our owner tag and
+    /// ownership token (our own leftover: a lost answer, an interrupted
+    /// apply), adopt it; any other is refused with "already exists" (see
+    /// [`crate::spec::ownership`] and [`tags::claim`]).
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError>;
 
     /// Bring an existing object in line with the spec. Returns its id, which

@@ -34,7 +34,9 @@ use tracing::Instrument;
 use crate::engine::{Observation, Outcome, Progress, Resolved};
 use crate::provider::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
+use crate::resources::ownership;
 use crate::resources::tags;
+use crate::spec::ownership::OwnerToken;
 use crate::spec::{Component, DesiredGraph, Spec};
 use crate::tf::diagnostics::{error, report, warning};
 use crate::tf::value::Value;
@@ -139,7 +141,14 @@ pub trait GraphResource: Send + Sync + 'static {
     }
 
     /// The whole state of the resource with import id `id` (well-formed).
-    async fn import(&self, configured: &Configured, id: &str) -> Result<Value, String>;
+    /// The state of the resource `id` as found in AWS, and the ownership
+    /// token its objects carry (`None` when they carry none: objects from
+    /// before ownership tokens; the driver then draws a new one).
+    async fn import(
+        &self,
+        configured: &Configured,
+        id: &str,
+    ) -> Result<(Value, Option<OwnerToken>), String>;
 
     /// Problems of `config` on the provider's backend (`service_mesh`), which
     /// ValidateResourceConfig cannot see: checked at plan.
@@ -382,7 +391,10 @@ impl<R: GraphResource> Driver<R> {
 
         // Components: what exists and matches the arguments stays recorded.
         let settings = self.settings(diags, &current, &configured)?;
-        let graph = self.resource.expand(&settings, &context);
+        let graph = stamped(
+            self.resource.expand(&settings, &context),
+            ownership::token_of(&private).as_ref(),
+        );
         let observations = match lifecycle::observe(&configured.clients, &graph, &recorded).await {
             Ok(o) => o,
             Err(e) => {
@@ -418,7 +430,11 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut current, &settings, Some(&context));
         self.set_components(&mut current, lifecycle::components_value(&sorted.existing));
-        Some((current, private_with_stale(&sorted.stale)))
+        let mut next_private = private_with_stale(&sorted.stale);
+        if let Some(token) = ownership::token_of(&private) {
+            next_private = ownership::with_token(next_private, &token);
+        }
+        Some((current, next_private))
     }
 
     async fn do_plan_create(
@@ -452,7 +468,8 @@ impl<R: GraphResource> Driver<R> {
                     .await;
             }
         }
-        Some((planned, Value::Null))
+        // The ownership token this resource's objects will carry.
+        Some((planned, ownership::planned_private(Value::Null)))
     }
 
     async fn do_plan_update(
@@ -513,17 +530,23 @@ impl<R: GraphResource> Driver<R> {
                 self.set_components(&mut planned, Value::Unknown);
             }
         }
-        Some((planned, prior_private, replace))
+        Some((planned, ownership::planned_private(prior_private), replace))
     }
 
-    async fn do_create(&self, diags: &mut Diagnostics, planned: Value) -> Option<(Value, Value)> {
+    async fn do_create(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Value,
+        private: Value,
+    ) -> Option<(Value, Value)> {
         let configured = self.context.get(diags)?;
         report_problems(diags, self.check_before_apply(&planned))?;
         let settings = self.settings(diags, &planned, &configured)?;
         let id = self.resource.id(&settings);
         let context = self.found_context(diags, &configured, &settings).await?;
-        let desired = self.resource.expand(&settings, &context);
-        let outcome = self
+        let token = ownership::token_for_apply(&private);
+        let desired = stamped(self.resource.expand(&settings, &context), Some(&token));
+        let mut outcome = self
             .run_apply(
                 &configured,
                 &id,
@@ -533,9 +556,28 @@ impl<R: GraphResource> Driver<R> {
                 Resolved::new(),
             )
             .await;
+        ownership::record_own_objects_after_failure(
+            &configured.clients,
+            &desired.components,
+            &mut outcome,
+            &token,
+        )
+        .await;
+        if ownership::undo_refused_create(
+            diags,
+            R::TYPE,
+            &configured.clients,
+            &desired.components,
+            &mut outcome,
+            lifecycle::timeout(&planned, Operation::Delete),
+        )
+        .await
+        {
+            return None;
+        }
         report_failures(diags, R::TYPE, &id, "creating", &outcome);
         let state = self.applied_state(planned, &settings, &context, &outcome);
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(Value::Null, &token)))
     }
 
     async fn do_update(
@@ -553,11 +595,15 @@ impl<R: GraphResource> Driver<R> {
         let prior_settings = self.settings(diags, &prior, &configured)?;
         let id = self.resource.id(&settings);
         let context = self.found_context(diags, &configured, &settings).await?;
-        let desired = self.resource.expand(&settings, &context);
-        let previous = self.resource.expand(&prior_settings, &context);
+        let token = ownership::token_for_apply(&private);
+        let desired = stamped(self.resource.expand(&settings, &context), Some(&token));
+        let previous = stamped(
+            self.resource.expand(&prior_settings, &context),
+            Some(&token),
+        );
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
-        let outcome = self
+        let mut outcome = self
             .run_apply(
                 &configured,
                 &id,
@@ -567,9 +613,16 @@ impl<R: GraphResource> Driver<R> {
                 recorded,
             )
             .await;
+        ownership::record_own_objects_after_failure(
+            &configured.clients,
+            &desired.components,
+            &mut outcome,
+            &token,
+        )
+        .await;
         report_failures(diags, R::TYPE, &id, "updating", &outcome);
         let state = self.applied_state(planned, &settings, &context, &outcome);
-        Some((state, Value::Null))
+        Some((state, ownership::with_token(Value::Null, &token)))
     }
 
     async fn do_destroy(
@@ -584,9 +637,28 @@ impl<R: GraphResource> Driver<R> {
         let settings = self.settings(diags, &prior, &configured)?;
         let id = self.resource.id(&settings);
         let context = self.found_context(diags, &configured, &settings).await?;
-        let graph = self.resource.expand(&settings, &context);
+        let token = ownership::token_of(&private);
+        let graph = stamped(self.resource.expand(&settings, &context), token.as_ref());
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
+        // Objects whose create answer was lost exist without being
+        // recorded: delete those that carry this resource's token too.
+        if let Some(token) = &token {
+            match ownership::with_unrecorded_own_objects(
+                &configured.clients,
+                &graph.components,
+                recorded.clone(),
+                token,
+            )
+            .await
+            {
+                Ok(all) => recorded = all,
+                Err(e) => {
+                    error(diags, format!("Cannot destroy {} {id}", R::TYPE), e);
+                    return None;
+                }
+            }
+        }
         let report = |p: &Progress| log_progress(R::TYPE, &id, p);
         let outcome = lifecycle::destroy(
             &configured.clients,
@@ -607,11 +679,15 @@ impl<R: GraphResource> Driver<R> {
         }
         let configured = self.context.get(diags)?;
         match self.resource.import(&configured, &id).await {
-            Ok(mut state) => {
+            Ok((mut state, token)) => {
                 tags::set_tags_all(&mut state, &configured.default_tags);
                 state.set("drift", lifecycle::no_drift());
                 crate::tf::schema::complete_object(&mut state, &self.resource.schema().block);
-                Some((state, Value::Null))
+                // All objects of one resource share one token: adopt
+                // theirs. Objects from before ownership tokens get a new
+                // one, written onto them by the next apply.
+                let token = token.unwrap_or_else(OwnerToken::generate);
+                Some((state, ownership::with_token(Value::Null, &token)))
             }
             Err(e) => {
                 error(diags, format!("Cannot import {} {id}", R::TYPE), e);
@@ -962,6 +1038,15 @@ fn stale_ids(private: &Value) -> Resolved {
     ))
 }
 
+/// `graph` with the resource's ownership token written into every object's
+/// tags (none for a state from before ownership tokens).
+fn stamped(graph: DesiredGraph, token: Option<&OwnerToken>) -> DesiredGraph {
+    match token {
+        Some(token) => graph.with_owner_token(token),
+        None => graph,
+    }
+}
+
 fn private_with_stale(stale: &Resolved) -> Value {
     if stale.is_empty() {
         return Value::Null;
@@ -1052,12 +1137,14 @@ impl<R: GraphResource> Resource for Driver<R> {
         diags: &mut Diagnostics,
         planned: Value,
         _config: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let planned = self.normalized(planned);
         let span = span(R::TYPE, &span_id(&planned), "create");
-        self.do_create(diags, planned).instrument(span).await
+        self.do_create(diags, planned, private)
+            .instrument(span)
+            .await
     }
 
     async fn update<'a>(

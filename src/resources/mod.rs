@@ -4,5 +4,6 @@ pub mod data_sources;
 pub mod driver;
 pub mod lifecycle;
 pub mod microservice;
+pub mod ownership;
 pub mod platform;
 pub mod tags;

@@ -2,7 +2,8 @@
 //!
 //! Every AWS object of a resource carries `tags_all` (the provider's
 //! `default_tags` with the resource's `tags` over them) plus the tags the
-//! provider adds itself (`matbakh:owner`, and on some kinds one more, see
+//! provider adds itself (`matbakh:owner`, `matbakh:owner-token`, and on
+//! some kinds one more, see
 //! [`PROVIDER_TAGS_PER_OBJECT`]). AWS refuses an object with more than 50
 //! tags, a key over 128 or a value over 256 characters, characters outside
 //! its pattern or an `aws:` key, and CloudWatch Logs or App Mesh would only
@@ -26,10 +27,11 @@ pub const AWS_PREFIX: &str = "aws:";
 /// Keys the provider writes itself; a user's tag of this prefix would be
 /// overwritten (or overwrite the ownership record).
 pub const PROVIDER_PREFIX: &str = "matbakh:";
-/// The most tags the provider adds to one object: `matbakh:owner` on every
-/// object, plus `matbakh:vpc-id` on a platform's namespace and
-/// `matbakh:spec-hash` on a task definition revision.
-pub const PROVIDER_TAGS_PER_OBJECT: usize = 2;
+/// The most tags the provider adds to one object: `matbakh:owner` and
+/// `matbakh:owner-token` on every object, plus `matbakh:vpc-id` on a
+/// platform's namespace and `matbakh:spec-hash` on a task definition
+/// revision.
+pub const PROVIDER_TAGS_PER_OBJECT: usize = 3;
 
 /// The provider's `default_tags` with the resource's `tags` over them: what
 /// every object of the resource carries besides the provider's own tags.
@@ -109,7 +111,7 @@ pub fn check_tags(attribute: &str, tags: &Tags) -> Vec<Problem> {
             attribute,
             "Too many tags",
             format!(
-                "{attribute} has {} tags; AWS allows {MAX_TAGS} per object and the provider adds up to {PROVIDER_TAGS_PER_OBJECT} of its own (matbakh:owner, …), so at most {room} fit.",
+                "{attribute} has {} tags; AWS allows {MAX_TAGS} per object and the provider adds up to {PROVIDER_TAGS_PER_OBJECT} of its own (matbakh:owner, matbakh:owner-token, …), so at most {room} fit.",
                 tags.len()
             ),
         ));
@@ -136,7 +138,7 @@ pub fn check_tag_limits(default_tags: &Tags, tags: &Tags) -> Vec<Problem> {
             "tags",
             "Too many tags",
             format!(
-                "tags ({}) and the provider's default_tags ({}{}) make {} tags on every object; AWS allows {MAX_TAGS} per object and the provider adds up to {PROVIDER_TAGS_PER_OBJECT} of its own (matbakh:owner, …), so at most {room} fit.",
+                "tags ({}) and the provider's default_tags ({}{}) make {} tags on every object; AWS allows {MAX_TAGS} per object and the provider adds up to {PROVIDER_TAGS_PER_OBJECT} of its own (matbakh:owner, matbakh:owner-token, …), so at most {room} fit.",
                 tags.len(),
                 default_tags.len(),
                 if overlap > 0 { format!(", {overlap} of them overridden by tags") } else { String::new() },
@@ -271,9 +273,9 @@ mod tests {
 
     #[test]
     fn counting_includes_the_provider_tags_and_the_default_tags() {
-        // 48 fit beside the provider's two.
-        assert!(check_tags("tags", &many("t", 48)).is_empty());
-        let p = check_tags("tags", &many("t", 49));
+        // 47 fit beside the provider's three.
+        assert!(check_tags("tags", &many("t", 47)).is_empty());
+        let p = check_tags("tags", &many("t", 48));
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].dotted(), "tags");
         // Together: 30 + 21 = 51 tags on every object.
@@ -283,8 +285,8 @@ mod tests {
         assert!(p[0].detail.contains("default_tags (30)"), "{}", p[0].detail);
         assert!(p[0].detail.contains("make 51 tags"), "{}", p[0].detail);
         // Overridden keys count once.
-        assert!(check_tag_limits(&many("t", 40), &many("t", 48)).is_empty());
-        assert!(check_tag_limits(&many("d", 30), &many("t", 18)).is_empty());
+        assert!(check_tag_limits(&many("t", 40), &many("t", 47)).is_empty());
+        assert!(check_tag_limits(&many("d", 30), &many("t", 17)).is_empty());
     }
 
     #[test]

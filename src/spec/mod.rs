@@ -12,6 +12,7 @@ pub mod deployment_strategy;
 pub mod ecs;
 pub mod identity;
 pub mod logs;
+pub mod ownership;
 pub mod platform;
 
 use std::collections::BTreeMap;

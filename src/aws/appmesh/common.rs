@@ -70,14 +70,7 @@ pub async fn adoptable(
     let Some(arn) = existing_arn else {
         return Err(conflict);
     };
-    if !crate::aws::tags::may_adopt(tags, &tags_of(client, &arn).await?) {
-        return Err(crate::aws::compare::owned_by_someone_else(
-            call,
-            what,
-            name,
-            crate::aws::tags::owner(tags),
-        ));
-    }
+    crate::aws::tags::claim(call, what, name, tags, &tags_of(client, &arn).await?)?;
     Ok(arn)
 }
 

@@ -79,16 +79,13 @@ impl Adapter for MeshSpec {
                 .metadata()
                 .map(|m| m.arn().to_string())
                 .unwrap_or_default();
-            if !tags::may_adopt(&self.tags, &tags_of(&aws.appmesh, &arn).await?) {
-                return Err(AwsError::new(
-                    "appmesh:CreateMesh",
-                    format!(
-                        "a mesh named {} already exists and is not owned by {}",
-                        self.name,
-                        tags::owner(&self.tags)
-                    ),
-                ));
-            }
+            tags::claim(
+                "appmesh:CreateMesh",
+                "App Mesh mesh",
+                &self.name,
+                &self.tags,
+                &tags_of(&aws.appmesh, &arn).await?,
+            )?;
             return Ok(arn);
         }
         let out = aws
@@ -97,7 +94,7 @@ impl Adapter for MeshSpec {
             .mesh_name(&self.name)
             .spec(self.sdk_spec()?)
             .set_tags(Some(tag_refs(&self.tags, "appmesh:CreateMesh")?))
-            .client_token(format!("{}-mesh", tags::owner(&self.tags)))
+            .client_token(tags::request_token(&self.tags, "mesh"))
             .send()
             .await
             .map_err(|e| AwsError::sdk("appmesh:CreateMesh", e))?;

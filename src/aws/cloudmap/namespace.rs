@@ -254,23 +254,20 @@ impl Adapter for NamespaceSpec {
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
         if let Some(existing) = self.find_by_name(aws).await? {
             let arn = existing.arn().unwrap_or_default().to_string();
-            if !tags::may_adopt(&self.tags, &list_tags(aws, &arn).await?) {
-                return Err(AwsError::new(
-                    "servicediscovery:CreateNamespace",
-                    format!(
-                        "a Cloud Map namespace named {} already exists and is not owned by {}",
-                        self.name,
-                        tags::owner(&self.tags)
-                    ),
-                ));
-            }
+            tags::claim(
+                "servicediscovery:CreateNamespace",
+                "Cloud Map namespace",
+                &self.name,
+                &self.tags,
+                &list_tags(aws, &arn).await?,
+            )?;
             return Ok(arn);
         }
         let call = match self.kind {
             NamespaceKind::Http => "servicediscovery:CreateHttpNamespace",
             NamespaceKind::PrivateDns => "servicediscovery:CreatePrivateDnsNamespace",
         };
-        let token = format!("{}-namespace", tags::owner(&self.tags));
+        let token = tags::request_token(&self.tags, "namespace");
         let op = match self.kind {
             NamespaceKind::Http => {
                 aws.cloudmap

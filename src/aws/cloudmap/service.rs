@@ -10,7 +10,7 @@ use aws_sdk_servicediscovery::types::{
     RoutingPolicy, Service, ServiceChange, ServiceFilter, ServiceFilterName, Tag,
 };
 
-use crate::aws::compare::{absent_if_not_found, idempotency_token, owned_by_someone_else};
+use crate::aws::compare::absent_if_not_found;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::cloudmap::DiscoveryServiceSpec;
@@ -205,8 +205,8 @@ impl Adapter for DiscoveryServiceSpec {
             .create_service()
             .name(&self.name)
             .namespace_id(&self.namespace_id)
-            .creator_request_id(idempotency_token(
-                tags::owner(&self.tags),
+            .creator_request_id(tags::request_token(
+                &self.tags,
                 &format!("cloudmap-service/{}/{}", self.namespace_id, self.name),
             ))
             .dns_config(dns)
@@ -227,14 +227,13 @@ impl Adapter for DiscoveryServiceSpec {
                 let Some((id, arn)) = self.find_by_name(aws).await? else {
                     return Err(e);
                 };
-                if !tags::may_adopt(&self.tags, &self.tags_of(aws, &arn).await?) {
-                    return Err(owned_by_someone_else(
-                        CALL,
-                        "Cloud Map service",
-                        &self.name,
-                        tags::owner(&self.tags),
-                    ));
-                }
+                tags::claim(
+                    CALL,
+                    "Cloud Map service",
+                    &self.name,
+                    &self.tags,
+                    &self.tags_of(aws, &arn).await?,
+                )?;
                 Ok(id)
             }
             Err(e) => Err(e),

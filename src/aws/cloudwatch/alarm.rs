@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::types::{
     ComparisonOperator, Dimension, Metric, MetricAlarm, MetricDataQuery, MetricStat, Tag,
 };
 
-use crate::aws::compare::{json_differences, owned_by_someone_else};
+use crate::aws::compare::json_differences;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
@@ -220,14 +220,13 @@ impl Adapter for MetricAlarmSpec {
                 Some(arn) => self.tags_of(aws, arn).await?,
                 None => BTreeMap::new(),
             };
-            if !tags::may_adopt(&self.tags, &found) {
-                return Err(owned_by_someone_else(
-                    "cloudwatch:PutMetricAlarm",
-                    "alarm",
-                    &self.name,
-                    tags::owner(&self.tags),
-                ));
-            }
+            tags::claim(
+                "cloudwatch:PutMetricAlarm",
+                "alarm",
+                &self.name,
+                &self.tags,
+                &found,
+            )?;
             return self.update(aws, &self.name, resolved).await;
         }
         self.put(aws, true).await?;

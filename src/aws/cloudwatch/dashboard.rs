@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::types::Tag;
 
-use crate::aws::compare::{absent_if_not_found, json_differences, owned_by_someone_else};
+use crate::aws::compare::{absent_if_not_found, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
@@ -159,14 +159,13 @@ impl Adapter for DashboardSpec {
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
         if let Some(arn) = self.arn(aws, &self.name).await? {
-            if !tags::may_adopt(&self.tags, &self.tags_of(aws, &arn).await?) {
-                return Err(owned_by_someone_else(
-                    "cloudwatch:PutDashboard",
-                    "CloudWatch dashboard",
-                    &self.name,
-                    tags::owner(&self.tags),
-                ));
-            }
+            tags::claim(
+                "cloudwatch:PutDashboard",
+                "CloudWatch dashboard",
+                &self.name,
+                &self.tags,
+                &self.tags_of(aws, &arn).await?,
+            )?;
         }
         self.put(aws).await?;
         Ok(self.name.clone())

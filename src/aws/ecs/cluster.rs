@@ -136,16 +136,13 @@ impl Adapter for ClusterSpec {
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         if let Some(existing) = self.describe(aws, &self.name).await? {
-            if !tags::may_adopt(&self.tags, &found_tags(&existing)) {
-                return Err(AwsError::new(
-                    "ecs:CreateCluster",
-                    format!(
-                        "an ECS cluster named {} already exists and is not owned by {}",
-                        self.name,
-                        tags::owner(&self.tags)
-                    ),
-                ));
-            }
+            tags::claim(
+                "ecs:CreateCluster",
+                "ECS cluster",
+                &self.name,
+                &self.tags,
+                &found_tags(&existing),
+            )?;
             let arn = existing
                 .cluster_arn()
                 .map(str::to_string)

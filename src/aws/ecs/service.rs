@@ -16,7 +16,6 @@ use super::deployment_configuration::{deployment_differences, deployment_of, wit
 use super::service_deployment::{self, current_deployment};
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::aws::cloudmap::service_connect_discovery::find_service;
-use crate::aws::compare::owned_by_someone_else;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::ecs::{AwsLogsSpec, EcsServiceSpec, ServiceConnectSpec, ServiceConnectTlsSpec};
@@ -631,14 +630,7 @@ impl Adapter for EcsServiceSpec {
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
                 .collect();
-            if !tags::may_adopt(&self.tags, &found) {
-                return Err(owned_by_someone_else(
-                    CALL,
-                    "ECS service",
-                    &self.name,
-                    tags::owner(&self.tags),
-                ));
-            }
+            tags::claim(CALL, "ECS service", &self.name, &self.tags, &found)?;
             if let Some(arn) = existing.service_arn() {
                 return self.update(aws, arn, resolved).await;
             }

@@ -8,14 +8,19 @@
 //! target; older ones are deregistered.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
 use aws_sdk_ecs::types::{
     ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
     ContainerDependency, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
     PortMapping, ProxyConfiguration, ProxyConfigurationType, Secret, Tag, TaskDefinition,
     TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::aws::compare::stable_hash;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
@@ -24,6 +29,47 @@ use crate::spec::ecs::{
     AwsLogsSpec, ContainerDependencySpec, ContainerHealthCheckSpec, ContainerSpec, EnvValue,
     NamedPortSpec, ProxyConfigurationSpec, TaskDefinitionSpec,
 };
+
+/// How often RegisterTaskDefinition is tried (it is retried here, not by the
+/// SDK: see `register`).
+const REGISTER_ATTEMPTS: u32 = 5;
+
+/// Exponential backoff with full jitter before retry `attempt` (1-based):
+/// up to 0.4 s, 0.8 s, 1.6 s, 3.2 s.
+fn register_backoff(attempt: u32) -> Duration {
+    let ceiling_ms = 200u64 << attempt.min(6);
+    Duration::from_millis(rand::random::<u64>() % (ceiling_ms + 1))
+}
+
+/// Whether a failed call is worth retrying: the request may not have
+/// reached AWS, or AWS answered with throttling or a server error. Client
+/// errors (a bad request) would fail the same way again.
+fn retry_may_help<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            let throttled = matches!(
+                service.err().code(),
+                Some(
+                    "ThrottlingException"
+                        | "Throttling"
+                        | "TooManyRequestsException"
+                        | "RequestLimitExceeded"
+                        | "ServerException"
+                        | "ServiceUnavailableException"
+                        | "InternalFailure"
+                )
+            );
+            throttled || service.raw().status().is_server_error()
+        }
+        _ => false,
+    }
+}
 
 /// Tag holding the hash of the spec a revision was registered from.
 pub const SPEC_HASH_TAG: &str = "matbakh:spec-hash";
@@ -216,28 +262,70 @@ impl TaskDefinitionSpec {
             .filter(|(td, _)| td.status() == Some(&TaskDefinitionStatus::Active)))
     }
 
-    async fn register(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+    /// The latest ACTIVE revision of the family when it is this resource's
+    /// (owner and ownership token) and was registered from a spec with
+    /// `hash`: what an earlier attempt registered, whose answer was lost.
+    /// When `creating`, a family whose latest revision is not this
+    /// resource's is refused with "already exists" (another resource of the
+    /// same name registers into it).
+    async fn registered_revision(
+        &self,
+        aws: &Clients,
+        hash: &str,
+        resolved: &Resolved,
+        creating: bool,
+    ) -> Result<Option<String>, AwsError> {
+        let Some((td, found)) = self.describe(aws, &self.family).await? else {
+            return Ok(None);
+        };
+        if creating {
+            tags::claim(
+                "ecs:RegisterTaskDefinition",
+                "ECS task definition family",
+                &self.family,
+                &self.tags,
+                &found,
+            )?;
+        }
+        // The hash tag alone does not vouch for it: a CI system's revision
+        // copies the tags of the one it was made from.
+        let same = tags::may_adopt(&self.tags, &found)
+            && found.get(SPEC_HASH_TAG).map(String::as_str) == Some(hash)
+            && self.holds_the_same(&td, &found, resolved)?;
+        Ok(same
+            .then(|| td.task_definition_arn().map(str::to_string))
+            .flatten())
+    }
+
+    /// Register a revision, or find the one an earlier attempt registered.
+    ///
+    /// AWS takes no idempotency token for RegisterTaskDefinition, so a
+    /// blind retry after a lost answer registers a second revision. The
+    /// SDK's own retry is therefore off for this one call; it is retried
+    /// here, and each retry first looks for a revision carrying this spec's
+    /// hash and this resource's token (the lost answer's), and registers
+    /// again only when there is none.
+    async fn register(
+        &self,
+        aws: &Clients,
+        resolved: &Resolved,
+        creating: bool,
+    ) -> Result<String, AwsError> {
         const CALL: &str = "ecs:RegisterTaskDefinition";
         let hash = self.spec_hash(resolved)?;
         // A retried apply finds the revision it registered last time.
-        if let Some((td, found)) = self.describe(aws, &self.family).await? {
-            // The hash tag alone does not vouch for it: a CI system's
-            // revision copies the tags of the one it was made from.
-            if tags::may_adopt(&self.tags, &found)
-                && found.get(SPEC_HASH_TAG) == Some(&hash)
-                && self.holds_the_same(&td, &found, resolved)?
-            {
-                if let Some(arn) = td.task_definition_arn() {
-                    return Ok(arn.to_string());
-                }
-            }
+        if let Some(arn) = self
+            .registered_revision(aws, &hash, resolved, creating)
+            .await?
+        {
+            return Ok(arn);
         }
         let mut tags: Vec<Tag> = self
             .tags
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
-        tags.push(Tag::builder().key(SPEC_HASH_TAG).value(hash).build());
+        tags.push(Tag::builder().key(SPEC_HASH_TAG).value(&hash).build());
         let proxy = match &self.proxy {
             None => None,
             Some(p) => Some(
@@ -254,7 +342,7 @@ impl TaskDefinitionSpec {
                     .map_err(|e| AwsError::build(CALL, e))?,
             ),
         };
-        let out = aws
+        let request = aws
             .ecs
             .register_task_definition()
             .family(&self.family)
@@ -266,14 +354,46 @@ impl TaskDefinitionSpec {
             .set_task_role_arn(self.task_role_arn.clone())
             .set_container_definitions(Some(self.container_definitions(resolved)?))
             .set_proxy_configuration(proxy)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        out.task_definition()
-            .and_then(|td| td.task_definition_arn())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new(CALL, "AWS returned no task definition ARN"))
+            .set_tags(Some(tags));
+        let mut attempt: u32 = 1;
+        loop {
+            let sent = request
+                .clone()
+                .customize()
+                .config_override(
+                    aws_sdk_ecs::config::Builder::default().retry_config(RetryConfig::disabled()),
+                )
+                .send()
+                .await;
+            match sent {
+                Ok(out) => {
+                    return out
+                        .task_definition()
+                        .and_then(|td| td.task_definition_arn())
+                        .map(str::to_string)
+                        .ok_or_else(|| AwsError::new(CALL, "AWS returned no task definition ARN"))
+                }
+                Err(e) if attempt < REGISTER_ATTEMPTS && retry_may_help(&e) => {
+                    tracing::debug!(
+                        family = self.family.as_str(),
+                        attempt,
+                        error = %AwsError::sdk(CALL, e),
+                        "RegisterTaskDefinition failed; looking for the revision before retrying"
+                    );
+                    tokio::time::sleep(register_backoff(attempt)).await;
+                    // The request may have reached AWS although its answer
+                    // did not reach us: look before registering again.
+                    if let Some(arn) = self
+                        .registered_revision(aws, &hash, resolved, false)
+                        .await?
+                    {
+                        return Ok(arn);
+                    }
+                    attempt += 1;
+                }
+                Err(e) => return Err(AwsError::sdk(CALL, e)),
+            }
+        }
     }
 
     /// Deregister the ACTIVE revisions of our family older than `keep`.
@@ -544,7 +664,7 @@ impl Adapter for TaskDefinitionSpec {
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        self.register(aws, resolved).await
+        self.register(aws, resolved, true).await
     }
 
     async fn update(
@@ -553,7 +673,7 @@ impl Adapter for TaskDefinitionSpec {
         id: &str,
         resolved: &Resolved,
     ) -> Result<String, AwsError> {
-        let new = self.register(aws, resolved).await?;
+        let new = self.register(aws, resolved, false).await?;
         // A revision takes tags in place: a change of tags alone keeps the
         // revision (the spec hash leaves tags out) and re-tags it, so the
         // service does not roll.

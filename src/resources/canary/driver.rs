@@ -53,6 +53,9 @@ pub struct Canary<'a> {
     pub settings: &'a CanarySettings,
     /// Ids of the microservice's components the candidate refers to.
     pub external: Resolved,
+    /// The canary's ownership token, written into the tags of every
+    /// candidate object (`None` for a state from before ownership tokens).
+    pub token: Option<crate::spec::ownership::OwnerToken>,
 }
 
 /// The result of an operation: what state must record, and why it failed.
@@ -91,7 +94,11 @@ impl Report {
 
 impl Canary<'_> {
     fn graph(&self, scaled_to_zero: bool) -> crate::spec::DesiredGraph {
-        expand::expand(self.stable, self.platform, self.settings, scaled_to_zero)
+        let graph = expand::expand(self.stable, self.platform, self.settings, scaled_to_zero);
+        match &self.token {
+            Some(token) => graph.with_owner_token(token),
+            None => graph,
+        }
     }
 
     /// The ids the engine needs: the canary's own plus the external ones.

@@ -34,6 +34,8 @@ use crate::resources::microservice::expand::PlatformContext;
 use crate::resources::microservice::names;
 use crate::resources::microservice::platform_context::find_platform;
 use crate::resources::microservice::read_existing;
+use crate::resources::ownership;
+use crate::spec::ownership::OwnerToken;
 use crate::tf::diagnostics::{error, report, warning};
 use crate::tf::value::Value;
 use crate::validation::parse_duration;
@@ -71,6 +73,7 @@ impl Stable {
         &'a self,
         configured: &'a Configured,
         settings: &'a CanarySettings,
+        token: Option<OwnerToken>,
     ) -> Canary<'a> {
         Canary {
             clients: &configured.clients,
@@ -78,6 +81,7 @@ impl Stable {
             platform: &self.platform,
             settings,
             external: self.external.clone(),
+            token,
         }
     }
 }
@@ -304,7 +308,7 @@ impl Resource for CanaryResource {
             return Some((Value::Null, private));
         };
         let status = status_of(&state).unwrap_or(Status::Progressing);
-        let canary = stable.canary(&configured, &settings);
+        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let sorted = match canary.observe(&recorded, status).await {
             Ok(found) => found,
             Err(e) => {
@@ -403,7 +407,7 @@ impl Resource for CanaryResource {
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, Value::Null))
+        Some((planned, ownership::planned_private(Value::Null)))
     }
 
     async fn plan_update<'a>(
@@ -443,7 +447,7 @@ impl Resource for CanaryResource {
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
         planned.set("drift", lifecycle::no_drift());
-        Some((planned, prior_private, replace))
+        Some((planned, ownership::planned_private(prior_private), replace))
     }
 
     async fn plan_destroy<'a>(
@@ -461,18 +465,22 @@ impl Resource for CanaryResource {
         diags: &mut Diagnostics,
         planned: Value,
         _config: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let planned = crate::tf::value::normalized(planned, &schema::schema().block);
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = stable.canary(&configured, &settings);
+        let token = ownership::token_for_apply(&private);
+        let canary = stable.canary(&configured, &settings, Some(token.clone()));
         let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
         let report = engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await;
         report_outcome(diags, &settings, "creating", &report);
-        Some((state_after(planned, &settings, &report), Value::Null))
+        Some((
+            state_after(planned, &settings, &report),
+            ownership::with_token(private, &token),
+        ))
     }
 
     async fn update<'a>(
@@ -489,7 +497,8 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
-        let canary = stable.canary(&configured, &settings);
+        let token = ownership::token_for_apply(&private);
+        let canary = stable.canary(&configured, &settings, Some(token.clone()));
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
         let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
@@ -517,14 +526,17 @@ impl Resource for CanaryResource {
         })
         .await;
         report_outcome(diags, &settings, "updating", &report);
-        Some((state_after(planned, &settings, &report), Value::Null))
+        Some((
+            state_after(planned, &settings, &report),
+            ownership::with_token(Value::Null, &token),
+        ))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
         prior: Value,
-        _private: Value,
+        private: Value,
         _meta: Value,
     ) -> Option<()> {
         let prior = crate::tf::value::normalized(prior, &schema::schema().block);
@@ -545,7 +557,7 @@ impl Resource for CanaryResource {
             );
             return None;
         };
-        let canary = stable.canary(&configured, &settings);
+        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
         let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
         report_failures(

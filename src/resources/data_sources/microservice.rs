@@ -164,6 +164,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            owner_token: None,
         };
         let s = attributes(
             &platform(Environment::Production),

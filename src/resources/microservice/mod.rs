@@ -15,5 +15,5 @@ pub mod task_size;
 pub mod test_fixtures;
 pub mod validate;
 
-pub use read_back::{read_existing, Existing};
+pub use read_back::{read_existing, read_leftovers, Existing, Leftovers};
 pub use resource::MicroserviceResource;

@@ -11,7 +11,9 @@ use super::names;
 use super::recover::{recover, ObservedGraph};
 use crate::aws::Clients;
 use crate::engine::{Resolved, MAX_CONCURRENCY};
+use crate::resources::ownership::token_found;
 use crate::spec::ecs::TaskDefinitionSpec;
+use crate::spec::ownership::OwnerToken;
 use crate::spec::{Spec, OWNER_TAG};
 use crate::tf::value::Value;
 
@@ -27,6 +29,18 @@ pub struct Existing {
     /// The ids of the components found, by component key: what state's
     /// `components` holds after an apply.
     pub components: Resolved,
+    /// The ownership token its objects carry (the ECS service's), `None`
+    /// for objects created before ownership tokens.
+    pub owner_token: Option<OwnerToken>,
+}
+
+/// What is left of a microservice whose ECS service does not exist (a
+/// create killed before it got there): the objects found by their
+/// deterministic names that carry its owner tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leftovers {
+    pub components: Resolved,
+    pub owner_token: Option<OwnerToken>,
 }
 
 /// The microservice `name` on `platform` as it exists in AWS. `None` when
@@ -44,10 +58,70 @@ pub async fn read_existing(
         return Ok(None);
     };
     let arguments = recover(platform, name, &observed)?;
+    let owner_token = token_found(observed.service.as_ref().map(|s| &s.tags));
     Ok(Some(Existing {
         arguments,
         components,
+        owner_token,
     }))
+}
+
+/// Every object of microservice `name` on `platform` found by its
+/// deterministic name and tagged `matbakh:owner = PLATFORM/NAME` (objects
+/// of kinds without tags when what they depend on was found), whatever
+/// else exists: what an import adopts when the ECS service was never
+/// created. Empty when nothing is found.
+pub async fn read_leftovers(
+    clients: &Clients,
+    platform: &PlatformContext,
+    name: &str,
+) -> Result<Leftovers, String> {
+    let owner = names::resource_id(&platform.platform_id, name);
+    let probe = expand::expand(&probe_settings(platform, name), platform);
+    let reads: Vec<_> = probe
+        .components
+        .iter()
+        .map(|c| read_one(clients, name, c))
+        .collect();
+    let found: Vec<(String, Option<crate::aws::Found<Spec>>)> = stream::iter(reads)
+        .buffered(MAX_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut components = Resolved::new();
+    let mut tags_found = Vec::new();
+    for c in &probe.components {
+        let Some((_, Some(object))) = found.iter().find(|(k, _)| k == &c.key) else {
+            continue;
+        };
+        let ours = match object.spec.tags() {
+            Some(tags) => tags.get(OWNER_TAG) == Some(&owner),
+            // Untagged kinds (scaling, dashboard) go with what they depend on.
+            None => {
+                !c.depends_on.is_empty() && c.depends_on.iter().all(|d| components.contains_key(d))
+            }
+        };
+        if ours {
+            components.insert(c.key.clone(), object.id.clone());
+            tags_found.extend(object.spec.tags().cloned());
+        }
+    }
+    Ok(Leftovers {
+        components,
+        owner_token: token_found(&tags_found),
+    })
+}
+
+async fn read_one(
+    clients: &Clients,
+    name: &str,
+    component: &crate::spec::Component,
+) -> Result<(String, Option<crate::aws::Found<Spec>>), String> {
+    let found = component
+        .spec
+        .read_back(clients)
+        .await
+        .map_err(|e| format!("reading {} of {name}: {e}", component.key))?;
+    Ok((component.key.clone(), found))
 }
 
 /// Read back every component of microservice `name` on `platform`: what

@@ -9,7 +9,7 @@ use super::backend::service_connect::client_alias;
 use super::config::{MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::platform_context::find_platform;
-use super::read_back::read_existing;
+use super::read_back::{read_existing, read_leftovers};
 use super::recover::without_defaults;
 use super::schema::{self, DEFAULTED};
 use super::validate::check_service_name;
@@ -17,7 +17,8 @@ use crate::provider::{Configured, ProviderContext};
 use crate::resources::driver::{Driver, GraphResource, Recovered};
 use crate::resources::lifecycle;
 use crate::service_mesh::ServiceMesh;
-use crate::spec::DesiredGraph;
+use crate::spec::ownership::OwnerToken;
+use crate::spec::{DesiredGraph, OWNER_TAG};
 use crate::tf::value::Value;
 use crate::validation::Problem;
 
@@ -319,14 +320,38 @@ impl GraphResource for Microservice {
     /// `terraform import matbakh_microservice.X PLATFORM/NAME`: the arguments
     /// are recovered from what exists in AWS, written the way a
     /// configuration that leaves its defaults out records them.
-    async fn import(&self, configured: &Configured, id: &str) -> Result<Value, String> {
+    async fn import(
+        &self,
+        configured: &Configured,
+        id: &str,
+    ) -> Result<(Value, Option<OwnerToken>), String> {
         let (platform_id, name) = parse_import_id(id)?;
         let platform = find_platform(configured, platform_id).await?;
         let Some(existing) = read_existing(&configured.clients, &platform, name).await? else {
-            return Err(format!(
-                "no microservice {name:?} exists on platform {platform_id:?} in {}: the ECS service {name:?} of cluster {:?}, or the task definition it runs, was not found",
-                platform.region, platform.cluster_name
-            ));
+            // No ECS service: a create killed before it got there left some
+            // objects. Adopt those; the next plan takes the other arguments
+            // from the configuration and its apply creates the rest.
+            let leftovers = read_leftovers(&configured.clients, &platform, name).await?;
+            if leftovers.components.is_empty() {
+                return Err(format!(
+                    "no microservice {name:?} exists on platform {platform_id:?} in {}: neither the ECS service {name:?} of cluster {:?} nor any other object named for it and tagged {OWNER_TAG} = {id:?} was found",
+                    platform.region, platform.cluster_name
+                ));
+            }
+            tracing::info!(
+                components = ?leftovers.components.keys().collect::<Vec<_>>(),
+                "importing the objects an interrupted create left"
+            );
+            let mut state = Value::Null;
+            state.set("platform", Value::str(platform_id));
+            state.set("name", Value::str(name));
+            let settings = self.settings(&state, configured)?;
+            self.context_computed(&mut state, &settings, Some(&platform));
+            let components = lifecycle::components_value(&leftovers.components);
+            self.component_computed(&mut state, &components);
+            state.set("components", components);
+            state.set("drift", lifecycle::no_drift());
+            return Ok((state, leftovers.owner_token));
         };
         let mut state = without_defaults(
             &existing.arguments,
@@ -350,7 +375,7 @@ impl GraphResource for Microservice {
         self.component_computed(&mut state, &components);
         state.set("components", components);
         state.set("drift", lifecycle::no_drift());
-        Ok(state)
+        Ok((state, existing.owner_token))
     }
 }
 

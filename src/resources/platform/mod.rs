@@ -15,6 +15,7 @@ use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::driver::{Driver, GraphResource, Recovered};
 use crate::service_mesh::ServiceMesh;
+use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;
 use crate::tf::value::Value;
 use crate::validation::Problem;
@@ -207,12 +208,22 @@ impl GraphResource for Platform {
         schema::check_name(id).map_err(|why| format!("Import a platform by its name: terraform import matbakh_platform.NAME PLATFORM_NAME. {why}"))
     }
 
-    async fn import(&self, configured: &Configured, id: &str) -> Result<Value, String> {
+    async fn import(
+        &self,
+        configured: &Configured,
+        id: &str,
+    ) -> Result<(Value, Option<OwnerToken>), String> {
         let Some((recovered, found_platform)) =
             find(configured, id, configured.service_mesh).await?
         else {
             return Err(format!("no ECS cluster, mesh or Cloud Map namespace of a platform named {id:?} exists in this region"));
         };
+        // The namespace's tags hold the platform's ownership token (the
+        // cluster's and mesh's are the same one).
+        let token = found_platform
+            .namespace
+            .as_ref()
+            .and_then(|(_, _, tags)| crate::resources::ownership::token_found([tags]));
         let found = recovered;
         let mut state = found.arguments;
         // The backend it was built for: what exists says, else the provider's.
@@ -223,6 +234,6 @@ impl GraphResource for Platform {
         let components = crate::resources::lifecycle::components_value(&found.components);
         self.component_computed(&mut state, &components);
         state.set("components", components);
-        Ok(state)
+        Ok((state, token))
     }
 }

@@ -26,7 +26,7 @@ pub fn schema() -> Schema {
         .defaulted("namespace", Type::String, "Name of the Cloud Map namespace: an HTTP namespace on service_connect (at most 70 characters, so every `NAME.NAMESPACE` client alias fits ECS's 127), a private DNS namespace on app_mesh. Default `svc.local`. Changing it replaces the platform.")
         .defaulted("container_insights", Type::Bool, "CloudWatch Container Insights on the cluster. Default `true`.")
         .defaulted("mesh_egress", Type::String, "`app_mesh` only: egress filter of the mesh, `DROP_ALL` (default) or `ALLOW_ALL`. An error on service_connect, which has no mesh.")
-        .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 48 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
+        .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
         .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "The platform's name; what microservices reference and what `terraform import` takes.")
         .computed("cluster_arn", Type::String, "ARN of the ECS cluster.")
