@@ -37,8 +37,7 @@ provider "matbakh" {{
 }}
 
 resource "matbakh_platform" "main" {{
-  name   = "matbakh"
-  vpc_id = "{net['vpc_id']}"
+  name = "matbakh"
 }}
 
 resource "matbakh_microservice" "auth" {{

@@ -25,18 +25,23 @@ def net(emulator) -> dict:
     return network(emulator)
 
 
-def config(emulator, net, *, image: str = IMAGE, max_retries: int = 3, ignore: str = "",
-           extra: str = "", desired: str = "desired_count      = 2") -> dict[str, str]:
+def config(emulator, net, *, mesh: str = "service_connect", image: str = IMAGE,
+           max_retries: int = 3, error_rate: int = 5, ignore: str = "", extra: str = "",
+           desired: str = "desired_count      = 2") -> dict[str, str]:
+    """`mesh` is the provider's service_mesh. A platform's vpc_id and a microservice's retry
+    block exist only with App Mesh; Service Connect (the default) has neither."""
+    app_mesh = mesh == "app_mesh"
+    vpc = f'\n  vpc_id = "{net["vpc_id"]}"' if app_mesh else ""
+    retry = f"\n  retry {{\n    max_retries = {max_retries}\n  }}" if app_mesh else ""
     subnets = ", ".join(json.dumps(s) for s in net["subnet_ids"])
     sgs = ", ".join(json.dumps(s) for s in net["security_group_ids"])
     lifecycle = f"\n  lifecycle {{\n    ignore_changes = [{ignore}]\n  }}\n" if ignore else ""
     return {"main.tf": f"""
 {REQUIRED_PROVIDERS}
-{provider_block(emulator.endpoint)}
+{provider_block(emulator.endpoint, service_mesh=mesh if app_mesh else None)}
 
 resource "matbakh_platform" "main" {{
-  name   = "{PLATFORM}"
-  vpc_id = "{net['vpc_id']}"
+  name   = "{PLATFORM}"{vpc}
 }}
 
 resource "matbakh_microservice" "auth" {{
@@ -47,12 +52,9 @@ resource "matbakh_microservice" "auth" {{
   {desired}
   subnet_ids         = [{subnets}]
   security_group_ids = [{sgs}]
-  execution_role_arn = "arn:aws:iam::123456789012:role/exec"
-  retry {{
-    max_retries = {max_retries}
-  }}
+  execution_role_arn = "arn:aws:iam::123456789012:role/exec"{retry}
   alarms {{
-    error_rate_percent = 5
+    error_rate_percent = {error_rate}
   }}{lifecycle}{extra}
 }}
 
@@ -70,10 +72,11 @@ def planned_change(tf, addr: str) -> dict:
 
 
 def test_a_retry_change_keeps_service_arn_known_and_downstream_in_place(emulator, tf, net):
-    tf.write(config(emulator, net))
+    # retry exists only with App Mesh.
+    tf.write(config(emulator, net, mesh="app_mesh"))
     tf.apply()
     before = tf.resource(ADDR)
-    tf.write(config(emulator, net, max_retries=5))
+    tf.write(config(emulator, net, mesh="app_mesh", max_retries=5))
 
     change = planned_change(tf, ADDR)
     assert change["change"]["actions"] == ["update"], change
@@ -120,14 +123,14 @@ def test_desired_count_changed_by_hand_is_a_value(emulator, tf, net):
     assert "desired_count = 2 -> 6" in " ".join(refresh.output.split()), refresh.output
 
     # ignore_changes keeps the provider from reverting it, through an apply of another change.
-    tf.write(config(emulator, net, ignore="desired_count", max_retries=4))
+    tf.write(config(emulator, net, ignore="desired_count", error_rate=6))
     tf.apply()
     assert ecs_service(emulator)["desiredCount"] == 6
     assert tf.resource(ADDR)["desired_count"] == 6
     assert tf.plan().returncode == 0
 
     # Without it, apply repairs.
-    tf.write(config(emulator, net, max_retries=4))
+    tf.write(config(emulator, net, error_rate=6))
     tf.apply()
     assert ecs_service(emulator)["desiredCount"] == 2
     assert tf.plan().returncode == 0
@@ -173,7 +176,9 @@ def test_ignore_changes_image_survives_a_revision_rolled_out_of_band(emulator, t
 
 @pytest.mark.parametrize("what", ["route", "alarm"])
 def test_a_deleted_object_is_one_short_warning_and_is_recreated(emulator, tf, net, what):
-    tf.write(config(emulator, net))
+    # A route exists only with App Mesh; the alarm on the default backend.
+    mesh = "app_mesh" if what == "route" else "service_connect"
+    tf.write(config(emulator, net, mesh=mesh))
     tf.apply()
     if what == "route":
         emulator.client("appmesh").delete_route(meshName=PLATFORM, virtualRouterName=f"{NAME}-router",
@@ -193,9 +198,19 @@ def test_a_deleted_object_is_one_short_warning_and_is_recreated(emulator, tf, ne
     assert tf.plan().returncode == 0
 
 
-def test_untaint_after_a_failed_create_continues_in_place(emulator, tf, net):
-    tf.write(config(emulator, net))
-    emulator.inject_fault("appmesh", "CreateRoute", count=1, match=f"{NAME}-route",
+# The last component each backend creates: App Mesh's route, Service Connect's ECS service
+# (its Cloud Map discovery service comes with it).
+UNTAINT_CASES = {
+    "app_mesh": ("appmesh", "CreateRoute", f"{NAME}-route", "route"),
+    "service_connect": ("ecs", "CreateService", NAME, "service"),
+}
+
+
+@pytest.mark.parametrize("mesh", list(UNTAINT_CASES))
+def test_untaint_after_a_failed_create_continues_in_place(emulator, tf, net, mesh):
+    service, operation, match, failed = UNTAINT_CASES[mesh]
+    tf.write(config(emulator, net, mesh=mesh))
+    emulator.inject_fault(service, operation, count=1, match=match,
                           message="injected fault for the test")
     res = tf.apply(check=False)
     assert res.returncode != 0
@@ -203,7 +218,7 @@ def test_untaint_after_a_failed_create_continues_in_place(emulator, tf, net):
     assert "terraform untaint" in text, res.output
     emulator.clear_faults()
     created = dict(tf.resource(ADDR)["components"])
-    assert "task_definition" in created and "route" not in created, created
+    assert "task_definition" in created and failed not in created, created
 
     tf.run("untaint", ADDR)
     plan = tf.plan()
@@ -213,14 +228,15 @@ def test_untaint_after_a_failed_create_continues_in_place(emulator, tf, net):
     after = tf.resource(ADDR)["components"]
     for key, arn in created.items():
         assert after[key] == arn, (key, arn, after[key])
-    assert "route" in after
+    assert failed in after
     assert tf.plan().returncode == 0
 
 
 def test_a_backend_no_microservice_answers_to_is_a_warning_at_plan(emulator, tf, net):
-    tf.write(config(emulator, net))
+    # backends exists only with App Mesh.
+    tf.write(config(emulator, net, mesh="app_mesh"))
     tf.apply()
-    tf.write(config(emulator, net, extra='\n  backends = ["nobody-service"]\n'))
+    tf.write(config(emulator, net, mesh="app_mesh", extra='\n  backends = ["nobody-service"]\n'))
     plan = tf.plan()
     text = " ".join(plan.output.split())
     assert 'Warning: backends: no microservice "nobody-service" on platform "matbakh"' in text, \
@@ -228,11 +244,16 @@ def test_a_backend_no_microservice_answers_to_is_a_warning_at_plan(emulator, tf,
     assert text.count("Warning: backends:") == 1, plan.output
 
 
-def test_each_component_is_logged_with_the_resource_type_and_id(emulator, tf, net):
-    tf.write(config(emulator, net))
+@pytest.mark.parametrize("mesh,components", [
+    ("app_mesh", ("task_definition", "service", "route")),
+    ("service_connect", ("task_definition", "service", "discovery_service")),
+], ids=["app_mesh", "service_connect"])
+def test_each_component_is_logged_with_the_resource_type_and_id(emulator, tf, net, mesh,
+                                                                components):
+    tf.write(config(emulator, net, mesh=mesh))
     out = tf.apply(env={"TF_LOG_PROVIDER": "INFO"})
     lines = [line for line in out.stderr.splitlines() if "component=" in line and "created" in line]
-    for component in ("task_definition", "service", "route"):
+    for component in components:
         [line] = [l for l in lines if f"component={component} " in l + " "
                   and "tf_resource_type=matbakh_microservice" in l]
         assert "tf_resource_id=matbakh/auth-service" in line, line
@@ -274,7 +295,6 @@ def test_a_platform_update_keeps_its_arns_known_in_the_plan(emulator, tf, net):
 
 resource "matbakh_platform" "main" {{
   name               = "{PLATFORM}"
-  vpc_id             = "{net['vpc_id']}"
   container_insights = {insights}
 }}
 """}
