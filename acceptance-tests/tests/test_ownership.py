@@ -14,6 +14,8 @@ import pytest
 from harness import chaos
 from harness.terraform import REQUIRED_PROVIDERS, provider_block
 
+# The platform is written with vpc_id (its private DNS namespace): on app_mesh.
+BACKEND = "app_mesh"
 pytestmark = pytest.mark.chaos
 
 PLATFORM = "matbakh"
@@ -89,7 +91,7 @@ def second_apply_is_refused(emulator, first, second, import_cmd: str) -> None:
                    "instead of failing with \"already exists\"")
 def test_same_platform_name_in_two_states(emulator, tf_factory):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=BACKEND)
     first = tf_factory("first")
     first.write({"main.tf": head + platform_block(net)
                  + microservice_block(net, "matbakh_platform.main.id")})
@@ -106,7 +108,7 @@ def test_same_platform_name_in_two_states(emulator, tf_factory):
                    "\"already exists\"")
 def test_same_microservice_name_in_two_states(emulator, tf_factory):
     net = chaos.network(emulator)
-    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh=BACKEND)
     first = tf_factory("first")
     first.write({"main.tf": head + platform_block(net)
                  + microservice_block(net, "matbakh_platform.main.id")})

@@ -13,6 +13,8 @@ import pytest
 from harness.terraform import REQUIRED_PROVIDERS, provider_block
 from tests.test_microservice import ecs_service, network, task_definition
 
+# These tests are about App Mesh arguments and objects (retry, route, backends): on app_mesh.
+BACKEND = "app_mesh"
 PLATFORM = "matbakh"
 NAME = "auth-service"
 ADDR = "matbakh_microservice.auth"
@@ -32,7 +34,7 @@ def config(emulator, net, *, image: str = IMAGE, max_retries: int = 3, ignore: s
     lifecycle = f"\n  lifecycle {{\n    ignore_changes = [{ignore}]\n  }}\n" if ignore else ""
     return {"main.tf": f"""
 {REQUIRED_PROVIDERS}
-{provider_block(emulator.endpoint)}
+{provider_block(emulator.endpoint, service_mesh=BACKEND)}
 
 resource "matbakh_platform" "main" {{
   name   = "{PLATFORM}"
@@ -250,7 +252,7 @@ def test_generate_config_out_with_autoscaling_writes_a_count_the_provider_accept
     second = tf_factory("second")
     second.write({"main.tf": f"""
 {REQUIRED_PROVIDERS}
-{provider_block(emulator.endpoint)}
+{provider_block(emulator.endpoint, service_mesh=BACKEND)}
 
 import {{
   to = {ADDR}
@@ -270,7 +272,7 @@ def test_a_platform_update_keeps_its_arns_known_in_the_plan(emulator, tf, net):
     def platform(insights: str) -> dict[str, str]:
         return {"main.tf": f"""
 {REQUIRED_PROVIDERS}
-{provider_block(emulator.endpoint)}
+{provider_block(emulator.endpoint, service_mesh=BACKEND)}
 
 resource "matbakh_platform" "main" {{
   name               = "{PLATFORM}"
