@@ -48,6 +48,19 @@ pub struct Configured {
     pub service_mesh: ServiceMesh,
 }
 
+impl Configured {
+    /// This configuration with other `default_tags`: a read compares AWS
+    /// with the tags the state was applied with, not the ones configured now.
+    pub fn with_default_tags(&self, default_tags: Tags) -> Configured {
+        Configured {
+            clients: self.clients.clone(),
+            environment: self.environment,
+            default_tags,
+            service_mesh: self.service_mesh,
+        }
+    }
+}
+
 /// Shared between the provider and its resources: filled by ConfigureProvider.
 #[derive(Clone, Default)]
 pub struct ProviderContext {

@@ -34,6 +34,36 @@ KINDS = ("ecs_cluster", "ecs_service", "task_definition", "mesh", "virtual_node"
 TASK_DEF_ARN = re.compile(r"arn:aws:ecs:[^:\"]+:\d+:task-definition/[A-Za-z0-9_-]+:\d+")
 
 
+# What the three-services stack creates, by kind, on each backend: examples/three-services
+# (Service Connect, the default) and examples/app-mesh (the same three services on App Mesh).
+# Every kind is listed, so a kind of the other backend must be absent (0), not just ignored.
+# Service Connect: the cluster, its HTTP namespace, and per service a task definition, an ECS
+# service, the Cloud Map service ECS creates for it, a log group, three alarms (cpu-high,
+# error-rate, p95-latency) and a dashboard; auth-service's scaling target and its two
+# target-tracking policies. App Mesh adds the mesh and per service a virtual node, router,
+# route and virtual service, its namespace being the private DNS one.
+_SHARED_COUNTS = {"ecs_cluster": 1, "ecs_service": 3, "task_definition": 3,
+                  "cloudmap_namespace": 1, "cloudmap_service": 3, "dashboard": 3,
+                  "log_group": 3, "scaling_target": 1}
+_APP_MESH_KINDS = ("mesh", "virtual_node", "virtual_router", "route", "virtual_service")
+THREE_SERVICES_COUNTS = {
+    "service_connect": {**_SHARED_COUNTS, **{k: 0 for k in _APP_MESH_KINDS},
+                        "alarm": 9, "scaling_policy": 2},
+    "app_mesh": {**_SHARED_COUNTS, "mesh": 1, "virtual_node": 3, "virtual_router": 3,
+                 "route": 3, "virtual_service": 3},
+}
+
+
+def expected_counts(service_mesh: str = "service_connect") -> dict[str, int]:
+    """What the three-services stack on `service_mesh` leaves in the emulator, by kind."""
+    return dict(THREE_SERVICES_COUNTS[service_mesh])
+
+
+def count_mismatches(inv: dict[str, list[str]], expected: dict[str, int]) -> dict[str, list[str]]:
+    """Kinds whose number of live objects differs from `expected` (with what exists)."""
+    return {k: inv[k] for k, n in expected.items() if len(inv[k]) != n}
+
+
 def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, set[str]]]:
     """Every live object in the emulator: (kind, qualified name, identifiers: ARN, id, name)."""
     def c(name: str) -> Any:
@@ -45,6 +75,10 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
         out.append((kind, name, {str(i) for i in ids if i}))
 
     ecs = c("ecs")
+    # The Cloud Map services ECS Service Connect made for a service (by their ARN): ECS owns
+    # them (deletes them with the ECS service), so the state records them through that
+    # service's ARN as well as by their own id.
+    made_by_ecs: dict[str, str] = {}
     for arn in ecs.list_clusters()["clusterArns"]:
         cluster = ecs.describe_clusters(clusters=[arn])["clusters"][0]
         if cluster.get("status") != "ACTIVE":
@@ -56,6 +90,9 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
             for svc in ecs.describe_services(cluster=arn, services=svc_arns[i:i + 10])["services"]:
                 if svc["status"] == "ACTIVE":
                     add("ecs_service", f"{name}/{svc['serviceName']}", svc["serviceArn"])
+                for dep in svc.get("deployments", []):
+                    for r in dep.get("serviceConnectResources", []):
+                        made_by_ecs[r["discoveryArn"]] = svc["serviceArn"]
     for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]:
         add("task_definition", arn.rsplit("/", 1)[-1], arn)
 
@@ -80,7 +117,8 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
         add("cloudmap_namespace", ns["Name"], ns["Id"], ns.get("Arn"))
     for s in sd.list_services()["Services"]:
         ns_id = sd.get_service(Id=s["Id"])["Service"].get("NamespaceId", "")
-        add("cloudmap_service", f"{ns_names.get(ns_id, ns_id)}/{s['Name']}", s["Id"], s.get("Arn"))
+        add("cloudmap_service", f"{ns_names.get(ns_id, ns_id)}/{s['Name']}", s["Id"], s.get("Arn"),
+            made_by_ecs.get(s.get("Arn", "")))
 
     cw = c("cloudwatch")
     for a in cw.describe_alarms()["MetricAlarms"]:
@@ -129,7 +167,8 @@ def recorded_ids(state: Any) -> set[str]:
 
 
 def unrecorded(emulator: Emulator, states: Iterable[Any], region: str = REGION) -> list[str]:
-    """Objects that exist but no state's `components` names (by ARN, id or name)."""
+    """Objects that exist but no state's `components` names (by ARN, id or name; a Cloud Map
+    service ECS Service Connect made, also by the ARN of the ECS service that owns it)."""
     known: set[str] = set()
     for st in states:
         known |= recorded_ids(st)

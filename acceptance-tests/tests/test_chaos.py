@@ -18,14 +18,13 @@ from harness import chaos
 pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
-THREE = REPO / "examples" / "app-mesh"  # the App Mesh design these counts describe
+THREE = REPO / "examples" / "three-services"     # on Service Connect, the default backend
+APP_MESH = REPO / "examples" / "app-mesh"         # the same three services on App Mesh
 SEEDS = (1, 2)
 RATE = 0.20
-# What examples/three-services creates, by kind (the platform and three microservices).
-EXPECTED_COUNTS = {"ecs_cluster": 1, "ecs_service": 3, "task_definition": 3, "mesh": 1,
-                   "virtual_node": 3, "virtual_router": 3, "route": 3, "virtual_service": 3,
-                   "cloudmap_namespace": 1, "cloudmap_service": 3, "dashboard": 3,
-                   "log_group": 3, "scaling_target": 1}
+# What examples/three-services creates, by kind (the platform and three microservices on
+# Service Connect; no App Mesh object).
+EXPECTED_COUNTS = chaos.expected_counts("service_connect")
 
 
 def logged(tf, tmp_path: Path, name: str = "provider.log") -> Path:
@@ -45,8 +44,8 @@ def assert_clean_stack(emulator, tf) -> None:
     inv = chaos.inventory(emulator)
     dups = chaos.duplicates(emulator, inv, [chaos.state_text(tf.workdir)])
     assert dups == {}, f"duplicates: {dups}"
-    for kind, n in EXPECTED_COUNTS.items():
-        assert len(inv[kind]) == n, (kind, inv[kind])
+    wrong = chaos.count_mismatches(inv, EXPECTED_COUNTS)
+    assert wrong == {}, f"expected {EXPECTED_COUNTS}, these kinds differ: {wrong}"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -85,12 +84,12 @@ def test_lost_register_answer_makes_no_extra_revision(emulator, tf, fault_proxy,
     assert_clean_stack(emulator, tf)
 
 
-def malformed_run(emulator, tf, fault_proxy, tmp_path, operation: str):
-    """Apply with every answer to `operation` garbled: it must fail naming the operation, with
-    no panic and no crashed plugin. Returns the failed apply's result."""
+def malformed_run(emulator, tf, fault_proxy, tmp_path, operation: str, example: Path = THREE):
+    """Apply `example` with every answer to `operation` garbled: it must fail naming the
+    operation, with no panic and no crashed plugin. Returns the failed apply's result."""
     net = chaos.network(emulator)
     log = logged(tf, tmp_path)
-    tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **net})
+    tf.copy_dir(example, {"endpoint": fault_proxy.endpoint, **net})
     fault_proxy.configure(malformed={operation: 1000})
     res = tf.apply(check=False)
     assert res.returncode == 1, res.output
@@ -120,10 +119,11 @@ def test_malformed_answer_fails_one_operation(emulator, tf, fault_proxy, tmp_pat
 
 
 def test_malformed_create_answer_is_recorded(emulator, tf, fault_proxy, tmp_path):
-    """Garbled 200 answers to CreateRoute: the route exists in App Mesh but the provider could
-    not read the answer. The apply fails naming CreateRoute without a panic; state must still
-    name the route, and destroy must remove everything."""
-    log = malformed_run(emulator, tf, fault_proxy, tmp_path, "CreateRoute")
+    """Garbled 200 answers to CreateRoute (examples/app-mesh: routes are App Mesh objects): the
+    route exists in App Mesh but the provider could not read the answer. The apply fails naming
+    CreateRoute without a panic; state must still name the route, and destroy must remove
+    everything."""
+    log = malformed_run(emulator, tf, fault_proxy, tmp_path, "CreateRoute", example=APP_MESH)
     assert_no_panic(log, tf)
     assert_state_names_everything(emulator, tf)
     tf.destroy()

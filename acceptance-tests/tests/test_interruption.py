@@ -173,7 +173,8 @@ def recover(tf) -> None:
 
 def assert_converged(emulator, tf) -> None:
     inv = chaos.inventory(emulator)
-    assert len(inv["ecs_service"]) == 3 and len(inv["virtual_node"]) == 3, inv
+    wrong = chaos.count_mismatches(inv, chaos.expected_counts("service_connect"))
+    assert wrong == {}, f"not one of each object of examples/three-services: {wrong}"
     dups = chaos.duplicates(emulator, inv, [chaos.state_text(tf.workdir)])
     assert dups == {}, f"duplicates: {dups}"
     assert chaos.unrecorded(emulator, [chaos.state_text(tf.workdir)]) == []

@@ -514,6 +514,11 @@ def test_drift_detected_and_repaired(emulator, tf, net, backend, how):
     if how == "desired_count":
         # An argument AWS holds: drift shows as its value (issue #8 item 3).
         assert "desired_count = 5 -> 2" in " ".join(plan.output.split()), plan.output
+    elif how == "timeout":
+        # An argument read back from the deployment: drift shows as its value, in place.
+        flat = " ".join(plan.output.split())
+        assert 'per_request = "99s" -> "15s"' in flat, plan.output
+        assert "1 to change, 0 to destroy" in flat and "must be replaced" not in flat, plan.output
     else:
         assert "changed outside Terraform" in plan.output, plan.output
     tf.apply()

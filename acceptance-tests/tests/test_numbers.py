@@ -22,7 +22,13 @@ def network(emulator) -> dict:
     return {"vpc_id": vpc, "subnet_ids": [subnet]}
 
 
-def config(emulator, net, service_extra: str = "", provider_extra: str = "") -> str:
+def config(emulator, net, service_extra: str = "", provider_extra: str = "",
+           service_mesh: str = "service_connect") -> str:
+    """A platform and one microservice on `service_mesh` (the platform's vpc_id on app_mesh
+    only: an error on service_connect)."""
+    vpc_line = f'vpc_id = "{net["vpc_id"]}"' if service_mesh == "app_mesh" else ""
+    if service_mesh == "app_mesh":
+        provider_extra = f'service_mesh = "app_mesh"\n  {provider_extra}'
     return f'''
 terraform {{
   required_providers {{
@@ -37,7 +43,8 @@ provider "matbakh" {{
 }}
 
 resource "matbakh_platform" "main" {{
-  name = "matbakh"
+  name   = "matbakh"
+  {vpc_line}
 }}
 
 resource "matbakh_microservice" "auth" {{

@@ -39,17 +39,28 @@ def hcl(value) -> str:
     return json.dumps(value)
 
 
+BACKENDS = ("service_connect", "app_mesh")
+
+
 def stack(emulator, net, *, default_tags=None, platform_tags=None, service_tags=None,
-          subnet_ids=None, security_group_ids=None, actions=None, extra="") -> str:
-    """A platform and one microservice, with the given tags and set orders."""
+          subnet_ids=None, security_group_ids=None, actions=None, extra="",
+          service_mesh="service_connect") -> str:
+    """A platform and one microservice, with the given tags and set orders, on the given
+    backend. App Mesh takes the platform's VPC (its private DNS namespace) and the service's
+    `backends`; Service Connect takes neither (an error there)."""
+    app_mesh = service_mesh == "app_mesh"
+    vpc_line = f'  vpc_id = {hcl(net["vpc_id"])}\n' if app_mesh else ""
+    backends_line = ('  backends           = ["persona-service", "vc-service"]\n'
+                     if app_mesh else "")
     service_tags_line = f"  tags = {hcl(service_tags)}\n" if service_tags is not None else ""
     platform_tags_line = f"  tags = {hcl(platform_tags)}\n" if platform_tags is not None else ""
     return (
         REQUIRED_PROVIDERS
-        + provider_block(emulator.endpoint, default_tags=default_tags)
+        + provider_block(emulator.endpoint, default_tags=default_tags,
+                         service_mesh=None if not app_mesh else "app_mesh")
         + 'resource "matbakh_platform" "main" {\n'
         f'  name   = "{PLATFORM}"\n'
-        f'  vpc_id = {hcl(net["vpc_id"])}\n'
+        f"{vpc_line}"
         f"{platform_tags_line}"
         "}\n"
         'resource "matbakh_microservice" "auth" {\n'
@@ -61,7 +72,7 @@ def stack(emulator, net, *, default_tags=None, platform_tags=None, service_tags=
         f"  subnet_ids         = {hcl(subnet_ids or net['subnet_ids'])}\n"
         f"  security_group_ids = {hcl(security_group_ids or net['security_group_ids'])}\n"
         f'  execution_role_arn = "{EXEC_ROLE}"\n'
-        '  backends           = ["persona-service", "vc-service"]\n'
+        f"{backends_line}"
         f"{service_tags_line}"
         f"  alarms {{\n    actions = {hcl(actions or TOPICS)}\n  }}\n"
         "}\n"
@@ -88,8 +99,11 @@ def test_reordering_set_arguments_plans_nothing(emulator, tf, net):
     assert res.returncode == 0, res.output
 
 
-def test_reordered_backends_and_alarm_actions_plan_nothing(emulator, tf, net):
-    tf.write({"main.tf": stack(emulator, net)})
+@pytest.mark.parametrize("service_mesh", BACKENDS)
+def test_reordered_backends_and_alarm_actions_plan_nothing(emulator, tf, net, service_mesh):
+    """Sets in another order plan nothing: subnets, security groups and alarm actions on both
+    backends, and `backends` (an App Mesh argument) on app_mesh."""
+    tf.write({"main.tf": stack(emulator, net, service_mesh=service_mesh)})
     tf.apply()
     ecs = emulator.client("ecs")
     service = ecs.describe_services(cluster=PLATFORM, services=[SERVICE])["services"][0]
@@ -97,7 +111,8 @@ def test_reordered_backends_and_alarm_actions_plan_nothing(emulator, tf, net):
     assert subnets == sorted(net["subnet_ids"])
     tf.write({"main.tf": stack(emulator, net, subnet_ids=list(reversed(net["subnet_ids"])),
                                security_group_ids=list(reversed(net["security_group_ids"])),
-                               actions=list(reversed(TOPICS)))})
+                               actions=list(reversed(TOPICS)), service_mesh=service_mesh)
+              .replace('["persona-service", "vc-service"]', '["vc-service", "persona-service"]')})
     res = tf.plan()
     assert res.returncode == 0, res.output
     # In state, a set: no order to remember.
@@ -140,11 +155,13 @@ def test_bad_default_tags_fail_naming_default_tags(emulator, tf, net):
     assert "aws:" in res.stderr, res.stderr
 
 
-def arn_tags(emulator) -> dict[str, dict[str, str]]:
-    """Tags of every object of the microservice and platform, by a short name."""
+def arn_tags(emulator, service_mesh: str = "service_connect") -> dict[str, dict[str, str]]:
+    """Tags of every object of the microservice and platform, by a short name (the virtual
+    node on app_mesh; on service_connect the Cloud Map service is the one ECS made)."""
     ecs, logs = emulator.client("ecs"), emulator.client("logs")
     cw, appmesh = emulator.client("cloudwatch"), emulator.client("appmesh")
     sd = emulator.client("servicediscovery")
+    ecs_made: list[str] = []
     service = ecs.describe_services(cluster=PLATFORM, services=[SERVICE],
                                     include=["TAGS"])["services"][0]
     out = {"ecs service": {t["key"]: t["value"] for t in service.get("tags", [])}}
@@ -160,19 +177,30 @@ def arn_tags(emulator) -> dict[str, dict[str, str]]:
         if SERVICE in alarm["AlarmName"]:
             tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
             out[f"alarm {alarm['AlarmName']}"] = {t["Key"]: t["Value"] for t in tags}
-    node = appmesh.describe_virtual_node(meshName=PLATFORM, virtualNodeName=SERVICE)["virtualNode"]
-    tags = appmesh.list_tags_for_resource(resourceArn=node["metadata"]["arn"])["tags"]
-    out["virtual node"] = {t["key"]: t["value"] for t in tags}
+    if service_mesh == "app_mesh":
+        node = appmesh.describe_virtual_node(meshName=PLATFORM,
+                                             virtualNodeName=SERVICE)["virtualNode"]
+        tags = appmesh.list_tags_for_resource(resourceArn=node["metadata"]["arn"])["tags"]
+        out["virtual node"] = {t["key"]: t["value"] for t in tags}
     for s in sd.list_services()["Services"]:
         if s["Name"] == SERVICE:
-            tags = sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]
-            out["cloud map service"] = {t["Key"]: t["Value"] for t in tags}
+            tags = {t["Key"]: t["Value"]
+                    for t in sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]}
+            if service_mesh == "app_mesh":
+                out["cloud map service"] = tags
+            else:
+                # ECS made it and owns its tags (as on AWS): not the provider's to tag.
+                assert tags == {"AmazonECSManaged": "true"}, tags
+                ecs_made.append(s["Name"])
+    if service_mesh == "service_connect":
+        assert ecs_made == [SERVICE], ecs_made
     return out
 
 
-def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
+@pytest.mark.parametrize("service_mesh", BACKENDS)
+def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net, service_mesh):
     defaults = {"project": "matbakh", "team": "platform"}
-    tf.write({"main.tf": stack(emulator, net, default_tags=defaults,
+    tf.write({"main.tf": stack(emulator, net, default_tags=defaults, service_mesh=service_mesh,
                                platform_tags={"tier": "base"},
                                service_tags={"team": "identity", "cost": "auth"})})
     tf.apply()
@@ -180,9 +208,12 @@ def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
     assert state["tags_all"] == {"project": "matbakh", "team": "identity", "cost": "auth"}
     assert tf.resource("matbakh_platform.main")["tags_all"] == {
         "project": "matbakh", "team": "platform", "tier": "base"}
-    found = arn_tags(emulator)
+    found = arn_tags(emulator, service_mesh)
     assert len([k for k in found if k.startswith("alarm ")]) == 3, found
-    assert "cloud map service" in found, found
+    # The provider's own Cloud Map service and virtual node on App Mesh; on Service Connect
+    # arn_tags checked that the one ECS made exists and carries ECS's tag only.
+    app_mesh = service_mesh == "app_mesh"
+    assert ("cloud map service" in found) == app_mesh and ("virtual node" in found) == app_mesh, found
     for what, tags in found.items():
         if what == "cluster":
             assert tags.get("tier") == "base" and tags.get("team") == "platform", (what, tags)
@@ -194,7 +225,7 @@ def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
 
     td_before = state["task_definition_arn"]
     service_arn = state["service_arn"]
-    tf.write({"main.tf": stack(emulator, net, default_tags=defaults,
+    tf.write({"main.tf": stack(emulator, net, default_tags=defaults, service_mesh=service_mesh,
                                platform_tags={"tier": "base"},
                                service_tags={"team": "identity", "cost": "auth-2"})})
     plan = tf.plan()
@@ -208,7 +239,7 @@ def test_tags_land_on_every_object_and_change_in_place(emulator, tf, net):
     assert after["service_arn"] == service_arn
     assert after["task_definition_arn"] == td_before
     assert emulator.requests("ecs", "RegisterTaskDefinition") == []
-    for what, tags in arn_tags(emulator).items():
+    for what, tags in arn_tags(emulator, service_mesh).items():
         if what != "cluster":
             assert tags.get("cost") == "auth-2", (what, tags)
     assert tf.plan().returncode == 0
@@ -221,14 +252,17 @@ SERVICE_OUTPUTS = ["id", "dns_name", "service_arn", "task_definition_arn", "imag
                    "components"]
 
 
-def readers(emulator, platform=PLATFORM, service=SERVICE) -> str:
-    outputs = "".join(f'output "platform_{a}" {{ value = data.matbakh_platform.x.{a} }}\n'
+def readers(emulator, platform=PLATFORM, service=SERVICE, service_mesh=None) -> str:
+    """A service team's configuration reading the platform and the service; its provider on
+    the platform's backend (`service_mesh`, None: the default)."""
+    # try(): a null output (mesh_name on service_connect) is not stored; "" stands for null.
+    outputs = "".join(f'output "platform_{a}" {{ value = try(coalesce(data.matbakh_platform.x.{a}), "") }}\n'
                       for a in PLATFORM_OUTPUTS)
     outputs += "".join(f'output "service_{a}" {{ value = data.matbakh_microservice.x.{a} }}\n'
                        for a in SERVICE_OUTPUTS)
     return (
         REQUIRED_PROVIDERS
-        + provider_block(emulator.endpoint)
+        + provider_block(emulator.endpoint, service_mesh=service_mesh)
         + f'data "matbakh_platform" "x" {{\n  name = "{platform}"\n}}\n'
         + 'data "matbakh_microservice" "x" {\n'
         f'  platform = "{platform}"\n'
@@ -238,19 +272,24 @@ def readers(emulator, platform=PLATFORM, service=SERVICE) -> str:
     )
 
 
-def test_data_sources_read_what_another_state_made(emulator, tf_factory, net):
+@pytest.mark.parametrize("service_mesh", BACKENDS)
+def test_data_sources_read_what_another_state_made(emulator, tf_factory, net, service_mesh):
     owner = tf_factory("platform-team")
-    owner.write({"main.tf": stack(emulator, net)})
+    owner.write({"main.tf": stack(emulator, net, service_mesh=service_mesh)})
     owner.apply()
     made_platform = owner.resource("matbakh_platform.main")
     made_service = owner.resource("matbakh_microservice.auth")
 
     reader = tf_factory("service-team")
-    reader.write({"main.tf": readers(emulator)})
+    reader.write({"main.tf": readers(emulator, service_mesh=service_mesh)})
     reader.apply()
+    assert made_platform["service_mesh"] == service_mesh
     for a in PLATFORM_OUTPUTS:
         got = reader.output(f"platform_{a}")
-        want = made_platform.get(a, "app_mesh" if a == "service_mesh" else None)
+        want = made_platform[a]
+        if a == "mesh_name" and service_mesh == "service_connect":
+            assert want is None and got == "", (a, got, want)  # no mesh on Service Connect
+            continue
         assert got == want and got, (a, got, want)
     for a in SERVICE_OUTPUTS:
         got = reader.output(f"service_{a}")
@@ -284,7 +323,7 @@ def test_split_states_example(emulator, tf_factory, net):
     values = {"endpoint": emulator.endpoint, "subnet_ids": net["subnet_ids"],
               "security_group_ids": net["security_group_ids"]}
     team = tf_factory("platform-team")
-    team.copy_dir(example / "platform", {**values, "vpc_id": net["vpc_id"]})
+    team.copy_dir(example / "platform", values)
     team.apply()
     service = tf_factory("service-team")
     service.copy_dir(example / "service", values)
@@ -351,11 +390,14 @@ def test_import_recovers_tags_and_plans_clean(emulator, tf_factory, net):
     assert res.returncode == 0, res.output
 
 
-def test_default_tags_change_retags_every_resource_in_place(emulator, tf, net):
-    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh"})})
+@pytest.mark.parametrize("service_mesh", BACKENDS)
+def test_default_tags_change_retags_every_resource_in_place(emulator, tf, net, service_mesh):
+    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh"},
+                               service_mesh=service_mesh)})
     tf.apply()
     before = tf.resource("matbakh_microservice.auth")
-    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh-2"})})
+    tf.write({"main.tf": stack(emulator, net, default_tags={"project": "matbakh-2"},
+                               service_mesh=service_mesh)})
     plan = tf.plan()
     assert plan.returncode == 2
     assert "2 to change" in plan.output and "must be replaced" not in plan.output, plan.output
@@ -364,6 +406,6 @@ def test_default_tags_change_retags_every_resource_in_place(emulator, tf, net):
     assert after["tags_all"] == {"project": "matbakh-2"}
     assert tf.resource("matbakh_platform.main")["tags_all"] == {"project": "matbakh-2"}
     assert after["task_definition_arn"] == before["task_definition_arn"]
-    for what, tags in arn_tags(emulator).items():
+    for what, tags in arn_tags(emulator, service_mesh).items():
         assert tags.get("project") == "matbakh-2", (what, tags)
     assert tf.plan().returncode == 0

@@ -342,6 +342,15 @@ impl<R: GraphResource> Driver<R> {
         let configured = self.context.get(diags)?;
         let mut state = state;
         self.resource.upgrade(&mut state);
+        // AWS is compared with the default_tags the state was applied with:
+        // changed default_tags are a change to plan (tags_all), not objects
+        // changed outside Terraform (nor, all of them differing, deleted).
+        let configured = match tags::applied_default_tags(&state) {
+            Some(applied) if applied != configured.default_tags => {
+                std::sync::Arc::new(configured.with_default_tags(applied))
+            }
+            _ => configured,
+        };
         let prior_settings = self.settings(diags, &state, &configured)?;
         let id = self.resource.id(&prior_settings);
         let context = self

@@ -187,6 +187,20 @@ pub fn set_tags_all(state: &mut Value, default_tags: &Tags) {
     state.set("tags_all", all);
 }
 
+/// The `default_tags` a state was applied with, as far as they reach its
+/// objects: its `tags_all` without the keys its own `tags` set. `None` when
+/// the state has no known `tags_all` (a state from before tags).
+pub fn applied_default_tags(state: &Value) -> Option<Tags> {
+    let all = state.get("tags_all");
+    if !matches!(all, Value::Map(_)) || all.contains_unknown() {
+        return None;
+    }
+    let own = known_tags(state.get("tags"));
+    let mut applied = known_tags(all);
+    applied.retain(|k, _| !own.contains_key(k));
+    Some(applied)
+}
+
 pub fn map_value(tags: &Tags) -> Value {
     Value::Map(
         tags.iter()
@@ -213,6 +227,21 @@ pub fn recover_tags(found: &Tags, default_tags: &Tags) -> Tags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applied_default_tags_are_tags_all_without_own_tags() {
+        let mut state = Value::Null;
+        state.set(
+            "tags_all",
+            map_value(&tags(&[("project", "matbakh"), ("team", "identity")])),
+        );
+        state.set("tags", map_value(&tags(&[("team", "identity")])));
+        assert_eq!(
+            applied_default_tags(&state),
+            Some(tags(&[("project", "matbakh")]))
+        );
+        assert_eq!(applied_default_tags(&Value::Null), None);
+    }
 
     fn tags(pairs: &[(&str, &str)]) -> Tags {
         pairs

@@ -13,11 +13,6 @@ variable "endpoint" {
   default     = null
 }
 
-variable "vpc_id" {
-  description = "VPC of the platform's private DNS namespace."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnets of the tasks."
   type        = set(string)
@@ -36,9 +31,8 @@ provider "matbakh" {
 }
 
 resource "matbakh_platform" "main" {
-  name   = "matbakh"
-  vpc_id = var.vpc_id
-  tags   = { team = "platform" }
+  name = "matbakh"
+  tags = { team = "platform" }
 }
 
 resource "matbakh_microservice" "auth" {

@@ -47,7 +47,8 @@ resource "matbakh_microservice" "persona" {
   subnet_ids         = var.subnet_ids
   security_group_ids = var.security_group_ids
   execution_role_arn = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-  backends           = ["auth-service"]
+  # No `backends` on Service Connect (the default): every service of the
+  # platform's namespace may call every other.
   tags               = { team = "persona" }
 
   environment_variables = {
