@@ -28,7 +28,7 @@ from harness.terraform import TERRAFORM
 pytestmark = pytest.mark.chaos
 
 REPO = Path(__file__).resolve().parents[2]
-THREE = REPO / "examples" / "app-mesh"  # the App Mesh design these counts describe
+THREE = REPO / "examples" / "three-services"  # on Service Connect, the default backend
 DELAY_MS = 200          # per AWS request: an apply of the stack takes ~10 s
 SIGINT_EXIT_S = 10      # "exits within a few seconds" after the first Ctrl-C
 IMPORT_CMD = re.compile(r"terraform import <resource address> ([^\s`'\".,]+)")

@@ -575,7 +575,13 @@ impl EcsServiceSpec {
                 .collect();
         }
         let mut found = Found::new(spec, arn);
-        if let Some(td) = service.task_definition() {
+        // After ECS rolled a deployment back on its alarms, the revision the
+        // configuration asked for is the rejected one, not the one running:
+        // read it back as such, so the next plan is clean instead of
+        // deploying the rejected revision again (the no-fight rule that
+        // `observe` keeps for the same case).
+        let rejected = service_deployment::rejected_on_alarms(aws, &service).await?;
+        if let Some(td) = rejected.as_deref().or(service.task_definition()) {
             found
                 .references
                 .insert(self.task_definition.0.clone(), td.to_string());
