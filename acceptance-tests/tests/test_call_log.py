@@ -24,7 +24,9 @@ def test_debug_log_has_a_line_per_aws_call_and_no_credentials(emulator, tf):
     net = network(emulator)
     tf.write({"main.tf": config(emulator, net,
                                 f'secrets = {{ DB_PASSWORD = "{SECRET_VALUE_ARN}" }}')})
-    emulator.inject_fault("ecs", "RegisterTaskDefinition", count=1, status=400,
+    # The SDK's own retry (RegisterTaskDefinition is retried by the provider
+    # itself, after a spec-hash lookup, so its attempts are separate calls).
+    emulator.inject_fault("logs", "CreateLogGroup", count=1, status=400,
                           code="ThrottlingException", message="Rate exceeded")
     emulator.clear_requests()
     env = {"TF_LOG_PROVIDER": "DEBUG", "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -44,10 +46,10 @@ def test_debug_log_has_a_line_per_aws_call_and_no_credentials(emulator, tf):
     cluster = [l for l in calls if "aws_operation=CreateCluster" in l]
     assert cluster and all("tf_resource_type=matbakh_platform" in l for l in cluster), cluster
     # the throttled attempt and its retry
-    throttled = [l for l in calls if "aws_operation=RegisterTaskDefinition" in l and "AWS call failed" in l]
+    throttled = [l for l in calls if "aws_operation=CreateLogGroup" in l and "AWS call failed" in l]
     assert throttled and "error_code=ThrottlingException" in throttled[0], throttled
     assert "http_status=400" in throttled[0]
-    retried = [l for l in calls if "aws_operation=RegisterTaskDefinition" in l and "attempt=2" in l]
-    assert retried, [l for l in calls if "RegisterTaskDefinition" in l]
+    retried = [l for l in calls if "aws_operation=CreateLogGroup" in l and "attempt=2" in l]
+    assert retried, [l for l in calls if "CreateLogGroup" in l]
     for secret in (SECRET_KEY, SESSION_TOKEN, "Signature=", "X-Amz-Security-Token"):
         assert secret not in out, secret
