@@ -29,25 +29,6 @@ impl MetricAlarmSpec {
             .cloned())
     }
 
-    async fn tags_of(
-        &self,
-        aws: &Clients,
-        arn: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        let out = aws
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("cloudwatch:ListTagsForResource", e))?;
-        Ok(out
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect())
-    }
-
     fn queries(&self) -> Vec<MetricDataQuery> {
         self.metrics
             .iter()
@@ -130,7 +111,7 @@ impl MetricAlarmSpec {
             return Ok(None);
         };
         let tags = match alarm.alarm_arn() {
-            Some(arn) => self.tags_of(aws, arn).await?,
+            Some(arn) => super::tags_of(aws, arn).await?,
             None => BTreeMap::new(),
         };
         Ok(Some(Found::new(reported(&alarm, tags), &self.name)))
@@ -207,7 +188,7 @@ impl Adapter for MetricAlarmSpec {
         if let Some(arn) = alarm.alarm_arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &self.tags_of(aws, arn).await?,
+                &super::tags_of(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -217,7 +198,7 @@ impl Adapter for MetricAlarmSpec {
         // PutMetricAlarm overwrites: check the owner of an existing alarm first.
         if let Some(existing) = self.describe(aws, &self.name).await? {
             let found = match existing.alarm_arn() {
-                Some(arn) => self.tags_of(aws, arn).await?,
+                Some(arn) => super::tags_of(aws, arn).await?,
                 None => BTreeMap::new(),
             };
             tags::claim(

@@ -73,25 +73,6 @@ impl DashboardSpec {
             .map_err(|e| AwsError::sdk(CALL, e))?;
         Ok(())
     }
-
-    async fn tags_of(
-        &self,
-        aws: &Clients,
-        arn: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        let out = aws
-            .cloudwatch
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("cloudwatch:ListTagsForResource", e))?;
-        Ok(out
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect())
-    }
 }
 
 impl DashboardSpec {
@@ -107,7 +88,7 @@ impl DashboardSpec {
         )?;
         let Some(o) = out else { return Ok(None) };
         let tags = match o.dashboard_arn() {
-            Some(arn) => self.tags_of(aws, arn).await?,
+            Some(arn) => super::tags_of(aws, arn).await?,
             None => BTreeMap::new(),
         };
         let spec = DashboardSpec {
@@ -151,7 +132,7 @@ impl Adapter for DashboardSpec {
         if let Some(arn) = out.dashboard_arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &self.tags_of(aws, arn).await?,
+                &super::tags_of(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -164,7 +145,7 @@ impl Adapter for DashboardSpec {
                 "CloudWatch dashboard",
                 &self.name,
                 &self.tags,
-                &self.tags_of(aws, &arn).await?,
+                &super::tags_of(aws, &arn).await?,
             )?;
         }
         self.put(aws).await?;
