@@ -101,6 +101,7 @@ async fn find(
         Recovered {
             arguments,
             components,
+            keep_prior: Vec::new(),
         },
         found,
     )))
