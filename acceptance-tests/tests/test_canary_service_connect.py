@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,7 +61,9 @@ def test_a_canary_deploys_on_the_service_and_promotion_redeploys_nothing(emulato
     emulator.settings(ecs_deployment="timed")
     emulator.clock(speed=3600)
     tf.write(with_canary(emulator, net, OLD_IMAGE))
-    tf.apply()
+    applied = tf.apply()
+    # step_interval = "1m" is allowed (the emulator's alarms are set by hand) and the plan says why.
+    assert "shorter than the alarms' evaluation window" in applied.output, applied.output
 
     state = canary_state(tf)
     assert state["status"] == "succeeded" and state["current_weight"] == 100, state
@@ -200,3 +203,53 @@ def test_ctrl_c_mid_canary_rolls_the_deployment_back(emulator, tf, net):
     assert took < 20, f"returned {took:.0f} s after Ctrl-C\n{out}"
     assert CANARY_ADDR in tf.state_list(), out
     assert canary_state(tf)["status"] == "rolled_back"
+
+
+@pytest.mark.parametrize("steps,strategy,config_key", [
+    ("[25, 50, 75, 100]", "LINEAR", "linearConfiguration"),
+    (None, "BLUE_GREEN", None),
+])
+def test_linear_and_blue_green_canaries(emulator, tf, net, steps, strategy, config_key):
+    first_apply(tf, emulator, net, "")
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=3600)
+    files = with_canary(emulator, net, OLD_IMAGE, steps=steps or "[10, 100]",
+                        extra='strategy = "blue_green"' if steps is None else "")
+    tf.write(files)
+    tf.apply()
+    d = current_deployment(emulator)
+    assert d["status"] == "SUCCESSFUL"
+    assert d["deploymentConfiguration"]["strategy"] == strategy
+    if config_key:
+        assert d["deploymentConfiguration"][config_key]["stepPercent"] == 25
+    assert d["deploymentConfiguration"]["bakeTimeInMinutes"] == 1
+    assert canary_state(tf)["status"] == "succeeded"
+    assert image_of(emulator) == NEW_IMAGE
+    assert_plan_clean(tf)
+    tf.destroy()
+    assert not set(CANARY_ALARMS) & set(alarm_names(emulator))
+
+
+def test_example_canary_resource_on_service_connect(emulator, tf, net):
+    """examples/canary/service-connect with `candidate_image`: release and promote a matbakh_canary."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "canary" / "service-connect"
+    values = {"endpoint": emulator.endpoint, "subnet_ids": net["subnet_ids"],
+              "security_group_ids": net["security_group_ids"], "candidate_step_interval": "1m"}
+    emulator.settings(ecs_deployment="completed")
+    tf.copy_dir(example, values)
+    tf.apply()
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=3600)
+    tf.copy_dir(example, {**values, "candidate_image": NEW_IMAGE})
+    tf.apply()
+    assert tf.output("canary") == {"status": "succeeded", "current_weight": 100}
+    assert image_of(emulator) == NEW_IMAGE
+    running = service(emulator)["taskDefinition"]
+    deployment = service(emulator)["currentServiceDeployment"]
+    assert_plan_clean(tf)
+    tf.copy_dir(example, {**values, "image": NEW_IMAGE})
+    tf.apply()
+    assert service(emulator)["taskDefinition"] == running
+    assert service(emulator)["currentServiceDeployment"] == deployment
+    assert_plan_clean(tf)
+    tf.destroy()

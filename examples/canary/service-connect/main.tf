@@ -16,6 +16,15 @@
 #
 # `strategy = "linear"` (with `step_percent`) and `"blue_green"` work the same
 # way. See docs/resources/microservice.md#deployment for what maps to what.
+#
+# The same release as a matbakh_canary (the flow of ../main.tf, with its own
+# steps and rollback thresholds): set `candidate_image`. The canary deploys it
+# on the same service as an ECS deployment (`steps = [p, 100]` is CANARY,
+# equal steps are LINEAR), rolled back by ECS on the canary's own alarms,
+# including one that fires when the candidate gets no traffic. Promote by
+# setting `image` to the candidate's and `candidate_image = null` in one
+# apply: the revision that runs becomes the microservice's and nothing is
+# deployed again. See docs/resources/canary.md#on-service_connect.
 terraform {
   required_providers {
     matbakh = { source = "matbakh/matbakh" }
@@ -48,6 +57,24 @@ variable "image" {
   description = "The image to run; a new one is released as an ECS canary deployment."
   type        = string
   default     = "registry.example/auth:1.4.2"
+}
+
+variable "candidate_image" {
+  description = "A candidate image to release with matbakh_canary; null for none."
+  type        = string
+  default     = null
+}
+
+variable "candidate_steps" {
+  description = "The canary's traffic steps: [p, 100] (ECS CANARY) or equal steps (ECS LINEAR)."
+  type        = list(number)
+  default     = [10, 100]
+}
+
+variable "candidate_step_interval" {
+  description = "The canary's bake time per step (whole minutes; at least 3m in production)."
+  type        = string
+  default     = "5m"
 }
 
 variable "canary_percent" {
@@ -104,6 +131,26 @@ resource "matbakh_microservice" "auth" {
 
   timeouts {
     update = "60m" # at least the whole bake: 2 x bake_time, plus scaling
+  }
+}
+
+resource "matbakh_canary" "auth" {
+  count = var.candidate_image == null ? 0 : 1
+
+  microservice  = matbakh_microservice.auth.id
+  image         = var.candidate_image
+  steps         = var.candidate_steps
+  step_interval = var.candidate_step_interval
+  rollback_on {
+    error_rate_percent = 2
+    p95_latency_ms     = 200
+  }
+}
+
+output "canary" {
+  value = var.candidate_image == null ? null : {
+    status         = matbakh_canary.auth[0].status
+    current_weight = matbakh_canary.auth[0].current_weight
   }
 }
 

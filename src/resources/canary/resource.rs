@@ -169,6 +169,18 @@ fn native_plan_ok(diags: &mut Diagnostics, mesh: ServiceMesh, config: &Value) ->
     ok
 }
 
+/// A plan warns about a `step_interval` shorter than the alarms'
+/// evaluation window (see [`super::silence::short_interval_warning`]).
+fn warn_short_interval(diags: &mut Diagnostics, planned: &Value) {
+    let interval = planned
+        .get("step_interval")
+        .as_str()
+        .and_then(|t| parse_duration(t).ok());
+    if let Some((summary, detail)) = interval.and_then(super::silence::short_interval_warning) {
+        warning(diags, summary, detail);
+    }
+}
+
 /// Whether any argument differs between the prior state and the plan
 /// (computed attributes and `timeouts` aside): whether apply has work to do.
 fn arguments_changed(prior: &Value, planned: &Value) -> bool {
@@ -512,6 +524,7 @@ impl Resource for CanaryResource {
             diags,
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
+        warn_short_interval(diags, &planned);
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -555,6 +568,9 @@ impl Resource for CanaryResource {
             diags,
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
+        if arguments_changed(&prior, &planned) {
+            warn_short_interval(diags, &planned);
+        }
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(prior_private), replace))
     }

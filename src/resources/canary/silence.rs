@@ -31,6 +31,22 @@ pub const SILENT_MINUTES: i32 = 3;
 /// How long CloudWatch needs to call a candidate silent.
 pub const SILENCE_WINDOW: Duration = Duration::from_secs(60 * SILENT_MINUTES as u64);
 
+/// The warning a plan gives for a `step_interval` shorter than
+/// [`SILENCE_WINDOW`]: allowed, and why, and what to use in production.
+pub fn short_interval_warning(step_interval: Duration) -> Option<(String, String)> {
+    (step_interval < SILENCE_WINDOW).then(|| {
+        (
+            "step_interval shorter than the alarms' evaluation window".to_string(),
+            format!(
+                "step_interval = {:?} is shorter than the {} minutes CloudWatch needs to judge a step (the no-traffic alarm fires after {SILENT_MINUTES} silent one-minute periods), so a step may pass before its alarms could fire. It is allowed for try-outs and tests, where alarm states are set by hand; in production use at least \"{}m\".",
+                step_interval,
+                SILENCE_WINDOW.as_secs() / 60,
+                SILENCE_WINDOW.as_secs() / 60,
+            ),
+        )
+    })
+}
+
 /// The no-traffic alarm of the slot whose alarm settings are `candidate`
 /// (its name is the slot's, `NAME-canary`).
 pub fn no_traffic_alarm(
@@ -69,6 +85,15 @@ mod tests {
     use crate::resources::microservice::config::MicroserviceConfig;
     use crate::resources::microservice::test_fixtures::platform_on;
     use crate::service_mesh::ServiceMesh;
+
+    #[test]
+    fn a_step_shorter_than_the_window_is_warned_about_at_plan() {
+        let (summary, detail) = short_interval_warning(Duration::from_secs(30)).unwrap();
+        assert!(summary.contains("step_interval"), "{summary}");
+        assert!(detail.contains("at least \"3m\""), "{detail}");
+        assert_eq!(short_interval_warning(SILENCE_WINDOW), None);
+        assert_eq!(short_interval_warning(Duration::from_secs(300)), None);
+    }
 
     #[test]
     fn silence_is_breaching_on_both_backends() {
