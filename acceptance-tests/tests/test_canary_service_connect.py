@@ -86,12 +86,21 @@ def test_a_canary_deploys_on_the_service_and_promotion_redeploys_nothing(emulato
     assert dc.get("strategy", "ROLLING") == "ROLLING", dc
     assert not set(CANARY_ALARMS) & set(dc.get("alarms", {}).get("alarmNames", [])), dc
     assert set(CANARY_ALARMS) <= set(alarm_names(emulator))
-    # Neither resource fights the other.
+    # Neither resource fights the other, not even when the microservice changes meanwhile.
+    assert_plan_clean(tf)
+    files = with_canary(emulator, net, OLD_IMAGE)
+    files["main.tf"] = files["main.tf"].replace("desired_count      = 2", "desired_count      = 3")
+    tf.write(files)
+    tf.apply()
+    assert service(emulator)["desiredCount"] == 3
+    assert service(emulator)["taskDefinition"] == running, "the microservice reverted the canary"
     assert_plan_clean(tf)
 
     # Promotion: the microservice takes the candidate's image, the canary goes.
     deployment_before = service(emulator)["currentServiceDeployment"]
-    tf.write(config(emulator, net, NEW_IMAGE))
+    files = config(emulator, net, NEW_IMAGE)
+    files["main.tf"] = files["main.tf"].replace("desired_count      = 2", "desired_count      = 3")
+    tf.write(files)
     tf.apply()
     svc = service(emulator)
     assert svc["taskDefinition"] == running, "promotion deployed another revision"
