@@ -243,8 +243,15 @@ impl Workspace {
     }
 
     fn terraform(&self, args: &[&str]) -> Output {
+        self.terraform_with(args, &[])
+    }
+
+    /// `terraform` with extra environment variables (the provider inherits
+    /// them).
+    fn terraform_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(TERRAFORM)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&self.dir)
             .env("TF_CLI_CONFIG_FILE", self.dir.join("cli.tfrc"))
             .env("CHECKPOINT_DISABLE", "1")
@@ -448,4 +455,60 @@ resource "matbakh_platform" "main" {
     .unwrap();
     let out = ws.terraform(&["validate", "-no-color"]);
     assert!(out.status.success(), "{}", text(&out));
+}
+
+/// A panic inside one resource operation reaches Terraform as that
+/// operation's error diagnostic (naming the operation and the panic), not
+/// as a gRPC error, and the provider goes on serving: the other platform's
+/// validation, in the same provider process, still reports its own error.
+/// The panic comes from a test hook only debug builds honour
+/// (`MATBAKH_TEST_PANIC_ON_PLATFORM`, src/tf/boundary.rs).
+#[test]
+fn a_panic_in_an_operation_is_an_error_diagnostic_and_the_provider_keeps_serving() {
+    let config = r#"
+provider "matbakh" {
+  region = "us-east-1"
+}
+
+resource "matbakh_platform" "boom" {
+  name = "boom"
+}
+
+resource "matbakh_platform" "bad" {
+  name = "Not A Valid Name!"
+}
+"#;
+    let Some(ws) = Workspace::new("panic", config) else {
+        return;
+    };
+    let out = ws.terraform_with(
+        &["validate", "-no-color"],
+        &[("MATBAKH_TEST_PANIC_ON_PLATFORM", "boom")],
+    );
+    let output = text(&out);
+    assert!(!out.status.success(), "validate succeeded:\n{output}");
+    assert!(
+        output.contains("Error: The provider failed in ValidateResourceConfig: it panicked"),
+        "{output}"
+    );
+    assert!(
+        output.contains("MATBAKH_TEST_PANIC_ON_PLATFORM=boom: a deliberate panic"),
+        "{output}"
+    );
+    // An error diagnostic, not a gRPC failure or a crashed plugin.
+    for symptom in [
+        "rpc error",
+        "plugin exited",
+        "Plugin did not respond",
+        "panic: ",
+    ] {
+        assert!(!output.contains(symptom), "{symptom}:\n{output}");
+    }
+    // The provider kept serving: the other resource was validated too.
+    assert!(output.contains("Invalid platform name"), "{output}");
+    // Without the hook, the same configuration fails only on the bad name.
+    let out = ws.terraform(&["validate", "-no-color"]);
+    let output = text(&out);
+    assert!(!output.contains("panicked"), "{output}");
+    assert!(output.contains("Invalid platform name"), "{output}");
 }

@@ -1,13 +1,14 @@
 """Interrupted applies (issue #11): Ctrl-C (SIGINT) at several points of an apply of
-examples/three-services, and SIGKILL of terraform and the provider mid-apply.
+examples/three-services, and SIGKILL of terraform and the provider mid-apply (then apply, or destroy).
 
 Requests go through the fault proxy with a fixed delay and no faults, so an apply takes long
 enough to be interrupted at a chosen point; the emulator is inspected directly.
 
 After SIGINT: terraform exits within a few seconds, the state names everything that exists,
 and a re-apply converges with nothing duplicated. After SIGKILL: the documented recovery
-(re-apply, or the import command the provider prints) leaves nothing duplicated or orphaned,
-and a destroy after a kill leaves nothing.
+(re-apply, or the import command the provider prints) leaves nothing duplicated or orphaned;
+a destroy after a kill fails loudly, naming each leftover and its import command, and following
+that leaves nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ DELAY_MS = 200          # per AWS request: an apply of the stack takes ~10 s
 SIGINT_EXIT_S = 10      # "exits within a few seconds" after the first Ctrl-C
 IMPORT_CMD = re.compile(r"terraform import <resource address> ([^\s`'\".,]+)")
 WITH_ADDRESS = re.compile(r"with ([\w.\[\]\"-]+),")
+LEFTOVER_IMPORT = re.compile(r"terraform import matbakh_microservice\.<ADDRESS> ([\w.-]+/[\w.-]+)")
+LABEL_AND_NAME = re.compile(
+    r'resource "matbakh_microservice" "([\w-]+)" \{[^}]*?\bname\s*=\s*"([^"]+)"', re.S)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -218,9 +222,6 @@ def test_sigint_mid_apply(emulator, tf, stack, tmp_path, operation, at_least):
     assert_destroyed(emulator, tf)
 
 
-@pytest.mark.xfail(strict=True, reason="#11 defect 2: Ctrl-C is not honoured: the provider keeps "
-                   "waiting for the ECS steady state (up to the 20m create timeout), so terraform "
-                   "does not exit within seconds")
 def test_sigint_during_steady_state_wait(emulator, tf, stack, tmp_path):
     """Ctrl-C while the provider waits for ECS deployments that never finish
     (ecs_deployment=in_progress): terraform exits within seconds, the state names everything
@@ -266,21 +267,45 @@ def test_sigkill_mid_apply_then_recover(emulator, tf, stack, tmp_path, operation
     assert_destroyed(emulator, tf)
 
 
-@pytest.mark.xfail(strict=True, reason="#11: a kill mid-create leaves the microservices out of the "
-                   "state, so `terraform destroy` never asks the provider to delete them (only the "
-                   "platform, whose delete they block); the documented recovery is import, then "
-                   "destroy (docs/index.md, Safety). Passing needs a platform delete that sweeps "
-                   "its microservices, or the stop handling of #11 item 2 saving state first")
-def test_destroy_after_kill_leaves_nothing(emulator, tf, stack, tmp_path):
-    """SIGKILL of terraform and the provider while the ECS services wait for steady state,
-    then `terraform destroy` instead of apply: nothing is left."""
+def microservice_addresses(config_dir: Path) -> dict[str, str]:
+    """`matbakh_microservice.X` by the microservice's `name`, from the configuration: what a
+    user fills in for <ADDRESS> in the command the provider prints."""
+    found = {}
+    for tf_file in config_dir.glob("*.tf"):
+        for label, name in LABEL_AND_NAME.findall(tf_file.read_text()):
+            found[name] = f"matbakh_microservice.{label}"
+    return found
+
+
+def test_destroy_after_kill_names_the_leftovers_and_their_import_commands(emulator, tf, stack,
+                                                                          tmp_path):
+    """SIGKILL of terraform and the provider while the ECS services wait for steady state, then
+    `terraform destroy` instead of apply. Terraform never got the answer, so the microservices
+    are in no state and destroy reaches only the platform: its delete fails, before deleting the
+    cluster, with one error naming each leftover microservice and
+    `terraform import matbakh_microservice.<ADDRESS> PLATFORM/NAME` (docs/index.md, Safety).
+    Following that (import each, destroy again) leaves nothing."""
     emulator.settings(ecs_deployment="in_progress")
     bg = stack("apply")
     wait_until("the three ECS services", created(emulator, "CreateService", 3), bg)
     time.sleep(1)  # inside the steady-state wait
     assert bg.kill_all(), "no provider process was running to kill"
     emulator.settings(ecs_deployment="completed")
+
     res = tf.destroy(check=False)
+    out = " ".join(res.output.split())
+    assert res.returncode != 0, f"destroy after a kill succeeded, leaving:\n{res.output}"
+    assert out.count("Error: ") == 1, f"not one error:\n{res.output}"
+    assert "still has 3 ECS services, so the cluster was not deleted" in out, res.output
+    leftovers = sorted(LEFTOVER_IMPORT.findall(out))
+    assert leftovers == ["matbakh/auth-service", "matbakh/persona-service",
+                         "matbakh/vc-service"], res.output
+    assert chaos.count(chaos.inventory(emulator)) > 0, "the failed destroy deleted everything?"
+
+    addresses = microservice_addresses(tf.workdir)
+    for id_ in leftovers:
+        tf.import_(addresses[id_.split("/", 1)[1]], id_)
+    tf.destroy()
     left = chaos.orphans(chaos.inventory(emulator))
-    assert left == {}, f"destroy (exit {res.returncode}) left objects behind: {left}\n{res.output}"
-    assert res.returncode == 0, res.output
+    assert left == {}, f"destroy after the imports left objects behind: {left}"
+    assert_no_panic(tf, tmp_path)

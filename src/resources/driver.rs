@@ -429,7 +429,7 @@ impl<R: GraphResource> Driver<R> {
                 "{why}"
             );
         }
-        if sorted.existing.is_empty() && !recorded.is_empty() {
+        if sorted.all_gone(&recorded) {
             tracing::info!(
                 tf_resource_type = R::TYPE,
                 tf_resource_id = id.as_str(),
@@ -978,6 +978,16 @@ pub struct Sorted {
     pub stale: Resolved,
     /// A short sentence per component that no argument can show.
     pub drift: BTreeMap<String, String>,
+}
+
+impl Sorted {
+    /// Whether nothing `recorded` exists any more. An object changed out of
+    /// band still exists: a create killed between CreateLogGroup and
+    /// PutRetentionPolicy leaves only such objects, and its import must not
+    /// read as "gone".
+    pub fn all_gone(&self, recorded: &Resolved) -> bool {
+        self.existing.is_empty() && self.stale.is_empty() && !recorded.is_empty()
+    }
 }
 
 /// Sort the observations of `graph`'s components.

@@ -110,7 +110,8 @@ pub(crate) async fn wait_for_operation(
             )
         })?;
         tracing::debug!(operation_id, "waiting for Cloud Map operation");
-        tokio::time::sleep(delay.min(left)).await;
+        // Ends at once on Terraform's stop request.
+        let _ = crate::engine::pause(delay.min(left)).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
@@ -194,7 +195,7 @@ impl NamespaceSpec {
                 return Ok(());
             }
             tracing::info!(namespace = ns_id, services = ?left, "waiting for ECS to remove the namespace's Cloud Map services");
-            tokio::time::sleep(Duration::from_secs(5).min(time_left)).await;
+            let _ = crate::engine::pause(Duration::from_secs(5).min(time_left)).await;
         }
     }
 

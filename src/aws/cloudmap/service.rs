@@ -300,7 +300,7 @@ impl Adapter for DiscoveryServiceSpec {
                         service = id,
                         "Cloud Map service still has instances; retrying the delete"
                     );
-                    tokio::time::sleep(DELETE_RETRY_EVERY).await;
+                    let _ = crate::engine::pause(DELETE_RETRY_EVERY).await;
                 }
                 Err(e) => return Err(e),
             }

@@ -114,7 +114,7 @@ impl Adapter for ServiceConnectDiscoverySpec {
                     ),
                 ));
             }
-            tokio::time::sleep(POLL_EVERY).await;
+            let _ = crate::engine::pause(POLL_EVERY).await;
         }
     }
 

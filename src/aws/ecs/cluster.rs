@@ -235,6 +235,9 @@ impl Adapter for ClusterSpec {
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        // Services a killed apply left outside every state: name them and
+        // the command that recovers them, instead of ECS's bare refusal.
+        super::cluster_leftovers::refuse_while_services_remain(aws, id).await?;
         match aws.ecs.delete_cluster().cluster(id).send().await {
             Ok(_) => Ok(()),
             Err(e) => {

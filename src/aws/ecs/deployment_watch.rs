@@ -9,8 +9,11 @@
 //! record ─► SUCCESSFUL ─────────────────────────────► Done(Succeeded)
 //!        ─► STOPPED / ROLLBACK_SUCCESSFUL / FAILED ──► Done(Failed: reason, alarms)
 //!        ─► PENDING / IN_PROGRESS, not interrupted ──► Wait (progress line)
-//!        ─► PENDING / IN_PROGRESS, interrupted ──────► StopWithRollback
-//!              then ROLLBACK_* / STOPPED or grace over ► Done(Interrupted)
+//!        ─► PENDING / IN_PROGRESS, interrupted:
+//!              the service's first deployment ──────► Done(Interrupted: nothing to roll back to)
+//!              else ────────────────────────────────► StopWithRollback
+//!                 stop refused ─────────────────────► Done(Interrupted: not accepted)
+//!                 ROLLBACK_* / STOPPED or grace over ► Done(Interrupted: requested)
 //! ```
 //!
 //! The watcher rolls back only on a real interruption (Terraform's stop
@@ -39,6 +42,9 @@ pub struct DeploymentRecord {
     pub pending: i32,
     /// `alarms.triggeredAlarmNames`.
     pub triggered_alarms: Vec<String>,
+    /// No `sourceServiceRevisions`: the deployment that created the
+    /// service. ECS refuses to roll it back (there is no previous revision).
+    pub first: bool,
 }
 
 /// Why the wait gave up on a deployment still in progress.
@@ -70,13 +76,28 @@ pub enum Outcome {
         reason: Option<String>,
         alarms: Vec<String>,
     },
-    /// The wait was interrupted. `rollback_requested` says whether this wait
-    /// asked ECS to roll back; `status` is the last status seen.
+    /// The wait was interrupted; `status` is the last status seen.
     Interrupted {
         why: Interruption,
-        rollback_requested: bool,
+        rollback: Rollback,
         status: String,
     },
+}
+
+/// What became of the rollback an interrupted wait asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rollback {
+    /// ECS accepted StopServiceDeployment (ROLLBACK); the wait followed it
+    /// until it ended or the grace ran out.
+    Requested,
+    /// ECS was rolling back or stopping already: nothing to ask.
+    AlreadyUnwinding,
+    /// The service's first deployment: there is no previous revision, so
+    /// it goes on (the service is recorded and a later apply continues).
+    NothingToRollBackTo,
+    /// ECS refused StopServiceDeployment (the deployment may have ended
+    /// between the read and the stop): what it said.
+    NotAccepted(String),
 }
 
 /// What the caller does next.
@@ -97,6 +118,8 @@ pub enum Step {
 }
 
 const SUCCESSFUL: &str = "SUCCESSFUL";
+/// How often a rollback this wait asked for is read while it is followed.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 /// Statuses after which ECS does nothing more with the deployment.
 const FAILED_END: [&str; 3] = ["STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"];
 /// ECS is already on its way back (alarm, circuit breaker, a stop).
@@ -147,12 +170,12 @@ impl Watch {
             if ended || now.saturating_sub(sent_at) >= self.grace {
                 return Step::Done(Outcome::Interrupted {
                     why,
-                    rollback_requested: true,
+                    rollback: Rollback::Requested,
                     status: record.status.clone(),
                 });
             }
             return Step::Wait {
-                after: self.poll.min(Duration::from_secs(1)),
+                after: self.poll.min(FOLLOW_EVERY),
                 progress: self.progress(record),
             };
         }
@@ -168,7 +191,16 @@ impl Watch {
                 // ECS is rolling back already: nothing to stop.
                 return Step::Done(Outcome::Interrupted {
                     why,
-                    rollback_requested: false,
+                    rollback: Rollback::AlreadyUnwinding,
+                    status: record.status.clone(),
+                });
+            }
+            if record.first {
+                // ECS refuses to roll back a service's first deployment, and
+                // following it would hold Terraform for nothing.
+                return Step::Done(Outcome::Interrupted {
+                    why,
+                    rollback: Rollback::NothingToRollBackTo,
                     status: record.status.clone(),
                 });
             }
@@ -182,6 +214,21 @@ impl Watch {
             after: self.poll,
             progress: self.progress(record),
         }
+    }
+
+    /// ECS refused the StopServiceDeployment of the last
+    /// [`Step::StopWithRollback`] with `error`: nothing rolls back, so
+    /// there is nothing to follow; the wait ends at once.
+    pub fn on_stop_refused(&mut self, status: &str, error: String) -> Step {
+        let why = self
+            .stop_sent
+            .take()
+            .map_or(Interruption::StopRequested, |(_, why)| why);
+        Step::Done(Outcome::Interrupted {
+            why,
+            rollback: Rollback::NotAccepted(error),
+            status: status.to_string(),
+        })
     }
 
     /// The progress line for `record`, when it differs from the last one.
@@ -248,17 +295,31 @@ impl Outcome {
             }
             Outcome::Interrupted {
                 why,
-                rollback_requested: true,
+                rollback: Rollback::Requested,
                 status,
             } => Some(format!(
                 "{why} during the ECS deployment of service {service}: the provider asked ECS to stop it with a rollback (status now {status}); the service returns to its previous revision"
             )),
             Outcome::Interrupted {
                 why,
-                rollback_requested: false,
+                rollback: Rollback::AlreadyUnwinding,
                 status,
             } => Some(format!(
                 "{why} during the ECS deployment of service {service}, which ECS was already rolling back (status {status})"
+            )),
+            Outcome::Interrupted {
+                why,
+                rollback: Rollback::NothingToRollBackTo,
+                status,
+            } => Some(format!(
+                "{why} during the first ECS deployment of service {service} (status {status}): there is no previous revision to roll back to, so ECS goes on starting its tasks; the service is recorded in the state"
+            )),
+            Outcome::Interrupted {
+                why,
+                rollback: Rollback::NotAccepted(error),
+                status,
+            } => Some(format!(
+                "{why} during the ECS deployment of service {service} (status {status}); the provider asked ECS to roll it back, which it refused: {error}"
             )),
         }
     }
@@ -283,6 +344,7 @@ pub fn record_of(d: &aws_sdk_ecs::types::ServiceDeployment) -> DeploymentRecord 
             .alarms()
             .map(|a| a.triggered_alarm_names().to_vec())
             .unwrap_or_default(),
+        first: d.source_service_revisions().is_empty(),
     }
 }
 
@@ -462,7 +524,7 @@ mod tests {
                 outcome,
                 Outcome::Interrupted {
                     why,
-                    rollback_requested: true,
+                    rollback: Rollback::Requested,
                     status: "ROLLBACK_SUCCESSFUL".into()
                 }
             );
@@ -474,7 +536,7 @@ mod tests {
         }
         let timed_out = Outcome::Interrupted {
             why: Interruption::TimedOut,
-            rollback_requested: true,
+            rollback: Rollback::Requested,
             status: "ROLLBACK_IN_PROGRESS".into(),
         };
         assert!(timed_out
@@ -496,7 +558,7 @@ mod tests {
             outcome,
             Outcome::Interrupted {
                 why: Interruption::StopRequested,
-                rollback_requested: true,
+                rollback: Rollback::Requested,
                 status: "ROLLBACK_IN_PROGRESS".into()
             }
         );
@@ -546,10 +608,61 @@ mod tests {
             outcome,
             Outcome::Interrupted {
                 why: Interruption::StopRequested,
-                rollback_requested: false,
+                rollback: Rollback::AlreadyUnwinding,
                 status: "ROLLBACK_IN_PROGRESS".into()
             }
         );
+    }
+
+    #[test]
+    fn an_interrupted_first_deployment_is_left_running_and_the_wait_returns_at_once() {
+        // A service being created: ECS has nothing to roll back to (it
+        // refuses StopServiceDeployment ROLLBACK), so none is asked for and
+        // nothing is followed.
+        let mut first = record("IN_PROGRESS");
+        first.first = true;
+        let fake = Fake {
+            timeline: vec![(Duration::ZERO, first)],
+            interrupt_at: Some((7 * S, Interruption::StopRequested)),
+            rollback_takes: S,
+        };
+        let (outcome, stops, at, _) = fake.run(&mut watch());
+        assert!(stops.is_empty(), "{stops:?}");
+        assert_eq!(at, 10 * S, "the first read after the interruption ends it");
+        assert_eq!(
+            outcome,
+            Outcome::Interrupted {
+                why: Interruption::StopRequested,
+                rollback: Rollback::NothingToRollBackTo,
+                status: "IN_PROGRESS".into()
+            }
+        );
+        let text = outcome.error_text("auth-service", "x").unwrap();
+        assert!(text.contains("no previous revision"), "{text}");
+        assert!(text.contains("recorded"), "{text}");
+    }
+
+    #[test]
+    fn a_refused_stop_ends_the_wait_at_once_with_what_ecs_said() {
+        let mut w = watch();
+        let step = w.on_record(&record("IN_PROGRESS"), 3 * S, Some(Interruption::TimedOut));
+        assert!(matches!(step, Step::StopWithRollback { .. }), "{step:?}");
+        let refused = "ConflictException: the deployment is SUCCESSFUL".to_string();
+        let step = w.on_stop_refused("IN_PROGRESS", refused.clone());
+        let Step::Done(outcome) = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(
+            outcome,
+            Outcome::Interrupted {
+                why: Interruption::TimedOut,
+                rollback: Rollback::NotAccepted(refused),
+                status: "IN_PROGRESS".into()
+            }
+        );
+        let text = outcome.error_text("auth-service", "x").unwrap();
+        assert!(text.starts_with("the operation timed out"), "{text}");
+        assert!(text.contains("refused: ConflictException"), "{text}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Amazon ECS: clusters, task definitions, services.
 pub mod cluster;
+pub mod cluster_leftovers;
 pub mod deployment_configuration;
 pub mod deployment_watch;
 pub mod service;

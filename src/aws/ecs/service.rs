@@ -511,7 +511,7 @@ impl EcsServiceSpec {
                     ),
                 )
             })?;
-            tokio::time::sleep(POLL_EVERY.min(left)).await;
+            let _ = crate::engine::pause(POLL_EVERY.min(left)).await;
         }
         Ok(())
     }

@@ -7,14 +7,18 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::{Service, StopServiceDeploymentStopType};
 
-use super::deployment_watch::{record_of, DeploymentRecord, Interruption, Outcome, Step, Watch};
+use super::deployment_watch::{
+    record_of, DeploymentRecord, Interruption, Outcome, Rollback, Step, Watch,
+};
 use crate::aws::{AwsError, Clients};
 use crate::engine::{pause, remaining, stop_requested};
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
 /// How long a rollback this provider requested is followed before the wait
-/// returns: Terraform expects a stopped provider back within seconds.
-const ROLLBACK_GRACE: Duration = Duration::from_secs(10);
+/// returns: Terraform expects a stopped provider back within seconds, and
+/// ECS goes on rolling back without us (the next apply or plan reads how it
+/// ended).
+const ROLLBACK_GRACE: Duration = Duration::from_secs(3);
 
 /// The service deployment ECS is running (or ran last) for `service`.
 pub fn current_deployment(service: &Service) -> Option<String> {
@@ -154,6 +158,7 @@ pub async fn wait_for_deployment(
 ) -> Result<(), AwsError> {
     let mut watch = Watch::new(service, POLL_EVERY, ROLLBACK_GRACE);
     let started = tokio::time::Instant::now();
+    let mut last_status = String::new();
     loop {
         let Some(record) = describe(aws, arn).await? else {
             return Err(AwsError::new(
@@ -162,7 +167,22 @@ pub async fn wait_for_deployment(
             ));
         };
         on_record(&record);
-        match watch.on_record(&record, started.elapsed(), interruption()) {
+        last_status.clone_from(&record.status);
+        let mut step = watch.on_record(&record, started.elapsed(), interruption());
+        if let Step::StopWithRollback { arn, why } = &step {
+            tracing::warn!(service = %service, deployment = %arn, "{why}: stopping the ECS deployment with a rollback");
+            step = match stop_with_rollback(aws, arn).await {
+                // Follow the rollback briefly; the next read says how it goes.
+                Ok(()) => Step::Wait {
+                    after: Duration::from_millis(500),
+                    progress: None,
+                },
+                // Refused (it may have ended between the read and the stop):
+                // nothing rolls back, so there is nothing to follow.
+                Err(e) => watch.on_stop_refused(&last_status, e.to_string()),
+            };
+        }
+        match step {
             Step::Wait { after, progress } => {
                 if let Some(line) = progress {
                     tracing::info!(service = %service, deployment = %arn, "{line}");
@@ -176,22 +196,18 @@ pub async fn wait_for_deployment(
                     let _ = pause(after).await;
                 }
             }
-            Step::StopWithRollback { arn, why } => {
-                tracing::warn!(service = %service, deployment = %arn, "{why}: stopping the ECS deployment with a rollback");
-                if let Err(e) = stop_with_rollback(aws, &arn).await {
-                    // It may have ended between the read and the stop; the
-                    // next read says how.
-                    tracing::warn!(service = %service, "StopServiceDeployment: {e}");
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
+            // Sent above, and turned into a wait or an end.
+            Step::StopWithRollback { .. } => {}
             Step::Done(outcome) => {
                 return match outcome.error_text(service, failed_prefix) {
                     None => Ok(()),
                     Some(text) => Err(AwsError::new(
                         match outcome {
-                            Outcome::Failed { .. } => "ecs:DescribeServiceDeployments",
-                            _ => "ecs:StopServiceDeployment",
+                            Outcome::Interrupted {
+                                rollback: Rollback::Requested | Rollback::NotAccepted(_),
+                                ..
+                            } => "ecs:StopServiceDeployment",
+                            _ => "ecs:DescribeServiceDeployments",
                         },
                         text,
                     )),

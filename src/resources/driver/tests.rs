@@ -260,6 +260,24 @@ fn deleted_and_changed_components_drop_out_with_one_short_sentence_each() {
     assert!(why.contains("dashboard body"), "{why}");
 }
 
+#[test]
+fn objects_changed_out_of_band_are_not_gone() {
+    let graph = graph_with(|_| {});
+    let mut recorded = ids(&graph);
+    recorded.retain(|k, _| k == keys::LOG_GROUP);
+    let changed = |obs: Observation| {
+        let observations = [(keys::LOG_GROUP.to_string(), obs)].into_iter().collect();
+        sort_observations(&graph, &recorded, observations)
+    };
+    let stale = changed(Observation::with_differences(vec![
+        "retention is unlimited, want 7 days".into(),
+    ]));
+    assert!(stale.existing.is_empty());
+    assert!(!stale.all_gone(&recorded), "{stale:?}");
+    assert!(changed(Observation::Missing).all_gone(&recorded));
+    assert!(!changed(Observation::in_sync()).all_gone(&recorded));
+}
+
 // checks before apply
 
 #[test]

@@ -120,6 +120,7 @@ impl GraphResource for Platform {
     }
 
     fn validate(&self, config: &Value) -> Result<Vec<Problem>, String> {
+        crate::tf::boundary::test_panic_hook(config.get("name").as_str());
         Ok(schema::validate(config))
     }
 
