@@ -191,6 +191,7 @@ fn a_deployment_record_reads_as_status_and_weight() {
         requested: 0,
         pending: 0,
         triggered_alarms: vec![],
+        first: false,
     };
     assert_eq!(
         status_of(&record("IN_PROGRESS", Some(10.0))),
