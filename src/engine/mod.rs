@@ -86,3 +86,8 @@ pub trait Backend: Sync {
 /// the slow waits (namespace creation, service stabilisation), few enough to
 /// stay clear of AWS's per-account API rate limits.
 pub const MAX_CONCURRENCY: usize = 4;
+
+/// At most this many components are read back at once: a microservice's
+/// whole graph, so a refresh costs one round of reads. Reads are what AWS
+/// rate-limits least (Describe/List calls have the largest buckets).
+pub const READ_CONCURRENCY: usize = 16;

@@ -4,8 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use std::cmp::Reverse;
+
+use super::order::{chain_lengths, Direction};
 use super::{
     creation_order, stop_requested, Backend, Observation, Resolved, INTERRUPTED, MAX_CONCURRENCY,
+    READ_CONCURRENCY,
 };
 use crate::spec::Component;
 
@@ -101,7 +105,12 @@ pub async fn apply_reporting<B: Backend>(
         })
         .collect();
 
+    // Critical path first: among ready components, the one with the longest
+    // chain of dependents starts first (the sort is stable, so ties keep
+    // the dependency order).
+    let chains = chain_lengths(desired, Direction::Dependents);
     let mut pending: Vec<usize> = order;
+    pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut done: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     loop {
@@ -342,7 +351,11 @@ pub async fn destroy_reporting<B: Backend>(
             }
         }
     }
+    // Critical path first: among deletable components, the one with the
+    // longest chain of dependencies behind it goes first.
+    let chains = chain_lengths(graph, Direction::Dependencies);
     let mut pending: Vec<usize> = (0..graph.len()).rev().collect();
+    pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut blocked: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
@@ -423,8 +436,10 @@ pub async fn destroy_reporting<B: Backend>(
     outcome
 }
 
-/// Read every recorded component back, concurrently. Components of the graph
-/// with nothing recorded are reported as missing.
+/// Read every recorded component back, concurrently (all of a graph at once:
+/// reads are cheap, and a refresh then takes one round, not one per
+/// [`MAX_CONCURRENCY`] components). Components of the graph with nothing
+/// recorded are reported as missing.
 pub async fn observe_all<B: Backend>(
     backend: &B,
     graph: &[Component],
@@ -437,7 +452,7 @@ pub async fn observe_all<B: Backend>(
         .map(|c| observe_one(backend, c, recorded))
         .collect();
     let observations = futures::stream::iter(pending)
-        .buffer_unordered(MAX_CONCURRENCY)
+        .buffer_unordered(READ_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
     observations.into_iter().collect()
