@@ -125,6 +125,39 @@ impl Backend for AwsBackend<'_> {
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await
     }
+
+    /// Alarms are read with one DescribeAlarms for up to 100 names.
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        match spec {
+            Spec::MetricAlarm(_) => Some("cloudwatch:DescribeAlarms"),
+            _ => None,
+        }
+    }
+
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, AwsError>> {
+        let alarms: Vec<_> = items
+            .iter()
+            .filter_map(|(spec, id)| match spec {
+                Spec::MetricAlarm(alarm) => Some((alarm, *id)),
+                _ => None,
+            })
+            .collect();
+        if alarms.len() == items.len() {
+            return crate::spec::cloudwatch::MetricAlarmSpec::observe_many(self.clients, &alarms)
+                .await;
+        }
+        // Not one kind: read each alone.
+        futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, id)| self.observe(spec, id, resolved)),
+        )
+        .await
+    }
 }
 
 /// Placeholder adapter for kinds whose adapter is not written yet.

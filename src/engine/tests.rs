@@ -19,6 +19,8 @@ use crate::spec::{Component, Spec, Tags};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Op {
     Observe,
+    /// One read of several components (`key`: their keys joined by `+`).
+    ObserveBatch,
     Create,
     Update,
     Settle,
@@ -368,6 +370,38 @@ impl Backend for Fake {
         };
         self.end(call, None);
         result
+    }
+
+    /// Components whose key starts with `alarm` are read together.
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        key_of(spec).starts_with("alarm").then_some("alarms")
+    }
+
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, String>> {
+        let keys: Vec<String> = items.iter().map(|(s, _)| key_of(s)).collect();
+        let call = self.begin(Op::ObserveBatch, &keys.join("+"), None, resolved);
+        self.work(Op::ObserveBatch, "").await;
+        let w = self.world.lock().unwrap();
+        let results = items
+            .iter()
+            .zip(&keys)
+            .map(|((_, id), key)| {
+                Ok(if !w.alive.contains(*id) {
+                    Observation::Missing
+                } else {
+                    Observation::with_differences(
+                        w.differences.get(key).cloned().unwrap_or_default(),
+                    )
+                })
+            })
+            .collect();
+        drop(w);
+        self.end(call, None);
+        results
     }
 }
 
@@ -951,6 +985,43 @@ async fn observe_all_reads_a_whole_graph_in_one_round() {
     let graph: Vec<Component> = refs.iter().map(|k| comp(k, &[])).collect();
     observe_all(&fake, &graph, &recorded).await;
     assert_eq!(fake.max_in_flight(), READ_CONCURRENCY);
+}
+
+#[tokio::test]
+async fn observe_all_reads_a_batch_with_one_call() {
+    let (fake, recorded) = Fake::new().existing(&["alarm-cpu", "alarm-errors", "alarm-p95", "log"]);
+    fake.delete_out_of_band("alarm-errors#1");
+    fake.drifted("alarm-p95", "threshold 200 instead of 300");
+    let graph = [
+        comp("log", &[]),
+        comp("alarm-cpu", &["log"]),
+        comp("alarm-errors", &["log"]),
+        comp("alarm-p95", &["log"]),
+        comp("alarm-new", &["log"]),
+    ];
+    let seen = observe_all(&fake, &graph, &recorded).await;
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen["alarm-cpu"], Ok(Observation::in_sync()));
+    assert_eq!(seen["alarm-errors"], Ok(Observation::Missing));
+    assert_eq!(
+        seen["alarm-p95"],
+        Ok(Observation::with_differences(vec![
+            "threshold 200 instead of 300".into()
+        ]))
+    );
+    assert_eq!(
+        seen["alarm-new"],
+        Ok(Observation::Missing),
+        "never recorded"
+    );
+    // One read for the three recorded alarms, none alone; the log group
+    // alone, at the same time.
+    assert_eq!(
+        fake.keys_of(Op::ObserveBatch),
+        ["alarm-cpu+alarm-errors+alarm-p95"]
+    );
+    assert_eq!(fake.keys_of(Op::Observe), ["log"]);
+    assert_eq!(rounds(&fake.calls()), 1);
 }
 
 // Critical path first
