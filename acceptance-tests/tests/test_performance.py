@@ -1,0 +1,41 @@
+"""Issue #12: what a refresh costs in AWS calls, counted in the emulator's request log (the
+benchmark, scripts/bench.sh, measures rounds and wall time; these tests keep the call counts
+from regressing in CI)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.microservice
+
+REPO = Path(__file__).resolve().parents[2]
+THREE = REPO / "examples" / "three-services"
+SERVICES = 3
+
+
+def network(emulator) -> dict:
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"eu-central-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="bench", Description="bench", VpcId=vpc)["GroupId"]
+    return {"vpc_id": vpc, "subnet_ids": subnets, "security_group_ids": [sg]}
+
+
+def calls(emulator) -> Counter:
+    return Counter(f"{r['service']}:{r['operation']}" for r in emulator.requests())
+
+
+def test_a_refresh_describes_each_microservices_alarms_with_one_call(emulator, tf):
+    tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
+    tf.apply()
+    alarms = emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert len(alarms) > SERVICES, "every microservice has several alarms"
+    emulator.clear_requests()
+    assert tf.plan().returncode == 0
+    seen = calls(emulator)
+    assert seen["monitoring:DescribeAlarms"] == SERVICES, seen
