@@ -30,12 +30,19 @@ def calls(emulator) -> Counter:
     return Counter(f"{r['service']}:{r['operation']}" for r in emulator.requests())
 
 
-def test_a_refresh_describes_each_microservices_alarms_with_one_call(emulator, tf):
+def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emulator, tf):
     tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
     tf.apply()
     alarms = emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]
     assert len(alarms) > SERVICES, "every microservice has several alarms"
+    policies = emulator.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs")["ScalingPolicies"]
+    assert {p["ResourceId"] for p in policies} == {"service/matbakh/auth-service"}
+    assert len(policies) == 2, "auth-service scales on CPU and memory"
     emulator.clear_requests()
     assert tf.plan().returncode == 0
     seen = calls(emulator)
+    # One DescribeAlarms per microservice (its graph's alarms together), one
+    # DescribeScalingPolicies for auth-service's two policies.
     assert seen["monitoring:DescribeAlarms"] == SERVICES, seen
+    assert seen["application-autoscaling:DescribeScalingPolicies"] == 1, seen

@@ -126,10 +126,12 @@ impl Backend for AwsBackend<'_> {
         spec.adapter().delete(self.clients, id).await
     }
 
-    /// Alarms are read with one DescribeAlarms for up to 100 names.
+    /// Alarms are read with one DescribeAlarms for up to 100 names, a
+    /// target's scaling policies with one DescribeScalingPolicies.
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
         match spec {
             Spec::MetricAlarm(_) => Some("cloudwatch:DescribeAlarms"),
+            Spec::ScalingPolicy(_) => Some("application-autoscaling:DescribeScalingPolicies"),
             _ => None,
         }
     }
@@ -149,6 +151,20 @@ impl Backend for AwsBackend<'_> {
         if alarms.len() == items.len() {
             return crate::spec::cloudwatch::MetricAlarmSpec::observe_many(self.clients, &alarms)
                 .await;
+        }
+        let policies: Vec<_> = items
+            .iter()
+            .filter_map(|(spec, id)| match spec {
+                Spec::ScalingPolicy(policy) => Some((policy, *id)),
+                _ => None,
+            })
+            .collect();
+        if policies.len() == items.len() {
+            return crate::spec::autoscaling::ScalingPolicySpec::observe_many(
+                self.clients,
+                &policies,
+            )
+            .await;
         }
         // Not one kind: read each alone.
         futures::future::join_all(
