@@ -46,3 +46,35 @@ def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emul
     # DescribeScalingPolicies for auth-service's two policies.
     assert seen["monitoring:DescribeAlarms"] == SERVICES, seen
     assert seen["application-autoscaling:DescribeScalingPolicies"] == 1, seen
+
+
+# Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as
+# the describe: (tags operation, describe operation).
+TAGS_WITH_DESCRIBE = {
+    "logs:ListTagsLogGroup": ("logs:DescribeLogGroups",),
+    "appmesh:ListTagsForResource": ("appmesh:DescribeMesh", "appmesh:DescribeVirtualNode",
+                                    "appmesh:DescribeVirtualRouter", "appmesh:DescribeRoute",
+                                    "appmesh:DescribeVirtualService"),
+}
+
+
+def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_proxy):
+    tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **network(emulator)})
+    tf.apply()
+    # A delay on every request makes requests sent together overlap by most of it, and
+    # requests sent one after the other not at all.
+    fault_proxy.configure(delay_ms=250)
+    fault_proxy.clear()
+    assert tf.plan().returncode == 0
+    records = list(fault_proxy.records)
+    checked = 0
+    for r in records:
+        op = f"{r['service']}:{r['operation']}"
+        if op not in TAGS_WITH_DESCRIBE:
+            continue
+        describes = [d for d in records
+                     if f"{d['service']}:{d['operation']}" in TAGS_WITH_DESCRIBE[op]]
+        # In flight together with a describe of its kind, not sent after one answered.
+        assert any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for d in describes), (op, r)
+        checked += 1
+    assert checked >= SERVICES, "each microservice's log group at least"

@@ -81,7 +81,9 @@ impl Adapter for LogGroupSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(group) = self.find(aws, id).await? else {
+        // The tags go by name: read them at the same time as the group.
+        let (group, tags) = futures::join!(self.find(aws, id), self.tags_of(aws, id));
+        let Some(group) = group? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -99,7 +101,7 @@ impl Adapter for LogGroupSpec {
                 self.retention_days
             )),
         }
-        diffs.extend(tags::differences(&self.tags, &self.tags_of(aws, id).await?));
+        diffs.extend(tags::differences(&self.tags, &tags?));
         Ok(Observation::with_differences(diffs))
     }
 
