@@ -14,6 +14,8 @@ pub mod compare;
 pub mod credentials;
 pub mod ecs;
 pub mod error;
+#[cfg(test)]
+pub mod fake_endpoint;
 pub mod logs;
 pub mod read_back;
 pub mod tags;

@@ -3,5 +3,7 @@ pub mod cluster;
 pub mod deployment_configuration;
 pub mod deployment_watch;
 pub mod service;
+#[cfg(test)]
+mod service_calls;
 pub mod service_deployment;
 pub mod task_definition;
