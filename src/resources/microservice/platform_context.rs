@@ -51,6 +51,19 @@ impl FoundPlatforms {
         Ok(platform)
     }
 
+    /// What the platform's own read found: later lookups in this process
+    /// need not ask AWS. Left alone while a lookup of it is under way.
+    pub fn remember(&self, id: &str, platform: PlatformContext) {
+        let slot = {
+            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+            by_id.entry(id.to_string()).or_default().clone()
+        };
+        let free = slot.try_lock();
+        if let Ok(mut found) = free {
+            *found = Some(platform);
+        };
+    }
+
     /// Look platform `id` up again next time (it was created, changed or
     /// deleted by this process).
     pub fn forget(&self, id: &str) {
@@ -100,18 +113,29 @@ async fn look_up(configured: &Configured, platform_id: &str) -> Result<PlatformC
     let (ns_arn, ns_name, _) = namespace
         .map_err(|e| e.to_string())?
         .ok_or_else(|| missing("Cloud Map namespace"))?;
-    Ok(PlatformContext {
+    Ok(context_of(configured, platform_id, &ns_arn, &ns_name))
+}
+
+/// The platform `platform_id` whose cluster (and, on App Mesh, mesh) exist
+/// and whose namespace is `ns_arn`, named `ns_name`.
+pub fn context_of(
+    configured: &Configured,
+    platform_id: &str,
+    ns_arn: &str,
+    ns_name: &str,
+) -> PlatformContext {
+    PlatformContext {
         platform_id: platform_id.to_string(),
-        service_mesh: mesh,
+        service_mesh: configured.service_mesh,
         cluster_name: platform_id.to_string(),
         mesh_name: platform_id.to_string(),
-        namespace_name: ns_name,
-        namespace_id: namespace_id_from_arn(&ns_arn).to_string(),
-        namespace_arn: ns_arn,
+        namespace_name: ns_name.to_string(),
+        namespace_id: namespace_id_from_arn(ns_arn).to_string(),
+        namespace_arn: ns_arn.to_string(),
         environment: configured.environment,
-        region: aws.region.clone(),
+        region: configured.clients.region.clone(),
         tags: configured.default_tags.clone(),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -165,6 +189,21 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_platform_remembered_from_its_own_read_is_not_looked_up() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let want = platform(Environment::Development);
+        found.remember("matbakh", want.clone());
+        let got = found
+            .get_or_find("matbakh", || {
+                counted(&calls, Duration::ZERO, Ok(want.clone()))
+            })
+            .await;
+        assert_eq!(got, Ok(want));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

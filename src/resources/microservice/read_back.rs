@@ -10,7 +10,7 @@ use super::expand::{self, keys, PlatformContext};
 use super::names;
 use super::recover::{recover, ObservedGraph};
 use crate::aws::Clients;
-use crate::engine::{Resolved, MAX_CONCURRENCY};
+use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
@@ -184,7 +184,7 @@ pub async fn observe_existing(
                 .map_err(|e| reading(&key, e))?;
             Ok::<_, String>((key, found))
         })
-        .buffered(MAX_CONCURRENCY)
+        .buffered(READ_CONCURRENCY)
         .try_collect()
         .await?;
 
