@@ -145,6 +145,34 @@ impl MetricAlarmSpec {
         .await
     }
 
+    /// Read back many alarms by name: one DescribeAlarms per 100 names
+    /// instead of one per alarm, then their tags, all at once. One answer
+    /// per spec, in order.
+    pub async fn read_back_many(
+        aws: &Clients,
+        specs: &[&MetricAlarmSpec],
+    ) -> Result<Vec<Option<Found<MetricAlarmSpec>>>, AwsError> {
+        let mut described: BTreeMap<String, MetricAlarm> = BTreeMap::new();
+        for chunk in specs.chunks(DESCRIBE_ALARMS_MAX_NAMES) {
+            let names = chunk.iter().map(|s| s.name.clone()).collect();
+            describe_named(aws, names, &mut described).await?;
+        }
+        futures::future::try_join_all(specs.iter().map(|spec| {
+            let alarm = described.get(&spec.name);
+            async move {
+                let Some(alarm) = alarm else {
+                    return Ok(None);
+                };
+                let tags = match alarm.alarm_arn() {
+                    Some(arn) => spec.tags_of(aws, arn).await?,
+                    None => BTreeMap::new(),
+                };
+                Ok(Some(Found::new(reported(alarm, tags), &spec.name)))
+            }
+        }))
+        .await
+    }
+
     /// Read back the alarm of this name (its id).
     pub async fn read_back(
         &self,

@@ -12,6 +12,7 @@ use super::recover::{recover, ObservedGraph};
 use crate::aws::Clients;
 use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
+use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::{Spec, OWNER_TAG};
@@ -176,7 +177,26 @@ pub async fn observe_existing(
         .filter(|c| c.key != keys::SERVICE && c.key != keys::TASK_DEFINITION)
         .map(|c| (c.key.clone(), c.spec.clone()))
         .collect();
-    let found: Vec<_> = stream::iter(others)
+    // The alarms with one DescribeAlarms, the rest one by one, all at once.
+    let (alarms, others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|(_, spec)| matches!(spec, Spec::MetricAlarm(_)));
+    let alarm_specs: Vec<&MetricAlarmSpec> = alarms
+        .iter()
+        .filter_map(|(_, spec)| match spec {
+            Spec::MetricAlarm(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let alarms_read = async {
+        if alarm_specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        MetricAlarmSpec::read_back_many(clients, &alarm_specs)
+            .await
+            .map_err(|e| reading("alarms", e))
+    };
+    let others_read = stream::iter(others)
         .map(|(key, spec)| async move {
             let found = spec
                 .read_back(clients)
@@ -185,8 +205,14 @@ pub async fn observe_existing(
             Ok::<_, String>((key, found))
         })
         .buffered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
+        .try_collect::<Vec<_>>();
+    let (alarms_found, mut found) = futures::try_join!(alarms_read, others_read)?;
+    found.extend(
+        alarms
+            .into_iter()
+            .zip(alarms_found)
+            .map(|((key, _), f)| (key, f.map(|f| f.map(Spec::MetricAlarm)))),
+    );
 
     let mut observed = ObservedGraph::default();
     let mut components = Resolved::new();
