@@ -42,10 +42,12 @@ def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emul
     emulator.clear_requests()
     assert tf.plan().returncode == 0
     seen = calls(emulator)
-    # One DescribeAlarms per microservice (its graph's alarms together), one
-    # DescribeScalingPolicies for auth-service's two policies.
-    assert seen["monitoring:DescribeAlarms"] == SERVICES, seen
-    assert seen["application-autoscaling:DescribeScalingPolicies"] == 1, seen
+    # A microservice's read has two passes (recovering the arguments from AWS, then observing
+    # the components): each reads all of its alarms with one DescribeAlarms, and its scaling
+    # policies with one DescribeScalingPolicies. Recovery looks for policies on every service
+    # (one call each); observation reads only the recorded ones (auth-service's two: one call).
+    assert seen["monitoring:DescribeAlarms"] == 2 * SERVICES, seen
+    assert seen["application-autoscaling:DescribeScalingPolicies"] == SERVICES + 1, seen
 
 
 # Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as

@@ -42,7 +42,50 @@ impl ScalingPolicySpec {
         &self,
         aws: &Clients,
     ) -> Result<Option<Found<ScalingPolicySpec>>, AwsError> {
-        Ok(self.describe(aws).await?.map(|p| {
+        Ok(self.describe(aws).await?.map(found))
+    }
+
+    /// Read back many policies: one DescribeScalingPolicies per scalable
+    /// target for all of its policies, the targets at once. One answer per
+    /// spec, in order.
+    pub async fn read_back_many(
+        aws: &Clients,
+        specs: &[&ScalingPolicySpec],
+    ) -> Result<Vec<Option<Found<ScalingPolicySpec>>>, AwsError> {
+        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for spec in specs {
+            by_target
+                .entry(spec.resource_id.as_str())
+                .or_default()
+                .push(spec.name.as_str());
+        }
+        let described = futures::future::try_join_all(
+            by_target
+                .into_iter()
+                .map(|(resource_id, names)| describe_named(aws, resource_id, names)),
+        )
+        .await?;
+        let mut all: BTreeMap<(String, String), ScalingPolicy> = described
+            .into_iter()
+            .flatten()
+            .map(|p| ((p.resource_id.clone(), p.policy_name.clone()), p))
+            .collect();
+        Ok(specs
+            .iter()
+            .map(|spec| {
+                all.remove(&(spec.resource_id.clone(), spec.name.clone()))
+                    .map(found)
+            })
+            .collect())
+    }
+}
+
+/// A policy as AWS reports it, in the spec's terms; its id is its ARN. A
+/// policy that is not target tracking reads with an empty metric and
+/// target 0.
+fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
+    {
+        {
             let config = p.target_tracking_scaling_policy_configuration();
             let spec = ScalingPolicySpec {
                 resource_id: p.resource_id.clone(),
@@ -58,7 +101,7 @@ impl ScalingPolicySpec {
                     .unwrap_or(0),
             };
             Found::new(spec, p.policy_arn)
-        }))
+        }
     }
 }
 

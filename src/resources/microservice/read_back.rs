@@ -12,6 +12,7 @@ use super::recover::{recover, ObservedGraph};
 use crate::aws::Clients;
 use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
+use crate::spec::autoscaling::ScalingPolicySpec;
 use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
@@ -177,10 +178,29 @@ pub async fn observe_existing(
         .filter(|c| c.key != keys::SERVICE && c.key != keys::TASK_DEFINITION)
         .map(|c| (c.key.clone(), c.spec.clone()))
         .collect();
-    // The alarms with one DescribeAlarms, the rest one by one, all at once.
+    // The alarms with one DescribeAlarms, the scaling policies with one
+    // DescribeScalingPolicies, the rest one by one, all at once.
     let (alarms, others): (Vec<_>, Vec<_>) = others
         .into_iter()
         .partition(|(_, spec)| matches!(spec, Spec::MetricAlarm(_)));
+    let (policies, others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|(_, spec)| matches!(spec, Spec::ScalingPolicy(_)));
+    let policy_specs: Vec<&ScalingPolicySpec> = policies
+        .iter()
+        .filter_map(|(_, spec)| match spec {
+            Spec::ScalingPolicy(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let policies_read = async {
+        if policy_specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        ScalingPolicySpec::read_back_many(clients, &policy_specs)
+            .await
+            .map_err(|e| reading("scaling policies", e))
+    };
     let alarm_specs: Vec<&MetricAlarmSpec> = alarms
         .iter()
         .filter_map(|(_, spec)| match spec {
@@ -206,7 +226,14 @@ pub async fn observe_existing(
         })
         .buffered(READ_CONCURRENCY)
         .try_collect::<Vec<_>>();
-    let (alarms_found, mut found) = futures::try_join!(alarms_read, others_read)?;
+    let (alarms_found, policies_found, mut found) =
+        futures::try_join!(alarms_read, policies_read, others_read)?;
+    found.extend(
+        policies
+            .into_iter()
+            .zip(policies_found)
+            .map(|((key, _), f)| (key, f.map(|f| f.map(Spec::ScalingPolicy)))),
+    );
     found.extend(
         alarms
             .into_iter()
