@@ -50,6 +50,10 @@ pub struct Recovered {
     pub arguments: Value,
     /// The ids of the components found, by component key.
     pub components: Resolved,
+    /// Arguments whose prior value stands although AWS holds another: what
+    /// a second resource is changing on this one's objects by design (a
+    /// canary's deployment settings on its microservice's service).
+    pub keep_prior: Vec<&'static str>,
 }
 
 /// What one graph resource brings to the [`Driver`].
@@ -394,7 +398,7 @@ impl<R: GraphResource> Driver<R> {
                 current = merge_recovered(
                     &state,
                     &found.arguments,
-                    |k| self.resource.held_by_aws(k, &state),
+                    |k| self.resource.held_by_aws(k, &state) && !found.keep_prior.contains(&k),
                     means,
                 );
                 // A component found under another id (a task definition

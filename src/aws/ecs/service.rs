@@ -54,6 +54,23 @@ impl EcsServiceSpec {
             .cloned())
     }
 
+    /// The canary deploying on `service`, when it runs a revision other
+    /// than `wanted` that a `matbakh_canary` registered (see
+    /// [`crate::spec::CANARY_TAG`]): its task definition and deployment
+    /// settings are then the canary's, not drift.
+    async fn canary_running(
+        aws: &Clients,
+        service: &Service,
+        wanted: &str,
+    ) -> Result<Option<String>, AwsError> {
+        match service.task_definition() {
+            Some(running) if running != wanted => {
+                super::task_definition::canary_of_revision(aws, running).await
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn task_definition<'a>(&self, resolved: &'a Resolved) -> Result<&'a str, AwsError> {
         resolved
             .get(&self.task_definition.0)
@@ -151,7 +168,8 @@ impl EcsServiceSpec {
             .build())
     }
 
-    fn deployment(&self) -> DeploymentConfiguration {
+    /// `deploymentConfiguration` as ECS takes it.
+    pub fn deployment(&self) -> DeploymentConfiguration {
         with_deployment(DeploymentConfiguration::builder(), &self.deployment)
             .deployment_circuit_breaker(
                 DeploymentCircuitBreaker::builder()
@@ -651,6 +669,16 @@ impl Adapter for EcsServiceSpec {
             .map(String::as_str);
         let wanted = self.task_definition(resolved)?;
         let mut differences = self.differences(&service, wanted, registry);
+        // No fight with a canary: while one deploys (or holds) its revision
+        // on this service, the revision and the deployment settings are its.
+        if let Some(canary) = Self::canary_running(aws, &service, wanted).await? {
+            let deployment = deployment_differences(
+                &self.deployment,
+                &deployment_of(service.deployment_configuration()),
+            );
+            differences.retain(|d| !d.starts_with("task definition is") && !deployment.contains(d));
+            tracing::debug!(service = %self.name, canary = %canary, "a canary's revision runs: left to the canary");
+        }
         // No fight with ECS: a revision ECS rolled back on the deployment's
         // alarms is not retried by the next apply (as a canary that rolled
         // back stays rolled back); a new image or setting deploys again.
@@ -704,15 +732,26 @@ impl Adapter for EcsServiceSpec {
             ));
         };
         let strategy_changed = Self::strategy_of(&service) != self.wanted_strategy();
+        let wanted = self.task_definition(resolved)?;
+        // While a canary's revision runs, the revision and the deployment
+        // settings stay the canary's (the two never fight).
+        let canary = Self::canary_running(aws, &service, wanted).await?;
+        let (task_definition, deployment) = match &canary {
+            Some(_) => (
+                service.task_definition().unwrap_or(wanted),
+                service.deployment_configuration().cloned(),
+            ),
+            None => (wanted, Some(self.deployment())),
+        };
         let mut request = aws
             .ecs
             .update_service()
             .cluster(&self.cluster)
             .service(id)
-            .task_definition(self.task_definition(resolved)?)
+            .task_definition(task_definition)
             .set_capacity_provider_strategy(Some(self.strategy(CALL)?))
             .network_configuration(self.network(CALL)?)
-            .deployment_configuration(self.deployment())
+            .set_deployment_configuration(deployment)
             .propagate_tags(PropagateTags::Service)
             // A new capacity provider strategy only applies to new tasks.
             .force_new_deployment(strategy_changed);

@@ -58,7 +58,8 @@ fn interruption() -> Option<Interruption> {
     remaining().err().map(|_| Interruption::TimedOut)
 }
 
-async fn describe(aws: &Clients, arn: &str) -> Result<Option<DeploymentRecord>, AwsError> {
+/// The record of deployment `arn`; `None` when ECS does not know it.
+pub async fn describe(aws: &Clients, arn: &str) -> Result<Option<DeploymentRecord>, AwsError> {
     const CALL: &str = "ecs:DescribeServiceDeployments";
     let out = aws
         .ecs
@@ -108,11 +109,83 @@ pub async fn rejected_on_alarms(
         .send()
         .await
         .map_err(|e| AwsError::sdk("ecs:DescribeServiceRevisions", e))?;
+    let Some(rejected) = out
+        .service_revisions()
+        .first()
+        .and_then(|r| r.task_definition())
+        .map(str::to_string)
+    else {
+        return Ok(None);
+    };
+    // A canary's candidate that ECS rolled back was the canary's to deploy,
+    // never the revision the microservice's configuration asked for.
+    if super::task_definition::canary_of_revision(aws, &rejected)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    Ok(Some(rejected))
+}
+
+/// The task definition `service` ran before its current deployment: the
+/// revision of the deployment's source (where a rollback returns to).
+/// `None` when ECS has no current deployment or no source for it.
+pub async fn source_task_definition(
+    aws: &Clients,
+    service: &Service,
+) -> Result<Option<String>, AwsError> {
+    let Some(arn) = current_deployment(service) else {
+        return Ok(None);
+    };
+    let out = aws
+        .ecs
+        .describe_service_deployments()
+        .service_deployment_arns(&arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeServiceDeployments", e))?;
+    let Some(source) = out
+        .service_deployments()
+        .first()
+        .and_then(|d| d.source_service_revisions().first())
+        .and_then(|r| r.arn())
+    else {
+        return Ok(None);
+    };
+    let out = aws
+        .ecs
+        .describe_service_revisions()
+        .service_revision_arns(source)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeServiceRevisions", e))?;
     Ok(out
         .service_revisions()
         .first()
         .and_then(|r| r.task_definition())
         .map(str::to_string))
+}
+
+/// [`source_task_definition`] of service `service` (name or ARN) in
+/// `cluster`.
+pub async fn source_task_definition_of(
+    aws: &Clients,
+    cluster: &str,
+    service: &str,
+) -> Result<Option<String>, AwsError> {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(service)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("ecs:DescribeServices", e))?;
+    match out.services().first() {
+        Some(s) => source_task_definition(aws, s).await,
+        None => Ok(None),
+    }
 }
 
 /// Ask ECS to stop `arn` and roll back to the previous revision.

@@ -428,7 +428,7 @@ impl TaskDefinitionSpec {
 
 /// A revision (by ARN) or a family's latest ACTIVE revision, with its tags,
 /// whatever its status.
-async fn describe_any(
+pub async fn describe_any(
     aws: &Clients,
     arn_or_family: &str,
 ) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
@@ -454,6 +454,44 @@ async fn describe_any(
         .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
         .collect();
     Ok(out.task_definition.map(|td| (td, found)))
+}
+
+/// The `matbakh:canary` tag of revision `arn`: the canary that deploys it,
+/// `None` for a revision no canary is deploying (or one that is gone).
+pub async fn canary_of_revision(aws: &Clients, arn: &str) -> Result<Option<String>, AwsError> {
+    Ok(describe_any(aws, arn)
+        .await?
+        .and_then(|(_, tags)| tags.get(crate::spec::CANARY_TAG).cloned()))
+}
+
+/// The newest ACTIVE revision of `family` that no canary is deploying (no
+/// `matbakh:canary` tag): the microservice's own while a canary's
+/// revision runs on its service.
+pub async fn latest_without_canary(
+    aws: &Clients,
+    family: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut pages = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("ecs:ListTaskDefinitions", e))?;
+        for arn in page.task_definition_arns() {
+            // family_prefix also matches longer families.
+            if self::family(arn) != Some(family) {
+                continue;
+            }
+            if canary_of_revision(aws, arn).await?.is_none() {
+                return Ok(Some(arn.clone()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Task CPU or memory as ECS reports it: "512", or "1 vCPU" / "2 GB".
@@ -584,7 +622,7 @@ fn family(arn: &str) -> Option<&str> {
     Some(tail.rsplit_once(':').map(|(f, _)| f).unwrap_or(tail))
 }
 
-async fn deregister(aws: &Clients, arn: &str) -> Result<(), AwsError> {
+pub async fn deregister(aws: &Clients, arn: &str) -> Result<(), AwsError> {
     match aws
         .ecs
         .deregister_task_definition()

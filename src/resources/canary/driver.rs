@@ -80,7 +80,7 @@ impl Report {
         r
     }
 
-    fn new(recorded: Resolved, status: Status, weight: i64) -> Report {
+    pub fn new(recorded: Resolved, status: Status, weight: i64) -> Report {
         Report {
             recorded,
             status,

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod driver;
+pub mod ecs_native;
 pub mod ecs_strategy;
 pub mod expand;
 pub mod resource;

@@ -23,6 +23,7 @@ use super::config::{
     split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
 };
 use super::driver::{expected_weight, Canary, Report, Status};
+use super::ecs_native::NativeCanary;
 use super::expand::{canary_id, EXTERNAL};
 use super::schema::{self, COMPUTED, DEFAULTED};
 use crate::engine::{self, Resolved};
@@ -30,11 +31,13 @@ use crate::provider::{Configured, ProviderContext};
 use crate::resources::driver::report_failures;
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
+use crate::resources::microservice::expand::keys::SERVICE;
 use crate::resources::microservice::expand::PlatformContext;
 use crate::resources::microservice::names;
 use crate::resources::microservice::platform_context::find_platform;
 use crate::resources::microservice::read_existing;
 use crate::resources::ownership;
+use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::tf::diagnostics::{error, report, warning};
 use crate::tf::value::Value;
@@ -65,9 +68,36 @@ struct Stable {
     platform: PlatformContext,
     settings: Settings,
     external: Resolved,
+    /// The microservice's ECS service ARN and ownership token.
+    service_arn: Option<String>,
+    owner_token: Option<OwnerToken>,
 }
 
 impl Stable {
+    /// Whether the canary is an ECS-native deployment (service_connect)
+    /// rather than an App Mesh walk.
+    fn is_native(&self) -> bool {
+        self.platform.service_mesh == ServiceMesh::ServiceConnect
+    }
+
+    /// The canary of `settings` on service_connect.
+    fn native<'a>(
+        &'a self,
+        configured: &'a Configured,
+        settings: &'a CanarySettings,
+        token: Option<OwnerToken>,
+    ) -> NativeCanary<'a> {
+        NativeCanary {
+            clients: &configured.clients,
+            stable: &self.settings,
+            platform: &self.platform,
+            settings,
+            service_arn: self.service_arn.clone().unwrap_or_default(),
+            microservice_token: self.owner_token.clone(),
+            token,
+        }
+    }
+
     /// The canary of `settings` beside this stable service.
     fn canary<'a>(
         &'a self,
@@ -92,14 +122,19 @@ fn default_timeout() -> std::time::Duration {
 
 /// Fill the defaults of omitted arguments, and the id once the
 /// microservice's id is known.
-fn plan_defaults(planned: &mut Value) {
+fn plan_defaults(planned: &mut Value, mesh: ServiceMesh) {
     for key in DEFAULTED {
         if !planned.get(key).is_null() {
             continue;
         }
+        let steps: &[i64] = match mesh {
+            ServiceMesh::AppMesh => &DEFAULT_STEPS,
+            // ECS's CANARY: its default share, then everything.
+            ServiceMesh::ServiceConnect => &[super::ecs_strategy::DEFAULT_CANARY_PERCENT, 100],
+        };
         let value: Value = match key {
             "strategy" => "canary".into(),
-            "steps" => Value::List(DEFAULT_STEPS.iter().map(|s| (*s).into()).collect()),
+            "steps" => Value::List(steps.iter().map(|s| (*s).into()).collect()),
             "step_interval" => DEFAULT_STEP_INTERVAL.into(),
             _ => continue,
         };
@@ -116,6 +151,22 @@ fn plan_defaults(planned: &mut Value) {
         _ => Value::Unknown,
     };
     planned.set("id", id);
+}
+
+/// On service_connect a canary is an ECS deployment: its `steps`,
+/// `strategy` and `step_interval` must be what ECS can express. False
+/// (with the errors reported) when they are not.
+fn native_plan_ok(diags: &mut Diagnostics, mesh: ServiceMesh, config: &Value) -> bool {
+    if mesh != ServiceMesh::ServiceConnect {
+        return true;
+    }
+    let Ok(c) = CanaryConfig::from_value(&config.to_json()) else {
+        return true;
+    };
+    let problems = super::ecs_strategy::plan_problems(&c);
+    let ok = problems.is_empty();
+    report(diags, problems);
+    ok
 }
 
 /// Whether any argument differs between the prior state and the plan
@@ -233,6 +284,8 @@ impl CanaryResource {
             Ok(stable) => Some(Some(Stable {
                 platform,
                 settings: stable,
+                service_arn: existing.components.get(SERVICE).cloned(),
+                owner_token: existing.owner_token.clone(),
                 external: existing
                     .components
                     .into_iter()
@@ -265,6 +318,66 @@ impl CanaryResource {
             }
         }
     }
+}
+
+/// Read a canary on service_connect: its alarms, its revision, and where
+/// its ECS deployment stands (`status`, `current_weight`).
+async fn native_read(
+    diags: &mut Diagnostics,
+    native: &NativeCanary<'_>,
+    state: Value,
+    private: Value,
+    recorded: &Resolved,
+    status: Status,
+) -> Option<(Value, Value)> {
+    let (sorted, deployment) = match native.observe(recorded).await {
+        Ok(found) => found,
+        Err(e) => {
+            error(
+                diags,
+                format!("Cannot read {RESOURCE} {}", native.settings.service),
+                e,
+            );
+            return None;
+        }
+    };
+    if sorted.existing.is_empty() && sorted.stale.is_empty() && !recorded.is_empty() {
+        tracing::info!(
+            canary = native.settings.service.as_str(),
+            "every canary object is gone; removing from state"
+        );
+        return Some((Value::Null, Value::Null));
+    }
+    for (component, why) in &sorted.drift {
+        warning(
+            diags,
+            format!("{component} changed outside Terraform"),
+            format!("{why}; the next apply repairs it."),
+        );
+    }
+    let (status, weight) = deployment.unwrap_or((
+        status,
+        state
+            .get("current_weight")
+            .as_f64()
+            .map(|w| w as i64)
+            .unwrap_or(0),
+    ));
+    let mut state = state;
+    state.set("id", canary_id(native.settings).into());
+    state.set("status", status.name().into());
+    state.set("current_weight", weight.into());
+    state.set("components", lifecycle::components_value(&sorted.existing));
+    state.set("drift", lifecycle::no_drift());
+    let mut next = Value::Null;
+    if !sorted.drift.is_empty() {
+        next.set("repair", true.into());
+        next.set("stale", lifecycle::components_value(&sorted.stale));
+    }
+    if let Some(token) = ownership::token_of(&private) {
+        next = ownership::with_token(next, &token);
+    }
+    Some((state, next))
 }
 
 #[async_trait]
@@ -308,6 +421,10 @@ impl Resource for CanaryResource {
             return Some((Value::Null, private));
         };
         let status = status_of(&state).unwrap_or(Status::Progressing);
+        if stable.is_native() {
+            let native = stable.native(&configured, &settings, ownership::token_of(&private));
+            return native_read(diags, &native, state, private, &recorded, status).await;
+        }
         let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let sorted = match canary.observe(&recorded, status).await {
             Ok(found) => found,
@@ -380,24 +497,13 @@ impl Resource for CanaryResource {
         _meta: Value,
     ) -> Option<(Value, Value)> {
         let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
-        // The canary walks App Mesh route weights; progressive delivery on
-        // Service Connect is ECS-native (a later issue).
         let configured = self.context.get(diags)?;
         let mesh = configured.service_mesh;
-        if mesh != crate::service_mesh::ServiceMesh::AppMesh {
-            // Which step lists ECS can express is already known.
-            if let Ok(c) = CanaryConfig::from_value(&config.to_json()) {
-                report(diags, super::ecs_strategy::plan_problems(&c));
-            }
-            error(
-                diags,
-                "matbakh_canary needs service_mesh = \"app_mesh\"",
-                format!("matbakh_canary shifts traffic with App Mesh route weights, which {} does not have; set service_mesh = \"app_mesh\" in the provider configuration of the canary and its microservice.", mesh.name()),
-            );
+        if !native_plan_ok(diags, mesh, &config) {
             return None;
         }
         let mut planned = proposed;
-        plan_defaults(&mut planned);
+        plan_defaults(&mut planned, mesh);
         for k in ["status", "current_weight", "components"] {
             planned.set(k, Value::Unknown);
         }
@@ -422,8 +528,11 @@ impl Resource for CanaryResource {
         let configured = self.context.get(diags)?;
         let prior = crate::tf::value::normalized(prior, &schema::schema().block);
         let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
+        if !native_plan_ok(diags, configured.service_mesh, &_config) {
+            return None;
+        }
         let mut planned = proposed;
-        plan_defaults(&mut planned);
+        plan_defaults(&mut planned, configured.service_mesh);
         let settings = settings_of(&planned).ok();
         let replace: Vec<AttributePath> = ["microservice"]
             .into_iter()
@@ -473,9 +582,14 @@ impl Resource for CanaryResource {
         let settings = self.settings(diags, &planned)?;
         let stable = self.require_stable(diags, &configured, &settings).await?;
         let token = ownership::token_for_apply(&private);
-        let canary = stable.canary(&configured, &settings, Some(token.clone()));
         let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
-        let report = engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await;
+        let report = if stable.is_native() {
+            let native = stable.native(&configured, &settings, Some(token.clone()));
+            engine::with_deadline(timeout, native.deploy(Resolved::new(), true)).await
+        } else {
+            let canary = stable.canary(&configured, &settings, Some(token.clone()));
+            engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await
+        };
         report_outcome(diags, &settings, "creating", &report);
         Some((
             state_after(planned, &settings, &report),
@@ -504,6 +618,27 @@ impl Resource for CanaryResource {
         let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
         let new_image = planned.get("image") != prior.get("image");
         let timeout = lifecycle::timeout_or(&planned, Operation::Update, default_timeout());
+        if stable.is_native() {
+            let native = stable.native(&configured, &settings, Some(token.clone()));
+            let redeploy = new_image
+                || prior_status == Status::Progressing
+                || planned.get("steps") != prior.get("steps")
+                || planned.get("strategy") != prior.get("strategy")
+                || planned.get("step_interval") != prior.get("step_interval");
+            let report = engine::with_deadline(timeout, async {
+                if redeploy {
+                    native.deploy(recorded, new_image).await
+                } else {
+                    native.settle(recorded, prior_status).await
+                }
+            })
+            .await;
+            report_outcome(diags, &settings, "updating", &report);
+            return Some((
+                state_after(planned, &settings, &report),
+                ownership::with_token(Value::Null, &token),
+            ));
+        }
         let report = engine::with_deadline(timeout, async {
             if new_image || prior_status == Status::Progressing {
                 let mut weight = canary.observed_weight().await.unwrap_or(0);
@@ -557,9 +692,14 @@ impl Resource for CanaryResource {
             );
             return None;
         };
-        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
         let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
-        let outcome = engine::with_deadline(timeout, canary.destroy(recorded)).await;
+        let outcome = if stable.is_native() {
+            let native = stable.native(&configured, &settings, ownership::token_of(&private));
+            engine::with_deadline(timeout, native.destroy(recorded)).await
+        } else {
+            let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
+            engine::with_deadline(timeout, canary.destroy(recorded)).await
+        };
         report_failures(
             diags,
             RESOURCE,

@@ -165,6 +165,7 @@ mod tests {
             .into_iter()
             .collect(),
             owner_token: None,
+            canary: None,
         };
         let s = attributes(
             &platform(Environment::Production),

@@ -9,6 +9,7 @@ use super::config::{AutoscalingConfig, MicroserviceConfig, Settings};
 use super::expand::{self, keys, PlatformContext};
 use super::names;
 use super::recover::{recover, ObservedGraph};
+use crate::aws::ecs::task_definition::latest_without_canary;
 use crate::aws::Clients;
 use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
@@ -16,7 +17,7 @@ use crate::spec::autoscaling::ScalingPolicySpec;
 use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
-use crate::spec::{Spec, OWNER_TAG};
+use crate::spec::{Spec, CANARY_TAG, OWNER_TAG};
 use crate::tf::value::Value;
 
 /// A microservice found in AWS.
@@ -34,6 +35,11 @@ pub struct Existing {
     /// The ownership token its objects carry (the ECS service's), `None`
     /// for objects created before ownership tokens.
     pub owner_token: Option<OwnerToken>,
+    /// The `matbakh_canary` (its id) whose revision the ECS service runs:
+    /// the task definition recovered is then the one the service ran
+    /// before the canary's deployment, and the service's deployment
+    /// settings are the canary's, not the microservice's.
+    pub canary: Option<String>,
 }
 
 /// What is left of a microservice whose ECS service does not exist (a
@@ -56,7 +62,8 @@ pub async fn read_existing(
     platform: &PlatformContext,
     name: &str,
 ) -> Result<Option<Existing>, String> {
-    let Some((observed, components)) = observe_existing(clients, platform, name).await? else {
+    let Some((observed, components, canary)) = observe_existing(clients, platform, name).await?
+    else {
         return Ok(None);
     };
     let arguments = recover(platform, name, &observed)?;
@@ -65,6 +72,7 @@ pub async fn read_existing(
         arguments,
         components,
         owner_token,
+        canary,
     }))
 }
 
@@ -127,13 +135,14 @@ async fn read_one(
 }
 
 /// Read back every component of microservice `name` on `platform`: what
-/// was found, as specs and as recorded ids. `None` when its ECS service or
-/// the task definition revision it runs does not exist.
+/// was found, as specs and as recorded ids, and the canary whose revision
+/// the service runs, if any. `None` when its ECS service or the task
+/// definition revision it runs does not exist.
 pub async fn observe_existing(
     clients: &Clients,
     platform: &PlatformContext,
     name: &str,
-) -> Result<Option<(ObservedGraph, Resolved)>, String> {
+) -> Result<Option<(ObservedGraph, Resolved, Option<String>)>, String> {
     let owner = names::resource_id(&platform.platform_id, name);
     let probe = expand::expand(&probe_settings(platform, name), platform);
     let spec_of = |key: &str| {
@@ -165,12 +174,28 @@ pub async fn observe_existing(
     let Some(revision) = service.references.get(keys::TASK_DEFINITION) else {
         return Ok(None);
     };
-    let Some(task_definition) = TaskDefinitionSpec::read_back_revision(clients, revision)
+    let Some(mut task_definition) = TaskDefinitionSpec::read_back_revision(clients, revision)
         .await
         .map_err(|e| reading(keys::TASK_DEFINITION, e))?
     else {
         return Ok(None);
     };
+    // A canary's revision runs (service_connect): the microservice's own is
+    // the newest revision of the family that is no canary's.
+    let canary = task_definition.spec.tags.get(CANARY_TAG).cloned();
+    if canary.is_some() {
+        let source = latest_without_canary(clients, &task_definition.spec.family)
+            .await
+            .map_err(|e| reading(keys::TASK_DEFINITION, e))?;
+        if let Some(source) = source {
+            if let Some(own) = TaskDefinitionSpec::read_back_revision(clients, &source)
+                .await
+                .map_err(|e| reading(keys::TASK_DEFINITION, e))?
+            {
+                task_definition = own;
+            }
+        }
+    }
 
     let others: Vec<(String, Spec)> = probe
         .components
@@ -273,7 +298,7 @@ pub async fn observe_existing(
     if let Some(service) = observed.service.as_mut() {
         service.desired_count_managed_by_autoscaling = autoscaled;
     }
-    Ok(Some((observed, components)))
+    Ok(Some((observed, components, canary)))
 }
 
 /// Settings whose expansion holds every component a microservice can have

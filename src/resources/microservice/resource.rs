@@ -267,6 +267,13 @@ impl GraphResource for Microservice {
             .map(|existing| Recovered {
                 arguments: existing.arguments,
                 components: existing.components,
+                // While a canary deploys on the service, its deployment
+                // settings are the canary's: not drift of this resource.
+                keep_prior: if existing.canary.is_some() {
+                    vec!["deployment"]
+                } else {
+                    Vec::new()
+                },
             }))
     }
 

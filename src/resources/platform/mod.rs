@@ -112,6 +112,7 @@ async fn find(
         Recovered {
             arguments,
             components,
+            keep_prior: Vec::new(),
         },
         found,
     )))
