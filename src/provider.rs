@@ -48,7 +48,7 @@ pub struct Configured {
     /// builds on.
     pub service_mesh: ServiceMesh,
     /// The platforms found so far: looked up once per provider process.
-    pub platforms: FoundPlatforms,
+    pub platforms: std::sync::Arc<FoundPlatforms>,
 }
 
 impl Configured {
@@ -60,6 +60,7 @@ impl Configured {
             environment: self.environment,
             default_tags,
             service_mesh: self.service_mesh,
+            platforms: self.platforms.clone(),
         }
     }
 }
@@ -400,7 +401,7 @@ impl Provider for MatbakhProvider {
                     environment,
                     default_tags: string_map_value(config.get("default_tags")),
                     service_mesh,
-                    platforms: FoundPlatforms::default(),
+                    platforms: Default::default(),
                 });
                 Some(())
             }

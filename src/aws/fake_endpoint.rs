@@ -60,6 +60,7 @@ impl FakeEndpoint {
             .build();
         Clients {
             region: "eu-central-1".into(),
+            account_id: None,
             ecs: aws_sdk_ecs::Client::new(&shared),
             appmesh: aws_sdk_appmesh::Client::new(&shared),
             cloudmap: aws_sdk_servicediscovery::Client::new(&shared),

@@ -164,7 +164,7 @@ impl MetricAlarmSpec {
                     return Ok(None);
                 };
                 let tags = match alarm.alarm_arn() {
-                    Some(arn) => spec.tags_of(aws, arn).await?,
+                    Some(arn) => super::tags_of(aws, arn).await?,
                     None => BTreeMap::new(),
                 };
                 Ok(Some(Found::new(reported(alarm, tags), &spec.name)))

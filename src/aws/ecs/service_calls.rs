@@ -8,15 +8,27 @@ use crate::aws::fake_endpoint::FakeEndpoint;
 use crate::aws::Adapter;
 use crate::engine::Resolved;
 use crate::spec::ecs::{CapacityProviderSpec, EcsServiceSpec};
-use crate::spec::{Ref, Tags};
+use crate::spec::ownership::OWNER_TOKEN_TAG;
+use crate::spec::{Ref, Tags, OWNER_TAG};
 
 const ARN: &str = "arn:aws:ecs:eu-central-1:123456789012:service/matbakh/auth-service";
 const TASK_DEFINITION: &str = "arn:aws:ecs:eu-central-1:123456789012:task-definition/auth:1";
 
-fn owner(value: &str) -> Tags {
-    [("matbakh:owner".to_string(), value.to_string())]
-        .into_iter()
-        .collect()
+/// Tags of `owner` with ownership token `token` (32 hex digits).
+fn owned(owner: &str, token: &str) -> Tags {
+    [
+        (OWNER_TAG.to_string(), owner.to_string()),
+        (OWNER_TOKEN_TAG.to_string(), token.to_string()),
+    ]
+    .into_iter()
+    .collect()
+}
+
+const OUR_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// This resource's tags.
+fn ours() -> Tags {
+    owned("matbakh/auth-service", OUR_TOKEN)
 }
 
 fn spec() -> EcsServiceSpec {
@@ -38,8 +50,9 @@ fn spec() -> EcsServiceSpec {
         circuit_breaker_rollback: true,
         minimum_healthy_percent: 100,
         maximum_percent: 200,
+        deployment: Default::default(),
         wait_for_steady_state: true,
-        tags: owner("matbakh/auth-service"),
+        tags: ours(),
     }
 }
 
@@ -81,7 +94,7 @@ async fn create_is_one_create_service_call() {
 
 #[tokio::test]
 async fn a_refused_name_is_looked_at_and_our_leftover_adopted() {
-    let ours = owner("matbakh/auth-service");
+    let ours = ours();
     let fake = FakeEndpoint::start(move |op, _| match op {
         "CreateService" => error(
             "InvalidParameterException",
@@ -103,7 +116,7 @@ async fn a_refused_name_is_looked_at_and_our_leftover_adopted() {
 
 #[tokio::test]
 async fn a_refused_name_of_someone_else_fails_without_touching_it() {
-    let theirs = owner("someone/else");
+    let theirs = owned("someone/else", &"1".repeat(32));
     let fake = FakeEndpoint::start(move |op, _| match op {
         "CreateService" => error(
             "InvalidParameterException",
@@ -117,6 +130,29 @@ async fn a_refused_name_of_someone_else_fails_without_touching_it() {
         .await
         .expect_err("someone else's");
     assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(fake.calls(), ["CreateService", "DescribeServices"]);
+}
+
+#[tokio::test]
+async fn a_refused_name_of_the_same_owner_with_another_token_is_not_adopted() {
+    // A second configuration with the same names: the same owner tag, its
+    // own ownership token. Never adopted, changed or deleted.
+    let theirs = owned("matbakh/auth-service", &"2".repeat(32));
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "CreateService" => error(
+            "InvalidParameterException",
+            "Creation of service was not idempotent.",
+        ),
+        "DescribeServices" => (200, json!({"services": [service(&theirs)], "failures": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    let err = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect_err("another resource's");
+    let text = err.to_string();
+    assert!(text.contains("already exists"), "{text}");
+    assert!(text.contains("terraform import"), "{text}");
     assert_eq!(fake.calls(), ["CreateService", "DescribeServices"]);
 }
 
@@ -140,7 +176,7 @@ async fn an_invalid_create_fails_with_what_ecs_said() {
 
 #[tokio::test]
 async fn settle_of_a_finished_deployment_is_one_describe() {
-    let ours = owner("matbakh/auth-service");
+    let ours = ours();
     let fake = FakeEndpoint::start(move |op, _| match op {
         "DescribeServices" => (200, json!({"services": [service(&ours)], "failures": []})),
         _ => error("ClientException", "not expected"),

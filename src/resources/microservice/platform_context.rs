@@ -76,10 +76,15 @@ pub async fn find_platform(
     configured: &Configured,
     platform_id: &str,
 ) -> Result<PlatformContext, String> {
-    configured
+    let mut platform = configured
         .platforms
         .get_or_find(platform_id, || look_up(configured, platform_id))
-        .await
+        .await?;
+    // What AWS holds is shared by the whole process; the default tags are
+    // this operation's (a read compares with the ones state was applied
+    // with, see `Configured::with_default_tags`).
+    platform.tags = configured.default_tags.clone();
+    Ok(platform)
 }
 
 /// Ask AWS: the cluster, the mesh (App Mesh only) and the namespace at once.
@@ -204,6 +209,89 @@ mod tests {
             .await;
         assert_eq!(got, Ok(want));
         assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    /// A region with platform `matbakh` (service_connect) among `others`
+    /// namespaces of other owners, on a fake AWS endpoint.
+    fn region_with_platform(others: usize) -> crate::aws::fake_endpoint::FakeEndpoint {
+        use serde_json::json;
+        crate::aws::fake_endpoint::FakeEndpoint::start(move |op, request| match op {
+            "DescribeClusters" => (
+                200,
+                json!({"clusters": [{"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
+                                     "clusterName": "matbakh", "status": "ACTIVE"}], "failures": []}),
+            ),
+            "ListNamespaces" => {
+                let arn = |i: usize| {
+                    format!("arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-{i}")
+                };
+                let mut namespaces: Vec<_> = (0..others)
+                    .map(|i| json!({"Id": format!("ns-{i}"), "Arn": arn(i), "Name": format!("other{i}.local")}))
+                    .collect();
+                namespaces.push(json!({"Id": "ns-mine", "Arn": "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-mine", "Name": "matbakh.local"}));
+                (200, json!({"Namespaces": namespaces}))
+            }
+            "ListTagsForResource" => {
+                let arn = request["ResourceARN"].as_str().unwrap_or_default();
+                let owner = if arn.ends_with("ns-mine") {
+                    "matbakh"
+                } else {
+                    "someone-else"
+                };
+                (
+                    200,
+                    json!({"Tags": [{"Key": crate::spec::OWNER_TAG, "Value": owner}]}),
+                )
+            }
+            _ => (
+                400,
+                json!({"__type": "ClientException", "message": "not expected"}),
+            ),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_service_connect_platform_costs_three_rounds_once_and_no_app_mesh_call() {
+        let fake = region_with_platform(10);
+        let configured = Configured {
+            clients: fake.clients(),
+            environment: Environment::Development,
+            default_tags: Default::default(),
+            service_mesh: ServiceMesh::ServiceConnect,
+            platforms: Default::default(),
+        };
+        let first = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(first.namespace_id, "ns-mine");
+        assert_eq!(first.namespace_name, "matbakh.local");
+        let calls = fake.calls();
+        // App Mesh is REST-JSON (no X-Amz-Target): it would count as "".
+        assert!(calls.iter().all(|c| !c.is_empty()), "{calls:?}");
+        assert_eq!(calls.iter().filter(|c| *c == "DescribeClusters").count(), 1);
+        assert_eq!(calls.iter().filter(|c| *c == "ListNamespaces").count(), 1);
+        assert_eq!(
+            calls.iter().filter(|c| *c == "ListTagsForResource").count(),
+            11
+        );
+        // Every later microservice of the process: no call.
+        for _ in 0..5 {
+            let again = find_platform(&configured, "matbakh").await.expect("found");
+            assert_eq!(again, first);
+        }
+        assert_eq!(fake.calls().len(), calls.len());
+        // A read with other default tags (those state was applied with)
+        // shares what AWS holds, not the tags.
+        let other_tags = configured.with_default_tags(
+            [("team".to_string(), "payments".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        let tagged = find_platform(&other_tags, "matbakh").await.expect("found");
+        assert_eq!(
+            tagged.tags.get("team").map(String::as_str),
+            Some("payments")
+        );
+        assert_eq!(tagged.namespace_id, first.namespace_id);
+        assert_eq!(fake.calls().len(), calls.len());
     }
 
     #[tokio::test]
