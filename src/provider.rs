@@ -11,6 +11,7 @@ use crate::aws::clients::{ConnectionSettings, Endpoints};
 use crate::aws::credentials::AssumeRole;
 use crate::aws::Clients;
 use crate::environment::Environment;
+use crate::resources::microservice::platform_context::FoundPlatforms;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::Tags;
 use crate::tf::diagnostics::report;
@@ -46,6 +47,8 @@ pub struct Configured {
     /// `service_mesh`: which backend every resource of this configuration
     /// builds on.
     pub service_mesh: ServiceMesh,
+    /// The platforms found so far: looked up once per provider process.
+    pub platforms: std::sync::Arc<FoundPlatforms>,
 }
 
 impl Configured {
@@ -57,6 +60,7 @@ impl Configured {
             environment: self.environment,
             default_tags,
             service_mesh: self.service_mesh,
+            platforms: self.platforms.clone(),
         }
     }
 }
@@ -397,6 +401,7 @@ impl Provider for MatbakhProvider {
                     environment,
                     default_tags: string_map_value(config.get("default_tags")),
                     service_mesh,
+                    platforms: Default::default(),
                 });
                 Some(())
             }

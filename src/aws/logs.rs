@@ -50,13 +50,16 @@ impl LogGroupSpec {
     /// Read back the log group of this name; a group that never expires
     /// reports `retention_days` 0.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<LogGroupSpec>>, AwsError> {
-        let Some(group) = self.find(aws, &self.name).await? else {
+        // The tags go by name: read them at the same time as the group.
+        let (group, tags) =
+            futures::join!(self.find(aws, &self.name), self.tags_of(aws, &self.name));
+        let Some(group) = group? else {
             return Ok(None);
         };
         let spec = LogGroupSpec {
             name: self.name.clone(),
             retention_days: group.retention_in_days().unwrap_or(0),
-            tags: self.tags_of(aws, &self.name).await?,
+            tags: tags?,
         };
         Ok(Some(Found::new(spec, &self.name)))
     }
@@ -81,7 +84,9 @@ impl Adapter for LogGroupSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(group) = self.find(aws, id).await? else {
+        // The tags go by name: read them at the same time as the group.
+        let (group, tags) = futures::join!(self.find(aws, id), self.tags_of(aws, id));
+        let Some(group) = group? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -99,7 +104,7 @@ impl Adapter for LogGroupSpec {
                 self.retention_days
             )),
         }
-        diffs.extend(tags::differences(&self.tags, &self.tags_of(aws, id).await?));
+        diffs.extend(tags::differences(&self.tags, &tags?));
         Ok(Observation::with_differences(diffs))
     }
 

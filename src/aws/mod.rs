@@ -14,6 +14,8 @@ pub mod compare;
 pub mod credentials;
 pub mod ecs;
 pub mod error;
+#[cfg(test)]
+pub mod fake_endpoint;
 pub mod logs;
 pub mod read_back;
 pub mod tags;
@@ -124,6 +126,55 @@ impl Backend for AwsBackend<'_> {
     }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await
+    }
+
+    /// Alarms are read with one DescribeAlarms for up to 100 names, a
+    /// target's scaling policies with one DescribeScalingPolicies.
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        match spec {
+            Spec::MetricAlarm(_) => Some("cloudwatch:DescribeAlarms"),
+            Spec::ScalingPolicy(_) => Some("application-autoscaling:DescribeScalingPolicies"),
+            _ => None,
+        }
+    }
+
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, AwsError>> {
+        let alarms: Vec<_> = items
+            .iter()
+            .filter_map(|(spec, id)| match spec {
+                Spec::MetricAlarm(alarm) => Some((alarm, *id)),
+                _ => None,
+            })
+            .collect();
+        if alarms.len() == items.len() {
+            return crate::spec::cloudwatch::MetricAlarmSpec::observe_many(self.clients, &alarms)
+                .await;
+        }
+        let policies: Vec<_> = items
+            .iter()
+            .filter_map(|(spec, id)| match spec {
+                Spec::ScalingPolicy(policy) => Some((policy, *id)),
+                _ => None,
+            })
+            .collect();
+        if policies.len() == items.len() {
+            return crate::spec::autoscaling::ScalingPolicySpec::observe_many(
+                self.clients,
+                &policies,
+            )
+            .await;
+        }
+        // Not one kind: read each alone.
+        futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, id)| self.observe(spec, id, resolved)),
+        )
+        .await
     }
 }
 

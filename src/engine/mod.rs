@@ -80,9 +80,38 @@ pub trait Backend: Sync {
     /// from `create` so the id is recorded before the wait can fail.
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// Components this backend reads with one request for many (a call
+    /// that describes up to 100 objects by name) share a batch name;
+    /// `None`: read alone with [`Backend::observe`].
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        let _ = spec;
+        None
+    }
+
+    /// Read back the components of one batch (`(spec, recorded id)`, all
+    /// with the same [`Backend::read_batch`] name): one result per item, in
+    /// order. By default each is observed alone, all at once.
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, Self::Error>> {
+        futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, id)| self.observe(spec, id, resolved)),
+        )
+        .await
+    }
 }
 
 /// At most this many AWS objects are worked on at once: enough to overlap
 /// the slow waits (namespace creation, service stabilisation), few enough to
 /// stay clear of AWS's per-account API rate limits.
 pub const MAX_CONCURRENCY: usize = 4;
+
+/// At most this many components are read back at once: a microservice's
+/// whole graph, so a refresh costs one round of reads. Reads are what AWS
+/// rate-limits least (Describe/List calls have the largest buckets).
+pub const READ_CONCURRENCY: usize = 16;

@@ -4,8 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
+use std::cmp::Reverse;
+
+use super::order::{chain_lengths, Direction};
 use super::{
     creation_order, stop_requested, Backend, Observation, Resolved, INTERRUPTED, MAX_CONCURRENCY,
+    READ_CONCURRENCY,
 };
 use crate::spec::Component;
 
@@ -101,7 +105,12 @@ pub async fn apply_reporting<B: Backend>(
         })
         .collect();
 
+    // Critical path first: among ready components, the one with the longest
+    // chain of dependents starts first (the sort is stable, so ties keep
+    // the dependency order).
+    let chains = chain_lengths(desired, Direction::Dependents);
     let mut pending: Vec<usize> = order;
+    pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut done: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     loop {
@@ -342,7 +351,11 @@ pub async fn destroy_reporting<B: Backend>(
             }
         }
     }
+    // Critical path first: among deletable components, the one with the
+    // longest chain of dependencies behind it goes first.
+    let chains = chain_lengths(graph, Direction::Dependencies);
     let mut pending: Vec<usize> = (0..graph.len()).rev().collect();
+    pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut blocked: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
@@ -423,37 +436,69 @@ pub async fn destroy_reporting<B: Backend>(
     outcome
 }
 
-/// Read every recorded component back, concurrently. Components of the graph
-/// with nothing recorded are reported as missing.
+/// Read every recorded component back, concurrently (all of a graph at once:
+/// reads are cheap, and a refresh then takes one round, not one per
+/// [`MAX_CONCURRENCY`] components). Components the backend reads together
+/// ([`Backend::read_batch`]) go in one [`Backend::observe_batch`].
+/// Components of the graph with nothing recorded are reported as missing.
 pub async fn observe_all<B: Backend>(
     backend: &B,
     graph: &[Component],
     recorded: &Resolved,
 ) -> BTreeMap<String, Result<Observation, String>> {
+    let mut observations = BTreeMap::new();
+    // Groups of components read by one request each: a batch, or one alone.
+    let mut batches: BTreeMap<&'static str, Vec<(&Component, &str)>> = BTreeMap::new();
+    let mut groups: Vec<Vec<(&Component, &str)>> = Vec::new();
+    for c in graph {
+        match recorded.get(&c.key) {
+            None => {
+                observations.insert(c.key.clone(), Ok(Observation::Missing));
+            }
+            Some(id) => match backend.read_batch(&c.spec) {
+                Some(batch) => batches.entry(batch).or_default().push((c, id.as_str())),
+                None => groups.push(vec![(c, id.as_str())]),
+            },
+        }
+    }
+    groups.extend(batches.into_values());
     // The futures are collected first: a stream built from a closure that
     // returns async blocks is not provably Send inside async_trait methods.
-    let pending: Vec<_> = graph
-        .iter()
-        .map(|c| observe_one(backend, c, recorded))
+    let pending: Vec<_> = groups
+        .into_iter()
+        .map(|group| observe_group(backend, group, recorded))
         .collect();
-    let observations = futures::stream::iter(pending)
-        .buffer_unordered(MAX_CONCURRENCY)
+    let read = futures::stream::iter(pending)
+        .buffer_unordered(READ_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
-    observations.into_iter().collect()
+    observations.extend(read.into_iter().flatten());
+    observations
 }
 
-async fn observe_one<B: Backend>(
+async fn observe_group<B: Backend>(
     backend: &B,
-    c: &Component,
+    group: Vec<(&Component, &str)>,
     recorded: &Resolved,
-) -> (String, Result<Observation, String>) {
-    let result = match recorded.get(&c.key) {
-        None => Ok(Observation::Missing),
-        Some(id) => backend
+) -> Vec<(String, Result<Observation, String>)> {
+    if let [(c, id)] = group[..] {
+        let result = backend
             .observe(&c.spec, id, recorded)
             .await
-            .map_err(|e| e.to_string()),
-    };
-    (c.key.clone(), result)
+            .map_err(|e| e.to_string());
+        return vec![(c.key.clone(), result)];
+    }
+    let items: Vec<(&crate::spec::Spec, &str)> =
+        group.iter().map(|(c, id)| (&c.spec, *id)).collect();
+    let results = backend.observe_batch(&items, recorded).await;
+    let mut out: Vec<(String, Result<Observation, String>)> = group
+        .iter()
+        .zip(results)
+        .map(|((c, _), r)| (c.key.clone(), r.map_err(|e| e.to_string())))
+        .collect();
+    // A backend that answered for fewer items than asked: the rest failed.
+    for (c, _) in group.iter().skip(out.len()) {
+        out.push((c.key.clone(), Err("no answer in the batched read".into())));
+    }
+    out
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
+use super::order::{chain_lengths, Direction};
 use super::*;
 use crate::spec::logs::LogGroupSpec;
 use crate::spec::{Component, Spec, Tags};
@@ -18,6 +19,8 @@ use crate::spec::{Component, Spec, Tags};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Op {
     Observe,
+    /// One read of several components (`key`: their keys joined by `+`).
+    ObserveBatch,
     Create,
     Update,
     Settle,
@@ -367,6 +370,38 @@ impl Backend for Fake {
         };
         self.end(call, None);
         result
+    }
+
+    /// Components whose key starts with `alarm` are read together.
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        key_of(spec).starts_with("alarm").then_some("alarms")
+    }
+
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, String>> {
+        let keys: Vec<String> = items.iter().map(|(s, _)| key_of(s)).collect();
+        let call = self.begin(Op::ObserveBatch, &keys.join("+"), None, resolved);
+        self.work(Op::ObserveBatch, "").await;
+        let w = self.world.lock().unwrap();
+        let results = items
+            .iter()
+            .zip(&keys)
+            .map(|((_, id), key)| {
+                Ok(if !w.alive.contains(*id) {
+                    Observation::Missing
+                } else {
+                    Observation::with_differences(
+                        w.differences.get(key).cloned().unwrap_or_default(),
+                    )
+                })
+            })
+            .collect();
+        drop(w);
+        self.end(call, None);
+        results
     }
 }
 
@@ -925,7 +960,168 @@ async fn observe_all_reports_each_component() {
     assert_eq!(seen["d"], Ok(Observation::Missing), "never recorded");
     assert_eq!(seen.len(), 4);
     assert_eq!(fake.count(Op::Observe, "d"), 0);
-    assert!(fake.max_in_flight() <= MAX_CONCURRENCY);
+    assert!(fake.max_in_flight() <= READ_CONCURRENCY);
+}
+
+#[tokio::test]
+async fn observe_all_reads_a_whole_graph_in_one_round() {
+    let names: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (fake, recorded) = Fake::new().existing(&refs);
+    let graph: Vec<Component> = refs.iter().map(|k| comp(k, &[])).collect();
+    let seen = observe_all(&fake, &graph, &recorded).await;
+    assert_eq!(seen.len(), 12);
+    assert_eq!(
+        fake.max_in_flight(),
+        12,
+        "every read started before any ended"
+    );
+    assert_eq!(rounds(&fake.calls()), 1);
+
+    // A graph larger than the read limit still never exceeds it.
+    let names: Vec<String> = (0..READ_CONCURRENCY + 5).map(|i| format!("d{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (fake, recorded) = Fake::new().existing(&refs);
+    let graph: Vec<Component> = refs.iter().map(|k| comp(k, &[])).collect();
+    observe_all(&fake, &graph, &recorded).await;
+    assert_eq!(fake.max_in_flight(), READ_CONCURRENCY);
+}
+
+#[tokio::test]
+async fn observe_all_reads_a_batch_with_one_call() {
+    let (fake, recorded) = Fake::new().existing(&["alarm-cpu", "alarm-errors", "alarm-p95", "log"]);
+    fake.delete_out_of_band("alarm-errors#1");
+    fake.drifted("alarm-p95", "threshold 200 instead of 300");
+    let graph = [
+        comp("log", &[]),
+        comp("alarm-cpu", &["log"]),
+        comp("alarm-errors", &["log"]),
+        comp("alarm-p95", &["log"]),
+        comp("alarm-new", &["log"]),
+    ];
+    let seen = observe_all(&fake, &graph, &recorded).await;
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen["alarm-cpu"], Ok(Observation::in_sync()));
+    assert_eq!(seen["alarm-errors"], Ok(Observation::Missing));
+    assert_eq!(
+        seen["alarm-p95"],
+        Ok(Observation::with_differences(vec![
+            "threshold 200 instead of 300".into()
+        ]))
+    );
+    assert_eq!(
+        seen["alarm-new"],
+        Ok(Observation::Missing),
+        "never recorded"
+    );
+    // One read for the three recorded alarms, none alone; the log group
+    // alone, at the same time.
+    assert_eq!(
+        fake.keys_of(Op::ObserveBatch),
+        ["alarm-cpu+alarm-errors+alarm-p95"]
+    );
+    assert_eq!(fake.keys_of(Op::Observe), ["log"]);
+    assert_eq!(rounds(&fake.calls()), 1);
+}
+
+// Critical path first
+
+/// Sequential rounds of a run: a call's round is one more than the latest
+/// round among the calls that had finished when it started.
+fn rounds(calls: &[Call]) -> usize {
+    let mut round: Vec<usize> = vec![0; calls.len()];
+    let mut order: Vec<usize> = (0..calls.len()).collect();
+    order.sort_by_key(|&i| calls[i].started);
+    for &i in &order {
+        round[i] = 1 + order
+            .iter()
+            .filter(|&&j| calls[j].finished.is_some_and(|f| f < calls[i].started))
+            .map(|&j| round[j])
+            .max()
+            .unwrap_or(0);
+    }
+    round.into_iter().max().unwrap_or(0)
+}
+
+/// `root`, then a chain b -> c -> d, and more leaves on `root` than there
+/// are slots, listed before the chain (as alarms and a dashboard are).
+fn chain_and_leaves() -> Vec<Component> {
+    let mut graph = vec![comp("root", &[])];
+    for i in 0..5 {
+        graph.push(comp(&format!("leaf{i}"), &["root"]));
+    }
+    graph.push(comp("b", &["root"]));
+    graph.push(comp("c", &["b"]));
+    graph.push(comp("d", &["c"]));
+    graph
+}
+
+#[test]
+fn chain_lengths_count_the_longest_chain_each_component_starts() {
+    let graph = chain_and_leaves();
+    let by_key = |direction| {
+        let lengths = chain_lengths(&graph, direction);
+        graph
+            .iter()
+            .zip(lengths)
+            .map(|(c, n)| (c.key.clone(), n))
+            .collect::<BTreeMap<String, usize>>()
+    };
+    let forward = by_key(Direction::Dependents);
+    assert_eq!(forward["root"], 4);
+    assert_eq!(forward["b"], 3);
+    assert_eq!(forward["d"], 1);
+    assert_eq!(forward["leaf0"], 1);
+    let backward = by_key(Direction::Dependencies);
+    assert_eq!(backward["d"], 4);
+    assert_eq!(backward["leaf0"], 2);
+    assert_eq!(backward["root"], 1);
+    // A cycle ends a chain instead of looping.
+    let cyclic = [comp("x", &["y"]), comp("y", &["x"])];
+    assert_eq!(chain_lengths(&cyclic, Direction::Dependents), [2, 1]);
+}
+
+#[tokio::test]
+async fn apply_starts_the_ready_component_with_the_longest_chain_first() {
+    let fake = Fake::new().delay(Duration::from_millis(5));
+    let graph = chain_and_leaves();
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(
+        fake.keys_of(Op::Create)[1],
+        "b",
+        "{:?}",
+        fake.keys_of(Op::Create)
+    );
+    // As many rounds as the longest chain (root, b, c, d); in graph order
+    // the leaves would take the first wave and the run one round more.
+    let creates: Vec<Call> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.op == Op::Create)
+        .collect();
+    assert_eq!(rounds(&creates), 4);
+}
+
+#[tokio::test]
+async fn destroy_starts_the_deletable_component_with_the_longest_chain_first() {
+    // The chain listed first, so that in reverse graph order the leaves
+    // would come first.
+    let mut graph = chain_and_leaves();
+    let leaves: Vec<Component> = graph.drain(1..6).collect();
+    graph.extend(leaves);
+    let keys: Vec<&str> = graph.iter().map(|c| c.key.as_str()).collect();
+    let (fake, recorded) = Fake::new().delay(Duration::from_millis(5)).existing(&keys);
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(
+        fake.keys_of(Op::Delete)[0],
+        "d",
+        "{:?}",
+        fake.keys_of(Op::Delete)
+    );
+    // d, c, b, root: four rounds; leaves first would make it five.
+    assert_eq!(rounds(&fake.calls()), 4);
 }
 
 #[tokio::test]

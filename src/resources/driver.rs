@@ -367,13 +367,22 @@ impl<R: GraphResource> Driver<R> {
         };
 
         // Arguments: the values AWS has, where they mean something else
-        // than what state says.
+        // than what state says. The components of the graph state describes
+        // are read at the same time: when AWS agrees with state (the usual
+        // case) that is the graph to observe, and the read takes the rounds
+        // of the slower of the two instead of both.
         let mut current = state.clone();
-        match self
-            .resource
-            .recover(&configured, &prior_settings, &context)
-            .await
-        {
+        let prior_graph = stamped(
+            self.resource.expand(&prior_settings, &context),
+            ownership::token_of(&private).as_ref(),
+        );
+        let prior_recorded = recorded.clone();
+        let (recovered, early_observations) = futures::join!(
+            self.resource
+                .recover(&configured, &prior_settings, &context),
+            lifecycle::observe(&configured.clients, &prior_graph, &prior_recorded),
+        );
+        match recovered {
             Err(e) => {
                 cannot(diags, e);
                 return None;
@@ -408,7 +417,12 @@ impl<R: GraphResource> Driver<R> {
             self.resource.expand(&settings, &context),
             ownership::token_of(&private).as_ref(),
         );
-        let observations = match lifecycle::observe(&configured.clients, &graph, &recorded).await {
+        let observations = if graph == prior_graph && recorded == prior_recorded {
+            early_observations
+        } else {
+            lifecycle::observe(&configured.clients, &graph, &recorded).await
+        };
+        let observations = match observations {
             Ok(o) => o,
             Err(e) => {
                 cannot(diags, e);

@@ -38,6 +38,31 @@ pub async fn tags_of(
     Ok(found)
 }
 
+/// Tags read ahead, by the recorded id when it is an ARN (App Mesh ids
+/// are), at the same time as the describe: then they cost no round of
+/// their own. Whether the read failed only matters if the object exists.
+pub type EarlyTags = Option<(String, Result<BTreeMap<String, String>, AwsError>)>;
+
+pub async fn early_tags(client: &aws_sdk_appmesh::Client, id: &str) -> EarlyTags {
+    if !id.starts_with("arn:") {
+        return None;
+    }
+    Some((id.to_string(), tags_of(client, id).await))
+}
+
+/// The tags of `arn`: those read ahead when they are of this ARN, else
+/// read now.
+pub async fn tags_for(
+    client: &aws_sdk_appmesh::Client,
+    arn: &str,
+    early: EarlyTags,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    match early {
+        Some((read, result)) if read == arn => result,
+        _ => tags_of(client, arn).await,
+    }
+}
+
 /// Add or overwrite our tags (tags others added stay).
 pub async fn put_tags(
     client: &aws_sdk_appmesh::Client,

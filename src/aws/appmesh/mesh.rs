@@ -5,7 +5,7 @@ use aws_sdk_appmesh::types::{
     EgressFilter, EgressFilterType, MeshData, MeshSpec as SdkMeshSpec, MeshStatusCode,
 };
 
-use super::common::{put_tags, tag_refs, tags_of};
+use super::common::{early_tags, put_tags, tag_refs, tags_for, tags_of};
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::platform::MeshSpec;
@@ -51,7 +51,8 @@ impl Adapter for MeshSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(mesh) = self.describe(aws).await? else {
+        let (mesh, early) = futures::join!(self.describe(aws), early_tags(&aws.appmesh, id));
+        let Some(mesh) = mesh? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -68,7 +69,7 @@ impl Adapter for MeshSpec {
         }
         diffs.extend(tags::differences(
             &self.tags,
-            &tags_of(&aws.appmesh, id).await?,
+            &tags_for(&aws.appmesh, id, early).await?,
         ));
         Ok(Observation::with_differences(diffs))
     }

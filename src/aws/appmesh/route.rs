@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{adoptable, arn_names, client_token, duration, put_tags, tag_refs, tags_of};
+use super::common::{
+    adoptable, arn_names, client_token, duration, early_tags, put_tags, tag_refs, tags_for,
+};
 use super::route_read_back::fill_from;
 use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients};
@@ -113,7 +115,10 @@ impl Adapter for RouteSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(data) = self.describe(aws, &self.names(id)).await? else {
+        let names = self.names(id);
+        let (data, early) =
+            futures::join!(self.describe(aws, &names), early_tags(&aws.appmesh, id));
+        let Some(data) = data? else {
             return Ok(Observation::Missing);
         };
         let mut reported = self.as_reported(&data);
@@ -127,7 +132,7 @@ impl Adapter for RouteSpec {
         if let Some(arn) = arn_of(&data) {
             diffs.extend(tags::differences(
                 &self.tags,
-                &tags_of(&aws.appmesh, &arn).await?,
+                &tags_for(&aws.appmesh, &arn, early).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
 use super::common::{
-    adoptable, arn_names, client_token, duration, millis, put_tags, tag_refs, tags_of,
+    adoptable, arn_names, client_token, duration, early_tags, millis, put_tags, tag_refs, tags_for,
+    tags_of,
 };
 use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
@@ -291,7 +292,11 @@ impl Adapter for VirtualNodeSpec {
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
         let (mesh_name, name) = self.names(id);
-        let Some(data) = self.describe(aws, &mesh_name, &name).await? else {
+        let (data, early) = futures::join!(
+            self.describe(aws, &mesh_name, &name),
+            early_tags(&aws.appmesh, id)
+        );
+        let Some(data) = data? else {
             return Ok(Observation::Missing);
         };
         let found = serde_json::to_value(self.as_reported(&data)).unwrap_or_default();
@@ -300,7 +305,7 @@ impl Adapter for VirtualNodeSpec {
         if let Some(arn) = arn_of(&data) {
             diffs.extend(tags::differences(
                 &self.tags,
-                &tags_of(&aws.appmesh, &arn).await?,
+                &tags_for(&aws.appmesh, &arn, early).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))

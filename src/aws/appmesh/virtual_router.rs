@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{adoptable, arn_names, client_token, put_tags, tag_refs, tags_of};
+use super::common::{
+    adoptable, arn_names, client_token, early_tags, put_tags, tag_refs, tags_for, tags_of,
+};
 use crate::aws::compare::{absent_if_not_found, gone_is_ok};
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
@@ -96,7 +98,11 @@ impl Adapter for VirtualRouterSpec {
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
         let (mesh_name, name) = self.names(id);
-        let Some(data) = self.describe(aws, &mesh_name, &name).await? else {
+        let (data, early) = futures::join!(
+            self.describe(aws, &mesh_name, &name),
+            early_tags(&aws.appmesh, id)
+        );
+        let Some(data) = data? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -118,7 +124,7 @@ impl Adapter for VirtualRouterSpec {
         if let Some(arn) = arn_of(&data) {
             diffs.extend(tags::differences(
                 &self.tags,
-                &tags_of(&aws.appmesh, &arn).await?,
+                &tags_for(&aws.appmesh, &arn, early).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))

@@ -1,6 +1,8 @@
 //! Application Auto Scaling: a target-tracking policy. Its id is the
 //! policy ARN; deletes go by name and resource id, from the spec.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalingPolicy,
@@ -40,7 +42,50 @@ impl ScalingPolicySpec {
         &self,
         aws: &Clients,
     ) -> Result<Option<Found<ScalingPolicySpec>>, AwsError> {
-        Ok(self.describe(aws).await?.map(|p| {
+        Ok(self.describe(aws).await?.map(found))
+    }
+
+    /// Read back many policies: one DescribeScalingPolicies per scalable
+    /// target for all of its policies, the targets at once. One answer per
+    /// spec, in order.
+    pub async fn read_back_many(
+        aws: &Clients,
+        specs: &[&ScalingPolicySpec],
+    ) -> Result<Vec<Option<Found<ScalingPolicySpec>>>, AwsError> {
+        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for spec in specs {
+            by_target
+                .entry(spec.resource_id.as_str())
+                .or_default()
+                .push(spec.name.as_str());
+        }
+        let described = futures::future::try_join_all(
+            by_target
+                .into_iter()
+                .map(|(resource_id, names)| describe_named(aws, resource_id, names)),
+        )
+        .await?;
+        let mut all: BTreeMap<(String, String), ScalingPolicy> = described
+            .into_iter()
+            .flatten()
+            .map(|p| ((p.resource_id.clone(), p.policy_name.clone()), p))
+            .collect();
+        Ok(specs
+            .iter()
+            .map(|spec| {
+                all.remove(&(spec.resource_id.clone(), spec.name.clone()))
+                    .map(found)
+            })
+            .collect())
+    }
+}
+
+/// A policy as AWS reports it, in the spec's terms; its id is its ARN. A
+/// policy that is not target tracking reads with an empty metric and
+/// target 0.
+fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
+    {
+        {
             let config = p.target_tracking_scaling_policy_configuration();
             let spec = ScalingPolicySpec {
                 resource_id: p.resource_id.clone(),
@@ -56,15 +101,16 @@ impl ScalingPolicySpec {
                     .unwrap_or(0),
             };
             Found::new(spec, p.policy_arn)
-        }))
+        }
     }
 }
 
-#[async_trait]
-impl Adapter for ScalingPolicySpec {
-    async fn observe(&self, aws: &Clients, _: &str, _: &Resolved) -> Result<Observation, AwsError> {
-        let Some(policy) = self.describe(aws).await? else {
-            return Ok(Observation::Missing);
+impl ScalingPolicySpec {
+    /// How the policy AWS described (`None`: it does not exist) differs
+    /// from this spec.
+    fn observed(&self, policy: Option<&ScalingPolicy>) -> Observation {
+        let Some(policy) = policy else {
+            return Observation::Missing;
         };
         let mut diffs = Vec::new();
         match policy.target_tracking_scaling_policy_configuration() {
@@ -100,7 +146,89 @@ impl Adapter for ScalingPolicySpec {
                 }
             }
         }
-        Ok(Observation::with_differences(diffs))
+        Observation::with_differences(diffs)
+    }
+
+    /// Read back many policies (`(spec, recorded id)`): one
+    /// DescribeScalingPolicies per scalable target for all of its policies
+    /// instead of one per policy, the targets all at once.
+    pub async fn observe_many(
+        aws: &Clients,
+        items: &[(&ScalingPolicySpec, &str)],
+    ) -> Vec<Result<Observation, AwsError>> {
+        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (spec, _) in items {
+            by_target
+                .entry(spec.resource_id.as_str())
+                .or_default()
+                .push(spec.name.as_str());
+        }
+        let described = futures::future::join_all(
+            by_target
+                .into_iter()
+                .map(|(resource_id, names)| describe_named(aws, resource_id, names)),
+        )
+        .await;
+        let mut found: BTreeMap<(String, String), ScalingPolicy> = BTreeMap::new();
+        for result in described {
+            match result {
+                Ok(policies) => found.extend(
+                    policies
+                        .into_iter()
+                        .map(|p| ((p.resource_id.clone(), p.policy_name.clone()), p)),
+                ),
+                Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+            }
+        }
+        items
+            .iter()
+            .map(|(spec, _)| {
+                Ok(spec.observed(found.get(&(spec.resource_id.clone(), spec.name.clone()))))
+            })
+            .collect()
+    }
+}
+
+/// DescribeScalingPolicies takes at most 50 policy names and returns at
+/// most 50 policies a page.
+const DESCRIBE_POLICIES_MAX: usize = 50;
+
+/// The policies of these names on one ECS service's scalable target.
+async fn describe_named(
+    aws: &Clients,
+    resource_id: &str,
+    names: Vec<&str>,
+) -> Result<Vec<ScalingPolicy>, AwsError> {
+    let mut found = Vec::new();
+    for chunk in names.chunks(DESCRIBE_POLICIES_MAX) {
+        let mut next_token = None;
+        loop {
+            let out = aws
+                .autoscaling
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .set_policy_names(Some(chunk.iter().map(|n| n.to_string()).collect()))
+                .max_results(DESCRIBE_POLICIES_MAX as i32)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
+            found.extend(out.scaling_policies().iter().cloned());
+            next_token = out.next_token().map(str::to_string);
+            if next_token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[async_trait]
+impl Adapter for ScalingPolicySpec {
+    async fn observe(&self, aws: &Clients, _: &str, _: &Resolved) -> Result<Observation, AwsError> {
+        Ok(self.observed(self.describe(aws).await?.as_ref()))
     }
 
     /// PutScalingPolicy creates or replaces by name: adopting is the same call.

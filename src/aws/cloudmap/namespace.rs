@@ -359,7 +359,9 @@ impl Adapter for NamespaceSpec {
     }
 }
 
-/// The namespace whose owner tag names `owner`: (ARN, name, tags).
+/// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud
+/// Map cannot filter namespaces by tag: the tags of a page's namespaces are
+/// read all at once (one round, not one per namespace in the region).
 pub async fn find_owned_namespace(
     aws: &Clients,
     owner: &str,
@@ -367,12 +369,16 @@ pub async fn find_owned_namespace(
     let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
-        for ns in page.namespaces() {
+        let tagged = futures::future::join_all(page.namespaces().iter().map(|ns| async move {
             let arn = ns.arn().unwrap_or_default();
-            let found = list_tags(aws, arn).await?;
+            list_tags(aws, arn).await.map(|tags| (ns, tags))
+        }))
+        .await;
+        for result in tagged {
+            let (ns, found) = result?;
             if found.get(crate::spec::OWNER_TAG).map(String::as_str) == Some(owner) {
                 return Ok(Some((
-                    arn.to_string(),
+                    ns.arn().unwrap_or_default().to_string(),
                     ns.name().unwrap_or_default().to_string(),
                     found,
                 )));

@@ -102,6 +102,77 @@ impl MetricAlarmSpec {
         found
     }
 
+    /// How the alarm AWS described (`None`: it does not exist) differs from
+    /// this spec; reads its tags.
+    async fn observed(
+        &self,
+        aws: &Clients,
+        alarm: Option<&MetricAlarm>,
+    ) -> Result<Observation, AwsError> {
+        let Some(alarm) = alarm else {
+            return Ok(Observation::Missing);
+        };
+        let found = serde_json::to_value(self.as_reported(alarm)).unwrap_or_default();
+        let wanted = serde_json::to_value(self).unwrap_or_default();
+        let mut diffs = json_differences("alarm", &found, &wanted);
+        if let Some(arn) = alarm.alarm_arn() {
+            diffs.extend(tags::differences(
+                &self.tags,
+                &super::tags_of(aws, arn).await?,
+            ));
+        }
+        Ok(Observation::with_differences(diffs))
+    }
+
+    /// Read back many alarms (`(spec, recorded name)`): one DescribeAlarms
+    /// per 100 names instead of one per alarm, then their tags, all at once.
+    pub async fn observe_many(
+        aws: &Clients,
+        items: &[(&MetricAlarmSpec, &str)],
+    ) -> Vec<Result<Observation, AwsError>> {
+        let mut described: BTreeMap<String, MetricAlarm> = BTreeMap::new();
+        for chunk in items.chunks(DESCRIBE_ALARMS_MAX_NAMES) {
+            let names: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
+            if let Err(e) = describe_named(aws, names, &mut described).await {
+                return items.iter().map(|_| Err(e.clone())).collect();
+            }
+        }
+        futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, id)| spec.observed(aws, described.get(*id))),
+        )
+        .await
+    }
+
+    /// Read back many alarms by name: one DescribeAlarms per 100 names
+    /// instead of one per alarm, then their tags, all at once. One answer
+    /// per spec, in order.
+    pub async fn read_back_many(
+        aws: &Clients,
+        specs: &[&MetricAlarmSpec],
+    ) -> Result<Vec<Option<Found<MetricAlarmSpec>>>, AwsError> {
+        let mut described: BTreeMap<String, MetricAlarm> = BTreeMap::new();
+        for chunk in specs.chunks(DESCRIBE_ALARMS_MAX_NAMES) {
+            let names = chunk.iter().map(|s| s.name.clone()).collect();
+            describe_named(aws, names, &mut described).await?;
+        }
+        futures::future::try_join_all(specs.iter().map(|spec| {
+            let alarm = described.get(&spec.name);
+            async move {
+                let Some(alarm) = alarm else {
+                    return Ok(None);
+                };
+                let tags = match alarm.alarm_arn() {
+                    Some(arn) => super::tags_of(aws, arn).await?,
+                    None => BTreeMap::new(),
+                };
+                Ok(Some(Found::new(reported(alarm, tags), &spec.name)))
+            }
+        }))
+        .await
+    }
+
     /// Read back the alarm of this name (its id).
     pub async fn read_back(
         &self,
@@ -115,6 +186,39 @@ impl MetricAlarmSpec {
             None => BTreeMap::new(),
         };
         Ok(Some(Found::new(reported(&alarm, tags), &self.name)))
+    }
+}
+
+/// DescribeAlarms takes at most 100 alarm names (and returns at most 100
+/// alarms a page).
+const DESCRIBE_ALARMS_MAX_NAMES: usize = 100;
+
+/// Describe the alarms of these names into `found`, page by page.
+async fn describe_named(
+    aws: &Clients,
+    names: Vec<String>,
+    found: &mut BTreeMap<String, MetricAlarm>,
+) -> Result<(), AwsError> {
+    let mut next_token = None;
+    loop {
+        let out = aws
+            .cloudwatch
+            .describe_alarms()
+            .set_alarm_names(Some(names.clone()))
+            .max_records(DESCRIBE_ALARMS_MAX_NAMES as i32)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))?;
+        for alarm in out.metric_alarms() {
+            if let Some(name) = alarm.alarm_name() {
+                found.insert(name.to_string(), alarm.clone());
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(());
+        }
     }
 }
 
@@ -179,19 +283,8 @@ impl Adapter for MetricAlarmSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(alarm) = self.describe(aws, id).await? else {
-            return Ok(Observation::Missing);
-        };
-        let found = serde_json::to_value(self.as_reported(&alarm)).unwrap_or_default();
-        let wanted = serde_json::to_value(self).unwrap_or_default();
-        let mut diffs = json_differences("alarm", &found, &wanted);
-        if let Some(arn) = alarm.alarm_arn() {
-            diffs.extend(tags::differences(
-                &self.tags,
-                &super::tags_of(aws, arn).await?,
-            ));
-        }
-        Ok(Observation::with_differences(diffs))
+        let alarm = self.describe(aws, id).await?;
+        self.observed(aws, alarm.as_ref()).await
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {

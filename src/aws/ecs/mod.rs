@@ -4,5 +4,7 @@ pub mod cluster_leftovers;
 pub mod deployment_configuration;
 pub mod deployment_watch;
 pub mod service;
+#[cfg(test)]
+mod service_calls;
 pub mod service_deployment;
 pub mod task_definition;

@@ -112,6 +112,35 @@ impl EcsServiceSpec {
         Ok(out.service().and_then(|s| s.arn()).map(str::to_string))
     }
 
+    /// CreateService with every setting; the new service's ARN.
+    async fn send_create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        const CALL: &str = "ecs:CreateService";
+        let mut request = aws
+            .ecs
+            .create_service()
+            .cluster(&self.cluster)
+            .service_name(&self.name)
+            .task_definition(self.task_definition(resolved)?)
+            .desired_count(self.desired_count)
+            .set_capacity_provider_strategy(Some(self.strategy(CALL)?))
+            .network_configuration(self.network(CALL)?)
+            .deployment_configuration(self.deployment())
+            .propagate_tags(PropagateTags::Service)
+            .enable_ecs_managed_tags(true)
+            .set_tags(Some(self.ecs_tags()))
+            .set_service_connect_configuration(self.service_connect_configuration(CALL)?)
+            .client_token(crate::aws::appmesh::common::client_token());
+        if let Some(arn) = self.registry_arn(aws, resolved).await? {
+            request =
+                request.service_registries(ServiceRegistry::builder().registry_arn(arn).build());
+        }
+        let out = request.send().await.map_err(|e| AwsError::sdk(CALL, e))?;
+        out.service()
+            .and_then(|s| s.service_arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::new(CALL, "AWS returned no service ARN"))
+    }
+
     fn strategy(&self, call: &str) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
         self.capacity_provider_strategy
             .iter()
@@ -420,15 +449,23 @@ impl EcsServiceSpec {
 
     /// Wait until the deployment `deployment_id` completed, or fail when
     /// ECS rolled it back.
+    /// Wait for the deployment `deployment_id` (else the PRIMARY one) to
+    /// finish; `first` is a describe already made, looked at before asking
+    /// ECS again.
     async fn wait_for(
         &self,
         aws: &Clients,
         id: &str,
         deployment_id: Option<String>,
+        mut first: Option<Service>,
     ) -> Result<(), AwsError> {
         const CALL: &str = "ecs:DescribeServices";
         loop {
-            let service = self.describe(aws, id).await?.ok_or_else(|| {
+            let described = match first.take() {
+                Some(service) => Some(service),
+                None => self.describe(aws, id).await?,
+            };
+            let service = described.ok_or_else(|| {
                 AwsError::new(
                     CALL,
                     format!("ECS service {} disappeared while waiting for it", self.name),
@@ -658,41 +695,27 @@ impl Adapter for EcsServiceSpec {
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "ecs:CreateService";
-        if let Some(existing) = self.describe(aws, &self.name).await? {
-            let found: BTreeMap<String, String> = existing
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect();
-            tags::claim(CALL, "ECS service", &self.name, &self.tags, &found)?;
-            if let Some(arn) = existing.service_arn() {
-                return self.update(aws, arn, resolved).await;
-            }
+        // Straight to CreateService: only when ECS refuses the name ("not
+        // idempotent": a service of the name exists) is it looked at, to
+        // adopt our own leftover or refuse someone else's.
+        let refused = match self.send_create(aws, resolved).await {
+            Ok(arn) => return Ok(arn),
+            Err(e) if e.is_conflict() => e,
+            Err(e) => return Err(e),
+        };
+        let Some(existing) = self.describe(aws, &self.name).await? else {
+            return Err(refused);
+        };
+        let found: BTreeMap<String, String> = existing
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        tags::claim(CALL, "ECS service", &self.name, &self.tags, &found)?;
+        match existing.service_arn() {
+            Some(arn) => self.update(aws, arn, resolved).await,
+            None => Err(refused),
         }
-        let mut request = aws
-            .ecs
-            .create_service()
-            .cluster(&self.cluster)
-            .service_name(&self.name)
-            .task_definition(self.task_definition(resolved)?)
-            .desired_count(self.desired_count)
-            .set_capacity_provider_strategy(Some(self.strategy(CALL)?))
-            .network_configuration(self.network(CALL)?)
-            .deployment_configuration(self.deployment())
-            .propagate_tags(PropagateTags::Service)
-            .enable_ecs_managed_tags(true)
-            .set_tags(Some(self.ecs_tags()))
-            .set_service_connect_configuration(self.service_connect_configuration(CALL)?)
-            .client_token(crate::aws::appmesh::common::client_token());
-        if let Some(arn) = self.registry_arn(aws, resolved).await? {
-            request =
-                request.service_registries(ServiceRegistry::builder().registry_arn(arn).build());
-        }
-        let out = request.send().await.map_err(|e| AwsError::sdk(CALL, e))?;
-        out.service()
-            .and_then(|s| s.service_arn())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new(CALL, "AWS returned no service ARN"))
     }
 
     async fn update(
@@ -816,51 +839,37 @@ impl Adapter for EcsServiceSpec {
                 None => Ok(()),
             };
         }
-        let primary = self.describe(aws, id).await?.and_then(|s| {
+        // Without them, the describe above both names the deployment to wait
+        // for and is the first look at its state.
+        let primary = service.as_ref().and_then(|s| {
             s.deployments()
                 .iter()
                 .find(|d| d.status() == Some("PRIMARY"))
                 .and_then(|d| d.id().map(str::to_string))
         });
-        self.wait_for(aws, id, primary).await
+        self.wait_for(aws, id, primary, service).await
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         const CALL: &str = "ecs:DeleteService";
-        let Some(service) = self.describe(aws, id).await? else {
-            return Ok(());
-        };
-        if service.status() == Some("ACTIVE") {
-            // Scale in first so tasks drain instead of being killed at once.
-            let scaled = aws
-                .ecs
-                .update_service()
-                .cluster(&self.cluster)
-                .service(id)
-                .desired_count(0)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ecs:UpdateService", e));
-            if let Err(e) = scaled {
-                if !e.is_not_found() {
+        // Forced, straight away: ECS stops the tasks itself, each with its
+        // stop timeout to drain, so no scale-in to 0 first; a service
+        // already gone or draining is what we want.
+        match aws
+            .ecs
+            .delete_service()
+            .cluster(&self.cluster)
+            .service(id)
+            .force(true)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                let e = AwsError::sdk(CALL, e);
+                let inactive = e.code.as_deref() == Some("ServiceNotActiveException");
+                if !e.is_not_found() && !inactive {
                     return Err(e);
-                }
-            }
-            match aws
-                .ecs
-                .delete_service()
-                .cluster(&self.cluster)
-                .service(id)
-                .force(true)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) => {
-                    let e = AwsError::sdk(CALL, e);
-                    if !e.is_not_found() {
-                        return Err(e);
-                    }
                 }
             }
         }

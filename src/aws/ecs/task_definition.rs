@@ -735,8 +735,11 @@ impl Adapter for TaskDefinitionSpec {
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        self.deregister_older_than(aws, id).await?;
-        deregister(aws, id).await
+        // The recorded revision goes at once; older ones an update left
+        // behind are found and go beside it, not before it.
+        let (older, recorded) =
+            futures::join!(self.deregister_older_than(aws, id), deregister(aws, id));
+        older.and(recorded)
     }
 }
 

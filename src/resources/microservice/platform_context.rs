@@ -4,6 +4,15 @@
 //! and (App Mesh) the mesh carry that name; the namespace is the one whose
 //! `matbakh:owner` tag names the platform. The backend is the provider's
 //! `service_mesh`.
+//!
+//! Every microservice of a configuration joins the same platform, and each
+//! Terraform operation on each of them needs it: the platform is looked up
+//! once per provider process ([`FoundPlatforms`], in the configured
+//! provider), its three lookups at the same time.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
@@ -13,10 +22,73 @@ use crate::service_mesh::ServiceMesh;
 
 use super::expand::PlatformContext;
 
+/// The platforms found in this provider process, by id. Only what was found
+/// is kept (a platform created later in the same run is looked up again);
+/// concurrent lookups of one platform wait for the first instead of all
+/// asking AWS.
+#[derive(Default)]
+pub struct FoundPlatforms {
+    by_id: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<Option<PlatformContext>>>>>,
+}
+
+impl FoundPlatforms {
+    /// The platform `id`, from `lookup` the first time it is found.
+    pub async fn get_or_find<F, Fut>(&self, id: &str, lookup: F) -> Result<PlatformContext, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<PlatformContext, String>>,
+    {
+        let slot = {
+            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+            by_id.entry(id.to_string()).or_default().clone()
+        };
+        let mut found = slot.lock().await;
+        if let Some(platform) = found.as_ref() {
+            return Ok(platform.clone());
+        }
+        let platform = lookup().await?;
+        *found = Some(platform.clone());
+        Ok(platform)
+    }
+
+    /// What the platform's own read found: later lookups in this process
+    /// need not ask AWS. Left alone while a lookup of it is under way.
+    pub fn remember(&self, id: &str, platform: PlatformContext) {
+        let slot = {
+            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+            by_id.entry(id.to_string()).or_default().clone()
+        };
+        let free = slot.try_lock();
+        if let Ok(mut found) = free {
+            *found = Some(platform);
+        };
+    }
+
+    /// Look platform `id` up again next time (it was created, changed or
+    /// deleted by this process).
+    pub fn forget(&self, id: &str) {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        by_id.remove(id);
+    }
+}
+
 pub async fn find_platform(
     configured: &Configured,
     platform_id: &str,
 ) -> Result<PlatformContext, String> {
+    let mut platform = configured
+        .platforms
+        .get_or_find(platform_id, || look_up(configured, platform_id))
+        .await?;
+    // What AWS holds is shared by the whole process; the default tags are
+    // this operation's (a read compares with the ones state was applied
+    // with, see `Configured::with_default_tags`).
+    platform.tags = configured.default_tags.clone();
+    Ok(platform)
+}
+
+/// Ask AWS: the cluster, the mesh (App Mesh only) and the namespace at once.
+async fn look_up(configured: &Configured, platform_id: &str) -> Result<PlatformContext, String> {
     let aws = &configured.clients;
     let missing = |what: &str| {
         format!(
@@ -24,36 +96,239 @@ pub async fn find_platform(
             aws.region
         )
     };
-    if find_cluster(aws, platform_id)
-        .await
-        .map_err(|e| e.to_string())?
-        .is_none()
-    {
+    let mesh = configured.service_mesh;
+    let find_mesh_if_needed = async {
+        if mesh == ServiceMesh::AppMesh {
+            find_mesh(aws, platform_id).await.map(|m| m.is_some())
+        } else {
+            Ok(true)
+        }
+    };
+    let (cluster, mesh_found, namespace) = futures::join!(
+        find_cluster(aws, platform_id),
+        find_mesh_if_needed,
+        find_owned_namespace(aws, platform_id),
+    );
+    if cluster.map_err(|e| e.to_string())?.is_none() {
         return Err(missing("ECS cluster"));
     }
-    let mesh = configured.service_mesh;
-    if mesh == ServiceMesh::AppMesh
-        && find_mesh(aws, platform_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_none()
-    {
+    if !mesh_found.map_err(|e| e.to_string())? {
         return Err(missing("App Mesh mesh"));
     }
-    let (ns_arn, ns_name, _) = find_owned_namespace(aws, platform_id)
-        .await
+    let (ns_arn, ns_name, _) = namespace
         .map_err(|e| e.to_string())?
         .ok_or_else(|| missing("Cloud Map namespace"))?;
-    Ok(PlatformContext {
+    Ok(context_of(configured, platform_id, &ns_arn, &ns_name))
+}
+
+/// The platform `platform_id` whose cluster (and, on App Mesh, mesh) exist
+/// and whose namespace is `ns_arn`, named `ns_name`.
+pub fn context_of(
+    configured: &Configured,
+    platform_id: &str,
+    ns_arn: &str,
+    ns_name: &str,
+) -> PlatformContext {
+    PlatformContext {
         platform_id: platform_id.to_string(),
-        service_mesh: mesh,
+        service_mesh: configured.service_mesh,
         cluster_name: platform_id.to_string(),
         mesh_name: platform_id.to_string(),
-        namespace_name: ns_name,
-        namespace_id: namespace_id_from_arn(&ns_arn).to_string(),
-        namespace_arn: ns_arn,
+        namespace_name: ns_name.to_string(),
+        namespace_id: namespace_id_from_arn(ns_arn).to_string(),
+        namespace_arn: ns_arn.to_string(),
         environment: configured.environment,
-        region: aws.region.clone(),
+        region: configured.clients.region.clone(),
         tags: configured.default_tags.clone(),
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::environment::Environment;
+    use crate::resources::microservice::test_fixtures::platform;
+
+    /// A lookup that counts how often AWS would be asked, taking `delay`.
+    async fn counted(
+        calls: &AtomicUsize,
+        delay: Duration,
+        answer: Result<PlatformContext, String>,
+    ) -> Result<PlatformContext, String> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(delay).await;
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_platform_is_looked_up_once_per_process() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let want = platform(Environment::Development);
+        for _ in 0..3 {
+            let got = found
+                .get_or_find("matbakh", || {
+                    counted(&calls, Duration::ZERO, Ok(want.clone()))
+                })
+                .await;
+            assert_eq!(got, Ok(want.clone()));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another platform is its own lookup.
+        found
+            .get_or_find("other", || {
+                counted(&calls, Duration::ZERO, Ok(want.clone()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Forgotten (the platform changed in this process): asked again.
+        found.forget("matbakh");
+        found
+            .get_or_find("matbakh", || {
+                counted(&calls, Duration::ZERO, Ok(want.clone()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_platform_remembered_from_its_own_read_is_not_looked_up() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let want = platform(Environment::Development);
+        found.remember("matbakh", want.clone());
+        let got = found
+            .get_or_find("matbakh", || {
+                counted(&calls, Duration::ZERO, Ok(want.clone()))
+            })
+            .await;
+        assert_eq!(got, Ok(want));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    /// A region with platform `matbakh` (service_connect) among `others`
+    /// namespaces of other owners, on a fake AWS endpoint.
+    fn region_with_platform(others: usize) -> crate::aws::fake_endpoint::FakeEndpoint {
+        use serde_json::json;
+        crate::aws::fake_endpoint::FakeEndpoint::start(move |op, request| match op {
+            "DescribeClusters" => (
+                200,
+                json!({"clusters": [{"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
+                                     "clusterName": "matbakh", "status": "ACTIVE"}], "failures": []}),
+            ),
+            "ListNamespaces" => {
+                let arn = |i: usize| {
+                    format!("arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-{i}")
+                };
+                let mut namespaces: Vec<_> = (0..others)
+                    .map(|i| json!({"Id": format!("ns-{i}"), "Arn": arn(i), "Name": format!("other{i}.local")}))
+                    .collect();
+                namespaces.push(json!({"Id": "ns-mine", "Arn": "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-mine", "Name": "matbakh.local"}));
+                (200, json!({"Namespaces": namespaces}))
+            }
+            "ListTagsForResource" => {
+                let arn = request["ResourceARN"].as_str().unwrap_or_default();
+                let owner = if arn.ends_with("ns-mine") {
+                    "matbakh"
+                } else {
+                    "someone-else"
+                };
+                (
+                    200,
+                    json!({"Tags": [{"Key": crate::spec::OWNER_TAG, "Value": owner}]}),
+                )
+            }
+            _ => (
+                400,
+                json!({"__type": "ClientException", "message": "not expected"}),
+            ),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_service_connect_platform_costs_three_rounds_once_and_no_app_mesh_call() {
+        let fake = region_with_platform(10);
+        let configured = Configured {
+            clients: fake.clients(),
+            environment: Environment::Development,
+            default_tags: Default::default(),
+            service_mesh: ServiceMesh::ServiceConnect,
+            platforms: Default::default(),
+        };
+        let first = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(first.namespace_id, "ns-mine");
+        assert_eq!(first.namespace_name, "matbakh.local");
+        let calls = fake.calls();
+        // App Mesh is REST-JSON (no X-Amz-Target): it would count as "".
+        assert!(calls.iter().all(|c| !c.is_empty()), "{calls:?}");
+        assert_eq!(calls.iter().filter(|c| *c == "DescribeClusters").count(), 1);
+        assert_eq!(calls.iter().filter(|c| *c == "ListNamespaces").count(), 1);
+        assert_eq!(
+            calls.iter().filter(|c| *c == "ListTagsForResource").count(),
+            11
+        );
+        // Every later microservice of the process: no call.
+        for _ in 0..5 {
+            let again = find_platform(&configured, "matbakh").await.expect("found");
+            assert_eq!(again, first);
+        }
+        assert_eq!(fake.calls().len(), calls.len());
+        // A read with other default tags (those state was applied with)
+        // shares what AWS holds, not the tags.
+        let other_tags = configured.with_default_tags(
+            [("team".to_string(), "payments".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        let tagged = find_platform(&other_tags, "matbakh").await.expect("found");
+        assert_eq!(
+            tagged.tags.get("team").map(String::as_str),
+            Some("payments")
+        );
+        assert_eq!(tagged.namespace_id, first.namespace_id);
+        assert_eq!(fake.calls().len(), calls.len());
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_of_one_platform_ask_aws_once() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let want = platform(Environment::Development);
+        let lookups = (0..10).map(|_| {
+            found.get_or_find("matbakh", || {
+                counted(&calls, Duration::from_millis(20), Ok(want.clone()))
+            })
+        });
+        let results = futures::future::join_all(lookups).await;
+        assert!(results.iter().all(|r| r.as_ref() == Ok(&want)));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_platform_not_found_is_looked_up_again() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let missing = Err("platform \"matbakh\" has no ECS cluster".to_string());
+        for _ in 0..2 {
+            let got = found
+                .get_or_find("matbakh", || {
+                    counted(&calls, Duration::ZERO, missing.clone())
+                })
+                .await;
+            assert_eq!(got, missing);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let want = platform(Environment::Development);
+        let got = found
+            .get_or_find("matbakh", || {
+                counted(&calls, Duration::ZERO, Ok(want.clone()))
+            })
+            .await;
+        assert_eq!(got, Ok(want));
+    }
 }

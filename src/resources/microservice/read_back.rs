@@ -11,8 +11,10 @@ use super::names;
 use super::recover::{recover, ObservedGraph};
 use crate::aws::ecs::task_definition::latest_without_canary;
 use crate::aws::Clients;
-use crate::engine::{Resolved, MAX_CONCURRENCY};
+use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
+use crate::spec::autoscaling::ScalingPolicySpec;
+use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::{Spec, CANARY_TAG, OWNER_TAG};
@@ -201,7 +203,45 @@ pub async fn observe_existing(
         .filter(|c| c.key != keys::SERVICE && c.key != keys::TASK_DEFINITION)
         .map(|c| (c.key.clone(), c.spec.clone()))
         .collect();
-    let found: Vec<_> = stream::iter(others)
+    // The alarms with one DescribeAlarms, the scaling policies with one
+    // DescribeScalingPolicies, the rest one by one, all at once.
+    let (alarms, others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|(_, spec)| matches!(spec, Spec::MetricAlarm(_)));
+    let (policies, others): (Vec<_>, Vec<_>) = others
+        .into_iter()
+        .partition(|(_, spec)| matches!(spec, Spec::ScalingPolicy(_)));
+    let policy_specs: Vec<&ScalingPolicySpec> = policies
+        .iter()
+        .filter_map(|(_, spec)| match spec {
+            Spec::ScalingPolicy(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let policies_read = async {
+        if policy_specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        ScalingPolicySpec::read_back_many(clients, &policy_specs)
+            .await
+            .map_err(|e| reading("scaling policies", e))
+    };
+    let alarm_specs: Vec<&MetricAlarmSpec> = alarms
+        .iter()
+        .filter_map(|(_, spec)| match spec {
+            Spec::MetricAlarm(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    let alarms_read = async {
+        if alarm_specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        MetricAlarmSpec::read_back_many(clients, &alarm_specs)
+            .await
+            .map_err(|e| reading("alarms", e))
+    };
+    let others_read = stream::iter(others)
         .map(|(key, spec)| async move {
             let found = spec
                 .read_back(clients)
@@ -209,9 +249,22 @@ pub async fn observe_existing(
                 .map_err(|e| reading(&key, e))?;
             Ok::<_, String>((key, found))
         })
-        .buffered(MAX_CONCURRENCY)
-        .try_collect()
-        .await?;
+        .buffered(READ_CONCURRENCY)
+        .try_collect::<Vec<_>>();
+    let (alarms_found, policies_found, mut found) =
+        futures::try_join!(alarms_read, policies_read, others_read)?;
+    found.extend(
+        policies
+            .into_iter()
+            .zip(policies_found)
+            .map(|((key, _), f)| (key, f.map(|f| f.map(Spec::ScalingPolicy)))),
+    );
+    found.extend(
+        alarms
+            .into_iter()
+            .zip(alarms_found)
+            .map(|((key, _), f)| (key, f.map(|f| f.map(Spec::MetricAlarm)))),
+    );
 
     let mut observed = ObservedGraph::default();
     let mut components = Resolved::new();

@@ -14,6 +14,7 @@ use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::engine::Resolved;
 use crate::provider::{string_map_value, Configured, ProviderContext};
 use crate::resources::driver::{Driver, GraphResource, Recovered};
+use crate::resources::microservice::platform_context::context_of;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;
@@ -80,6 +81,16 @@ async fn find(
         .map_err(|e| e.to_string())?;
     if found.is_empty() {
         return Ok(None);
+    }
+    // Everything a microservice on it needs was just found: its lookup in
+    // this process (a refresh reads the platform first) costs no call.
+    if let (Some(_), Some((ns_arn, ns_name, _))) = (&found.cluster, &found.namespace) {
+        let mesh_ok = configured.service_mesh != ServiceMesh::AppMesh || found.mesh.is_some();
+        if backend == configured.service_mesh && mesh_ok {
+            configured
+                .platforms
+                .remember(name, context_of(configured, name, ns_arn, ns_name));
+        }
     }
     let mut components = Resolved::new();
     let mut arguments = Value::Null;

@@ -1,0 +1,82 @@
+"""Issue #12: what a refresh costs in AWS calls, counted in the emulator's request log (the
+benchmark, scripts/bench.sh, measures rounds and wall time; these tests keep the call counts
+from regressing in CI)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.microservice
+
+REPO = Path(__file__).resolve().parents[2]
+THREE = REPO / "examples" / "three-services"
+SERVICES = 3
+
+
+def network(emulator) -> dict:
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"eu-central-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(GroupName="bench", Description="bench", VpcId=vpc)["GroupId"]
+    return {"vpc_id": vpc, "subnet_ids": subnets, "security_group_ids": [sg]}
+
+
+def calls(emulator) -> Counter:
+    return Counter(f"{r['service']}:{r['operation']}" for r in emulator.requests())
+
+
+def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emulator, tf):
+    tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
+    tf.apply()
+    alarms = emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert len(alarms) > SERVICES, "every microservice has several alarms"
+    policies = emulator.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs")["ScalingPolicies"]
+    assert {p["ResourceId"] for p in policies} == {"service/matbakh/auth-service"}
+    assert len(policies) == 2, "auth-service scales on CPU and memory"
+    emulator.clear_requests()
+    assert tf.plan().returncode == 0
+    seen = calls(emulator)
+    # A microservice's read has two passes (recovering the arguments from AWS, then observing
+    # the components): each reads all of its alarms with one DescribeAlarms, and its scaling
+    # policies with one DescribeScalingPolicies. Recovery looks for policies on every service
+    # (one call each); observation reads only the recorded ones (auth-service's two: one call).
+    assert seen["monitoring:DescribeAlarms"] == 2 * SERVICES, seen
+    assert seen["application-autoscaling:DescribeScalingPolicies"] == SERVICES + 1, seen
+
+
+# Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as
+# the describe: (tags operation, describe operation).
+TAGS_WITH_DESCRIBE = {
+    "logs:ListTagsLogGroup": ("logs:DescribeLogGroups",),
+    "appmesh:ListTagsForResource": ("appmesh:DescribeMesh", "appmesh:DescribeVirtualNode",
+                                    "appmesh:DescribeVirtualRouter", "appmesh:DescribeRoute",
+                                    "appmesh:DescribeVirtualService"),
+}
+
+
+def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_proxy):
+    tf.copy_dir(THREE, {"endpoint": fault_proxy.endpoint, **network(emulator)})
+    tf.apply()
+    # A delay on every request makes requests sent together overlap by most of it, and
+    # requests sent one after the other not at all.
+    fault_proxy.configure(delay_ms=250)
+    fault_proxy.clear()
+    assert tf.plan().returncode == 0
+    records = list(fault_proxy.records)
+    checked = 0
+    for r in records:
+        op = f"{r['service']}:{r['operation']}"
+        if op not in TAGS_WITH_DESCRIBE:
+            continue
+        describes = [d for d in records
+                     if f"{d['service']}:{d['operation']}" in TAGS_WITH_DESCRIBE[op]]
+        # In flight together with a describe of its kind, not sent after one answered.
+        assert any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for d in describes), (op, r)
+        checked += 1
+    assert checked >= SERVICES, "each microservice's log group at least"

@@ -1,0 +1,221 @@
+//! How many ECS calls the service adapter's create, settle and delete make,
+//! counted against a fake endpoint (issue #12: the shortest path, so a
+//! regression fails here, not only in the benchmark).
+
+use serde_json::{json, Value};
+
+use crate::aws::fake_endpoint::FakeEndpoint;
+use crate::aws::Adapter;
+use crate::engine::Resolved;
+use crate::spec::ecs::{CapacityProviderSpec, EcsServiceSpec};
+use crate::spec::ownership::OWNER_TOKEN_TAG;
+use crate::spec::{Ref, Tags, OWNER_TAG};
+
+const ARN: &str = "arn:aws:ecs:eu-central-1:123456789012:service/matbakh/auth-service";
+const TASK_DEFINITION: &str = "arn:aws:ecs:eu-central-1:123456789012:task-definition/auth:1";
+
+/// Tags of `owner` with ownership token `token` (32 hex digits).
+fn owned(owner: &str, token: &str) -> Tags {
+    [
+        (OWNER_TAG.to_string(), owner.to_string()),
+        (OWNER_TOKEN_TAG.to_string(), token.to_string()),
+    ]
+    .into_iter()
+    .collect()
+}
+
+const OUR_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// This resource's tags.
+fn ours() -> Tags {
+    owned("matbakh/auth-service", OUR_TOKEN)
+}
+
+fn spec() -> EcsServiceSpec {
+    EcsServiceSpec {
+        cluster: "matbakh".into(),
+        name: "auth-service".into(),
+        task_definition: Ref("task_definition".into()),
+        desired_count: 2,
+        desired_count_managed_by_autoscaling: false,
+        capacity_provider_strategy: vec![CapacityProviderSpec {
+            provider: "FARGATE".into(),
+            weight: 1,
+            base: 0,
+        }],
+        subnets: vec!["subnet-1".into()],
+        security_groups: vec!["sg-1".into()],
+        registry: None,
+        service_connect: None,
+        circuit_breaker_rollback: true,
+        minimum_healthy_percent: 100,
+        maximum_percent: 200,
+        deployment: Default::default(),
+        wait_for_steady_state: true,
+        tags: ours(),
+    }
+}
+
+fn resolved() -> Resolved {
+    [("task_definition".to_string(), TASK_DEFINITION.to_string())]
+        .into_iter()
+        .collect()
+}
+
+/// An ACTIVE service whose PRIMARY deployment is done, tagged `tags`.
+fn service(tags: &Tags) -> Value {
+    json!({
+        "serviceArn": ARN, "serviceName": "auth-service", "status": "ACTIVE",
+        "desiredCount": 2, "runningCount": 2, "taskDefinition": TASK_DEFINITION,
+        "deployments": [{"id": "ecs-svc/1", "status": "PRIMARY", "rolloutState": "COMPLETED",
+                         "desiredCount": 2, "runningCount": 2}],
+        "tags": tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+    })
+}
+
+fn error(code: &str, message: &str) -> (u16, Value) {
+    (400, json!({"__type": code, "message": message}))
+}
+
+#[tokio::test]
+async fn create_is_one_create_service_call() {
+    let fake = FakeEndpoint::start(|op, _| match op {
+        "CreateService" => (200, json!({"service": service(&Tags::new())})),
+        _ => error("ClientException", "not expected"),
+    });
+    let id = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect("created");
+    assert_eq!(id, ARN);
+    // No existence check first.
+    assert_eq!(fake.calls(), ["CreateService"]);
+}
+
+#[tokio::test]
+async fn a_refused_name_is_looked_at_and_our_leftover_adopted() {
+    let ours = ours();
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "CreateService" => error(
+            "InvalidParameterException",
+            "Creation of service was not idempotent.",
+        ),
+        "DescribeServices" => (200, json!({"services": [service(&ours)], "failures": []})),
+        "UpdateService" => (200, json!({"service": service(&ours)})),
+        "TagResource" => (200, json!({})),
+        _ => error("ClientException", "not expected"),
+    });
+    let id = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect("adopted");
+    assert_eq!(id, ARN);
+    assert_eq!(fake.calls()[..2], ["CreateService", "DescribeServices"]);
+    assert!(fake.calls().contains(&"UpdateService".to_string()));
+}
+
+#[tokio::test]
+async fn a_refused_name_of_someone_else_fails_without_touching_it() {
+    let theirs = owned("someone/else", &"1".repeat(32));
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "CreateService" => error(
+            "InvalidParameterException",
+            "Creation of service was not idempotent.",
+        ),
+        "DescribeServices" => (200, json!({"services": [service(&theirs)], "failures": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    let err = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect_err("someone else's");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(fake.calls(), ["CreateService", "DescribeServices"]);
+}
+
+#[tokio::test]
+async fn a_refused_name_of_the_same_owner_with_another_token_is_not_adopted() {
+    // A second configuration with the same names: the same owner tag, its
+    // own ownership token. Never adopted, changed or deleted.
+    let theirs = owned("matbakh/auth-service", &"2".repeat(32));
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "CreateService" => error(
+            "InvalidParameterException",
+            "Creation of service was not idempotent.",
+        ),
+        "DescribeServices" => (200, json!({"services": [service(&theirs)], "failures": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    let err = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect_err("another resource's");
+    let text = err.to_string();
+    assert!(text.contains("already exists"), "{text}");
+    assert!(text.contains("terraform import"), "{text}");
+    assert_eq!(fake.calls(), ["CreateService", "DescribeServices"]);
+}
+
+#[tokio::test]
+async fn an_invalid_create_fails_with_what_ecs_said() {
+    let fake = FakeEndpoint::start(|op, _| match op {
+        "CreateService" => error("InvalidParameterException", "subnet-1 does not exist"),
+        "DescribeServices" => (
+            200,
+            json!({"services": [], "failures": [{"arn": ARN, "reason": "MISSING"}]}),
+        ),
+        _ => error("ClientException", "not expected"),
+    });
+    let err = spec()
+        .create(&fake.clients(), &resolved())
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("subnet-1 does not exist"), "{err}");
+    assert_eq!(fake.calls(), ["CreateService", "DescribeServices"]);
+}
+
+#[tokio::test]
+async fn settle_of_a_finished_deployment_is_one_describe() {
+    let ours = ours();
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "DescribeServices" => (200, json!({"services": [service(&ours)], "failures": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    spec().settle(&fake.clients(), ARN).await.expect("steady");
+    assert_eq!(fake.calls(), ["DescribeServices"]);
+}
+
+#[tokio::test]
+async fn delete_is_one_forced_delete_then_the_wait() {
+    let fake = FakeEndpoint::start(|op, request| match op {
+        "DeleteService" => {
+            assert_eq!(request["force"], json!(true), "{request}");
+            (200, json!({"service": service(&Tags::new())}))
+        }
+        "DescribeServices" => (
+            200,
+            json!({"services": [], "failures": [{"arn": ARN, "reason": "MISSING"}]}),
+        ),
+        _ => error("ClientException", "not expected"),
+    });
+    spec().delete(&fake.clients(), ARN).await.expect("deleted");
+    // No describe before, no scale-in to 0: the delete, then the wait.
+    assert_eq!(fake.calls(), ["DeleteService", "DescribeServices"]);
+}
+
+#[tokio::test]
+async fn deleting_a_service_already_gone_succeeds() {
+    let fake = FakeEndpoint::start(|op, _| match op {
+        "DeleteService" => error("ServiceNotFoundException", "Service not found."),
+        "DescribeServices" => (
+            200,
+            json!({"services": [], "failures": [{"arn": ARN, "reason": "MISSING"}]}),
+        ),
+        _ => error("ClientException", "not expected"),
+    });
+    spec()
+        .delete(&fake.clients(), ARN)
+        .await
+        .expect("gone is fine");
+    assert_eq!(fake.calls(), ["DeleteService", "DescribeServices"]);
+}

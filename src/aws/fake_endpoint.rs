@@ -1,0 +1,119 @@
+//! A fake AWS endpoint for adapter unit tests: an HTTP server on a local
+//! port that answers each operation (the `X-Amz-Target` suffix of the JSON
+//! protocols: ECS, Cloud Map, Logs, Application Auto Scaling) with what a
+//! test's `answer` function says, and counts the requests. Tests use it to
+//! pin how many calls, and which, an adapter makes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_ecs::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use serde_json::Value;
+
+use crate::aws::Clients;
+
+/// What the fake answers: HTTP status and JSON body (errors as
+/// `{"__type": "Code", "message": ...}`).
+pub type Answer = (u16, Value);
+
+type AnswerFn = dyn Fn(&str, &Value) -> Answer + Send + Sync;
+
+pub struct FakeEndpoint {
+    url: String,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeEndpoint {
+    /// Serve on a free local port; `answer(operation, request body)`.
+    pub fn start(answer: impl Fn(&str, &Value) -> Answer + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let answer: Arc<AnswerFn> = Arc::new(answer);
+        let seen = calls.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (answer, seen) = (answer.clone(), seen.clone());
+                std::thread::spawn(move || serve(stream, &*answer, &seen));
+            }
+        });
+        FakeEndpoint { url, calls }
+    }
+
+    /// The operations asked for so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Clients of every service pointed here, with static credentials and
+    /// no retries (every call is counted once).
+    pub fn clients(&self) -> Clients {
+        let shared = aws_config::SdkConfig::builder()
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "fake",
+            )))
+            .behavior_version(BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .endpoint_url(&self.url)
+            .build();
+        Clients {
+            region: "eu-central-1".into(),
+            account_id: None,
+            ecs: aws_sdk_ecs::Client::new(&shared),
+            appmesh: aws_sdk_appmesh::Client::new(&shared),
+            cloudmap: aws_sdk_servicediscovery::Client::new(&shared),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
+        }
+    }
+}
+
+/// One keep-alive connection: requests until the client closes it.
+fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let (mut length, mut target) = (0usize, String::new());
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "x-amz-target" => target = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let operation = target.rsplit('.').next().unwrap_or_default().to_string();
+        seen.lock().unwrap().push(operation.clone());
+        let (status, reply) = answer(&operation, &request);
+        let reply = reply.to_string();
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+            reply.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(reply.as_bytes()).is_err()
+        {
+            return;
+        }
+    }
+}
