@@ -118,14 +118,18 @@ def test_control_paths_are_never_faulted_or_logged(emulator, fault_proxy):
     t0 = time.monotonic()
     for _ in range(5):
         assert raw(fault_proxy.endpoint, "/_matbakh/health") == (200, b'{"status": "ok"}')
+    # Delayed, the five would take at least 2.5 s; undelayed they take milliseconds (the
+    # margin is for a loaded machine).
+    assert time.monotonic() - t0 < 2.5
     status, _ = raw(fault_proxy.endpoint, "/moto-api/reset", "POST")
     assert status == 200
-    assert time.monotonic() - t0 < 2.5
     assert fault_proxy.records == []
 
 
 def test_fixed_delay_overlaps_for_concurrent_requests(emulator, fault_proxy):
-    """Eight requests at once with 400 ms each take about one round, not eight."""
+    """Eight requests at once with 400 ms each overlap: one round, not eight. The proxy's own
+    log says so (every request started before the first finished); wall time is not asserted
+    beyond the delay itself, since a loaded machine stretches it."""
     fault_proxy.configure(delay_ms=400)
     ecs = [client(fault_proxy.endpoint, "ecs") for _ in range(8)]
     t0 = time.monotonic()
@@ -135,7 +139,7 @@ def test_fixed_delay_overlaps_for_concurrent_requests(emulator, fault_proxy):
     for t in threads:
         t.join()
     took = time.monotonic() - t0
-    assert 0.4 <= took < 1.6, took
+    assert took >= 0.4, took
     recs = fault_proxy.records
     assert len(recs) == 8 and all(r["t_out"] - r["t_in"] >= 0.4 for r in recs)
     # The log's timing shows one round: every request started before the first finished.
