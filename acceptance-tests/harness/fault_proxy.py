@@ -360,20 +360,34 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         entry: dict[str, Any] = {"t_in": t_in, "t_out": None, "service": call.service,
                                  "operation": call.operation, "method": self.command,
                                  "path": path, "fault": fault, "status": None}
+        recorded = False
+
+        def record() -> None:
+            # Before the answer goes out: a client that has its answer finds the request
+            # in the log (recording after the send raced with the reader).
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                entry["t_out"] = time.time()
+                proxy.record(entry)
+
         try:
             if proxy.delay_ms:
                 time.sleep(proxy.delay_ms / 1000)
             if fault == "reset_before":
+                record()
                 self._reset()
                 return
             if fault == "throttle":
                 status, code = THROTTLING.get(call.service, (400, "ThrottlingException"))
                 entry["status"] = status
+                record()
                 self._error(call, status, code, "Rate exceeded (injected by the fault proxy)")
                 return
             if fault in ("internal", "unavailable"):
                 status, code = INTERNAL if fault == "internal" else UNAVAILABLE
                 entry["status"] = status
+                record()
                 self._error(call, status, code, f"{code} (injected by the fault proxy)")
                 return
             if fault == "delay":
@@ -382,21 +396,23 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 status, reason, headers, data = self._forward(body)
             except OSError as e:
                 entry["status"] = 502
+                record()
                 self._error(call, 502, "BadGateway", f"fault proxy: upstream failed: {e}")
                 return
             if fault == "reset_after":
+                record()
                 self._reset()
                 return
             if fault == "malformed":
                 status, reason = 200, "OK"
                 data = _garble(data)
             entry["status"] = status
+            record()
             self._send(status, reason, headers, data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (e.g. terraform was killed)
         finally:
-            entry["t_out"] = time.time()
-            proxy.record(entry)
+            record()
 
 
 def _garble(data: bytes) -> bytes:
