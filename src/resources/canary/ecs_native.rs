@@ -530,12 +530,16 @@ impl NativeCanary<'_> {
             progress: vec![],
         };
         let mut recorded = recorded;
-        let service = match self.describe_service().await {
+        let mut service = match self.describe_service().await {
             Ok(s) => Some(s),
             Err(e) if e.is_not_found() || e.message.contains("not active") => None,
             Err(e) => return fail(&recorded, "service", e),
         };
-        if let (Some(service), Some(arn)) = (&service, recorded.get(SERVICE_DEPLOYMENT).cloned()) {
+        let deployment = recorded
+            .get(SERVICE_DEPLOYMENT)
+            .filter(|_| service.is_some())
+            .cloned();
+        if let Some(arn) = deployment {
             let record = match service_deployment::describe(self.clients, &arn).await {
                 Ok(r) => r,
                 Err(e) => return fail(&recorded, SERVICE_DEPLOYMENT, e),
@@ -559,17 +563,13 @@ impl NativeCanary<'_> {
                         return fail(&recorded, SERVICE_DEPLOYMENT, e);
                     }
                 }
+                // Read the service again: the rollback changed what runs.
+                service = match self.describe_service().await {
+                    Ok(s) => Some(s),
+                    Err(e) => return fail(&recorded, "service", e),
+                };
             }
-            let _ = service;
         }
-        // Read the service again: the rollback changed what runs.
-        let service = match service {
-            Some(_) => match self.describe_service().await {
-                Ok(s) => Some(s),
-                Err(e) => return fail(&recorded, "service", e),
-            },
-            None => None,
-        };
         // A revision of this canary's that runs (the one it recorded, or an
         // earlier candidate a rollback returned to) goes to the
         // microservice; the recorded one, when it does not run, goes.
