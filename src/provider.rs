@@ -63,6 +63,19 @@ impl Configured {
             platforms: self.platforms.clone(),
         }
     }
+
+    /// This configuration for one refresh: its clients send each read once
+    /// however many times the refresh asks for it (see
+    /// [`crate::aws::read_memo`]).
+    pub fn remembering_reads(&self) -> Configured {
+        Configured {
+            clients: self.clients.remembering_reads(),
+            environment: self.environment,
+            default_tags: self.default_tags.clone(),
+            service_mesh: self.service_mesh,
+            platforms: self.platforms.clone(),
+        }
+    }
 }
 
 /// Shared between the provider and its resources: filled by ConfigureProvider.

@@ -92,6 +92,17 @@ def sequential_rounds(records: Iterable[dict[str, Any]]) -> int:
     return max(chain, default=0)
 
 
+def timeline(records: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """Each request as [start ms, end ms, operation], from the first request's start: where
+    the rounds go, for reading in the results' JSON."""
+    recs = sorted((r for r in records if r.get("t_out") is not None), key=lambda r: r["t_in"])
+    if not recs:
+        return []
+    t0 = recs[0]["t_in"]
+    return [[round((r["t_in"] - t0) * 1000), round((r["t_out"] - t0) * 1000),
+             f"{r['service']}:{r['operation']}"] for r in recs]
+
+
 def critical_chain(records: Iterable[dict[str, Any]]) -> list[str]:
     """The operations along one longest chain of `sequential_rounds`, first to last."""
     recs = sorted((r for r in records if r.get("t_out") is not None), key=lambda r: r["t_in"])
@@ -233,6 +244,7 @@ def run_operation(tf: Terraform, proxy: FaultProxy, usage_log: Path, op: str) ->
             "by_operation": calls_by_operation(records),
             "rounds": sequential_rounds(records),
             "critical_chain": critical_chain(records) if len(records) <= 400 else [],
+            "timeline": timeline(records) if len(records) <= 400 else [],
             **provider_usage(usage_log)}
 
 

@@ -30,11 +30,22 @@ def calls(emulator) -> Counter:
     return Counter(f"{r['service']}:{r['operation']}" for r in emulator.requests())
 
 
-def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emulator, tf):
+def test_a_refresh_reads_each_object_once(emulator, tf):
     tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
+    emulator.clear_requests()
     tf.apply()
-    alarms = emulator.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    applied = calls(emulator)
+    # The platform created in this apply tells its microservices where it is: they look
+    # nothing up (the one ListNamespaces is the namespace create's check for an existing one).
+    assert applied["servicediscovery:ListNamespaces"] == 1, applied
+    assert applied["servicediscovery:ListTagsForResource"] == 0, applied
+    cloudwatch = emulator.client("cloudwatch")
+    # Application Auto Scaling's own target-tracking alarms are not the provider's to read.
+    alarms = [a for a in cloudwatch.describe_alarms()["MetricAlarms"]
+              if a["AlarmName"].startswith("matbakh-")]
     assert len(alarms) > SERVICES, "every microservice has several alarms"
+    dashboards = cloudwatch.list_dashboards()["DashboardEntries"]
+    assert len(dashboards) == SERVICES
     policies = emulator.client("application-autoscaling").describe_scaling_policies(
         ServiceNamespace="ecs")["ScalingPolicies"]
     assert {p["ResourceId"] for p in policies} == {"service/matbakh/auth-service"}
@@ -42,12 +53,22 @@ def test_a_refresh_describes_alarms_and_scaling_policies_with_one_call_each(emul
     emulator.clear_requests()
     assert tf.plan().returncode == 0
     seen = calls(emulator)
-    # A microservice's read has two passes (recovering the arguments from AWS, then observing
-    # the components): each reads all of its alarms with one DescribeAlarms, and its scaling
-    # policies with one DescribeScalingPolicies. Recovery looks for policies on every service
-    # (one call each); observation reads only the recorded ones (auth-service's two: one call).
-    assert seen["monitoring:DescribeAlarms"] == 2 * SERVICES, seen
-    assert seen["application-autoscaling:DescribeScalingPolicies"] == SERVICES + 1, seen
+    # A microservice's refresh recovers its arguments from AWS and observes its recorded
+    # components at the same time; both ask for the same objects, and each request is sent
+    # once. All of a microservice's alarms come with one DescribeAlarms, its scaling policies
+    # with one DescribeScalingPolicies (recovery looks for them on every service).
+    once_each = {
+        "ecs:DescribeServices": SERVICES,
+        "ecs:DescribeTaskDefinition": SERVICES,
+        "logs:DescribeLogGroups": SERVICES,
+        "logs:ListTagsLogGroup": SERVICES,
+        "monitoring:DescribeAlarms": SERVICES,
+        "monitoring:GetDashboard": len(dashboards),
+        "monitoring:ListTagsForResource": len(alarms) + len(dashboards),
+        "application-autoscaling:DescribeScalableTargets": SERVICES,
+        "application-autoscaling:DescribeScalingPolicies": SERVICES,
+    }
+    assert {op: seen[op] for op in once_each} == once_each, seen
 
 
 # Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as
@@ -80,3 +101,15 @@ def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_pro
         assert any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for d in describes), (op, r)
         checked += 1
     assert checked >= SERVICES, "each microservice's log group at least"
+
+
+def test_a_destroy_with_nothing_left_over_lists_no_services(emulator, tf):
+    tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
+    tf.apply()
+    emulator.clear_requests()
+    tf.destroy()
+    seen = calls(emulator)
+    # The platform's DeleteCluster goes straight out; the cluster's services are listed only
+    # when ECS refuses it (test_interruption.py covers that path).
+    assert seen["ecs:DeleteCluster"] == 1, seen
+    assert seen["ecs:ListServices"] == 0, seen

@@ -50,6 +50,9 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// One refresh's memory of its reads (see [`super::read_memo`]);
+    /// `None` (remember nothing) everywhere else.
+    pub memo: Option<std::sync::Arc<super::read_memo::ReadMemo>>,
 }
 
 impl Clients {
@@ -144,6 +147,7 @@ impl Clients {
                 )
                 .build(),
             ),
+            memo: None,
         })
     }
 }

@@ -12,18 +12,21 @@ use crate::spec::logs::LogGroupSpec;
 
 impl LogGroupSpec {
     async fn find(&self, aws: &Clients, name: &str) -> Result<Option<LogGroup>, AwsError> {
-        let out = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(name)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
-        Ok(out
-            .log_groups()
-            .iter()
-            .find(|g| g.log_group_name() == Some(name))
-            .cloned())
+        aws.remembered(format!("logs:DescribeLogGroups {name}"), || async {
+            let out = aws
+                .logs
+                .describe_log_groups()
+                .log_group_name_prefix(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
+            Ok(out
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(name))
+                .cloned())
+        })
+        .await
     }
 
     // ListTagsLogGroup is deprecated in favour of ListTagsForResource, but it
@@ -34,17 +37,20 @@ impl LogGroupSpec {
         aws: &Clients,
         name: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
-        let out = aws
-            .logs
-            .list_tags_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("logs:ListTagsLogGroup", e))?;
-        Ok(out
-            .tags()
-            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default())
+        aws.remembered(format!("logs:ListTagsLogGroup {name}"), || async {
+            let out = aws
+                .logs
+                .list_tags_log_group()
+                .log_group_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("logs:ListTagsLogGroup", e))?;
+            Ok(out
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default())
+        })
+        .await
     }
 
     /// Read back the log group of this name; a group that never expires

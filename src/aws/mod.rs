@@ -18,6 +18,7 @@ pub mod error;
 pub mod fake_endpoint;
 pub mod logs;
 pub mod read_back;
+pub mod read_memo;
 pub mod tags;
 
 use async_trait::async_trait;

@@ -171,6 +171,14 @@ pub trait GraphResource: Send + Sync + 'static {
     /// Bring a state written by an earlier version up to this schema's
     /// meaning (tf-provider 0.2.2 offers no UpgradeResourceState).
     fn upgrade(&self, _state: &mut Value) {}
+
+    /// After an apply that created or updated every component: `state` is
+    /// what Terraform stores. (The platform tells the microservices of this
+    /// provider process where it is, so they need not look it up.)
+    fn applied(&self, _configured: &Configured, _state: &Value) {}
+
+    /// After a destroy that deleted every component.
+    fn destroyed(&self, _configured: &Configured, _settings: &Self::Settings) {}
 }
 
 /// Serves one [`GraphResource`] to Terraform.
@@ -349,12 +357,15 @@ impl<R: GraphResource> Driver<R> {
         // AWS is compared with the default_tags the state was applied with:
         // changed default_tags are a change to plan (tags_all), not objects
         // changed outside Terraform (nor, all of them differing, deleted).
+        // Recovery and observation below ask for the same objects: with
+        // clients that remember this refresh's reads, each is sent once.
         let configured = match tags::applied_default_tags(&state) {
             Some(applied) if applied != configured.default_tags => {
-                std::sync::Arc::new(configured.with_default_tags(applied))
+                configured.with_default_tags(applied).remembering_reads()
             }
-            _ => configured,
+            _ => configured.remembering_reads(),
         };
+        let configured = std::sync::Arc::new(configured);
         let prior_settings = self.settings(diags, &state, &configured)?;
         let id = self.resource.id(&prior_settings);
         let context = self
@@ -604,6 +615,9 @@ impl<R: GraphResource> Driver<R> {
         }
         report_failures(diags, R::TYPE, &id, "creating", &outcome);
         let state = self.applied_state(planned, &settings, &context, &outcome);
+        if outcome.is_ok() {
+            self.resource.applied(&configured, &state);
+        }
         Some((state, ownership::with_token(Value::Null, &token)))
     }
 
@@ -649,6 +663,9 @@ impl<R: GraphResource> Driver<R> {
         .await;
         report_failures(diags, R::TYPE, &id, "updating", &outcome);
         let state = self.applied_state(planned, &settings, &context, &outcome);
+        if outcome.is_ok() {
+            self.resource.applied(&configured, &state);
+        }
         Some((state, ownership::with_token(Value::Null, &token)))
     }
 
@@ -696,6 +713,9 @@ impl<R: GraphResource> Driver<R> {
         )
         .await;
         report_failures(diags, R::TYPE, &id, "destroying", &outcome);
+        if outcome.is_ok() {
+            self.resource.destroyed(&configured, &settings);
+        }
         outcome.is_ok().then_some(())
     }
 

@@ -199,6 +199,21 @@ async fn describe_named(
     resource_id: &str,
     names: Vec<&str>,
 ) -> Result<Vec<ScalingPolicy>, AwsError> {
+    let mut sorted = names.clone();
+    sorted.sort();
+    let key = format!(
+        "application-autoscaling:DescribeScalingPolicies {resource_id} {}",
+        sorted.join(",")
+    );
+    aws.remembered(key, || describe_named_now(aws, resource_id, names))
+        .await
+}
+
+async fn describe_named_now(
+    aws: &Clients,
+    resource_id: &str,
+    names: Vec<&str>,
+) -> Result<Vec<ScalingPolicy>, AwsError> {
     let mut found = Vec::new();
     for chunk in names.chunks(DESCRIBE_POLICIES_MAX) {
         let mut next_token = None;

@@ -15,20 +15,24 @@ impl ScalableTargetSpec {
         aws: &Clients,
         resource_id: &str,
     ) -> Result<Option<ScalableTarget>, AwsError> {
-        let out = aws
-            .autoscaling
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_ids(resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalableTargets", e))?;
-        Ok(out
-            .scalable_targets()
-            .iter()
-            .find(|t| t.resource_id == resource_id)
-            .cloned())
+        let key = format!("application-autoscaling:DescribeScalableTargets {resource_id}");
+        aws.remembered(key, || async {
+            let out = aws
+                .autoscaling
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_ids(resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalableTargets", e))?;
+            Ok(out
+                .scalable_targets()
+                .iter()
+                .find(|t| t.resource_id == resource_id)
+                .cloned())
+        })
+        .await
     }
 }
 

@@ -47,18 +47,24 @@ pub(crate) async fn list_tags(
     aws: &Clients,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let out = aws
-        .cloudmap
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
+    aws.remembered(
+        format!("servicediscovery:ListTagsForResource {arn}"),
+        || async {
+            let out = aws
+                .cloudmap
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
+            Ok(out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect())
+        },
+    )
+    .await
 }
 
 /// Wait for a Cloud Map operation to finish; returns its target ids.
@@ -228,7 +234,9 @@ impl Adapter for NamespaceSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(ns) = self.get(aws, id).await? else {
+        // The recorded id is the ARN the tags go by: both at once.
+        let (ns, found_tags) = futures::join!(self.get(aws, id), list_tags(aws, id));
+        let Some(ns) = ns? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -248,7 +256,7 @@ impl Adapter for NamespaceSpec {
                 self.name
             ));
         }
-        diffs.extend(tags::differences(&self.tags, &list_tags(aws, id).await?));
+        diffs.extend(tags::differences(&self.tags, &found_tags?));
         Ok(Observation::with_differences(diffs))
     }
 

@@ -199,6 +199,25 @@ async fn describe_named(
     names: Vec<String>,
     found: &mut BTreeMap<String, MetricAlarm>,
 ) -> Result<(), AwsError> {
+    let mut sorted = names.clone();
+    sorted.sort();
+    let key = format!("cloudwatch:DescribeAlarms {}", sorted.join(","));
+    let described = aws
+        .remembered(key, || async {
+            let mut described = BTreeMap::new();
+            describe_named_now(aws, names, &mut described).await?;
+            Ok(described)
+        })
+        .await?;
+    found.extend(described);
+    Ok(())
+}
+
+async fn describe_named_now(
+    aws: &Clients,
+    names: Vec<String>,
+    found: &mut BTreeMap<String, MetricAlarm>,
+) -> Result<(), AwsError> {
     let mut next_token = None;
     loop {
         let out = aws

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use std::collections::BTreeMap;
 
+use aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardOutput;
 use aws_sdk_cloudwatch::types::Tag;
 
 use crate::aws::compare::{absent_if_not_found, json_differences};
@@ -75,18 +76,27 @@ impl DashboardSpec {
     }
 }
 
-impl DashboardSpec {
-    /// Read back the dashboard of this name (its id), body as AWS returns it.
-    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<DashboardSpec>>, AwsError> {
-        let out = absent_if_not_found(
+/// The dashboard of this name, `None` when there is none.
+async fn get_dashboard(aws: &Clients, name: &str) -> Result<Option<GetDashboardOutput>, AwsError> {
+    aws.remembered(format!("cloudwatch:GetDashboard {name}"), || async {
+        absent_if_not_found(
             aws.cloudwatch
                 .get_dashboard()
-                .dashboard_name(&self.name)
+                .dashboard_name(name)
                 .send()
                 .await
                 .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
-        )?;
-        let Some(o) = out else { return Ok(None) };
+        )
+    })
+    .await
+}
+
+impl DashboardSpec {
+    /// Read back the dashboard of this name (its id), body as AWS returns it.
+    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<DashboardSpec>>, AwsError> {
+        let Some(o) = get_dashboard(aws, &self.name).await? else {
+            return Ok(None);
+        };
         let tags = match o.dashboard_arn() {
             Some(arn) => super::tags_of(aws, arn).await?,
             None => BTreeMap::new(),
@@ -108,15 +118,7 @@ impl Adapter for DashboardSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let out = absent_if_not_found(
-            aws.cloudwatch
-                .get_dashboard()
-                .dashboard_name(id)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
-        )?;
-        let Some(out) = out else {
+        let Some(out) = get_dashboard(aws, id).await? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();

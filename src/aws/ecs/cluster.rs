@@ -70,20 +70,28 @@ impl ClusterSpec {
         aws: &Clients,
         name_or_arn: &str,
     ) -> Result<Option<Cluster>, AwsError> {
-        let out = aws
-            .ecs
-            .describe_clusters()
-            .clusters(name_or_arn)
-            .include(ClusterField::Tags)
-            .include(ClusterField::Settings)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:DescribeClusters", e))?;
-        Ok(out
-            .clusters()
-            .iter()
-            .find(|c| c.status() != Some("INACTIVE"))
-            .cloned())
+        // By name or by ARN, it is the same cluster to a refresh's memo.
+        let name = name_or_arn
+            .rsplit(":cluster/")
+            .next()
+            .unwrap_or(name_or_arn);
+        aws.remembered(format!("ecs:DescribeClusters {name}"), || async {
+            let out = aws
+                .ecs
+                .describe_clusters()
+                .clusters(name_or_arn)
+                .include(ClusterField::Tags)
+                .include(ClusterField::Settings)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("ecs:DescribeClusters", e))?;
+            Ok(out
+                .clusters()
+                .iter()
+                .find(|c| c.status() != Some("INACTIVE"))
+                .cloned())
+        })
+        .await
     }
 
     fn differences(&self, cluster: &Cluster, namespace_arn: Option<&str>) -> Vec<String> {
@@ -235,15 +243,18 @@ impl Adapter for ClusterSpec {
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        // Services a killed apply left outside every state: name them and
-        // the command that recovers them, instead of ECS's bare refusal.
-        super::cluster_leftovers::refuse_while_services_remain(aws, id).await?;
+        use super::cluster_leftovers::{explain_refusal, CLUSTER_CONTAINS_SERVICES};
         match aws.ecs.delete_cluster().cluster(id).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let err = AwsError::sdk("ecs:DeleteCluster", e);
                 if err.is_not_found() {
                     Ok(())
+                } else if err.code.as_deref() == Some(CLUSTER_CONTAINS_SERVICES) {
+                    // Services a killed apply left outside every state: name
+                    // them and the command that recovers them, instead of
+                    // ECS's bare refusal.
+                    Err(explain_refusal(aws, id, err).await)
                 } else {
                     Err(err)
                 }

@@ -4,11 +4,13 @@
 //! an out-of-memory kill, a lost CI runner) is in no state: Terraform never
 //! got the answer. `terraform destroy` then never asks the provider to
 //! delete it, only the platform, and ECS refuses to delete a cluster that
-//! still has services. No provider can make Terraform destroy what its state
-//! does not name, so the platform's delete checks first and fails, before
-//! deleting anything, with one error that names every leftover and the exact
-//! command that brings it back under Terraform (`terraform import`, after
-//! which destroy deletes it: import adopts the token its objects carry).
+//! still has services (`ClusterContainsServicesException`, which deletes
+//! nothing). No provider can make Terraform destroy what its state does not
+//! name, so when ECS refuses, the platform's delete turns the bare refusal
+//! into one error that names every leftover and the exact command that
+//! brings it back under Terraform (`terraform import`, after which destroy
+//! deletes it: import adopts the token its objects carry). The services are
+//! listed only then: a destroy with nothing left over costs no extra call.
 
 use aws_sdk_ecs::types::ServiceField;
 
@@ -124,20 +126,24 @@ pub fn refusal(cluster: &str, leftovers: &[Leftover]) -> Option<String> {
     Some(text)
 }
 
-/// Fail while `cluster` still has ECS services, before DeleteCluster (which
-/// ECS would refuse with a bare ClusterContainsServicesException). On
-/// Service Connect the namespace is deleted after the cluster, so it stays
-/// too.
-pub async fn refuse_while_services_remain(aws: &Clients, cluster: &str) -> Result<(), AwsError> {
-    let leftovers = match active_services(aws, cluster).await {
-        Ok(l) => l,
-        // Gone already: nothing in it.
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    match refusal(cluster, &leftovers) {
-        None => Ok(()),
-        Some(text) => Err(AwsError::new("ecs:ListServices", text)),
+/// ECS's code for refusing to delete a cluster that still has services.
+pub const CLUSTER_CONTAINS_SERVICES: &str = "ClusterContainsServicesException";
+
+/// The error for ECS's `refused` DeleteCluster of `cluster`: the leftover
+/// services named with what to do about each, or ECS's own words when none
+/// is ACTIVE any more (draining ones are on their way out) or they cannot
+/// be listed. On Service Connect the namespace is deleted after the
+/// cluster, so it stays too.
+pub async fn explain_refusal(aws: &Clients, cluster: &str, refused: AwsError) -> AwsError {
+    match active_services(aws, cluster).await {
+        Ok(leftovers) => match refusal(cluster, &leftovers) {
+            Some(text) => AwsError::new("ecs:DeleteCluster", text),
+            None => refused,
+        },
+        Err(e) => {
+            tracing::warn!(cluster, error = %e, "cannot list the services that keep the cluster");
+            refused
+        }
     }
 }
 

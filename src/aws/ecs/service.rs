@@ -22,6 +22,19 @@ use crate::spec::ecs::{AwsLogsSpec, EcsServiceSpec, ServiceConnectSpec, ServiceC
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
 
+/// The service `name_or_arn` names in `cluster` (a name or an ARN): its
+/// name when the ARN is of a service in that cluster, else the ARN itself.
+fn service_name_in<'a>(cluster: &str, name_or_arn: &'a str) -> &'a str {
+    let Some((_, path)) = name_or_arn.split_once(":service/") else {
+        return name_or_arn;
+    };
+    let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
+    match path.split_once('/') {
+        Some((in_cluster, name)) if in_cluster == cluster_name => name,
+        _ => name_or_arn,
+    }
+}
+
 /// Starts the error of a wait that saw ECS give up on a deployment (the
 /// circuit breaker rolled it back): a canary rolls back on it, where any other
 /// failure only stops the apply.
@@ -33,25 +46,34 @@ impl EcsServiceSpec {
         aws: &Clients,
         name_or_arn: &str,
     ) -> Result<Option<Service>, AwsError> {
-        let out = aws
-            .ecs
-            .describe_services()
-            .cluster(&self.cluster)
-            .services(name_or_arn)
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
-        let out = match out {
-            Ok(out) => out,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(out
-            .services()
-            .iter()
-            .find(|s| s.status() != Some("INACTIVE"))
-            .cloned())
+        // By name or by ARN, it is the same service to a refresh's memo.
+        let key = format!(
+            "ecs:DescribeServices {} {}",
+            self.cluster,
+            service_name_in(&self.cluster, name_or_arn)
+        );
+        aws.remembered(key, || async {
+            let out = aws
+                .ecs
+                .describe_services()
+                .cluster(&self.cluster)
+                .services(name_or_arn)
+                .include(ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
+            let out = match out {
+                Ok(out) => out,
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            Ok(out
+                .services()
+                .iter()
+                .find(|s| s.status() != Some("INACTIVE"))
+                .cloned())
+        })
+        .await
     }
 
     /// The canary deploying on `service`, when it runs a revision other

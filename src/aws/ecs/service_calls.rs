@@ -219,3 +219,42 @@ async fn deleting_a_service_already_gone_succeeds() {
         .expect("gone is fine");
     assert_eq!(fake.calls(), ["DeleteService", "DescribeServices"]);
 }
+
+#[tokio::test]
+async fn a_refresh_reads_the_service_once_by_arn_and_by_name() {
+    let ours = ours();
+    let fake = FakeEndpoint::start(move |op, _| match op {
+        "DescribeServices" => (200, json!({"services": [service(&ours)], "failures": []})),
+        "DescribeServiceDeployments" => (200, json!({"serviceDeployments": [], "failures": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    // A refresh observes the recorded service (by ARN) while it recovers
+    // the arguments from the service of the name: one DescribeServices.
+    let clients = fake.clients().remembering_reads();
+    let (spec, resolved) = (spec(), resolved());
+    let (observed, found) = futures::join!(
+        spec.observe(&clients, ARN, &resolved),
+        spec.read_back(&clients),
+    );
+    assert!(observed.is_ok(), "{observed:?}");
+    assert_eq!(found.expect("read back").expect("found").id, ARN);
+    let describes = fake
+        .calls()
+        .iter()
+        .filter(|c| *c == "DescribeServices")
+        .count();
+    assert_eq!(describes, 1, "{:?}", fake.calls());
+
+    // Outside a refresh every read asks ECS.
+    let plain = fake.clients();
+    let before = fake.calls().len();
+    spec.read_back(&plain).await.expect("read back");
+    spec.read_back(&plain).await.expect("read back");
+    assert_eq!(
+        fake.calls()[before..]
+            .iter()
+            .filter(|c| *c == "DescribeServices")
+            .count(),
+        2
+    );
+}

@@ -432,6 +432,15 @@ pub async fn describe_any(
     aws: &Clients,
     arn_or_family: &str,
 ) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
+    let key = format!("ecs:DescribeTaskDefinition {arn_or_family}");
+    aws.remembered(key, || describe_any_now(aws, arn_or_family))
+        .await
+}
+
+async fn describe_any_now(
+    aws: &Clients,
+    arn_or_family: &str,
+) -> Result<Option<(TaskDefinition, BTreeMap<String, String>)>, AwsError> {
     let result = aws
         .ecs
         .describe_task_definition()

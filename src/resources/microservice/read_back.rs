@@ -10,14 +10,14 @@ use super::expand::{self, keys, PlatformContext};
 use super::names;
 use super::recover::{recover, ObservedGraph};
 use crate::aws::ecs::task_definition::latest_without_canary;
-use crate::aws::Clients;
+use crate::aws::{AwsError, Clients, Found};
 use crate::engine::{Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
 use crate::resources::ownership::token_found;
 use crate::spec::autoscaling::ScalingPolicySpec;
 use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::ecs::TaskDefinitionSpec;
 use crate::spec::ownership::OwnerToken;
-use crate::spec::{Spec, CANARY_TAG, OWNER_TAG};
+use crate::spec::{DesiredGraph, Spec, CANARY_TAG, OWNER_TAG};
 use crate::tf::value::Value;
 
 /// A microservice found in AWS.
@@ -93,7 +93,7 @@ pub async fn read_leftovers(
         .iter()
         .map(|c| read_one(clients, name, c))
         .collect();
-    let found: Vec<(String, Option<crate::aws::Found<Spec>>)> = stream::iter(reads)
+    let found: Vec<(String, Option<Found<Spec>>)> = stream::iter(reads)
         .buffered(MAX_CONCURRENCY)
         .try_collect()
         .await?;
@@ -125,7 +125,7 @@ async fn read_one(
     clients: &Clients,
     name: &str,
     component: &crate::spec::Component,
-) -> Result<(String, Option<crate::aws::Found<Spec>>), String> {
+) -> Result<(String, Option<Found<Spec>>), String> {
     let found = component
         .spec
         .read_back(clients)
@@ -145,16 +145,72 @@ pub async fn observe_existing(
 ) -> Result<Option<(ObservedGraph, Resolved, Option<String>)>, String> {
     let owner = names::resource_id(&platform.platform_id, name);
     let probe = expand::expand(&probe_settings(platform, name), platform);
-    let spec_of = |key: &str| {
-        probe
-            .get(key)
-            .map(|c| &c.spec)
-            .ok_or_else(|| format!("the expansion has no component {key}"))
-    };
-    let reading = |key: &str, e: crate::aws::AwsError| format!("reading {key} of {name}: {e}");
+    let service_spec = probe
+        .get(keys::SERVICE)
+        .map(|c| &c.spec)
+        .ok_or_else(|| format!("the expansion has no component {}", keys::SERVICE))?;
 
-    // The ECS service first: it says which task definition revision runs.
-    let Some(service) = spec_of(keys::SERVICE)?
+    // The ECS service says which task definition revision runs; every other
+    // object goes by its deterministic name, so it is read at the same time
+    // (and dropped when the service turns out to be missing): a refresh
+    // takes the rounds of the longer of the two, not both.
+    let (running, found) = futures::join!(
+        read_service_and_revision(clients, service_spec, &owner, platform, name),
+        read_others(clients, &probe, name),
+    );
+    let Some((service, task_definition, canary)) = running? else {
+        return Ok(None);
+    };
+    let found = found?;
+
+    let mut observed = ObservedGraph::default();
+    let mut components = Resolved::new();
+    let mut record = |key: &str, spec: Spec, id: String| {
+        if observed.insert(key, spec) {
+            components.insert(key.to_string(), id);
+        }
+    };
+    record(keys::SERVICE, service.spec, service.id);
+    record(
+        keys::TASK_DEFINITION,
+        Spec::TaskDefinition(task_definition.spec),
+        task_definition.id,
+    );
+    for (key, found) in found {
+        let Some(found) = found else { continue };
+        match found.spec.owner() {
+            Some(other) if other != owner => {
+                tracing::warn!(
+                    component = key.as_str(),
+                    owner = other,
+                    "left out of the import: tagged for another owner"
+                );
+            }
+            _ => record(&key, found.spec, found.id),
+        }
+    }
+    // Whether autoscaling owns the desired count shows in the scalable
+    // target, not in the ECS service.
+    let autoscaled = observed.scaling_target.is_some();
+    if let Some(service) = observed.service.as_mut() {
+        service.desired_count_managed_by_autoscaling = autoscaled;
+    }
+    Ok(Some((observed, components, canary)))
+}
+
+/// The ECS service of microservice `name` (`owner`), the task definition
+/// revision it runs (the microservice's own while a canary's runs) and that
+/// canary. `None` when the service or the revision does not exist; an error
+/// when the service belongs to another owner.
+async fn read_service_and_revision(
+    clients: &Clients,
+    service_spec: &Spec,
+    owner: &str,
+    platform: &PlatformContext,
+    name: &str,
+) -> Result<Option<(Found<Spec>, Found<TaskDefinitionSpec>, Option<String>)>, String> {
+    let reading = |key: &str, e: AwsError| format!("reading {key} of {name}: {e}");
+    let Some(service) = service_spec
         .read_back(clients)
         .await
         .map_err(|e| reading(keys::SERVICE, e))?
@@ -196,7 +252,19 @@ pub async fn observe_existing(
             }
         }
     }
+    Ok(Some((service, task_definition, canary)))
+}
 
+/// Every component of `probe` but the ECS service and its task definition,
+/// by key, as read back by its deterministic name (`None`: not found): the
+/// alarms with one DescribeAlarms, the scaling policies with one
+/// DescribeScalingPolicies, the rest one by one, all at once.
+async fn read_others(
+    clients: &Clients,
+    probe: &DesiredGraph,
+    name: &str,
+) -> Result<Vec<(String, Option<Found<Spec>>)>, String> {
+    let reading = |key: &str, e: AwsError| format!("reading {key} of {name}: {e}");
     let others: Vec<(String, Spec)> = probe
         .components
         .iter()
@@ -265,40 +333,7 @@ pub async fn observe_existing(
             .zip(alarms_found)
             .map(|((key, _), f)| (key, f.map(|f| f.map(Spec::MetricAlarm)))),
     );
-
-    let mut observed = ObservedGraph::default();
-    let mut components = Resolved::new();
-    let mut record = |key: &str, spec: Spec, id: String| {
-        if observed.insert(key, spec) {
-            components.insert(key.to_string(), id);
-        }
-    };
-    record(keys::SERVICE, service.spec, service.id);
-    record(
-        keys::TASK_DEFINITION,
-        Spec::TaskDefinition(task_definition.spec),
-        task_definition.id,
-    );
-    for (key, found) in found {
-        let Some(found) = found else { continue };
-        match found.spec.owner() {
-            Some(other) if other != owner => {
-                tracing::warn!(
-                    component = key.as_str(),
-                    owner = other,
-                    "left out of the import: tagged for another owner"
-                );
-            }
-            _ => record(&key, found.spec, found.id),
-        }
-    }
-    // Whether autoscaling owns the desired count shows in the scalable
-    // target, not in the ECS service.
-    let autoscaled = observed.scaling_target.is_some();
-    if let Some(service) = observed.service.as_mut() {
-        service.desired_count_managed_by_autoscaling = autoscaled;
-    }
-    Ok(Some((observed, components, canary)))
+    Ok(found)
 }
 
 /// Settings whose expansion holds every component a microservice can have

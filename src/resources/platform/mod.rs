@@ -68,6 +68,24 @@ fn component(components: &Value, key: &str) -> Value {
     }
 }
 
+/// Tell the microservices of this provider process where platform `name`
+/// is, when it is `complete` (its cluster, namespace and, on App Mesh, mesh
+/// exist) and of the provider's backend: their lookup then costs no call.
+fn remember_for_microservices(
+    configured: &Configured,
+    name: &str,
+    backend: ServiceMesh,
+    complete: bool,
+    ns_arn: &str,
+    ns_name: &str,
+) {
+    if complete && backend == configured.service_mesh {
+        configured
+            .platforms
+            .remember(name, context_of(configured, name, ns_arn, ns_name));
+    }
+}
+
 /// The platform named `name` as it exists in AWS, looked up for backend
 /// `backend`: its arguments and the components found. `None` when none of
 /// its objects exists.
@@ -85,12 +103,8 @@ async fn find(
     // Everything a microservice on it needs was just found: its lookup in
     // this process (a refresh reads the platform first) costs no call.
     if let (Some(_), Some((ns_arn, ns_name, _))) = (&found.cluster, &found.namespace) {
-        let mesh_ok = configured.service_mesh != ServiceMesh::AppMesh || found.mesh.is_some();
-        if backend == configured.service_mesh && mesh_ok {
-            configured
-                .platforms
-                .remember(name, context_of(configured, name, ns_arn, ns_name));
-        }
+        let complete = backend != ServiceMesh::AppMesh || found.mesh.is_some();
+        remember_for_microservices(configured, name, backend, complete, ns_arn, ns_name);
     }
     let mut components = Resolved::new();
     let mut arguments = Value::Null;
@@ -157,6 +171,29 @@ impl GraphResource for Platform {
         configured: &Configured,
     ) -> Result<Vec<Problem>, String> {
         Ok(schema::validate_on(config, configured.service_mesh))
+    }
+
+    /// A platform just created or updated is where this apply's
+    /// microservices go: they need not look it up.
+    fn applied(&self, configured: &Configured, state: &Value) {
+        let components = state.get("components");
+        let recorded = |key: &str| component(components, key).as_str().map(str::to_string);
+        let (Some(name), Some(ns_name)) =
+            (state.get("name").as_str(), state.get("namespace").as_str())
+        else {
+            return;
+        };
+        let (Some(_), Some(ns_arn)) = (recorded("cluster"), recorded("namespace")) else {
+            return;
+        };
+        let backend = mesh_of(state, configured);
+        let complete = backend != ServiceMesh::AppMesh || recorded("mesh").is_some();
+        remember_for_microservices(configured, name, backend, complete, &ns_arn, ns_name);
+    }
+
+    /// Gone: a later lookup in this process asks AWS again.
+    fn destroyed(&self, configured: &Configured, settings: &PlatformSettings) {
+        configured.platforms.forget(&settings.name);
     }
 
     fn plan_from_provider(&self, planned: &mut Value, configured: &Configured) {
