@@ -36,8 +36,9 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     tf.apply()
     applied = calls(emulator)
     # The platform created in this apply tells its microservices where it is: they look
-    # nothing up (the one ListNamespaces is the namespace create's check for an existing one).
-    assert applied["servicediscovery:ListNamespaces"] == 1, applied
+    # nothing up. (The namespace is created straight away: Cloud Map's refusal of a taken name,
+    # not a list beforehand, is what makes the create look at the namespace of that name.)
+    assert applied["servicediscovery:ListNamespaces"] == 0, applied
     assert applied["servicediscovery:ListTagsForResource"] == 0, applied
     cloudwatch = emulator.client("cloudwatch")
     # Application Auto Scaling's own target-tracking alarms are not the provider's to read.

@@ -205,6 +205,61 @@ impl NamespaceSpec {
         }
     }
 
+    /// Create the namespace and wait for Cloud Map's operation; its ARN.
+    async fn send_create(&self, aws: &Clients) -> Result<String, AwsError> {
+        let call = match self.kind {
+            NamespaceKind::Http => "servicediscovery:CreateHttpNamespace",
+            NamespaceKind::PrivateDns => "servicediscovery:CreatePrivateDnsNamespace",
+        };
+        let token = tags::request_token(&self.tags, "namespace");
+        let op = match self.kind {
+            NamespaceKind::Http => {
+                aws.cloudmap
+                    .create_http_namespace()
+                    .name(&self.name)
+                    .description(&self.description)
+                    .creator_request_id(token)
+                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk(call, e))?
+                    .operation_id
+            }
+            NamespaceKind::PrivateDns => {
+                aws.cloudmap
+                    .create_private_dns_namespace()
+                    .name(&self.name)
+                    .vpc(&self.vpc_id)
+                    .description(&self.description)
+                    .creator_request_id(token)
+                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk(call, e))?
+                    .operation_id
+            }
+        };
+        let op = op.unwrap_or_default();
+        let targets = wait_for_operation(aws, call, &op).await?;
+        let ns_id = targets.get("NAMESPACE").cloned().ok_or_else(|| {
+            AwsError::new(
+                "servicediscovery:GetOperation",
+                "operation named no namespace",
+            )
+        })?;
+        let ns = aws
+            .cloudmap
+            .get_namespace()
+            .id(&ns_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:GetNamespace", e))?;
+        ns.namespace()
+            .and_then(|n| n.arn())
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::new("servicediscovery:GetNamespace", "namespace without ARN"))
+    }
+
     async fn get(&self, aws: &Clients, arn: &str) -> Result<Option<Namespace>, AwsError> {
         match aws
             .cloudmap
@@ -260,69 +315,30 @@ impl Adapter for NamespaceSpec {
         Ok(Observation::with_differences(diffs))
     }
 
+    /// Straight to the create: a retry of ours (same creator request id)
+    /// gets the first one's operation back. Only when Cloud Map refuses the
+    /// name is the namespace of that name looked at, to adopt our own
+    /// leftover or refuse someone else's.
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        if let Some(existing) = self.find_by_name(aws).await? {
-            let arn = existing.arn().unwrap_or_default().to_string();
-            tags::claim(
-                "servicediscovery:CreateNamespace",
-                "Cloud Map namespace",
-                &self.name,
-                &self.tags,
-                &list_tags(aws, &arn).await?,
-            )?;
-            return Ok(arn);
-        }
-        let call = match self.kind {
-            NamespaceKind::Http => "servicediscovery:CreateHttpNamespace",
-            NamespaceKind::PrivateDns => "servicediscovery:CreatePrivateDnsNamespace",
+        let refused = match self.send_create(aws).await {
+            Ok(arn) => return Ok(arn),
+            Err(e) if e.code.as_deref() == Some("NamespaceAlreadyExists") => e,
+            Err(e) => return Err(e),
         };
-        let token = tags::request_token(&self.tags, "namespace");
-        let op = match self.kind {
-            NamespaceKind::Http => {
-                aws.cloudmap
-                    .create_http_namespace()
-                    .name(&self.name)
-                    .description(&self.description)
-                    .creator_request_id(token)
-                    .set_tags(Some(cloudmap_tags(&self.tags)?))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::sdk(call, e))?
-                    .operation_id
-            }
-            NamespaceKind::PrivateDns => {
-                aws.cloudmap
-                    .create_private_dns_namespace()
-                    .name(&self.name)
-                    .vpc(&self.vpc_id)
-                    .description(&self.description)
-                    .creator_request_id(token)
-                    .set_tags(Some(cloudmap_tags(&self.tags)?))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::sdk(call, e))?
-                    .operation_id
-            }
+        let Some(existing) = self.find_by_name(aws).await? else {
+            // Of the name but not ours to look at (another VPC's): Cloud
+            // Map's own words.
+            return Err(refused);
         };
-        let op = op.unwrap_or_default();
-        let targets = wait_for_operation(aws, call, &op).await?;
-        let ns_id = targets.get("NAMESPACE").cloned().ok_or_else(|| {
-            AwsError::new(
-                "servicediscovery:GetOperation",
-                "operation named no namespace",
-            )
-        })?;
-        let ns = aws
-            .cloudmap
-            .get_namespace()
-            .id(&ns_id)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:GetNamespace", e))?;
-        ns.namespace()
-            .and_then(|n| n.arn())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new("servicediscovery:GetNamespace", "namespace without ARN"))
+        let arn = existing.arn().unwrap_or_default().to_string();
+        tags::claim(
+            "servicediscovery:CreateNamespace",
+            "Cloud Map namespace",
+            &self.name,
+            &self.tags,
+            &list_tags(aws, &arn).await?,
+        )?;
+        Ok(arn)
     }
 
     async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
@@ -394,4 +410,91 @@ pub async fn find_owned_namespace(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod create_calls {
+    //! How many Cloud Map calls a namespace create makes, against a fake
+    //! endpoint (issue #12: straight to the create).
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::spec::platform::{NamespaceKind, NamespaceSpec};
+    use crate::spec::OWNER_TAG;
+
+    const ARN: &str = "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-1";
+
+    fn spec() -> NamespaceSpec {
+        NamespaceSpec {
+            kind: NamespaceKind::Http,
+            name: "internal".into(),
+            vpc_id: String::new(),
+            description: "matbakh".into(),
+            tags: [(OWNER_TAG.to_string(), "matbakh".to_string())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn answer(op: &str, owner: &'static str) -> (u16, serde_json::Value) {
+        match op {
+            "CreateHttpNamespace" if owner.is_empty() => (200, json!({"OperationId": "op-1"})),
+            "CreateHttpNamespace" => (
+                400,
+                json!({"__type": "NamespaceAlreadyExists", "message": "Namespace internal already exists.",
+                       "NamespaceId": "ns-1"}),
+            ),
+            "GetOperation" => (
+                200,
+                json!({"Operation": {"Id": "op-1", "Status": "SUCCESS",
+                                     "Targets": {"NAMESPACE": "ns-1"}}}),
+            ),
+            "GetNamespace" => (
+                200,
+                json!({"Namespace": {"Id": "ns-1", "Arn": ARN, "Name": "internal", "Type": "HTTP"}}),
+            ),
+            "ListNamespaces" => (
+                200,
+                json!({"Namespaces": [{"Id": "ns-1", "Arn": ARN, "Name": "internal", "Type": "HTTP"}]}),
+            ),
+            "ListTagsForResource" => (200, json!({"Tags": [{"Key": OWNER_TAG, "Value": owner}]})),
+            _ => (
+                400,
+                json!({"__type": "InvalidInput", "message": "not expected"}),
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_create_sends_the_create_first() {
+        let fake = FakeEndpoint::start(|op, _| answer(op, ""));
+        let arn = spec()
+            .create(&fake.clients(), &Resolved::new())
+            .await
+            .expect("created");
+        assert_eq!(arn, ARN);
+        assert_eq!(
+            fake.calls(),
+            ["CreateHttpNamespace", "GetOperation", "GetNamespace"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_name_is_looked_at_and_someone_elses_namespace_is_left_alone() {
+        let fake = FakeEndpoint::start(|op, _| answer(op, "someone-else"));
+        let err = spec()
+            .create(&fake.clients(), &Resolved::new())
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains("already exists"), "{err}");
+        assert_eq!(
+            fake.calls(),
+            [
+                "CreateHttpNamespace",
+                "ListNamespaces",
+                "ListTagsForResource"
+            ]
+        );
+    }
 }

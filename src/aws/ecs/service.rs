@@ -157,10 +157,17 @@ impl EcsServiceSpec {
                 request.service_registries(ServiceRegistry::builder().registry_arn(arn).build());
         }
         let out = request.send().await.map_err(|e| AwsError::sdk(CALL, e))?;
-        out.service()
+        let arn = out
+            .service()
             .and_then(|s| s.service_arn())
             .map(str::to_string)
-            .ok_or_else(|| AwsError::new(CALL, "AWS returned no service ARN"))
+            .ok_or_else(|| AwsError::new(CALL, "AWS returned no service ARN"))?;
+        // The answer names the first deployment: settle waits on it without
+        // describing the service first.
+        if let Some(first) = out.service().and_then(current_deployment) {
+            service_deployment::note_update(&arn, None, Some(&first));
+        }
+        Ok(arn)
     }
 
     fn strategy(&self, call: &str) -> Result<Vec<CapacityProviderStrategyItem>, AwsError> {
@@ -835,6 +842,17 @@ impl Adapter for EcsServiceSpec {
         let noted = service_deployment::take_noted(id);
         if !self.wait_for_steady_state {
             return Ok(());
+        }
+        // The create or update named the deployment it started: wait on it.
+        if let Some(Some(started)) = &noted {
+            return service_deployment::wait_for_deployment(
+                aws,
+                &self.name,
+                started,
+                DEPLOYMENT_FAILED,
+                |_| {},
+            )
+            .await;
         }
         // ECS's service deployments when it has them: the one the update
         // started, or the current one after a create (the first).

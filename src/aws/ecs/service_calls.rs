@@ -258,3 +258,36 @@ async fn a_refresh_reads_the_service_once_by_arn_and_by_name() {
         2
     );
 }
+
+#[tokio::test]
+async fn settle_after_a_create_waits_on_the_deployment_its_answer_named() {
+    // Its own service name: what a create notes is kept by service ARN.
+    const SETTLED: &str = "arn:aws:ecs:eu-central-1:123456789012:service/matbakh/settled";
+    const DEPLOYMENT: &str =
+        "arn:aws:ecs:eu-central-1:123456789012:service-deployment/matbakh/settled/abc";
+    let fake = FakeEndpoint::start(|op, _| match op {
+        "CreateService" => (
+            200,
+            json!({"service": {"serviceArn": SETTLED, "serviceName": "settled",
+                               "status": "ACTIVE", "currentServiceDeployment": DEPLOYMENT}}),
+        ),
+        "DescribeServiceDeployments" => (
+            200,
+            json!({"serviceDeployments": [{"serviceDeploymentArn": DEPLOYMENT,
+                                           "serviceArn": SETTLED, "status": "SUCCESSFUL"}],
+                   "failures": []}),
+        ),
+        _ => error("ClientException", "not expected"),
+    });
+    let mut spec = spec();
+    spec.name = "settled".into();
+    let clients = fake.clients();
+    let id = spec.create(&clients, &resolved()).await.expect("created");
+    assert_eq!(id, SETTLED);
+    spec.settle(&clients, &id).await.expect("steady");
+    // No DescribeServices to learn the deployment: CreateService named it.
+    assert_eq!(
+        fake.calls(),
+        ["CreateService", "DescribeServiceDeployments"]
+    );
+}

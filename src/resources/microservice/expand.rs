@@ -10,26 +10,30 @@
 //! Service Connect:
 //!
 //! ```text
-//! log_group ─► task_definition ─► service ─► discovery_service (ECS creates it; recorded)
-//!                                    └─► scaling_target ─► scaling_policy_cpu / _memory
+//! task_definition ─► service ─► discovery_service (ECS creates it; recorded)
+//! log_group ───────────┘  └─► scaling_target ─► scaling_policy_cpu / _memory
 //! alarm_error_rate, alarm_p95_latency, alarm_cpu, dashboard: independent
 //! ```
 //!
 //! App Mesh:
 //!
 //! ```text
-//! log_group ─────────────────────────────┐
-//! discovery_service ─► virtual_node ─────┴─► task_definition ─┐
-//!                         │                                    │
-//! virtual_router ─► route ◄┘                                   │
-//!        └──────────► virtual_service ◄─ route                 │
-//!                          └─────────────► service ◄───────────┘ (and discovery_service)
+//! discovery_service ─► virtual_node ─────► task_definition ─┐
+//!                         │                                  │
+//! virtual_router ─► route ◄┘                                 │
+//!        └──────────► virtual_service ◄─ route               │
+//!                          └─────────────► service ◄─────────┘ (and discovery_service, log_group)
 //!                                            └─► scaling_target ─► scaling_policy_cpu / _memory
 //! ```
 //!
 //! On App Mesh, Envoy needs its virtual node's ARN, so the task definition
 //! comes after the node; the ECS service comes after the virtual service,
 //! so the mesh configuration exists before the first task starts.
+//!
+//! The log group comes before the ECS service, whose tasks write to it, not
+//! before the task definition: registering a revision does not need the
+//! group, so the two are created (and, after the service, deleted) at the
+//! same time.
 
 use std::collections::BTreeMap;
 
@@ -168,17 +172,15 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     for c in networking.before_task_definition {
         graph.push(c);
     }
-    let mut td_after = vec![LOG_GROUP.to_string()];
-    td_after.extend(slot_networking.task_definition_after.iter().cloned());
     graph.push(Component {
         key: TASK_DEFINITION.to_string(),
-        depends_on: td_after,
+        depends_on: slot_networking.task_definition_after.clone(),
         spec: Spec::TaskDefinition(task_definition(settings, platform, &slot, &tags)),
     });
     for c in networking.before_service {
         graph.push(c);
     }
-    let mut service_after = vec![TASK_DEFINITION.to_string()];
+    let mut service_after = vec![TASK_DEFINITION.to_string(), LOG_GROUP.to_string()];
     service_after.extend(slot_networking.service_after.iter().cloned());
     graph.push(Component {
         key: SERVICE.to_string(),

@@ -93,8 +93,8 @@ fn service_connect_graph_keys_and_dependencies() {
         deps,
         vec![
             ("log_group", vec![]),
-            ("task_definition", vec!["log_group"]),
-            ("service", vec!["task_definition"]),
+            ("task_definition", vec![]),
+            ("service", vec!["task_definition", "log_group"]),
             ("discovery_service", vec!["service"]),
             ("scaling_target", vec!["service"]),
             ("scaling_policy_cpu", vec!["scaling_target"]),
