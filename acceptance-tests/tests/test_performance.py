@@ -107,9 +107,17 @@ def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_pro
 def test_a_destroy_with_nothing_left_over_lists_no_services(emulator, tf):
     tf.copy_dir(THREE, {"endpoint": emulator.endpoint, **network(emulator)})
     tf.apply()
+    # Namespaces of others in the region: the lookup must not read their tags.
+    cloudmap = emulator.client("servicediscovery")
+    for i in range(5):
+        cloudmap.create_http_namespace(Name=f"other-{i}", Tags=[{"Key": "team", "Value": "x"}])
     emulator.clear_requests()
-    tf.destroy()
+    # Without a refresh, no platform read tells the microservices where their platform is:
+    # each destroy process looks it up once, by the cluster (whose Service Connect default
+    # names the namespace) and the namespace list, reading no namespace's tags.
+    tf.destroy(extra_args=["-refresh=false"])
     seen = calls(emulator)
+    assert seen["servicediscovery:ListTagsForResource"] == 0, seen
     # The platform's DeleteCluster goes straight out; the cluster's services are listed only
     # when ECS refuses it (test_interruption.py covers that path).
     assert seen["ecs:DeleteCluster"] == 1, seen

@@ -386,6 +386,23 @@ impl Adapter for NamespaceSpec {
 /// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud
 /// Map cannot filter namespaces by tag: the tags of a page's namespaces are
 /// read all at once (one round, not one per namespace in the region).
+/// Every namespace of the region: its name by ARN (ListNamespaces, no
+/// tags). A platform's cluster names its namespace as its Service Connect
+/// default; this gives that namespace's name in the same round.
+pub async fn namespace_names(aws: &Clients) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut names = BTreeMap::new();
+    let mut pages = aws.cloudmap.list_namespaces().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
+        for ns in page.namespaces() {
+            if let (Some(arn), Some(name)) = (ns.arn(), ns.name()) {
+                names.insert(arn.to_string(), name.to_string());
+            }
+        }
+    }
+    Ok(names)
+}
+
 pub async fn find_owned_namespace(
     aws: &Clients,
     owner: &str,

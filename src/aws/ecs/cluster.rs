@@ -263,16 +263,43 @@ impl Adapter for ClusterSpec {
     }
 }
 
-/// What `terraform import` learns about a cluster: its ARN and whether
-/// Container Insights is on.
-pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, bool)>, AwsError> {
+/// The cluster `name`, as ECS describes it (tags and settings included).
+async fn describe_cluster(aws: &Clients, name: &str) -> Result<Option<Cluster>, AwsError> {
     let probe = ClusterSpec {
         name: name.to_string(),
         container_insights: false,
         service_connect_namespace: None,
         tags: Tags::new(),
     };
-    Ok(probe.describe(aws, name).await?.map(|c| {
+    probe.describe(aws, name).await
+}
+
+/// The Service Connect default namespace (its ARN) of cluster `name` when
+/// the cluster's `matbakh:owner` tag is `owner`; `None` for no such cluster
+/// or one without a default.
+pub async fn find_owned_cluster_namespace(
+    aws: &Clients,
+    name: &str,
+    owner: &str,
+) -> Result<Option<String>, AwsError> {
+    Ok(describe_cluster(aws, name).await?.and_then(|c| {
+        if found_tags(&c)
+            .get(crate::spec::OWNER_TAG)
+            .map(String::as_str)
+            != Some(owner)
+        {
+            return None;
+        }
+        c.service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .map(str::to_string)
+    }))
+}
+
+/// What `terraform import` learns about a cluster: its ARN and whether
+/// Container Insights is on.
+pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, bool)>, AwsError> {
+    Ok(describe_cluster(aws, name).await?.map(|c| {
         let insights = c.settings().iter().any(|s| {
             s.name() == Some(&ClusterSettingName::ContainerInsights) && s.value() == Some("enabled")
         });

@@ -15,8 +15,10 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use crate::aws::appmesh::mesh::find_mesh;
-use crate::aws::cloudmap::namespace::{find_owned_namespace, namespace_id_from_arn};
-use crate::aws::ecs::cluster::find_cluster;
+use crate::aws::cloudmap::namespace::{
+    find_owned_namespace, namespace_id_from_arn, namespace_names,
+};
+use crate::aws::ecs::cluster::{find_cluster, find_owned_cluster_namespace};
 use crate::provider::Configured;
 use crate::service_mesh::ServiceMesh;
 
@@ -89,6 +91,44 @@ pub async fn find_platform(
 
 /// Ask AWS: the cluster, the mesh (App Mesh only) and the namespace at once.
 async fn look_up(configured: &Configured, platform_id: &str) -> Result<PlatformContext, String> {
+    if configured.service_mesh == ServiceMesh::ServiceConnect {
+        if let Some(found) = look_up_by_cluster(configured, platform_id).await? {
+            return Ok(found);
+        }
+    }
+    look_up_by_tags(configured, platform_id).await
+}
+
+/// Service Connect: the platform's cluster (its owner tag names the
+/// platform) names the platform's namespace as its Service Connect default,
+/// so the cluster and the region's namespace list, read at once, are the
+/// whole lookup: one round, two calls, no tags read however many namespaces
+/// the region has. `None` when the cluster is not the platform's or names
+/// no namespace that exists (the lookup by tags then says what is missing).
+async fn look_up_by_cluster(
+    configured: &Configured,
+    platform_id: &str,
+) -> Result<Option<PlatformContext>, String> {
+    let aws = &configured.clients;
+    let (cluster, names) = futures::join!(
+        find_owned_cluster_namespace(aws, platform_id, platform_id),
+        namespace_names(aws),
+    );
+    let Some(ns_arn) = cluster.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let names = names.map_err(|e| e.to_string())?;
+    Ok(names
+        .get(&ns_arn)
+        .map(|ns_name| context_of(configured, platform_id, &ns_arn, ns_name)))
+}
+
+/// The namespace whose owner tag names the platform (App Mesh, whose
+/// cluster names no namespace; or a cluster that lost its default).
+async fn look_up_by_tags(
+    configured: &Configured,
+    platform_id: &str,
+) -> Result<PlatformContext, String> {
     let aws = &configured.clients;
     let missing = |what: &str| {
         format!(
