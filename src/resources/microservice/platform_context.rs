@@ -251,16 +251,28 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 
+    const MY_NAMESPACE: &str =
+        "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-mine";
+
     /// A region with platform `matbakh` (service_connect) among `others`
-    /// namespaces of other owners, on a fake AWS endpoint.
-    fn region_with_platform(others: usize) -> crate::aws::fake_endpoint::FakeEndpoint {
+    /// namespaces of other owners, on a fake AWS endpoint. With
+    /// `cluster_names_it`, the platform's cluster (tagged for it) has its
+    /// namespace as Service Connect default, as the platform creates it.
+    fn region_with_platform(
+        others: usize,
+        cluster_names_it: bool,
+    ) -> crate::aws::fake_endpoint::FakeEndpoint {
         use serde_json::json;
         crate::aws::fake_endpoint::FakeEndpoint::start(move |op, request| match op {
-            "DescribeClusters" => (
-                200,
-                json!({"clusters": [{"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
-                                     "clusterName": "matbakh", "status": "ACTIVE"}], "failures": []}),
-            ),
+            "DescribeClusters" => {
+                let mut cluster = json!({"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
+                                         "clusterName": "matbakh", "status": "ACTIVE"});
+                if cluster_names_it {
+                    cluster["serviceConnectDefaults"] = json!({"namespace": MY_NAMESPACE});
+                    cluster["tags"] = json!([{"key": crate::spec::OWNER_TAG, "value": "matbakh"}]);
+                }
+                (200, json!({"clusters": [cluster], "failures": []}))
+            }
             "ListNamespaces" => {
                 let arn = |i: usize| {
                     format!("arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-{i}")
@@ -268,7 +280,8 @@ mod tests {
                 let mut namespaces: Vec<_> = (0..others)
                     .map(|i| json!({"Id": format!("ns-{i}"), "Arn": arn(i), "Name": format!("other{i}.local")}))
                     .collect();
-                namespaces.push(json!({"Id": "ns-mine", "Arn": "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-mine", "Name": "matbakh.local"}));
+                namespaces
+                    .push(json!({"Id": "ns-mine", "Arn": MY_NAMESPACE, "Name": "matbakh.local"}));
                 (200, json!({"Namespaces": namespaces}))
             }
             "ListTagsForResource" => {
@@ -291,8 +304,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_service_connect_platform_costs_three_rounds_once_and_no_app_mesh_call() {
-        let fake = region_with_platform(10);
+    async fn a_cluster_that_names_no_namespace_falls_back_to_the_owner_tags() {
+        let fake = region_with_platform(3, false);
+        let configured = Configured {
+            clients: fake.clients(),
+            environment: Environment::Development,
+            default_tags: Default::default(),
+            service_mesh: ServiceMesh::ServiceConnect,
+            platforms: Default::default(),
+        };
+        let found = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(found.namespace_id, "ns-mine");
+        let calls = fake.calls();
+        assert_eq!(
+            calls.iter().filter(|c| *c == "ListTagsForResource").count(),
+            4,
+            "{calls:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_service_connect_platform_is_found_by_its_cluster_in_one_round_once() {
+        let fake = region_with_platform(10, true);
         let configured = Configured {
             clients: fake.clients(),
             environment: Environment::Development,
@@ -306,12 +339,10 @@ mod tests {
         let calls = fake.calls();
         // App Mesh is REST-JSON (no X-Amz-Target): it would count as "".
         assert!(calls.iter().all(|c| !c.is_empty()), "{calls:?}");
-        assert_eq!(calls.iter().filter(|c| *c == "DescribeClusters").count(), 1);
-        assert_eq!(calls.iter().filter(|c| *c == "ListNamespaces").count(), 1);
-        assert_eq!(
-            calls.iter().filter(|c| *c == "ListTagsForResource").count(),
-            11
-        );
+        // The cluster and the namespace list, at once; no namespace's tags.
+        let mut sorted = calls.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["DescribeClusters", "ListNamespaces"]);
         // Every later microservice of the process: no call.
         for _ in 0..5 {
             let again = find_platform(&configured, "matbakh").await.expect("found");
