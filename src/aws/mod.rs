@@ -129,6 +129,40 @@ impl Backend for AwsBackend<'_> {
         spec.adapter().delete(self.clients, id).await
     }
 
+    /// The requests each adapter sends one after the other (see each
+    /// adapter's create and delete; waits counted as their first poll).
+    fn rounds(&self, spec: &Spec, direction: crate::engine::Direction) -> usize {
+        use crate::engine::Direction::{Dependencies, Dependents};
+        match (spec, direction) {
+            // GetDashboard (the owner check), PutDashboard, GetDashboard
+            // (its ARN), TagResource.
+            (Spec::Dashboard(_), Dependents) => 4,
+            // Create, GetOperation, GetNamespace; delete: the wait for no
+            // services, DeleteNamespace, GetOperation.
+            (Spec::Namespace(_), _) => 3,
+            // CreateService, then the deployment's wait.
+            (Spec::EcsService(_), Dependents) => 2,
+            // DeleteService, then the wait for it to be gone.
+            (Spec::EcsService(_), Dependencies) => 2,
+            // A describe or owner check, then the create (or the
+            // retention after CreateLogGroup).
+            (
+                Spec::Cluster(_)
+                | Spec::Mesh(_)
+                | Spec::LogGroup(_)
+                | Spec::TaskDefinition(_)
+                | Spec::DiscoveryService(_)
+                | Spec::VirtualNode(_)
+                | Spec::VirtualRouter(_)
+                | Spec::Route(_)
+                | Spec::VirtualService(_)
+                | Spec::MetricAlarm(_),
+                Dependents,
+            ) => 2,
+            _ => 1,
+        }
+    }
+
     /// Alarms are read with one DescribeAlarms for up to 100 names, a
     /// target's scaling policies with one DescribeScalingPolicies.
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {

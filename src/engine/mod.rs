@@ -18,7 +18,7 @@ pub use deadline::{
     pause, remaining, stop_requested, with_deadline, with_stop_signal, DeadlineExceeded,
     StopSignal, INTERRUPTED,
 };
-pub use order::{creation_order, OrderError};
+pub use order::{creation_order, Direction, OrderError};
 pub use reconcile::{
     apply, apply_reporting, destroy, destroy_reporting, observe_all, Outcome, Progress, Reporter,
     StepError,
@@ -80,6 +80,15 @@ pub trait Backend: Sync {
     /// from `create` so the id is recorded before the wait can fail.
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// How many requests creating (`Direction::Dependents`) or deleting
+    /// (`Direction::Dependencies`) `spec` sends one after the other, as the
+    /// engine's estimate of how long it keeps a slot: the longest chain
+    /// starts first. By default 1.
+    fn rounds(&self, spec: &Spec, direction: Direction) -> usize {
+        let _ = (spec, direction);
+        1
+    }
 
     /// Components this backend reads with one request for many (a call
     /// that describes up to 100 objects by name) share a batch name;

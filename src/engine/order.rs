@@ -87,14 +87,21 @@ pub enum Direction {
     Dependencies,
 }
 
-/// For each component, how many components the longest chain that it
-/// starts holds (itself included), walking `direction`: the rounds that at
-/// least remain once it starts. Starting the ready component with the
-/// longest chain first keeps the critical path moving, instead of letting
-/// components nothing waits for (alarms, a dashboard) take every slot.
+/// For each component, how many sequential requests the longest chain that
+/// it starts takes (its own included; `rounds` says how many each
+/// component's create or delete makes one after the other), walking
+/// `direction`: the rounds that at least remain once it starts. Starting
+/// the ready component with the longest chain first keeps the critical path
+/// moving, instead of letting components nothing waits for (alarms) take
+/// every slot while a slow one (a dashboard's four calls) waits for one.
 /// Unknown dependencies are ignored and a cycle ends a chain, so this never
 /// fails; the runs report those.
-pub fn chain_lengths(components: &[Component], direction: Direction) -> Vec<usize> {
+pub fn chain_lengths(
+    components: &[Component],
+    direction: Direction,
+    rounds: impl Fn(&Component) -> usize,
+) -> Vec<usize> {
+    let rounds: Vec<usize> = components.iter().map(|c| rounds(c).max(1)).collect();
     let index: BTreeMap<&str, usize> = components
         .iter()
         .enumerate()
@@ -114,7 +121,7 @@ pub fn chain_lengths(components: &[Component], direction: Direction) -> Vec<usiz
     }
     // 0: not computed yet; usize::MAX: being computed (a cycle when met).
     let mut length = vec![0usize; components.len()];
-    fn visit(i: usize, next: &[Vec<usize>], length: &mut [usize]) -> usize {
+    fn visit(i: usize, next: &[Vec<usize>], rounds: &[usize], length: &mut [usize]) -> usize {
         match length[i] {
             0 => {}
             usize::MAX => return 0,
@@ -123,13 +130,13 @@ pub fn chain_lengths(components: &[Component], direction: Direction) -> Vec<usiz
         length[i] = usize::MAX;
         let mut longest = 0;
         for &j in &next[i] {
-            longest = longest.max(visit(j, next, length));
+            longest = longest.max(visit(j, next, rounds, length));
         }
-        length[i] = longest + 1;
+        length[i] = longest + rounds[i];
         length[i]
     }
     for i in 0..components.len() {
-        visit(i, &next, &mut length);
+        visit(i, &next, &rounds, &mut length);
     }
     length
 }

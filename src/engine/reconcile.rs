@@ -108,7 +108,9 @@ pub async fn apply_reporting<B: Backend>(
     // Critical path first: among ready components, the one with the longest
     // chain of dependents starts first (the sort is stable, so ties keep
     // the dependency order).
-    let chains = chain_lengths(desired, Direction::Dependents);
+    let chains = chain_lengths(desired, Direction::Dependents, |c| {
+        backend.rounds(&c.spec, Direction::Dependents)
+    });
     let mut pending: Vec<usize> = order;
     pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut done: BTreeSet<usize> = BTreeSet::new();
@@ -353,7 +355,9 @@ pub async fn destroy_reporting<B: Backend>(
     }
     // Critical path first: among deletable components, the one with the
     // longest chain of dependencies behind it goes first.
-    let chains = chain_lengths(graph, Direction::Dependencies);
+    let chains = chain_lengths(graph, Direction::Dependencies, |c| {
+        backend.rounds(&c.spec, Direction::Dependencies)
+    });
     let mut pending: Vec<usize> = (0..graph.len()).rev().collect();
     pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut gone: BTreeSet<usize> = BTreeSet::new();

@@ -72,6 +72,8 @@ struct Fake {
     delay: Duration,
     /// Calls (op, key) that only finish once something else happened.
     waits: BTreeMap<(Op, String), Until>,
+    /// Keys whose create takes this many delays (sequential requests).
+    slow: BTreeMap<String, usize>,
 }
 
 fn key_of(spec: &Spec) -> String {
@@ -116,6 +118,11 @@ impl Fake {
 
     fn delay(mut self, d: Duration) -> Self {
         self.delay = d;
+        self
+    }
+
+    fn slow(mut self, key: &str, rounds: usize) -> Self {
+        self.slow.insert(key.to_string(), rounds);
         self
     }
 
@@ -183,7 +190,11 @@ impl Fake {
     /// The configured delay, then any configured wait.
     async fn work(&self, op: Op, key: &str) {
         if !self.delay.is_zero() && matches!(op, Op::Create | Op::Update | Op::Delete) {
-            tokio::time::sleep(self.delay).await;
+            let rounds = match op {
+                Op::Create => self.slow.get(key).copied().unwrap_or(1),
+                _ => 1,
+            };
+            tokio::time::sleep(self.delay * rounds as u32).await;
         } else {
             tokio::task::yield_now().await;
         }
@@ -373,6 +384,13 @@ impl Backend for Fake {
     }
 
     /// Components whose key starts with `alarm` are read together.
+    fn rounds(&self, spec: &Spec, direction: Direction) -> usize {
+        match direction {
+            Direction::Dependents => self.slow.get(&key_of(spec)).copied().unwrap_or(1),
+            Direction::Dependencies => 1,
+        }
+    }
+
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
         key_of(spec).starts_with("alarm").then_some("alarms")
     }
@@ -1060,7 +1078,7 @@ fn chain_and_leaves() -> Vec<Component> {
 fn chain_lengths_count_the_longest_chain_each_component_starts() {
     let graph = chain_and_leaves();
     let by_key = |direction| {
-        let lengths = chain_lengths(&graph, direction);
+        let lengths = chain_lengths(&graph, direction, |_| 1);
         graph
             .iter()
             .zip(lengths)
@@ -1078,7 +1096,7 @@ fn chain_lengths_count_the_longest_chain_each_component_starts() {
     assert_eq!(backward["root"], 1);
     // A cycle ends a chain instead of looping.
     let cyclic = [comp("x", &["y"]), comp("y", &["x"])];
-    assert_eq!(chain_lengths(&cyclic, Direction::Dependents), [2, 1]);
+    assert_eq!(chain_lengths(&cyclic, Direction::Dependents, |_| 1), [2, 1]);
 }
 
 #[tokio::test]
@@ -1101,6 +1119,36 @@ async fn apply_starts_the_ready_component_with_the_longest_chain_first() {
         .filter(|c| c.op == Op::Create)
         .collect();
     assert_eq!(rounds(&creates), 4);
+}
+
+#[tokio::test]
+async fn a_component_of_many_sequential_requests_starts_before_quick_ones() {
+    // Six quick leaves listed first, then one whose create takes three
+    // requests in a row (a dashboard): it gets a slot at once, instead of
+    // starting last and finishing two rounds after everything else.
+    let mut graph: Vec<Component> = (0..6).map(|i| comp(&format!("leaf{i}"), &[])).collect();
+    graph.push(comp("slow", &[]));
+    let fake = Fake::new().delay(Duration::from_millis(5)).slow("slow", 3);
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(
+        fake.keys_of(Op::Create)[0],
+        "slow",
+        "{:?}",
+        fake.keys_of(Op::Create)
+    );
+}
+
+#[test]
+fn chain_lengths_add_up_the_sequential_requests_of_each_component() {
+    let graph = chain_and_leaves();
+    let weight = |c: &Component| if c.key == "leaf0" { 5 } else { 1 };
+    let lengths = chain_lengths(&graph, Direction::Dependents, weight);
+    let of = |key: &str| lengths[graph.iter().position(|c| c.key == key).unwrap()];
+    // root, then the slow leaf (5) is longer than b, c, d (3).
+    assert_eq!(of("leaf0"), 5);
+    assert_eq!(of("b"), 3);
+    assert_eq!(of("root"), 6);
 }
 
 #[tokio::test]

@@ -247,6 +247,11 @@ impl NamespaceSpec {
                 "operation named no namespace",
             )
         })?;
+        // Its ARN is Cloud Map's documented form, when the credentials'
+        // account is known (checked at configure); else Cloud Map is asked.
+        if let Some(arn) = namespace_arn(&aws.region, aws.account_id.as_deref(), &ns_id) {
+            return Ok(arn);
+        }
         let ns = aws
             .cloudmap
             .get_namespace()
@@ -354,10 +359,24 @@ impl Adapter for NamespaceSpec {
         Ok(id.to_string())
     }
 
+    /// Straight to DeleteNamespace; only when Cloud Map refuses it because
+    /// services remain (ECS removes the Service Connect ones after their
+    /// ECS services are gone) is there a wait for them, then one retry.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        match self.send_delete(aws, id).await {
+            Err(e) if e.code.as_deref() == Some("ResourceInUse") => {
+                self.wait_for_no_services(aws, namespace_id_from_arn(id))
+                    .await?;
+                self.send_delete(aws, id).await
+            }
+            done => done,
+        }
+    }
+}
+
+impl NamespaceSpec {
+    async fn send_delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         let call = "servicediscovery:DeleteNamespace";
-        self.wait_for_no_services(aws, namespace_id_from_arn(id))
-            .await?;
         match aws
             .cloudmap
             .delete_namespace()
@@ -383,9 +402,27 @@ impl Adapter for NamespaceSpec {
     }
 }
 
-/// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud
-/// Map cannot filter namespaces by tag: the tags of a page's namespaces are
-/// read all at once (one round, not one per namespace in the region).
+/// The ARN of namespace `id` in `region` of `account`, in Cloud Map's
+/// documented form (`arn:PARTITION:servicediscovery:REGION:ACCOUNT:namespace/ID`);
+/// `None` when the account is not known.
+pub fn namespace_arn(region: &str, account: Option<&str>, id: &str) -> Option<String> {
+    let account = account.filter(|a| !a.is_empty())?;
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    };
+    Some(format!(
+        "arn:{partition}:servicediscovery:{region}:{account}:namespace/{id}"
+    ))
+}
+
 /// Every namespace of the region: its name by ARN (ListNamespaces, no
 /// tags). A platform's cluster names its namespace as its Service Connect
 /// default; this gives that namespace's name in the same round.
@@ -403,6 +440,9 @@ pub async fn namespace_names(aws: &Clients) -> Result<BTreeMap<String, String>, 
     Ok(names)
 }
 
+/// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud
+/// Map cannot filter namespaces by tag: the tags of a page's namespaces are
+/// read all at once (one round, not one per namespace in the region).
 pub async fn find_owned_namespace(
     aws: &Clients,
     owner: &str,
@@ -430,9 +470,9 @@ pub async fn find_owned_namespace(
 }
 
 #[cfg(test)]
-mod create_calls {
-    //! How many Cloud Map calls a namespace create makes, against a fake
-    //! endpoint (issue #12: straight to the create).
+mod namespace_calls {
+    //! How many Cloud Map calls a namespace create and delete make, against a fake
+    //! endpoint (issue #12: straight to the create and the delete).
     use serde_json::json;
 
     use super::*;
@@ -513,5 +553,84 @@ mod create_calls {
                 "ListTagsForResource"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn with_the_account_known_the_arn_needs_no_get_namespace() {
+        let fake = FakeEndpoint::start(|op, _| answer(op, ""));
+        let mut clients = fake.clients();
+        clients.account_id = Some("123456789012".into());
+        let arn = spec()
+            .create(&clients, &Resolved::new())
+            .await
+            .expect("created");
+        assert_eq!(arn, ARN);
+        assert_eq!(fake.calls(), ["CreateHttpNamespace", "GetOperation"]);
+    }
+
+    #[test]
+    fn namespace_arns_by_partition() {
+        assert_eq!(namespace_arn("eu-central-1", None, "ns-1"), None);
+        assert_eq!(
+            namespace_arn("eu-central-1", Some("123456789012"), "ns-1").as_deref(),
+            Some(ARN)
+        );
+        assert_eq!(
+            namespace_arn("cn-north-1", Some("1"), "ns-1").as_deref(),
+            Some("arn:aws-cn:servicediscovery:cn-north-1:1:namespace/ns-1")
+        );
+        assert_eq!(
+            namespace_arn("us-gov-west-1", Some("1"), "ns-1").as_deref(),
+            Some("arn:aws-us-gov:servicediscovery:us-gov-west-1:1:namespace/ns-1")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_delete_is_sent_first_and_waits_for_services_only_when_refused() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let deletes = Arc::new(AtomicUsize::new(0));
+        let seen = deletes.clone();
+        let fake = FakeEndpoint::start(move |op, _| match op {
+            // Refused once: ECS has not removed its Service Connect service yet.
+            "DeleteNamespace" if seen.fetch_add(1, Ordering::SeqCst) == 0 => (
+                400,
+                json!({"__type": "ResourceInUse", "message": "namespace has services"}),
+            ),
+            "DeleteNamespace" => (200, json!({"OperationId": "op-2"})),
+            "ListServices" => (200, json!({"Services": []})),
+            "GetOperation" => (
+                200,
+                json!({"Operation": {"Id": "op-2", "Status": "SUCCESS", "Targets": {}}}),
+            ),
+            _ => (
+                400,
+                json!({"__type": "InvalidInput", "message": "not expected"}),
+            ),
+        });
+        spec().delete(&fake.clients(), ARN).await.expect("deleted");
+        assert_eq!(
+            fake.calls(),
+            [
+                "DeleteNamespace",
+                "ListServices",
+                "DeleteNamespace",
+                "GetOperation"
+            ]
+        );
+        // Nothing in the way: the delete and its operation only.
+        let fake = FakeEndpoint::start(|op, _| match op {
+            "DeleteNamespace" => (200, json!({"OperationId": "op-2"})),
+            "GetOperation" => (
+                200,
+                json!({"Operation": {"Id": "op-2", "Status": "SUCCESS", "Targets": {}}}),
+            ),
+            _ => (
+                400,
+                json!({"__type": "InvalidInput", "message": "not expected"}),
+            ),
+        });
+        spec().delete(&fake.clients(), ARN).await.expect("deleted");
+        assert_eq!(fake.calls(), ["DeleteNamespace", "GetOperation"]);
     }
 }
