@@ -3,3 +3,30 @@
 pub mod namespace;
 pub mod service;
 pub mod service_connect_discovery;
+
+use std::collections::BTreeMap;
+
+use crate::aws::{AwsError, Clients};
+
+/// The tags of a Cloud Map namespace or service, by its ARN (remembered
+/// for the rest of a refresh, see [`crate::aws::read_memo`]).
+pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    aws.remembered(
+        format!("servicediscovery:ListTagsForResource {arn}"),
+        || async {
+            let out = aws
+                .cloudmap
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
+            Ok(out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect())
+        },
+    )
+    .await
+}

@@ -43,30 +43,6 @@ pub(crate) fn cloudmap_tags(t: &Tags) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-pub(crate) async fn list_tags(
-    aws: &Clients,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, AwsError> {
-    aws.remembered(
-        format!("servicediscovery:ListTagsForResource {arn}"),
-        || async {
-            let out = aws
-                .cloudmap
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
-            Ok(out
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect())
-        },
-    )
-    .await
-}
-
 /// Wait for a Cloud Map operation to finish; returns its target ids.
 pub(crate) async fn wait_for_operation(
     aws: &Clients,
@@ -159,7 +135,7 @@ impl NamespaceSpec {
                     continue;
                 }
                 if self.kind == NamespaceKind::PrivateDns {
-                    let tags = list_tags(aws, ns.arn().unwrap_or_default()).await?;
+                    let tags = super::tags_of(aws, ns.arn().unwrap_or_default()).await?;
                     if tags.get(VPC_TAG) != Some(&self.vpc_id) {
                         continue;
                     }
@@ -295,7 +271,7 @@ impl Adapter for NamespaceSpec {
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
         // The recorded id is the ARN the tags go by: both at once.
-        let (ns, found_tags) = futures::join!(self.get(aws, id), list_tags(aws, id));
+        let (ns, found_tags) = futures::join!(self.get(aws, id), super::tags_of(aws, id));
         let Some(ns) = ns? else {
             return Ok(Observation::Missing);
         };
@@ -341,7 +317,7 @@ impl Adapter for NamespaceSpec {
             "Cloud Map namespace",
             &self.name,
             &self.tags,
-            &list_tags(aws, &arn).await?,
+            &super::tags_of(aws, &arn).await?,
         )?;
         Ok(arn)
     }
@@ -452,7 +428,7 @@ pub async fn find_owned_namespace(
         let page = page.map_err(|e| AwsError::sdk("servicediscovery:ListNamespaces", e))?;
         let tagged = futures::future::join_all(page.namespaces().iter().map(|ns| async move {
             let arn = ns.arn().unwrap_or_default();
-            list_tags(aws, arn).await.map(|tags| (ns, tags))
+            super::tags_of(aws, arn).await.map(|tags| (ns, tags))
         }))
         .await;
         for result in tagged {
@@ -585,15 +561,13 @@ mod namespace_calls {
         );
     }
 
-    #[tokio::test]
-    async fn a_delete_is_sent_first_and_waits_for_services_only_when_refused() {
+    /// A fake Cloud Map whose DeleteNamespace is refused `refusals` times
+    /// (services remain) before it succeeds.
+    fn deleting_after(refusals: usize) -> FakeEndpoint {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
-        let deletes = Arc::new(AtomicUsize::new(0));
-        let seen = deletes.clone();
-        let fake = FakeEndpoint::start(move |op, _| match op {
-            // Refused once: ECS has not removed its Service Connect service yet.
-            "DeleteNamespace" if seen.fetch_add(1, Ordering::SeqCst) == 0 => (
+        let deletes = AtomicUsize::new(0);
+        FakeEndpoint::start(move |op, _| match op {
+            "DeleteNamespace" if deletes.fetch_add(1, Ordering::SeqCst) < refusals => (
                 400,
                 json!({"__type": "ResourceInUse", "message": "namespace has services"}),
             ),
@@ -607,7 +581,17 @@ mod namespace_calls {
                 400,
                 json!({"__type": "InvalidInput", "message": "not expected"}),
             ),
-        });
+        })
+    }
+
+    #[tokio::test]
+    async fn a_delete_is_sent_first_and_waits_for_services_only_when_refused() {
+        // Nothing in the way: the delete and its operation only.
+        let fake = deleting_after(0);
+        spec().delete(&fake.clients(), ARN).await.expect("deleted");
+        assert_eq!(fake.calls(), ["DeleteNamespace", "GetOperation"]);
+        // Refused once: ECS has not removed its Service Connect service yet.
+        let fake = deleting_after(1);
         spec().delete(&fake.clients(), ARN).await.expect("deleted");
         assert_eq!(
             fake.calls(),
@@ -618,19 +602,5 @@ mod namespace_calls {
                 "GetOperation"
             ]
         );
-        // Nothing in the way: the delete and its operation only.
-        let fake = FakeEndpoint::start(|op, _| match op {
-            "DeleteNamespace" => (200, json!({"OperationId": "op-2"})),
-            "GetOperation" => (
-                200,
-                json!({"Operation": {"Id": "op-2", "Status": "SUCCESS", "Targets": {}}}),
-            ),
-            _ => (
-                400,
-                json!({"__type": "InvalidInput", "message": "not expected"}),
-            ),
-        });
-        spec().delete(&fake.clients(), ARN).await.expect("deleted");
-        assert_eq!(fake.calls(), ["DeleteNamespace", "GetOperation"]);
     }
 }

@@ -1,7 +1,6 @@
 //! AWS Cloud Map: the discovery service of a microservice. Its id is the
 //! service id (`srv-...`).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -38,25 +37,6 @@ impl DiscoveryServiceSpec {
                 .map_err(|e| AwsError::sdk("servicediscovery:GetService", e)),
         )?;
         Ok(out.and_then(|o| o.service))
-    }
-
-    async fn tags_of(
-        &self,
-        aws: &Clients,
-        arn: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        let out = aws
-            .cloudmap
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e))?;
-        Ok(out
-            .tags()
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect())
     }
 
     fn sdk_tags(&self, call: &str) -> Result<Vec<Tag>, AwsError> {
@@ -130,7 +110,7 @@ impl DiscoveryServiceSpec {
             health_check_failure_threshold: i32::from(
                 service.health_check_custom_config().is_some(),
             ),
-            tags: self.tags_of(aws, &arn).await?,
+            tags: super::tags_of(aws, &arn).await?,
         };
         Ok(Some(Found::new(spec, id)))
     }
@@ -187,7 +167,7 @@ impl Adapter for DiscoveryServiceSpec {
         if let Some(arn) = service.arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &self.tags_of(aws, arn).await?,
+                &super::tags_of(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -232,7 +212,7 @@ impl Adapter for DiscoveryServiceSpec {
                     "Cloud Map service",
                     &self.name,
                     &self.tags,
-                    &self.tags_of(aws, &arn).await?,
+                    &super::tags_of(aws, &arn).await?,
                 )?;
                 Ok(id)
             }

@@ -303,16 +303,21 @@ mod tests {
         })
     }
 
-    #[tokio::test]
-    async fn a_cluster_that_names_no_namespace_falls_back_to_the_owner_tags() {
-        let fake = region_with_platform(3, false);
-        let configured = Configured {
+    /// A service_connect provider configured against `fake`.
+    fn service_connect(fake: &crate::aws::fake_endpoint::FakeEndpoint) -> Configured {
+        Configured {
             clients: fake.clients(),
             environment: Environment::Development,
             default_tags: Default::default(),
             service_mesh: ServiceMesh::ServiceConnect,
             platforms: Default::default(),
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cluster_that_names_no_namespace_falls_back_to_the_owner_tags() {
+        let fake = region_with_platform(3, false);
+        let configured = service_connect(&fake);
         let found = find_platform(&configured, "matbakh").await.expect("found");
         assert_eq!(found.namespace_id, "ns-mine");
         let calls = fake.calls();
@@ -326,13 +331,7 @@ mod tests {
     #[tokio::test]
     async fn a_service_connect_platform_is_found_by_its_cluster_in_one_round_once() {
         let fake = region_with_platform(10, true);
-        let configured = Configured {
-            clients: fake.clients(),
-            environment: Environment::Development,
-            default_tags: Default::default(),
-            service_mesh: ServiceMesh::ServiceConnect,
-            platforms: Default::default(),
-        };
+        let configured = service_connect(&fake);
         let first = find_platform(&configured, "matbakh").await.expect("found");
         assert_eq!(first.namespace_id, "ns-mine");
         assert_eq!(first.namespace_name, "matbakh.local");
