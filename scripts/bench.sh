@@ -49,20 +49,9 @@ fi
 binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
 [ -x /usr/bin/time ] || { echo "bench.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-bash acceptance-tests/emulator/setup.sh
-py=$root/acceptance-tests/.venv/bin/python
 work=$root/.run/bench
-mkdir -p "$work"
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-endpoint=http://127.0.0.1:$port
-setsid bash acceptance-tests/emulator/start.sh "$port" > "$work/emulator.log" 2>&1 &
-emulator_pid=$!
-trap 'kill -- -$emulator_pid 2>/dev/null || kill $emulator_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 600); do
-  curl -fsS "$endpoint/_matbakh/health" >/dev/null 2>&1 && break
-  kill -0 $emulator_pid 2>/dev/null || { cat "$work/emulator.log"; exit 1; }
-  sleep 0.5
-done
+source acceptance-tests/emulator/background.sh
+start_emulator_in_background "$work"
 
 echo "bench.sh: $binary against $endpoint, scenarios $scenarios, D = $delay ms" >&2
 cd acceptance-tests

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 TERRAFORM = os.environ.get("MATBAKH_TERRAFORM", shutil.which("terraform") or "/usr/local/bin/terraform")
 PROVIDER_SOURCE = "matbakh/matbakh"
@@ -157,6 +159,34 @@ class Terraform:
         ok = (0,) if check else range(0, 256)
         return self.run("apply", "-auto-approve", "-input=false", "-no-color", *extra_args,
                         ok=ok, **kw)
+
+    def apply_interrupted_when(self, ready: Callable[[], bool], within: float = 120,
+                               after: float = 0.0, timeout: float = 120) -> tuple[str, float, int]:
+        """`terraform apply` in the background, Ctrl-C (SIGINT) once `ready()` holds (asked every
+        0.2 s; an exception counts as not yet) and `after` seconds more. Returns terraform's
+        output, the seconds from the SIGINT until it exited, and its exit code. Fails when
+        `ready()` never holds within `within` seconds (terraform is killed first)."""
+        proc = subprocess.Popen(
+            [TERRAFORM, "apply", "-auto-approve", "-no-color", "-input=false"],
+            cwd=self.workdir, env=self.base_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        deadline = time.time() + within
+        while time.time() < deadline:
+            try:
+                if ready():
+                    break
+            except Exception:  # noqa: BLE001 - not there yet
+                pass
+            time.sleep(0.2)
+        else:
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"what the test waited for never happened in {within:.0f} s:\n{out}")
+        time.sleep(after)
+        sent = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=timeout)
+        return out, time.time() - sent, proc.returncode
 
     def plan(self, detailed_exitcode: bool = True, extra_args: Iterable[str] = (),
              check: bool = True, **kw: Any) -> Result:

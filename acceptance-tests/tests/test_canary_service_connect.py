@@ -4,8 +4,6 @@ BLUE_GREEN) and rolls back on the canary's alarms; the emulator's clock drives t
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -186,26 +184,11 @@ def test_ctrl_c_mid_canary_rolls_the_deployment_back(emulator, tf, net):
     emulator.settings(ecs_deployment="timed")
     emulator.clock(speed=0)
     tf.write(with_canary(emulator, net, OLD_IMAGE))
-    proc = subprocess.Popen(["terraform", "apply", "-auto-approve", "-no-color", "-input=false"],
-                            cwd=tf.workdir, env=tf.base_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if current_deployment(emulator)["status"] == "IN_PROGRESS" and \
-                    service(emulator)["taskDefinition"] != stable_td:
-                break
-        except Exception:  # noqa: BLE001
-            pass
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the canary's deployment never started")
-    sent = time.time()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    took = time.time() - sent
-    assert proc.returncode != 0, out
+    out, took, returncode = tf.apply_interrupted_when(
+        lambda: current_deployment(emulator)["status"] == "IN_PROGRESS"
+        and service(emulator)["taskDefinition"] != stable_td,
+        within=90, timeout=60)
+    assert returncode != 0, out
     assert len(stops(emulator)) == 1, "the provider did not stop the deployment"
     assert current_deployment(emulator)["status"] == "ROLLBACK_SUCCESSFUL"
     assert service(emulator)["taskDefinition"] == stable_td

@@ -6,8 +6,6 @@ controllable clock (`ecs_deployment=timed`, `clock(speed=...)`) and alarm rollba
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -230,23 +228,10 @@ def test_ctrl_c_mid_deployment_rolls_back_within_seconds(emulator, tf, net):
     emulator.settings(ecs_deployment="timed")
     emulator.clock(speed=0)
     tf.write(config(emulator, net, NEW_IMAGE, CANARY))
-    proc = subprocess.Popen(["terraform", "apply", "-auto-approve", "-no-color", "-input=false"],
-                            cwd=tf.workdir, env=tf.base_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if current_deployment(emulator)["status"] == "IN_PROGRESS" and \
-                    service(emulator)["taskDefinition"].endswith(":2"):
-                break
-        except Exception:  # noqa: BLE001
-            pass
-        time.sleep(0.2)
-    time.sleep(2)
-    interrupted = time.time()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
-    took = time.time() - interrupted
+    out, took, _ = tf.apply_interrupted_when(
+        lambda: current_deployment(emulator)["status"] == "IN_PROGRESS"
+        and service(emulator)["taskDefinition"].endswith(":2"),
+        after=2)
     assert took < 20, f"returned {took:.0f} s after Ctrl-C\n{out}"
     assert len(stops(emulator)) == 1, out
     assert current_deployment(emulator)["status"] == "ROLLBACK_SUCCESSFUL"
