@@ -536,12 +536,14 @@ def test_drift_detected_and_repaired(emulator, tf, net, backend, how):
     assert_one_of_each(emulator, backend)
 
 
-@pytest.mark.parametrize("backend,service,operation,component,match", [
-    (AM, "appmesh", "CreateRoute", "route", "auth-service-route"),
-    (AM, "ecs", "CreateService", "service", "auth-service"),
-    (SC, "ecs", "CreateService", "service", "auth-service"),
+# `before`: what the failing component depends on, so created (and recorded) before it failed.
+@pytest.mark.parametrize("backend,service,operation,component,match,before", [
+    (AM, "appmesh", "CreateRoute", "route", "auth-service-route", ("virtual_router", "virtual_node")),
+    (AM, "ecs", "CreateService", "service", "auth-service", ("log_group", "task_definition")),
+    (SC, "ecs", "CreateService", "service", "auth-service", ("log_group", "task_definition")),
 ])
-def test_failure_mid_apply_then_retry(emulator, tf, net, backend, service, operation, component, match):
+def test_failure_mid_apply_then_retry(emulator, tf, net, backend, service, operation, component,
+                                      match, before):
     three_services(tf, emulator, net, backend)
     emulator.inject_fault(service, operation, count=1, match=match,
                           message="injected fault for the test")
@@ -554,7 +556,7 @@ def test_failure_mid_apply_then_retry(emulator, tf, net, backend, service, opera
     state = tf.state_json()
     [auth] = [r for r in state["values"]["root_module"]["resources"] if r["address"] == AUTH_ADDR]
     comps = auth["values"]["components"] or {}
-    assert "log_group" in comps and "task_definition" in comps, comps
+    assert all(c in comps for c in before), comps
     assert component not in comps, comps
     emulator.clear_faults()
     tf.apply()

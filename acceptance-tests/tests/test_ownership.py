@@ -121,3 +121,47 @@ def test_same_microservice_name_in_two_states(emulator, tf_factory, mesh):
         net, json.dumps(PLATFORM), image=IMAGE.replace("1.4.2", "9.9.9"), desired=3)})
     second_apply_is_refused(emulator, first, second, "matbakh_microservice.auth",
                             f"{PLATFORM}/{SERVICE}")
+
+
+def test_a_dashboard_left_between_put_and_tag_is_adopted_and_an_other_one_refused(emulator, tf):
+    """CloudWatch takes a dashboard's tags only after PutDashboard: a create killed in between
+    leaves a dashboard with no tags. The next apply adopts an untagged dashboard whose body is
+    exactly the one it writes, and refuses one with any other body (someone else's)."""
+    net = chaos.network(emulator)
+    head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh="service_connect")
+    tf.write({"main.tf": head + platform_block(net, "service_connect")
+              + microservice_block(net, "matbakh_platform.main.id")})
+    tf.apply()
+    cloudwatch = emulator.client("cloudwatch")
+    [name] = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
+    body = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+    tf.destroy()
+
+    def untagged_dashboard(dashboard_body: str) -> list:
+        if cloudwatch.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]:
+            cloudwatch.delete_dashboards(DashboardNames=[name])
+        cloudwatch.put_dashboard(DashboardName=name, DashboardBody=dashboard_body)
+        arn = cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"]
+        return cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"]
+
+    # Someone else's: another body. Refused, and left as it was.
+    other = '{"widgets": []}'
+    assert untagged_dashboard(other) == []
+    refused = tf.apply(check=False)
+    out = collapsed(refused.output)
+    assert refused.returncode != 0
+    assert f"CloudWatch dashboard {name} already exists" in out, refused.output
+    assert cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"] == other
+    arn = cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"]
+    assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+    assert "matbakh_microservice.auth" not in tf.state_list()
+
+    # Ours, left by a killed create: exactly our body, no tags. Adopted and tagged.
+    assert untagged_dashboard(body) == []
+    tf.apply()
+    tags = {t["Key"]: t["Value"] for t in cloudwatch.list_tags_for_resource(
+        ResourceARN=cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"])["Tags"]}
+    assert tags.get("matbakh:owner") == f"{PLATFORM}/{SERVICE}", tags
+    assert tf.plan().returncode == 0
+    tf.destroy()
+    assert cloudwatch.list_dashboards()["DashboardEntries"] == []

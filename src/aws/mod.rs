@@ -5,6 +5,7 @@
 //! AWS errors into messages that name the call and what AWS said.
 
 pub mod appmesh;
+pub mod arn;
 pub mod autoscaling;
 pub mod call_log;
 pub mod clients;

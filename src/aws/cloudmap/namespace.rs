@@ -225,7 +225,9 @@ impl NamespaceSpec {
         })?;
         // Its ARN is Cloud Map's documented form, when the credentials'
         // account is known (checked at configure); else Cloud Map is asked.
-        if let Some(arn) = namespace_arn(&aws.region, aws.account_id.as_deref(), &ns_id) {
+        if let Some(arn) =
+            crate::aws::arn::namespace(&aws.region, aws.account_id.as_deref(), &ns_id)
+        {
             return Ok(arn);
         }
         let ns = aws
@@ -378,27 +380,6 @@ impl NamespaceSpec {
     }
 }
 
-/// The ARN of namespace `id` in `region` of `account`, in Cloud Map's
-/// documented form (`arn:PARTITION:servicediscovery:REGION:ACCOUNT:namespace/ID`);
-/// `None` when the account is not known.
-pub fn namespace_arn(region: &str, account: Option<&str>, id: &str) -> Option<String> {
-    let account = account.filter(|a| !a.is_empty())?;
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
-    };
-    Some(format!(
-        "arn:{partition}:servicediscovery:{region}:{account}:namespace/{id}"
-    ))
-}
-
 /// Every namespace of the region: its name by ARN (ListNamespaces, no
 /// tags). A platform's cluster names its namespace as its Service Connect
 /// default; this gives that namespace's name in the same round.
@@ -542,23 +523,6 @@ mod namespace_calls {
             .expect("created");
         assert_eq!(arn, ARN);
         assert_eq!(fake.calls(), ["CreateHttpNamespace", "GetOperation"]);
-    }
-
-    #[test]
-    fn namespace_arns_by_partition() {
-        assert_eq!(namespace_arn("eu-central-1", None, "ns-1"), None);
-        assert_eq!(
-            namespace_arn("eu-central-1", Some("123456789012"), "ns-1").as_deref(),
-            Some(ARN)
-        );
-        assert_eq!(
-            namespace_arn("cn-north-1", Some("1"), "ns-1").as_deref(),
-            Some("arn:aws-cn:servicediscovery:cn-north-1:1:namespace/ns-1")
-        );
-        assert_eq!(
-            namespace_arn("us-gov-west-1", Some("1"), "ns-1").as_deref(),
-            Some("arn:aws-us-gov:servicediscovery:us-gov-west-1:1:namespace/ns-1")
-        );
     }
 
     /// A fake Cloud Map whose DeleteNamespace is refused `refusals` times

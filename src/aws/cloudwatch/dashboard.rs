@@ -18,7 +18,9 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
 
 impl DashboardSpec {
-    async fn put(&self, aws: &Clients) -> Result<(), AwsError> {
+    /// PutDashboard, then TagResource (CloudWatch takes no tags with the
+    /// body) on `arn` when the caller knows it.
+    async fn put(&self, aws: &Clients, arn: Option<String>) -> Result<(), AwsError> {
         let out = aws
             .cloudwatch
             .put_dashboard()
@@ -38,7 +40,7 @@ impl DashboardSpec {
                 problems.join("; "),
             ));
         }
-        self.tag(aws).await
+        self.tag(aws, arn).await
     }
 
     /// The dashboard's ARN, as GetDashboard reports it; `None` when missing.
@@ -54,12 +56,17 @@ impl DashboardSpec {
         Ok(out.and_then(|o| o.dashboard_arn().map(str::to_string)))
     }
 
-    async fn tag(&self, aws: &Clients) -> Result<(), AwsError> {
+    async fn tag(&self, aws: &Clients, arn: Option<String>) -> Result<(), AwsError> {
         const CALL: &str = "cloudwatch:TagResource";
-        let arn = self
-            .arn(aws, &self.name)
-            .await?
-            .ok_or_else(|| AwsError::new(CALL, format!("dashboard {} has no ARN", self.name)))?;
+        // Known, or written in AWS's form when the account is; else asked.
+        let arn = match arn.or_else(|| {
+            crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), &self.name)
+        }) {
+            Some(arn) => arn,
+            None => self.arn(aws, &self.name).await?.ok_or_else(|| {
+                AwsError::new(CALL, format!("dashboard {} has no ARN", self.name))
+            })?,
+        };
         let tags: Vec<Tag> = self
             .tags
             .iter()
@@ -73,6 +80,26 @@ impl DashboardSpec {
             .await
             .map_err(|e| AwsError::sdk(CALL, e))?;
         Ok(())
+    }
+}
+
+impl DashboardSpec {
+    /// CloudWatch cannot tag a dashboard in the PutDashboard that writes
+    /// it, so a create killed between the two (Terraform never got the
+    /// answer, nothing is in state) leaves a dashboard with no tags at all.
+    /// One with no tags whose body is exactly the one this resource writes
+    /// (its own metrics, by its names) is taken for that leftover: adopting
+    /// it changes nothing in it but its tags. Any tag, or any other body,
+    /// and it is someone else's.
+    fn left_between_put_and_tag(
+        &self,
+        existing: &GetDashboardOutput,
+        tags: &BTreeMap<String, String>,
+    ) -> bool {
+        let as_json = |body: &str| serde_json::from_str::<serde_json::Value>(body).ok();
+        tags.is_empty()
+            && as_json(existing.dashboard_body().unwrap_or_default()).is_some()
+            && as_json(existing.dashboard_body().unwrap_or_default()) == as_json(&self.body)
     }
 }
 
@@ -141,16 +168,30 @@ impl Adapter for DashboardSpec {
     }
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        if let Some(arn) = self.arn(aws, &self.name).await? {
-            tags::claim(
-                "cloudwatch:PutDashboard",
-                "CloudWatch dashboard",
-                &self.name,
-                &self.tags,
-                &super::tags_of(aws, &arn).await?,
-            )?;
+        let mut arn = None;
+        if let Some(existing) = get_dashboard(aws, &self.name).await? {
+            arn = existing.dashboard_arn().map(str::to_string);
+            let found = match &arn {
+                Some(arn) => super::tags_of(aws, arn).await?,
+                None => BTreeMap::new(),
+            };
+            if self.left_between_put_and_tag(&existing, &found) {
+                tracing::info!(
+                    dashboard = %self.name,
+                    "adopting an untagged dashboard whose body is exactly this resource's: \
+                     what a create stopped between PutDashboard and TagResource leaves"
+                );
+            } else {
+                tags::claim(
+                    "cloudwatch:PutDashboard",
+                    "CloudWatch dashboard",
+                    &self.name,
+                    &self.tags,
+                    &found,
+                )?;
+            }
         }
-        self.put(aws).await?;
+        self.put(aws, arn).await?;
         Ok(self.name.clone())
     }
 
@@ -169,7 +210,7 @@ impl Adapter for DashboardSpec {
         }
         // Our own dashboard: rewrite it and its tags (dashboards made before
         // they carried tags get the owner tag here).
-        self.put(aws).await?;
+        self.put(aws, None).await?;
         Ok(self.name.clone())
     }
 
@@ -186,5 +227,46 @@ impl Adapter for DashboardSpec {
             Err(e) if e.is_not_found() || e.code.as_deref() == Some("ResourceNotFound") => Ok(()),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod leftover_tests {
+    use super::*;
+
+    fn spec() -> DashboardSpec {
+        DashboardSpec {
+            name: "matbakh-auth-service-eu-central-1".into(),
+            body: r#"{"widgets":[{"type":"metric","x":0}]}"#.into(),
+            tags: [(
+                "matbakh:owner".to_string(),
+                "matbakh/auth-service".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    fn existing(body: &str) -> GetDashboardOutput {
+        GetDashboardOutput::builder().dashboard_body(body).build()
+    }
+
+    #[test]
+    fn an_untagged_dashboard_with_exactly_our_body_is_a_killed_create_of_ours() {
+        // AWS may reformat the text: the JSON is compared.
+        let same = existing(r#"{ "widgets": [ { "x": 0, "type": "metric" } ] }"#);
+        assert!(spec().left_between_put_and_tag(&same, &BTreeMap::new()));
+    }
+
+    #[test]
+    fn any_tag_or_any_other_body_is_someone_elses() {
+        let same = existing(r#"{"widgets":[{"type":"metric","x":0}]}"#);
+        let tagged: BTreeMap<String, String> = [("team".to_string(), "x".to_string())]
+            .into_iter()
+            .collect();
+        assert!(!spec().left_between_put_and_tag(&same, &tagged));
+        let other = existing(r#"{"widgets":[{"type":"metric","x":6}]}"#);
+        assert!(!spec().left_between_put_and_tag(&other, &BTreeMap::new()));
+        assert!(!spec().left_between_put_and_tag(&existing("not json"), &BTreeMap::new()));
     }
 }
