@@ -12,8 +12,8 @@
 #      the manifest, manifest protocol 6.0, both mirrors, network-mirror json.
 #   3. `gpg --verify` of SHA256SUMS.sig with nothing but the exported public
 #      key, and a tampered SHA256SUMS failing it.
-#   4. The Linux binaries are static and of the right architecture; the host's
-#      one completes go-plugin's handshake.
+#   4. The Linux binaries are static and of the right architecture; both
+#      complete go-plugin's handshake (arm64 under qemu-aarch64-static).
 #   5. `terraform init` in fresh directories installs from the filesystem
 #      mirror (as registry.terraform.io/... and registry.opentofu.org/...)
 #      and from a local HTTPS registry serving the release (Terraform checks
@@ -83,13 +83,28 @@ for p in $platforms; do
   fi
   step "$p: static $want_machine ELF, $(stat -c %s "$bin") bytes"
 done
-if [ -d "$work/bin-linux_amd64" ] && [ "$(uname -m)" = x86_64 ]; then
-  bin=$work/bin-linux_amd64/terraform-provider-matbakh_v$version
+# PLATFORM's binary, started as go-plugin starts it (through RUNNER, if given): it must
+# answer with the handshake line and log its version.
+check_handshake() {
+  local p=$1 bin=$work/bin-$1/terraform-provider-matbakh_v$version handshake
+  shift
   handshake=$(TF_PLUGIN_MAGIC_COOKIE=d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2 \
-    PLUGIN_PROTOCOL_VERSIONS=6 timeout 10 "$bin" 2> "$work/provider.log" | head -1 || true)
-  [[ $handshake =~ ^1\|6\|(unix|tcp)\|.+\|grpc ]] || fail "linux_amd64 binary: no go-plugin handshake (got '$handshake')"
-  grep -q "\"version\":\"$version\"" "$work/provider.log" || fail "the start-up log line does not carry version $version: $(head -3 "$work/provider.log")"
-  step "linux_amd64 binary: handshake '${handshake%%|grpc*}|grpc…', start-up log names version $version"
+    PLUGIN_PROTOCOL_VERSIONS=6 timeout 60 "$@" "$bin" 2> "$work/provider-$p.log" | head -1 || true)
+  [[ $handshake =~ ^1\|6\|(unix|tcp)\|.+\|grpc ]] || fail "$p binary: no go-plugin handshake (got '$handshake')"
+  grep -q "\"version\":\"$version\"" "$work/provider-$p.log" || fail "$p: the start-up log line does not carry version $version: $(head -3 "$work/provider-$p.log")"
+  step "$p binary${1:+ (run by $(basename "$1"))}: handshake '${handshake%%|grpc*}|grpc…', start-up log names version $version"
+}
+if [ "$(uname -m)" = x86_64 ]; then
+  [ -d "$work/bin-linux_amd64" ] && check_handshake linux_amd64
+  # The arm64 binary runs too, under qemu's user-mode emulator (installed when missing).
+  if [ -d "$work/bin-linux_arm64" ]; then
+    if ! command -v qemu-aarch64-static >/dev/null; then
+      as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+      as_root apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq qemu-user-static >/dev/null
+    fi
+    check_handshake linux_arm64 "$(command -v qemu-aarch64-static)"
+  fi
 fi
 
 # 5. Terraform installs it
