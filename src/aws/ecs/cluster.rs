@@ -306,3 +306,78 @@ pub async fn find_cluster(aws: &Clients, name: &str) -> Result<Option<(String, b
         (c.cluster_arn().unwrap_or_default().to_string(), insights)
     }))
 }
+
+#[cfg(test)]
+mod delete_calls {
+    //! How many ECS calls a cluster delete makes, against a fake endpoint
+    //! (issue #12: DeleteCluster first, the services listed only when ECS
+    //! refuses it).
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    const CLUSTER: &str = "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh";
+    const LEFTOVER: &str = "arn:aws:ecs:eu-central-1:123456789012:service/matbakh/auth-service";
+
+    fn spec() -> ClusterSpec {
+        ClusterSpec {
+            name: "matbakh".into(),
+            container_insights: false,
+            service_connect_namespace: None,
+            tags: Tags::new(),
+        }
+    }
+
+    fn ecs(refuse: bool) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, _| match op {
+            "DeleteCluster" if refuse => (
+                400,
+                json!({"__type": "ClusterContainsServicesException",
+                       "message": "The Cluster cannot be deleted while Services are active."}),
+            ),
+            "DeleteCluster" => (200, json!({"cluster": {"clusterArn": CLUSTER}})),
+            "ListServices" => (200, json!({"serviceArns": [LEFTOVER]})),
+            "DescribeServices" => (
+                200,
+                json!({"services": [{"serviceArn": LEFTOVER, "serviceName": "auth-service",
+                                     "status": "ACTIVE",
+                                     "tags": [{"key": crate::spec::OWNER_TAG,
+                                               "value": "matbakh/auth-service"}]}],
+                       "failures": []}),
+            ),
+            _ => (
+                400,
+                json!({"__type": "ClientException", "message": "not expected"}),
+            ),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_empty_cluster_is_one_delete_cluster() {
+        let fake = ecs(false);
+        spec()
+            .delete(&fake.clients(), CLUSTER)
+            .await
+            .expect("deleted");
+        assert_eq!(fake.calls(), ["DeleteCluster"]);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_names_each_leftover_and_its_import_command() {
+        let fake = ecs(true);
+        let err = spec()
+            .delete(&fake.clients(), CLUSTER)
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            fake.calls(),
+            ["DeleteCluster", "ListServices", "DescribeServices"]
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("terraform import matbakh_microservice.<ADDRESS> matbakh/auth-service"),
+            "{text}"
+        );
+    }
+}
