@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The release, checked the way its users meet it (part of scripts/test.sh):
 #
-#   1. scripts/release.sh builds linux_amd64 with the release profile (a cross
-#      build: the static x86_64-unknown-linux-musl target, linked by zig), packs
-#      and signs it (a throwaway key). RELEASE_FAST=1 by default here: no LTO,
-#      see below. RELEASE_TEST_PLATFORMS="linux_amd64 linux_arm64" adds more
-#      (each is a full release build of every dependency: minutes on 2 cores,
-#      so CI builds one).
+#   1. scripts/release.sh builds linux_amd64 and linux_arm64 with the release
+#      profile (cross builds: the static x86_64/aarch64-unknown-linux-musl
+#      targets, linked by zig), packs and signs them (a throwaway key).
+#      RELEASE_FAST=1 by default here: no LTO, see below.
+#      RELEASE_TEST_PLATFORMS="linux_amd64" builds one (each is a release build
+#      of every dependency: about five minutes on 2 cores).
 #   2. Layout: zip names, one executable entry per zip named
 #      terraform-provider-matbakh_vVERSION, SHA256SUMS covering every zip and
 #      the manifest, manifest protocol 6.0, both mirrors, network-mirror json.
@@ -40,7 +40,7 @@ trap cleanup EXIT
 fail() { echo "release test: FAIL: $*" >&2; exit 1; }
 step() { echo "release test: $*"; }
 start=$(date +%s)
-build_platforms=${RELEASE_TEST_PLATFORMS:-linux_amd64}
+build_platforms=${RELEASE_TEST_PLATFORMS:-linux_amd64 linux_arm64}
 echo "== release test: $build_platforms release build, layout, signature, install from mirror and registry"
 
 if [ -n "${RELEASE_TEST_DIST:-}" ]; then
