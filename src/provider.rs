@@ -68,13 +68,9 @@ impl Configured {
     /// however many times the refresh asks for it (see
     /// [`crate::aws::read_memo`]).
     pub fn remembering_reads(&self) -> Configured {
-        Configured {
-            clients: self.clients.remembering_reads(),
-            environment: self.environment,
-            default_tags: self.default_tags.clone(),
-            service_mesh: self.service_mesh,
-            platforms: self.platforms.clone(),
-        }
+        let mut configured = self.with_default_tags(self.default_tags.clone());
+        configured.clients = configured.clients.remembering_reads();
+        configured
     }
 }
 

@@ -45,14 +45,7 @@ impl DashboardSpec {
 
     /// The dashboard's ARN, as GetDashboard reports it; `None` when missing.
     async fn arn(&self, aws: &Clients, name: &str) -> Result<Option<String>, AwsError> {
-        let out = absent_if_not_found(
-            aws.cloudwatch
-                .get_dashboard()
-                .dashboard_name(name)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("cloudwatch:GetDashboard", e)),
-        )?;
+        let out = get_dashboard(aws, name).await?;
         Ok(out.and_then(|o| o.dashboard_arn().map(str::to_string)))
     }
 
