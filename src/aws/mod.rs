@@ -17,6 +17,7 @@ pub mod ecs;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
+pub mod iam;
 pub mod logs;
 pub mod read_back;
 pub mod read_memo;
@@ -95,6 +96,7 @@ impl Spec {
             Spec::ScalingPolicy(s) => s,
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
+            Spec::Role(s) => s,
         }
     }
 }

@@ -9,11 +9,13 @@ pub mod platform_context;
 pub mod read_back;
 pub mod recover;
 pub mod resource;
+pub mod roles;
 pub mod schema;
 pub mod task_size;
 #[cfg(test)]
 pub mod test_fixtures;
 pub mod validate;
+pub mod validate_roles;
 
 pub use read_back::{read_existing, read_leftovers, Existing, Leftovers};
 pub use resource::MicroserviceResource;
