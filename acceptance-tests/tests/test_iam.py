@@ -101,6 +101,11 @@ def test_roles_made_scoped_narrowed_in_place_and_deleted(emulator, tf, net, back
     assert auth["components"]["execution_role"] == exec_arn
     assert auth["components"]["task_role"] == task_arn
     assert auth["execution_role_arn"] is None and auth["task_role_arn"] is None
+    # ECS refused the first task definition naming the just-made roles (IAM propagation, as the
+    # emulator models it); the provider retried within the timeout.
+    refused = [r for r in emulator.requests(service="ecs", operation="RegisterTaskDefinition")
+               if r["status"] == 400]
+    assert refused, "the emulator refuses a role ECS has not seen yet once"
 
     # The task definition names the made roles.
     ecs = emulator.client("ecs")

@@ -18,6 +18,7 @@ pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
 pub mod iam;
+pub mod iam_propagation;
 pub mod logs;
 pub mod read_back;
 pub mod read_memo;

@@ -72,3 +72,31 @@ def secret_denied(task_definition: Any, account_id: str, partition: str = "aws")
                     f"{resource} because no identity-based policy allows the {action} action"
                 )
     return None
+
+
+# ------------------------------------------------------------------ IAM propagation
+#
+# IAM is eventually consistent (IAM User Guide, "Changes that I make are not always immediately
+# visible"): a role just created may not yet be usable by ECS, which then refuses a task
+# definition naming it with `ClientException: Role is not valid`. Modelled without a clock: the
+# first RegisterTaskDefinition that names a role moto's IAM holds and ECS has not seen yet (by the
+# role's unique id, so a role deleted and made again is new again) is refused that way; the next
+# succeeds. A provider that does not retry that refusal fails here as it can on AWS.
+
+_SEEN_ROLE_IDS: set[str] = set()
+
+
+def check_roles_visible(account_id: str, role_arns: list[str | None], partition: str = "aws") -> None:
+    from moto.ecs.exceptions import EcsClientException
+
+    backend = iam_backends[account_id][partition]
+    for arn in role_arns:
+        if not arn:
+            continue
+        try:
+            role = backend.get_role_by_arn(arn)
+        except Exception:  # noqa: BLE001 - a role IAM does not hold: not judged (placeholders)
+            continue
+        if role.id not in _SEEN_ROLE_IDS:
+            _SEEN_ROLE_IDS.add(role.id)
+            raise EcsClientException("Role is not valid")
