@@ -207,3 +207,47 @@ def test_bad_role_arguments_fail_at_plan(emulator, tf, net, attr, value, words):
     for w in words:
         assert w in text, res.output
     assert emulator.requests(service="iam") == [], "a plan that fails validation calls nothing"
+
+
+PREFIX = {"monitoring": "cloudwatch"}
+
+
+def test_deployer_policy_covers_every_action_the_lifecycle_calls(emulator, tf_factory, net, backend):
+    """Every AWS request the provider sent during a lifecycle (plan, apply, a change, import,
+    destroy), as the emulator's request log saw it, is an action the generated deployer policy
+    grants; and the policy has no `*` action and passes roles to ECS tasks only."""
+    tf = tf_factory("main")
+    tf.write(config(emulator, net, backend, {"DB_PASSWORD": SECRET, "API_KEY": PARAM}))
+    emulator.clear_requests()
+    tf.plan()
+    tf.apply()
+    tf.write(config(emulator, net, backend, {"DB_PASSWORD": SECRET}))
+    tf.apply()
+    other = tf_factory("import")
+    other.write(config(emulator, net, backend, {"DB_PASSWORD": SECRET}))
+    other.import_("matbakh_microservice.auth", f"{PLATFORM}/auth")
+    tf.destroy()
+    seen = {f'{PREFIX.get(r["service"], r["service"])}:{r["operation"]}'
+            for r in emulator.requests() if r.get("operation")}
+    # The terraform CLI itself and the test's own boto3 calls go elsewhere; only the
+    # provider's own services are judged.
+    seen = {a for a in seen if a.split(":")[0] in
+            {"ecs", "appmesh", "servicediscovery", "cloudwatch", "logs", "application-autoscaling",
+             "iam", "sts"}}
+
+    policy_tf = tf_factory("policy")
+    policy_tf.write({"main.tf": REQUIRED_PROVIDERS
+                     + provider_block(emulator.endpoint, service_mesh=backend)
+                     + f'data "matbakh_deployer_policy" "ci" {{\n  platforms = ["{PLATFORM}"]\n}}\n'
+                     + 'output "json" {\n  value = data.matbakh_deployer_policy.ci.json\n}\n'})
+    policy_tf.apply()
+    policy = json.loads(policy_tf.output("json"))
+    granted = set()
+    for st in policy["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        assert all("*" not in a for a in actions), st
+        granted.update(actions)
+        if "iam:PassRole" in actions:
+            assert st["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+    assert seen, "the request log saw the lifecycle"
+    assert seen <= granted, f"called but not granted: {sorted(seen - granted)}"

@@ -297,7 +297,7 @@ impl Adapter for RoleSpec {
             return self.create(aws, resolved).await;
         };
         tags::claim(
-            "iam:UpdateRole",
+            "iam:TagRole",
             "IAM role",
             &self.name,
             &self.tags,
