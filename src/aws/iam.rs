@@ -60,6 +60,28 @@ fn name_of(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+async fn delete_inline(aws: &Clients, role: &str, policy: &str) -> Result<(), AwsError> {
+    aws.iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::sdk("iam:DeleteRolePolicy", e))
+}
+
+async fn detach(aws: &Clients, role: &str, arn: &str) -> Result<(), AwsError> {
+    aws.iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))
+}
+
 impl RoleSpec {
     async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
         let role = match aws.iam.get_role().role_name(name).send().await {
@@ -173,24 +195,12 @@ impl RoleSpec {
             }
             for policy in held.inline.keys() {
                 if policy != INLINE_POLICY_NAME || self.policy.is_none() {
-                    aws.iam
-                        .delete_role_policy()
-                        .role_name(name)
-                        .policy_name(policy)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::sdk("iam:DeleteRolePolicy", e))?;
+                    delete_inline(aws, name, policy).await?;
                 }
             }
             for arn in &held.attached {
                 if !self.managed_policy_arns.contains(arn) {
-                    aws.iam
-                        .detach_role_policy()
-                        .role_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))?;
+                    detach(aws, name, arn).await?;
                 }
             }
         }
@@ -328,22 +338,10 @@ impl Adapter for RoleSpec {
             return Ok(());
         }
         for policy in held.inline.keys() {
-            aws.iam
-                .delete_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("iam:DeleteRolePolicy", e))?;
+            delete_inline(aws, name, policy).await?;
         }
         for arn in &held.attached {
-            aws.iam
-                .detach_role_policy()
-                .role_name(name)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))?;
+            detach(aws, name, arn).await?;
         }
         gone_is_ok(
             aws.iam
