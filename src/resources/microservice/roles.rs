@@ -17,8 +17,8 @@
 use serde_json::{json, Value};
 
 use super::config::Settings;
-use super::expand::PlatformContext;
 use super::names;
+use super::platform::PlatformContext;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::iam::{role_name, RoleSpec};
 use crate::spec::Tags;
