@@ -18,6 +18,7 @@ use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::aws::cloudmap::service_connect_discovery::find_service;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
+use crate::spec::deployment_strategy::DeploymentStrategy;
 use crate::spec::ecs::{AwsLogsSpec, EcsServiceSpec, ServiceConnectSpec, ServiceConnectTlsSpec};
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
@@ -197,13 +198,21 @@ impl EcsServiceSpec {
             .build())
     }
 
+    /// Whether the circuit breaker goes with the deployment: AWS gives it
+    /// to rolling deployments only (DeploymentCircuitBreaker, ECS API
+    /// reference); CANARY, LINEAR and BLUE_GREEN are watched by their alarms.
+    fn circuit_breaker(&self) -> bool {
+        self.circuit_breaker_rollback && self.deployment.strategy == DeploymentStrategy::Rolling
+    }
+
     /// `deploymentConfiguration` as ECS takes it.
     pub fn deployment(&self) -> DeploymentConfiguration {
+        let breaker = self.circuit_breaker();
         with_deployment(DeploymentConfiguration::builder(), &self.deployment)
             .deployment_circuit_breaker(
                 DeploymentCircuitBreaker::builder()
-                    .enable(self.circuit_breaker_rollback)
-                    .rollback(self.circuit_breaker_rollback)
+                    .enable(breaker)
+                    .rollback(breaker)
                     .build(),
             )
             .minimum_healthy_percent(self.minimum_healthy_percent)
@@ -434,14 +443,12 @@ impl EcsServiceSpec {
         ));
         if let Some(dc) = service.deployment_configuration() {
             if let Some(cb) = dc.deployment_circuit_breaker() {
-                if cb.enable() != self.circuit_breaker_rollback
-                    || cb.rollback() != self.circuit_breaker_rollback
-                {
+                let want = self.circuit_breaker();
+                if cb.enable() != want || cb.rollback() != want {
                     diffs.push(format!(
-                        "deployment circuit breaker is enable={} rollback={}, want {}",
+                        "deployment circuit breaker is enable={} rollback={}, want {want}",
                         cb.enable(),
                         cb.rollback(),
-                        self.circuit_breaker_rollback
                     ));
                 }
             }
@@ -632,12 +639,16 @@ impl EcsServiceSpec {
         spec.security_groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
         spec.registry = registry_arn.as_ref().and(self.registry.clone());
         spec.service_connect = Self::service_connect_of(&service);
-        spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback());
+        spec.deployment = deployment_of(deployment);
+        // Off with another strategy than rolling is what this spec sends
+        // there (see `circuit_breaker`), not a difference.
+        spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback())
+            || (self.circuit_breaker_rollback
+                && spec.deployment.strategy != DeploymentStrategy::Rolling);
         spec.minimum_healthy_percent = deployment
             .and_then(|d| d.minimum_healthy_percent())
             .unwrap_or(100);
         spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
-        spec.deployment = deployment_of(deployment);
         spec.tags = service
             .tags()
             .iter()
