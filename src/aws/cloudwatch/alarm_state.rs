@@ -1,4 +1,5 @@
-//! Reading and resetting the state of alarms: what a canary's walk watches.
+//! Reading and resetting the state of alarms: what a canary's walk watches,
+//! and what a deployment's rollback alarms are when it starts.
 
 use aws_sdk_cloudwatch::types::StateValue;
 
@@ -62,4 +63,34 @@ pub async fn reset(aws: &Clients, names: &[String], reason: &str) -> Result<(), 
             .map_err(|e| AwsError::sdk("cloudwatch:SetAlarmState", e))?;
     }
     Ok(())
+}
+
+/// Set those of `names` in ALARM to OK, and say which: before a deployment
+/// with rollback alarms starts, because ECS watches none of them for the
+/// whole deployment when one is in ALARM at its start. Alarms in OK or
+/// INSUFFICIENT_DATA are left as they are (no transition, no notification);
+/// CloudWatch evaluates the reset ones again at their next period.
+pub async fn clear_alarm(
+    aws: &Clients,
+    names: &[String],
+    reason: &str,
+) -> Result<Vec<String>, AwsError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = aws
+        .cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))?;
+    let firing: Vec<String> = out
+        .metric_alarms()
+        .iter()
+        .filter(|a| a.state_value() == Some(&StateValue::Alarm))
+        .filter_map(|a| a.alarm_name().map(str::to_string))
+        .collect();
+    reset(aws, &firing, reason).await?;
+    Ok(firing)
 }
