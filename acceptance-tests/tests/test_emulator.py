@@ -845,6 +845,12 @@ class TestEcsServiceDeployments:
         ({"strategy": "ROLLING", "bakeTimeInMinutes": 1441}, "bakeTimeInMinutes must be between"),
         ({"strategy": "ROLLING", "canaryConfiguration": {"canaryPercent": 5.0}}, "only be specified with the CANARY"),
         ({"alarms": {"alarmNames": [], "enable": True, "rollback": True}}, "alarmNames"),
+        # DeploymentCircuitBreaker (ECS API reference): "The deployment circuit breaker can only
+        # be used for services using the rolling update (ECS) deployment type."
+        *[({"strategy": strategy, "bakeTimeInMinutes": 1,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+           "circuit breaker is only supported with the ROLLING") for strategy in
+          ("CANARY", "LINEAR", "BLUE_GREEN")],
     ])
     def test_strategy_validation(self, emulator, vpc, config, text):
         ecs = emulator.client("ecs")
@@ -1165,28 +1171,17 @@ class TestEcsReleaseSafety:
                 "awsvpcConfiguration": {"subnets": ["subnet-12345678"]}})
         assert err(e)[0] == "InvalidParameterException"
 
-    @pytest.mark.parametrize("strategy", ["CANARY", "LINEAR", "BLUE_GREEN"])
-    def test_circuit_breaker_only_with_rolling(self, emulator, vpc, strategy):
-        """DeploymentCircuitBreaker (ECS API reference): "The deployment circuit breaker can only
-        be used for services using the rolling update (ECS) deployment type." """
-        config = {"strategy": strategy, "bakeTimeInMinutes": 1,
-                  "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
-        ecs = emulator.client("ecs")
-        ns = http_namespace(emulator)
-        make_cluster(ecs)
-        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    def test_circuit_breaker_refused_on_update_to_another_strategy(self, emulator, vpc):
+        """(Refused on create: test_strategy_validation.)"""
+        ecs, td1, td2 = sc_service_with(emulator, vpc, {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
         with pytest.raises(ClientError) as e:
-            make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]), deploymentConfiguration=config)
+            ecs.update_service(cluster="matbakh", service="orders",
+                               deploymentConfiguration={"strategy": "CANARY", "deploymentCircuitBreaker": {
+                                   "enable": True, "rollback": True}})
         assert err(e)[0] == "InvalidParameterException"
-        assert "circuit breaker" in e.value.response["Error"]["Message"]
-        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]),
-                        deploymentConfiguration=dict(config, deploymentCircuitBreaker={
-                            "enable": False, "rollback": False}))
-        with pytest.raises(ClientError) as e:
-            ecs.update_service(cluster="matbakh", service="orders", deploymentConfiguration=config)
-        assert err(e)[0] == "InvalidParameterException"
-        ecs.update_service(cluster="matbakh", service="orders",
-                           deploymentConfiguration=dict(config, strategy="ROLLING"))
+        ecs.update_service(cluster="matbakh", service="orders", deploymentConfiguration={
+            "strategy": "CANARY", "deploymentCircuitBreaker": {"enable": False, "rollback": False}})
 
     @pytest.mark.parametrize("answer", ["previous", "blank"])
     def test_answer_without_the_new_deployment(self, emulator, vpc, answer):

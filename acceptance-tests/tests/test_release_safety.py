@@ -166,3 +166,42 @@ def test_destroy_deletes_the_cloud_map_service_ecs_left_behind(emulator, tf, net
         assert deleted == [], "ECS removed it; the provider must not"
     else:
         assert [body_of(r)["Id"] for r in deleted] == [made["Id"]]
+
+
+def test_a_canary_retried_with_its_alarms_left_in_alarm_is_watched(emulator, tf, net):
+    """A canary rolled back by its alarm leaves it in ALARM, and a quiet service's no-traffic
+    alarm sits there too. The next deployment of the same candidate (here: new steps) starts
+    with them set to OK, so ECS watches it and an alarm rolls it back again."""
+    first_apply(tf, emulator, net, "")
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=0)
+    error_rate = f"{PLATFORM}-{AUTH}-canary-error-rate"
+    before = service(emulator)["currentServiceDeployment"]
+    t = when_the_new_deployment_runs(emulator, before, lambda: set_alarm(emulator, error_rate, "ALARM"))
+    tf.write(with_canary(emulator, net, OLD_IMAGE))
+    with pytest.raises(TerraformError):
+        tf.apply()
+    t.join()
+    assert current_deployment(emulator)["status"] == "ROLLBACK_SUCCESSFUL"
+    alarms = current_deployment(emulator)["deploymentConfiguration"]["alarms"]["alarmNames"]
+    for name in alarms:
+        set_alarm(emulator, name, "ALARM")  # the no-traffic alarm of a quiet service, and the rest
+
+    before = service(emulator)["currentServiceDeployment"]
+
+    def fire() -> None:
+        time.sleep(1)
+        set_alarm(emulator, error_rate, "ALARM")
+        time.sleep(1)
+        emulator.clock(advance_seconds=3600)  # unwatched, it would now finish
+
+    t = when_the_new_deployment_runs(emulator, before, fire)
+    tf.write(with_canary(emulator, net, OLD_IMAGE, steps="[20, 100]"))
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    t.join()
+    d = current_deployment(emulator)
+    assert d["serviceDeploymentArn"] != before
+    assert d["alarms"]["status"] == "TRIGGERED", d["alarms"]
+    assert d["status"] == "ROLLBACK_SUCCESSFUL"
+    assert error_rate in failed.value.result.output

@@ -106,8 +106,11 @@ pub async fn delete_left_behind(aws: &Clients, id: &str, arn: &str) -> Result<bo
     }
 }
 
-/// The ARN of the service `id`, `None` when it is gone.
-pub async fn service_arn(aws: &Clients, id: &str) -> Result<Option<String>, AwsError> {
+/// The service `id`, `None` when it is gone.
+async fn get_service(
+    aws: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_servicediscovery::types::Service>, AwsError> {
     let out = absent_if_not_found(
         aws.cloudmap
             .get_service()
@@ -116,22 +119,19 @@ pub async fn service_arn(aws: &Clients, id: &str) -> Result<Option<String>, AwsE
             .await
             .map_err(|e| AwsError::sdk("servicediscovery:GetService", e)),
     )?;
-    Ok(out
-        .and_then(|o| o.service)
+    Ok(out.and_then(|o| o.service))
+}
+
+/// The ARN of the service `id`, `None` when it is gone.
+pub async fn service_arn(aws: &Clients, id: &str) -> Result<Option<String>, AwsError> {
+    Ok(get_service(aws, id)
+        .await?
         .and_then(|s| s.arn().map(str::to_string)))
 }
 
 /// Whether the service `id` still exists.
 pub async fn service_exists(aws: &Clients, id: &str) -> Result<bool, AwsError> {
-    let out = absent_if_not_found(
-        aws.cloudmap
-            .get_service()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:GetService", e)),
-    )?;
-    Ok(out.and_then(|o| o.service).is_some())
+    Ok(get_service(aws, id).await?.is_some())
 }
 
 impl ServiceConnectDiscoverySpec {

@@ -12,18 +12,24 @@ pub struct Firing {
     pub reason: String,
 }
 
+async fn describe(
+    aws: &Clients,
+    names: &[String],
+) -> Result<aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput, AwsError> {
+    aws.cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))
+}
+
 /// The first of `names` in ALARM, if any. OK and INSUFFICIENT_DATA (a
 /// candidate without traffic yet) are quiet; an alarm that does not exist is
 /// an error, since nothing would be watching.
 pub async fn first_firing(aws: &Clients, names: &[String]) -> Result<Option<Firing>, AwsError> {
     const CALL: &str = "cloudwatch:DescribeAlarms";
-    let out = aws
-        .cloudwatch
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk(CALL, e))?;
+    let out = describe(aws, names).await?;
     for name in names {
         let Some(alarm) = out
             .metric_alarms()
@@ -78,13 +84,7 @@ pub async fn clear_alarm(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let out = aws
-        .cloudwatch
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))?;
+    let out = describe(aws, names).await?;
     let firing: Vec<String> = out
         .metric_alarms()
         .iter()
