@@ -46,7 +46,8 @@ pub fn newest_other(listed: &[(String, f64)], before: Option<&str>) -> Option<St
 /// The deployment a CreateService/UpdateService started. ECS may answer
 /// before the new deployment is attached to the service (no
 /// `currentServiceDeployment`, or still the previous one, `before`): then,
-/// when the call was `expected` to start one, the newest of
+/// when the call was `expected` to start one and the service had a
+/// deployment before (ECS reports them), the newest of
 /// `ListServiceDeployments` that is not `before`, asked again for a little
 /// while. `None`: it started none.
 pub async fn find_started(
@@ -61,7 +62,9 @@ pub async fn find_started(
     if let Some(a) = answered.filter(|a| Some(*a) != before) {
         return Ok(Some(a.to_string()));
     }
-    if !expected {
+    // Nothing before: an ECS (an emulator) without service deployments,
+    // where the wait falls back to `deployments[]`.
+    if !expected || before.is_none() {
         return Ok(None);
     }
     let give_up = tokio::time::Instant::now() + FIND_STARTED_FOR;
