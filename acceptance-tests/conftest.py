@@ -42,10 +42,16 @@ def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Em
 
 
 @pytest.fixture
-def emulator(emulator_server: emu.Emulator) -> Iterator[emu.Emulator]:
+def emulator(emulator_server: emu.Emulator, request: pytest.FixtureRequest) -> Iterator[emu.Emulator]:
     """The session's emulator, empty: every moto backend, our extension state, faults, the
-    request log and the settings are reset before the test."""
+    request log and the settings are reset before the test.
+
+    ECS deployments finish at once (ecs_deployment=completed) unless the test is marked
+    `releases`: then they take their stages' time, as by the emulator's default (timed, on a
+    clock run at harness.emulator.RELEASE_SPEED)."""
     emulator_server.reset()
+    if request.node.get_closest_marker("releases") is None:
+        emulator_server.settings(ecs_deployment="completed")
     yield emulator_server
     if emulator_server.proc is not None and emulator_server.proc.poll() is not None:
         pytest.fail(f"emulator died during the test:\n{emulator_server.log_tail()}")

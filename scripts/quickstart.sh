@@ -15,7 +15,9 @@ endpoint="http://127.0.0.1:$port"
 mkdir -p .run
 if ! curl -fsS "$endpoint/moto-api/" >/dev/null 2>&1; then
   echo "quickstart: starting the local AWS on $endpoint (log: .run/emulator.log)"
-  bash acceptance-tests/emulator/start.sh "$port" > .run/emulator.log 2>&1 &
+  # Releases take their stages' time, 60 times faster than real time (README).
+  MATBAKH_EMULATOR_SPEED=${MATBAKH_EMULATOR_SPEED:-60} \
+    bash acceptance-tests/emulator/start.sh "$port" > .run/emulator.log 2>&1 &
   emulator_pid=$!
   if [ "${KEEP_EMULATOR:-0}" != 1 ]; then
     trap 'kill $emulator_pid 2>/dev/null || true; pkill -P $emulator_pid 2>/dev/null || true' EXIT

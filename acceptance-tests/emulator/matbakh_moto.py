@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Launcher: moto's server with the matbakh extensions, in the foreground, all services on one port.
 
-    python matbakh_moto.py [--host 127.0.0.1] [--port 4566]
+    python matbakh_moto.py [--host 127.0.0.1] [--port 4566] [--speed 60]
+
+--speed: the deployment clock's virtual seconds per real second after start and every reset
+(default $MATBAKH_EMULATOR_SPEED, else 60): ECS deployments take their stages' time, that much faster.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get("MATBAKH_EMULATOR_PORT", "4566")))
+    parser.add_argument("--speed", type=float,
+                        default=float(os.environ.get("MATBAKH_EMULATOR_SPEED", "60")))
     args = parser.parse_args()
+    if args.speed < 0:
+        parser.error("--speed must be >= 0")
+    os.environ["MATBAKH_EMULATOR_SPEED"] = str(args.speed)  # read by ecs_clock.DEFAULT_SPEED
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
     # Long ECS ARNs (arn:...:service/CLUSTER/NAME), as AWS uses today.

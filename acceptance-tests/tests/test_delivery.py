@@ -112,6 +112,8 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
     assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-p95-latency"]
+    # AWS gives the circuit breaker to rolling deployments only (the emulator refuses it here).
+    assert dc["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
     assert_plan_clean(tf)
 
     # A new image: the canary bakes 5 virtual minutes twice; the clock runs an hour a second.

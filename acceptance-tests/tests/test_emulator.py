@@ -769,7 +769,7 @@ def alarm(emulator, name, state=None):
 
 CANARY = {"strategy": "CANARY", "bakeTimeInMinutes": 5,
           "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 3},
-          "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+          "deploymentCircuitBreaker": {"enable": False, "rollback": False},
           "maximumPercent": 200, "minimumHealthyPercent": 100}
 
 
@@ -845,6 +845,12 @@ class TestEcsServiceDeployments:
         ({"strategy": "ROLLING", "bakeTimeInMinutes": 1441}, "bakeTimeInMinutes must be between"),
         ({"strategy": "ROLLING", "canaryConfiguration": {"canaryPercent": 5.0}}, "only be specified with the CANARY"),
         ({"alarms": {"alarmNames": [], "enable": True, "rollback": True}}, "alarmNames"),
+        # DeploymentCircuitBreaker (ECS API reference): "The deployment circuit breaker can only
+        # be used for services using the rolling update (ECS) deployment type."
+        *[({"strategy": strategy, "bakeTimeInMinutes": 1,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
+           "circuit breaker is only supported with the ROLLING") for strategy in
+          ("CANARY", "LINEAR", "BLUE_GREEN")],
     ])
     def test_strategy_validation(self, emulator, vpc, config, text):
         ecs = emulator.client("ecs")
@@ -1005,11 +1011,37 @@ class TestEcsServiceDeployments:
         emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM", StateReason="x")
         s, d = deployment_of(ecs)
         assert d["status"] == "ROLLBACK_SUCCESSFUL" and s["taskDefinition"] == td1
-        # An alarm already in ALARM when a deployment starts rolls it back at once.
+        # An alarm already in ALARM when a deployment starts: ECS watches none of its alarms.
         s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
-        assert s["taskDefinition"] == td1
         d = deployment_of(ecs)[1]
-        assert d["status"] == "ROLLBACK_SUCCESSFUL" and d["alarms"]["triggeredAlarmNames"] == ["orders-5xx"]
+        assert d["status"] == "IN_PROGRESS" and d["alarms"]["status"] == "DISABLED"
+
+    def test_alarm_in_alarm_at_the_start_switches_watching_off(self, emulator, vpc):
+        """ECS developer guide (deployment-alarm-failure): "If an alarm is in the ALARM state at
+        the beginning of a deployment, Amazon ECS will not monitor alarms for the duration of
+        that deployment." alarms.status DISABLED; another alarm firing later changes nothing."""
+        emulator.settings(ecs_deployment="timed")
+        emulator.clock(speed=0)
+        alarm(emulator, "orders-5xx")
+        alarm(emulator, "orders-no-traffic", state="ALARM")
+        config = dict(CANARY, alarms={"alarmNames": ["orders-5xx", "orders-no-traffic"],
+                                      "enable": True, "rollback": True})
+        ecs, td1, td2 = sc_service_with(emulator, vpc, config)
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+        d = deployment_of(ecs)[1]
+        assert (d["status"], d["alarms"]["status"]) == ("IN_PROGRESS", "DISABLED")
+        emulator.client("cloudwatch").set_alarm_state(AlarmName="orders-5xx", StateValue="ALARM",
+                                                      StateReason="5xx")
+        emulator.clock(advance_seconds=3600)
+        s, d = deployment_of(ecs)
+        assert d["status"] == "SUCCESSFUL" and d["alarms"]["triggeredAlarmNames"] == []
+        assert s["taskDefinition"] == td2
+        # With every alarm OK at the start, the next one is watched.
+        cw = emulator.client("cloudwatch")
+        for name in ("orders-5xx", "orders-no-traffic"):
+            cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="ok")
+        ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td1)
+        assert deployment_of(ecs)[1]["alarms"]["status"] == "MONITORING"
 
     def test_stop_with_rollback_and_abort(self, emulator, vpc):
         emulator.settings(ecs_deployment="in_progress")
@@ -1091,7 +1123,8 @@ class TestEcsServiceDeployments:
         assert s["taskDefinition"] == td2
 
     def test_failed_mode_is_a_circuit_breaker_rollback(self, emulator, vpc):
-        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        ecs, td1, td2 = sc_service_with(emulator, vpc, {  # the breaker goes with ROLLING only
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
         emulator.settings(ecs_deployment="failed")
         s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
         assert s["deployments"][0]["rolloutState"] == "FAILED"  # the deployments[] view as before
@@ -1116,7 +1149,86 @@ class TestEcsServiceDeployments:
         with pytest.raises(RuntimeError):
             emulator.clock(advance_seconds=-1)
         emulator.reset()
-        assert emulator.clock()["speed"] == 1.0
+        # A reset returns to the launch speed (harness.emulator.RELEASE_SPEED here).
+        assert emulator.clock()["speed"] == 3600.0
+
+
+class TestEcsReleaseSafety:
+    def test_create_service_without_security_groups(self, emulator, vpc):
+        """AwsVpcConfiguration.securityGroups is optional: "If you don't specify a security
+        group, the default security group for the VPC is used." moto crashed (KeyError)."""
+        ecs = emulator.client("ecs")
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        network = {"awsvpcConfiguration": {"subnets": [vpc["subnet"]], "assignPublicIp": "DISABLED"}}
+        s = make_service(ecs, vpc, td, networkConfiguration=network)
+        assert s["status"] == "ACTIVE"
+        assert s["networkConfiguration"] == network
+        u = ecs.update_service(cluster="matbakh", service="auth-service", networkConfiguration=network)
+        assert u["service"]["networkConfiguration"] == network
+        with pytest.raises(ClientError) as e:  # the subnet is still checked
+            make_service(ecs, vpc, td, name="other", networkConfiguration={
+                "awsvpcConfiguration": {"subnets": ["subnet-12345678"]}})
+        assert err(e)[0] == "InvalidParameterException"
+
+    def test_circuit_breaker_refused_on_update_to_another_strategy(self, emulator, vpc):
+        """(Refused on create: test_strategy_validation.)"""
+        ecs, td1, td2 = sc_service_with(emulator, vpc, {
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+        with pytest.raises(ClientError) as e:
+            ecs.update_service(cluster="matbakh", service="orders",
+                               deploymentConfiguration={"strategy": "CANARY", "deploymentCircuitBreaker": {
+                                   "enable": True, "rollback": True}})
+        assert err(e)[0] == "InvalidParameterException"
+        ecs.update_service(cluster="matbakh", service="orders", deploymentConfiguration={
+            "strategy": "CANARY", "deploymentCircuitBreaker": {"enable": False, "rollback": False}})
+
+    @pytest.mark.parametrize("answer", ["previous", "blank"])
+    def test_answer_without_the_new_deployment(self, emulator, vpc, answer):
+        ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+        before = deployment_of(ecs)[0]["currentServiceDeployment"]
+        emulator.settings(ecs_deployment_answer=answer)
+        s = ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)["service"]
+        assert s.get("currentServiceDeployment") == (before if answer == "previous" else None)
+        # The deployment was started all the same, and DescribeServices names it.
+        now = deployment_of(ecs)[0]["currentServiceDeployment"]
+        assert now != before
+        listed = ecs.list_service_deployments(cluster="matbakh", service="orders")["serviceDeployments"]
+        assert listed[0]["serviceDeploymentArn"] == now
+        c = make_service(ecs, vpc, td1, name="other")
+        assert "currentServiceDeployment" not in c
+
+    def test_service_connect_cloud_map_service_left_behind(self, emulator, vpc):
+        ecs = emulator.client("ecs")
+        sd = emulator.client("servicediscovery")
+        ns = http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config(ns["Arn"]))
+        emulator.settings(ecs_service_connect_cleanup="leave")
+        ecs.delete_service(cluster="matbakh", service="orders", force=True)
+        left = ecs_managed_cloudmap_services(emulator, ns["Id"])
+        assert list(left) == ["orders"]
+        assert sd.list_instances(ServiceId=left["orders"]["Id"])["Instances"] == []
+        with pytest.raises(ClientError) as e:
+            sd.delete_namespace(Id=ns["Id"])
+        assert err(e)[0] == "ResourceInUse"
+        sd.delete_service(Id=left["orders"]["Id"])
+        sd.delete_namespace(Id=ns["Id"])
+
+
+@pytest.mark.releases
+def test_deployments_take_their_time_by_default(emulator, vpc):
+    """Without a setting, a release takes its stages' time on the emulator's clock."""
+    assert emulator.settings()["ecs_deployment"] == "timed"
+    emulator.clock(speed=0)
+    ecs, td1, td2 = sc_service_with(emulator, vpc, CANARY)
+    ecs.update_service(cluster="matbakh", service="orders", taskDefinition=td2)
+    d = deployment_of(ecs)[1]
+    assert d["status"] == "IN_PROGRESS"
+    assert d["targetServiceRevision"]["requestedProductionTrafficWeight"] == 10.0
+    emulator.clock(advance_seconds=(3 + 5) * 60)
+    assert deployment_of(ecs)[1]["status"] == "SUCCESSFUL"
 
 
 # ============================================================================ Cloud Map
@@ -1443,7 +1555,7 @@ def test_reset_wipes_everything(emulator, vpc):
     emulator.reset()
 
     assert emulator.faults() == {"faults": [], "fired": []}
-    assert emulator.settings()["ecs_deployment"] == "completed"
+    assert emulator.settings()["ecs_deployment"] == "timed"
     assert emulator.requests() == []
     assert am.list_meshes()["meshes"] == []
     am.create_mesh(meshName=MESH)  # same name again: no leftovers from the old mesh

@@ -123,10 +123,10 @@ def test_same_microservice_name_in_two_states(emulator, tf_factory, mesh):
                             f"{PLATFORM}/{SERVICE}")
 
 
-def test_a_dashboard_left_between_put_and_tag_is_adopted_and_an_other_one_refused(emulator, tf):
-    """CloudWatch takes a dashboard's tags only after PutDashboard: a create killed in between
-    leaves a dashboard with no tags. The next apply adopts an untagged dashboard whose body is
-    exactly the one it writes, and refuses one with any other body (someone else's)."""
+def test_a_dashboard_is_written_with_its_tags_and_an_untagged_one_refused(emulator, tf):
+    """PutDashboard carries the tags (CloudWatch applies them when it creates the dashboard): no
+    window where the dashboard is untagged, so an untagged dashboard of the name is never ours,
+    whatever its body; it is refused like every object without our ownership token."""
     net = chaos.network(emulator)
     head = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, service_mesh="service_connect")
     tf.write({"main.tf": head + platform_block(net, "service_connect")
@@ -134,34 +134,25 @@ def test_a_dashboard_left_between_put_and_tag_is_adopted_and_an_other_one_refuse
     tf.apply()
     cloudwatch = emulator.client("cloudwatch")
     [name] = [d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]]
-    body = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+    [put] = [r for r in emulator.requests(operation="PutDashboard")]
+    body = put["body"] if isinstance(put["body"], dict) else json.loads(put["body"])
+    tags = {t["Key"]: t["Value"] for t in body.get("Tags") or []}
+    assert tags.get("matbakh:owner") == f"{PLATFORM}/{SERVICE}", body
+    assert "matbakh:owner-token" in tags, body
+    assert not emulator.requests(operation="TagResource"), "tagged in a second call"
+    written = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
     tf.destroy()
 
-    def untagged_dashboard(dashboard_body: str) -> list:
-        if cloudwatch.list_dashboards(DashboardNamePrefix=name)["DashboardEntries"]:
-            cloudwatch.delete_dashboards(DashboardNames=[name])
+    # Untagged, even with exactly our body: refused, and left as it was.
+    for dashboard_body in ('{"widgets": []}', written):
         cloudwatch.put_dashboard(DashboardName=name, DashboardBody=dashboard_body)
+        refused = tf.apply(check=False)
+        out = collapsed(refused.output)
+        assert refused.returncode != 0
+        assert f"CloudWatch dashboard {name} already exists" in out, refused.output
+        assert cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"] == dashboard_body
         arn = cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"]
-        return cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"]
-
-    # Someone else's: another body. Refused, and left as it was.
-    other = '{"widgets": []}'
-    assert untagged_dashboard(other) == []
-    refused = tf.apply(check=False)
-    out = collapsed(refused.output)
-    assert refused.returncode != 0
-    assert f"CloudWatch dashboard {name} already exists" in out, refused.output
-    assert cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"] == other
-    arn = cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"]
-    assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
-    assert "matbakh_microservice.auth" not in tf.state_list()
-
-    # Ours, left by a killed create: exactly our body, no tags. Adopted and tagged.
-    assert untagged_dashboard(body) == []
-    tf.apply()
-    tags = {t["Key"]: t["Value"] for t in cloudwatch.list_tags_for_resource(
-        ResourceARN=cloudwatch.get_dashboard(DashboardName=name)["DashboardArn"])["Tags"]}
-    assert tags.get("matbakh:owner") == f"{PLATFORM}/{SERVICE}", tags
-    assert tf.plan().returncode == 0
+        assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+        assert "matbakh_microservice.auth" not in tf.state_list()
+        cloudwatch.delete_dashboards(DashboardNames=[name])
     tf.destroy()
-    assert cloudwatch.list_dashboards()["DashboardEntries"] == []

@@ -121,6 +121,8 @@ pub struct EcsServiceSpec {
     pub registry: Option<Ref>,
     /// ECS Service Connect: the service's endpoint in the namespace.
     pub service_connect: Option<ServiceConnectSpec>,
+    /// The deployment circuit breaker with rollback, sent with rolling
+    /// deployments only (AWS gives it to no other strategy).
     pub circuit_breaker_rollback: bool,
     pub minimum_healthy_percent: i32,
     pub maximum_percent: i32,

@@ -22,6 +22,7 @@ Deployment behaviour after this module is set by settings.ecs_deployment (see se
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from typing import Any
@@ -29,6 +30,9 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ec2.exceptions import InvalidSubnetIdError
+from moto.ec2.models import ec2_backends
+from moto.ecs.models import Service as EcsService
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
@@ -291,7 +295,19 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     _settle(service, new_deployment=True)
     if service.deployment_controller.get("type", "ECS") == "ECS":
         deployments.start(service, service_connect.public(sc))
-    return result
+    return _answer(result, service, None)
+
+
+def _answer(result: ActionResult, service: Any, previous: str | None) -> ActionResult:
+    """The CreateService/UpdateService answer. settings.ecs_deployment_answer: `current` names the
+    deployment this call started; `previous` the one before it; `blank` none (ECS may answer
+    before the new deployment is attached to the service)."""
+    how = settings.get("ecs_deployment_answer")
+    if how == "current":
+        return result
+    shown = copy.copy(service)
+    shown.current_service_deployment = previous if how == "previous" else None
+    return ActionResult({"service": shown})
 
 
 def _fingerprint(service: Any) -> str:
@@ -336,6 +352,7 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if self._get_param("capacityProviderStrategy") and self._get_param("launchType"):
         raise InvalidParameterException(
             "Specifying both a launch type and capacity provider strategy is not supported.")
+    previous = getattr(service, "current_service_deployment", None)
     result = _orig_update_service(self)
     if td:
         service.task_definition = td
@@ -350,7 +367,7 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
         deployments.start(service, service_connect.public(sc))
     else:
         deployments.advance_service(service)
-    return result
+    return _answer(result, service, previous)
 
 
 _orig_delete_service = EC2ContainerServiceResponse.delete_service
@@ -368,13 +385,35 @@ def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service.pending_count = 0
     for dep in service.deployments or []:
         dep.update({"desiredCount": 0, "runningCount": 0, "pendingCount": 0})
-    # ECS removes the Cloud Map services it created for Service Connect.
+    # ECS removes the Cloud Map services it created for Service Connect (or leaves them).
+    if settings.get("ecs_service_connect_cleanup") == "leave":
+        service_connect.leave_behind(service)
     service_connect.sync_cloud_map(service, 0)
     deployments.service_deleted(service)
     return result
 
 
 _orig_describe_services = EC2ContainerServiceResponse.describe_services
+_orig_validate_network = EcsService._validate_network
+
+
+def _validate_network(self: Any, nc: dict[str, Any]) -> dict[str, Any]:
+    """awsvpcConfiguration without securityGroups: AWS uses the VPC's default security group
+    (AwsVpcConfiguration.securityGroups, ECS API reference: "If you don't specify a security
+    group, the default security group for the VPC is used."); moto crashed (KeyError). Checked
+    with that group, returned as sent."""
+    vpc = (nc or {}).get("awsvpcConfiguration") or {}
+    if "securityGroups" in vpc or not vpc.get("subnets"):
+        return _orig_validate_network(self, nc)
+    ec2 = ec2_backends[self._account_id][self.region_name]
+    try:
+        subnet = ec2.describe_subnets(subnet_ids=vpc["subnets"][:1])[0]
+        default = ec2.get_default_security_group(subnet.vpc_id)
+    except InvalidSubnetIdError:
+        default = None  # moto's own check below names the subnet
+    checked = dict(nc, awsvpcConfiguration=dict(vpc, securityGroups=[default.id] if default else []))
+    _orig_validate_network(self, checked)
+    return nc
 
 
 def describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
@@ -384,6 +423,7 @@ def describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
 
 def install() -> None:
     deployments.install()
+    EcsService._validate_network = _validate_network  # type: ignore[method-assign]
     EC2ContainerServiceResponse.describe_services = describe_services  # type: ignore[method-assign]
     EC2ContainerServiceResponse.delete_service = delete_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings  # type: ignore[attr-defined]

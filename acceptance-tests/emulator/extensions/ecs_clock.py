@@ -2,15 +2,23 @@
 
 Virtual time runs at `speed` virtual seconds per real second (1.0 = real time, 0 = stopped)
 and jumps forward on POST /_matbakh/clock {"advance_seconds": N}. Only deployments created in
-ecs_deployment=timed mode follow it (bake times, canary/linear steps, pause-hook timeouts);
-the other modes finish, stay or fail at once as before.
+ecs_deployment=timed mode (the default) follow it (bake times, canary/linear steps, pause-hook
+timeouts); the other modes finish, stay or fail at once.
+
+The speed a reset returns to is DEFAULT_SPEED: 60 (a minute of deployment per second, so a
+10-minute canary bake takes 10 s) unless the launcher's --speed / MATBAKH_EMULATOR_SPEED says
+otherwise (the acceptance tests start it at 3600).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 from typing import Any
+
+
+DEFAULT_SPEED = float(os.environ.get("MATBAKH_EMULATOR_SPEED", "60"))
 
 
 class Clock:
@@ -20,7 +28,7 @@ class Clock:
     def reset(self) -> None:
         self._base = time.time()
         self._anchor = time.time()
-        self.speed = 1.0
+        self.speed = DEFAULT_SPEED
 
     def now(self) -> float:
         return self._base + (time.time() - self._anchor) * self.speed

@@ -6,12 +6,12 @@ deployment (how it gets there: strategy, stage, traffic weight, alarms, rollback
 carries `currentServiceDeployment` and `currentServiceRevisions`.
 
 How a deployment progresses depends on settings.ecs_deployment when it starts:
-  completed    SUCCESSFUL at once (the default; as before).
+  completed    SUCCESSFUL at once (tests that do not care about releases).
   in_progress  stays IN_PROGRESS (first stage) until stopped, rolled back by an alarm or superseded.
   failed       the circuit breaker trips at once: ROLLBACK_SUCCESSFUL when the circuit breaker
                has rollback and there is a revision to go back to, else STOPPED. The old
                deployments[] view (rolloutState FAILED) is kept as before.
-  timed        follows the emulator clock (ecs_clock.py): the strategy's stages run in order,
+  timed        (the default) follows the emulator clock (ecs_clock.py): the strategy's stages run in order,
                bake times and canary/linear step waits take virtual time, PAUSE lifecycle hooks
                wait for ContinueServiceDeployment (or their timeout).
 
@@ -27,7 +27,9 @@ requestedProductionTrafficWeight):
   LINEAR      PRODUCTION_TRAFFIC_SHIFT in steps of stepPercent, stepBakeTimeInMinutes between
               steps (not after 100), BAKE_TIME, CLEAN_UP.
 
-Alarm rollback: while a deployment is not finished, an alarm of
+Alarm rollback: an alarm in ALARM when a deployment starts switches its alarms off for the
+whole deployment (alarms.status DISABLED; ECS developer guide). Otherwise, while a deployment is
+not finished, an alarm of
 deploymentConfiguration.alarms (enable: true) in state ALARM stops it: with rollback: true it
 rolls back (ROLLBACK_SUCCESSFUL, `rollback.reason`, `alarms.triggeredAlarmNames`, the service
 goes back to the source revision's task definition and Service Connect configuration), without
@@ -139,6 +141,13 @@ def validate_configuration(config: dict[str, Any] | None, controller: str | None
         raise InvalidParameterException(
             f"The {strategy} deployment strategy requires a load balancer or a Service Connect "
             "configuration for the service.")
+    breaker = config.get("deploymentCircuitBreaker") or {}
+    if strategy in TRAFFIC_SHIFTING and breaker.get("enable"):
+        # DeploymentCircuitBreaker (ECS API reference): "The deployment circuit breaker can only
+        # be used for services using the rolling update (ECS) deployment type."
+        raise InvalidParameterException(
+            f"The deployment circuit breaker is only supported with the ROLLING deployment "
+            f"strategy, not {strategy}.")
     bake = config.get("bakeTimeInMinutes")
     if strategy == "BLUE_GREEN" and bake is None:
         raise InvalidParameterException(
@@ -252,6 +261,19 @@ def _phases(config: dict[str, Any], alarm_window: float) -> list[tuple[str | Non
                            ("BAKE_TIME", bake, 100.0), ("CLEAN_UP", 0.0, 100.0)]
 
 
+def _alarm_status_at_start(service: Any, names: list[str]) -> str:
+    """ECS developer guide, "How CloudWatch alarms detect Amazon ECS deployment failures"
+    (deployment-alarm-failure.html): "If an alarm is in the ALARM state at the beginning of a deployment, Amazon ECS will
+    not monitor alarms for the duration of that deployment." The deployment's alarms.status is
+    then DISABLED and no alarm of it is evaluated (_check_alarms)."""
+    if not names:
+        return "DISABLED"
+    cw = cloudwatch_backends[service._account_id][service.region_name]
+    if any(n in cw.alarms and cw.alarms[n].state_value == "ALARM" for n in names):
+        return "DISABLED"
+    return "MONITORING"
+
+
 def _alarm_config(config: dict[str, Any]) -> tuple[list[str], bool]:
     alarms = config.get("alarms") or {}
     if not alarms.get("enable"):
@@ -318,7 +340,7 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
             "failureCount": 0,
             "threshold": max(3, min(200, math.ceil(desired * 0.5))),
         },
-        "alarms": {"status": "MONITORING" if alarm_names else "DISABLED", "alarmNames": alarm_names,
+        "alarms": {"status": _alarm_status_at_start(service, alarm_names), "alarmNames": alarm_names,
                    "triggeredAlarmNames": []},
         "lifecycleHookDetails": [],
         "_account": service._account_id,
@@ -414,6 +436,8 @@ def _alarms_in_alarm(dep: dict[str, Any]) -> list[str]:
 
 
 def _check_alarms(dep: dict[str, Any], now: float) -> bool:
+    if dep["alarms"]["status"] != "MONITORING":
+        return False  # DISABLED at the start: ECS watches none of them for this deployment
     triggered = _alarms_in_alarm(dep)
     if not triggered:
         return False

@@ -243,6 +243,19 @@ def sync_cloud_map(service: Any, running_count: int) -> list[dict[str, str]]:
     return resources
 
 
+def leave_behind(service: Any) -> None:
+    """DeleteService when ECS leaves the Cloud Map services it made for Service Connect
+    (settings.ecs_service_connect_cleanup = "leave"): the tasks are gone, so are their instances,
+    the services stay. AWS does not document that ECS deletes them with the ECS service, and users
+    report the namespace's deletion failing with ResourceInUse afterwards."""
+    sd = cloudmap(service._account_id, service.region_name)
+    for arn in (getattr(service, "_matbakh_sc_owned", None) or {}).values():
+        svc = _managed(sd, arn)
+        if svc is not None:
+            svc.instances.clear()
+    service._matbakh_sc_owned = {}
+
+
 def _sync_instances(sd: Any, svc: Any, service: Any, resolved: dict[str, Any], count: int) -> None:
     while len(svc.instances) > count:
         svc.instances.pop()

@@ -1,12 +1,25 @@
 """Run-time behaviour switches, set through POST /_matbakh/settings and cleared by a reset.
 
 ecs_deployment:
-    "completed"   (default) a service reaches steady state at once: runningCount = desiredCount,
-                  one PRIMARY deployment with rolloutState COMPLETED.
+    "timed"       (default) new deployments follow the emulator clock (POST /_matbakh/clock, by
+                  default 60 virtual seconds per real second; see ecs_clock.py and
+                  ecs_deployments.py): stages, bake times, alarm rollback, pause hooks, as on AWS.
+    "completed"   a service reaches steady state at once: runningCount = desiredCount, one
+                  PRIMARY deployment with rolloutState COMPLETED (for tests that do not care
+                  about releases).
     "in_progress" new deployments never finish: runningCount 0, rolloutState IN_PROGRESS.
     "failed"      new deployments fail: rolloutState FAILED (as after a circuit-breaker trip).
-    "timed"       new deployments follow the emulator clock (POST /_matbakh/clock; see
-                  ecs_deployments.py): stages, bake times, alarm rollback, pause hooks.
+
+ecs_deployment_answer:
+    "current"     (default) CreateService/UpdateService answer with currentServiceDeployment naming
+                  the deployment the call started.
+    "previous"    they answer with the deployment before it (none after a create), "blank" with
+                  none: ECS may answer before the new deployment is attached to the service.
+
+ecs_service_connect_cleanup:
+    "delete"      (default) DeleteService deletes the Cloud Map services ECS made for Service Connect.
+    "leave"       they stay behind (without instances): AWS does not document that ECS deletes
+                  them, and users report ResourceInUse when deleting the namespace afterwards.
 
 cloudmap_pending_polls:
     0 (default)   Cloud Map operations are SUCCESS on the first GetOperation.
@@ -25,12 +38,16 @@ import copy
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
-    "ecs_deployment": "completed",
+    "ecs_deployment": "timed",
+    "ecs_deployment_answer": "current",
+    "ecs_service_connect_cleanup": "delete",
     "cloudmap_pending_polls": 0,
     "validate_requests": True,
 }
 CHOICES = {
     "ecs_deployment": ("completed", "in_progress", "failed", "timed"),
+    "ecs_deployment_answer": ("current", "previous", "blank"),
+    "ecs_service_connect_cleanup": ("delete", "leave"),
 }
 
 _current: dict[str, Any] = copy.deepcopy(DEFAULTS)

@@ -6,8 +6,11 @@
 //! provider only finds and records it: it never creates one (a second
 //! service of the name would make ECS fail), never updates it (Cloud Map
 //! refuses UpdateService in HTTP namespaces, and ECS owns its settings),
-//! and leaves its removal to ECS; the ECS service's delete waits for it to
-//! go (see `aws::ecs::service`).
+//! and leaves its removal to ECS at first; the ECS service's delete waits
+//! for it to go (see `aws::ecs::service`). AWS does not document that ECS
+//! deletes it with the ECS service, and users report the namespace's
+//! deletion failing with `ResourceInUse` afterwards: once the ECS service
+//! is gone and ECS had its grace, [`delete_left_behind`] deletes it.
 
 use std::time::Duration;
 
@@ -57,8 +60,57 @@ pub async fn find_service(
     Ok(None)
 }
 
-/// Whether the service `id` still exists.
-pub async fn service_exists(aws: &Clients, id: &str) -> Result<bool, AwsError> {
+/// The tag ECS puts on the Cloud Map services it creates for Service Connect.
+const ECS_MANAGED_TAG: (&str, &str) = ("AmazonECSManaged", "true");
+
+/// Delete the Cloud Map service `id` that ECS made for Service Connect and
+/// left behind after its ECS service was deleted. Only one tagged as ECS's
+/// (`AmazonECSManaged=true`): a service someone else made is never touched.
+/// `Ok(true)` when it is gone, `Ok(false)` when it is not ECS's or still in
+/// use (instances still deregistering: ask again later).
+pub async fn delete_left_behind(aws: &Clients, id: &str, arn: &str) -> Result<bool, AwsError> {
+    let tags = absent_if_not_found(
+        aws.cloudmap
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("servicediscovery:ListTagsForResource", e)),
+    )?;
+    let Some(tags) = tags else {
+        return Ok(true);
+    };
+    let ecs_made = tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == ECS_MANAGED_TAG.0 && t.value() == ECS_MANAGED_TAG.1);
+    if !ecs_made {
+        return Ok(false);
+    }
+    tracing::info!(
+        service = id,
+        "deleting the Cloud Map service ECS left behind for Service Connect"
+    );
+    match aws
+        .cloudmap
+        .delete_service()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("servicediscovery:DeleteService", e))
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(true),
+        Err(e) if e.code.as_deref() == Some("ResourceInUse") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The service `id`, `None` when it is gone.
+async fn get_service(
+    aws: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_servicediscovery::types::Service>, AwsError> {
     let out = absent_if_not_found(
         aws.cloudmap
             .get_service()
@@ -67,7 +119,19 @@ pub async fn service_exists(aws: &Clients, id: &str) -> Result<bool, AwsError> {
             .await
             .map_err(|e| AwsError::sdk("servicediscovery:GetService", e)),
     )?;
-    Ok(out.and_then(|o| o.service).is_some())
+    Ok(out.and_then(|o| o.service))
+}
+
+/// The ARN of the service `id`, `None` when it is gone.
+pub async fn service_arn(aws: &Clients, id: &str) -> Result<Option<String>, AwsError> {
+    Ok(get_service(aws, id)
+        .await?
+        .and_then(|s| s.arn().map(str::to_string)))
+}
+
+/// Whether the service `id` still exists.
+pub async fn service_exists(aws: &Clients, id: &str) -> Result<bool, AwsError> {
+    Ok(get_service(aws, id).await?.is_some())
 }
 
 impl ServiceConnectDiscoverySpec {

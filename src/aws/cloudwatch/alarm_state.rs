@@ -1,4 +1,5 @@
-//! Reading and resetting the state of alarms: what a canary's walk watches.
+//! Reading and resetting the state of alarms: what a canary's walk watches,
+//! and what a deployment's rollback alarms are when it starts.
 
 use aws_sdk_cloudwatch::types::StateValue;
 
@@ -11,18 +12,24 @@ pub struct Firing {
     pub reason: String,
 }
 
+async fn describe(
+    aws: &Clients,
+    names: &[String],
+) -> Result<aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput, AwsError> {
+    aws.cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))
+}
+
 /// The first of `names` in ALARM, if any. OK and INSUFFICIENT_DATA (a
 /// candidate without traffic yet) are quiet; an alarm that does not exist is
 /// an error, since nothing would be watching.
 pub async fn first_firing(aws: &Clients, names: &[String]) -> Result<Option<Firing>, AwsError> {
     const CALL: &str = "cloudwatch:DescribeAlarms";
-    let out = aws
-        .cloudwatch
-        .describe_alarms()
-        .set_alarm_names(Some(names.to_vec()))
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk(CALL, e))?;
+    let out = describe(aws, names).await?;
     for name in names {
         let Some(alarm) = out
             .metric_alarms()
@@ -62,4 +69,28 @@ pub async fn reset(aws: &Clients, names: &[String], reason: &str) -> Result<(), 
             .map_err(|e| AwsError::sdk("cloudwatch:SetAlarmState", e))?;
     }
     Ok(())
+}
+
+/// Set those of `names` in ALARM to OK, and say which: before a deployment
+/// with rollback alarms starts, because ECS watches none of them for the
+/// whole deployment when one is in ALARM at its start. Alarms in OK or
+/// INSUFFICIENT_DATA are left as they are (no transition, no notification);
+/// CloudWatch evaluates the reset ones again at their next period.
+pub async fn clear_alarm(
+    aws: &Clients,
+    names: &[String],
+    reason: &str,
+) -> Result<Vec<String>, AwsError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let out = describe(aws, names).await?;
+    let firing: Vec<String> = out
+        .metric_alarms()
+        .iter()
+        .filter(|a| a.state_value() == Some(&StateValue::Alarm))
+        .filter_map(|a| a.alarm_name().map(str::to_string))
+        .collect();
+    reset(aws, &firing, reason).await?;
+    Ok(firing)
 }

@@ -1,9 +1,12 @@
 //! CloudWatch dashboard. Its id is its name. Dashboards are global to an
 //! account (one namespace of names for every region), so the name carries
 //! the region as well as the platform and service. They are taggable:
-//! TagResource on the dashboard's ARN (which GetDashboard reports), so a
-//! dashboard carries the owner tag, and a create that meets a dashboard of
-//! its name adopts it only when that tag names the same owner.
+//! PutDashboard takes `Tags` when it creates a dashboard (botocore 1.44.5,
+//! aws-sdk-cloudwatch in Cargo.lock), so a dashboard is never untagged, not
+//! even for a moment; an update ignores them, so a rewrite tags it with
+//! TagResource on its ARN (which GetDashboard reports). A create that meets
+//! a dashboard of its name adopts it only by the ownership token, like every
+//! other object.
 
 use async_trait::async_trait;
 
@@ -18,14 +21,16 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::cloudwatch::DashboardSpec;
 
 impl DashboardSpec {
-    /// PutDashboard, then TagResource (CloudWatch takes no tags with the
-    /// body) on `arn` when the caller knows it.
-    async fn put(&self, aws: &Clients, arn: Option<String>) -> Result<(), AwsError> {
+    /// PutDashboard with the tags (they apply when it creates the
+    /// dashboard). Over an existing dashboard (`existing`, its ARN when the
+    /// caller knows it) they are ignored: TagResource follows.
+    async fn put(&self, aws: &Clients, existing: Option<Option<String>>) -> Result<(), AwsError> {
         let out = aws
             .cloudwatch
             .put_dashboard()
             .dashboard_name(&self.name)
             .dashboard_body(&self.body)
+            .set_tags(Some(self.aws_tags()))
             .send()
             .await
             .map_err(|e| AwsError::sdk("cloudwatch:PutDashboard", e))?;
@@ -40,7 +45,17 @@ impl DashboardSpec {
                 problems.join("; "),
             ));
         }
-        self.tag(aws, arn).await
+        match existing {
+            Some(arn) => self.tag(aws, arn).await,
+            None => Ok(()),
+        }
+    }
+
+    fn aws_tags(&self) -> Vec<Tag> {
+        self.tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect()
     }
 
     /// The dashboard's ARN, as GetDashboard reports it; `None` when missing.
@@ -60,39 +75,14 @@ impl DashboardSpec {
                 AwsError::new(CALL, format!("dashboard {} has no ARN", self.name))
             })?,
         };
-        let tags: Vec<Tag> = self
-            .tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
         aws.cloudwatch
             .tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(tags))
+            .set_tags(Some(self.aws_tags()))
             .send()
             .await
             .map_err(|e| AwsError::sdk(CALL, e))?;
         Ok(())
-    }
-}
-
-impl DashboardSpec {
-    /// CloudWatch cannot tag a dashboard in the PutDashboard that writes
-    /// it, so a create killed between the two (Terraform never got the
-    /// answer, nothing is in state) leaves a dashboard with no tags at all.
-    /// One with no tags whose body is exactly the one this resource writes
-    /// (its own metrics, by its names) is taken for that leftover: adopting
-    /// it changes nothing in it but its tags. Any tag, or any other body,
-    /// and it is someone else's.
-    fn left_between_put_and_tag(
-        &self,
-        existing: &GetDashboardOutput,
-        tags: &BTreeMap<String, String>,
-    ) -> bool {
-        let as_json = |body: &str| serde_json::from_str::<serde_json::Value>(body).ok();
-        tags.is_empty()
-            && as_json(existing.dashboard_body().unwrap_or_default()).is_some()
-            && as_json(existing.dashboard_body().unwrap_or_default()) == as_json(&self.body)
     }
 }
 
@@ -161,30 +151,23 @@ impl Adapter for DashboardSpec {
     }
 
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        let mut arn = None;
+        let mut existing_arn = None;
         if let Some(existing) = get_dashboard(aws, &self.name).await? {
-            arn = existing.dashboard_arn().map(str::to_string);
+            let arn = existing.dashboard_arn().map(str::to_string);
             let found = match &arn {
                 Some(arn) => super::tags_of(aws, arn).await?,
                 None => BTreeMap::new(),
             };
-            if self.left_between_put_and_tag(&existing, &found) {
-                tracing::info!(
-                    dashboard = %self.name,
-                    "adopting an untagged dashboard whose body is exactly this resource's: \
-                     what a create stopped between PutDashboard and TagResource leaves"
-                );
-            } else {
-                tags::claim(
-                    "cloudwatch:PutDashboard",
-                    "CloudWatch dashboard",
-                    &self.name,
-                    &self.tags,
-                    &found,
-                )?;
-            }
+            tags::claim(
+                "cloudwatch:PutDashboard",
+                "CloudWatch dashboard",
+                &self.name,
+                &self.tags,
+                &found,
+            )?;
+            existing_arn = Some(arn);
         }
-        self.put(aws, arn).await?;
+        self.put(aws, existing_arn).await?;
         Ok(self.name.clone())
     }
 
@@ -203,7 +186,7 @@ impl Adapter for DashboardSpec {
         }
         // Our own dashboard: rewrite it and its tags (dashboards made before
         // they carried tags get the owner tag here).
-        self.put(aws, None).await?;
+        self.put(aws, Some(None)).await?;
         Ok(self.name.clone())
     }
 
@@ -220,46 +203,5 @@ impl Adapter for DashboardSpec {
             Err(e) if e.is_not_found() || e.code.as_deref() == Some("ResourceNotFound") => Ok(()),
             other => other,
         }
-    }
-}
-
-#[cfg(test)]
-mod leftover_tests {
-    use super::*;
-
-    fn spec() -> DashboardSpec {
-        DashboardSpec {
-            name: "matbakh-auth-service-eu-central-1".into(),
-            body: r#"{"widgets":[{"type":"metric","x":0}]}"#.into(),
-            tags: [(
-                "matbakh:owner".to_string(),
-                "matbakh/auth-service".to_string(),
-            )]
-            .into_iter()
-            .collect(),
-        }
-    }
-
-    fn existing(body: &str) -> GetDashboardOutput {
-        GetDashboardOutput::builder().dashboard_body(body).build()
-    }
-
-    #[test]
-    fn an_untagged_dashboard_with_exactly_our_body_is_a_killed_create_of_ours() {
-        // AWS may reformat the text: the JSON is compared.
-        let same = existing(r#"{ "widgets": [ { "x": 0, "type": "metric" } ] }"#);
-        assert!(spec().left_between_put_and_tag(&same, &BTreeMap::new()));
-    }
-
-    #[test]
-    fn any_tag_or_any_other_body_is_someone_elses() {
-        let same = existing(r#"{"widgets":[{"type":"metric","x":0}]}"#);
-        let tagged: BTreeMap<String, String> = [("team".to_string(), "x".to_string())]
-            .into_iter()
-            .collect();
-        assert!(!spec().left_between_put_and_tag(&same, &tagged));
-        let other = existing(r#"{"widgets":[{"type":"metric","x":6}]}"#);
-        assert!(!spec().left_between_put_and_tag(&other, &BTreeMap::new()));
-        assert!(!spec().left_between_put_and_tag(&existing("not json"), &BTreeMap::new()));
     }
 }

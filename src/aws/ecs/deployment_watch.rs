@@ -8,6 +8,8 @@
 //! ```text
 //! record ─► SUCCESSFUL ─────────────────────────────► Done(Succeeded)
 //!        ─► STOPPED / ROLLBACK_SUCCESSFUL / FAILED ──► Done(Failed: reason, alarms)
+//!        ─► PENDING / IN_PROGRESS, alarms DISABLED though it has some:
+//!              handled as an interruption (AlarmsNotWatched), below
 //!        ─► PENDING / IN_PROGRESS, not interrupted ──► Wait (progress line)
 //!        ─► PENDING / IN_PROGRESS, interrupted:
 //!              the service's first deployment ──────► Done(Interrupted: nothing to roll back to)
@@ -42,9 +44,23 @@ pub struct DeploymentRecord {
     pub pending: i32,
     /// `alarms.triggeredAlarmNames`.
     pub triggered_alarms: Vec<String>,
+    /// `alarms.alarmNames`: the deployment's rollback alarms.
+    pub alarm_names: Vec<String>,
+    /// `alarms.status` (`MONITORING`, `DISABLED`, ...).
+    pub alarms_status: Option<String>,
     /// No `sourceServiceRevisions`: the deployment that created the
     /// service. ECS refuses to roll it back (there is no previous revision).
     pub first: bool,
+}
+
+impl DeploymentRecord {
+    /// A deployment with rollback alarms that ECS does not watch: "If an
+    /// alarm is in the ALARM state at the beginning of a deployment, Amazon
+    /// ECS will not monitor alarms for the duration of that deployment" (ECS
+    /// developer guide), and `alarms.status` says `DISABLED`.
+    pub fn unwatched(&self) -> bool {
+        !self.alarm_names.is_empty() && self.alarms_status.as_deref() == Some("DISABLED")
+    }
 }
 
 /// Why the wait gave up on a deployment still in progress.
@@ -54,6 +70,9 @@ pub enum Interruption {
     StopRequested,
     /// The resource's `timeouts` ran out.
     TimedOut,
+    /// ECS would not watch the deployment's alarms: a release nobody
+    /// watches is not let through.
+    AlarmsNotWatched,
 }
 
 impl fmt::Display for Interruption {
@@ -61,6 +80,9 @@ impl fmt::Display for Interruption {
         f.write_str(match self {
             Interruption::StopRequested => "Terraform asked the provider to stop",
             Interruption::TimedOut => "the operation timed out",
+            Interruption::AlarmsNotWatched => {
+                "ECS would not watch the rollback alarms of the deployment (an alarm in ALARM when a deployment starts switches them all off for that deployment)"
+            }
         })
     }
 }
@@ -186,6 +208,11 @@ impl Watch {
                 alarms: record.triggered_alarms.clone(),
             });
         }
+        let interrupted = if record.unwatched() {
+            Some(Interruption::AlarmsNotWatched)
+        } else {
+            interrupted
+        };
         if let Some(why) = interrupted {
             if UNWINDING.contains(&status) {
                 // ECS is rolling back already: nothing to stop.
@@ -344,6 +371,14 @@ pub fn record_of(d: &aws_sdk_ecs::types::ServiceDeployment) -> DeploymentRecord 
             .alarms()
             .map(|a| a.triggered_alarm_names().to_vec())
             .unwrap_or_default(),
+        alarm_names: d
+            .alarms()
+            .map(|a| a.alarm_names().to_vec())
+            .unwrap_or_default(),
+        alarms_status: d
+            .alarms()
+            .and_then(|a| a.status())
+            .map(|s| s.as_str().to_string()),
         first: d.source_service_revisions().is_empty(),
     }
 }
@@ -640,6 +675,46 @@ mod tests {
         let text = outcome.error_text("auth-service", "x").unwrap();
         assert!(text.contains("no previous revision"), "{text}");
         assert!(text.contains("recorded"), "{text}");
+    }
+
+    #[test]
+    fn a_deployment_ecs_does_not_watch_is_stopped_with_a_rollback_at_once() {
+        let mut unwatched = record("IN_PROGRESS");
+        unwatched.alarm_names = vec!["matbakh-auth-service-error-rate".into()];
+        unwatched.alarms_status = Some("DISABLED".into());
+        assert!(unwatched.unwatched());
+        let fake = Fake {
+            timeline: vec![(Duration::ZERO, unwatched.clone())],
+            interrupt_at: None,
+            rollback_takes: S,
+        };
+        let (outcome, stops, _, _) = fake.run(&mut watch());
+        assert_eq!(stops, vec![Duration::ZERO], "stopped at the first read");
+        assert_eq!(
+            outcome,
+            Outcome::Interrupted {
+                why: Interruption::AlarmsNotWatched,
+                rollback: Rollback::Requested,
+                status: "ROLLBACK_SUCCESSFUL".into()
+            }
+        );
+        let text = outcome.error_text("auth-service", "x").unwrap();
+        assert!(text.contains("ECS would not watch"), "{text}");
+        assert!(text.contains("rollback"), "{text}");
+        // Watched, or without alarms: nothing to stop.
+        for (names, status) in [(vec!["a".to_string()], "MONITORING"), (vec![], "DISABLED")] {
+            let mut r = record("IN_PROGRESS");
+            r.alarm_names = names;
+            r.alarms_status = Some(status.into());
+            assert!(!r.unwatched());
+            assert!(matches!(watch().on_record(&r, S, None), Step::Wait { .. }));
+        }
+        // Finished already: never stopped.
+        unwatched.status = "SUCCESSFUL".into();
+        assert_eq!(
+            watch().on_record(&unwatched, S, None),
+            Step::Done(Outcome::Succeeded)
+        );
     }
 
     #[test]

@@ -15,12 +15,19 @@ use aws_sdk_ecs::types::{
 use super::deployment_configuration::{deployment_differences, deployment_of, with_deployment};
 use super::service_deployment::{self, current_deployment};
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
-use crate::aws::cloudmap::service_connect_discovery::find_service;
+use crate::aws::cloudmap::service_connect_discovery::{
+    delete_left_behind, find_service, service_arn,
+};
+use crate::aws::cloudwatch::alarm_state;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{remaining, Observation, Resolved};
+use crate::spec::deployment_strategy::DeploymentStrategy;
 use crate::spec::ecs::{AwsLogsSpec, EcsServiceSpec, ServiceConnectSpec, ServiceConnectTlsSpec};
 
 const POLL_EVERY: Duration = Duration::from_secs(5);
+/// How long ECS has to remove the Cloud Map service it made for Service
+/// Connect once the ECS service is gone, before the provider deletes it.
+const LEFT_BEHIND_AFTER: Duration = Duration::from_secs(10);
 
 /// The service `name_or_arn` names in `cluster` (a name or an ARN): its
 /// name when the ARN is of a service in that cluster, else the ARN itself.
@@ -197,13 +204,21 @@ impl EcsServiceSpec {
             .build())
     }
 
+    /// Whether the circuit breaker goes with the deployment: AWS gives it
+    /// to rolling deployments only (DeploymentCircuitBreaker, ECS API
+    /// reference); CANARY, LINEAR and BLUE_GREEN are watched by their alarms.
+    fn circuit_breaker(&self) -> bool {
+        self.circuit_breaker_rollback && self.deployment.strategy == DeploymentStrategy::Rolling
+    }
+
     /// `deploymentConfiguration` as ECS takes it.
     pub fn deployment(&self) -> DeploymentConfiguration {
+        let breaker = self.circuit_breaker();
         with_deployment(DeploymentConfiguration::builder(), &self.deployment)
             .deployment_circuit_breaker(
                 DeploymentCircuitBreaker::builder()
-                    .enable(self.circuit_breaker_rollback)
-                    .rollback(self.circuit_breaker_rollback)
+                    .enable(breaker)
+                    .rollback(breaker)
                     .build(),
             )
             .minimum_healthy_percent(self.minimum_healthy_percent)
@@ -434,14 +449,12 @@ impl EcsServiceSpec {
         ));
         if let Some(dc) = service.deployment_configuration() {
             if let Some(cb) = dc.deployment_circuit_breaker() {
-                if cb.enable() != self.circuit_breaker_rollback
-                    || cb.rollback() != self.circuit_breaker_rollback
-                {
+                let want = self.circuit_breaker();
+                if cb.enable() != want || cb.rollback() != want {
                     diffs.push(format!(
-                        "deployment circuit breaker is enable={} rollback={}, want {}",
+                        "deployment circuit breaker is enable={} rollback={}, want {want}",
                         cb.enable(),
                         cb.rollback(),
-                        self.circuit_breaker_rollback
                     ));
                 }
             }
@@ -555,18 +568,28 @@ impl EcsServiceSpec {
 }
 
 impl EcsServiceSpec {
-    /// After the service is deleted, wait until ECS has removed the Cloud
-    /// Map service Service Connect created for it: the namespace cannot be
-    /// deleted before, and a new service of the name would meet it.
+    /// After the service is deleted, wait until the Cloud Map service
+    /// Service Connect created for it is gone: the namespace cannot be
+    /// deleted before, and a new service of the name would meet it. ECS
+    /// gets `LEFT_BEHIND_AFTER` to remove it; then the provider deletes it
+    /// (AWS does not document that ECS does).
     async fn wait_for_service_connect_discovery_gone(&self, aws: &Clients) -> Result<(), AwsError> {
         let Some(sc) = &self.service_connect else {
             return Ok(());
         };
         let namespace_id = namespace_id_from_arn(&sc.namespace_arn);
-        while find_service(aws, namespace_id, &sc.discovery_name)
-            .await?
-            .is_some()
-        {
+        let started = tokio::time::Instant::now();
+        while let Some(id) = find_service(aws, namespace_id, &sc.discovery_name).await? {
+            if started.elapsed() >= LEFT_BEHIND_AFTER {
+                match service_arn(aws, &id).await? {
+                    None => return Ok(()),
+                    Some(arn) => {
+                        if delete_left_behind(aws, &id, &arn).await? {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
             tracing::info!(service = %self.name, discovery_name = %sc.discovery_name, "waiting for ECS to remove the Cloud Map service of the Service Connect endpoint");
             let left = remaining().map_err(|_| {
                 AwsError::new(
@@ -632,12 +655,16 @@ impl EcsServiceSpec {
         spec.security_groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
         spec.registry = registry_arn.as_ref().and(self.registry.clone());
         spec.service_connect = Self::service_connect_of(&service);
-        spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback());
+        spec.deployment = deployment_of(deployment);
+        // Off with another strategy than rolling is what this spec sends
+        // there (see `circuit_breaker`), not a difference.
+        spec.circuit_breaker_rollback = breaker.is_some_and(|b| b.enable() && b.rollback())
+            || (self.circuit_breaker_rollback
+                && spec.deployment.strategy != DeploymentStrategy::Rolling);
         spec.minimum_healthy_percent = deployment
             .and_then(|d| d.minimum_healthy_percent())
             .unwrap_or(100);
         spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
-        spec.deployment = deployment_of(deployment);
         spec.tags = service
             .tags()
             .iter()
@@ -796,9 +823,16 @@ impl Adapter for EcsServiceSpec {
             .differences(&service, self.task_definition(resolved)?, registry_id)
             .iter()
             .any(|d| d.starts_with("service registries"));
+        let service_connect_differs = !self.service_connect_differences(&service).is_empty();
+        // What starts a deployment: a new revision, capacity strategy,
+        // Service Connect configuration or registry.
+        let starts_deployment = service.task_definition() != Some(task_definition)
+            || strategy_changed
+            || service_connect_differs
+            || registries_differ;
         // Sent only when it differs: a Service Connect configuration in an
         // update starts a new deployment.
-        if !self.service_connect_differences(&service).is_empty() {
+        if service_connect_differs {
             request = request.set_service_connect_configuration(
                 self.service_connect_configuration(CALL)?.or_else(|| {
                     Some(
@@ -817,17 +851,36 @@ impl Adapter for EcsServiceSpec {
                     .collect(),
             ));
         }
+        if starts_deployment && canary.is_none() && self.deployment.rollback_on_alarms {
+            // ECS watches no alarm of a deployment that starts with one of
+            // them in ALARM: they start it from OK.
+            let reset = alarm_state::clear_alarm(
+                aws,
+                &self.deployment.alarm_names,
+                "matbakh: a deployment with these rollback alarms starts (ECS would not watch them from ALARM)",
+            )
+            .await?;
+            if !reset.is_empty() {
+                tracing::info!(service = %self.name, alarms = ?reset, "rollback alarms in ALARM set to OK before the deployment");
+            }
+        }
         let out = request.send().await.map_err(|e| AwsError::sdk(CALL, e))?;
         let arn = out
             .service()
             .and_then(|s| s.service_arn())
             .unwrap_or(id)
             .to_string();
-        service_deployment::note_update(
+        let before = current_deployment(&service);
+        let started = service_deployment::find_started(
+            aws,
+            &self.cluster,
             &arn,
-            current_deployment(&service).as_deref(),
+            before.as_deref(),
             out.service().and_then(current_deployment).as_deref(),
-        );
+            starts_deployment && self.wait_for_steady_state,
+        )
+        .await?;
+        service_deployment::note_update(&arn, before.as_deref(), started.as_deref());
         aws.ecs
             .tag_resource()
             .resource_arn(&arn)

@@ -291,3 +291,31 @@ async fn settle_after_a_create_waits_on_the_deployment_its_answer_named() {
         ["CreateService", "DescribeServiceDeployments"]
     );
 }
+
+#[test]
+fn the_circuit_breaker_goes_with_rolling_deployments_only() {
+    use crate::spec::deployment_strategy::DeploymentStrategy;
+    let breaker = |s: &EcsServiceSpec| {
+        let dc = s.deployment();
+        let cb = dc.deployment_circuit_breaker().unwrap();
+        (cb.enable(), cb.rollback())
+    };
+    let mut s = spec();
+    assert_eq!(breaker(&s), (true, true));
+    for strategy in [
+        DeploymentStrategy::Canary {
+            percent_tenths: 50,
+            canary_bake_minutes: 5,
+            bake_minutes: 5,
+        },
+        DeploymentStrategy::Linear {
+            step_percent_tenths: 100,
+            step_bake_minutes: 1,
+            bake_minutes: 1,
+        },
+        DeploymentStrategy::BlueGreen { bake_minutes: 1 },
+    ] {
+        s.deployment.strategy = strategy;
+        assert_eq!(breaker(&s), (false, false), "{strategy}");
+    }
+}

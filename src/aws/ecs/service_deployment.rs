@@ -28,6 +28,76 @@ pub fn current_deployment(service: &Service) -> Option<String> {
         .map(str::to_string)
 }
 
+/// How long an update that should have started a deployment looks for it
+/// when ECS's answer did not name it.
+const FIND_STARTED_FOR: Duration = Duration::from_secs(20);
+const FIND_STARTED_EVERY: Duration = Duration::from_secs(2);
+
+/// Of `listed` (deployment ARN, creation time in epoch seconds), the newest,
+/// unless it is `before`: the deployment an update started.
+pub fn newest_other(listed: &[(String, f64)], before: Option<&str>) -> Option<String> {
+    let newest = listed
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(arn, _)| arn.as_str())?;
+    (Some(newest) != before).then(|| newest.to_string())
+}
+
+/// The deployment a CreateService/UpdateService started. ECS may answer
+/// before the new deployment is attached to the service (no
+/// `currentServiceDeployment`, or still the previous one, `before`): then,
+/// when the call was `expected` to start one and the service had a
+/// deployment before (ECS reports them), the newest of
+/// `ListServiceDeployments` that is not `before`, asked again for a little
+/// while. `None`: it started none.
+pub async fn find_started(
+    aws: &Clients,
+    cluster: &str,
+    service: &str,
+    before: Option<&str>,
+    answered: Option<&str>,
+    expected: bool,
+) -> Result<Option<String>, AwsError> {
+    const CALL: &str = "ecs:ListServiceDeployments";
+    if let Some(a) = answered.filter(|a| Some(*a) != before) {
+        return Ok(Some(a.to_string()));
+    }
+    // Nothing before: an ECS (an emulator) without service deployments,
+    // where the wait falls back to `deployments[]`.
+    if !expected || before.is_none() {
+        return Ok(None);
+    }
+    let give_up = tokio::time::Instant::now() + FIND_STARTED_FOR;
+    loop {
+        let out = aws
+            .ecs
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk(CALL, e))?;
+        let listed: Vec<(String, f64)> = out
+            .service_deployments()
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.service_deployment_arn()?.to_string(),
+                    d.created_at().map_or(0.0, |t| t.as_secs_f64()),
+                ))
+            })
+            .collect();
+        if let Some(started) = newest_other(&listed, before) {
+            tracing::info!(service = %service, deployment = %started, "ECS's answer did not name the deployment it started; found it in its list");
+            return Ok(Some(started));
+        }
+        if tokio::time::Instant::now() >= give_up || stop_requested() {
+            return Ok(None);
+        }
+        let _ = pause(FIND_STARTED_EVERY).await;
+    }
+}
+
 /// The deployment an update started, by service ARN: the `Adapter` splits
 /// update and settle, and settle must wait on *that* deployment only (never
 /// fail on an older one ECS rolled back in an earlier apply).
@@ -132,6 +202,19 @@ pub async fn rejected_on_alarms(
     Ok(Some(rejected))
 }
 
+/// Which of `alarms` is in ALARM now, in words for an error; never fails
+/// (the error it belongs to says enough without it).
+async fn in_alarm(aws: &Clients, alarms: &[String]) -> String {
+    match crate::aws::cloudwatch::alarm_state::first_firing(aws, alarms).await {
+        Ok(Some(f)) => format!("alarm {} was in ALARM ({})", f.alarm, f.reason),
+        Ok(None) => format!(
+            "one of its alarms ({}) was in ALARM when it started",
+            alarms.join(", ")
+        ),
+        Err(e) => format!("the alarms could not be read: {e}"),
+    }
+}
+
 /// Ask ECS to stop `arn` and roll back to the previous revision.
 pub async fn stop_with_rollback(aws: &Clients, arn: &str) -> Result<(), AwsError> {
     aws.ecs
@@ -159,6 +242,8 @@ pub async fn wait_for_deployment(
     let mut watch = Watch::new(service, POLL_EVERY, ROLLBACK_GRACE);
     let started = tokio::time::Instant::now();
     let mut last_status = String::new();
+    // Which alarm was in ALARM when ECS declined to watch the deployment.
+    let mut unwatched_because: Option<String> = None;
     loop {
         let Some(record) = describe(aws, arn).await? else {
             return Err(AwsError::new(
@@ -170,6 +255,9 @@ pub async fn wait_for_deployment(
         last_status.clone_from(&record.status);
         let mut step = watch.on_record(&record, started.elapsed(), interruption());
         if let Step::StopWithRollback { arn, why } = &step {
+            if *why == Interruption::AlarmsNotWatched {
+                unwatched_because = Some(in_alarm(aws, &record.alarm_names).await);
+            }
             tracing::warn!(service = %service, deployment = %arn, "{why}: stopping the ECS deployment with a rollback");
             step = match stop_with_rollback(aws, arn).await {
                 // Follow the rollback briefly; the next read says how it goes.
@@ -199,6 +287,13 @@ pub async fn wait_for_deployment(
             // Sent above, and turned into a wait or an end.
             Step::StopWithRollback { .. } => {}
             Step::Done(outcome) => {
+                let because = match &outcome {
+                    Outcome::Interrupted {
+                        why: Interruption::AlarmsNotWatched,
+                        ..
+                    } => unwatched_because.take(),
+                    _ => None,
+                };
                 return match outcome.error_text(service, failed_prefix) {
                     None => Ok(()),
                     Some(text) => Err(AwsError::new(
@@ -209,7 +304,10 @@ pub async fn wait_for_deployment(
                             } => "ecs:StopServiceDeployment",
                             _ => "ecs:DescribeServiceDeployments",
                         },
-                        text,
+                        match because {
+                            Some(b) => format!("{text}; {b}"),
+                            None => text,
+                        },
                     )),
                 };
             }
@@ -220,6 +318,20 @@ pub async fn wait_for_deployment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_started_deployment_is_the_newest_that_is_not_the_one_before() {
+        let listed = vec![
+            ("d1".to_string(), 10.0),
+            ("d3".into(), 30.0),
+            ("d2".into(), 20.0),
+        ];
+        assert_eq!(newest_other(&listed, Some("d1")), Some("d3".into()));
+        assert_eq!(newest_other(&listed, None), Some("d3".into()));
+        // Still the one before at the top: nothing new (yet).
+        assert_eq!(newest_other(&listed, Some("d3")), None);
+        assert_eq!(newest_other(&[], Some("d1")), None);
+    }
 
     #[test]
     fn an_update_is_noted_once_per_service() {

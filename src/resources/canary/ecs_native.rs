@@ -268,10 +268,14 @@ impl NativeCanary<'_> {
 
     /// `UpdateService` with only `deployment` (and, when given, the task
     /// definition): the service's deployment id after it.
+    /// UpdateService; with a `task_definition`, the deployment it started
+    /// (never trusting the answer alone: ECS may answer before the new
+    /// deployment is attached, blank or still naming `before`).
     async fn update_service(
         &self,
         task_definition: Option<&str>,
         deployment: DeploymentConfiguration,
+        before: Option<&str>,
     ) -> Result<Option<String>, AwsError> {
         const CALL: &str = "ecs:UpdateService";
         tracing::info!(
@@ -290,7 +294,15 @@ impl NativeCanary<'_> {
             .send()
             .await
             .map_err(|e| AwsError::sdk(CALL, e))?;
-        Ok(out.service().and_then(current_deployment))
+        service_deployment::find_started(
+            self.clients,
+            &self.platform.cluster_name,
+            &self.service_arn,
+            before,
+            out.service().and_then(current_deployment).as_deref(),
+            task_definition.is_some(),
+        )
+        .await
     }
 
     /// The microservice's own deployment settings, for putting back:
@@ -374,31 +386,36 @@ impl NativeCanary<'_> {
         // the service's, else started.
         let recorded_deployment = report.recorded.get(SERVICE_DEPLOYMENT).cloned();
         let current = current_deployment(&service);
-        let deployment =
-            if running == candidate && current.is_some() && current == recorded_deployment {
-                current
+        let deployment = if running == candidate
+            && current.is_some()
+            && current == recorded_deployment
+        {
+            current
+        } else {
+            // Before every deployment, not only a new image's: ECS
+            // watches none of its alarms when one is in ALARM at its
+            // start (a retry after a rollback, a quiet service's
+            // no-traffic alarm).
+            let why = if new_image {
+                "matbakh_canary: a new candidate version starts its deployment"
             } else {
-                if new_image {
-                    if let Err(e) = alarm_state::reset(
-                        self.clients,
-                        &super::expand::alarm_names(&alarms),
-                        "matbakh_canary: a new candidate version starts its deployment",
-                    )
-                    .await
-                    {
-                        return report.failed("alarms", e);
-                    }
-                }
-                let mut spec = self.service_spec();
-                spec.deployment = strategy;
-                match self
-                    .update_service(Some(&candidate), spec.deployment())
-                    .await
-                {
-                    Ok(d) => d,
-                    Err(e) => return report.failed("service", e),
-                }
+                "matbakh_canary: the candidate's deployment starts again (ECS would not watch alarms in ALARM)"
             };
+            if let Err(e) =
+                alarm_state::reset(self.clients, &super::expand::alarm_names(&alarms), why).await
+            {
+                return report.failed("alarms", e);
+            }
+            let mut spec = self.service_spec();
+            spec.deployment = strategy;
+            match self
+                .update_service(Some(&candidate), spec.deployment(), current.as_deref())
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => return report.failed("service", e),
+            }
+        };
         let Some(deployment) = deployment else {
             return report.failed(
                 SERVICE_DEPLOYMENT,
@@ -443,7 +460,7 @@ impl NativeCanary<'_> {
             // The deployment ended: the service's own settings come back
             // (this starts no deployment).
             if let Err(e) = self
-                .update_service(None, self.own_deployment(Some(before)))
+                .update_service(None, self.own_deployment(Some(before)), None)
                 .await
             {
                 report.stopped.get_or_insert(e.to_string());
@@ -599,7 +616,10 @@ impl NativeCanary<'_> {
         if let Some(service) = &service {
             let found = deployment_of(service.deployment_configuration());
             if is_canary_deployment(&found, self.stable, self.platform) {
-                if let Err(e) = self.update_service(None, self.own_deployment(None)).await {
+                if let Err(e) = self
+                    .update_service(None, self.own_deployment(None), None)
+                    .await
+                {
                     return fail(&recorded, "service", e);
                 }
             }

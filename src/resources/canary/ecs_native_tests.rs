@@ -192,6 +192,7 @@ fn a_deployment_record_reads_as_status_and_weight() {
         pending: 0,
         triggered_alarms: vec![],
         first: false,
+        ..Default::default()
     };
     assert_eq!(
         status_of(&record("IN_PROGRESS", Some(10.0))),
