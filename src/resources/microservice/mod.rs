@@ -9,6 +9,7 @@ pub mod platform_context;
 pub mod read_back;
 pub mod recover;
 pub mod resource;
+pub mod rollback_warning;
 pub mod schema;
 pub mod task_size;
 #[cfg(test)]

@@ -278,7 +278,7 @@ impl GraphResource for Microservice {
     }
 
     fn has_plan_warnings(&self, settings: &Settings) -> bool {
-        !settings.backends.is_empty()
+        !settings.backends.is_empty() || super::rollback_warning::applies(settings)
     }
 
     /// A backend no microservice of the platform answers to is allowed (it
@@ -289,8 +289,10 @@ impl GraphResource for Microservice {
         settings: &Settings,
         platform: &PlatformContext,
     ) -> Vec<(String, String)> {
+        let rolled_back =
+            super::rollback_warning::warning(&configured.clients, platform, settings).await;
         if settings.backends.is_empty() {
-            return Vec::new();
+            return rolled_back.into_iter().collect();
         }
         let found = match crate::aws::ecs::service::existing_services(
             &configured.clients,
@@ -301,10 +303,11 @@ impl GraphResource for Microservice {
         {
             Ok(found) => found,
             // Only a warning is at stake: the apply reports AWS trouble.
-            Err(_) => return Vec::new(),
+            Err(_) => return rolled_back.into_iter().collect(),
         };
-        settings
-            .backends
+        rolled_back
+            .into_iter()
+            .chain(settings.backends
             .iter()
             .filter(|b| !found.contains(*b))
             .map(|b| {
@@ -316,7 +319,7 @@ impl GraphResource for Microservice {
                         settings.name, platform.platform_id, platform.namespace_name
                     ),
                 )
-            })
+            }))
             .collect()
     }
 
