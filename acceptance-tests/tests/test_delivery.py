@@ -111,7 +111,7 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     assert dc["canaryConfiguration"] == {"canaryPercent": 0.3, "canaryBakeTimeInMinutes": 5}
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
-    assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-p95-latency"]
+    assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-latency-average"]
     assert_plan_clean(tf)
 
     # A new image: the canary bakes 5 virtual minutes twice; the clock runs an hour a second.

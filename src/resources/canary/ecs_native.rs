@@ -43,7 +43,7 @@ use crate::engine::{self, Outcome, Resolved, StepError};
 use crate::resources::driver::{sort_observations, Sorted};
 use crate::resources::microservice::config::{Alarms, Settings};
 use crate::resources::microservice::expand::{self as stable, keys, PlatformContext, Slot};
-use crate::resources::microservice::names;
+use crate::resources::microservice::{names, release_alarms};
 use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::{EcsServiceSpec, TaskDefinitionSpec};
 use crate::spec::ownership::OwnerToken;
@@ -89,6 +89,10 @@ pub fn alarm_graph(
     let [error_rate, p95, _cpu] = stable::alarms(&settings, platform, &tags);
     let mut silence = super::silence::no_traffic_alarm(&settings, platform, &tags);
     let share = first_share_percent(canary);
+    // One metric for both revisions: the candidate's errors are diluted to
+    // its share, so the threshold is too (see microservice::release_alarms).
+    let mut error_rate = error_rate;
+    error_rate.threshold = release_alarms::scaled_error_rate(canary.error_rate_percent, share);
     silence.threshold = super::silence::MIN_REQUESTS_PER_MINUTE * 100.0 / share;
     silence.description = format!(
         "the service served fewer than {:.1} requests a minute for {} minutes, so its candidate ({share}% of the traffic) served fewer than {}: a canary never promotes on silence",
@@ -103,7 +107,7 @@ pub fn alarm_graph(
     ));
     graph.push(Component::new(
         ALARM_P95_LATENCY,
-        Spec::MetricAlarm(renamed(p95, "p95-latency")),
+        Spec::MetricAlarm(renamed(p95, &stable::latency_alarm_what(platform))),
     ));
     graph.push(Component::new(
         ALARM_NO_TRAFFIC,

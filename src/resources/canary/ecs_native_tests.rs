@@ -69,11 +69,12 @@ fn the_alarms_read_the_services_metrics_under_canary_names() {
     );
     let errors = alarm(&g, "alarm_error_rate");
     assert_eq!(errors.name, "matbakh-auth-service-canary-error-rate");
-    assert_eq!(errors.threshold, 2.0);
+    // 2 % of the candidate's requests at its first 10 % of the traffic.
+    assert_eq!(errors.threshold, 0.2);
     // Service Connect publishes per discovery name: the service's.
     let text = serde_json::to_string(&errors.metrics).unwrap();
     assert!(
-        text.contains("\"DiscoveryName\":\"auth-service\""),
+        text.contains("\"DiscoveryName\":\"auth-service_matbakh\""),
         "{text}"
     );
     assert!(!text.contains("auth-service-canary"), "{text}");
@@ -153,7 +154,7 @@ fn the_deployment_is_the_strategy_ecs_can_walk_with_the_canary_alarms() {
         spec.alarm_names,
         vec![
             "matbakh-auth-service-canary-error-rate",
-            "matbakh-auth-service-canary-p95-latency",
+            "matbakh-auth-service-canary-latency-average",
             "matbakh-auth-service-canary-no-traffic"
         ]
     );

@@ -465,8 +465,9 @@ mod expansion_tests {
                     bake_minutes: 2
                 },
                 alarm_names: vec![
-                    "matbakh-auth-service-error-rate".into(),
-                    "matbakh-auth-service-p95-latency".into()
+                    // A 0.5 % canary: the release's own error-rate alarm.
+                    "matbakh-auth-service-release-error-rate".into(),
+                    "matbakh-auth-service-latency-average".into()
                 ],
                 rollback_on_alarms: true,
             }

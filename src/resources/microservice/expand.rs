@@ -240,6 +240,9 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     ));
     graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
     graph.push(Component::new(ALARM_CPU, Spec::MetricAlarm(cpu)));
+    for release in super::release_alarms::components(settings, platform, &tags) {
+        graph.push(release);
+    }
     if settings.dashboard {
         graph.push(Component::new(
             DASHBOARD,
@@ -441,16 +444,16 @@ pub fn deployment(settings: &Settings, platform: &PlatformContext, slot: &Slot) 
     let d = &settings.deployment;
     DeploymentSpec {
         strategy: d.strategy,
-        alarm_names: if d.rollback_on_alarms {
-            ["error-rate", "p95-latency"]
-                .iter()
-                .map(|what| names::alarm_name(&platform.platform_id, &settings.name, what))
-                .collect()
-        } else {
-            Vec::new()
-        },
+        alarm_names: super::release_alarms::rollback_alarm_names(settings, platform),
         rollback_on_alarms: d.rollback_on_alarms,
     }
+}
+
+/// The last part of the latency alarm's name: the statistic it reads
+/// (`latency-average`), so that nobody takes the Average for a p95.
+pub fn latency_alarm_what(platform: &PlatformContext) -> String {
+    let stat = backend_of(platform).latency_stat();
+    format!("latency-{}", stat.to_lowercase())
 }
 
 /// Error rate (metric math), p95 latency and CPU high, in that order. The
@@ -491,9 +494,9 @@ pub fn alarms(
         settings.alarms.error_rate_percent,
     );
     let p95 = alarm(
-        "p95-latency",
+        &latency_alarm_what(platform),
         format!(
-            "{name}: latency ({}) above {} ms",
+            "{name}: latency ({} of each minute, p95_latency_ms) above {} ms",
             metrics.latency_stat, settings.alarms.p95_latency_ms
         ),
         vec![metrics.latency],

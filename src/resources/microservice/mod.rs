@@ -8,6 +8,7 @@ pub mod names;
 pub mod platform_context;
 pub mod read_back;
 pub mod recover;
+pub mod release_alarms;
 pub mod resource;
 pub mod rollback_warning;
 pub mod schema;
