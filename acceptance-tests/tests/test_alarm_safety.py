@@ -198,3 +198,111 @@ def test_a_candidate_failing_every_request_at_two_percent_is_rolled_back(emulato
                   for a in cw.describe_alarms(AlarmNamePrefix="matbakh-auth-service-")["MetricAlarms"]}
     assert thresholds[release] == pytest.approx(0.1)
     assert thresholds[operational] == 5
+
+
+def release_with_traffic(emulator, tf, net, deployment: str, requests_per_minute: float,
+                         minutes: int, canary: str = "") -> tuple[dict, object]:
+    """Release NEW_IMAGE with `deployment`; once ECS holds the new revision in its first step,
+    the service serves `requests_per_minute` for `minutes` and the alarms are evaluated; then
+    the clock runs. Returns the evaluation and the apply's error (None when it succeeded).
+    With `canary` (a matbakh_canary resource), that is the release instead."""
+    import threading
+    import time
+
+    from harness.terraform import TerraformError
+
+    def config(image: str, with_canary: bool = False) -> dict[str, str]:
+        return {"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="production")
+                + 'resource "matbakh_platform" "main" {\n  name = "matbakh"\n}\n'
+                + microservice("auth", "main", net, image=image, extra=deployment)
+                + (canary if with_canary else "")}
+
+    emulator.settings(ecs_deployment="completed")
+    tf.write(config(OLD_IMAGE))
+    tf.apply()
+    ecs = emulator.client("ecs")
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=0)
+    tf.write(config(OLD_IMAGE, True) if canary else config(NEW_IMAGE))
+    seen: dict = {}
+
+    def traffic() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                [svc] = [s for s in ecs.describe_services(cluster="matbakh", services=[AUTH])["services"]
+                         if s["status"] == "ACTIVE"]
+                [d] = ecs.describe_service_deployments(
+                    serviceDeploymentArns=[svc["currentServiceDeployment"]])["serviceDeployments"]
+                if d["status"] == "IN_PROGRESS" and d["sourceServiceRevisions"]:
+                    break
+            except Exception:  # noqa: BLE001 - not started yet
+                pass
+            time.sleep(0.2)
+        if requests_per_minute:
+            emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=minutes,
+                                             requests=requests_per_minute, latency_ms=20)
+        seen.update(emulator.evaluate_alarms())
+        emulator.clock(speed=3600)
+
+    t = threading.Thread(target=traffic, daemon=True)
+    t.start()
+    try:
+        tf.apply()
+        error = None
+    except TerraformError as e:
+        error = e
+    t.join()
+    return seen, error
+
+
+SILENCE = "matbakh-auth-service-release-no-traffic"
+CANARY_5 = """deployment {
+    strategy           = "canary"
+    canary_percent     = 5
+    bake_time          = "5m"
+    rollback_on_alarms = true
+    min_requests       = %d
+  }"""
+
+
+def test_a_release_nobody_calls_in_its_step_rolls_back(emulator, tf, net):
+    """Never promote on silence, over the step: at 5 % for 5 minutes, 2 requests a minute give
+    the new revision half a request; it must serve min_requests = 1."""
+    seen, error = release_with_traffic(emulator, tf, net, CANARY_5 % 1, requests_per_minute=2, minutes=5)
+    assert seen[SILENCE]["state"] == "ALARM", seen
+    assert seen[SILENCE]["points"] == [10.0], seen
+    assert error is not None, "a silent release was promoted"
+    assert SILENCE in error.result.output, error.result.output
+
+
+def test_a_quiet_service_releases(emulator, tf, net):
+    """5 requests a minute for a 5-minute step at 5 %: 1.25 for the new revision, enough for
+    min_requests = 1 (a per-minute rule would have needed 20 a minute)."""
+    seen, error = release_with_traffic(emulator, tf, net, CANARY_5 % 1, requests_per_minute=5, minutes=5)
+    assert seen[SILENCE]["state"] == "OK", seen
+    assert error is None, error.result.output if error else ""
+    cw = emulator.client("cloudwatch")
+    [a] = cw.describe_alarms(AlarmNames=[SILENCE])["MetricAlarms"]
+    assert a["Threshold"] == 20 and a["EvaluationPeriods"] == 1
+    assert a["Metrics"][0]["MetricStat"]["Period"] == 300
+
+
+def test_a_quiet_service_releases_a_matbakh_canary(emulator, tf, net):
+    """matbakh_canary on Service Connect: 3 requests a minute for a 5-minute first step at 10 %
+    give the candidate 1.5, enough for min_requests = 1 (default). The former rule (one request a
+    minute for the candidate, three minutes running) rolled every release of it back."""
+    canary = f"""
+resource "matbakh_canary" "auth" {{
+  microservice  = matbakh_microservice.auth.id
+  image         = "{NEW_IMAGE}"
+  steps         = [10, 100]
+  step_interval = "5m"
+}}
+"""
+    seen, error = release_with_traffic(emulator, tf, net, "", requests_per_minute=3, minutes=5,
+                                       canary=canary)
+    silence = "matbakh-auth-service-canary-no-traffic"
+    assert seen[silence]["state"] == "OK", seen
+    assert error is None, error.result.output if error else ""
+    assert tf.resource("matbakh_canary.auth")["status"] == "succeeded"

@@ -173,8 +173,10 @@ def assert_nothing_created(emulator) -> None:
 def assert_one_of_each(emulator, backend: str = AM) -> None:
     names = [s["serviceName"] for s in active_services(emulator)]
     assert sorted(names) == sorted(SERVICES), names
-    # App Mesh: the provider's Cloud Map services; Service Connect: the ones ECS created.
-    assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(SERVICES)
+    # App Mesh: the provider's Cloud Map services; Service Connect: the ones ECS created, named
+    # after the discovery name, unique per platform.
+    expected = SERVICES if backend == AM else [f"{s}_{PLATFORM}" for s in SERVICES]
+    assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(expected)
     if backend == SC:
         assert emulator.client("appmesh").list_meshes()["meshes"] == []
         for s in SERVICES:
@@ -640,7 +642,8 @@ def test_multi_region(emulator, tf):
         names = sorted(s["serviceName"] for s in active_services(emulator, region))
         assert names == ["auth-service", "persona-service"], (region, names)
         assert mesh_names(emulator, "virtualNodes", region) == [], "Service Connect: no mesh"
-        assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == ["auth-service", "persona-service"]
+        assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == [
+            "auth-service_matbakh", "persona-service_matbakh"]
         assert len(log_groups(emulator, region)) == 2
     # Dashboards are global to the account: one per service and region, none shared.
     every = set(dashboards(emulator, "eu-central-1")) | set(dashboards(emulator, "eu-west-1"))

@@ -218,3 +218,24 @@ fn a_deployment_record_reads_as_status_and_weight() {
         );
     }
 }
+
+#[test]
+fn silence_is_judged_over_the_first_step_with_min_requests() {
+    // 10 % for 5 minutes and 3 requests: the service must serve 30 in the step.
+    let g = alarm_graph(&stable(), &platform(), &canary(json!({"min_requests": 3})));
+    let silence = alarm(&g, "alarm_no_traffic");
+    assert_eq!(silence.threshold, 30.0);
+    assert_eq!(
+        (silence.evaluation_periods, silence.datapoints_to_alarm),
+        (1, 1)
+    );
+    assert_eq!(
+        silence.metrics[0].metric.as_ref().unwrap().period_seconds,
+        300
+    );
+    assert_eq!(silence.treat_missing_data, "breaching");
+    // By default one request in the step: a quiet service at 3 requests a
+    // minute (15 in the step, 1.5 for the candidate) releases.
+    let g = alarm_graph(&stable(), &platform(), &canary(json!({})));
+    assert_eq!(alarm(&g, "alarm_no_traffic").threshold, 10.0);
+}

@@ -22,10 +22,16 @@
 //! them as before.
 
 use super::config::Settings;
-use super::expand::{alarms, latency_alarm_what, PlatformContext};
+use super::expand::{alarms, backend_of, latency_alarm_what, PlatformContext};
 use super::names;
+use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::deployment_strategy::DeploymentStrategy;
 use crate::spec::{Component, Spec, Tags};
+
+/// Component key of the release's no-traffic alarm.
+pub const ALARM_RELEASE_NO_TRAFFIC: &str = "alarm_release_no_traffic";
+/// Its name's last part: `PLATFORM-NAME-release-no-traffic`.
+pub const RELEASE_NO_TRAFFIC: &str = "release-no-traffic";
 
 /// Component key of the release's error-rate alarm.
 pub const ALARM_RELEASE_ERROR_RATE: &str = "alarm_release_error_rate";
@@ -58,11 +64,76 @@ fn scaled(settings: &Settings) -> Option<f64> {
     (d.rollback_on_alarms && share < 100.0).then_some(share)
 }
 
+/// Whether the release needs a no-traffic alarm: it shifts traffic and
+/// rolls back on alarms.
+fn watches_silence(settings: &Settings) -> bool {
+    let d = &settings.deployment;
+    d.rollback_on_alarms && d.strategy.shifts_traffic()
+}
+
+/// The service's requests in a step below which the new revision, at
+/// `share_percent`, is expected to have served fewer than `min_requests`.
+pub fn silence_threshold(min_requests: u32, share_percent: f64) -> f64 {
+    f64::from(min_requests) * 100.0 / share_percent.clamp(0.1, 100.0)
+}
+
+/// "Never promote on silence", measured over the step (issue #19 item 4):
+/// the service's `RequestCount` summed over one period as long as a step,
+/// below what gives the new revision `min_requests` at its share, is ALARM;
+/// no data is no request (breaching). CloudWatch judges the last whole
+/// period, so at a step's end it has seen the step.
+pub fn no_traffic_alarm(
+    settings: &Settings,
+    platform: &PlatformContext,
+    tags: &Tags,
+) -> Option<MetricAlarmSpec> {
+    if !watches_silence(settings) {
+        return None;
+    }
+    let d = &settings.deployment;
+    let share = smallest_share_percent(&d.strategy);
+    let step_seconds = i32::try_from(d.step_minutes().max(1) * 60).unwrap_or(86_400);
+    let metrics = backend_of(platform).metrics(settings, platform);
+    let mut requests = metrics
+        .error_rate
+        .into_iter()
+        .find(|q| q.id == "requests")
+        .expect("every backend's error rate reads a `requests` query");
+    requests.return_data = true;
+    if let Some(m) = requests.metric.as_mut() {
+        m.period_seconds = step_seconds;
+    }
+    let threshold = silence_threshold(d.min_requests(), share);
+    Some(MetricAlarmSpec {
+        name: names::alarm_name(&platform.platform_id, &settings.name, RELEASE_NO_TRAFFIC),
+        description: format!(
+            "{}: fewer than {threshold} requests in {} minutes (one step): at its first {share}% \
+             the new revision would serve fewer than min_requests = {}; a release never promotes \
+             on silence",
+            settings.name,
+            step_seconds / 60,
+            d.min_requests()
+        ),
+        metrics: vec![requests],
+        comparison_operator: "LessThanThreshold".to_string(),
+        threshold,
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        treat_missing_data: "breaching".to_string(),
+        actions: Vec::new(),
+        tags: tags.clone(),
+    })
+}
+
 /// The release's own alarms (none when it rolls back on the operational
 /// ones).
 pub fn components(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> Vec<Component> {
+    let mut out: Vec<Component> = no_traffic_alarm(settings, platform, tags)
+        .map(|a| Component::new(ALARM_RELEASE_NO_TRAFFIC, Spec::MetricAlarm(a)))
+        .into_iter()
+        .collect();
     let Some(share) = scaled(settings) else {
-        return Vec::new();
+        return out;
     };
     let [mut alarm, _, _] = alarms(settings, platform, tags);
     let threshold = scaled_error_rate(settings.alarms.error_rate_percent, share);
@@ -74,10 +145,11 @@ pub fn components(settings: &Settings, platform: &PlatformContext, tags: &Tags) 
          more than {}% of its requests (Service Connect has no metric per revision)",
         settings.name, settings.alarms.error_rate_percent
     );
-    vec![Component::new(
+    out.push(Component::new(
         ALARM_RELEASE_ERROR_RATE,
         Spec::MetricAlarm(alarm),
-    )]
+    ));
+    out
 }
 
 /// The alarms the ECS deployment rolls back on.
@@ -90,10 +162,28 @@ pub fn rollback_alarm_names(settings: &Settings, platform: &PlatformContext) -> 
     } else {
         "error-rate"
     };
-    [errors.to_string(), latency_alarm_what(platform)]
-        .iter()
+    let mut what = vec![errors.to_string(), latency_alarm_what(platform)];
+    if watches_silence(settings) {
+        what.push(RELEASE_NO_TRAFFIC.to_string());
+    }
+    what.iter()
         .map(|what| names::alarm_name(&platform.platform_id, &settings.name, what))
         .collect()
+}
+
+/// Keep the configured `deployment.min_requests` in recovered arguments.
+pub fn keep_min_requests(arguments: &mut crate::tf::value::Value, settings: &Settings) {
+    use crate::tf::value::Value;
+    let Some(n) = settings.deployment.min_requests else {
+        return;
+    };
+    if let Value::Map(m) = arguments {
+        if let Some(Value::List(items)) = m.get_mut("deployment") {
+            if let Some(block) = items.first_mut() {
+                block.set("min_requests", Value::from(i64::from(n)));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

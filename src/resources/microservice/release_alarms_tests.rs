@@ -81,6 +81,7 @@ fn a_two_percent_canary_failing_every_request_trips_its_release_alarm() {
         vec![
             "matbakh-auth-service-release-error-rate".to_string(),
             "matbakh-auth-service-latency-average".to_string(),
+            "matbakh-auth-service-release-no-traffic".to_string(),
         ]
     );
 }
@@ -107,19 +108,26 @@ fn the_threshold_follows_the_smallest_share_of_each_strategy() {
 
 #[test]
 fn full_shifts_and_no_rollback_keep_the_operational_alarms() {
-    for deployment in [
-        json!({"strategy": "rolling", "rollback_on_alarms": true}),
-        json!({"strategy": "blue_green", "rollback_on_alarms": true}),
+    for (deployment, silence) in [
+        (
+            json!({"strategy": "rolling", "rollback_on_alarms": true}),
+            false,
+        ),
+        (
+            json!({"strategy": "blue_green", "rollback_on_alarms": true}),
+            true,
+        ),
     ] {
         let g = graph(deployment.clone());
         assert!(g.get(ALARM_RELEASE_ERROR_RATE).is_none(), "{deployment}");
-        assert_eq!(
-            rollback_alarms(&g),
-            vec![
-                "matbakh-auth-service-error-rate".to_string(),
-                "matbakh-auth-service-latency-average".to_string(),
-            ]
-        );
+        let mut names = vec![
+            "matbakh-auth-service-error-rate".to_string(),
+            "matbakh-auth-service-latency-average".to_string(),
+        ];
+        if silence {
+            names.push("matbakh-auth-service-release-no-traffic".to_string());
+        }
+        assert_eq!(rollback_alarms(&g), names, "{deployment}");
     }
     let g = graph(json!({"strategy": "canary", "canary_percent": 2}));
     assert!(g.get(ALARM_RELEASE_ERROR_RATE).is_none());
@@ -138,4 +146,63 @@ fn the_latency_alarm_is_named_after_the_statistic_it_reads() {
         "{}",
         latency.description
     );
+}
+
+#[test]
+fn silence_is_measured_over_the_step() {
+    // 5 % for 10 minutes, min_requests 3: the service must serve 60
+    // requests in the step for the new revision to be expected to see 3.
+    let g = graph(
+        json!({"strategy": "canary", "canary_percent": 5, "bake_time": "10m",
+                         "rollback_on_alarms": true, "min_requests": 3}),
+    );
+    let silence = alarm(&g, ALARM_RELEASE_NO_TRAFFIC);
+    assert_eq!(silence.name, "matbakh-auth-service-release-no-traffic");
+    assert_eq!(silence.threshold, 60.0);
+    assert_eq!(silence.comparison_operator, "LessThanThreshold");
+    assert_eq!(silence.treat_missing_data, "breaching");
+    assert_eq!(
+        (silence.evaluation_periods, silence.datapoints_to_alarm),
+        (1, 1)
+    );
+    let [query] = silence.metrics.as_slice() else {
+        panic!("{:?}", silence.metrics)
+    };
+    let stat = query.metric.as_ref().unwrap();
+    assert_eq!(
+        (stat.metric_name.as_str(), stat.stat.as_str()),
+        ("RequestCount", "Sum")
+    );
+    assert_eq!(stat.period_seconds, 600, "one period is one step");
+    assert!(query.return_data);
+    // The default is one request: never promote on silence.
+    let g = graph(
+        json!({"strategy": "linear", "step_percent": 20, "bake_time": "3m",
+                         "rollback_on_alarms": true}),
+    );
+    let silence = alarm(&g, ALARM_RELEASE_NO_TRAFFIC);
+    assert_eq!(silence.threshold, 5.0);
+    assert_eq!(
+        silence.metrics[0].metric.as_ref().unwrap().period_seconds,
+        180
+    );
+}
+
+#[test]
+fn min_requests_is_a_whole_number_of_at_least_one() {
+    use crate::resources::microservice::deployment::{validate, DeploymentConfig};
+    for bad in ["0", "1.5", "-2", "2000000"] {
+        let d = DeploymentConfig {
+            min_requests: Some(bad.to_string()),
+            ..Default::default()
+        };
+        let problems = validate(&d);
+        assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+        assert_eq!(problems[0].dotted(), "deployment.0.min_requests");
+    }
+    let d = DeploymentConfig {
+        min_requests: Some("25".to_string()),
+        ..Default::default()
+    };
+    assert!(validate(&d).is_empty());
 }

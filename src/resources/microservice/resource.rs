@@ -264,8 +264,14 @@ impl GraphResource for Microservice {
     ) -> Result<Option<Recovered>, String> {
         Ok(read_existing(&configured.clients, platform, &settings.name)
             .await?
-            .map(|existing| Recovered {
-                arguments: existing.arguments,
+            .map(|mut existing| Recovered {
+                arguments: {
+                    // `min_requests` lives in the release's no-traffic alarm
+                    // only as a threshold (drift there shows as the alarm's):
+                    // the configured value is kept.
+                    super::release_alarms::keep_min_requests(&mut existing.arguments, settings);
+                    existing.arguments
+                },
                 components: existing.components,
                 // While a canary deploys on the service, its deployment
                 // settings are the canary's: not drift of this resource.
