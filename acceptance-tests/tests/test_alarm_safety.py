@@ -306,3 +306,25 @@ resource "matbakh_canary" "auth" {{
     assert seen[silence]["state"] == "OK", seen
     assert error is None, error.result.output if error else ""
     assert tf.resource("matbakh_canary.auth")["status"] == "succeeded"
+
+
+def test_a_plan_warns_when_the_share_and_bake_time_can_hardly_reach_min_requests(emulator, tf, net):
+    def config(minimum: int) -> dict[str, str]:
+        return {"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="production")
+                + 'resource "matbakh_platform" "main" {\n  name = "matbakh"\n}\n'
+                + microservice("auth", "main", net, extra=CANARY_5 % minimum)}
+
+    tf.write(config(1))
+    tf.apply()
+    # The last hour: 4 requests a minute. A 5-minute step at 5 % gives the new revision 1.
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=4,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "a release can hardly reach min_requests" in words, words
+    assert "about 4.0 requests a minute" in words and "about 1.0 requests" in words, words
+    tf.write(config(1))
+    # 40 a minute: 10 for the new revision, plenty.
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=36,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "can hardly reach min_requests" not in words, words

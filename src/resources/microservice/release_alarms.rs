@@ -171,6 +171,62 @@ pub fn rollback_alarm_names(settings: &Settings, platform: &PlatformContext) -> 
         .collect()
 }
 
+/// The plan warning when, at `per_minute` requests a minute (the service's
+/// last hour), a step gives the new revision fewer than twice
+/// `min_requests` (a count that small is mostly luck: at an expected 2 the
+/// chance of none is one in seven).
+pub fn silence_warning(settings: &Settings, per_minute: f64) -> Option<(String, String)> {
+    if !watches_silence(settings) {
+        return None;
+    }
+    let d = &settings.deployment;
+    let share = smallest_share_percent(&d.strategy);
+    let minutes = d.step_minutes().max(1);
+    let expected = per_minute * f64::from(minutes) * share / 100.0;
+    let min = d.min_requests();
+    (expected < 2.0 * f64::from(min)).then(|| {
+        (
+            format!("{}: a release can hardly reach min_requests", settings.name),
+            format!(
+                "In the last hour {} served about {per_minute:.1} requests a minute, so a step of {minutes} minutes at {share}% gives the new revision about {expected:.1} requests; it must serve min_requests = {min}, or the release rolls back on silence ({}). Raise bake_time or the share, or lower min_requests.",
+                settings.name,
+                RELEASE_NO_TRAFFIC
+            ),
+        )
+    })
+}
+
+/// The service's requests a minute over the last hour, as the release's
+/// no-traffic alarm counts them; `None` without data (a service not created
+/// yet, or silent: its release's alarm says so then).
+pub async fn recent_requests_per_minute(
+    clients: &crate::aws::Clients,
+    settings: &Settings,
+    platform: &PlatformContext,
+) -> Option<f64> {
+    let metrics = backend_of(platform).metrics(settings, platform);
+    let requests = metrics
+        .error_rate
+        .into_iter()
+        .find(|q| q.id == "requests")?;
+    let m = requests.metric?;
+    crate::aws::cloudwatch::traffic::per_minute(
+        clients,
+        &m.namespace,
+        &m.metric_name,
+        &m.dimensions,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Whether a plan of `settings` looks at the service's traffic.
+pub fn warns_about_silence(settings: &Settings) -> bool {
+    watches_silence(settings)
+}
+
 /// Keep the configured `deployment.min_requests` in recovered arguments.
 pub fn keep_min_requests(arguments: &mut crate::tf::value::Value, settings: &Settings) {
     use crate::tf::value::Value;

@@ -206,3 +206,24 @@ fn min_requests_is_a_whole_number_of_at_least_one() {
     };
     assert!(validate(&d).is_empty());
 }
+
+#[test]
+fn a_plan_warns_when_a_step_can_hardly_reach_min_requests() {
+    let s = settings(
+        json!({"strategy": "canary", "canary_percent": 5, "bake_time": "10m",
+                            "rollback_on_alarms": true, "min_requests": 5}),
+    );
+    // 10 a minute: 100 in the step, 5 for the new revision, under twice 5.
+    let (summary, detail) = silence_warning(&s, 10.0).expect("a warning");
+    assert_eq!(
+        summary,
+        "auth-service: a release can hardly reach min_requests"
+    );
+    assert!(detail.contains("about 5.0 requests"), "{detail}");
+    assert!(detail.contains("min_requests = 5"), "{detail}");
+    // 20 a minute: 10 for the new revision, enough.
+    assert_eq!(silence_warning(&s, 20.0), None);
+    // Rolling releases have no such alarm.
+    let rolling = settings(json!({"strategy": "rolling", "rollback_on_alarms": true}));
+    assert_eq!(silence_warning(&rolling, 0.0), None);
+}

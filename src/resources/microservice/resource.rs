@@ -284,7 +284,9 @@ impl GraphResource for Microservice {
     }
 
     fn has_plan_warnings(&self, settings: &Settings) -> bool {
-        !settings.backends.is_empty() || super::rollback_warning::applies(settings)
+        !settings.backends.is_empty()
+            || super::rollback_warning::applies(settings)
+            || super::release_alarms::warns_about_silence(settings)
     }
 
     /// A backend no microservice of the platform answers to is allowed (it
@@ -295,10 +297,24 @@ impl GraphResource for Microservice {
         settings: &Settings,
         platform: &PlatformContext,
     ) -> Vec<(String, String)> {
-        let rolled_back =
-            super::rollback_warning::warning(&configured.clients, platform, settings).await;
+        let mut warnings: Vec<(String, String)> =
+            super::rollback_warning::warning(&configured.clients, platform, settings)
+                .await
+                .into_iter()
+                .collect();
+        if super::release_alarms::warns_about_silence(settings) {
+            if let Some(rate) = super::release_alarms::recent_requests_per_minute(
+                &configured.clients,
+                settings,
+                platform,
+            )
+            .await
+            {
+                warnings.extend(super::release_alarms::silence_warning(settings, rate));
+            }
+        }
         if settings.backends.is_empty() {
-            return rolled_back.into_iter().collect();
+            return warnings;
         }
         let found = match crate::aws::ecs::service::existing_services(
             &configured.clients,
@@ -309,9 +325,9 @@ impl GraphResource for Microservice {
         {
             Ok(found) => found,
             // Only a warning is at stake: the apply reports AWS trouble.
-            Err(_) => return rolled_back.into_iter().collect(),
+            Err(_) => return warnings,
         };
-        rolled_back
+        warnings
             .into_iter()
             .chain(settings.backends
             .iter()
