@@ -24,7 +24,7 @@
 use super::config::Settings;
 use super::expand::{alarms, backend_of, latency_alarm_what, PlatformContext};
 use super::names;
-use crate::spec::cloudwatch::MetricAlarmSpec;
+use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec};
 use crate::spec::deployment_strategy::DeploymentStrategy;
 use crate::spec::{Component, Spec, Tags};
 
@@ -64,6 +64,17 @@ fn scaled(settings: &Settings) -> Option<f64> {
     (d.rollback_on_alarms && share < 100.0).then_some(share)
 }
 
+/// The service's own request count as the backend's error rate reads it
+/// (query id `requests`, one-minute Sum): what silence is judged on.
+pub fn requests_query(settings: &Settings, platform: &PlatformContext) -> MetricQuerySpec {
+    backend_of(platform)
+        .metrics(settings, platform)
+        .error_rate
+        .into_iter()
+        .find(|q| q.id == "requests")
+        .expect("every backend's error rate reads a `requests` query")
+}
+
 /// Whether the release needs a no-traffic alarm: it shifts traffic and
 /// rolls back on alarms.
 fn watches_silence(settings: &Settings) -> bool {
@@ -93,12 +104,7 @@ pub fn no_traffic_alarm(
     let d = &settings.deployment;
     let share = smallest_share_percent(&d.strategy);
     let step_seconds = i32::try_from(d.step_minutes().max(1) * 60).unwrap_or(86_400);
-    let metrics = backend_of(platform).metrics(settings, platform);
-    let mut requests = metrics
-        .error_rate
-        .into_iter()
-        .find(|q| q.id == "requests")
-        .expect("every backend's error rate reads a `requests` query");
+    let mut requests = requests_query(settings, platform);
     requests.return_data = true;
     if let Some(m) = requests.metric.as_mut() {
         m.period_seconds = step_seconds;
@@ -204,12 +210,7 @@ pub async fn recent_requests_per_minute(
     settings: &Settings,
     platform: &PlatformContext,
 ) -> Option<f64> {
-    let metrics = backend_of(platform).metrics(settings, platform);
-    let requests = metrics
-        .error_rate
-        .into_iter()
-        .find(|q| q.id == "requests")?;
-    let m = requests.metric?;
+    let m = requests_query(settings, platform).metric?;
     crate::aws::cloudwatch::traffic::per_minute(
         clients,
         &m.namespace,
