@@ -317,3 +317,39 @@ def evaluate(payload: dict[str, Any]) -> dict[str, Any]:
     if missing:
         raise ValueError(f"no such alarms: {missing}")
     return out
+
+
+# ----------------------------------------------------------------------------- GetMetricStatistics
+
+def _exact_statistics(original: Any) -> Any:
+    """GetMetricStatistics reads the series with exactly the dimensions asked for (CloudWatch user
+    guide, "Dimensions": "you must specify the same dimensions that were used when the metrics
+    were created"); moto also summed every series whose dimensions include them (a caller-scoped
+    `TargetDiscoveryName, ServiceName, ClusterName` series counted again under
+    `TargetDiscoveryName` alone)."""
+
+    def get_metric_statistics(self: Any, namespace: str, metric_name: str, start_time: Any,
+                              end_time: Any, period: int, stats: list[str],
+                              dimensions: list[dict[str, str]], unit: str | None = None) -> Any:
+        wanted = {d["Name"]: d["Value"] for d in dimensions or []}
+        every = type(self).get_all_metrics
+
+        def exact() -> list[Any]:
+            return [m for m in every(self)
+                    if m.namespace != namespace or m.name != metric_name or _dims_of(m) == wanted]
+
+        self.get_all_metrics = exact
+        try:
+            return original(self, namespace, metric_name, start_time, end_time, period, stats,
+                            dimensions, unit)
+        finally:
+            del self.get_all_metrics
+
+    return get_metric_statistics
+
+
+def install() -> None:
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    CloudWatchBackend.get_metric_statistics = _exact_statistics(  # type: ignore[method-assign]
+        CloudWatchBackend.get_metric_statistics)
