@@ -20,7 +20,8 @@ pytestmark = pytest.mark.microservice
 PLATFORM = "matbakh"
 AUTH = "auth-service"
 ADDR = "matbakh_microservice.auth"
-ERROR_ALARM = f"{PLATFORM}-{AUTH}-error-rate"
+# A canary's rollback alarm for errors is the release's own, scaled to its share (issue 19 item 3).
+ERROR_ALARM = f"{PLATFORM}-{AUTH}-release-error-rate"
 OLD_IMAGE = "registry.example/auth:1.4.2"
 NEW_IMAGE = "registry.example/auth:1.5.0"
 
@@ -111,7 +112,8 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     assert dc["canaryConfiguration"] == {"canaryPercent": 0.3, "canaryBakeTimeInMinutes": 5}
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
-    assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-latency-average"]
+    assert sorted(dc["alarms"]["alarmNames"]) == [
+        f"{PLATFORM}-{AUTH}-latency-average", ERROR_ALARM, f"{PLATFORM}-{AUTH}-release-no-traffic"]
     assert_plan_clean(tf)
 
     # A new image: the canary bakes 5 virtual minutes twice; the clock runs an hour a second.
