@@ -54,8 +54,7 @@ pub fn no_traffic_alarm(
     platform: &PlatformContext,
     tags: &Tags,
 ) -> MetricAlarmSpec {
-    let mut requests =
-        crate::resources::microservice::release_alarms::requests_query(candidate, platform);
+    let mut requests = crate::resources::microservice::expand::requests_query(candidate, platform);
     requests.return_data = true;
     MetricAlarmSpec {
         name: names::alarm_name(&platform.platform_id, &candidate.name, "no-traffic"),

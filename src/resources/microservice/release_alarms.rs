@@ -22,7 +22,6 @@
 //! them as before.
 
 use super::config::Settings;
-use super::expand::{alarms, backend_of, latency_alarm_what, PlatformContext};
 use super::names;
 use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec};
 use crate::spec::deployment_strategy::DeploymentStrategy;
@@ -64,17 +63,6 @@ fn scaled(settings: &Settings) -> Option<f64> {
     (d.rollback_on_alarms && share < 100.0).then_some(share)
 }
 
-/// The service's own request count as the backend's error rate reads it
-/// (query id `requests`, one-minute Sum): what silence is judged on.
-pub fn requests_query(settings: &Settings, platform: &PlatformContext) -> MetricQuerySpec {
-    backend_of(platform)
-        .metrics(settings, platform)
-        .error_rate
-        .into_iter()
-        .find(|q| q.id == "requests")
-        .expect("every backend's error rate reads a `requests` query")
-}
-
 /// Whether the release needs a no-traffic alarm: it shifts traffic and
 /// rolls back on alarms.
 fn watches_silence(settings: &Settings) -> bool {
@@ -95,7 +83,8 @@ pub fn silence_threshold(min_requests: u32, share_percent: f64) -> f64 {
 /// period, so at a step's end it has seen the step.
 pub fn no_traffic_alarm(
     settings: &Settings,
-    platform: &PlatformContext,
+    platform_id: &str,
+    mut requests: MetricQuerySpec,
     tags: &Tags,
 ) -> Option<MetricAlarmSpec> {
     if !watches_silence(settings) {
@@ -104,14 +93,13 @@ pub fn no_traffic_alarm(
     let d = &settings.deployment;
     let share = smallest_share_percent(&d.strategy);
     let step_seconds = i32::try_from(d.step_minutes().max(1) * 60).unwrap_or(86_400);
-    let mut requests = requests_query(settings, platform);
     requests.return_data = true;
     if let Some(m) = requests.metric.as_mut() {
         m.period_seconds = step_seconds;
     }
     let threshold = silence_threshold(d.min_requests(), share);
     Some(MetricAlarmSpec {
-        name: names::alarm_name(&platform.platform_id, &settings.name, RELEASE_NO_TRAFFIC),
+        name: names::alarm_name(platform_id, &settings.name, RELEASE_NO_TRAFFIC),
         description: format!(
             "{}: fewer than {threshold} requests in {} minutes (one step): at its first {share}% \
              the new revision would serve fewer than min_requests = {}; a release never promotes \
@@ -132,18 +120,25 @@ pub fn no_traffic_alarm(
 }
 
 /// The release's own alarms (none when it rolls back on the operational
-/// ones).
-pub fn components(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> Vec<Component> {
-    let mut out: Vec<Component> = no_traffic_alarm(settings, platform, tags)
+/// ones), from the operational error-rate alarm and the service's
+/// `requests` query.
+pub fn components(
+    settings: &Settings,
+    platform_id: &str,
+    error_rate: &MetricAlarmSpec,
+    requests: MetricQuerySpec,
+    tags: &Tags,
+) -> Vec<Component> {
+    let mut out: Vec<Component> = no_traffic_alarm(settings, platform_id, requests, tags)
         .map(|a| Component::new(ALARM_RELEASE_NO_TRAFFIC, Spec::MetricAlarm(a)))
         .into_iter()
         .collect();
     let Some(share) = scaled(settings) else {
         return out;
     };
-    let [mut alarm, _, _] = alarms(settings, platform, tags);
+    let mut alarm = error_rate.clone();
     let threshold = scaled_error_rate(settings.alarms.error_rate_percent, share);
-    alarm.name = names::alarm_name(&platform.platform_id, &settings.name, RELEASE_ERROR_RATE);
+    alarm.name = names::alarm_name(platform_id, &settings.name, RELEASE_ERROR_RATE);
     alarm.threshold = threshold;
     alarm.description = format!(
         "{}: a release rolls back above {threshold}% failed (5xx) requests of the whole service: \
@@ -158,8 +153,9 @@ pub fn components(settings: &Settings, platform: &PlatformContext, tags: &Tags) 
     out
 }
 
-/// The alarms the ECS deployment rolls back on.
-pub fn rollback_alarm_names(settings: &Settings, platform: &PlatformContext) -> Vec<String> {
+/// The alarms the ECS deployment rolls back on; `latency` is the latency
+/// alarm's name part.
+pub fn rollback_alarm_names(settings: &Settings, platform_id: &str, latency: &str) -> Vec<String> {
     if !settings.deployment.rollback_on_alarms {
         return Vec::new();
     }
@@ -168,12 +164,12 @@ pub fn rollback_alarm_names(settings: &Settings, platform: &PlatformContext) -> 
     } else {
         "error-rate"
     };
-    let mut what = vec![errors.to_string(), latency_alarm_what(platform)];
+    let mut what = vec![errors.to_string(), latency.to_string()];
     if watches_silence(settings) {
         what.push(RELEASE_NO_TRAFFIC.to_string());
     }
     what.iter()
-        .map(|what| names::alarm_name(&platform.platform_id, &settings.name, what))
+        .map(|what| names::alarm_name(platform_id, &settings.name, what))
         .collect()
 }
 
@@ -207,10 +203,9 @@ pub fn silence_warning(settings: &Settings, per_minute: f64) -> Option<(String, 
 /// yet, or silent: its release's alarm says so then).
 pub async fn recent_requests_per_minute(
     clients: &crate::aws::Clients,
-    settings: &Settings,
-    platform: &PlatformContext,
+    requests: MetricQuerySpec,
 ) -> Option<f64> {
-    let m = requests_query(settings, platform).metric?;
+    let m = requests.metric?;
     crate::aws::cloudwatch::traffic::per_minute(
         clients,
         &m.namespace,
