@@ -39,7 +39,7 @@ TASK_DEF_ARN = re.compile(r"arn:aws:ecs:[^:\"]+:\d+:task-definition/[A-Za-z0-9_-
 # Every kind is listed, so a kind of the other backend must be absent (0), not just ignored.
 # Service Connect: the cluster, its HTTP namespace, and per service a task definition, an ECS
 # service, the Cloud Map service ECS creates for it, a log group, three alarms (cpu-high,
-# error-rate, p95-latency) and a dashboard; auth-service's scaling target and its two
+# error-rate, latency-average) and a dashboard; auth-service's scaling target and its two
 # target-tracking policies. App Mesh adds the mesh and per service a virtual node, router,
 # route and virtual service, its namespace being the private DNS one.
 _SHARED_COUNTS = {"ecs_cluster": 1, "ecs_service": 3, "task_definition": 3,

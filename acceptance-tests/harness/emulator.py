@@ -117,6 +117,20 @@ class Emulator:
             return self._http("POST", "/_matbakh/clock", payload)
         return self._http("GET", "/_matbakh/clock")
 
+    def service_connect_traffic(self, region: str = "eu-central-1", **traffic: Any) -> dict:
+        """Publish the Service Connect metrics AWS would for calls to one ECS service
+        (emulator/extensions/metrics.py): cluster=, service=, requests=, errors=, latency_ms=,
+        caller_cluster=, caller_service=, minutes= (per minute, up to now)."""
+        return self._http("POST", "/_matbakh/service_connect/traffic", {"region": region, **traffic})
+
+    def evaluate_alarms(self, region: str = "eu-central-1", alarm_names: list[str] | None = None) -> dict:
+        """Evaluate metric alarms on the stored data as CloudWatch would now, set their states,
+        answer {name: {"state", "points"}}."""
+        payload: dict[str, Any] = {"region": region}
+        if alarm_names is not None:
+            payload["alarm_names"] = alarm_names
+        return self._http("POST", "/_matbakh/alarms/evaluate", payload)
+
     # ------------------------------------------------------------------ clients
     def client(self, service_name: str, strict_shapes: bool = True) -> Any:
         c = self._session.client(

@@ -26,7 +26,7 @@ CANDIDATE_IMAGE = "registry.example/auth:1.5.0"
 CANARY = "matbakh_canary.auth[0]"
 MICROSERVICE = "matbakh_microservice.auth"
 ERROR_ALARM = f"{PLATFORM}-{CANDIDATE}-error-rate"
-P95_ALARM = f"{PLATFORM}-{CANDIDATE}-p95-latency"
+P95_ALARM = f"{PLATFORM}-{CANDIDATE}-latency-average"
 CANDIDATE_KEYS = {"candidate_service", "candidate_task_definition", "candidate_virtual_node",
                   "alarm_error_rate", "alarm_p95_latency", "alarm_no_traffic"}
 
@@ -171,7 +171,8 @@ def test_healthy_walk_reaches_100_and_plans_clean(emulator, tf, net):
     assert set(alarms) == {ERROR_ALARM, P95_ALARM}
     assert alarms[P95_ALARM]["Threshold"] == 200
     dims = {d["Name"]: d["Value"] for d in alarms[P95_ALARM]["Metrics"][0]["MetricStat"]["Metric"]["Dimensions"]}
-    assert dims == {"ServiceName": CANDIDATE, "Environment": "production", "Region": "eu-central-1"}
+    assert dims == {"ServiceName": CANDIDATE, "Platform": PLATFORM, "Environment": "production",
+                    "Region": "eu-central-1"}
 
     # Neither resource wants to change the other's route weights.
     assert tf.plan().returncode == 0

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.microservice
 PLATFORM = "matbakh"
 AUTH = "auth-service"
 ADDR = "matbakh_microservice.auth"
-ERROR_ALARM = f"{PLATFORM}-{AUTH}-error-rate"
+# A canary's rollback alarm for errors is the release's own, scaled to its share (issue 19 item 3).
+ERROR_ALARM = f"{PLATFORM}-{AUTH}-release-error-rate"
 OLD_IMAGE = "registry.example/auth:1.4.2"
 NEW_IMAGE = "registry.example/auth:1.5.0"
 
@@ -111,7 +112,8 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     assert dc["canaryConfiguration"] == {"canaryPercent": 0.3, "canaryBakeTimeInMinutes": 5}
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
-    assert sorted(dc["alarms"]["alarmNames"]) == [ERROR_ALARM, f"{PLATFORM}-{AUTH}-p95-latency"]
+    assert sorted(dc["alarms"]["alarmNames"]) == [
+        f"{PLATFORM}-{AUTH}-latency-average", ERROR_ALARM, f"{PLATFORM}-{AUTH}-release-no-traffic"]
     # AWS gives the circuit breaker to rolling deployments only (the emulator refuses it here).
     assert dc["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
     assert_plan_clean(tf)
@@ -165,11 +167,27 @@ def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, t
     assert image_of(emulator) == OLD_IMAGE
     assert ADDR in tf.state_list()
     assert stops(emulator) == [], "ECS rolled back by itself; the provider stopped nothing"
-    # No fight: the revision ECS rejected is not retried by the next plan (a new image is).
-    assert_plan_clean(tf)
+    # A plan never hides that AWS differs from the configuration (issue 19 item 11, reversing
+    # issue 10's clean plan): it shows the image that runs -> the configured one, and warns that
+    # the configured one was rolled back, when and by which alarm.
+    result = tf.plan()
+    assert result.returncode == 2, result.output
+    words = " ".join(result.output.split())
+    assert f'~ image = "{OLD_IMAGE}" -> "{NEW_IMAGE}"' in words, result.output
+    assert f"image {NEW_IMAGE} was rolled back at " in words, result.output
+    assert f"because alarm {ERROR_ALARM} went into ALARM" in words, result.output
+    # Refreshed, the state records what runs.
+    tf.run("apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color")
+    assert tf.resource(ADDR)["image"] == OLD_IMAGE
+    # Applying it is a deliberate retry of the release, which now goes through.
+    cw = emulator.client("cloudwatch")
+    cw.set_alarm_state(AlarmName=ERROR_ALARM, StateValue="OK", StateReason="fixed")
+    emulator.clock(speed=3600)
     tf.apply()
-    assert image_of(emulator) == OLD_IMAGE
-    assert len(emulator.requests("ecs", "UpdateService")) == 1, "the next apply redeployed"
+    assert image_of(emulator) == NEW_IMAGE
+    assert current_deployment(emulator)["status"] == "SUCCESSFUL"
+    assert len(emulator.requests("ecs", "UpdateService")) == 2, "the retry deployed once"
+    assert_plan_clean(tf)
 
 
 @pytest.mark.parametrize("block,strategy", [

@@ -13,6 +13,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -1926,3 +1927,61 @@ class TestCloudMapStrict:
             sd.create_private_dns_namespace(Name="svc.local", Vpc=other_vpc, CreatorRequestId="c")
         assert err(e)[0] == "NamespaceAlreadyExists"
         assert e.value.response.get("NamespaceId") in ids
+
+
+class TestServiceConnectMetricsAndAlarms:
+    """extensions/metrics.py: Service Connect's metrics as AWS publishes them, alarms evaluated."""
+
+    @staticmethod
+    def orders(emulator, vpc):
+        ecs = emulator.client("ecs")
+        http_namespace(emulator)
+        make_cluster(ecs)
+        td = ecs.register_task_definition(**SC_TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+        make_sc_service(ecs, vpc, td, sc_config("internal.local"))
+
+    @staticmethod
+    def total(emulator, metric, dims):
+        cw = emulator.client("cloudwatch")
+        now = datetime.now(timezone.utc)
+        out = cw.get_metric_statistics(
+            Namespace="AWS/ECS", MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dims],
+            StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=600,
+            Statistics=["Sum"])
+        return sum(p["Sum"] for p in out["Datapoints"])
+
+    def test_target_discovery_name_alone_sums_every_caller_of_every_cluster(self, emulator, vpc):
+        self.orders(emulator, vpc)
+        for caller_cluster, errors in (("matbakh", 1), ("elsewhere", 4)):
+            out = emulator.service_connect_traffic(cluster="matbakh", service="orders", requests=10,
+                                                   errors=errors, caller_cluster=caller_cluster,
+                                                   caller_service="web", minutes=2)
+            assert out["discovery_name"] == "orders"
+        assert self.total(emulator, "HTTPCode_Target_5XX_Count", [("TargetDiscoveryName", "orders")]) == 10
+        caller = [("TargetDiscoveryName", "orders"), ("ServiceName", "web"), ("ClusterName", "elsewhere")]
+        assert self.total(emulator, "HTTPCode_Target_5XX_Count", caller) == 8
+        own = [("DiscoveryName", "orders"), ("ServiceName", "orders"), ("ClusterName", "matbakh")]
+        assert self.total(emulator, "RequestCount", own) == 40
+
+    def test_alarms_are_evaluated_on_the_data_with_metric_math(self, emulator, vpc):
+        self.orders(emulator, vpc)
+        cw = emulator.client("cloudwatch")
+        stat = lambda i, m, dims: {"Id": i, "ReturnData": False, "MetricStat": {  # noqa: E731
+            "Metric": {"Namespace": "AWS/ECS", "MetricName": m,
+                       "Dimensions": [{"Name": k, "Value": v} for k, v in dims]},
+            "Period": 60, "Stat": "Sum"}}
+        cw.put_metric_alarm(
+            AlarmName="rate", EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=5.0,
+            ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+            Metrics=[stat("errors", "HTTPCode_Target_5XX_Count", [("TargetDiscoveryName", "orders")]),
+                     stat("requests", "RequestCount", [("DiscoveryName", "orders")]),
+                     {"Id": "rate", "ReturnData": True,
+                      "Expression": "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)"}])
+        assert emulator.evaluate_alarms(alarm_names=["rate"])["rate"]["state"] == "OK"
+        emulator.service_connect_traffic(cluster="matbakh", service="orders", requests=100, errors=6,
+                                         minutes=2)
+        result = emulator.evaluate_alarms(alarm_names=["rate"])["rate"]
+        assert result == {"state": "ALARM", "points": [0.0, 6.0, 6.0]}
+        assert cw.describe_alarms(AlarmNames=["rate"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+        with pytest.raises(RuntimeError):
+            emulator.evaluate_alarms(alarm_names=["no-such-alarm"])

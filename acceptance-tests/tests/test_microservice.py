@@ -173,8 +173,10 @@ def assert_nothing_created(emulator) -> None:
 def assert_one_of_each(emulator, backend: str = AM) -> None:
     names = [s["serviceName"] for s in active_services(emulator)]
     assert sorted(names) == sorted(SERVICES), names
-    # App Mesh: the provider's Cloud Map services; Service Connect: the ones ECS created.
-    assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(SERVICES)
+    # App Mesh: the provider's Cloud Map services; Service Connect: the ones ECS created, named
+    # after the discovery name, unique per platform.
+    expected = SERVICES if backend == AM else [f"{s}_{PLATFORM}" for s in SERVICES]
+    assert sorted(s["Name"] for s in cloudmap_services(emulator)) == sorted(expected)
     if backend == SC:
         assert emulator.client("appmesh").list_meshes()["meshes"] == []
         for s in SERVICES:
@@ -322,9 +324,9 @@ def test_three_services_graph_on_app_mesh(emulator, tf, net):
 
     # --- alarms, dashboard, logs, scaling
     alarms = {a["AlarmName"]: a for a in matbakh_alarms(emulator)}
-    for suffix in ("error-rate", "p95-latency", "cpu-high"):
+    for suffix in ("error-rate", "latency-average", "cpu-high"):
         assert f"{PLATFORM}-{AUTH}-{suffix}" in alarms, sorted(alarms)
-    for suffix in ("error-rate", "p95-latency"):
+    for suffix in ("error-rate", "latency-average"):
         a = alarms[f"{PLATFORM}-{AUTH}-{suffix}"]
         assert a["AlarmActions"] == ["arn:aws:sns:eu-central-1:123456789012:matbakh-alerts"]
         stats = [m["MetricStat"]["Metric"] for m in a.get("Metrics", []) if "MetricStat" in m]
@@ -334,9 +336,9 @@ def test_three_services_graph_on_app_mesh(emulator, tf, net):
         for m in stats:
             assert m["Namespace"] == "matbakh/microservices"
             dims = {d["Name"]: d["Value"] for d in m["Dimensions"]}
-            assert dims == {"ServiceName": AUTH, "Environment": "development",
+            assert dims == {"ServiceName": AUTH, "Platform": PLATFORM, "Environment": "development",
                             "Region": "eu-central-1"}, dims
-    p95 = alarms[f"{PLATFORM}-{AUTH}-p95-latency"]
+    p95 = alarms[f"{PLATFORM}-{AUTH}-latency-average"]
     # The collector publishes Latency as a statistic set: no percentiles, the Average.
     assert any(m.get("MetricStat", {}).get("Stat") == "Average" for m in p95.get("Metrics", []))
     adot = {x["name"]: x for x in td["containerDefinitions"]}["aws-otel-collector"]
@@ -422,7 +424,8 @@ def test_three_services_graph_on_service_connect(emulator, tf, net):
     scc = primary["serviceConnectConfiguration"]
     assert scc["enabled"] is True and scc["namespace"] == ns["Arn"]
     [entry] = scc["services"]
-    assert (entry["portName"], entry["discoveryName"]) == ("http", AUTH)
+    # Unique per platform: AWS sums TargetDiscoveryName alone over the account and region.
+    assert (entry["portName"], entry["discoveryName"]) == ("http", f"{AUTH}_{PLATFORM}")
     assert entry["clientAliases"] == [{"port": 8080, "dnsName": f"{AUTH}.{NAMESPACE}"}]
     assert entry["timeout"] == {"perRequestTimeoutSeconds": 15, "idleTimeoutSeconds": 300}
     assert scc["logConfiguration"]["options"]["awslogs-group"] == f"/matbakh/{PLATFORM}/{AUTH}"
@@ -431,7 +434,7 @@ def test_three_services_graph_on_service_connect(emulator, tf, net):
     assert all(b["serviceConnectConfiguration"]["namespace"].startswith("arn:") for b in sent), sent
 
     # --- the Cloud Map service ECS created is recorded, and there is no second one
-    auths = [s for s in cloudmap_services(emulator) if s["Name"] == AUTH]
+    auths = [s for s in cloudmap_services(emulator) if s["Name"] == f"{AUTH}_{PLATFORM}"]
     assert len(auths) == 1, auths
     assert comps["discovery_service"] == auths[0]["Id"]
     assert emulator.requests("servicediscovery", "CreateService") == [], \
@@ -443,11 +446,11 @@ def test_three_services_graph_on_service_connect(emulator, tf, net):
     metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m}
     assert (metrics["errors"]["Namespace"], metrics["errors"]["MetricName"]) == \
         ("AWS/ECS", "HTTPCode_Target_5XX_Count")
-    assert {d["Name"]: d["Value"] for d in metrics["errors"]["Dimensions"]} == {"TargetDiscoveryName": AUTH}
+    assert {d["Name"]: d["Value"] for d in metrics["errors"]["Dimensions"]} == {"TargetDiscoveryName": f"{AUTH}_{PLATFORM}"}
     assert metrics["requests"]["MetricName"] == "RequestCount"
     assert {d["Name"]: d["Value"] for d in metrics["requests"]["Dimensions"]} == {
-        "ClusterName": PLATFORM, "ServiceName": AUTH, "DiscoveryName": AUTH}
-    latency = alarms[f"{PLATFORM}-{AUTH}-p95-latency"]
+        "ClusterName": PLATFORM, "ServiceName": AUTH, "DiscoveryName": f"{AUTH}_{PLATFORM}"}
+    latency = alarms[f"{PLATFORM}-{AUTH}-latency-average"]
     [lat] = [m["MetricStat"] for m in latency["Metrics"] if "MetricStat" in m]
     assert (lat["Metric"]["MetricName"], lat["Stat"]) == ("TargetResponseTime", "Average")
     cw = emulator.client("cloudwatch")
@@ -639,7 +642,8 @@ def test_multi_region(emulator, tf):
         names = sorted(s["serviceName"] for s in active_services(emulator, region))
         assert names == ["auth-service", "persona-service"], (region, names)
         assert mesh_names(emulator, "virtualNodes", region) == [], "Service Connect: no mesh"
-        assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == ["auth-service", "persona-service"]
+        assert sorted(s["Name"] for s in cloudmap_services(emulator, region)) == [
+            "auth-service_matbakh", "persona-service_matbakh"]
         assert len(log_groups(emulator, region)) == 2
     # Dashboards are global to the account: one per service and region, none shared.
     every = set(dashboards(emulator, "eu-central-1")) | set(dashboards(emulator, "eu-west-1"))

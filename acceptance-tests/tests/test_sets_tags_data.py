@@ -182,8 +182,11 @@ def arn_tags(emulator, service_mesh: str = "service_connect") -> dict[str, dict[
                                              virtualNodeName=SERVICE)["virtualNode"]
         tags = appmesh.list_tags_for_resource(resourceArn=node["metadata"]["arn"])["tags"]
         out["virtual node"] = {t["key"]: t["value"] for t in tags}
+    # Service Connect's discovery name (ECS names the Cloud Map service after it) is unique
+    # per platform: SERVICE_PLATFORM.
+    cloud_map_name = SERVICE if service_mesh == "app_mesh" else f"{SERVICE}_{PLATFORM}"
     for s in sd.list_services()["Services"]:
-        if s["Name"] == SERVICE:
+        if s["Name"] == cloud_map_name:
             tags = {t["Key"]: t["Value"]
                     for t in sd.list_tags_for_resource(ResourceARN=s["Arn"])["Tags"]}
             if service_mesh == "app_mesh":
@@ -193,7 +196,7 @@ def arn_tags(emulator, service_mesh: str = "service_connect") -> dict[str, dict[
                 assert tags == {"AmazonECSManaged": "true"}, tags
                 ecs_made.append(s["Name"])
     if service_mesh == "service_connect":
-        assert ecs_made == [SERVICE], ecs_made
+        assert ecs_made == [cloud_map_name], ecs_made
     return out
 
 

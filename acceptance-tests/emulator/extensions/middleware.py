@@ -339,6 +339,15 @@ class MatbakhMiddleware:
                 except (ValueError, TypeError) as e:
                     return self._json(start_response, 400, {"error": str(e)})
             return self._json(start_response, 200, ecs_clock.CLOCK.state())
+        if path in ("/_matbakh/service_connect/traffic", "/_matbakh/alarms/evaluate") \
+                and method == "POST":  # metrics.py
+            from . import metrics
+
+            run = metrics.publish_service_connect if path.endswith("traffic") else metrics.evaluate
+            try:
+                return self._json(start_response, 200, run(payload))
+            except (ValueError, TypeError, KeyError) as e:
+                return self._json(start_response, 400, {"error": str(e)})
         if path == "/_matbakh/reset" and method == "POST":
             self.reset()
             return self._json(start_response, 200, {"reset": True})

@@ -10,7 +10,9 @@
 #      deployment and logs its stage, traffic share and task counts.
 #   2. Rollback is automatic: the microservice's error-rate or latency alarm in
 #      ALARM makes ECS roll back; the apply fails naming the alarm, the service
-#      runs the old revision, and the next plan does not retry the rejected one.
+#      runs the old revision. The next plan shows `image = old -> new` with a
+#      warning that `new` was rolled back (when, by which alarm); applying it
+#      retries the release.
 #      Ctrl-C or a timeout mid-deployment rolls it back too.
 #   3. Promote: nothing to do; a successful deployment is the promotion.
 #

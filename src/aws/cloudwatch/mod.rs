@@ -2,6 +2,7 @@
 pub mod alarm;
 pub mod alarm_state;
 pub mod dashboard;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 

@@ -686,13 +686,11 @@ impl EcsServiceSpec {
                 .collect();
         }
         let mut found = Found::new(spec, arn);
-        // After ECS rolled a deployment back on its alarms, the revision the
-        // configuration asked for is the rejected one, not the one running:
-        // read it back as such, so the next plan is clean instead of
-        // deploying the rejected revision again (the no-fight rule that
-        // `observe` keeps for the same case).
-        let rejected = service_deployment::rejected_on_alarms(aws, &service).await?;
-        if let Some(td) = rejected.as_deref().or(service.task_definition()) {
+        // After ECS rolled a deployment back on its alarms, the revision
+        // that runs is read back, never the rejected one: the next plan shows
+        // the rejected image as a change (and warns that it was rolled back),
+        // and applying it is a deliberate retry (issue #19 item 11).
+        if let Some(td) = service.task_definition() {
             found
                 .references
                 .insert(self.task_definition.0.clone(), td.to_string());
@@ -734,17 +732,6 @@ impl Adapter for EcsServiceSpec {
             );
             differences.retain(|d| !d.starts_with("task definition is") && !deployment.contains(d));
             tracing::debug!(service = %self.name, canary = %canary, "a canary's revision runs: left to the canary");
-        }
-        // No fight with ECS: a revision ECS rolled back on the deployment's
-        // alarms is not retried by the next apply (as a canary that rolled
-        // back stays rolled back); a new image or setting deploys again.
-        if service.task_definition() != Some(wanted)
-            && service_deployment::rejected_on_alarms(aws, &service)
-                .await?
-                .as_deref()
-                == Some(wanted)
-        {
-            differences.retain(|d| !d.starts_with("task definition is"));
         }
         Ok(Observation::with_differences(differences))
     }

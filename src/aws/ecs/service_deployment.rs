@@ -149,13 +149,27 @@ pub async fn describe(aws: &Clients, arn: &str) -> Result<Option<DeploymentRecor
         .map(record_of))
 }
 
-/// The task definition of the revision ECS rolled `service`'s current
-/// deployment back from because its alarms fired, if that is how the
-/// deployment ended.
-pub async fn rejected_on_alarms(
+/// A revision of the microservice's own that ECS rolled back because the
+/// deployment's alarms fired: what was rejected, when, and by which alarms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RolledBack {
+    /// The rejected revision's task definition.
+    pub task_definition: String,
+    /// Its container images, by container name.
+    pub images: BTreeMap<String, String>,
+    /// When ECS finished the rollback (ISO 8601), if it says.
+    pub finished_at: Option<String>,
+    pub alarms: Vec<String>,
+}
+
+/// How `service`'s current deployment ended, if ECS rolled it back on its
+/// alarms. Read back only to *say* so (a plan warning): the state records
+/// the revision that runs, so the next plan shows the rejected image as a
+/// change and applying it retries the release (issue #19 item 11).
+pub async fn rolled_back_on_alarms(
     aws: &Clients,
     service: &Service,
-) -> Result<Option<String>, AwsError> {
+) -> Result<Option<RolledBack>, AwsError> {
     let Some(arn) = current_deployment(service) else {
         return Ok(None);
     };
@@ -183,12 +197,10 @@ pub async fn rejected_on_alarms(
         .send()
         .await
         .map_err(|e| AwsError::sdk("ecs:DescribeServiceRevisions", e))?;
-    let Some(rejected) = out
-        .service_revisions()
-        .first()
-        .and_then(|r| r.task_definition())
-        .map(str::to_string)
-    else {
+    let Some(rev) = out.service_revisions().first() else {
+        return Ok(None);
+    };
+    let Some(rejected) = rev.task_definition().map(str::to_string) else {
         return Ok(None);
     };
     // A canary's candidate that ECS rolled back was the canary's to deploy,
@@ -199,7 +211,46 @@ pub async fn rejected_on_alarms(
     {
         return Ok(None);
     }
-    Ok(Some(rejected))
+    let images = rev
+        .container_images()
+        .iter()
+        .filter_map(|c| Some((c.container_name()?.to_string(), c.image()?.to_string())))
+        .collect();
+    let finished_at = d
+        .finished_at()
+        .or(d.updated_at())
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+    Ok(Some(RolledBack {
+        task_definition: rejected,
+        images,
+        finished_at,
+        alarms: record.triggered_alarms,
+    }))
+}
+
+/// [`rolled_back_on_alarms`] of the ECS service `name` in `cluster`; `None`
+/// also when the service does not exist (yet).
+pub async fn last_rollback(
+    aws: &Clients,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<RolledBack>, AwsError> {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await;
+    let out = match out.map_err(|e| AwsError::sdk("ecs:DescribeServices", e)) {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match out.services().iter().find(|s| s.status() == Some("ACTIVE")) {
+        Some(service) => rolled_back_on_alarms(aws, service).await,
+        None => Ok(None),
+    }
 }
 
 /// Which of `alarms` is in ALARM now, in words for an error; never fails

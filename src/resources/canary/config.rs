@@ -1,6 +1,7 @@
 //! `matbakh_canary` configuration as Terraform sends it, its defaults, and
 //! the plan-time checks that name the attribute they are about.
 
+use crate::resources::microservice::deployment::{min_requests, DEFAULT_MIN_REQUESTS};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -29,6 +30,7 @@ pub struct CanaryConfig {
     pub strategy: Option<String>,
     pub steps: Option<Vec<Option<serde_json::Number>>>,
     pub step_interval: Option<String>,
+    pub min_requests: Option<serde_json::Number>,
     #[serde(deserialize_with = "block")]
     pub rollback_on: Option<RollbackOnConfig>,
     pub tags: Option<std::collections::BTreeMap<String, Option<String>>>,
@@ -65,6 +67,8 @@ pub struct CanarySettings {
     pub strategy: Strategy,
     pub steps: Vec<i64>,
     pub step_interval: Duration,
+    /// Requests the candidate must serve in its first step.
+    pub min_requests: u32,
     pub error_rate_percent: f64,
     pub p95_latency_ms: f64,
     /// The canary's own `tags` (merged over the provider's `default_tags`).
@@ -101,6 +105,11 @@ impl CanarySettings {
             strategy,
             steps,
             step_interval,
+            min_requests: c
+                .min_requests
+                .as_ref()
+                .and_then(|n| min_requests(&n.to_string()).ok())
+                .unwrap_or(DEFAULT_MIN_REQUESTS),
             error_rate_percent: r.error_rate_percent.unwrap_or(DEFAULT_ERROR_RATE_PERCENT),
             p95_latency_ms: r.p95_latency_ms.unwrap_or(DEFAULT_P95_LATENCY_MS),
             tags: crate::resources::microservice::config::known_map(&c.tags),
@@ -223,6 +232,11 @@ pub fn validate(c: &CanaryConfig) -> Vec<Problem> {
                 format!("{text:?}: at most 24h per step"),
             ),
             Ok(_) => {}
+        }
+    }
+    if let Some(n) = &c.min_requests {
+        if let Err(why) = min_requests(&n.to_string()) {
+            error("min_requests", "Invalid min_requests", why);
         }
     }
     if let Some(r) = &c.rollback_on {

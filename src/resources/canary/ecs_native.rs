@@ -43,7 +43,7 @@ use crate::engine::{self, Outcome, Resolved, StepError};
 use crate::resources::driver::{sort_observations, Sorted};
 use crate::resources::microservice::config::{Alarms, Settings};
 use crate::resources::microservice::expand::{self as stable, keys, PlatformContext, Slot};
-use crate::resources::microservice::names;
+use crate::resources::microservice::{names, release_alarms};
 use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::{EcsServiceSpec, TaskDefinitionSpec};
 use crate::spec::ownership::OwnerToken;
@@ -66,7 +66,7 @@ pub const ROLLED_BACK: &str = "canary rolled back";
 /// revision), named `NAME-canary-*`, plus the no-traffic alarm, whose
 /// threshold is scaled to the share of traffic the candidate first gets,
 /// so that it fires when the *candidate* can be expected to have served
-/// fewer than [`super::silence::MIN_REQUESTS_PER_MINUTE`] requests a minute.
+/// fewer than `min_requests` requests in its first step.
 pub fn alarm_graph(
     stable: &Settings,
     platform: &PlatformContext,
@@ -89,12 +89,23 @@ pub fn alarm_graph(
     let [error_rate, p95, _cpu] = stable::alarms(&settings, platform, &tags);
     let mut silence = super::silence::no_traffic_alarm(&settings, platform, &tags);
     let share = first_share_percent(canary);
-    silence.threshold = super::silence::MIN_REQUESTS_PER_MINUTE * 100.0 / share;
+    // One metric for both revisions: the candidate's errors are diluted to
+    // its share, so the threshold is too (see microservice::release_alarms).
+    let mut error_rate = error_rate;
+    error_rate.threshold = release_alarms::scaled_error_rate(canary.error_rate_percent, share);
+    // Never promote on silence, measured over the first step (issue #19
+    // item 4): one period as long as the step, on the service's requests.
+    let step_minutes = canary.step_interval.as_secs().div_ceil(60).clamp(1, 1440);
+    silence.threshold = release_alarms::silence_threshold(canary.min_requests, share);
+    (silence.evaluation_periods, silence.datapoints_to_alarm) = (1, 1);
+    for query in &mut silence.metrics {
+        if let Some(m) = query.metric.as_mut() {
+            m.period_seconds = i32::try_from(step_minutes * 60).unwrap_or(86_400);
+        }
+    }
     silence.description = format!(
-        "the service served fewer than {:.1} requests a minute for {} minutes, so its candidate ({share}% of the traffic) served fewer than {}: a canary never promotes on silence",
-        silence.threshold,
-        super::silence::SILENT_MINUTES,
-        super::silence::MIN_REQUESTS_PER_MINUTE
+        "the service served fewer than {} requests in the first step ({step_minutes} minutes), so its candidate ({share}% of the traffic) served fewer than min_requests = {}: a canary never promotes on silence",
+        silence.threshold, canary.min_requests
     );
     let mut graph = DesiredGraph::default();
     graph.push(Component::new(
@@ -103,7 +114,7 @@ pub fn alarm_graph(
     ));
     graph.push(Component::new(
         ALARM_P95_LATENCY,
-        Spec::MetricAlarm(renamed(p95, "p95-latency")),
+        Spec::MetricAlarm(renamed(p95, &stable::latency_alarm_what(platform))),
     ));
     graph.push(Component::new(
         ALARM_NO_TRAFFIC,

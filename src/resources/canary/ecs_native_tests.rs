@@ -69,11 +69,12 @@ fn the_alarms_read_the_services_metrics_under_canary_names() {
     );
     let errors = alarm(&g, "alarm_error_rate");
     assert_eq!(errors.name, "matbakh-auth-service-canary-error-rate");
-    assert_eq!(errors.threshold, 2.0);
+    // 2 % of the candidate's requests at its first 10 % of the traffic.
+    assert_eq!(errors.threshold, 0.2);
     // Service Connect publishes per discovery name: the service's.
     let text = serde_json::to_string(&errors.metrics).unwrap();
     assert!(
-        text.contains("\"DiscoveryName\":\"auth-service\""),
+        text.contains("\"DiscoveryName\":\"auth-service_matbakh\""),
         "{text}"
     );
     assert!(!text.contains("auth-service-canary"), "{text}");
@@ -153,7 +154,7 @@ fn the_deployment_is_the_strategy_ecs_can_walk_with_the_canary_alarms() {
         spec.alarm_names,
         vec![
             "matbakh-auth-service-canary-error-rate",
-            "matbakh-auth-service-canary-p95-latency",
+            "matbakh-auth-service-canary-latency-average",
             "matbakh-auth-service-canary-no-traffic"
         ]
     );
@@ -217,4 +218,25 @@ fn a_deployment_record_reads_as_status_and_weight() {
             (Status::RolledBack, 0)
         );
     }
+}
+
+#[test]
+fn silence_is_judged_over_the_first_step_with_min_requests() {
+    // 10 % for 5 minutes and 3 requests: the service must serve 30 in the step.
+    let g = alarm_graph(&stable(), &platform(), &canary(json!({"min_requests": 3})));
+    let silence = alarm(&g, "alarm_no_traffic");
+    assert_eq!(silence.threshold, 30.0);
+    assert_eq!(
+        (silence.evaluation_periods, silence.datapoints_to_alarm),
+        (1, 1)
+    );
+    assert_eq!(
+        silence.metrics[0].metric.as_ref().unwrap().period_seconds,
+        300
+    );
+    assert_eq!(silence.treat_missing_data, "breaching");
+    // By default one request in the step: a quiet service at 3 requests a
+    // minute (15 in the step, 1.5 for the candidate) releases.
+    let g = alarm_graph(&stable(), &platform(), &canary(json!({})));
+    assert_eq!(alarm(&g, "alarm_no_traffic").threshold, 10.0);
 }

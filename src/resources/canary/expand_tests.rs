@@ -197,7 +197,7 @@ fn alarms_watch_the_candidate_metrics_with_the_canary_thresholds() {
         panic!()
     };
     assert_eq!(err.name, "matbakh-auth-service-canary-error-rate");
-    assert_eq!(p95.name, "matbakh-auth-service-canary-p95-latency");
+    assert_eq!(p95.name, "matbakh-auth-service-canary-latency-average");
     assert_eq!(err.threshold, 2.0);
     assert_eq!(p95.threshold, 150.0);
     assert_eq!(
@@ -225,7 +225,7 @@ fn alarms_watch_the_candidate_metrics_with_the_canary_thresholds() {
         alarm_names(&g),
         vec![
             "matbakh-auth-service-canary-error-rate",
-            "matbakh-auth-service-canary-p95-latency",
+            "matbakh-auth-service-canary-latency-average",
             "matbakh-auth-service-canary-no-traffic"
         ]
     );

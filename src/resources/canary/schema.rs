@@ -29,6 +29,7 @@ pub fn schema() -> Schema {
         .defaulted("strategy", Type::String, "`canary` (default): walk the candidate's weight through `steps`. `blue_green`: one switch from 0 to 100 once the candidate is healthy.")
         .defaulted("steps", Type::List(Box::new(Type::Number)), "Traffic percentages for the candidate, in order: whole numbers 1-100, strictly increasing, at most 20. Default `[5, 25, 50, 100]`. Ignored by `blue_green`.")
         .defaulted("step_interval", Type::String, "How long each step holds while the alarms are watched (checked every 15 s and at the end), 1s-24h. Default `5m`.")
+        .optional("min_requests", Type::Number, "service_connect: requests the candidate must serve in its first step (its share of the service's requests over `step_interval`), else it rolls back: never promote on silence. A whole number from 1. Default `1`.")
         .optional("tags", string_map(), "Tags of the candidate's AWS objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix. A change re-tags the objects in place.")
         .computed("tags_all", string_map(), "The tags every candidate object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "`PLATFORM/NAME-canary`.")

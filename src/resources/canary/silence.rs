@@ -19,7 +19,7 @@
 use std::time::Duration;
 
 use crate::resources::microservice::config::Settings;
-use crate::resources::microservice::expand::{backend_of, PlatformContext};
+use crate::resources::microservice::expand::PlatformContext;
 use crate::resources::microservice::names;
 use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::Tags;
@@ -54,12 +54,7 @@ pub fn no_traffic_alarm(
     platform: &PlatformContext,
     tags: &Tags,
 ) -> MetricAlarmSpec {
-    let metrics = backend_of(platform).metrics(candidate, platform);
-    let mut requests = metrics
-        .error_rate
-        .into_iter()
-        .find(|q| q.id == "requests")
-        .expect("every backend's error rate reads a `requests` query");
+    let mut requests = crate::resources::microservice::expand::requests_query(candidate, platform);
     requests.return_data = true;
     MetricAlarmSpec {
         name: names::alarm_name(&platform.platform_id, &candidate.name, "no-traffic"),

@@ -26,6 +26,10 @@ pub const DEFAULT_STRATEGY: &str = "rolling";
 pub const DEFAULT_CANARY_PERCENT_TENTHS: u32 = 50;
 pub const DEFAULT_STEP_PERCENT_TENTHS: u32 = 100;
 pub const DEFAULT_BAKE_TIME: &str = "10m";
+/// Requests the new revision must serve in a step before it counts as
+/// tried: "never promote on silence", measured over the step.
+pub const DEFAULT_MIN_REQUESTS: u32 = 1;
+pub const MAX_MIN_REQUESTS: u32 = 1_000_000;
 pub const STRATEGIES: [&str; 4] = ["rolling", "canary", "linear", "blue_green"];
 
 /// The `deployment` block as Terraform sends it.
@@ -39,6 +43,8 @@ pub struct DeploymentConfig {
     pub step_percent: Option<String>,
     pub bake_time: Option<String>,
     pub rollback_on_alarms: Option<bool>,
+    #[serde(deserialize_with = "decimal")]
+    pub min_requests: Option<String>,
 }
 
 /// The block with its defaults applied.
@@ -47,6 +53,8 @@ pub struct Deployment {
     pub strategy: DeploymentStrategy,
     /// The microservice's own alarms roll a deployment back.
     pub rollback_on_alarms: bool,
+    /// `min_requests` as configured (`None`: the default).
+    pub min_requests: Option<u32>,
 }
 
 impl Default for Deployment {
@@ -54,7 +62,18 @@ impl Default for Deployment {
         Deployment {
             strategy: DeploymentStrategy::Rolling,
             rollback_on_alarms: false,
+            min_requests: None,
         }
+    }
+}
+
+/// `min_requests` as a whole number of requests, or why not.
+pub fn min_requests(text: &str) -> Result<u32, String> {
+    match decimal_tenths(text) {
+        Some(t) if t % 10 == 0 && (1..=MAX_MIN_REQUESTS).contains(&(t / 10)) => Ok(t / 10),
+        _ => Err(format!(
+            "{text} is not a number of requests: a whole number from 1 to {MAX_MIN_REQUESTS} (a step must see at least one request: never promote on silence)"
+        )),
     }
 }
 
@@ -153,6 +172,15 @@ pub fn validate(d: &DeploymentConfig) -> Vec<Problem> {
     };
     percent("canary_percent", &d.canary_percent, CANARY_PERCENT_TENTHS);
     percent("step_percent", &d.step_percent, STEP_PERCENT_TENTHS);
+    if let Some(text) = &d.min_requests {
+        if let Err(why) = min_requests(text) {
+            problems.push(Problem::at(
+                "deployment.0.min_requests",
+                "Invalid min_requests",
+                why,
+            ));
+        }
+    }
     if let Some(text) = &d.bake_time {
         if let Err(why) = bake_minutes(text) {
             problems.push(Problem::at(
@@ -212,6 +240,27 @@ impl Deployment {
         Deployment {
             strategy,
             rollback_on_alarms: d.rollback_on_alarms.unwrap_or(false),
+            min_requests: d.min_requests.as_deref().and_then(|t| min_requests(t).ok()),
+        }
+    }
+
+    /// The requests the new revision must serve in a step.
+    pub fn min_requests(&self) -> u32 {
+        self.min_requests.unwrap_or(DEFAULT_MIN_REQUESTS)
+    }
+
+    /// How long one step holds: the bake of the first share.
+    pub fn step_minutes(&self) -> u32 {
+        match self.strategy {
+            DeploymentStrategy::Rolling => 0,
+            DeploymentStrategy::Canary {
+                canary_bake_minutes,
+                ..
+            } => canary_bake_minutes,
+            DeploymentStrategy::Linear {
+                step_bake_minutes, ..
+            } => step_bake_minutes,
+            DeploymentStrategy::BlueGreen { bake_minutes } => bake_minutes,
         }
     }
 
@@ -465,8 +514,10 @@ mod expansion_tests {
                     bake_minutes: 2
                 },
                 alarm_names: vec![
-                    "matbakh-auth-service-error-rate".into(),
-                    "matbakh-auth-service-p95-latency".into()
+                    // A 0.5 % canary: the release's own error-rate alarm.
+                    "matbakh-auth-service-release-error-rate".into(),
+                    "matbakh-auth-service-latency-average".into(),
+                    "matbakh-auth-service-release-no-traffic".into()
                 ],
                 rollback_on_alarms: true,
             }

@@ -173,12 +173,22 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         }
     }
     let [error_rate, p95, cpu] = alarms(settings, platform, &tags);
+    let error_rate_alarm = error_rate.clone();
     graph.push(Component::new(
         ALARM_ERROR_RATE,
         Spec::MetricAlarm(error_rate),
     ));
     graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
     graph.push(Component::new(ALARM_CPU, Spec::MetricAlarm(cpu)));
+    for release in super::release_alarms::components(
+        settings,
+        &platform.platform_id,
+        &error_rate_alarm,
+        requests_query(settings, platform),
+        &tags,
+    ) {
+        graph.push(release);
+    }
     if settings.dashboard {
         graph.push(Component::new(
             DASHBOARD,
@@ -380,16 +390,31 @@ pub fn deployment(settings: &Settings, platform: &PlatformContext, slot: &Slot) 
     let d = &settings.deployment;
     DeploymentSpec {
         strategy: d.strategy,
-        alarm_names: if d.rollback_on_alarms {
-            ["error-rate", "p95-latency"]
-                .iter()
-                .map(|what| names::alarm_name(&platform.platform_id, &settings.name, what))
-                .collect()
-        } else {
-            Vec::new()
-        },
+        alarm_names: super::release_alarms::rollback_alarm_names(
+            settings,
+            &platform.platform_id,
+            &latency_alarm_what(platform),
+        ),
         rollback_on_alarms: d.rollback_on_alarms,
     }
+}
+
+/// The service's own request count as the backend's error rate reads it
+/// (query id `requests`, one-minute Sum): what silence is judged on.
+pub fn requests_query(settings: &Settings, platform: &PlatformContext) -> MetricQuerySpec {
+    backend_of(platform)
+        .metrics(settings, platform)
+        .error_rate
+        .into_iter()
+        .find(|q| q.id == "requests")
+        .expect("every backend's error rate reads a `requests` query")
+}
+
+/// The last part of the latency alarm's name: the statistic it reads
+/// (`latency-average`), so that nobody takes the Average for a p95.
+pub fn latency_alarm_what(platform: &PlatformContext) -> String {
+    let stat = backend_of(platform).latency_stat();
+    format!("latency-{}", stat.to_lowercase())
 }
 
 /// Error rate (metric math), p95 latency and CPU high, in that order. The
@@ -430,9 +455,9 @@ pub fn alarms(
         settings.alarms.error_rate_percent,
     );
     let p95 = alarm(
-        "p95-latency",
+        &latency_alarm_what(platform),
         format!(
-            "{name}: latency ({}) above {} ms",
+            "{name}: latency ({} of each minute, p95_latency_ms) above {} ms",
             metrics.latency_stat, settings.alarms.p95_latency_ms
         ),
         vec![metrics.latency],

@@ -280,7 +280,7 @@ fn names_and_owner_tags() {
     );
     assert_eq!(
         alarm(&graph, "alarm_p95_latency").name,
-        "matbakh-auth-service-p95-latency"
+        "matbakh-auth-service-latency-average"
     );
     assert_eq!(
         alarm(&graph, "alarm_cpu").name,

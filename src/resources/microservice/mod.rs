@@ -12,8 +12,10 @@ pub mod platform;
 pub mod platform_context;
 pub mod read_back;
 pub mod recover;
+pub mod release_alarms;
 pub mod resource;
 pub mod roles;
+pub mod rollback_warning;
 pub mod schema;
 pub mod slot;
 #[cfg(test)]

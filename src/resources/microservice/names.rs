@@ -73,6 +73,32 @@ pub fn discovery_service_name(name: &str) -> String {
     name.to_string()
 }
 
+/// The longest Service Connect discovery name ECS takes.
+pub const MAX_DISCOVERY_NAME_LEN: usize = 64;
+
+/// The Service Connect discovery name: unique per platform, because
+/// Service Connect publishes its target metrics by `TargetDiscoveryName`
+/// alone, one series summed over every cluster and namespace of the account
+/// and region; a name shared by two platforms (staging and production, both
+/// with an `auth-service`) would mix their traffic in each other's alarms.
+/// `NAME_PLATFORM` (`_` appears in neither name, so no two pairs give one
+/// name) when it fits ECS's 64 lowercase characters, else `NAME_` and seven
+/// hex digits of the platform's name (FNV-1a): a microservice name is at
+/// most [`MAX_NAME_LEN`] (56) characters, so that always fits.
+pub fn service_connect_discovery_name(platform: &str, name: &str) -> String {
+    let readable = format!("{name}_{platform}");
+    let lowercase = platform
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if lowercase && readable.len() <= MAX_DISCOVERY_NAME_LEN {
+        return readable;
+    }
+    let hash = platform.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{name}_{:07x}", hash >> 4)
+}
+
 pub fn task_family(platform: &str, slot: &str) -> String {
     format!("{}-{slot}", account_safe(platform))
 }
@@ -157,8 +183,40 @@ mod tests {
             "/matbakh/matbakh/auth-service"
         );
         assert_eq!(
+            service_connect_discovery_name("production", "auth-service"),
+            "auth-service_production"
+        );
+        assert_eq!(
             scaling_resource_id("c", "auth-service"),
             "service/c/auth-service"
+        );
+    }
+
+    #[test]
+    fn discovery_names_are_unique_per_platform_and_fit_ecs() {
+        let long = "a".repeat(MAX_NAME_LEN);
+        let longest_platform = "p".repeat(32);
+        let platforms = ["staging", "production", "Production", &longest_platform];
+        let mut seen = std::collections::BTreeSet::new();
+        for platform in platforms {
+            for name in ["auth-service", long.as_str()] {
+                let d = service_connect_discovery_name(platform, name);
+                assert!(d.len() <= MAX_DISCOVERY_NAME_LEN, "{d}");
+                assert!(d.starts_with(name), "{d}");
+                assert!(
+                    d.chars().all(|c| c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || c == '-'
+                        || c == '_'),
+                    "{d}"
+                );
+                assert!(seen.insert(d.clone()), "{d} twice");
+            }
+        }
+        // A pair never reads as another pair: `_` separates them.
+        assert_ne!(
+            service_connect_discovery_name("c", "a-b"),
+            service_connect_discovery_name("b-c", "a")
         );
     }
 }

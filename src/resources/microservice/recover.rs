@@ -702,6 +702,9 @@ fn deployment_arguments(d: &crate::spec::deployment_strategy::DeploymentSpec) ->
         ("step_percent", step),
         ("bake_time", bake),
         ("rollback_on_alarms", d.rollback_on_alarms.into()),
+        // Not held by ECS (a read keeps the configured value; see
+        // `resource::recover`).
+        ("min_requests", Value::Null),
     ])
 }
 

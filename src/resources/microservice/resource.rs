@@ -275,8 +275,14 @@ impl GraphResource for Microservice {
     ) -> Result<Option<Recovered>, String> {
         Ok(read_existing(&configured.clients, platform, &settings.name)
             .await?
-            .map(|existing| Recovered {
-                arguments: existing.arguments,
+            .map(|mut existing| Recovered {
+                arguments: {
+                    // `min_requests` lives in the release's no-traffic alarm
+                    // only as a threshold (drift there shows as the alarm's):
+                    // the configured value is kept.
+                    super::release_alarms::keep_min_requests(&mut existing.arguments, settings);
+                    existing.arguments
+                },
                 components: existing.components,
                 // While a canary deploys on the service, its deployment
                 // settings are the canary's: not drift of this resource.
@@ -290,6 +296,8 @@ impl GraphResource for Microservice {
 
     fn has_plan_warnings(&self, settings: &Settings) -> bool {
         !settings.backends.is_empty()
+            || super::rollback_warning::applies(settings)
+            || super::release_alarms::warns_about_silence(settings)
     }
 
     /// A backend no microservice of the platform answers to is allowed (it
@@ -300,8 +308,23 @@ impl GraphResource for Microservice {
         settings: &Settings,
         platform: &PlatformContext,
     ) -> Vec<(String, String)> {
+        let mut warnings: Vec<(String, String)> =
+            super::rollback_warning::warning(&configured.clients, platform, settings)
+                .await
+                .into_iter()
+                .collect();
+        if super::release_alarms::warns_about_silence(settings) {
+            if let Some(rate) = super::release_alarms::recent_requests_per_minute(
+                &configured.clients,
+                super::expand::requests_query(settings, platform),
+            )
+            .await
+            {
+                warnings.extend(super::release_alarms::silence_warning(settings, rate));
+            }
+        }
         if settings.backends.is_empty() {
-            return Vec::new();
+            return warnings;
         }
         let found = match crate::aws::ecs::service::existing_services(
             &configured.clients,
@@ -312,10 +335,11 @@ impl GraphResource for Microservice {
         {
             Ok(found) => found,
             // Only a warning is at stake: the apply reports AWS trouble.
-            Err(_) => return Vec::new(),
+            Err(_) => return warnings,
         };
-        settings
-            .backends
+        warnings
+            .into_iter()
+            .chain(settings.backends
             .iter()
             .filter(|b| !found.contains(*b))
             .map(|b| {
@@ -327,7 +351,7 @@ impl GraphResource for Microservice {
                         settings.name, platform.platform_id, platform.namespace_name
                     ),
                 )
-            })
+            }))
             .collect()
     }
 

@@ -114,7 +114,8 @@ pub fn schema() -> Schema {
             .optional("canary_percent", Type::Number, "`canary`: share of production traffic on the new revision first, 0.1-100 in steps of 0.1 (exact). Default `5`.")
             .optional("step_percent", Type::Number, "`linear`: share added at each step, 3-100 in steps of 0.1. Default `10`.")
             .optional("bake_time", Type::String, "`canary`, `linear`, `blue_green`: how long each step holds and how long both revisions run after the full shift (ECS's bake times), whole minutes 0-1440, e.g. `\"10m\"`. Default `10m`.")
-            .optional("rollback_on_alarms", Type::Bool, "The microservice's error-rate and latency alarms become the deployment's alarms with rollback: ECS rolls back on its own when one fires. Default `false`."))
+            .optional("rollback_on_alarms", Type::Bool, "The microservice's error-rate and latency alarms become the deployment's alarms with rollback: ECS rolls back on its own when one fires. Default `false`.")
+            .optional("min_requests", Type::Number, "`canary`, `linear`, `blue_green` with `rollback_on_alarms`: requests the new revision must serve in a step (its share of the service's requests over `bake_time`), else the release rolls back: never promote on silence. A whole number from 1. Default `1`."))
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }

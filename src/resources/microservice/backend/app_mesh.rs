@@ -230,6 +230,10 @@ impl MeshBackend for AppMesh {
         }
     }
 
+    fn latency_stat(&self) -> &'static str {
+        LATENCY_STAT
+    }
+
     fn metrics(&self, settings: &Settings, platform: &PlatformContext) -> ServiceMetrics {
         let dims = metric_dimensions(settings, platform);
         let ns = METRICS_NAMESPACE;
@@ -255,6 +259,9 @@ pub fn metric_dimensions(
 ) -> BTreeMap<String, String> {
     [
         ("ServiceName", settings.name.clone()),
+        // Two platforms of one environment in one region may both have a
+        // service of this name: the platform keeps their series apart.
+        ("Platform", platform.platform_id.clone()),
         ("Environment", platform.environment.name().to_string()),
         ("Region", platform.region.clone()),
     ]

@@ -92,6 +92,9 @@ pub trait MeshBackend: Sync {
     fn slot(&self, settings: &Settings, platform: &PlatformContext, slot: &Slot) -> SlotNetworking;
 
     fn metrics(&self, settings: &Settings, platform: &PlatformContext) -> ServiceMetrics;
+
+    /// The statistic the latency alarm reads (its name says it).
+    fn latency_stat(&self) -> &'static str;
 }
 
 /// "`path` has no meaning on BACKEND" at `path`.

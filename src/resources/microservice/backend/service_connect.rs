@@ -175,7 +175,10 @@ impl MeshBackend for ServiceConnect {
             after_service: vec![Component::new(
                 keys::DISCOVERY_SERVICE,
                 Spec::ServiceConnectDiscovery(ServiceConnectDiscoverySpec {
-                    name: names::discovery_service_name(&settings.name),
+                    name: names::service_connect_discovery_name(
+                        &platform.platform_id,
+                        &settings.name,
+                    ),
                     namespace_id: platform.namespace_id.clone(),
                     service: Ref::to(keys::SERVICE),
                 }),
@@ -208,7 +211,10 @@ impl MeshBackend for ServiceConnect {
             service_connect: Some(ServiceConnectSpec {
                 namespace_arn: platform.namespace_arn.clone(),
                 port_name: PORT_NAME.to_string(),
-                discovery_name: names::discovery_service_name(&slot.name),
+                discovery_name: names::service_connect_discovery_name(
+                    &platform.platform_id,
+                    &slot.name,
+                ),
                 dns_name,
                 port: i32::try_from(settings.port).unwrap_or_default(),
                 per_request_timeout_seconds: whole_seconds(settings.timeout.per_request),
@@ -231,14 +237,21 @@ impl MeshBackend for ServiceConnect {
         }
     }
 
+    fn latency_stat(&self) -> &'static str {
+        LATENCY_STAT
+    }
+
     /// `RequestCount` is published by the service's own (server-side)
     /// proxy, by `DiscoveryName` with the cluster and service; the target
     /// metrics by the calling proxies, under the *caller's* ServiceName, so
     /// they are read by `TargetDiscoveryName` alone: summed over every
-    /// caller (and over every cluster of the account and region whose
-    /// namespace has a service of this discovery name).
+    /// caller, and over every cluster of the account and region whose
+    /// namespace has a service of this discovery name, which is why the
+    /// discovery name is unique per platform
+    /// ([`names::service_connect_discovery_name`]).
     fn metrics(&self, settings: &Settings, platform: &PlatformContext) -> ServiceMetrics {
-        let discovery_name = names::discovery_service_name(&settings.name);
+        let discovery_name =
+            names::service_connect_discovery_name(&platform.platform_id, &settings.name);
         let own: BTreeMap<String, String> = [
             ("ClusterName", platform.cluster_name.clone()),
             ("ServiceName", names::ecs_service_name(&settings.name)),

@@ -194,7 +194,9 @@ fn service_connect_ecs_service() {
     assert_eq!(sc.namespace_arn, p.namespace_arn, "the namespace by ARN");
     assert!(sc.namespace_arn.starts_with("arn:aws:servicediscovery:"));
     assert_eq!(sc.port_name, "http");
-    assert_eq!(sc.discovery_name, "auth-service");
+    // Unique per platform: Service Connect sums `TargetDiscoveryName` alone
+    // over every namespace of the account and region.
+    assert_eq!(sc.discovery_name, "auth-service_matbakh");
     assert_eq!(
         (sc.dns_name.as_str(), sc.port),
         ("auth-service.svc.local", 8080)
@@ -215,7 +217,7 @@ fn service_connect_ecs_service() {
     assert_eq!(sc.log.stream_prefix, "service-connect");
     match &g.get(keys::DISCOVERY_SERVICE).unwrap().spec {
         Spec::ServiceConnectDiscovery(d) => {
-            assert_eq!(d.name, "auth-service");
+            assert_eq!(d.name, "auth-service_matbakh");
             assert_eq!(d.namespace_id, p.namespace_id);
             assert_eq!(d.service, Ref::to(keys::SERVICE));
         }
@@ -234,7 +236,7 @@ fn service_connect_alarms_read_the_metrics_ecs_publishes() {
         stat(0).dimensions,
         [(
             "TargetDiscoveryName".to_string(),
-            "auth-service".to_string()
+            "auth-service_matbakh".to_string()
         )]
         .into()
     );
@@ -243,7 +245,10 @@ fn service_connect_alarms_read_the_metrics_ecs_publishes() {
         stat(1).dimensions,
         [
             ("ClusterName".to_string(), "matbakh".to_string()),
-            ("DiscoveryName".to_string(), "auth-service".to_string()),
+            (
+                "DiscoveryName".to_string(),
+                "auth-service_matbakh".to_string()
+            ),
             ("ServiceName".to_string(), "auth-service".to_string()),
         ]
         .into()
