@@ -30,3 +30,31 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
     )
     .await
 }
+
+/// Give a Cloud Map namespace or service exactly `wanted` (besides AWS's
+/// and the provider's own keys): TagResource, then UntagResource of
+/// whatever else it carries.
+pub async fn put_tags(
+    aws: &Clients,
+    arn: &str,
+    wanted: &crate::spec::Tags,
+) -> Result<(), AwsError> {
+    aws.cloudmap
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(namespace::cloudmap_tags(wanted)?))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+    crate::aws::tags::remove_unwanted(wanted, tags_of(aws, arn), |keys| async move {
+        aws.cloudmap
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(keys))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::sdk("servicediscovery:UntagResource", e))
+    })
+    .await
+}

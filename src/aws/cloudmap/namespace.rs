@@ -327,13 +327,7 @@ impl Adapter for NamespaceSpec {
     async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
         // Name and VPC cannot change in place (the resource is replaced);
         // tags can.
-        aws.cloudmap
-            .tag_resource()
-            .resource_arn(id)
-            .set_tags(Some(cloudmap_tags(&self.tags)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+        super::put_tags(aws, id, &self.tags).await?;
         Ok(id.to_string())
     }
 

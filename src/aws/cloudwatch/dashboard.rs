@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardOutput;
-use aws_sdk_cloudwatch::types::Tag;
 
 use crate::aws::compare::{absent_if_not_found, json_differences};
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
@@ -60,19 +59,7 @@ impl DashboardSpec {
                 AwsError::new(CALL, format!("dashboard {} has no ARN", self.name))
             })?,
         };
-        let tags: Vec<Tag> = self
-            .tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        aws.cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        Ok(())
+        super::put_tags(aws, &arn, &self.tags).await
     }
 }
 

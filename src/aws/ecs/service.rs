@@ -828,13 +828,12 @@ impl Adapter for EcsServiceSpec {
             current_deployment(&service).as_deref(),
             out.service().and_then(current_deployment).as_deref(),
         );
-        aws.ecs
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(self.ecs_tags()))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        let found = service
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        super::put_tags(aws, &arn, &self.tags, Some(found)).await?;
         Ok(arn)
     }
 

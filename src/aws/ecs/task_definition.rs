@@ -724,18 +724,7 @@ impl Adapter for TaskDefinitionSpec {
         // A revision takes tags in place: a change of tags alone keeps the
         // revision (the spec hash leaves tags out) and re-tags it, so the
         // service does not roll.
-        aws.ecs
-            .tag_resource()
-            .resource_arn(&new)
-            .set_tags(Some(
-                self.tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        super::put_tags(aws, &new, &self.tags, None).await?;
         if new != id {
             // Keep `id` (the rollback target of the deployment to come).
             self.deregister_older_than(aws, id).await?;
