@@ -7,14 +7,11 @@ registered it (the microservice after its rollback, the canary)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from harness.terraform import TerraformError
 from tests.test_delivery import (AUTH, CANARY, ERROR_ALARM, PLATFORM, config, current_deployment,
-                                 ecs, net)  # noqa: F401 (net is a fixture)
+                                 ecs, fire_when_in_progress, net)  # noqa: F401 (net is a fixture)
 
 pytestmark = pytest.mark.canary
 
@@ -57,25 +54,6 @@ def active_revisions(emulator) -> dict[str, dict[str, str]]:
     return out
 
 
-def fire_when_in_progress(emulator) -> threading.Thread:
-    def fire() -> None:
-        deadline = time.time() + 120
-        cw = emulator.client("cloudwatch")
-        while time.time() < deadline:
-            try:
-                if current_deployment(emulator)["status"] == "IN_PROGRESS":
-                    cw.set_alarm_state(AlarmName=ERROR_ALARM, StateValue="ALARM",
-                                       StateReason="Threshold Crossed: 3 of 3 datapoints were greater than 5.0")
-                    return
-            except Exception:  # noqa: BLE001 - the deployment may not exist yet
-                pass
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=fire, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_destroy_after_a_rollback_and_a_canary_leaves_no_revision(emulator, tf, net):
     emulator.settings(ecs_deployment="completed")
     tf.write(config(emulator, net, image("1.27"), CANARY))
@@ -88,7 +66,7 @@ def test_destroy_after_a_rollback_and_a_canary_leaves_no_revision(emulator, tf, 
     # 1.29 while the alarm fires: ECS rolls back to 1.28 and the apply fails.
     emulator.clock(speed=0)
     tf.write(config(emulator, net, image("1.29"), CANARY))
-    firing = fire_when_in_progress(emulator)
+    firing = fire_when_in_progress(emulator, within=120)
     with pytest.raises(TerraformError):
         tf.apply()
     firing.join()

@@ -14,6 +14,13 @@ use std::collections::BTreeMap;
 use crate::aws::{tags, AwsError, Clients};
 use crate::spec::Tags;
 
+/// ECS's tag list as a map.
+pub fn tag_map(tags: &[aws_sdk_ecs::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+        .collect()
+}
+
 /// The tags of an ECS cluster, service or task definition revision.
 pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
     let out = aws
@@ -23,11 +30,7 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
         .send()
         .await
         .map_err(|e| AwsError::sdk("ecs:ListTagsForResource", e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-        .collect())
+    Ok(tag_map(out.tags()))
 }
 
 /// Give an ECS object exactly `wanted` (besides AWS's and the provider's

@@ -638,25 +638,10 @@ impl EcsServiceSpec {
             .unwrap_or(100);
         spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
         spec.deployment = deployment_of(deployment);
-        spec.tags = service
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
+        spec.tags = super::tag_map(service.tags());
         if spec.tags.is_empty() {
             // Not every ECS (emulators) includes tags in DescribeServices.
-            let out = aws
-                .ecs
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ecs:ListTagsForResource", e))?;
-            spec.tags = out
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect();
+            spec.tags = super::tags_of(aws, arn).await?;
         }
         let mut found = Found::new(spec, arn);
         // After ECS rolled a deployment back on its alarms, the revision the
@@ -828,11 +813,7 @@ impl Adapter for EcsServiceSpec {
             current_deployment(&service).as_deref(),
             out.service().and_then(current_deployment).as_deref(),
         );
-        let found = service
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
+        let found = super::tag_map(service.tags());
         super::put_tags(aws, &arn, &self.tags, Some(found)).await?;
         Ok(arn)
     }
