@@ -96,6 +96,24 @@ pub fn unwanted(wanted: &Tags, found: &BTreeMap<String, String>) -> Vec<String> 
         .collect()
 }
 
+/// UntagResource of `keys` on `arn` with `client`: the request has the same
+/// shape in ECS, Cloud Map, CloudWatch, App Mesh and Application Auto
+/// Scaling (`resourceArn`/`ResourceARN` and `tagKeys`/`TagKeys`), only the
+/// SDK types differ. `call` names it in errors.
+macro_rules! untag_resource {
+    ($client:expr, $arn:expr, $keys:expr, $call:literal) => {
+        $client
+            .untag_resource()
+            .resource_arn($arn)
+            .set_tag_keys(Some($keys))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| $crate::aws::AwsError::sdk($call, e))
+    };
+}
+pub(crate) use untag_resource;
+
 /// Remove the [`unwanted`] keys of one object after its wanted tags were
 /// put: `found` reads its tags, `untag` removes the keys it is given (only
 /// called when there are any).

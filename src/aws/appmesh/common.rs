@@ -79,14 +79,7 @@ pub async fn put_tags(
         .await
         .map_err(|e| AwsError::sdk("appmesh:TagResource", e))?;
     crate::aws::tags::remove_unwanted(tags, tags_of(client, arn), |keys| async move {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::sdk("appmesh:UntagResource", e))
+        crate::aws::tags::untag_resource!(client, arn, keys, "appmesh:UntagResource")
     })
     .await
 }

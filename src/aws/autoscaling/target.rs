@@ -72,14 +72,12 @@ impl ScalableTargetSpec {
             .await
             .map_err(|e| AwsError::sdk("application-autoscaling:TagResource", e))?;
         tags::remove_unwanted(&self.tags, Self::tags_of(aws, arn), |keys| async move {
-            aws.autoscaling
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::sdk("application-autoscaling:UntagResource", e))
+            crate::aws::tags::untag_resource!(
+                aws.autoscaling,
+                arn,
+                keys,
+                "application-autoscaling:UntagResource"
+            )
         })
         .await
     }

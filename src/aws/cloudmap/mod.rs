@@ -47,14 +47,7 @@ pub async fn put_tags(
         .await
         .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
     crate::aws::tags::remove_unwanted(wanted, tags_of(aws, arn), |keys| async move {
-        aws.cloudmap
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::sdk("servicediscovery:UntagResource", e))
+        crate::aws::tags::untag_resource!(aws.cloudmap, arn, keys, "servicediscovery:UntagResource")
     })
     .await
 }

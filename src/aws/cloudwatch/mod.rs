@@ -48,14 +48,7 @@ pub async fn put_tags(
         .await
         .map_err(|e| AwsError::sdk("cloudwatch:TagResource", e))?;
     crate::aws::tags::remove_unwanted(wanted, tags_of(aws, arn), |keys| async move {
-        aws.cloudwatch
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::sdk("cloudwatch:UntagResource", e))
+        crate::aws::tags::untag_resource!(aws.cloudwatch, arn, keys, "cloudwatch:UntagResource")
     })
     .await
 }

@@ -62,14 +62,7 @@ pub async fn put_tags(
         }
     };
     tags::remove_unwanted(wanted, found, |keys| async move {
-        aws.ecs
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(keys))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::sdk("ecs:UntagResource", e))
+        crate::aws::tags::untag_resource!(aws.ecs, arn, keys, "ecs:UntagResource")
     })
     .await
 }
