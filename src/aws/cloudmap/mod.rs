@@ -42,7 +42,7 @@ pub async fn put_tags(
     aws.cloudmap
         .tag_resource()
         .resource_arn(arn)
-        .set_tags(Some(namespace::cloudmap_tags(wanted)?))
+        .set_tags(Some(cloudmap_tags(wanted)?))
         .send()
         .await
         .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
@@ -50,4 +50,19 @@ pub async fn put_tags(
         crate::aws::tags::untag_resource!(aws.cloudmap, arn, keys, "servicediscovery:UntagResource")
     })
     .await
+}
+
+/// Tags in Cloud Map's request shape.
+pub(crate) fn cloudmap_tags(
+    t: &crate::spec::Tags,
+) -> Result<Vec<aws_sdk_servicediscovery::types::Tag>, AwsError> {
+    t.iter()
+        .map(|(k, v)| {
+            aws_sdk_servicediscovery::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::build("servicediscovery:Tag", e))
+        })
+        .collect()
 }
