@@ -133,14 +133,11 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     del result
 
 
-def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, tf, net):
-    first_apply(tf, emulator, net, CANARY)
-    emulator.settings(ecs_deployment="timed")
-    emulator.clock(speed=0)  # sits in its first stage until the alarm fires
-    tf.write(config(emulator, net, NEW_IMAGE, CANARY))
-
+def fire_when_in_progress(emulator, within: float = 60) -> threading.Thread:
+    """A thread that sets the error-rate alarm to ALARM once a service deployment is in
+    progress (the clock stopped, it sits in its first stage until then)."""
     def fire() -> None:
-        deadline = time.time() + 60
+        deadline = time.time() + within
         cw = emulator.client("cloudwatch")
         while time.time() < deadline:
             try:
@@ -154,6 +151,15 @@ def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, t
 
     firing = threading.Thread(target=fire, daemon=True)
     firing.start()
+    return firing
+
+
+def test_alarm_during_the_bake_rolls_back_and_fails_naming_the_alarm(emulator, tf, net):
+    first_apply(tf, emulator, net, CANARY)
+    emulator.settings(ecs_deployment="timed")
+    emulator.clock(speed=0)  # sits in its first stage until the alarm fires
+    tf.write(config(emulator, net, NEW_IMAGE, CANARY))
+    firing = fire_when_in_progress(emulator)
     with pytest.raises(TerraformError) as failed:
         tf.apply()
     firing.join()

@@ -161,6 +161,18 @@ impl Adapter for LogGroupSpec {
             .send()
             .await
             .map_err(|e| AwsError::sdk("logs:TagLogGroup", e))?;
+        // Tags are authoritative: what else the group carries goes.
+        tags::remove_unwanted(&self.tags, self.tags_of(aws, id), |keys| async move {
+            aws.logs
+                .untag_log_group()
+                .log_group_name(id)
+                .set_tags(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::sdk("logs:UntagLogGroup", e))
+        })
+        .await?;
         Ok(id.to_string())
     }
 

@@ -307,6 +307,7 @@ mod tests {
                 resource_id: format!("service/matbakh/{key}"),
                 min_capacity: 1,
                 max_capacity: 2,
+                tags: Default::default(),
             }),
         )
         .after(&[after])

@@ -23,10 +23,10 @@ pub const MAX_TAGS: usize = 50;
 pub const MAX_KEY_LENGTH: usize = 128;
 pub const MAX_VALUE_LENGTH: usize = 256;
 /// Keys AWS reserves for itself, in any case.
-pub const AWS_PREFIX: &str = "aws:";
+pub const AWS_PREFIX: &str = crate::spec::AWS_TAG_PREFIX;
 /// Keys the provider writes itself; a user's tag of this prefix would be
 /// overwritten (or overwrite the ownership record).
-pub const PROVIDER_PREFIX: &str = "matbakh:";
+pub const PROVIDER_PREFIX: &str = crate::spec::PROVIDER_TAG_PREFIX;
 /// The most tags the provider adds to one object: `matbakh:owner` and
 /// `matbakh:owner-token` on every object, plus `matbakh:vpc-id` on a
 /// platform's namespace and `matbakh:spec-hash` on a task definition

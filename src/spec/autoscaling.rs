@@ -2,13 +2,16 @@
 
 /// The ECS service as a scalable target. Its resource id
 /// (`service/CLUSTER/NAME`) names the ECS service, which this resource owns,
-/// so no owner tag is needed to adopt it.
+/// so no owner tag is needed to adopt it (targets registered before they
+/// carried tags are still this resource's); it carries the resource's tags
+/// all the same, like every other object.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ScalableTargetSpec {
     /// `service/CLUSTER/NAME`.
     pub resource_id: String,
     pub min_capacity: i32,
     pub max_capacity: i32,
+    pub tags: crate::spec::Tags,
 }
 
 /// A target-tracking policy on a predefined ECS metric.

@@ -19,7 +19,7 @@ mod reference;
 mod tags;
 
 pub use reference::Ref;
-pub use tags::{Tags, CANARY_TAG, OWNER_TAG};
+pub use tags::{Tags, AWS_TAG_PREFIX, CANARY_TAG, OWNER_TAG, PROVIDER_TAG_PREFIX};
 
 /// One AWS object a resource is made of.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -205,7 +205,10 @@ impl Spec {
             Spec::Dashboard(s) => Some(&mut s.tags),
             Spec::Role(s) => Some(&mut s.tags),
             Spec::ServiceConnectDiscovery(_) => None,
-            Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
+            // Its name says whose it is (see `tags`), but it carries the
+            // token like the rest.
+            Spec::ScalableTarget(s) => Some(&mut s.tags),
+            Spec::ScalingPolicy(_) => None,
         }
     }
 }
@@ -376,6 +379,7 @@ mod tests {
                 resource_id: "service/matbakh/auth-service".into(),
                 min_capacity: 1,
                 max_capacity: 2,
+                tags: Default::default(),
             }),
         ));
         let token = OwnerToken::parse(TOKEN).unwrap();

@@ -5,6 +5,11 @@ use std::collections::BTreeMap;
 /// Tags every object carries: the provider's `default_tags` plus `matbakh:owner`.
 pub type Tags = BTreeMap<String, String>;
 
+/// Keys AWS reserves for its own tags (in any case).
+pub const AWS_TAG_PREFIX: &str = "aws:";
+/// Keys the provider writes itself (`matbakh:owner`, ...).
+pub const PROVIDER_TAG_PREFIX: &str = "matbakh:";
+
 /// Tag key naming the Terraform resource id that owns an AWS object.
 pub const OWNER_TAG: &str = "matbakh:owner";
 /// On a task definition revision a `matbakh_canary` registered on

@@ -2,7 +2,8 @@
 
 Logs: PutRetentionPolicy accepts any number of days (AWS: a fixed list) -> validated here.
 Application Auto Scaling: ListTagsForResource / TagResource / UntagResource are not implemented
-and RegisterScalableTarget's Tags are dropped -> implemented here; DeregisterScalableTarget leaves
+and RegisterScalableTarget's Tags are dropped -> implemented here (Tags tag a target the call
+creates; on an existing one they are ignored, as botocore's model says); DeregisterScalableTarget leaves
 the target's scaling policies behind (AWS deletes them with it) -> fixed.
 """
 
@@ -57,9 +58,15 @@ _orig_deregister = ApplicationAutoScalingResponse.deregister_scalable_target
 
 
 def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+    # botocore's model (RegisterScalableTarget.Tags): "Use this parameter to tag the scalable
+    # target when it is created. To tag an existing scalable target, use the TagResource
+    # operation." -> Tags on a register that updates an existing target are ignored.
+    backend = self.applicationautoscaling_backend
+    existed = self._get_param("ResourceId") in backend.targets.get(
+        self._get_param("ScalableDimension"), {})
     out = _orig_register(self)
     tags = self._get_param("Tags")
-    if tags:
+    if tags and not existed:
         arn = json.loads(out)["ScalableTargetARN"]
         _aas_tags(self.applicationautoscaling_backend).setdefault(arn, {}).update(tags)
     return out

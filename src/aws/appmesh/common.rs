@@ -63,7 +63,9 @@ pub async fn tags_for(
     }
 }
 
-/// Add or overwrite our tags (tags others added stay).
+/// Give an App Mesh object exactly `tags` (besides AWS's and the
+/// provider's own keys): TagResource, then UntagResource of whatever else
+/// it carries.
 pub async fn put_tags(
     client: &aws_sdk_appmesh::Client,
     arn: &str,
@@ -76,7 +78,10 @@ pub async fn put_tags(
         .send()
         .await
         .map_err(|e| AwsError::sdk("appmesh:TagResource", e))?;
-    Ok(())
+    crate::aws::tags::remove_unwanted(tags, tags_of(client, arn), |keys| async move {
+        crate::aws::tags::untag_resource!(client, arn, keys, "appmesh:UntagResource")
+    })
+    .await
 }
 
 /// After App Mesh refused a create with ConflictException: the ARN of the

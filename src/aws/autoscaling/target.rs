@@ -1,11 +1,17 @@
 //! Application Auto Scaling: the ECS service's desired count as a scalable
-//! target. Its id is the resource id (`service/CLUSTER/NAME`).
+//! target. Its id is the resource id (`service/CLUSTER/NAME`). Its tags go
+//! by its ARN (`ScalableTargetARN`): RegisterScalableTarget tags a target it
+//! creates and ignores `Tags` for one that exists, so an update puts them
+//! with TagResource (Application Auto Scaling API reference,
+//! RegisterScalableTarget and TagResource).
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
 
+use std::collections::BTreeMap;
+
 use crate::aws::compare::gone_is_ok;
-use crate::aws::{Adapter, AwsError, Clients, Found};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalableTargetSpec;
 
@@ -34,6 +40,64 @@ impl ScalableTargetSpec {
         })
         .await
     }
+
+    async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        aws.remembered(
+            format!("application-autoscaling:ListTagsForResource {arn}"),
+            || async {
+                let out = aws
+                    .autoscaling
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("application-autoscaling:ListTagsForResource", e))?;
+                Ok(out
+                    .tags()
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default())
+            },
+        )
+        .await
+    }
+
+    /// Exactly this spec's tags on the target `arn` (besides AWS's and the
+    /// provider's own keys).
+    async fn put_tags(&self, aws: &Clients, arn: &str) -> Result<(), AwsError> {
+        aws.autoscaling
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(self.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("application-autoscaling:TagResource", e))?;
+        tags::remove_unwanted(&self.tags, Self::tags_of(aws, arn), |keys| async move {
+            crate::aws::tags::untag_resource!(
+                aws.autoscaling,
+                arn,
+                keys,
+                "application-autoscaling:UntagResource"
+            )
+        })
+        .await
+    }
+
+    /// RegisterScalableTarget creates or updates; the target's ARN.
+    async fn register(&self, aws: &Clients) -> Result<Option<String>, AwsError> {
+        let out = aws
+            .autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(&self.resource_id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(self.min_capacity)
+            .max_capacity(self.max_capacity)
+            .set_tags(Some(self.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("application-autoscaling:RegisterScalableTarget", e))?;
+        Ok(out.scalable_target_arn)
+    }
 }
 
 impl ScalableTargetSpec {
@@ -42,14 +106,20 @@ impl ScalableTargetSpec {
         &self,
         aws: &Clients,
     ) -> Result<Option<Found<ScalableTargetSpec>>, AwsError> {
-        Ok(self.describe(aws, &self.resource_id).await?.map(|t| {
-            let spec = ScalableTargetSpec {
-                resource_id: t.resource_id.clone(),
-                min_capacity: t.min_capacity,
-                max_capacity: t.max_capacity,
-            };
-            Found::new(spec, t.resource_id)
-        }))
+        let Some(t) = self.describe(aws, &self.resource_id).await? else {
+            return Ok(None);
+        };
+        let tags = match t.scalable_target_arn() {
+            Some(arn) => Self::tags_of(aws, arn).await?,
+            None => BTreeMap::new(),
+        };
+        let spec = ScalableTargetSpec {
+            resource_id: t.resource_id.clone(),
+            min_capacity: t.min_capacity,
+            max_capacity: t.max_capacity,
+            tags,
+        };
+        Ok(Some(Found::new(spec, t.resource_id)))
     }
 }
 
@@ -77,21 +147,19 @@ impl Adapter for ScalableTargetSpec {
                 target.min_capacity, target.max_capacity, self.min_capacity, self.max_capacity
             ));
         }
+        if let Some(arn) = target.scalable_target_arn() {
+            diffs.extend(tags::differences(
+                &self.tags,
+                &Self::tags_of(aws, arn).await?,
+            ));
+        }
         Ok(Observation::with_differences(diffs))
     }
 
-    /// RegisterScalableTarget creates or updates: adopting is the same call.
+    /// RegisterScalableTarget creates or updates: adopting is the same call
+    /// (a target that existed keeps its tags until the next update).
     async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
-        aws.autoscaling
-            .register_scalable_target()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(&self.resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .min_capacity(self.min_capacity)
-            .max_capacity(self.max_capacity)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("application-autoscaling:RegisterScalableTarget", e))?;
+        self.register(aws).await?;
         Ok(self.resource_id.clone())
     }
 
@@ -103,8 +171,12 @@ impl Adapter for ScalableTargetSpec {
     ) -> Result<String, AwsError> {
         if id != self.resource_id {
             self.delete(aws, id).await?;
+            return self.create(aws, resolved).await;
         }
-        self.create(aws, resolved).await
+        if let Some(arn) = self.register(aws).await? {
+            self.put_tags(aws, &arn).await?;
+        }
+        Ok(self.resource_id.clone())
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {

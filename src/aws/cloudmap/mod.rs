@@ -30,3 +30,39 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
     )
     .await
 }
+
+/// Give a Cloud Map namespace or service exactly `wanted` (besides AWS's
+/// and the provider's own keys): TagResource, then UntagResource of
+/// whatever else it carries.
+pub async fn put_tags(
+    aws: &Clients,
+    arn: &str,
+    wanted: &crate::spec::Tags,
+) -> Result<(), AwsError> {
+    aws.cloudmap
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(cloudmap_tags(wanted)?))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+    crate::aws::tags::remove_unwanted(wanted, tags_of(aws, arn), |keys| async move {
+        crate::aws::tags::untag_resource!(aws.cloudmap, arn, keys, "servicediscovery:UntagResource")
+    })
+    .await
+}
+
+/// Tags in Cloud Map's request shape.
+pub(crate) fn cloudmap_tags(
+    t: &crate::spec::Tags,
+) -> Result<Vec<aws_sdk_servicediscovery::types::Tag>, AwsError> {
+    t.iter()
+        .map(|(k, v)| {
+            aws_sdk_servicediscovery::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::build("servicediscovery:Tag", e))
+        })
+        .collect()
+}

@@ -12,13 +12,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_servicediscovery::types::{
     FilterCondition, Namespace, NamespaceFilter, NamespaceFilterName, NamespaceSummary,
-    NamespaceType, OperationStatus, OperationTargetType, Tag,
+    NamespaceType, OperationStatus, OperationTargetType,
 };
 
 use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{remaining, Observation, Resolved};
 use crate::spec::platform::{NamespaceKind, NamespaceSpec};
-use crate::spec::Tags;
 
 pub use crate::spec::platform::VPC_TAG;
 
@@ -29,18 +28,6 @@ const SERVICES_GONE_WITHIN: Duration = Duration::from_secs(300);
 /// The `ns-…` id at the end of a namespace ARN.
 pub fn namespace_id_from_arn(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
-}
-
-pub(crate) fn cloudmap_tags(t: &Tags) -> Result<Vec<Tag>, AwsError> {
-    t.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::build("servicediscovery:Tag", e))
-        })
-        .collect()
 }
 
 /// Wait for a Cloud Map operation to finish; returns its target ids.
@@ -195,7 +182,7 @@ impl NamespaceSpec {
                     .name(&self.name)
                     .description(&self.description)
                     .creator_request_id(token)
-                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .set_tags(Some(super::cloudmap_tags(&self.tags)?))
                     .send()
                     .await
                     .map_err(|e| AwsError::sdk(call, e))?
@@ -208,7 +195,7 @@ impl NamespaceSpec {
                     .vpc(&self.vpc_id)
                     .description(&self.description)
                     .creator_request_id(token)
-                    .set_tags(Some(cloudmap_tags(&self.tags)?))
+                    .set_tags(Some(super::cloudmap_tags(&self.tags)?))
                     .send()
                     .await
                     .map_err(|e| AwsError::sdk(call, e))?
@@ -327,13 +314,7 @@ impl Adapter for NamespaceSpec {
     async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
         // Name and VPC cannot change in place (the resource is replaced);
         // tags can.
-        aws.cloudmap
-            .tag_resource()
-            .resource_arn(id)
-            .set_tags(Some(cloudmap_tags(&self.tags)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+        super::put_tags(aws, id, &self.tags).await?;
         Ok(id.to_string())
     }
 

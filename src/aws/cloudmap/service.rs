@@ -246,13 +246,7 @@ impl Adapter for DiscoveryServiceSpec {
                 .map_err(|e| AwsError::sdk(CALL, e))?;
         }
         if let Some(arn) = service.arn() {
-            aws.cloudmap
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(self.sdk_tags("servicediscovery:TagResource")?))
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("servicediscovery:TagResource", e))?;
+            super::put_tags(aws, arn, &self.tags).await?;
         }
         Ok(id.to_string())
     }

@@ -337,18 +337,7 @@ impl Adapter for MetricAlarmSpec {
             .await?
             .and_then(|a| a.alarm_arn().map(str::to_string))
         {
-            aws.cloudwatch
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(
-                    self.tags
-                        .iter()
-                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("cloudwatch:TagResource", e))?;
+            super::put_tags(aws, &arn, &self.tags).await?;
         }
         Ok(self.name.clone())
     }

@@ -75,14 +75,7 @@ impl DashboardSpec {
                 AwsError::new(CALL, format!("dashboard {} has no ARN", self.name))
             })?,
         };
-        aws.cloudwatch
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(self.aws_tags()))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        Ok(())
+        super::put_tags(aws, &arn, &self.tags).await
     }
 }
 

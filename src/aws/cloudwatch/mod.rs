@@ -26,3 +26,30 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
     })
     .await
 }
+
+/// Give an alarm or a dashboard exactly `wanted` (besides AWS's and the
+/// provider's own keys): TagResource, then UntagResource of whatever else
+/// it carries.
+pub async fn put_tags(
+    aws: &Clients,
+    arn: &str,
+    wanted: &crate::spec::Tags,
+) -> Result<(), AwsError> {
+    use aws_sdk_cloudwatch::types::Tag;
+    aws.cloudwatch
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(
+            wanted
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("cloudwatch:TagResource", e))?;
+    crate::aws::tags::remove_unwanted(wanted, tags_of(aws, arn), |keys| async move {
+        crate::aws::tags::untag_resource!(aws.cloudwatch, arn, keys, "cloudwatch:UntagResource")
+    })
+    .await
+}

@@ -232,13 +232,7 @@ impl Adapter for ClusterSpec {
             .send()
             .await
             .map_err(|e| AwsError::sdk("ecs:PutClusterCapacityProviders", e))?;
-        aws.ecs
-            .tag_resource()
-            .resource_arn(id)
-            .set_tags(Some(ecs_tags(&self.tags)))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        super::put_tags(aws, id, &self.tags, None).await?;
         Ok(id.to_string())
     }
 

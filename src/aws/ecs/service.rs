@@ -665,25 +665,10 @@ impl EcsServiceSpec {
             .and_then(|d| d.minimum_healthy_percent())
             .unwrap_or(100);
         spec.maximum_percent = deployment.and_then(|d| d.maximum_percent()).unwrap_or(200);
-        spec.tags = service
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-            .collect();
+        spec.tags = super::tag_map(service.tags());
         if spec.tags.is_empty() {
             // Not every ECS (emulators) includes tags in DescribeServices.
-            let out = aws
-                .ecs
-                .list_tags_for_resource()
-                .resource_arn(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ecs:ListTagsForResource", e))?;
-            spec.tags = out
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect();
+            spec.tags = super::tags_of(aws, arn).await?;
         }
         let mut found = Found::new(spec, arn);
         // After ECS rolled a deployment back on its alarms, the revision
@@ -868,13 +853,8 @@ impl Adapter for EcsServiceSpec {
         )
         .await?;
         service_deployment::note_update(&arn, before.as_deref(), started.as_deref());
-        aws.ecs
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(self.ecs_tags()))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        let found = super::tag_map(service.tags());
+        super::put_tags(aws, &arn, &self.tags, Some(found)).await?;
         Ok(arn)
     }
 

@@ -407,11 +407,8 @@ impl TaskDefinitionSpec {
         }
     }
 
-    /// Deregister the ACTIVE revisions of our family older than `keep`.
-    async fn deregister_older_than(&self, aws: &Clients, keep: &str) -> Result<(), AwsError> {
-        let Some(keep_revision) = revision(keep) else {
-            return Ok(());
-        };
+    /// The ACTIVE revisions of our family, with their revision numbers.
+    async fn active_revisions(&self, aws: &Clients) -> Result<Vec<(String, i64)>, AwsError> {
         let mut pages = aws
             .ecs
             .list_task_definitions()
@@ -419,20 +416,66 @@ impl TaskDefinitionSpec {
             .status(TaskDefinitionStatus::Active)
             .into_paginator()
             .send();
-        let mut old = Vec::new();
+        let mut found = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::sdk("ecs:ListTaskDefinitions", e))?;
             for arn in page.task_definition_arns() {
                 // family_prefix also matches longer families (NAME-canary).
-                let same_family = family(arn) == Some(self.family.as_str());
-                if same_family && revision(arn).is_some_and(|r| r < keep_revision) {
-                    old.push(arn.clone());
+                if family(arn) != Some(self.family.as_str()) {
+                    continue;
+                }
+                if let Some(r) = revision(arn) {
+                    found.push((arn.clone(), r));
                 }
             }
         }
-        for arn in old {
+        Ok(found)
+    }
+
+    /// Deregister the ACTIVE revisions of our family older than `keep`.
+    async fn deregister_older_than(&self, aws: &Clients, keep: &str) -> Result<(), AwsError> {
+        let Some(keep_revision) = revision(keep) else {
+            return Ok(());
+        };
+        for (arn, _) in self
+            .active_revisions(aws)
+            .await?
+            .into_iter()
+            .filter(|(_, r)| *r < keep_revision)
+        {
             deregister(aws, &arn).await?;
         }
+        Ok(())
+    }
+
+    /// On delete, every ACTIVE revision of our family besides `keep` that
+    /// is this resource's: the older ones an update left behind, and newer
+    /// ones that carry its owner tag and ownership token, whoever
+    /// registered them: its canary (a revision of this family), or an
+    /// update whose deployment rolled back, so that state records an older
+    /// revision than the newest one. A newer revision without both tags is
+    /// someone else's and stays.
+    async fn deregister_others(&self, aws: &Clients, keep: &str) -> Result<(), AwsError> {
+        let keep_revision = revision(keep);
+        let others = self.active_revisions(aws).await?;
+        let checks = others
+            .into_iter()
+            .filter(|(arn, _)| arn != keep)
+            .map(|(arn, r)| async move {
+                let older = keep_revision.is_some_and(|k| r < k);
+                let ours = older
+                    || describe_any_now(aws, &arn)
+                        .await?
+                        .is_some_and(|(_, found)| tags::may_adopt(&self.tags, &found));
+                if ours {
+                    deregister(aws, &arn).await?;
+                }
+                Ok::<(), AwsError>(())
+            });
+        futures::future::join_all(checks)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, AwsError>>()?;
         Ok(())
     }
 }
@@ -735,18 +778,7 @@ impl Adapter for TaskDefinitionSpec {
         // A revision takes tags in place: a change of tags alone keeps the
         // revision (the spec hash leaves tags out) and re-tags it, so the
         // service does not roll.
-        aws.ecs
-            .tag_resource()
-            .resource_arn(&new)
-            .set_tags(Some(
-                self.tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("ecs:TagResource", e))?;
+        super::put_tags(aws, &new, &self.tags, None).await?;
         if new != id {
             // Keep `id` (the rollback target of the deployment to come).
             self.deregister_older_than(aws, id).await?;
@@ -755,11 +787,11 @@ impl Adapter for TaskDefinitionSpec {
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        // The recorded revision goes at once; older ones an update left
-        // behind are found and go beside it, not before it.
-        let (older, recorded) =
-            futures::join!(self.deregister_older_than(aws, id), deregister(aws, id));
-        older.and(recorded)
+        // The recorded revision goes at once; the others that are this
+        // resource's are found and go beside it, not before it.
+        let (others, recorded) =
+            futures::join!(self.deregister_others(aws, id), deregister(aws, id));
+        others.and(recorded)
     }
 }
 

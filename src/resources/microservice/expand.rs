@@ -138,6 +138,7 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
                     resource_id: resource_id.clone(),
                     min_capacity: to_i32(a.min_count),
                     max_capacity: to_i32(a.max_count),
+                    tags: tags.clone(),
                 }),
             )
             .after(&[SERVICE]),
