@@ -116,7 +116,8 @@ pub fn estimated_monthly_cost(settings: &Settings, region: &str) -> f64 {
     round_cents(fargate + alarms + dashboard + cloud_map)
 }
 
-fn round_cents(usd: f64) -> f64 {
+/// USD rounded to cents, as every estimate is shown.
+pub fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 

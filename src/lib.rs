@@ -1,6 +1,7 @@
 //! terraform-provider-matbakh: a whole AWS microservice in one Terraform block.
 
 pub mod aws;
+pub mod budget_guard;
 pub mod cost;
 pub mod engine;
 pub mod environment;

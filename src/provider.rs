@@ -20,13 +20,14 @@ use crate::tf::value::{normalized, Value};
 use crate::validation::Problem;
 
 /// Services whose endpoint can be overridden one by one.
-pub const ENDPOINT_SERVICES: [&str; 7] = [
+pub const ENDPOINT_SERVICES: [&str; 8] = [
     "ecs",
     "appmesh",
     "servicediscovery",
     "cloudwatch",
     "logs",
     "applicationautoscaling",
+    "budgets",
     "sts",
 ];
 
@@ -313,6 +314,7 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
             cloudwatch: string_or_none(e.get("cloudwatch")),
             logs: string_or_none(e.get("logs")),
             applicationautoscaling: string_or_none(e.get("applicationautoscaling")),
+            budgets: string_or_none(e.get("budgets")),
             sts: string_or_none(e.get("sts")),
         },
         skip_credentials_validation: config

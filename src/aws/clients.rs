@@ -18,6 +18,7 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub logs: Option<String>,
     pub applicationautoscaling: Option<String>,
+    pub budgets: Option<String>,
     /// STS: the credentials check and `assume_role`.
     pub sts: Option<String>,
 }
@@ -50,6 +51,8 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// AWS Budgets: one API per account (global endpoint), the platforms' budgets.
+    pub budgets: aws_sdk_budgets::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<super::read_memo::ReadMemo>>,
@@ -147,6 +150,13 @@ impl Clients {
                 )
                 .build(),
             ),
+            budgets: aws_sdk_budgets::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_budgets::config::Builder::from(&shared),
+                    endpoint_for(&e.budgets),
+                )
+                .build(),
+            ),
             memo: None,
         })
     }
@@ -202,7 +212,8 @@ endpoint_url_for!(
     aws_sdk_servicediscovery::config::Builder,
     aws_sdk_cloudwatch::config::Builder,
     aws_sdk_cloudwatchlogs::config::Builder,
-    aws_sdk_applicationautoscaling::config::Builder
+    aws_sdk_applicationautoscaling::config::Builder,
+    aws_sdk_budgets::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {

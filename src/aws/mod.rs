@@ -7,6 +7,7 @@
 pub mod appmesh;
 pub mod arn;
 pub mod autoscaling;
+pub mod budgets;
 pub mod call_log;
 pub mod clients;
 pub mod cloudmap;
@@ -95,6 +96,7 @@ impl Spec {
             Spec::ScalingPolicy(s) => s,
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
+            Spec::Budget(s) => s,
         }
     }
 }

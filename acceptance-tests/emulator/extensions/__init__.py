@@ -10,13 +10,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, cloudmap, dashboards, ecs, misc
+    from . import appmesh, budgets, cloudmap, dashboards, ecs, misc
 
     appmesh.install()
     ecs.install()
     cloudmap.install()
     misc.install()
     dashboards.install()
+    budgets.install()
     _installed = True
 
 

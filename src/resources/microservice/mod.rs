@@ -1,6 +1,7 @@
 //! `matbakh_microservice`: one block, the whole graph of one service.
 
 pub mod backend;
+pub mod budget_check;
 pub mod config;
 pub mod deployment;
 pub mod expand;

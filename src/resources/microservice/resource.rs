@@ -277,8 +277,21 @@ impl GraphResource for Microservice {
             }))
     }
 
-    fn has_plan_warnings(&self, settings: &Settings) -> bool {
-        !settings.backends.is_empty()
+    /// Always: a new service is what the budget guard is for.
+    fn has_plan_warnings(&self, _: &Settings) -> bool {
+        true
+    }
+
+    async fn plan_verdicts(
+        &self,
+        configured: &Configured,
+        settings: &Settings,
+        platform: &PlatformContext,
+    ) -> Vec<crate::budget_guard::Verdict> {
+        super::budget_check::check(configured, settings, platform)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// A backend no microservice of the platform answers to is allowed (it
