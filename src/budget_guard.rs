@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn within_the_first_threshold_says_nothing() {
         let o = others(&[("a", 40.0)]);
-        assert_eq!(judge("p", &budget(Mode::Enforce), &new_service(40.0), &o), None);
+        assert_eq!(
+            judge("p", &budget(Mode::Enforce), &new_service(40.0), &o),
+            None
+        );
     }
 
     #[test]
@@ -156,7 +159,14 @@ mod tests {
         assert!(warned.summary.contains("past 80%"), "{}", warned.summary);
         let failed = judge("p", &budget(Mode::Enforce), &new_service(30.0), &o).unwrap();
         assert!(failed.error);
-        for part in ["$100.00", "$100.00", "95%", "a $40.00", "new $30.00", "b $30.00"] {
+        for part in [
+            "$100.00",
+            "$100.00",
+            "95%",
+            "a $40.00",
+            "new $30.00",
+            "b $30.00",
+        ] {
             assert!(failed.detail.contains(part), "{part}: {}", failed.detail);
         }
         let warn = judge("p", &budget(Mode::Warn), &new_service(30.0), &o).unwrap();
@@ -184,6 +194,10 @@ mod tests {
             before: 40.0,
             after: 41.0,
         };
-        assert!(!judge("p", &budget(Mode::Enforce), &change, &o).unwrap().error);
+        assert!(
+            !judge("p", &budget(Mode::Enforce), &change, &o)
+                .unwrap()
+                .error
+        );
     }
 }

@@ -11,10 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_budgets::types::{
-    Budget, BudgetType, ComparisonOperator, Expression, MatchOption, Notification, NotificationType,
-    NotificationWithSubscribers, ResourceTag, Spend, Subscriber, SubscriptionType, TagValues,
-    ThresholdType,
-    TimeUnit,
+    Budget, BudgetType, ComparisonOperator, Expression, MatchOption, Notification,
+    NotificationType, NotificationWithSubscribers, ResourceTag, Spend, Subscriber,
+    SubscriptionType, TagValues, ThresholdType, TimeUnit,
 };
 
 use crate::aws::compare::gone_is_ok;
@@ -59,9 +58,10 @@ impl Alert {
         [false, true]
             .into_iter()
             .flat_map(|forecast| {
-                spec.thresholds
-                    .iter()
-                    .map(move |&threshold| Alert { forecast, threshold })
+                spec.thresholds.iter().map(move |&threshold| Alert {
+                    forecast,
+                    threshold,
+                })
             })
             .collect()
     }
@@ -74,7 +74,11 @@ impl Alert {
     }
 
     fn describe(&self) -> String {
-        let kind = if self.forecast { "forecasted" } else { "actual" };
+        let kind = if self.forecast {
+            "forecasted"
+        } else {
+            "actual"
+        };
         format!("{kind} cost alert at {}%", self.threshold)
     }
 
@@ -299,7 +303,10 @@ pub async fn find_budget(aws: &Clients, name: &str) -> Result<Option<BudgetFound
     let Some(budget) = BudgetSpec::describe(aws, &arn).await? else {
         return Ok(None);
     };
-    let (alerts, tags) = futures::join!(BudgetSpec::alerts(aws, &arn), BudgetSpec::tags_of(aws, &arn));
+    let (alerts, tags) = futures::join!(
+        BudgetSpec::alerts(aws, &arn),
+        BudgetSpec::tags_of(aws, &arn)
+    );
     let alerts = alerts?;
     let subscribers = alerts.first().map(|(_, s)| s.clone()).unwrap_or_default();
     let address = |kind: &str| -> Vec<String> {
@@ -322,9 +329,7 @@ pub async fn find_budget(aws: &Clients, name: &str) -> Result<Option<BudgetFound
             .and_then(|s| s.amount().parse().ok())
             .unwrap_or(0.0),
         thresholds,
-        plan_guard: tags?
-            .get(crate::spec::budgets::PLAN_GUARD_TAG)
-            .cloned(),
+        plan_guard: tags?.get(crate::spec::budgets::PLAN_GUARD_TAG).cloned(),
         emails: address("EMAIL "),
         topic_arn: address("SNS ").into_iter().next(),
         arn,
@@ -333,7 +338,12 @@ pub async fn find_budget(aws: &Clients, name: &str) -> Result<Option<BudgetFound
 
 #[async_trait]
 impl Adapter for BudgetSpec {
-    async fn observe(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<Observation, AwsError> {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
         let Some(budget) = Self::describe(aws, id).await? else {
             return Ok(Observation::Missing);
         };
@@ -355,7 +365,10 @@ impl Adapter for BudgetSpec {
             ));
         }
         if budget.time_unit() != &TimeUnit::Monthly {
-            diffs.push(format!("period is {}, want MONTHLY", budget.time_unit().as_str()));
+            diffs.push(format!(
+                "period is {}, want MONTHLY",
+                budget.time_unit().as_str()
+            ));
         }
         let (alerts, found_tags) = futures::join!(Self::alerts(aws, id), Self::tags_of(aws, id));
         let alerts = alerts?;
@@ -467,7 +480,10 @@ mod tests {
     #[test]
     fn the_arn_carries_account_and_name() {
         let arn = budget_arn("123456789012", "matbakh-main-eu-central-1");
-        assert_eq!(arn, "arn:aws:budgets::123456789012:budget/matbakh-main-eu-central-1");
+        assert_eq!(
+            arn,
+            "arn:aws:budgets::123456789012:budget/matbakh-main-eu-central-1"
+        );
         assert_eq!(
             parse_arn(&arn).unwrap(),
             ("123456789012", "matbakh-main-eu-central-1")

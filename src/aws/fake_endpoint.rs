@@ -67,6 +67,7 @@ impl FakeEndpoint {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
             logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
+            budgets: aws_sdk_budgets::Client::new(&shared),
             memo: None,
         }
     }

@@ -15,7 +15,10 @@ use super::expand::PlatformContext;
 
 /// The platform's budget: as planned in this process, else as AWS has it
 /// (a platform in another state); `None` without one.
-async fn budget_of(configured: &Configured, platform: &PlatformContext) -> Result<Option<Budget>, String> {
+async fn budget_of(
+    configured: &Configured,
+    platform: &PlatformContext,
+) -> Result<Option<Budget>, String> {
     if let Some(planned) = planned_costs::planned_budget(&platform.region, &platform.platform_id) {
         return Ok(planned);
     }

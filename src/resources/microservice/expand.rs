@@ -44,8 +44,8 @@ use super::task_size::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_M
 use crate::environment::Environment;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
-use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::budgets::{ESTIMATE_TAG, PLATFORM_TAG};
+use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::*;
 use crate::spec::logs::LogGroupSpec;

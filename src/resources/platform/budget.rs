@@ -111,7 +111,13 @@ pub fn arguments(found: &crate::aws::budgets::BudgetFound) -> Value {
         if found.emails.is_empty() {
             Value::Null
         } else {
-            Value::List(found.emails.iter().map(|e| Value::str(e.as_str())).collect())
+            Value::List(
+                found
+                    .emails
+                    .iter()
+                    .map(|e| Value::str(e.as_str()))
+                    .collect(),
+            )
         },
     );
     b.set("alert_topic_arn", found.topic_arn.clone().into());
@@ -212,17 +218,32 @@ pub fn validate(config: &Value) -> Vec<Problem> {
         let list = b.get("thresholds");
         let complete = !list.contains_unknown();
         if complete && thresholds.is_empty() {
-            problems.push(Problem::at(&at("thresholds"), "Invalid budget thresholds", "budget.thresholds needs at least one percentage (default [80, 95])."));
+            problems.push(Problem::at(
+                &at("thresholds"),
+                "Invalid budget thresholds",
+                "budget.thresholds needs at least one percentage (default [80, 95]).",
+            ));
         }
         if thresholds.len() > MAX_THRESHOLDS {
             problems.push(Problem::at(&at("thresholds"), "Too many budget thresholds", format!("budget.thresholds has {}; at most {MAX_THRESHOLDS} fit, as each is two of the 10 notifications AWS Budgets allows a budget.", thresholds.len())));
         }
         if let Some(bad) = thresholds.iter().find(|t| !(1.0..=1000.0).contains(*t)) {
-            problems.push(Problem::at(&at("thresholds"), "Invalid budget threshold", format!("budget.thresholds: {bad} is outside 1-1000 (percent of monthly_limit).")));
+            problems.push(Problem::at(
+                &at("thresholds"),
+                "Invalid budget threshold",
+                format!("budget.thresholds: {bad} is outside 1-1000 (percent of monthly_limit)."),
+            ));
         }
         if complete && thresholds.windows(2).any(|w| w[0] >= w[1]) {
             let shown: Vec<String> = thresholds.iter().map(|t| t.to_string()).collect();
-            problems.push(Problem::at(&at("thresholds"), "Budget thresholds not ascending", format!("budget.thresholds must be strictly ascending, e.g. [80, 95]; got [{}].", shown.join(", "))));
+            problems.push(Problem::at(
+                &at("thresholds"),
+                "Budget thresholds not ascending",
+                format!(
+                    "budget.thresholds must be strictly ascending, e.g. [80, 95]; got [{}].",
+                    shown.join(", ")
+                ),
+            ));
         }
     }
     if let Some(guard) = b.get("plan_guard").as_str() {
@@ -256,7 +277,8 @@ pub fn validate(config: &Value) -> Vec<Problem> {
             ));
         }
     }
-    let no_emails = matches!(b.get("alert_emails"), Value::Null) || (emails.is_empty() && !b.get("alert_emails").contains_unknown());
+    let no_emails = matches!(b.get("alert_emails"), Value::Null)
+        || (emails.is_empty() && !b.get("alert_emails").contains_unknown());
     if no_emails && b.get("alert_topic_arn").is_null() {
         problems.push(Problem::at(
             &at("alert_emails"),
@@ -313,19 +335,31 @@ mod tests {
         let c = budget(vec![
             ("monthly_limit", 0.into()),
             ("alert_emails", list(&["not-an-email"])),
-            ("alert_topic_arn", "arn:aws:sqs:eu-central-1:123456789012:q".into()),
+            (
+                "alert_topic_arn",
+                "arn:aws:sqs:eu-central-1:123456789012:q".into(),
+            ),
             ("thresholds", nums(&[95.0, 80.0, 2000.0])),
             ("plan_guard", "strict".into()),
         ]);
         let at = problems_at(&c);
-        for attr in ["monthly_limit", "alert_emails", "alert_topic_arn", "thresholds", "plan_guard"] {
+        for attr in [
+            "monthly_limit",
+            "alert_emails",
+            "alert_topic_arn",
+            "thresholds",
+            "plan_guard",
+        ] {
             assert!(at.contains(&format!("budget.0.{attr}")), "{attr}: {at:?}");
         }
         let nowhere = budget(vec![("monthly_limit", 10.into())]);
         assert_eq!(problems_at(&nowhere), ["budget.0.alert_emails"]);
         let topic_only = budget(vec![
             ("monthly_limit", 10.into()),
-            ("alert_topic_arn", "arn:aws:sns:eu-central-1:123456789012:alerts".into()),
+            (
+                "alert_topic_arn",
+                "arn:aws:sns:eu-central-1:123456789012:alerts".into(),
+            ),
         ]);
         assert!(validate(&topic_only).is_empty());
         let six = budget(vec![
@@ -347,8 +381,14 @@ mod tests {
         };
         let spec = spec(&s, "main", "eu-central-1", &Tags::new());
         assert_eq!(spec.name, "matbakh-main-eu-central-1");
-        assert_eq!((spec.tag_key.as_str(), spec.tag_value.as_str()), (PLATFORM_TAG, "main"));
+        assert_eq!(
+            (spec.tag_key.as_str(), spec.tag_value.as_str()),
+            (PLATFORM_TAG, "main")
+        );
         assert_eq!(spec.limit, "150.5");
-        assert_eq!(spec.tags.get(PLAN_GUARD_TAG).map(String::as_str), Some("enforce"));
+        assert_eq!(
+            spec.tags.get(PLAN_GUARD_TAG).map(String::as_str),
+            Some("enforce")
+        );
     }
 }

@@ -248,9 +248,7 @@ impl GraphResource for Platform {
             match (&settings.budget, planned.get("name").is_unknown()) {
                 (None, _) => Value::Null,
                 (Some(_), true) => Value::Unknown,
-                (Some(_), false) => {
-                    budget::budget_name(&settings.name, &settings.region).into()
-                }
+                (Some(_), false) => budget::budget_name(&settings.name, &settings.region).into(),
             },
         );
         // The microservices planned after it in this process judge their
