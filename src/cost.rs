@@ -29,8 +29,14 @@
 //!
 //! Fargate Spot prices move with spare capacity; they typically sit about
 //! 70 % below on-demand, so the estimate uses 30 % of the on-demand price.
-//! Other regions fall back to the us-east-1 figures (close to the cheapest
-//! region; the estimate is a guide, not a bill).
+//! Other regions are priced with the us-east-1 figures (close to the
+//! cheapest region; the estimate is a guide, not a bill), and a plan in one
+//! says so ([`priced_region`]).
+//!
+//! Ingress (issue #21) adds the platform's Application Load Balancer:
+//! [`alb_monthly`] is its hourly charge, for the platform's estimate to
+//! add once the platform has an ALB; LCUs depend on traffic and are not
+//! counted.
 
 use crate::resources::microservice::config::Settings;
 use crate::resources::microservice::task_size::{smallest_fargate_size, TaskSize};
@@ -65,6 +71,33 @@ impl FargatePrice {
 pub struct FargatePrices {
     pub on_demand: FargatePrice,
     pub spot: FargatePrice,
+}
+
+/// The regions of the price table above; others are priced as us-east-1.
+pub const PRICED_REGIONS: [&str; 7] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-west-2",
+    "ap-southeast-1",
+];
+
+/// Whether `region` has prices of its own in the table.
+pub fn priced_region(region: &str) -> bool {
+    PRICED_REGIONS.contains(&region)
+}
+
+/// Application Load Balancer, per hour (us-east-1 and eu-central-1 from
+/// <https://aws.amazon.com/elasticloadbalancing/pricing/>, 2024; other
+/// regions as us-east-1).
+pub fn alb_monthly(region: &str) -> f64 {
+    let hourly = match region {
+        "eu-central-1" => 0.027,
+        _ => 0.0225,
+    };
+    hourly * HOURS_PER_MONTH
 }
 
 impl FargatePrices {
@@ -160,6 +193,13 @@ mod tests {
             half_spot,
             round_cents(task_month * (0.5 + 0.5 * 0.3) + 3.60)
         );
+    }
+
+    #[test]
+    fn the_table_says_which_regions_it_prices() {
+        assert!(priced_region("eu-central-1"));
+        assert!(!priced_region("sa-east-1"));
+        assert_eq!(round_cents(alb_monthly("us-east-1")), 16.43);
     }
 
     #[test]

@@ -89,6 +89,8 @@ def test_budget_lifecycle(emulator, tf):
     """Create with alerts at 80 and 95 % (actual and forecast), change the limit and the
     thresholds in place, see an out-of-band change as drift, destroy."""
     tf.write(config(emulator, budget_block(200)))
+    first = tf.plan()
+    assert "activate the cost allocation tag matbakh:platform" in first.stdout + first.stderr
     tf.apply()
     b = budgets(emulator)
     found = b.describe_budget(AccountId=ACCOUNT, BudgetName=BUDGET, ShowFilterExpression=True)["Budget"]
@@ -114,6 +116,7 @@ def test_budget_lifecycle(emulator, tf):
     tf.write(config(emulator, budget_block(300, topic=TOPIC)))
     plan = tf.plan()
     assert plan.returncode == 2 and "must be replaced" not in plan.stdout, plan.stdout
+    assert "cost allocation tag" not in plan.stdout + plan.stderr, "said once, before the budget exists"
     assert "update in-place" in plan.stdout
     tf.apply()
     found = b.describe_budget(AccountId=ACCOUNT, BudgetName=BUDGET)["Budget"]

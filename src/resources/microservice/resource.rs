@@ -288,10 +288,23 @@ impl GraphResource for Microservice {
         settings: &Settings,
         platform: &PlatformContext,
     ) -> Vec<crate::budget_guard::Verdict> {
-        super::budget_check::check(configured, settings, platform)
+        let mut verdicts: Vec<_> = super::budget_check::check(configured, settings, platform)
             .await
             .into_iter()
-            .collect()
+            .collect();
+        if !crate::cost::priced_region(&platform.region) {
+            verdicts.push(crate::budget_guard::Verdict {
+                error: false,
+                summary: format!("estimated_monthly_cost: no prices for {}", platform.region),
+                detail: format!(
+                    "The price table has no Fargate prices for {}: {}'s estimate uses us-east-1's, which may be lower. Priced regions: {}.",
+                    platform.region,
+                    settings.name,
+                    crate::cost::PRICED_REGIONS.join(", ")
+                ),
+            });
+        }
+        verdicts
     }
 
     /// A backend no microservice of the platform answers to is allowed (it

@@ -102,6 +102,20 @@ pub fn plan_defaults(planned: &mut Value) {
     planned.set("budget", Value::List(items));
 }
 
+/// What the first plan of a budget says: AWS Budgets filters on a
+/// user-defined cost allocation tag only once it is activated, which the
+/// provider does not do (Cost Explorer's UpdateCostAllocationTagsStatus
+/// works only from the management account and only on a tag AWS billing
+/// has already seen, up to a day after the first tagged resource).
+pub fn activation_warning() -> (String, String) {
+    (
+        format!("budget: activate the cost allocation tag {PLATFORM_TAG}"),
+        format!(
+            "The budget counts the costs of what carries the tag {PLATFORM_TAG}. AWS only filters on a user-defined tag once it is activated as a cost allocation tag: in the Billing console (Cost allocation tags, from the management account) or with `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status TagKey={PLATFORM_TAG},Status=Active`. AWS lists the tag there up to 24 hours after the first tagged resource exists; until it is active, the budget sees no costs. This provider does not activate it."
+        ),
+    )
+}
+
 /// The block as AWS holds it (the budget found), shaped like the state's.
 pub fn arguments(found: &crate::aws::budgets::BudgetFound) -> Value {
     let mut b = Value::Null;

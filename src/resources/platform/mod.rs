@@ -188,6 +188,30 @@ impl GraphResource for Platform {
         expand::expand(settings)
     }
 
+    fn has_plan_warnings(&self, settings: &PlatformSettings) -> bool {
+        settings.budget.is_some()
+    }
+
+    /// A budget about to be created filters on a cost allocation tag that
+    /// AWS only filters on once it is activated in the billing console:
+    /// said once, while the budget does not exist yet.
+    async fn plan_warnings(
+        &self,
+        configured: &Configured,
+        settings: &PlatformSettings,
+        _: &BTreeMap<String, f64>,
+    ) -> Vec<(String, String)> {
+        if settings.budget.is_none() {
+            return Vec::new();
+        }
+        let name = budget::budget_name(&settings.name, &settings.region);
+        match crate::aws::budgets::find_budget(&configured.clients, &name).await {
+            Ok(None) => vec![budget::activation_warning()],
+            // Exists (told before), or unreadable (the apply says why).
+            Ok(Some(_)) | Err(_) => Vec::new(),
+        }
+    }
+
     fn validate_on_backend(
         &self,
         config: &Value,
