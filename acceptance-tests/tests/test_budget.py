@@ -5,6 +5,7 @@ its microservices' estimates as AWS holds them, and the plan guard on microservi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -285,3 +286,27 @@ def test_guard_off_says_nothing(emulator, tf, net):
     plan = tf.plan()
     assert plan.returncode == 2
     assert "past" not in plan.stdout + plan.stderr
+
+
+MULTI = Path(__file__).resolve().parents[2] / "examples" / "multi-region"
+
+
+def test_multi_region_budgets_add_up_to_the_total(emulator, tf):
+    """examples/multi-region: one budget per region's platform, named after both, whose limits
+    add up to monthly_budget."""
+    central = network(emulator, "eu-central-1")
+    west = network(emulator, "eu-west-1")
+    tf.copy_dir(MULTI, {"endpoint": emulator.endpoint, "eu_central_1": central, "eu_west_1": west,
+                        "monthly_budget": 500})
+    tf.run("get", "-no-color")
+    tf.apply()
+    names = tf.output("budget_names")
+    assert names == {r: f"matbakh-matbakh-{r}" for r in ("eu-central-1", "eu-west-1")}
+    b = budgets(emulator)
+    limits = {r: float(b.describe_budget(AccountId=ACCOUNT, BudgetName=n)["Budget"]["BudgetLimit"]["Amount"])
+              for r, n in names.items()}
+    assert limits == {"eu-central-1": 300.0, "eu-west-1": 200.0}
+    assert sum(limits.values()) == 500
+    assert tf.plan().returncode == 0
+    tf.destroy()
+    assert b.describe_budgets(AccountId=ACCOUNT).get("Budgets", []) == []
