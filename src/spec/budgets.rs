@@ -5,7 +5,7 @@ use super::Tags;
 /// Cost allocation tag every object of a platform's microservices carries
 /// (the platform's own cluster and namespace cost nothing), valued with
 /// the platform's name: what the budget filters its
-/// costs on (`user:matbakh:platform$NAME`). Its own key (not
+/// costs on (`FilterExpression.Tags`). Its own key (not
 /// `matbakh:owner`, whose value differs per microservice) so that one
 /// filter value covers the whole platform.
 pub const PLATFORM_TAG: &str = "matbakh:platform";
