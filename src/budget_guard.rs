@@ -79,12 +79,7 @@ pub fn judge(
     costs.push((change.service.as_str(), change.after));
     let sum: f64 = costs.iter().map(|(_, c)| c).sum();
     let percent = sum / budget.limit * 100.0;
-    let crossed = budget
-        .thresholds
-        .iter()
-        .copied()
-        .filter(|t| percent > *t)
-        .last()?;
+    let crossed = budget.thresholds.iter().copied().rfind(|t| percent > *t)?;
     let last = budget.thresholds.last().copied().unwrap_or(crossed);
     let error = crossed >= last && budget.mode == Mode::Enforce;
     costs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
