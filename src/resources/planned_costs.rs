@@ -49,6 +49,19 @@ pub fn planned_budget(region: &str, platform: &str) -> Option<Option<Budget>> {
         .and_then(|p| p.budget.clone())
 }
 
+/// Whether platform `platform` was planned in this process, in every
+/// region it was, without a budget: then a microservice plan on it has no
+/// budget to look up (and need not look its platform up for one).
+pub fn planned_without_budget(platform: &str) -> bool {
+    let plans = plans();
+    let mut planned = plans
+        .iter()
+        .filter(|((_, p), _)| p == platform)
+        .map(|(_, plan)| &plan.budget)
+        .peekable();
+    planned.peek().is_some() && planned.all(|b| matches!(b, Some(None)))
+}
+
 /// Microservice `service` of `platform` was planned to cost `usd` a month.
 pub fn plan_service(region: &str, platform: &str, service: &str, usd: f64) {
     plans()
@@ -90,5 +103,9 @@ mod tests {
             BTreeMap::from([("a".to_string(), 2.5)])
         );
         assert!(planned_services("xx-test-2", "p").is_empty());
+        assert!(!planned_without_budget("p"), "one region has a budget");
+        plan_budget("xx-test-3", "q", None);
+        assert!(planned_without_budget("q"));
+        assert!(!planned_without_budget("never-planned"));
     }
 }

@@ -277,9 +277,12 @@ impl GraphResource for Microservice {
             }))
     }
 
-    /// Always: a new service is what the budget guard is for.
-    fn has_plan_warnings(&self, _: &Settings) -> bool {
-        true
+    /// Backends to check, or a budget that may guard the platform: unless
+    /// the platform was planned in this process without one, a new service
+    /// is what the budget guard is for.
+    fn has_plan_warnings(&self, settings: &Settings) -> bool {
+        !settings.backends.is_empty()
+            || !crate::resources::planned_costs::planned_without_budget(&settings.platform)
     }
 
     async fn plan_verdicts(

@@ -154,8 +154,9 @@ impl GraphResource for Platform {
     /// A platform of the other backend is other AWS objects: replaced.
     const REPLACE_ON: &'static [&'static str] = &["name", "vpc_id", "namespace", "service_mesh"];
     type Settings = PlatformSettings;
-    /// The estimates of its microservices, by name, as AWS holds them.
-    type Context = BTreeMap<String, f64>;
+    /// The estimates of its microservices, by name, as AWS holds them;
+    /// `None` without a budget.
+    type Context = Option<BTreeMap<String, f64>>;
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -178,13 +179,24 @@ impl GraphResource for Platform {
         &self,
         configured: &Configured,
         settings: &PlatformSettings,
-    ) -> Result<BTreeMap<String, f64>, String> {
+    ) -> Result<Option<BTreeMap<String, f64>>, String> {
+        // Listing and describing every service of the cluster is two more
+        // rounds on every read, plan and destroy: only a platform with a
+        // budget pays them.
+        if settings.budget.is_none() {
+            return Ok(None);
+        }
         crate::aws::ecs::estimates::service_estimates(&configured.clients, &settings.name)
             .await
+            .map(Some)
             .map_err(|e| e.to_string())
     }
 
-    fn expand(&self, settings: &PlatformSettings, _: &BTreeMap<String, f64>) -> DesiredGraph {
+    fn expand(
+        &self,
+        settings: &PlatformSettings,
+        _: &Option<BTreeMap<String, f64>>,
+    ) -> DesiredGraph {
         expand::expand(settings)
     }
 
@@ -199,7 +211,7 @@ impl GraphResource for Platform {
         &self,
         configured: &Configured,
         settings: &PlatformSettings,
-        _: &BTreeMap<String, f64>,
+        _: &Option<BTreeMap<String, f64>>,
     ) -> Vec<(String, String)> {
         if settings.budget.is_none() {
             return Vec::new();
@@ -291,12 +303,13 @@ impl GraphResource for Platform {
         &self,
         state: &mut Value,
         _: &PlatformSettings,
-        estimates: Option<&BTreeMap<String, f64>>,
+        estimates: Option<&Option<BTreeMap<String, f64>>>,
     ) {
         state.set(
             "estimated_monthly_cost",
             match estimates {
-                Some(e) => crate::cost::round_cents(e.values().sum()).into(),
+                Some(Some(e)) => crate::cost::round_cents(e.values().sum()).into(),
+                Some(None) => Value::Null,
                 None => Value::Unknown,
             },
         );
@@ -324,7 +337,7 @@ impl GraphResource for Platform {
         &self,
         configured: &Configured,
         settings: &PlatformSettings,
-        _: &BTreeMap<String, f64>,
+        _: &Option<BTreeMap<String, f64>>,
     ) -> Result<Option<Recovered>, String> {
         Ok(find(configured, &settings.name, settings.service_mesh)
             .await?

@@ -35,7 +35,7 @@ pub fn schema() -> Schema {
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
         .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace`, `budget` to its ARN.")
-        .computed("estimated_monthly_cost", Type::Number, "Estimated USD per month of the platform's microservices: the sum of their `estimated_monthly_cost`, read from the tag each writes on its ECS service (so services of every Terraform state count).")
+        .computed("estimated_monthly_cost", Type::Number, "With a `budget` block: estimated USD per month of the platform's microservices, the sum of their `estimated_monthly_cost`, read from the tag each writes on its ECS service (so services of every Terraform state count); null without one.")
         .computed("budget_name", Type::String, "Name of the AWS Budgets budget (`matbakh-NAME-REGION`); null without a `budget` block.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .single_block("budget", super::budget::schema())
