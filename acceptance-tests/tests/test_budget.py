@@ -310,3 +310,47 @@ def test_multi_region_budgets_add_up_to_the_total(emulator, tf):
     assert tf.plan().returncode == 0
     tf.destroy()
     assert b.describe_budgets(AccountId=ACCOUNT).get("Budgets", []) == []
+
+
+@pytest.mark.emulator
+def test_emulator_holds_budgets_to_the_botocore_model(emulator):
+    """The emulator refuses what AWS's front end refuses (botocore's budgets model), answers
+    with AWS's codes, and serves what moto lacks: UpdateBudget, subscribers, tags."""
+    import botocore.config
+    import botocore.exceptions
+    raw = emulator._session.client(
+        "budgets", endpoint_url=emulator.endpoint,
+        config=botocore.config.Config(parameter_validation=False, retries={"max_attempts": 1}))
+    budget = {"BudgetName": "x" * 101, "BudgetLimit": {"Amount": "ten", "Unit": "USD"},
+              "TimeUnit": "MONTHLY", "BudgetType": "COST"}
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        raw.create_budget(AccountId=ACCOUNT, Budget=budget)
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+    message = refused.value.response["Error"]["Message"]
+    assert "2 validation errors" in message and "budget.budgetName" in message, message
+    assert "budget.budgetLimit.amount" in message, message
+    b = budgets(emulator)
+    budget["BudgetName"] = "ok"
+    budget["BudgetLimit"] = {"Amount": "10", "Unit": "USD"}
+    alert = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+             "Threshold": 80.0, "ThresholdType": "PERCENTAGE"}
+    b.create_budget(AccountId=ACCOUNT, Budget=budget, ResourceTags=[{"Key": "k", "Value": "v"}],
+                    NotificationsWithSubscribers=[{"Notification": alert, "Subscribers": [
+                        {"SubscriptionType": "EMAIL", "Address": "a@example.com"}]}])
+    b.update_budget(AccountId=ACCOUNT, NewBudget={**budget, "BudgetLimit": {"Amount": "20", "Unit": "USD"}})
+    found = b.describe_budget(AccountId=ACCOUNT, BudgetName="ok")["Budget"]
+    assert found["BudgetLimit"]["Amount"] == "20"
+    subs = b.describe_subscribers_for_notification(AccountId=ACCOUNT, BudgetName="ok", Notification=alert)
+    assert subs["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": "a@example.com"}]
+    arn = f"arn:aws:budgets::{ACCOUNT}:budget/ok"
+    assert b.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "k", "Value": "v"}]
+    with pytest.raises(botocore.exceptions.ClientError) as twice:
+        b.create_notification(AccountId=ACCOUNT, BudgetName="ok", Notification=alert,
+                              Subscribers=[{"SubscriptionType": "EMAIL", "Address": "a@example.com"}])
+    assert twice.value.response["Error"]["Code"] == "DuplicateRecordException"
+    b.delete_notification(AccountId=ACCOUNT, BudgetName="ok", Notification={**alert, "NotificationState": "OK"})
+    assert b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName="ok")["Notifications"] == []
+    b.delete_budget(AccountId=ACCOUNT, BudgetName="ok")
+    with pytest.raises(botocore.exceptions.ClientError) as gone:
+        b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName="ok")
+    assert gone.value.response["Error"]["Code"] == "NotFoundException"
