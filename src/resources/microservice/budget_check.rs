@@ -42,7 +42,7 @@ pub async fn check(
     platform: &PlatformContext,
 ) -> Option<Verdict> {
     let (region, id) = (&platform.region, &platform.platform_id);
-    let after = crate::cost::estimated_monthly_cost(settings, region);
+    let after = crate::cost::estimated_monthly_cost(&settings.workload(), region);
     // Written before the reads below, so that a concurrent plan of another
     // service of this platform counts this one.
     planned_costs::plan_service(region, id, &settings.name, after);

@@ -7,6 +7,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use super::*;
+use crate::environment::Environment;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::appmesh::{RouteSpec, VirtualNodeSpec, WeightedTargetSpec};
@@ -716,7 +717,9 @@ fn the_ecs_service_carries_the_estimate() {
     };
     let tag = &service.tags[crate::spec::budgets::ESTIMATE_TAG];
     let settings = settings_with(json!({}), Environment::Production);
-    let expected =
-        crate::cost::estimated_monthly_cost(&settings, &platform(Environment::Production).region);
+    let expected = crate::cost::estimated_monthly_cost(
+        &settings.workload(),
+        &platform(Environment::Production).region,
+    );
     assert_eq!(tag, &format!("{expected:.2}"));
 }
