@@ -18,7 +18,14 @@
 //! and Envoy's own traffic: they depend on usage, not on configuration.
 //! App Mesh has no charge of its own.
 //!
-//! Prices: see [`crate::fargate`].
+//! Prices: see [`crate::fargate`]. Regions outside its table are priced
+//! with the us-east-1 figures, and a plan in one says so
+//! ([`priced_region`]).
+//!
+//! Ingress (issue #21) adds the platform's Application Load Balancer:
+//! [`alb_monthly`] is its hourly charge, for the platform's estimate to
+//! add once the platform has an ALB; LCUs depend on traffic and are not
+//! counted.
 
 use crate::fargate::smallest_fargate_size;
 pub use crate::fargate::{FargatePrice, FargatePrices, SPOT_PRICE_FACTOR};
@@ -72,7 +79,36 @@ pub fn estimated_monthly_cost(workload: &Workload, region: &str) -> f64 {
     round_cents(fargate + alarms + dashboard + cloud_map)
 }
 
-fn round_cents(usd: f64) -> f64 {
+/// The regions of [`crate::fargate`]'s price table; others are priced as
+/// us-east-1.
+pub const PRICED_REGIONS: [&str; 7] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "eu-west-2",
+    "ap-southeast-1",
+];
+
+/// Whether `region` has prices of its own in the table.
+pub fn priced_region(region: &str) -> bool {
+    PRICED_REGIONS.contains(&region)
+}
+
+/// Application Load Balancer, per hour (us-east-1 and eu-central-1 from
+/// <https://aws.amazon.com/elasticloadbalancing/pricing/>, 2024; other
+/// regions as us-east-1).
+pub fn alb_monthly(region: &str) -> f64 {
+    let hourly = match region {
+        "eu-central-1" => 0.027,
+        _ => 0.0225,
+    };
+    hourly * HOURS_PER_MONTH
+}
+
+/// USD rounded to cents, as every estimate is shown.
+pub fn round_cents(usd: f64) -> f64 {
     (usd * 100.0).round() / 100.0
 }
 
@@ -103,6 +139,13 @@ mod tests {
             round_cents(expected)
         );
         assert_eq!(estimated_monthly_cost(&s, "us-east-1"), 75.68);
+    }
+
+    #[test]
+    fn the_table_says_which_regions_it_prices() {
+        assert!(priced_region("eu-central-1"));
+        assert!(!priced_region("sa-east-1"));
+        assert_eq!(round_cents(alb_monthly("us-east-1")), 16.43);
     }
 
     #[test]

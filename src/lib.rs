@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod aws;
+pub mod budget_guard;
 pub mod cost;
 pub mod engine;
 pub mod environment;

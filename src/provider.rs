@@ -22,13 +22,14 @@ pub use crate::resources::context::{Configured, ProviderContext};
 pub use crate::resources::tags::string_map_value;
 
 /// Services whose endpoint can be overridden one by one.
-pub const ENDPOINT_SERVICES: [&str; 8] = [
+pub const ENDPOINT_SERVICES: [&str; 9] = [
     "ecs",
     "appmesh",
     "servicediscovery",
     "cloudwatch",
     "logs",
     "applicationautoscaling",
+    "budgets",
     "sts",
     "iam",
 ];
@@ -257,6 +258,7 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
             cloudwatch: string_or_none(e.get("cloudwatch")),
             logs: string_or_none(e.get("logs")),
             applicationautoscaling: string_or_none(e.get("applicationautoscaling")),
+            budgets: string_or_none(e.get("budgets")),
             sts: string_or_none(e.get("sts")),
             iam: string_or_none(e.get("iam")),
         },

@@ -22,6 +22,7 @@ pub struct Endpoints {
     pub applicationautoscaling: Option<String>,
     /// IAM: the roles the provider makes.
     pub iam: Option<String>,
+    pub budgets: Option<String>,
     /// STS: the credentials check and `assume_role`.
     pub sts: Option<String>,
 }
@@ -55,6 +56,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub iam: aws_sdk_iam::Client,
+    /// AWS Budgets: one API per account (global endpoint), the platforms' budgets.
+    pub budgets: aws_sdk_budgets::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
@@ -182,6 +185,13 @@ impl Clients {
                 )
                 .build(),
             ),
+            budgets: aws_sdk_budgets::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_budgets::config::Builder::from(&shared),
+                    endpoint_for(&e.budgets),
+                )
+                .build(),
+            ),
             memo: None,
         })
     }
@@ -238,7 +248,8 @@ endpoint_url_for!(
     aws_sdk_cloudwatch::config::Builder,
     aws_sdk_cloudwatchlogs::config::Builder,
     aws_sdk_applicationautoscaling::config::Builder,
-    aws_sdk_iam::config::Builder
+    aws_sdk_iam::config::Builder,
+    aws_sdk_budgets::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {

@@ -68,6 +68,7 @@ impl FakeEndpoint {
             logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
             iam: aws_sdk_iam::Client::new(&shared),
+            budgets: aws_sdk_budgets::Client::new(&shared),
             memo: None,
         }
     }

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod appmesh;
 pub mod arn;
 pub mod autoscaling;
+pub mod budgets;
 pub mod call_log;
 pub mod clients;
 pub mod cloudmap;
@@ -99,6 +100,7 @@ impl Spec {
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
             Spec::Role(s) => s,
+            Spec::Budget(s) => s,
         }
     }
 }

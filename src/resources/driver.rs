@@ -174,6 +174,17 @@ impl<R: GraphResource> Driver<R> {
         {
             warning(diags, summary, detail);
         }
+        for v in self
+            .resource
+            .plan_verdicts(configured, settings, context)
+            .await
+        {
+            if v.error {
+                error(diags, v.summary, v.detail);
+            } else {
+                warning(diags, v.summary, v.detail);
+            }
+        }
     }
 
     /// Set `components` and what follows from it. The `drift` attribute of

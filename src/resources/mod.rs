@@ -6,5 +6,6 @@ pub mod driver;
 pub mod lifecycle;
 pub mod microservice;
 pub mod ownership;
+pub mod planned_costs;
 pub mod platform;
 pub mod tags;

@@ -28,10 +28,11 @@ pub const AWS_PREFIX: &str = crate::spec::AWS_TAG_PREFIX;
 /// overwritten (or overwrite the ownership record).
 pub const PROVIDER_PREFIX: &str = crate::spec::PROVIDER_TAG_PREFIX;
 /// The most tags the provider adds to one object: `matbakh:owner` and
-/// `matbakh:owner-token` on every object, plus `matbakh:vpc-id` on a
-/// platform's namespace and `matbakh:spec-hash` on a task definition
-/// revision.
-pub const PROVIDER_TAGS_PER_OBJECT: usize = 3;
+/// `matbakh:owner-token` on every object, `matbakh:platform` (the budget's
+/// cost allocation tag) on a microservice's, plus `matbakh:vpc-id` on a
+/// platform's namespace, `matbakh:estimated-monthly-cost` on an ECS service,
+/// `matbakh:spec-hash` and `matbakh:canary` on a task definition revision.
+pub const PROVIDER_TAGS_PER_OBJECT: usize = 5;
 
 /// The provider's `default_tags` with the resource's `tags` over them: what
 /// every object of the resource carries besides the provider's own tags.
@@ -313,9 +314,9 @@ mod tests {
 
     #[test]
     fn counting_includes_the_provider_tags_and_the_default_tags() {
-        // 47 fit beside the provider's three.
-        assert!(check_tags("tags", &many("t", 47)).is_empty());
-        let p = check_tags("tags", &many("t", 48));
+        // 45 fit beside the provider's five.
+        assert!(check_tags("tags", &many("t", 45)).is_empty());
+        let p = check_tags("tags", &many("t", 46));
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].dotted(), "tags");
         // Together: 30 + 21 = 51 tags on every object.
@@ -325,8 +326,8 @@ mod tests {
         assert!(p[0].detail.contains("default_tags (30)"), "{}", p[0].detail);
         assert!(p[0].detail.contains("make 51 tags"), "{}", p[0].detail);
         // Overridden keys count once.
-        assert!(check_tag_limits(&many("t", 40), &many("t", 47)).is_empty());
-        assert!(check_tag_limits(&many("d", 30), &many("t", 17)).is_empty());
+        assert!(check_tag_limits(&many("t", 40), &many("t", 45)).is_empty());
+        assert!(check_tag_limits(&many("d", 30), &many("t", 15)).is_empty());
     }
 
     #[test]

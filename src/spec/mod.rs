@@ -6,6 +6,7 @@
 
 pub mod appmesh;
 pub mod autoscaling;
+pub mod budgets;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod deployment_strategy;
@@ -42,6 +43,7 @@ pub enum Spec {
     MetricAlarm(cloudwatch::MetricAlarmSpec),
     Dashboard(cloudwatch::DashboardSpec),
     Role(iam::RoleSpec),
+    Budget(budgets::BudgetSpec),
 }
 
 /// A node of the graph: a stable key (what `components` in state is keyed

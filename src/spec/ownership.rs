@@ -182,6 +182,7 @@ impl Spec {
             Spec::MetricAlarm(s) => Some(&s.tags),
             Spec::Dashboard(s) => Some(&s.tags),
             Spec::Role(s) => Some(&s.tags),
+            Spec::Budget(s) => Some(&s.tags),
             // ECS creates it; the provider never writes its tags.
             Spec::ServiceConnectDiscovery(_) => None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
@@ -204,6 +205,7 @@ impl Spec {
             Spec::MetricAlarm(s) => Some(&mut s.tags),
             Spec::Dashboard(s) => Some(&mut s.tags),
             Spec::Role(s) => Some(&mut s.tags),
+            Spec::Budget(s) => Some(&mut s.tags),
             Spec::ServiceConnectDiscovery(_) => None,
             // Its name says whose it is (see `tags`), but it carries the
             // token like the rest.

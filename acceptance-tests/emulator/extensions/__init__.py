@@ -10,7 +10,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, cloudmap, dashboards, ecs, metrics, misc
+    from . import appmesh, budgets, cloudmap, dashboards, ecs, metrics, misc
 
     appmesh.install()
     ecs.install()
@@ -18,6 +18,7 @@ def install() -> None:
     misc.install()
     dashboards.install()
     metrics.install()
+    budgets.install()
     _installed = True
 
 

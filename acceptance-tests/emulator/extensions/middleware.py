@@ -49,6 +49,7 @@ DEFAULT_FAULT_CODE = {
     "logs": "InvalidParameterException",
     "application-autoscaling": "ValidationException",
     "monitoring": "InvalidParameterValue",
+    "budgets": "InvalidParameterException",
 }
 
 SIGNING_TO_BOTOCORE = {
@@ -58,6 +59,7 @@ SIGNING_TO_BOTOCORE = {
     "logs": "logs",
     "application-autoscaling": "application-autoscaling",
     "monitoring": "cloudwatch",
+    "budgets": "budgets",
 }
 
 

@@ -40,6 +40,7 @@ VALIDATION_ERROR_CODE = {
     "application-autoscaling": "ValidationException",
     "appmesh": "BadRequestException",
     "monitoring": "ValidationError",
+    "budgets": "InvalidParameterException",
 }
 
 

@@ -12,6 +12,8 @@
 //! deletes it: import adopts the token its objects carry). The services are
 //! listed only then: a destroy with nothing left over costs no extra call.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_ecs::types::ServiceField;
 
 use crate::aws::{AwsError, Clients};
@@ -26,6 +28,21 @@ pub struct Leftover {
 
 /// The ACTIVE services of `cluster` (a draining one is on its way out).
 pub async fn active_services(aws: &Clients, cluster: &str) -> Result<Vec<Leftover>, AwsError> {
+    Ok(active_service_tags(aws, cluster)
+        .await?
+        .into_iter()
+        .map(|(service, mut tags)| Leftover {
+            service,
+            owner: tags.remove(OWNER_TAG),
+        })
+        .collect())
+}
+
+/// The ACTIVE services of `cluster` with their tags, by name.
+pub async fn active_service_tags(
+    aws: &Clients,
+    cluster: &str,
+) -> Result<Vec<(String, BTreeMap<String, String>)>, AwsError> {
     let mut arns = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -63,19 +80,15 @@ pub async fn active_services(aws: &Clients, cluster: &str) -> Result<Vec<Leftove
             let Some(name) = s.service_name() else {
                 continue;
             };
-            let owner = s
+            let tags = s
                 .tags()
                 .iter()
-                .find(|t| t.key() == Some(OWNER_TAG))
-                .and_then(|t| t.value())
-                .map(str::to_string);
-            found.push(Leftover {
-                service: name.to_string(),
-                owner,
-            });
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            found.push((name.to_string(), tags));
         }
     }
-    found.sort_by(|a, b| a.service.cmp(&b.service));
+    found.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(found)
 }
 

@@ -3,6 +3,7 @@ pub mod cluster;
 pub mod cluster_leftovers;
 pub mod deployment_configuration;
 pub mod deployment_watch;
+pub mod estimates;
 pub mod service;
 #[cfg(test)]
 mod service_calls;

@@ -113,6 +113,20 @@ pub trait GraphResource: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// What a look at AWS and at this process's other plans says of the
+    /// planned settings, warnings and errors alike: an error fails the plan
+    /// before anything is changed (a microservice's budget guard). Asked
+    /// wherever [`GraphResource::plan_warnings`] is.
+    async fn plan_verdicts(
+        &self,
+        configured: &Configured,
+        settings: &Self::Settings,
+        context: &Self::Context,
+    ) -> Vec<crate::budget_guard::Verdict> {
+        let _ = (configured, settings, context);
+        Vec::new()
+    }
+
     /// The whole state of the resource with import id `id` (well-formed).
     /// The state of the resource `id` as found in AWS, and the ownership
     /// token its objects carry (`None` when they carry none: objects from

@@ -43,6 +43,7 @@ use super::names;
 use super::roles;
 use crate::fargate::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
+use crate::spec::budgets::{ESTIMATE_TAG, PLATFORM_TAG};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::*;
@@ -121,10 +122,17 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     }
     let mut service_after = vec![TASK_DEFINITION.to_string(), LOG_GROUP.to_string()];
     service_after.extend(slot_networking.service_after.iter().cloned());
+    let mut service = ecs_service(settings, platform, &slot, &tags);
+    // The estimate lives on an object the microservice owns, so its
+    // platform (and other states' plans) can add it up from AWS.
+    let estimate = crate::cost::estimated_monthly_cost(&settings.workload(), &platform.region);
+    service
+        .tags
+        .insert(ESTIMATE_TAG.to_string(), format!("{estimate:.2}"));
     graph.push(Component {
         key: SERVICE.to_string(),
         depends_on: service_after,
-        spec: Spec::EcsService(ecs_service(settings, platform, &slot, &tags)),
+        spec: Spec::EcsService(service),
     });
     for c in networking.after_service {
         graph.push(c);
@@ -215,13 +223,16 @@ pub fn virtual_service_name(settings: &Settings, platform: &PlatformContext) -> 
 }
 
 /// `tags_all` (the provider's default tags with the service's `tags` over
-/// them) plus the owner tag (`PLATFORM/NAME`).
+/// them) plus the owner tag (`PLATFORM/NAME`) and the platform's cost
+/// allocation tag.
 pub fn owner_tags(settings: &Settings, platform: &PlatformContext) -> Tags {
     let mut tags = crate::resources::tags::tags_all(&platform.tags, &settings.tags);
     tags.insert(
         OWNER_TAG.to_string(),
         names::resource_id(&platform.platform_id, &settings.name),
     );
+    // The cost allocation tag the platform's budget filters on.
+    tags.insert(PLATFORM_TAG.to_string(), platform.platform_id.clone());
     tags
 }
 

@@ -689,15 +689,37 @@ fn every_tagged_object_carries_tags_all_and_the_owner() {
             _ => continue,
         };
         tagged += 1;
+        let mut tags = tags.clone();
+        // Only the ECS service carries the estimate (see the next test).
+        let estimate = tags.remove(crate::spec::budgets::ESTIMATE_TAG);
+        assert_eq!(estimate.is_some(), c.key == keys::SERVICE, "{}", c.key);
         let want: Tags = [
             ("matbakh:owner", "matbakh/auth-service"),
+            ("matbakh:platform", "matbakh"),
             ("project", "auth"),
             ("team", "identity"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        assert_eq!(tags, &want, "{}", c.key);
+        assert_eq!(tags, want, "{}", c.key);
     }
     assert_eq!(tagged, 11);
+}
+
+/// The ECS service records the microservice's estimate, as the plan
+/// shows it, for its platform and the budget guard to add up.
+#[test]
+fn the_ecs_service_carries_the_estimate() {
+    let graph = graph_with(json!({}));
+    let Spec::EcsService(service) = spec_of(&graph, keys::SERVICE) else {
+        panic!()
+    };
+    let tag = &service.tags[crate::spec::budgets::ESTIMATE_TAG];
+    let settings = settings_with(json!({}), Environment::Production);
+    let expected = crate::cost::estimated_monthly_cost(
+        &settings.workload(),
+        &platform(Environment::Production).region,
+    );
+    assert_eq!(tag, &format!("{expected:.2}"));
 }

@@ -2,6 +2,7 @@
 
 pub mod alarm_timing;
 pub mod backend;
+pub mod budget_check;
 pub mod config;
 pub mod containers;
 pub mod deployment;

@@ -294,10 +294,39 @@ impl GraphResource for Microservice {
             }))
     }
 
+    /// Backends to check, or a budget that may guard the platform: unless
+    /// the platform was planned in this process without one, a new service
+    /// is what the budget guard is for.
     fn has_plan_warnings(&self, settings: &Settings) -> bool {
         !settings.backends.is_empty()
             || super::rollback_warning::applies(settings)
             || super::release_alarms::warns_about_silence(settings)
+            || !crate::resources::planned_costs::planned_without_budget(&settings.platform)
+    }
+
+    async fn plan_verdicts(
+        &self,
+        configured: &Configured,
+        settings: &Settings,
+        platform: &PlatformContext,
+    ) -> Vec<crate::budget_guard::Verdict> {
+        let mut verdicts: Vec<_> = super::budget_check::check(configured, settings, platform)
+            .await
+            .into_iter()
+            .collect();
+        if !crate::cost::priced_region(&platform.region) {
+            verdicts.push(crate::budget_guard::Verdict {
+                error: false,
+                summary: format!("estimated_monthly_cost: no prices for {}", platform.region),
+                detail: format!(
+                    "The price table has no Fargate prices for {}: {}'s estimate uses us-east-1's, which may be lower. Priced regions: {}.",
+                    platform.region,
+                    settings.name,
+                    crate::cost::PRICED_REGIONS.join(", ")
+                ),
+            });
+        }
+        verdicts
     }
 
     /// A backend no microservice of the platform answers to is allowed (it

@@ -55,7 +55,7 @@ pub fn schema() -> Schema {
         .defaulted("dashboard", Type::Bool, "Create a CloudWatch dashboard (requests, errors, p95 latency, CPU). Default `true`.")
         .defaulted("log_retention_days", Type::Number, "Retention of the log group, a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, …). Default from the environment: 7 (development), 30 (staging, production).")
         .defaulted("wait_for_steady_state", Type::Bool, "Wait until the ECS deployment has finished; fail the apply when ECS rolls it back. Default `true`.")
-        .optional("tags", string_map(), "Tags of every AWS object of the service, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix. A change re-tags the objects in place.")
+        .optional("tags", string_map(), "Tags of every AWS object of the service, merged over the provider's `default_tags` (these win). At most 45 with `default_tags` together (AWS allows 50 per object; the provider adds up to five of its own: `matbakh:owner`, `matbakh:owner-token`, `matbakh:platform`, …), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix. A change re-tags the objects in place.")
         .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "`PLATFORM/NAME`; what `terraform import` takes.")
         .computed("components", string_map(), "Every AWS object of the service, by component (`task_definition`, `service`, `virtual_node`, …), to its ARN or id.")

@@ -5,6 +5,7 @@
 //! and is deleted before it). App Mesh: the cluster, the mesh and a private
 //! DNS namespace in the VPC, independent of each other.
 
+use super::budget::{self, BudgetSettings};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceKind, NamespaceSpec};
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
@@ -21,6 +22,9 @@ pub struct PlatformSettings {
     pub mesh_egress: String,
     /// Provider default_tags merged with the resource's own tags.
     pub tags: Tags,
+    /// The provider's region: the budget's name carries it.
+    pub region: String,
+    pub budget: Option<BudgetSettings>,
 }
 
 pub use crate::spec::platform::VPC_TAG;
@@ -30,6 +34,12 @@ pub fn expand(p: &PlatformSettings) -> DesiredGraph {
     tags.insert(OWNER_TAG.to_string(), p.name.clone());
     let mut graph = DesiredGraph::default();
     let description = format!("matbakh platform {}", p.name);
+    if let Some(b) = &p.budget {
+        graph.push(Component::new(
+            budget::KEY,
+            Spec::Budget(budget::spec(b, &p.name, &p.region, &tags)),
+        ));
+    }
     match p.service_mesh {
         ServiceMesh::ServiceConnect => {
             graph.push(
@@ -103,6 +113,8 @@ mod tests {
             container_insights: true,
             mesh_egress: "DROP_ALL".into(),
             tags: Tags::from([("project".to_string(), "matbakh".to_string())]),
+            region: "eu-central-1".into(),
+            budget: None,
         }
     }
 

@@ -3,10 +3,13 @@
 //! What is its own: the schema, settings, the expansion, and the recovery of
 //! its arguments from the three objects; the driver does the rest.
 
+pub mod budget;
 pub mod expand;
 pub mod lookup;
 pub mod roles;
 pub mod schema;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
@@ -59,6 +62,8 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
         container_insights: state.get("container_insights").as_bool().unwrap_or(true),
         mesh_egress: s("mesh_egress", DEFAULT_MESH_EGRESS),
         tags,
+        region: configured.clients.region.clone(),
+        budget: budget::settings(state),
     }
 }
 
@@ -124,6 +129,17 @@ async fn find(
         arguments.set("namespace", namespace.as_str().into());
         arguments.set("vpc_id", tags.get(VPC_TAG).cloned().into());
     }
+    let budget_name = budget::budget_name(name, &configured.clients.region);
+    let found_budget = crate::aws::budgets::find_budget(&configured.clients, &budget_name)
+        .await
+        .map_err(|e| e.to_string())?;
+    match found_budget {
+        Some(b) => {
+            components.insert(budget::KEY.into(), b.arn.clone());
+            arguments.set("budget", Value::List(vec![budget::arguments(&b)]));
+        }
+        None => arguments.set("budget", Value::List(Vec::new())),
+    }
     Ok(Some((
         Recovered {
             arguments,
@@ -140,7 +156,9 @@ impl GraphResource for Platform {
     /// A platform of the other backend is other AWS objects: replaced.
     const REPLACE_ON: &'static [&'static str] = &["name", "vpc_id", "namespace", "service_mesh"];
     type Settings = PlatformSettings;
-    type Context = ();
+    /// The estimates of its microservices, by name, as AWS holds them;
+    /// `None` without a budget.
+    type Context = Option<BTreeMap<String, f64>>;
 
     fn schema(&self) -> Schema {
         schema::schema()
@@ -159,12 +177,53 @@ impl GraphResource for Platform {
         settings.name.clone()
     }
 
-    async fn context(&self, _: &Configured, _: &PlatformSettings) -> Result<(), String> {
-        Ok(())
+    async fn context(
+        &self,
+        configured: &Configured,
+        settings: &PlatformSettings,
+    ) -> Result<Option<BTreeMap<String, f64>>, String> {
+        // Listing and describing every service of the cluster is two more
+        // rounds on every read, plan and destroy: only a platform with a
+        // budget pays them.
+        if settings.budget.is_none() {
+            return Ok(None);
+        }
+        crate::aws::ecs::estimates::service_estimates(&configured.clients, &settings.name)
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
-    fn expand(&self, settings: &PlatformSettings, _: &()) -> DesiredGraph {
+    fn expand(
+        &self,
+        settings: &PlatformSettings,
+        _: &Option<BTreeMap<String, f64>>,
+    ) -> DesiredGraph {
         expand::expand(settings)
+    }
+
+    fn has_plan_warnings(&self, settings: &PlatformSettings) -> bool {
+        settings.budget.is_some()
+    }
+
+    /// A budget about to be created filters on a cost allocation tag that
+    /// AWS only filters on once it is activated in the billing console:
+    /// said once, while the budget does not exist yet.
+    async fn plan_warnings(
+        &self,
+        configured: &Configured,
+        settings: &PlatformSettings,
+        _: &Option<BTreeMap<String, f64>>,
+    ) -> Vec<(String, String)> {
+        if settings.budget.is_none() {
+            return Vec::new();
+        }
+        let name = budget::budget_name(&settings.name, &settings.region);
+        match crate::aws::budgets::find_budget(&configured.clients, &name).await {
+            Ok(None) => vec![budget::activation_warning()],
+            // Exists (told before), or unreadable (the apply says why).
+            Ok(Some(_)) | Err(_) => Vec::new(),
+        }
     }
 
     fn validate_on_backend(
@@ -221,12 +280,42 @@ impl GraphResource for Platform {
         if planned.get("mesh_egress").is_null() && app_mesh {
             planned.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
         }
+        budget::plan_defaults(planned);
+        planned.set(
+            "budget_name",
+            match (&settings.budget, planned.get("name").is_unknown()) {
+                (None, _) => Value::Null,
+                (Some(_), true) => Value::Unknown,
+                (Some(_), false) => budget::budget_name(&settings.name, &settings.region).into(),
+            },
+        );
+        // The microservices planned after it in this process judge their
+        // plans against the budget as planned.
+        crate::resources::planned_costs::plan_budget(
+            &settings.region,
+            &settings.name,
+            settings.budget.as_ref().map(budget::guard_budget),
+        );
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
         planned.set("mesh_name", if app_mesh { name } else { Value::Null });
     }
 
-    fn context_computed(&self, _: &mut Value, _: &PlatformSettings, _: Option<&()>) {}
+    fn context_computed(
+        &self,
+        state: &mut Value,
+        _: &PlatformSettings,
+        estimates: Option<&Option<BTreeMap<String, f64>>>,
+    ) {
+        state.set(
+            "estimated_monthly_cost",
+            match estimates {
+                Some(Some(e)) => crate::cost::round_cents(e.values().sum()).into(),
+                Some(None) => Value::Null,
+                None => Value::Unknown,
+            },
+        );
+    }
 
     fn component_computed(&self, state: &mut Value, components: &Value) {
         state.set("cluster_arn", component(components, "cluster"));
@@ -239,17 +328,18 @@ impl GraphResource for Platform {
         state.set("namespace_id", id);
     }
 
-    /// The cluster's Container Insights and the mesh's egress filter can be
-    /// changed in place outside Terraform; name, VPC and namespace cannot.
+    /// The cluster's Container Insights, the mesh's egress filter and the
+    /// budget can be changed in place outside Terraform; name, VPC and
+    /// namespace cannot.
     fn held_by_aws(&self, key: &str, _prior: &Value) -> bool {
-        matches!(key, "container_insights" | "mesh_egress")
+        matches!(key, "container_insights" | "mesh_egress" | "budget")
     }
 
     async fn recover(
         &self,
         configured: &Configured,
         settings: &PlatformSettings,
-        _: &(),
+        _: &Option<BTreeMap<String, f64>>,
     ) -> Result<Option<Recovered>, String> {
         Ok(find(configured, &settings.name, settings.service_mesh)
             .await?

@@ -26,7 +26,7 @@ pub fn schema() -> Schema {
         .defaulted("namespace", Type::String, "Name of the Cloud Map namespace: an HTTP namespace on service_connect (at most 70 characters, so every `NAME.NAMESPACE` client alias fits ECS's 127), a private DNS namespace on app_mesh. Default `svc.local`. Changing it replaces the platform.")
         .defaulted("container_insights", Type::Bool, "CloudWatch Container Insights on the cluster. Default `true`.")
         .defaulted("mesh_egress", Type::String, "`app_mesh` only: egress filter of the mesh, `DROP_ALL` (default) or `ALLOW_ALL`. An error on service_connect, which has no mesh.")
-        .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 47 with `default_tags` together (AWS allows 50 per object; the provider adds `matbakh:owner`, `matbakh:owner-token` and one more), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
+        .optional("tags", string_map(), "Tags for this platform's objects, merged over the provider's `default_tags` (these win). At most 45 with `default_tags` together (AWS allows 50 per object; the provider adds up to five of its own: `matbakh:owner`, `matbakh:owner-token`, `matbakh:platform`, …), keys 1-128 and values 0-256 characters, no `aws:` or `matbakh:` prefix.")
         .computed("tags_all", string_map(), "The tags every object carries: `default_tags` merged with `tags`, besides the provider's own (`matbakh:owner`).")
         .computed("id", Type::String, "The platform's name; what microservices reference and what `terraform import` takes.")
         .computed("cluster_arn", Type::String, "ARN of the ECS cluster.")
@@ -34,8 +34,11 @@ pub fn schema() -> Schema {
         .computed("service_mesh", Type::String, "The backend the platform was built for: the provider's `service_mesh`. Changing the provider's replaces the platform.")
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
-        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
+        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace`, `budget` to its ARN.")
+        .computed("estimated_monthly_cost", Type::Number, "With a `budget` block: estimated USD per month of the platform's microservices, the sum of their `estimated_monthly_cost`, read from the tag each writes on its ECS service (so services of every Terraform state count); null without one.")
+        .computed("budget_name", Type::String, "Name of the AWS Budgets budget (`matbakh-NAME-REGION`); null without a `budget` block.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
+        .single_block("budget", super::budget::schema())
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }
@@ -132,6 +135,7 @@ pub fn validate(config: &Value) -> Vec<Problem> {
             ));
         }
     }
+    problems.extend(super::budget::validate(config));
     problems.extend(crate::resources::lifecycle::validate_timeouts(config));
     // The tags alone; with the provider's default_tags at plan.
     problems.extend(crate::resources::tags::check_tags(

@@ -18,6 +18,15 @@ variable "execution_role_arn" {
   type = string
 }
 
+variable "monthly_limit" {
+  description = "This region's share of the monthly budget, USD."
+  type        = number
+}
+
+variable "alert_emails" {
+  type = list(string)
+}
+
 variable "image_registry" {
   description = "ECR registry of the region, e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com."
   type        = string
@@ -25,6 +34,15 @@ variable "image_registry" {
 
 resource "matbakh_platform" "main" {
   name = "matbakh"
+
+  # One AWS Budgets budget per region's platform (named after both), alerts
+  # at 80 % and 95 % of actual and forecasted cost; a microservice plan that
+  # would take the platform past 95 % of its limit fails.
+  budget {
+    monthly_limit = var.monthly_limit
+    alert_emails  = var.alert_emails
+    plan_guard    = "enforce"
+  }
 }
 
 resource "matbakh_microservice" "auth" {
@@ -56,6 +74,10 @@ output "service_arns" {
     auth    = matbakh_microservice.auth.service_arn
     persona = matbakh_microservice.persona.service_arn
   }
+}
+
+output "budget_name" {
+  value = matbakh_platform.main.budget_name
 }
 
 output "estimated_monthly_cost" {
