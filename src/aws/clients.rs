@@ -8,6 +8,8 @@ use aws_config::{BehaviorVersion, Region};
 
 use super::call_log::CallLog;
 use super::credentials::{self, AssumeRole};
+use super::pacer::{PacedHttpClient, Pacers};
+use super::retry_policy::{RetryPolicy, StopAwareSleep};
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,9 +66,10 @@ impl Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
             .timeout_config(
+                // The attempt timeout is the pacer's (`pacer::ATTEMPT_TIMEOUT`):
+                // it starts once the request's quota allows it to go.
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             );
         if let Some(region) = &settings.region {
@@ -101,6 +104,19 @@ impl Clients {
                 .account,
             )
         };
+        // One pacer per quota bucket of this account and region, one retry
+        // policy, on every client (`pacer.rs`, `retry_policy.rs`).
+        let scope = format!("{}/{region}", account_id.as_deref().unwrap_or("-"));
+        let paced = Paced {
+            http: shared
+                .http_client()
+                .map(PacedHttpClient::new)
+                .or_else(PacedHttpClient::sdk_default),
+            policy: RetryPolicy::new(
+                Pacers::for_scope(&scope),
+                retry_config(settings.max_retries),
+            ),
+        };
         let e = &settings.endpoints;
         Ok(Clients {
             region,
@@ -109,6 +125,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_ecs::config::Builder::from(&shared),
                     endpoint_for(&e.ecs),
+                    &paced,
                 )
                 .build(),
             ),
@@ -116,6 +133,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_appmesh::config::Builder::from(&shared),
                     endpoint_for(&e.appmesh),
+                    &paced,
                 )
                 .build(),
             ),
@@ -123,6 +141,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_servicediscovery::config::Builder::from(&shared),
                     endpoint_for(&e.servicediscovery),
+                    &paced,
                 )
                 .build(),
             ),
@@ -130,6 +149,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_cloudwatch::config::Builder::from(&shared),
                     endpoint_for(&e.cloudwatch),
+                    &paced,
                 )
                 .build(),
             ),
@@ -137,6 +157,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_cloudwatchlogs::config::Builder::from(&shared),
                     endpoint_for(&e.logs),
+                    &paced,
                 )
                 .build(),
             ),
@@ -144,6 +165,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_applicationautoscaling::config::Builder::from(&shared),
                     endpoint_for(&e.applicationautoscaling),
+                    &paced,
                 )
                 .build(),
             ),
@@ -181,6 +203,15 @@ trait EndpointUrl: Sized {
     fn set_url(self, url: String) -> Self;
     /// Log every attempt ([`CallLog`]).
     fn with_call_log(self) -> Self;
+    /// The retry policy, its stop-aware sleep and the paced HTTP client.
+    fn with_policy(self, paced: &Paced) -> Self;
+}
+
+/// What every client shares for pacing and retries.
+struct Paced {
+    /// The HTTP client, paced (None: a build without one; unpaced).
+    http: Option<PacedHttpClient>,
+    policy: RetryPolicy,
 }
 
 macro_rules! endpoint_url_for {
@@ -191,6 +222,15 @@ macro_rules! endpoint_url_for {
             }
             fn with_call_log(self) -> Self {
                 self.interceptor(CallLog)
+            }
+            fn with_policy(self, paced: &Paced) -> Self {
+                let builder = self
+                    .interceptor(paced.policy.clone())
+                    .sleep_impl(StopAwareSleep);
+                match &paced.http {
+                    Some(http) => builder.http_client(http.clone()),
+                    None => builder,
+                }
             }
         })*
     };
@@ -205,8 +245,8 @@ endpoint_url_for!(
     aws_sdk_applicationautoscaling::config::Builder
 );
 
-fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
-    let builder = builder.with_call_log();
+fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>, paced: &Paced) -> B {
+    let builder = builder.with_call_log().with_policy(paced);
     match url {
         Some(url) => builder.set_url(url),
         None => builder,

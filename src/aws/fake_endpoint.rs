@@ -49,15 +49,7 @@ impl FakeEndpoint {
     /// Clients of every service pointed here, with static credentials and
     /// no retries (every call is counted once).
     pub fn clients(&self) -> Clients {
-        let shared = aws_config::SdkConfig::builder()
-            .region(Region::new("eu-central-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "fake",
-            )))
-            .behavior_version(BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .endpoint_url(&self.url)
-            .build();
+        let shared = self.shared();
         Clients {
             region: "eu-central-1".into(),
             account_id: None,
@@ -69,6 +61,29 @@ impl FakeEndpoint {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
             memo: None,
         }
+    }
+
+    /// An ECS client pointed here, its configuration finished by `with`
+    /// (a retry policy under test).
+    pub fn ecs_client_with(
+        &self,
+        with: impl FnOnce(aws_sdk_ecs::config::Builder) -> aws_sdk_ecs::config::Builder,
+    ) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::from_conf(
+            with(aws_sdk_ecs::config::Builder::from(&self.shared())).build(),
+        )
+    }
+
+    fn shared(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "fake",
+            )))
+            .behavior_version(BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .endpoint_url(&self.url)
+            .build()
     }
 }
 

@@ -18,8 +18,11 @@ pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
 pub mod logs;
+pub mod pacer;
+pub mod quotas;
 pub mod read_back;
 pub mod read_memo;
+pub mod retry_policy;
 pub mod tags;
 
 use async_trait::async_trait;
