@@ -188,9 +188,13 @@ class FaultProxy:
     def configure(self, rate: float | None = None, seed: int | None = None,
                   kinds: Iterable[str] | None = None, delay_ms: float | None = None,
                   malformed: Mapping[str, int] | None = None,
-                  script: Mapping[str, Iterable[str]] | None = None) -> "FaultProxy":
-        """Change the fault plan while running; a new `seed` starts the draws afresh."""
+                  script: Mapping[str, Iterable[str]] | None = None,
+                  quotas: QuotaModel | None = None) -> "FaultProxy":
+        """Change the fault plan while running; a new `seed` starts the draws afresh; `quotas`
+        turns the quota model on (with its buckets full)."""
         with self._lock:
+            if quotas is not None:
+                self.quotas = quotas
             if rate is not None:
                 self.rate = rate
             if seed is not None:

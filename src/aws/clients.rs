@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
@@ -65,6 +66,14 @@ impl Clients {
         let retry = retry_config(settings.max_retries);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
+            // A request waiting for its quota (`pacer.rs`) sends no bytes:
+            // that is not a stalled upload. Our bodies are small and in
+            // memory; stalled downloads are still watched.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            )
             .timeout_config(
                 // The attempt timeout is the pacer's (`pacer::ATTEMPT_TIMEOUT`):
                 // it starts once the request's quota allows it to go.
