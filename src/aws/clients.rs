@@ -56,6 +56,9 @@ pub struct Clients {
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<super::read_memo::ReadMemo>>,
+    /// Concurrent reads of one kind, gathered into batched calls
+    /// ([`super::gatherer`]).
+    pub gatherers: std::sync::Arc<super::gatherer::Gatherers>,
 }
 
 impl Clients {
@@ -115,7 +118,7 @@ impl Clients {
         };
         // One pacer per quota bucket of this account and region, one retry
         // policy, on every client (`pacer.rs`, `retry_policy.rs`).
-        let scope = format!("{}/{region}", account_id.as_deref().unwrap_or("-"));
+        let scope = quota_scope(account_id.as_deref(), &region);
         let paced = Paced {
             http: shared
                 .http_client()
@@ -179,8 +182,14 @@ impl Clients {
                 .build(),
             ),
             memo: None,
+            gatherers: Default::default(),
         })
     }
+}
+
+/// What AWS's per-account, per-region quotas and batches are scoped by.
+fn quota_scope(account_id: Option<&str>, region: &str) -> String {
+    format!("{}/{region}", account_id.unwrap_or("-"))
 }
 
 /// The first retry waits up to this long (full jitter: a random time

@@ -17,6 +17,7 @@ pub mod ecs;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
+pub mod gatherer;
 pub mod logs;
 pub mod pacer;
 pub mod quotas;
