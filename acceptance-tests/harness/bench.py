@@ -255,16 +255,22 @@ def run_operation(tf: Terraform, proxy: FaultProxy, usage_log: Path, op: str) ->
             **provider_usage(usage_log)}
 
 
-def run_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
-                 delay_ms: float, mesh: str) -> dict[str, Any]:
+def fresh_run(emulator: Emulator, binary: Path, sdir: Path) -> tuple[dict, Path, Terraform]:
+    """A reset emulator with a network, an empty run directory and terraform whose provider
+    runs under /usr/bin/time: (network, usage log, terraform)."""
     emulator.reset()
     net = network(emulator)
-    sdir = work / f"scenario-{scenario}"
     shutil.rmtree(sdir, ignore_errors=True)
     sdir.mkdir(parents=True)
     usage_log = sdir / "provider-usage.txt"
     cli_config = write_cli_config(sdir / "terraformrc", wrapper_plugin_dir(binary, sdir, usage_log))
-    tf = Terraform(sdir / "tf", cli_config, timeout=3600)
+    return net, usage_log, Terraform(sdir / "tf", cli_config, timeout=3600)
+
+
+def run_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
+                 delay_ms: float, mesh: str) -> dict[str, Any]:
+    sdir = work / f"scenario-{scenario}"
+    net, usage_log, tf = fresh_run(emulator, binary, sdir)
     out: dict[str, Any] = {"scenario": scenario, "microservices": scenario_size(scenario),
                            "delay_ms": delay_ms, "service_mesh": mesh}
     with FaultProxy(emulator.endpoint, log_path=sdir / "requests.jsonl") as proxy:
@@ -318,15 +324,8 @@ def run_quota_scenario(emulator: Emulator, binary: Path, work: Path, scenario: s
     out: dict[str, Any] = {"scenario": scenario, "microservices": n, "service_mesh": mesh,
                            "runs": []}
     for d in delays:
-        emulator.reset()
-        net = network(emulator)
         sdir = work / f"quota-{scenario}-{d:g}ms"
-        shutil.rmtree(sdir, ignore_errors=True)
-        sdir.mkdir(parents=True)
-        usage_log = sdir / "provider-usage.txt"
-        cli_config = write_cli_config(sdir / "terraformrc",
-                                      wrapper_plugin_dir(binary, sdir, usage_log))
-        tf = Terraform(sdir / "tf", cli_config, timeout=3600)
+        net, usage_log, tf = fresh_run(emulator, binary, sdir)
         run: dict[str, Any] = {"delay_ms": d}
         with FaultProxy(emulator.endpoint, log_path=sdir / "requests.jsonl", delay_ms=d,
                         quotas=QuotaModel()) as proxy:
