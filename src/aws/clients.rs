@@ -10,7 +10,8 @@ use aws_config::{BehaviorVersion, Region};
 use super::call_log::CallLog;
 use super::credentials::{self, AssumeRole};
 use super::pacer::{PacedHttpClient, Pacers};
-use super::retry_policy::{RetryPolicy, StopAwareSleep};
+use super::retry_policy::RetryPolicy;
+use super::stop_sleep::StopAwareSleep;
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]

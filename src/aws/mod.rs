@@ -24,6 +24,7 @@ pub mod quotas;
 pub mod read_back;
 pub mod read_memo;
 pub mod retry_policy;
+pub mod stop_sleep;
 pub mod tags;
 
 use async_trait::async_trait;

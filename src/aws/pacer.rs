@@ -12,7 +12,7 @@
 //!
 //! The pacing sits in the HTTP connector ([`PacedHttpClient`]): the only
 //! place below the SDK's retry loop where an attempt can wait. The retry
-//! policy ([`super::retry_policy`]) tags each request with its buckets. The
+//! policy (`retry_policy.rs`) tags each request with its buckets. The
 //! wait ends at once when Terraform asks the provider to stop; the attempt
 //! timeout starts after it, so queueing never counts as a hung connection.
 
@@ -189,7 +189,7 @@ impl HttpConnector for PacedConnector {
                         wait_ms = (ready - Instant::now()).as_millis() as u64,
                         "paced to AWS's request quota"
                     );
-                    if !super::retry_policy::sleep_until(ready).await {
+                    if !super::stop_sleep::sleep_until(ready).await {
                         return Err(ConnectorError::user(crate::engine::INTERRUPTED.into()));
                     }
                 }

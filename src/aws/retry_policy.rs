@@ -17,14 +17,15 @@
 //!
 //! Before each attempt it tags the request with the buckets it draws from,
 //! for the pacer in the HTTP connector, and refuses a retry once Terraform
-//! asked the provider to stop (the backoff's sleep, [`StopAwareSleep`],
-//! ends at the stop request).
+//! asked the provider to stop (the backoff's sleep,
+//! [`super::stop_sleep::StopAwareSleep`], ends at the stop request).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::pacer::{PaceWith, Pacers};
+use super::quotas;
 use aws_config::retry::RetryConfig;
-use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use aws_smithy_runtime::client::retries::TokenBucket;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -39,16 +40,9 @@ use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::ErrorKind;
-use tokio::time::Instant;
-
-use super::pacer::{PaceWith, Pacers};
-use super::quotas;
 
 /// Throttled attempts of one call when no deadline is in scope.
 pub const THROTTLED_ATTEMPTS_WITHOUT_DEADLINE: u32 = 25;
-
-/// How often a wait looks at Terraform's stop request.
-const STOP_POLL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -168,43 +162,13 @@ impl Intercept for RetryPolicy {
     }
 }
 
-/// Sleep until `when`, or until Terraform asks the provider to stop:
-/// false when stopped.
-pub async fn sleep_until(when: Instant) -> bool {
-    loop {
-        if crate::engine::stop_requested() {
-            return false;
-        }
-        let now = Instant::now();
-        if now >= when {
-            return true;
-        }
-        tokio::time::sleep((when - now).min(STOP_POLL)).await;
-    }
-}
-
-/// The SDK's sleep (its retry backoff, its timeouts) ending early on
-/// Terraform's stop request: a throttled call in its backoff returns
-/// within a tenth of a second of Ctrl-C instead of after up to
-/// `MAX_BACKOFF`.
-#[derive(Debug, Clone, Default)]
-pub struct StopAwareSleep;
-
-impl AsyncSleep for StopAwareSleep {
-    fn sleep(&self, duration: Duration) -> Sleep {
-        let until = Instant::now() + duration;
-        Sleep::new(async move {
-            sleep_until(until).await;
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
     use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::aws::stop_sleep::StopAwareSleep;
     use crate::engine::{with_deadline, with_stop_signal, StopSignal};
 
     fn throttle_first(n: usize) -> FakeEndpoint {
