@@ -24,6 +24,8 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub logs: Option<String>,
     pub applicationautoscaling: Option<String>,
+    /// IAM: the roles the provider makes.
+    pub iam: Option<String>,
     /// STS: the credentials check and `assume_role`.
     pub sts: Option<String>,
 }
@@ -56,6 +58,7 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub iam: aws_sdk_iam::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
@@ -207,6 +210,14 @@ impl Clients {
                 )
                 .build(),
             ),
+            iam: aws_sdk_iam::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_iam::config::Builder::from(&shared),
+                    endpoint_for(&e.iam),
+                    &paced,
+                )
+                .build(),
+            ),
             memo: None,
             gatherers: Default::default(),
         })
@@ -286,7 +297,8 @@ endpoint_url_for!(
     aws_sdk_servicediscovery::config::Builder,
     aws_sdk_cloudwatch::config::Builder,
     aws_sdk_cloudwatchlogs::config::Builder,
-    aws_sdk_applicationautoscaling::config::Builder
+    aws_sdk_applicationautoscaling::config::Builder,
+    aws_sdk_iam::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>, paced: &Paced) -> B {

@@ -65,6 +65,7 @@ impl AwsError {
                     | "ClusterNotFoundException"
                     | "ObjectNotFoundException"
                     | "ResourceNotFound"
+                    | "NoSuchEntity"
             )
         )
     }

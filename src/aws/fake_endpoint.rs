@@ -59,6 +59,7 @@ impl FakeEndpoint {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
             logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
+            iam: aws_sdk_iam::Client::new(&shared),
             memo: None,
             gatherers: Default::default(),
         }

@@ -4,6 +4,7 @@
 //! into SDK calls, compare what AWS reports with what was asked for, and turn
 //! AWS errors into messages that name the call and what AWS said.
 
+pub mod actions;
 pub mod appmesh;
 pub mod arn;
 pub mod autoscaling;
@@ -18,6 +19,8 @@ pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
 pub mod gatherer;
+pub mod iam;
+pub mod iam_propagation;
 pub mod logs;
 pub mod pacer;
 pub mod quotas;
@@ -100,6 +103,7 @@ impl Spec {
             Spec::ScalingPolicy(s) => s,
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
+            Spec::Role(s) => s,
         }
     }
 }

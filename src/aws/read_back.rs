@@ -70,6 +70,7 @@ impl Spec {
             Spec::ScalingPolicy(s) => wrap(s.read_back(aws).await?, Spec::ScalingPolicy),
             Spec::MetricAlarm(s) => wrap(s.read_back(aws).await?, Spec::MetricAlarm),
             Spec::Dashboard(s) => wrap(s.read_back(aws).await?, Spec::Dashboard),
+            Spec::Role(s) => wrap(s.read_back(aws).await?, Spec::Role),
             Spec::Cluster(_) | Spec::Mesh(_) | Spec::Namespace(_) => return Err(AwsError::new(
                 "read back",
                 "platform objects are read with find_cluster, find_mesh and find_owned_namespace",
@@ -96,6 +97,7 @@ impl Spec {
             Spec::VirtualService(s) => &s.tags,
             Spec::MetricAlarm(s) => &s.tags,
             Spec::Dashboard(s) => &s.tags,
+            Spec::Role(s) => &s.tags,
             // ECS creates it; its tags are not ours to judge.
             Spec::ServiceConnectDiscovery(_) => return None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => return None,

@@ -10,6 +10,7 @@ pub mod cloudmap;
 pub mod cloudwatch;
 pub mod deployment_strategy;
 pub mod ecs;
+pub mod iam;
 pub mod identity;
 pub mod logs;
 pub mod ownership;
@@ -40,6 +41,7 @@ pub enum Spec {
     ScalingPolicy(autoscaling::ScalingPolicySpec),
     MetricAlarm(cloudwatch::MetricAlarmSpec),
     Dashboard(cloudwatch::DashboardSpec),
+    Role(iam::RoleSpec),
 }
 
 /// A node of the graph: a stable key (what `components` in state is keyed

@@ -5,6 +5,7 @@
 
 pub mod expand;
 pub mod lookup;
+pub mod roles;
 pub mod schema;
 
 use async_trait::async_trait;
