@@ -43,75 +43,75 @@ const PUBLISHED: &[(&str, &str, Quota)] = &[
     (
         "ECS",
         "DescribeServices",
-        q("ecs:DescribeServices", 100.0, 20.0),
+        q("ecs/DescribeServices", 100.0, 20.0),
     ),
-    ("ECS", "ListServices", q("ecs:ListServices", 100.0, 20.0)),
+    ("ECS", "ListServices", q("ecs/ListServices", 100.0, 20.0)),
     (
         "ECS",
         "DescribeTaskDefinition",
-        q("ecs:DescribeTaskDefinition", 50.0, 20.0),
+        q("ecs/DescribeTaskDefinition", 50.0, 20.0),
     ),
     (
         "ECS",
         "RegisterTaskDefinition",
-        q("ecs:RegisterTaskDefinition", 20.0, 1.0),
+        q("ecs/RegisterTaskDefinition", 20.0, 1.0),
     ),
     (
         "ECS",
         "DeregisterTaskDefinition",
-        q("ecs:DeregisterTaskDefinition", 20.0, 1.0),
+        q("ecs/DeregisterTaskDefinition", 20.0, 1.0),
     ),
     (
         "ECS",
         "ListTagsForResource",
-        q("ecs:ListTagsForResource", 50.0, 20.0),
+        q("ecs/ListTagsForResource", 50.0, 20.0),
     ),
     (
         "CloudWatch",
         "DescribeAlarms",
-        q("cloudwatch:DescribeAlarms", 9.0, 9.0),
+        q("cloudwatch/DescribeAlarms", 9.0, 9.0),
     ),
     (
         "CloudWatch",
         "GetDashboard",
-        q("cloudwatch:GetDashboard", 10.0, 10.0),
+        q("cloudwatch/GetDashboard", 10.0, 10.0),
     ),
     (
         "CloudWatch",
         "ListTagsForResource",
-        q("cloudwatch:ListTagsForResource", 10.0, 10.0),
+        q("cloudwatch/ListTagsForResource", 10.0, 10.0),
     ),
     (
         "CloudWatch",
         "PutMetricAlarm",
-        q("cloudwatch:PutMetricAlarm", 3.0, 3.0),
+        q("cloudwatch/PutMetricAlarm", 3.0, 3.0),
     ),
     (
         "CloudWatchLogs",
         "ListTagsForResource",
-        q("logs:ListTagsForResource", 5.0, 5.0),
+        q("logs/ListTagsForResource", 5.0, 5.0),
     ),
     // The older name of the same read, counted alike.
     (
         "CloudWatchLogs",
         "ListTagsLogGroup",
-        q("logs:ListTagsLogGroup", 5.0, 5.0),
+        q("logs/ListTagsLogGroup", 5.0, 5.0),
     ),
     (
         "CloudWatchLogs",
         "PutRetentionPolicy",
-        q("logs:PutRetentionPolicy", 5.0, 5.0),
+        q("logs/PutRetentionPolicy", 5.0, 5.0),
     ),
     (
         "CloudWatchLogs",
         "DescribeLogGroups",
-        q("logs:DescribeLogGroups", 10.0, 10.0),
+        q("logs/DescribeLogGroups", 10.0, 10.0),
     ),
 ];
 
 /// The SDK's service name of Elastic Load Balancing v2.
 const ELB: &str = "ElasticLoadBalancingv2";
-const ELB_ACCOUNT: Quota = q("elasticloadbalancing:*", 40.0, 10.0);
+const ELB_ACCOUNT: Quota = q("elasticloadbalancing/*", 40.0, 10.0);
 const ELB_DESCRIBE: (f64, f64) = (40.0, 10.0);
 
 /// The buckets a request of `operation` of `service` (the names the SDK
@@ -125,7 +125,7 @@ pub fn buckets(service: &str, operation: &str) -> Vec<Quota> {
     if service == ELB {
         if operation.starts_with("Describe") {
             out.push(Quota {
-                bucket: Cow::Owned(format!("elasticloadbalancing:{operation}")),
+                bucket: Cow::Owned(format!("elasticloadbalancing/{operation}")),
                 burst: ELB_DESCRIBE.0,
                 per_second: ELB_DESCRIBE.1,
             });
@@ -143,7 +143,7 @@ mod tests {
     fn published_buckets_and_the_unpublished_left_open() {
         assert_eq!(
             buckets("ECS", "RegisterTaskDefinition"),
-            vec![q("ecs:RegisterTaskDefinition", 20.0, 1.0)]
+            vec![q("ecs/RegisterTaskDefinition", 20.0, 1.0)]
         );
         assert_eq!(buckets("CloudWatch", "PutMetricAlarm")[0].per_second, 3.0);
         assert!(buckets("ServiceDiscovery", "GetService").is_empty());
@@ -156,8 +156,8 @@ mod tests {
         assert_eq!(
             elb,
             [
-                "elasticloadbalancing:DescribeTargetGroups",
-                "elasticloadbalancing:*"
+                "elasticloadbalancing/DescribeTargetGroups",
+                "elasticloadbalancing/*"
             ]
         );
         assert_eq!(buckets(ELB, "CreateRule"), vec![ELB_ACCOUNT]);
