@@ -43,6 +43,7 @@ if __package__ in (None, ""):
 from harness.chaos import network  # noqa: E402
 from harness.emulator import Emulator  # noqa: E402
 from harness.fault_proxy import FaultProxy  # noqa: E402
+from harness.quotas import QuotaModel, floor_seconds  # noqa: E402
 from harness.terraform import (PROVIDER_BINARY_NAME, REQUIRED_PROVIDERS, Terraform,  # noqa: E402
                                provider_block, write_cli_config)
 
@@ -181,7 +182,11 @@ def wrapper_plugin_dir(binary: Path, work: Path, usage_log: Path) -> Path:
 # ---------------------------------------------------------------------------- scenarios
 
 
-def microservice_block(i: int, name: str) -> str:
+AUTOSCALING = ("  autoscaling {\n    min_count     = 1\n    max_count     = 4\n"
+               "    cpu_target    = 70\n  }\n")
+
+
+def microservice_block(i: int, name: str, autoscaling: bool = False) -> str:
     return (
         f'resource "matbakh_microservice" "s{i}" {{\n'
         "  platform           = matbakh_platform.main.id\n"
@@ -191,11 +196,12 @@ def microservice_block(i: int, name: str) -> str:
         "  subnet_ids         = var.subnet_ids\n"
         "  security_group_ids = var.security_group_ids\n"
         '  execution_role_arn = "arn:aws:iam::123456789012:role/matbakh-ecs-task-execution"\n'
-        "}\n")
+        + (AUTOSCALING if autoscaling else "") + "}\n")
 
 
-def generated_config(n: int, endpoint: str, mesh: str) -> str:
-    """A platform and n plain microservices (the defaults: alarms, dashboard, logs)."""
+def generated_config(n: int, endpoint: str, mesh: str, autoscaling: bool = False) -> str:
+    """A platform and n plain microservices (the defaults: alarms, dashboard, logs), each with
+    autoscaling when asked (the quota model's scenarios, as issue #23 measured them)."""
     app_mesh = mesh == "app_mesh"
     return (REQUIRED_PROVIDERS + provider_block(endpoint, service_mesh=mesh)
             + ('variable "vpc_id" { type = string }\n' if app_mesh else "")
@@ -203,14 +209,15 @@ def generated_config(n: int, endpoint: str, mesh: str) -> str:
             + 'variable "security_group_ids" { type = list(string) }\n'
             + 'resource "matbakh_platform" "main" {\n  name   = "bench"\n'
             + ("  vpc_id = var.vpc_id\n" if app_mesh else "") + "}\n"
-            + "".join(microservice_block(i, f"svc-{i:03d}") for i in range(n)))
+            + "".join(microservice_block(i, f"svc-{i:03d}", autoscaling) for i in range(n)))
 
 
 def scenario_size(name: str) -> int:
     return 1 if name == "one" else 3 if name == "three" else int(name)
 
 
-def prepare(tf: Terraform, scenario: str, endpoint: str, net: dict, mesh: str) -> None:
+def prepare(tf: Terraform, scenario: str, endpoint: str, net: dict, mesh: str,
+            autoscaling: bool = False) -> None:
     for f in tf.workdir.glob("*.tf"):
         f.unlink()
     for f in ("terraform.tfstate", "terraform.tfstate.backup", "terraform.tfvars.json"):
@@ -221,7 +228,7 @@ def prepare(tf: Terraform, scenario: str, endpoint: str, net: dict, mesh: str) -
         example = "app-mesh" if mesh == "app_mesh" else "three-services"
         tf.copy_dir(REPO / "examples" / example, {"endpoint": endpoint, **net})
         return
-    tf.write({"main.tf": generated_config(scenario_size(scenario), endpoint, mesh)})
+    tf.write({"main.tf": generated_config(scenario_size(scenario), endpoint, mesh, autoscaling)})
     (tf.workdir / "terraform.tfvars.json").write_text(json.dumps(net, indent=2))
 
 
@@ -248,19 +255,25 @@ def run_operation(tf: Terraform, proxy: FaultProxy, usage_log: Path, op: str) ->
             **provider_usage(usage_log)}
 
 
-def run_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
-                 delay_ms: float, mesh: str) -> dict[str, Any]:
+def fresh_run(emulator: Emulator, binary: Path, sdir: Path) -> tuple[dict, Path, Terraform]:
+    """A reset emulator with a network, an empty run directory and terraform whose provider
+    runs under /usr/bin/time: (network, usage log, terraform)."""
     emulator.reset()
     # Deployments finish at once: releases are not what this measures (the emulator's default
     # makes them take their stages' time).
     emulator.settings(ecs_deployment="completed")
     net = network(emulator)
-    sdir = work / f"scenario-{scenario}"
     shutil.rmtree(sdir, ignore_errors=True)
     sdir.mkdir(parents=True)
     usage_log = sdir / "provider-usage.txt"
     cli_config = write_cli_config(sdir / "terraformrc", wrapper_plugin_dir(binary, sdir, usage_log))
-    tf = Terraform(sdir / "tf", cli_config, timeout=3600)
+    return net, usage_log, Terraform(sdir / "tf", cli_config, timeout=3600)
+
+
+def run_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
+                 delay_ms: float, mesh: str) -> dict[str, Any]:
+    sdir = work / f"scenario-{scenario}"
+    net, usage_log, tf = fresh_run(emulator, binary, sdir)
     out: dict[str, Any] = {"scenario": scenario, "microservices": scenario_size(scenario),
                            "delay_ms": delay_ms, "service_mesh": mesh}
     with FaultProxy(emulator.endpoint, log_path=sdir / "requests.jsonl") as proxy:
@@ -272,6 +285,101 @@ def run_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
                 print(f"bench: {scenario} D={d:g}ms {op} ...", file=sys.stderr, flush=True)
                 out.setdefault(op, {})[key] = run_operation(tf, proxy, usage_log, op)
     return out
+
+
+def run_quota_operation(tf: Terraform, proxy: FaultProxy, usage_log: Path, op: str,
+                        n: int) -> dict[str, Any]:
+    """One operation under the quota model: failures are measured, not raised."""
+    proxy.clear()
+    usage_log.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    if op == "apply":
+        result = tf.apply(check=False)
+    elif op == "plan":
+        result = tf.plan(check=False)
+    else:
+        result = tf.destroy(check=False, extra_args=["-refresh=false"])
+    wall = time.monotonic() - t0
+    records = list(proxy.records)
+    clean = [r for r in records if r["fault"] is None]
+    throttled = [r for r in records if r["fault"] == "quota"]
+    floor = floor_seconds(calls_by_operation(clean))
+    errors = [line.strip() for line in result.output.splitlines()
+              if line.strip().startswith("Error:") or "failed:" in line][:200]
+    return {"wall_s": round(wall, 2), "exit": result.returncode,
+            "changes": op == "plan" and result.returncode == 2,
+            "errors": len([e for e in errors if e.startswith("Error:")]),
+            "first_errors": errors[:3],
+            "calls": len(records), "per_microservice": round(len(records) / n, 1),
+            "throttled": len(throttled),
+            "throttled_by_operation": calls_by_operation(throttled),
+            "by_operation": calls_by_operation(records),
+            "floor_s": max(floor.values(), default=0.0), "floor_by_bucket": floor,
+            "rounds": sequential_rounds(records) if len(records) <= 20000 else None,
+            **provider_usage(usage_log)}
+
+
+def run_quota_scenario(emulator: Emulator, binary: Path, work: Path, scenario: str,
+                       delays: list[float], mesh: str) -> dict[str, Any]:
+    """Apply, plan and destroy of `scenario` behind the quota model (harness/quotas.py), once
+    per delay, each from a reset emulator."""
+    n = scenario_size(scenario)
+    out: dict[str, Any] = {"scenario": scenario, "microservices": n, "service_mesh": mesh,
+                           "runs": []}
+    for d in delays:
+        sdir = work / f"quota-{scenario}-{d:g}ms"
+        net, usage_log, tf = fresh_run(emulator, binary, sdir)
+        run: dict[str, Any] = {"delay_ms": d}
+        with FaultProxy(emulator.endpoint, log_path=sdir / "requests.jsonl", delay_ms=d,
+                        quotas=QuotaModel()) as proxy:
+            prepare(tf, scenario, proxy.endpoint, net, mesh, autoscaling=True)
+            for op in OPERATIONS:
+                print(f"bench: quotas {scenario} D={d:g}ms {op} ...", file=sys.stderr,
+                      flush=True)
+                run[op] = run_quota_operation(tf, proxy, usage_log, op, n)
+        out["runs"].append(run)
+    return out
+
+
+def quota_report(results: dict[str, Any]) -> str:
+    lines = [f"machine: {results['machine']}",
+             f"binary {results['binary']}: {results['binary_mb']} MB",
+             "quota model: AWS's published API rate quotas (acceptance-tests/harness/quotas.py); "
+             f"terraform parallelism {TERRAFORM_PARALLELISM} (default); every microservice with "
+             "autoscaling; ingress: not part of the provider yet, so no with-ingress rows", ""]
+    header = (f"{'N':>4} {'D':>6} {'op':<8} {'result':<12} {'calls':>6} {'/svc':>6} "
+              f"{'throttled':>9} {'wall':>8} {'quota floor':>11} {'wall/floor':>10} "
+              f"{'peak RSS':>9}")
+    lines += [header, "-" * len(header)]
+    for sc in results["scenarios"]:
+        for run in sc["runs"]:
+            for op in OPERATIONS:
+                r = run[op]
+                result = ("changes" if r["changes"] else "ok") if r["exit"] in (0, 2) else \
+                    f"FAIL ({r['errors']})"
+                ratio = f"{r['wall_s'] / r['floor_s']:.2f}" if r["floor_s"] else "-"
+                lines.append(
+                    f"{sc['microservices']:>4} {run['delay_ms']:>4g}ms {op:<8} {result:<12} "
+                    f"{r['calls']:>6} {r['per_microservice']:>6.1f} {r['throttled']:>9} "
+                    f"{r['wall_s']:>7.1f}s {r['floor_s']:>10.1f}s {ratio:>10} "
+                    f"{r['peak_rss_mib']:>6.1f}MiB")
+    lines.append("")
+    for sc in results["scenarios"]:
+        for run in sc["runs"]:
+            for op in OPERATIONS:
+                r = run[op]
+                n = sc["microservices"]
+                ops = ", ".join(f"{k} {v / n:.2f}" for k, v in r["by_operation"].items())
+                lines.append(f"N={n} D={run['delay_ms']:g}ms {op}, calls per microservice: {ops}")
+                if r["throttled"]:
+                    lines.append("  throttled: " + ", ".join(
+                        f"{k} {v}" for k, v in r["throttled_by_operation"].items()))
+                if r["floor_by_bucket"]:
+                    lines.append("  quota floor by bucket: " + ", ".join(
+                        f"{k} {v}s" for k, v in list(r["floor_by_bucket"].items())[:4]))
+                for e in r["first_errors"]:
+                    lines.append(f"  {e[:200]}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- report
@@ -327,6 +435,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="the provider's service_mesh (three: examples/three-services or "
                         "examples/app-mesh)")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--quotas", action="store_true",
+                   help="behind AWS's published API rate quotas (harness/quotas.py), at each of "
+                        "--quota-delays; every microservice with autoscaling")
+    p.add_argument("--quota-delays", default="50,200",
+                   help="milliseconds on every AWS request in the quota runs (comma-separated)")
     args = p.parse_args(argv)
     emulator = Emulator(args.emulator)
     results: dict[str, Any] = {
@@ -335,9 +448,15 @@ def main(argv: list[str] | None = None) -> int:
         "startup_ms": startup_to_handshake(args.binary),
         "machine": machine(), "scenarios": []}
     for scenario in [s for s in args.scenarios.split(",") if s]:
-        results["scenarios"].append(
-            run_scenario(emulator, args.binary, args.workdir, scenario, args.delay_ms, args.mesh))
-    text = report(results)
+        if args.quotas:
+            delays = [float(d) for d in args.quota_delays.split(",") if d]
+            results["quotas"] = True
+            results["scenarios"].append(run_quota_scenario(
+                emulator, args.binary, args.workdir, scenario, delays, args.mesh))
+        else:
+            results["scenarios"].append(run_scenario(
+                emulator, args.binary, args.workdir, scenario, args.delay_ms, args.mesh))
+    text = quota_report(results) if args.quotas else report(results)
     print(text)
     out = args.json or args.workdir / "results.json"
     out.write_text(json.dumps(results, indent=2))

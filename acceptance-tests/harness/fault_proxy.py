@@ -18,6 +18,9 @@ order, so a seed replays the same faults even though the provider's requests rac
     delay         the request is held back (DELAY_FAULT_MS), then forwarded
     malformed     200 with a truncated body; never drawn at random, only where asked
                   (`malformed={"Operation": count}`)
+    quota         with `quotas=QuotaModel()` (harness/quotas.py): AWS's published API rate
+                  quotas, a token bucket per account, region and operation; a request that
+                  finds its bucket empty gets the service's throttling error, as AWS answers
 
 Besides the random draw, `script={"Operation": ["reset_after", ...]}` gives the next requests
 to an operation exactly those faults, in order (a reproduction of one known failure).
@@ -65,6 +68,7 @@ if __package__ in (None, ""):  # `python harness/fault_proxy.py` as well as `-m 
 # "which service and operation is this" and "what does this service's error look like on the
 # wire" for the emulator's fault rules and for the proxy.
 from emulator.extensions.middleware import Call, error_response  # noqa: E402
+from harness.quotas import QuotaModel  # noqa: E402
 
 FAULT_KINDS = ("throttle", "internal", "unavailable", "reset_before", "reset_after", "delay")
 ALL_KINDS = FAULT_KINDS + ("malformed",)
@@ -79,6 +83,7 @@ THROTTLING = {
     "servicediscovery": (429, "RequestLimitExceeded"),
     "appmesh": (429, "TooManyRequestsException"),
     "monitoring": (400, "Throttling"),
+    "elasticloadbalancing": (400, "Throttling"),
 }
 INTERNAL = (500, "InternalFailure")
 UNAVAILABLE = (503, "ServiceUnavailable")
@@ -125,7 +130,7 @@ class FaultProxy:
                  delay_ms: float = 0.0, kinds: Iterable[str] = FAULT_KINDS,
                  malformed: Mapping[str, int] | None = None,
                  script: Mapping[str, Iterable[str]] | None = None, log_path: Path | str | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", quotas: QuotaModel | None = None) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme != "http" or not parsed.hostname:
             raise ValueError(f"upstream must be http://HOST:PORT, got {upstream!r}")
@@ -141,6 +146,7 @@ class FaultProxy:
         self.malformed: dict[str, int] = dict(malformed or {})
         # operation name -> the faults its next requests get, in order
         self.script: dict[str, list[str]] = _check_script(script or {})
+        self.quotas = quotas
         self.records: list[dict[str, Any]] = []
         self._seen: Counter = Counter()  # request key -> times seen (see draw)
         self._lock = threading.Lock()
@@ -182,9 +188,13 @@ class FaultProxy:
     def configure(self, rate: float | None = None, seed: int | None = None,
                   kinds: Iterable[str] | None = None, delay_ms: float | None = None,
                   malformed: Mapping[str, int] | None = None,
-                  script: Mapping[str, Iterable[str]] | None = None) -> "FaultProxy":
-        """Change the fault plan while running; a new `seed` starts the draws afresh."""
+                  script: Mapping[str, Iterable[str]] | None = None,
+                  quotas: QuotaModel | None = None) -> "FaultProxy":
+        """Change the fault plan while running; a new `seed` starts the draws afresh; `quotas`
+        turns the quota model on (with its buckets full)."""
         with self._lock:
+            if quotas is not None:
+                self.quotas = quotas
             if rate is not None:
                 self.rate = rate
             if seed is not None:
@@ -357,6 +367,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             environ["HTTP_X_AMZ_TARGET"] = self.headers["X-Amz-Target"]
         call = Call(environ, body)
         fault, hold = proxy.draw(call)
+        if fault is None and proxy.quotas is not None and proxy.quotas.take(
+                call.service, call.operation):
+            fault = "quota"
         entry: dict[str, Any] = {"t_in": t_in, "t_out": None, "service": call.service,
                                  "operation": call.operation, "method": self.command,
                                  "path": path, "fault": fault, "status": None}
@@ -378,7 +391,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 record()
                 self._reset()
                 return
-            if fault == "throttle":
+            if fault in ("throttle", "quota"):
                 status, code = THROTTLING.get(call.service, (400, "ThrottlingException"))
                 entry["status"] = status
                 record()
@@ -453,13 +466,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--malformed", action="append", default=[], metavar="OP[:N]",
                    help="garble the next N (default 1) answers to operation OP (repeatable)")
     p.add_argument("--log", help="append one JSON line per AWS request to this file")
+    p.add_argument("--quotas", action="store_true",
+                   help="enforce AWS's published API rate quotas (harness/quotas.py)")
     args = p.parse_args(argv)
     if not 0 <= args.rate <= 1:
         p.error("--rate must be between 0 and 1")
     proxy = FaultProxy(args.upstream, port=args.port, rate=args.rate, seed=args.seed,
                        delay_ms=args.delay_ms,
                        kinds=[k for k in args.kinds.split(",") if k],
-                       malformed=_parse_malformed(args.malformed), log_path=args.log)
+                       malformed=_parse_malformed(args.malformed), log_path=args.log,
+                       quotas=QuotaModel() if args.quotas else None)
 
     def _exit(signum: int, frame: Any) -> None:
         raise SystemExit(0)

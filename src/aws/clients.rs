@@ -3,12 +3,16 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 use super::call_log::CallLog;
 use super::credentials::{self, AssumeRole};
+use super::pacer::{PacedHttpClient, Pacers};
 use super::read_memo::ReadMemo;
+use super::retry_policy::RetryPolicy;
+use super::stop_sleep::StopAwareSleep;
 use super::AwsError;
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
@@ -61,6 +65,9 @@ pub struct Clients {
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
+    /// Concurrent reads of one kind, gathered into batched calls
+    /// ([`super::gatherer`]).
+    pub gatherers: std::sync::Arc<super::gatherer::Gatherers>,
 }
 
 impl Clients {
@@ -94,10 +101,19 @@ impl Clients {
         let retry = retry_config(settings.max_retries);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
+            // A request waiting for its quota (`pacer.rs`) sends no bytes:
+            // that is not a stalled upload. Our bodies are small and in
+            // memory; stalled downloads are still watched.
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            )
             .timeout_config(
+                // The attempt timeout is the pacer's (`pacer::ATTEMPT_TIMEOUT`):
+                // it starts once the request's quota allows it to go.
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             );
         if let Some(region) = &settings.region {
@@ -132,6 +148,19 @@ impl Clients {
                 .account,
             )
         };
+        // One pacer per quota bucket of this account and region, one retry
+        // policy, on every client (`pacer.rs`, `retry_policy.rs`).
+        let scope = quota_scope(account_id.as_deref(), &region);
+        let paced = Paced {
+            http: shared
+                .http_client()
+                .map(PacedHttpClient::new)
+                .or_else(PacedHttpClient::sdk_default),
+            policy: RetryPolicy::new(
+                Pacers::for_scope(&scope),
+                retry_config(settings.max_retries),
+            ),
+        };
         let e = &settings.endpoints;
         Ok(Clients {
             region,
@@ -140,6 +169,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_ecs::config::Builder::from(&shared),
                     endpoint_for(&e.ecs),
+                    &paced,
                 )
                 .build(),
             ),
@@ -147,6 +177,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_appmesh::config::Builder::from(&shared),
                     endpoint_for(&e.appmesh),
+                    &paced,
                 )
                 .build(),
             ),
@@ -154,6 +185,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_servicediscovery::config::Builder::from(&shared),
                     endpoint_for(&e.servicediscovery),
+                    &paced,
                 )
                 .build(),
             ),
@@ -161,6 +193,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_cloudwatch::config::Builder::from(&shared),
                     endpoint_for(&e.cloudwatch),
+                    &paced,
                 )
                 .build(),
             ),
@@ -168,6 +201,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_cloudwatchlogs::config::Builder::from(&shared),
                     endpoint_for(&e.logs),
+                    &paced,
                 )
                 .build(),
             ),
@@ -175,6 +209,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_applicationautoscaling::config::Builder::from(&shared),
                     endpoint_for(&e.applicationautoscaling),
+                    &paced,
                 )
                 .build(),
             ),
@@ -182,6 +217,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_iam::config::Builder::from(&shared),
                     endpoint_for(&e.iam),
+                    &paced,
                 )
                 .build(),
             ),
@@ -193,8 +229,14 @@ impl Clients {
                 .build(),
             ),
             memo: None,
+            gatherers: Default::default(),
         })
     }
+}
+
+/// What AWS's per-account, per-region quotas and batches are scoped by.
+fn quota_scope(account_id: Option<&str>, region: &str) -> String {
+    format!("{}/{region}", account_id.unwrap_or("-"))
 }
 
 /// The first retry waits up to this long (full jitter: a random time
@@ -226,6 +268,15 @@ trait EndpointUrl: Sized {
     fn set_url(self, url: String) -> Self;
     /// Log every attempt ([`CallLog`]).
     fn with_call_log(self) -> Self;
+    /// The retry policy, its stop-aware sleep and the paced HTTP client.
+    fn with_policy(self, paced: &Paced) -> Self;
+}
+
+/// What every client shares for pacing and retries.
+struct Paced {
+    /// The HTTP client, paced (None: a build without one; unpaced).
+    http: Option<PacedHttpClient>,
+    policy: RetryPolicy,
 }
 
 macro_rules! endpoint_url_for {
@@ -236,6 +287,15 @@ macro_rules! endpoint_url_for {
             }
             fn with_call_log(self) -> Self {
                 self.interceptor(CallLog)
+            }
+            fn with_policy(self, paced: &Paced) -> Self {
+                let builder = self
+                    .interceptor(paced.policy.clone())
+                    .sleep_impl(StopAwareSleep);
+                match &paced.http {
+                    Some(http) => builder.http_client(http.clone()),
+                    None => builder,
+                }
             }
         })*
     };
@@ -252,8 +312,8 @@ endpoint_url_for!(
     aws_sdk_budgets::config::Builder
 );
 
-fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {
-    let builder = builder.with_call_log();
+fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>, paced: &Paced) -> B {
+    let builder = builder.with_call_log().with_policy(paced);
     match url {
         Some(url) => builder.set_url(url),
         None => builder,

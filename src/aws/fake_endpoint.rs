@@ -49,15 +49,7 @@ impl FakeEndpoint {
     /// Clients of every service pointed here, with static credentials and
     /// no retries (every call is counted once).
     pub fn clients(&self) -> Clients {
-        let shared = aws_config::SdkConfig::builder()
-            .region(Region::new("eu-central-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "fake",
-            )))
-            .behavior_version(BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .endpoint_url(&self.url)
-            .build();
+        let shared = self.shared();
         Clients {
             region: "eu-central-1".into(),
             account_id: None,
@@ -70,7 +62,31 @@ impl FakeEndpoint {
             iam: aws_sdk_iam::Client::new(&shared),
             budgets: aws_sdk_budgets::Client::new(&shared),
             memo: None,
+            gatherers: Default::default(),
         }
+    }
+
+    /// An ECS client pointed here, its configuration finished by `with`
+    /// (a retry policy under test).
+    pub fn ecs_client_with(
+        &self,
+        with: impl FnOnce(aws_sdk_ecs::config::Builder) -> aws_sdk_ecs::config::Builder,
+    ) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::from_conf(
+            with(aws_sdk_ecs::config::Builder::from(&self.shared())).build(),
+        )
+    }
+
+    fn shared(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "fake",
+            )))
+            .behavior_version(BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .endpoint_url(&self.url)
+            .build()
     }
 }
 
@@ -106,16 +122,31 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
             return;
         }
         let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let operation = target.rsplit('.').next().unwrap_or_default().to_string();
+        // CloudWatch's RPC v2 CBOR names the operation in the path
+        // (`/service/NAME/operation/OP`); it is answered with an empty CBOR
+        // map (no alarms, no dashboards): enough to count its calls.
+        let path = line.split_whitespace().nth(1).unwrap_or_default();
+        let cbor = target.is_empty() && path.contains("/operation/");
+        let operation = if cbor {
+            path.rsplit('/').next().unwrap_or_default().to_string()
+        } else {
+            target.rsplit('.').next().unwrap_or_default().to_string()
+        };
         seen.lock().unwrap().push(operation.clone());
         let (status, reply) = answer(&operation, &request);
-        let reply = reply.to_string();
+        let (content_type, reply) = if cbor {
+            (
+                "application/cbor\r\nsmithy-protocol: rpc-v2-cbor",
+                vec![0xa0],
+            )
+        } else {
+            ("application/x-amz-json-1.1", reply.to_string().into_bytes())
+        };
         let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
             reply.len()
         );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(reply.as_bytes()).is_err()
-        {
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&reply).is_err() {
             return;
         }
     }

@@ -19,11 +19,16 @@ pub mod ecs;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
+pub mod gatherer;
 pub mod iam;
 pub mod iam_propagation;
 pub mod logs;
+pub mod pacer;
+pub mod quotas;
 pub mod read_back;
 pub mod read_memo;
+pub mod retry_policy;
+pub mod stop_sleep;
 pub mod tags;
 
 use async_trait::async_trait;

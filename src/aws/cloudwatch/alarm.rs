@@ -15,18 +15,7 @@ use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 
 impl MetricAlarmSpec {
     async fn describe(&self, aws: &Clients, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
-        let out = aws
-            .cloudwatch
-            .describe_alarms()
-            .alarm_names(name)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("cloudwatch:DescribeAlarms", e))?;
-        Ok(out
-            .metric_alarms()
-            .iter()
-            .find(|a| a.alarm_name() == Some(name))
-            .cloned())
+        gathered(aws, name.to_string()).await
     }
 
     fn queries(&self) -> Vec<MetricDataQuery> {
@@ -204,13 +193,36 @@ async fn describe_named(
     let key = format!("cloudwatch:DescribeAlarms {}", sorted.join(","));
     let described = aws
         .remembered(key, || async {
-            let mut described = BTreeMap::new();
-            describe_named_now(aws, names, &mut described).await?;
+            let answers =
+                futures::future::try_join_all(names.iter().map(|n| gathered(aws, n.clone())))
+                    .await?;
+            let described: BTreeMap<String, MetricAlarm> = names
+                .into_iter()
+                .zip(answers)
+                .filter_map(|(name, alarm)| Some((name, alarm?)))
+                .collect();
             Ok(described)
         })
         .await?;
     found.extend(described);
     Ok(())
+}
+
+/// The alarm of `name`, described together with the other alarms asked
+/// for at the same moment by any resource of this process
+/// ([`crate::aws::gatherer`]): one DescribeAlarms per 100 names.
+async fn gathered(aws: &Clients, name: String) -> Result<Option<MetricAlarm>, AwsError> {
+    let gatherer = aws
+        .gatherers
+        .of::<MetricAlarm>("cloudwatch:DescribeAlarms", DESCRIBE_ALARMS_MAX_NAMES);
+    let aws = aws.clone();
+    gatherer
+        .ask(name, move |names| async move {
+            let mut described = BTreeMap::new();
+            describe_named_now(&aws, names, &mut described).await?;
+            Ok(described.into_iter().collect())
+        })
+        .await
 }
 
 async fn describe_named_now(
@@ -351,5 +363,55 @@ impl Adapter for MetricAlarmSpec {
             .await
             .map_err(|e| AwsError::sdk("cloudwatch:DeleteAlarms", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod gathered_tests {
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    fn spec(name: &str) -> MetricAlarmSpec {
+        MetricAlarmSpec {
+            name: name.to_string(),
+            description: String::new(),
+            metrics: Vec::new(),
+            comparison_operator: "GreaterThanThreshold".into(),
+            threshold: 1.0,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing_data: "notBreaching".into(),
+            actions: Vec::new(),
+            tags: Default::default(),
+        }
+    }
+
+    /// Alarms of many resources read at the same moment: one DescribeAlarms
+    /// per 100 names, not one per resource or per alarm.
+    #[tokio::test]
+    async fn concurrent_alarm_reads_of_many_resources_share_describe_alarms() {
+        let fake = FakeEndpoint::start(|_, _| (200, serde_json::json!({})));
+        let aws = fake.clients();
+        let specs: Vec<MetricAlarmSpec> = (0..150).map(|i| spec(&format!("svc-{i}-cpu"))).collect();
+        // 30 resources, each reading its 5 alarms: by name, and all of its
+        // own with one read_back_many.
+        let reads = specs.chunks(5).map(|own| {
+            let aws = aws.clone();
+            async move {
+                let refs: Vec<&MetricAlarmSpec> = own.iter().collect();
+                let many = MetricAlarmSpec::read_back_many(&aws, &refs).await.unwrap();
+                let one = own[0].read_back(&aws).await.unwrap();
+                (many, one)
+            }
+        });
+        let answers = futures::future::join_all(reads).await;
+        assert!(answers
+            .iter()
+            .all(|(many, one)| many.iter().all(Option::is_none) && one.is_none()));
+        let calls = fake.calls();
+        assert!(calls.iter().all(|c| c == "DescribeAlarms"), "{calls:?}");
+        // 150 names in batches of at most 100 (and the by-name reads joined
+        // to a batch of their moment): a handful, not 60.
+        assert!((2..=4).contains(&calls.len()), "{calls:?}");
     }
 }

@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{
     DeploymentConfiguration, DeploymentRolloutState, LogConfiguration, LogDriver,
     NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
     ServiceConnectConfiguration, ServiceConnectService, ServiceConnectTlsCertificateAuthority,
-    ServiceConnectTlsConfiguration, ServiceField, ServiceRegistry, Tag, TimeoutConfiguration,
+    ServiceConnectTlsConfiguration, ServiceRegistry, Tag, TimeoutConfiguration,
 };
 
 use super::deployment_configuration::{deployment_differences, deployment_of, with_deployment};
@@ -59,26 +59,8 @@ impl EcsServiceSpec {
             self.cluster,
             service_name_in(&self.cluster, name_or_arn)
         );
-        aws.remembered(key, || async {
-            let out = aws
-                .ecs
-                .describe_services()
-                .cluster(&self.cluster)
-                .services(name_or_arn)
-                .include(ServiceField::Tags)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
-            let out = match out {
-                Ok(out) => out,
-                Err(e) if e.is_not_found() => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            Ok(out
-                .services()
-                .iter()
-                .find(|s| s.status() != Some("INACTIVE"))
-                .cloned())
+        aws.remembered(key, || {
+            super::services_gathered::gathered_service(aws, &self.cluster, name_or_arn)
         })
         .await
     }
