@@ -225,6 +225,7 @@ impl Clients {
                 with_endpoint(
                     aws_sdk_budgets::config::Builder::from(&shared),
                     endpoint_for(&e.budgets),
+                    &paced,
                 )
                 .build(),
             ),
