@@ -50,6 +50,10 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// Ingress: the platform's load balancer, listeners, rules, target groups.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// Ingress: the security groups the provider makes.
+    pub ec2: aws_sdk_ec2::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<super::read_memo::ReadMemo>>,
@@ -147,6 +151,21 @@ impl Clients {
                 )
                 .build(),
             ),
+            // Reached through `endpoint` (no per-service override yet).
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared),
+                    settings.endpoint.clone(),
+                )
+                .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_ec2::config::Builder::from(&shared),
+                    settings.endpoint.clone(),
+                )
+                .build(),
+            ),
             memo: None,
         })
     }
@@ -202,7 +221,9 @@ endpoint_url_for!(
     aws_sdk_servicediscovery::config::Builder,
     aws_sdk_cloudwatch::config::Builder,
     aws_sdk_cloudwatchlogs::config::Builder,
-    aws_sdk_applicationautoscaling::config::Builder
+    aws_sdk_applicationautoscaling::config::Builder,
+    aws_sdk_elasticloadbalancingv2::config::Builder,
+    aws_sdk_ec2::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {

@@ -13,7 +13,9 @@ pub mod cloudmap;
 pub mod cloudwatch;
 pub mod compare;
 pub mod credentials;
+pub mod ec2;
 pub mod ecs;
+pub mod elbv2;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
@@ -95,6 +97,9 @@ impl Spec {
             Spec::ScalingPolicy(s) => s,
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
+            Spec::LoadBalancer(s) => s,
+            Spec::Listener(s) => s,
+            Spec::SecurityGroup(s) => s,
         }
     }
 }

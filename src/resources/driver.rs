@@ -179,6 +179,10 @@ pub trait GraphResource: Send + Sync + 'static {
 
     /// After a destroy that deleted every component.
     fn destroyed(&self, _configured: &Configured, _settings: &Self::Settings) {}
+
+    /// Computed attributes only AWS can tell (a load balancer's DNS name),
+    /// read after an apply and a refresh, once `components` is set.
+    async fn computed_from_aws(&self, _configured: &Configured, _state: &mut Value) {}
 }
 
 /// Serves one [`GraphResource`] to Terraform.
@@ -468,6 +472,9 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut current, &settings, Some(&context));
         self.set_components(&mut current, lifecycle::components_value(&sorted.existing));
+        self.resource
+            .computed_from_aws(&configured, &mut current)
+            .await;
         let mut next_private = private_with_stale(&sorted.stale);
         if let Some(token) = ownership::token_of(&private) {
             next_private = ownership::with_token(next_private, &token);
@@ -614,7 +621,10 @@ impl<R: GraphResource> Driver<R> {
             return None;
         }
         report_failures(diags, R::TYPE, &id, "creating", &outcome);
-        let state = self.applied_state(planned, &settings, &context, &outcome);
+        let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        self.resource
+            .computed_from_aws(&configured, &mut state)
+            .await;
         if outcome.is_ok() {
             self.resource.applied(&configured, &state);
         }
@@ -662,7 +672,10 @@ impl<R: GraphResource> Driver<R> {
         )
         .await;
         report_failures(diags, R::TYPE, &id, "updating", &outcome);
-        let state = self.applied_state(planned, &settings, &context, &outcome);
+        let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        self.resource
+            .computed_from_aws(&configured, &mut state)
+            .await;
         if outcome.is_ok() {
             self.resource.applied(&configured, &state);
         }

@@ -9,7 +9,9 @@ pub mod autoscaling;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod deployment_strategy;
+pub mod ec2;
 pub mod ecs;
+pub mod elbv2;
 pub mod identity;
 pub mod logs;
 pub mod ownership;
@@ -61,6 +63,9 @@ pub enum Spec {
     ScalingPolicy(autoscaling::ScalingPolicySpec),
     MetricAlarm(cloudwatch::MetricAlarmSpec),
     Dashboard(cloudwatch::DashboardSpec),
+    LoadBalancer(elbv2::LoadBalancerSpec),
+    Listener(elbv2::ListenerSpec),
+    SecurityGroup(ec2::SecurityGroupSpec),
 }
 
 /// A node of the graph: a stable key (what `components` in state is keyed

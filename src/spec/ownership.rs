@@ -181,6 +181,9 @@ impl Spec {
             Spec::VirtualService(s) => Some(&s.tags),
             Spec::MetricAlarm(s) => Some(&s.tags),
             Spec::Dashboard(s) => Some(&s.tags),
+            Spec::LoadBalancer(s) => Some(&s.tags),
+            Spec::Listener(s) => Some(&s.tags),
+            Spec::SecurityGroup(s) => Some(&s.tags),
             // ECS creates it; the provider never writes its tags.
             Spec::ServiceConnectDiscovery(_) => None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
@@ -202,6 +205,9 @@ impl Spec {
             Spec::VirtualService(s) => Some(&mut s.tags),
             Spec::MetricAlarm(s) => Some(&mut s.tags),
             Spec::Dashboard(s) => Some(&mut s.tags),
+            Spec::LoadBalancer(s) => Some(&mut s.tags),
+            Spec::Listener(s) => Some(&mut s.tags),
+            Spec::SecurityGroup(s) => Some(&mut s.tags),
             Spec::ServiceConnectDiscovery(_) => None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
         }

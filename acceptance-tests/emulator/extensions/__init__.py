@@ -10,13 +10,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, cloudmap, dashboards, ecs, misc
+    from . import appmesh, cloudmap, dashboards, ecs, elbv2, misc
 
     appmesh.install()
     ecs.install()
     cloudmap.install()
     misc.install()
     dashboards.install()
+    elbv2.install()
     _installed = True
 
 

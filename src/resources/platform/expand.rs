@@ -5,6 +5,7 @@
 //! and is deleted before it). App Mesh: the cluster, the mesh and a private
 //! DNS namespace in the VPC, independent of each other.
 
+use super::ingress::{self, IngressSettings};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceKind, NamespaceSpec};
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
@@ -21,6 +22,8 @@ pub struct PlatformSettings {
     pub mesh_egress: String,
     /// Provider default_tags merged with the resource's own tags.
     pub tags: Tags,
+    /// The `ingress` block (service_connect only), `None` without one.
+    pub ingress: Option<IngressSettings>,
 }
 
 pub use crate::spec::platform::VPC_TAG;
@@ -44,6 +47,11 @@ pub fn expand(p: &PlatformSettings) -> DesiredGraph {
                 )
                 .after(&["namespace"]),
             );
+            if let Some(i) = &p.ingress {
+                for c in ingress::components(&p.name, i, &tags) {
+                    graph.push(c);
+                }
+            }
             graph.push(Component::new(
                 "namespace",
                 Spec::Namespace(NamespaceSpec {
@@ -103,6 +111,7 @@ mod tests {
             container_insights: true,
             mesh_egress: "DROP_ALL".into(),
             tags: Tags::from([("project".to_string(), "matbakh".to_string())]),
+            ingress: None,
         }
     }
 

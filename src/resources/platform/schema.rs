@@ -36,6 +36,11 @@ pub fn schema() -> Schema {
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
         .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
+        .computed("ingress_dns_name", Type::String, "With `ingress`: the load balancer's DNS name.")
+        .computed("ingress_zone_id", Type::String, "With `ingress`: the load balancer's Route 53 hosted zone id, for an alias record.")
+        .computed("ingress_arn", Type::String, "With `ingress`: the load balancer's ARN.")
+        .computed("ingress_security_group_id", Type::String, "With `ingress`: the load balancer's security group (`sg-…`), made by the provider; a service admits it on its port.")
+        .single_block("ingress", super::ingress::schema_block())
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }
@@ -132,6 +137,7 @@ pub fn validate(config: &Value) -> Vec<Problem> {
             ));
         }
     }
+    problems.extend(super::ingress::validate(config));
     problems.extend(crate::resources::lifecycle::validate_timeouts(config));
     // The tags alone; with the provider's default_tags at plan.
     problems.extend(crate::resources::tags::check_tags(
