@@ -27,7 +27,9 @@ pub mod keys {
     pub const TEST_LISTENER: &str = "ingress_test_listener";
 }
 
-/// The `ingress` block with defaults applied.
+/// The `ingress` block with defaults applied. Its arguments are optional,
+/// not computed: an argument taken out of the configuration goes back to its
+/// default (a computed one would keep the prior value).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IngressSettings {
     /// Sorted.
@@ -47,12 +49,12 @@ pub fn schema_block() -> BlockBuilder {
     block("An Application Load Balancer every microservice of the platform can be reached through, by path and host (service_connect only). HTTPS on 443 with `certificate_arn` (a path no service claims answers 404), HTTP on 80 answering 301 to HTTPS, and a test listener on `test_port` for a new revision's test traffic; a security group of its own admits 80 and 443 from `allowed_cidrs` and `test_port` from `test_cidrs` only.")
         .required("subnet_ids", string_set(), "Subnets of the load balancer (`subnet-…`), a set of at least two, in at least two Availability Zones; the VPC is theirs.")
         .optional("certificate_arn", Type::String, "ACM certificate of the HTTPS listeners (`arn:aws:acm:…:certificate/…`). Required unless `internal`; an internal load balancer without one listens on HTTP 80.")
-        .defaulted("internal", Type::Bool, "An internal load balancer (reachable from the VPC only) instead of an internet-facing one. Default `false`. AWS cannot change a load balancer's scheme: changing it makes a new load balancer (a new DNS name).")
-        .defaulted("allowed_cidrs", string_set(), "Who may reach 80 and 443, a set of CIDR blocks. Default `[\"0.0.0.0/0\"]`.")
-        .defaulted("ssl_policy", Type::String, "Security policy of the HTTPS listeners. Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.")
-        .defaulted("idle_timeout", Type::String, "Idle timeout of connections, whole seconds from 1s to 4000s. Default `60s`.")
-        .defaulted("test_port", Type::Number, "Port of the test listener a new revision's test traffic reaches first; not 80 or 443. Default `8443`.")
-        .defaulted("test_cidrs", string_set(), "Who may reach `test_port`, a set of CIDR blocks. Default: none.")
+        .optional("internal", Type::Bool, "An internal load balancer (reachable from the VPC only) instead of an internet-facing one. Default `false`. AWS cannot change a load balancer's scheme: changing it makes a new load balancer (a new DNS name).")
+        .optional("allowed_cidrs", string_set(), "Who may reach 80 and 443, a set of CIDR blocks. Default `[\"0.0.0.0/0\"]`.")
+        .optional("ssl_policy", Type::String, "Security policy of the HTTPS listeners. Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.")
+        .optional("idle_timeout", Type::String, "Idle timeout of connections, whole seconds from 1s to 4000s. Default `60s`.")
+        .optional("test_port", Type::Number, "Port of the test listener a new revision's test traffic reaches first; not 80 or 443. Default `8443`.")
+        .optional("test_cidrs", string_set(), "Who may reach `test_port`, a set of CIDR blocks. Default: none.")
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
@@ -101,33 +103,6 @@ pub fn settings(state: &Value) -> Option<IngressSettings> {
             .unwrap_or(DEFAULT_TEST_PORT),
         test_cidrs: strings(b.get("test_cidrs")).unwrap_or_default(),
     })
-}
-
-/// Fill the block's omitted arguments with their defaults (at plan).
-pub fn plan_defaults(planned: &mut Value) {
-    let Value::List(items) = planned.get("ingress").clone() else {
-        return;
-    };
-    let Some(mut b) = items.into_iter().next() else {
-        return;
-    };
-    let defaults = [
-        ("internal", Value::Bool(false)),
-        (
-            "allowed_cidrs",
-            Value::List(vec![Value::str(DEFAULT_ALLOWED_CIDR)]),
-        ),
-        ("ssl_policy", Value::str(DEFAULT_SSL_POLICY)),
-        ("idle_timeout", Value::str(DEFAULT_IDLE_TIMEOUT)),
-        ("test_port", Value::from(DEFAULT_TEST_PORT as i64)),
-        ("test_cidrs", Value::List(Vec::new())),
-    ];
-    for (k, v) in defaults {
-        if b.get(k).is_null() {
-            b.set(k, v);
-        }
-    }
-    planned.set("ingress", Value::List(vec![b]));
 }
 
 /// `arn:PARTITION:acm:REGION:ACCOUNT:certificate/ID`.
@@ -400,9 +375,8 @@ mod tests {
 
     #[test]
     fn a_valid_block_and_its_defaults() {
-        let mut c = ingress(&[]);
+        let c = ingress(&[]);
         assert!(paths(&c).is_empty(), "{:?}", validate(&c));
-        plan_defaults(&mut c);
         let s = settings(&c).unwrap();
         assert_eq!(s.allowed_cidrs, ["0.0.0.0/0"]);
         assert_eq!(s.test_port, 8443);
@@ -472,10 +446,8 @@ mod tests {
     }
 
     fn expanded(c: &Value) -> Vec<Component> {
-        let mut c = c.clone();
-        plan_defaults(&mut c);
         let tags = Tags::from([("matbakh:owner".to_string(), "matbakh".to_string())]);
-        components("matbakh", &settings(&c).unwrap(), &tags)
+        components("matbakh", &settings(c).unwrap(), &tags)
     }
 
     #[test]

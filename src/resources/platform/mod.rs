@@ -225,7 +225,6 @@ impl GraphResource for Platform {
         if planned.get("mesh_egress").is_null() && app_mesh {
             planned.set("mesh_egress", DEFAULT_MESH_EGRESS.into());
         }
-        ingress::plan_defaults(planned);
         let name = planned.get("name").clone();
         planned.set("id", name.clone());
         planned.set("mesh_name", if app_mesh { name } else { Value::Null });
