@@ -4,6 +4,7 @@ pub mod backend;
 pub mod config;
 pub mod deployment;
 pub mod expand;
+pub mod ingress;
 pub mod names;
 pub mod platform_context;
 pub mod read_back;
