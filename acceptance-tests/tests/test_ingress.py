@@ -240,3 +240,39 @@ def test_emulator_refuses_what_aws_refuses(emulator, network):
         raw.create_load_balancer(Name="long-tag", Subnets=network["subnets"],
                                  Tags=[{"Key": "k" * 129, "Value": "v"}])
     assert emulator.requests("elasticloadbalancing", "CreateLoadBalancer")[0]["invalid"]
+
+
+def test_a_security_group_it_did_not_make_is_never_edited(emulator, tf, network):
+    ec2 = emulator.client("ec2")
+    theirs = ec2.create_security_group(GroupName=f"{NAME}-ingress", Description="someone else's",
+                                       VpcId=network["vpc"])["GroupId"]
+    tf.write(config(emulator, ingress(network)))
+    emulator.clear_requests()
+    res = tf.apply(check=False)
+    assert res.returncode != 0, res.output
+    assert "already exists" in res.output, res.output
+    assert opened(group(emulator, theirs)) == set()
+    edits = [r for r in emulator.requests("ec2")
+             if r["operation"] in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                   "CreateTags", "DeleteSecurityGroup")]
+    assert edits == [], edits
+    assert balancers(emulator) == []
+
+
+def test_changing_internal_makes_a_new_load_balancer_of_the_same_name(emulator, tf, network):
+    tf.write(config(emulator, ingress(network)))
+    tf.apply()
+    [before] = balancers(emulator)
+    tf.write(config(emulator, ingress(network, "    internal = true\n")))
+    plan = tf.plan()
+    assert plan.returncode == 2 and "must be replaced" not in plan.output, plan.output
+    tf.apply()
+    [after] = balancers(emulator)
+    assert after["LoadBalancerName"] == NAME and after["Scheme"] == "internal"
+    assert after["LoadBalancerArn"] != before["LoadBalancerArn"]
+    assert set(listeners(emulator, after["LoadBalancerArn"])) == {80, 443, 8443}
+    state = tf.resource(ADDR)
+    assert state["ingress_arn"] == after["LoadBalancerArn"]
+    assert state["ingress_dns_name"] == after["DNSName"]
+    assert tf.plan().returncode == 0
+    assert_every_request_valid(emulator)
