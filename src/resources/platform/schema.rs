@@ -34,7 +34,7 @@ pub fn schema() -> Schema {
         .computed("service_mesh", Type::String, "The backend the platform was built for: the provider's `service_mesh`. Changing the provider's replaces the platform.")
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
-        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN.")
+        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace` to its ARN; with `ingress` also `ingress_load_balancer` and its listeners (`ingress_listener`, `ingress_redirect_listener`, `ingress_test_listener`) to their ARNs and `ingress_security_group` to its id.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .computed("ingress_dns_name", Type::String, "With `ingress`: the load balancer's DNS name.")
         .computed("ingress_zone_id", Type::String, "With `ingress`: the load balancer's Route 53 hosted zone id, for an alias record.")
