@@ -4,7 +4,7 @@
 //!
 //! * Fargate: `tasks × (vCPU × vCPU-hour price + GB × GB-hour price) × 730`,
 //!   the task size being the cheapest Fargate size holding every container
-//!   (see `resources::microservice::task_size`). `tasks` is `desired_count`,
+//!   (see [`crate::fargate`]). `tasks` is `desired_count`,
 //!   or `min_count` when autoscaling is on (the floor the service never goes
 //!   below). The share `spot_percent` of the tasks runs at the spot price.
 //! * CloudWatch alarms: $0.10 per standard-resolution alarm *metric* per
@@ -18,27 +18,13 @@
 //! and Envoy's own traffic: they depend on usage, not on configuration.
 //! App Mesh has no charge of its own.
 //!
-//! Prices (USD, Linux/x86, on-demand, from the AWS Fargate pricing page
-//! <https://aws.amazon.com/fargate/pricing/> as published in 2024):
-//!
-//! | region | per vCPU-hour | per GB-hour |
-//! |---|---|---|
-//! | us-east-1, us-east-2, us-west-2, eu-west-1 | 0.04048 | 0.004445 |
-//! | eu-central-1, eu-west-2 | 0.04656 | 0.00511 |
-//! | ap-southeast-1 | 0.05056 | 0.00553 |
-//!
-//! Fargate Spot prices move with spare capacity; they typically sit about
-//! 70 % below on-demand, so the estimate uses 30 % of the on-demand price.
-//! Other regions fall back to the us-east-1 figures (close to the cheapest
-//! region; the estimate is a guide, not a bill).
+//! Prices: see [`crate::fargate`].
 
-use crate::resources::microservice::config::Settings;
-use crate::resources::microservice::task_size::{smallest_fargate_size, TaskSize};
+use crate::fargate::smallest_fargate_size;
+pub use crate::fargate::{FargatePrice, FargatePrices, SPOT_PRICE_FACTOR};
 
 /// Hours in an average month, as AWS's own calculator counts them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// Spot price as a share of on-demand (see the module documentation).
-pub const SPOT_PRICE_FACTOR: f64 = 0.30;
 /// Standard-resolution alarm, per metric and month.
 pub const ALARM_METRIC_MONTHLY: f64 = 0.10;
 /// Alarm metrics of one microservice: error rate (2, metric math), p95
@@ -47,67 +33,37 @@ pub const ALARM_METRICS: f64 = 4.0;
 pub const DASHBOARD_MONTHLY: f64 = 3.00;
 pub const CLOUD_MAP_INSTANCE_MONTHLY: f64 = 0.10;
 
-/// Fargate prices of one kind (on-demand or spot).
+/// What the estimate is computed from: the configuration's plain numbers
+/// (the resources fill it; the cost model knows none of them).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FargatePrice {
-    pub vcpu_hour: f64,
-    pub gb_hour: f64,
-}
-
-impl FargatePrice {
-    /// USD per hour for one task of this size.
-    pub fn hourly(self, size: TaskSize) -> f64 {
-        size.vcpu() * self.vcpu_hour + size.memory_gb() * self.gb_hour
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FargatePrices {
-    pub on_demand: FargatePrice,
-    pub spot: FargatePrice,
-}
-
-impl FargatePrices {
-    pub fn for_region(region: &str) -> FargatePrices {
-        let (vcpu_hour, gb_hour) = match region {
-            "eu-central-1" | "eu-west-2" => (0.04656, 0.00511),
-            "ap-southeast-1" => (0.05056, 0.00553),
-            // us-east-1, us-east-2, us-west-2, eu-west-1, and the fallback
-            // for every region not listed.
-            _ => (0.04048, 0.004445),
-        };
-        let on_demand = FargatePrice { vcpu_hour, gb_hour };
-        FargatePrices {
-            on_demand,
-            spot: FargatePrice {
-                vcpu_hour: vcpu_hour * SPOT_PRICE_FACTOR,
-                gb_hour: gb_hour * SPOT_PRICE_FACTOR,
-            },
-        }
-    }
+pub struct Workload {
+    /// Tasks that always run: `desired_count`, or `min_count` with
+    /// autoscaling.
+    pub tasks: i64,
+    /// The containers' CPU units and MiB together.
+    pub cpu: i64,
+    pub memory: i64,
+    /// The share (0-100) of the tasks on Fargate Spot.
+    pub spot_percent: i64,
+    pub dashboard: bool,
 }
 
 /// Estimated USD per month, rounded to cents. A task no Fargate size holds
 /// (rejected at plan anyway) is priced at zero.
-pub fn estimated_monthly_cost(settings: &Settings, region: &str) -> f64 {
-    let tasks = match &settings.autoscaling {
-        Some(a) => a.min_count,
-        None => settings.desired_count,
-    }
-    .max(0) as f64;
-    let fargate =
-        match smallest_fargate_size(settings.containers_cpu(), settings.containers_memory()) {
-            Ok(size) => {
-                let prices = FargatePrices::for_region(region);
-                let spot_share = settings.spot_percent.clamp(0, 100) as f64 / 100.0;
-                let hourly = prices.on_demand.hourly(size) * (1.0 - spot_share)
-                    + prices.spot.hourly(size) * spot_share;
-                tasks * hourly * HOURS_PER_MONTH
-            }
-            Err(_) => 0.0,
-        };
+pub fn estimated_monthly_cost(workload: &Workload, region: &str) -> f64 {
+    let tasks = workload.tasks.max(0) as f64;
+    let fargate = match smallest_fargate_size(workload.cpu, workload.memory) {
+        Ok(size) => {
+            let prices = FargatePrices::for_region(region);
+            let spot_share = workload.spot_percent.clamp(0, 100) as f64 / 100.0;
+            let hourly = prices.on_demand.hourly(size) * (1.0 - spot_share)
+                + prices.spot.hourly(size) * spot_share;
+            tasks * hourly * HOURS_PER_MONTH
+        }
+        Err(_) => 0.0,
+    };
     let alarms = ALARM_METRICS * ALARM_METRIC_MONTHLY;
-    let dashboard = if settings.dashboard {
+    let dashboard = if workload.dashboard {
         DASHBOARD_MONTHLY
     } else {
         0.0
@@ -124,22 +80,22 @@ fn round_cents(usd: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::environment::Environment;
-    use crate::resources::microservice::config::{AutoscalingConfig, MicroserviceConfig};
+    use crate::resources::microservice::config::{AutoscalingConfig, MicroserviceConfig, Settings};
 
-    fn settings(cpu: i64, memory: i64, spot: i64) -> Settings {
+    fn workload(cpu: i64, memory: i64, spot: i64) -> Workload {
         let config = MicroserviceConfig {
             cpu: Some(cpu),
             memory: Some(memory),
             spot_percent: Some(spot),
             ..Default::default()
         };
-        Settings::resolve_unchecked(&config, Environment::Production)
+        Settings::resolve_unchecked(&config, Environment::Production).workload()
     }
 
     #[test]
     fn reference_service_on_demand_in_us_east_1() {
         // 512/1024 + Envoy + ADOT -> 1 vCPU / 2 GB; 2 tasks.
-        let s = settings(512, 1024, 0);
+        let s = workload(512, 1024, 0);
         let task_hour = 0.04048 + 2.0 * 0.004445;
         let expected = 2.0 * task_hour * 730.0 + 0.40 + 3.00 + 0.20;
         assert_eq!(
@@ -151,8 +107,8 @@ mod tests {
 
     #[test]
     fn spot_share_and_region() {
-        let on_demand = estimated_monthly_cost(&settings(512, 1024, 0), "eu-central-1");
-        let half_spot = estimated_monthly_cost(&settings(512, 1024, 50), "eu-central-1");
+        let on_demand = estimated_monthly_cost(&workload(512, 1024, 0), "eu-central-1");
+        let half_spot = estimated_monthly_cost(&workload(512, 1024, 50), "eu-central-1");
         let task_month = 2.0 * (0.04656 + 2.0 * 0.00511) * 730.0;
         assert_eq!(on_demand, round_cents(task_month + 3.60));
         assert_eq!(
@@ -163,7 +119,7 @@ mod tests {
 
     #[test]
     fn unknown_regions_use_us_east_1_prices() {
-        let s = settings(512, 1024, 0);
+        let s = workload(512, 1024, 0);
         assert_eq!(
             estimated_monthly_cost(&s, "sa-east-1"),
             estimated_monthly_cost(&s, "us-east-1")
@@ -186,14 +142,14 @@ mod tests {
             }),
             ..Default::default()
         };
-        let one = Settings::resolve_unchecked(&config, Environment::Production);
+        let one = Settings::resolve_unchecked(&config, Environment::Production).workload();
         let task_month = (0.04048 + 2.0 * 0.004445) * 730.0;
         assert_eq!(
             estimated_monthly_cost(&one, "us-east-1"),
             round_cents(task_month + 3.50)
         );
         config.dashboard = Some(false);
-        let no_dash = Settings::resolve_unchecked(&config, Environment::Production);
+        let no_dash = Settings::resolve_unchecked(&config, Environment::Production).workload();
         assert_eq!(
             estimated_monthly_cost(&no_dash, "us-east-1"),
             round_cents(task_month + 0.50)

@@ -1,7 +1,6 @@
 //! The `matbakh` provider block: where AWS is, which environment, which tags.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
@@ -11,13 +10,16 @@ use crate::aws::clients::{ConnectionSettings, Endpoints};
 use crate::aws::credentials::AssumeRole;
 use crate::aws::Clients;
 use crate::environment::Environment;
-use crate::resources::microservice::platform_context::FoundPlatforms;
 use crate::service_mesh::ServiceMesh;
-use crate::spec::Tags;
 use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_map, Type};
 use crate::tf::value::{normalized, Value};
 use crate::validation::Problem;
+
+// Resources take these from `resources::context` and `resources::tags`;
+// they stay here under their old names.
+pub use crate::resources::context::{Configured, ProviderContext};
+pub use crate::resources::tags::string_map_value;
 
 /// Services whose endpoint can be overridden one by one.
 pub const ENDPOINT_SERVICES: [&str; 7] = [
@@ -38,65 +40,6 @@ pub const DEFAULT_MAX_RETRIES: i64 = 10;
 /// Default `environment` when the provider block names none: production's
 /// defaults are the cautious ones (no spot capacity, 30-day logs).
 pub const DEFAULT_ENVIRONMENT: Environment = Environment::Production;
-
-/// What resources need once the provider is configured.
-pub struct Configured {
-    pub clients: Clients,
-    pub environment: Environment,
-    pub default_tags: Tags,
-    /// `service_mesh`: which backend every resource of this configuration
-    /// builds on.
-    pub service_mesh: ServiceMesh,
-    /// The platforms found so far: looked up once per provider process.
-    pub platforms: std::sync::Arc<FoundPlatforms>,
-}
-
-impl Configured {
-    /// This configuration with other `default_tags`: a read compares AWS
-    /// with the tags the state was applied with, not the ones configured now.
-    pub fn with_default_tags(&self, default_tags: Tags) -> Configured {
-        Configured {
-            clients: self.clients.clone(),
-            environment: self.environment,
-            default_tags,
-            service_mesh: self.service_mesh,
-            platforms: self.platforms.clone(),
-        }
-    }
-
-    /// This configuration for one refresh: its clients send each read once
-    /// however many times the refresh asks for it (see
-    /// [`crate::aws::read_memo`]).
-    pub fn remembering_reads(&self) -> Configured {
-        let mut configured = self.with_default_tags(self.default_tags.clone());
-        configured.clients = configured.clients.remembering_reads();
-        configured
-    }
-}
-
-/// Shared between the provider and its resources: filled by ConfigureProvider.
-#[derive(Clone, Default)]
-pub struct ProviderContext {
-    configured: Arc<RwLock<Option<Arc<Configured>>>>,
-}
-
-impl ProviderContext {
-    /// The configured provider, or an error diagnostic when Terraform calls a
-    /// resource before ConfigureProvider (it never should).
-    pub fn get(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
-        let configured = self.configured.read().ok().and_then(|c| c.clone());
-        if configured.is_none() {
-            diags.root_error_short("the matbakh provider is not configured yet");
-        }
-        configured
-    }
-
-    fn set(&self, configured: Configured) {
-        if let Ok(mut slot) = self.configured.write() {
-            *slot = Some(Arc::new(configured));
-        }
-    }
-}
 
 pub struct MatbakhProvider {
     pub context: ProviderContext,
@@ -340,17 +283,6 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
             .and_then(|n| n.as_i64())
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_MAX_RETRIES as u32),
-    }
-}
-
-/// A map(string) attribute as tags.
-pub fn string_map_value(v: &Value) -> Tags {
-    match v {
-        Value::Map(m) => m
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-            .collect(),
-        _ => Tags::new(),
     }
 }
 

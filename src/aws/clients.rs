@@ -8,6 +8,8 @@ use aws_config::{BehaviorVersion, Region};
 
 use super::call_log::CallLog;
 use super::credentials::{self, AssumeRole};
+use super::read_memo::ReadMemo;
+use super::AwsError;
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -56,10 +58,33 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
-    pub memo: Option<std::sync::Arc<super::read_memo::ReadMemo>>,
+    pub memo: Option<std::sync::Arc<ReadMemo>>,
 }
 
 impl Clients {
+    /// These clients, with a fresh memory of reads for one refresh (see
+    /// [`ReadMemo`]).
+    pub fn remembering_reads(&self) -> Clients {
+        let mut clients = self.clone();
+        clients.memo = Some(std::sync::Arc::new(ReadMemo::default()));
+        clients
+    }
+
+    /// The answer to the read `key`: `fetch`'s, or the one an earlier (or
+    /// in-flight) identical read of this refresh got. Without a memo, just
+    /// `fetch`.
+    pub async fn remembered<T, F, Fut>(&self, key: String, fetch: F) -> Result<T, AwsError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        match &self.memo {
+            Some(memo) => memo.remembered(key, fetch).await,
+            None => fetch().await,
+        }
+    }
+
     /// Resolve credentials and region the standard AWS way and build one
     /// client per service, all with [`retry_config`], so call sites never
     /// retry by hand.

@@ -7,7 +7,7 @@
 //! the same describes and tag lists, so without this every object cost
 //! two requests of each kind.
 //!
-//! [`Clients::remembering_reads`] gives clients whose read helpers share
+//! `Clients::remembering_reads` gives clients whose read helpers share
 //! answers by request: the first caller sends the request, a caller that
 //! asks for the same while it is in flight waits for that answer, a later
 //! one gets it at once. Errors are not remembered (the next caller asks
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::{AwsError, Clients};
+use super::AwsError;
 
 type Remembered = Arc<dyn Any + Send + Sync>;
 
@@ -50,27 +50,16 @@ impl ReadMemo {
     }
 }
 
-impl Clients {
-    /// These clients, with a fresh memory of reads for one refresh.
-    pub fn remembering_reads(&self) -> Clients {
-        let mut clients = self.clone();
-        clients.memo = Some(Arc::new(ReadMemo::default()));
-        clients
-    }
-
+impl ReadMemo {
     /// The answer to the read `key`: `fetch`'s, or the one an earlier (or
-    /// in-flight) identical read of this refresh got. Without a memo, just
-    /// `fetch`.
+    /// in-flight) identical read of this refresh got.
     pub async fn remembered<T, F, Fut>(&self, key: String, fetch: F) -> Result<T, AwsError>
     where
         T: Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        let Some(memo) = &self.memo else {
-            return fetch().await;
-        };
-        let cell = memo.cell(&key);
+        let cell = self.cell(&key);
         let mut fetch = Some(fetch);
         let answer = cell
             .get_or_try_init(|| async {
@@ -104,6 +93,7 @@ mod tests {
 
     use super::*;
     use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::aws::Clients;
 
     fn clients() -> Clients {
         FakeEndpoint::start(|_, _| (200, serde_json::json!({}))).clients()

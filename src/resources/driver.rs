@@ -32,7 +32,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use tracing::Instrument;
 
 use crate::engine::{Observation, Outcome, Progress, Resolved};
-use crate::provider::{Configured, ProviderContext};
+use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership;
 use crate::resources::tags;

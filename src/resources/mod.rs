@@ -1,5 +1,6 @@
 //! The provider's resources: schema, plan and CRUD glue around expansions.
 pub mod canary;
+pub mod context;
 pub mod data_sources;
 pub mod driver;
 pub mod lifecycle;

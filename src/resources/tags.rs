@@ -224,6 +224,17 @@ pub fn recover_tags(found: &Tags, default_tags: &Tags) -> Tags {
         .collect()
 }
 
+/// A map(string) attribute as tags.
+pub fn string_map_value(v: &Value) -> Tags {
+    match v {
+        Value::Map(m) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
+        _ => Tags::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,32 +16,11 @@ pub mod identity;
 pub mod logs;
 pub mod ownership;
 pub mod platform;
+mod reference;
+mod tags;
 
-use std::collections::BTreeMap;
-
-/// A value only known once another component of the same graph exists:
-/// the id or ARN the engine recorded for the component with this key.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub struct Ref(pub String);
-
-impl Ref {
-    pub fn to(key: &str) -> Self {
-        Ref(key.to_string())
-    }
-}
-
-/// Tags every object carries: the provider's `default_tags` plus `matbakh:owner`.
-pub type Tags = BTreeMap<String, String>;
-
-/// Tag key naming the Terraform resource id that owns an AWS object.
-pub const OWNER_TAG: &str = "matbakh:owner";
-/// On a task definition revision a `matbakh_canary` registered on
-/// service_connect (a revision of its microservice's own family): the
-/// canary's id, `PLATFORM/NAME-canary`. While the service runs a revision
-/// with this tag, the microservice leaves its task definition and
-/// deployment settings to the canary (the two never fight); the canary
-/// removes the tag when it hands a promoted revision over.
-pub const CANARY_TAG: &str = "matbakh:canary";
+pub use reference::Ref;
+pub use tags::{Tags, CANARY_TAG, OWNER_TAG};
 
 /// One AWS object a resource is made of.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

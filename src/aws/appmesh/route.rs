@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
 use super::common::{
-    adoptable, arn_names, client_token, duration, early_tags, put_tags, tag_refs, tags_for,
+    adoptable, arn_names, client_token, duration, early_tags, put_tags, tag_refs, tags_for, tags_of,
 };
 use super::route_read_back::fill_from;
 use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
-use crate::aws::{tags, Adapter, AwsError, Clients};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::appmesh::*;
 
@@ -103,7 +103,26 @@ impl RouteSpec {
     }
 }
 
-pub(super) fn arn_of(data: &mesh::RouteData) -> Option<String> {
+impl RouteSpec {
+    /// Read back the route of this name on this router. Its id is its ARN.
+    /// What AWS does not hold (which node a canary may share the route with)
+    /// is taken from `self`.
+    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RouteSpec>>, AwsError> {
+        let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
+        let Some(data) = self.describe(aws, &names).await? else {
+            return Ok(None);
+        };
+        let Some(arn) = arn_of(&data) else {
+            return Ok(None);
+        };
+        let mut spec = self.clone();
+        fill_from(&mut spec, &data);
+        spec.tags = tags_of(&aws.appmesh, &arn).await?;
+        Ok(Some(Found::new(spec, arn)))
+    }
+}
+
+fn arn_of(data: &mesh::RouteData) -> Option<String> {
     data.metadata.as_ref().map(|m| m.arn.clone())
 }
 

@@ -1,31 +1,10 @@
-//! Reading an App Mesh route back as a [`RouteSpec`] (for import): by name,
-//! with the tags found. [`fill_from`] is also what `route.rs` observes with.
+//! An App Mesh route's data read back as a [`RouteSpec`]: what `route.rs`
+//! observes with and imports from.
 
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{millis, tags_of};
-use super::route::arn_of;
-use crate::aws::{AwsError, Clients, Found};
+use super::common::millis;
 use crate::spec::appmesh::{HttpTimeoutSpec, RetryPolicySpec, RouteSpec, WeightedTargetSpec};
-
-impl RouteSpec {
-    /// Read back the route of this name on this router. Its id is its ARN.
-    /// What AWS does not hold (which node a canary may share the route with)
-    /// is taken from `self`.
-    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RouteSpec>>, AwsError> {
-        let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
-        let Some(data) = self.describe(aws, &names).await? else {
-            return Ok(None);
-        };
-        let Some(arn) = arn_of(&data) else {
-            return Ok(None);
-        };
-        let mut spec = self.clone();
-        fill_from(&mut spec, &data);
-        spec.tags = tags_of(&aws.appmesh, &arn).await?;
-        Ok(Some(Found::new(spec, arn)))
-    }
-}
 
 /// Overwrite what a route's data says: names, match, targets, retry policy
 /// and timeouts (event lists sorted, as specs keep them).

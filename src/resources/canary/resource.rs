@@ -27,7 +27,7 @@ use super::ecs_native::NativeCanary;
 use super::expand::{canary_id, EXTERNAL};
 use super::schema::{self, COMPUTED, DEFAULTED};
 use crate::engine::{self, Resolved};
-use crate::provider::{Configured, ProviderContext};
+use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::driver::report_failures;
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};

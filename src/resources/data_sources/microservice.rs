@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{DataSource, Diagnostics};
 
-use crate::provider::ProviderContext;
+use crate::resources::context::ProviderContext;
 use crate::resources::lifecycle::components_value;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::expand::{self, keys, PlatformContext};

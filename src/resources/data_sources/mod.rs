@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use tf_provider::DynamicDataSource;
 
-use crate::provider::ProviderContext;
+use crate::resources::context::ProviderContext;
 
 /// Every data source, by the name it is served under (`platform` is
 /// `matbakh_platform`).

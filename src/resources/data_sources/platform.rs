@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{DataSource, Diagnostics};
 
-use crate::provider::ProviderContext;
+use crate::resources::context::ProviderContext;
 use crate::resources::platform::lookup::{self, FoundPlatform};
 use crate::resources::platform::schema::check_name;
 use crate::tf::diagnostics::{error, report};

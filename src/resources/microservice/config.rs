@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::environment::Environment;
 use crate::service_mesh::ServiceMesh;
-use crate::validation::{parse_duration, Problem};
+use crate::validation::parse_duration;
 
 /// The resource's arguments. Computed attributes Terraform also sends (id,
 /// components, dns_name, ...) are ignored.
@@ -354,25 +354,8 @@ pub struct Alarms {
 }
 
 impl Settings {
-    /// Validate `config` and apply every default. Values still unknown at
-    /// plan time (null) take their default, or stay empty for required
-    /// arguments (Terraform itself insists on those), so this also serves a
-    /// plan-time cost estimate. Any validation problem is returned instead.
-    pub fn resolve(
-        config: &MicroserviceConfig,
-        env: Environment,
-        mesh: ServiceMesh,
-    ) -> Result<Settings, Vec<Problem>> {
-        let mut problems = super::validate::validate(config);
-        problems.extend(super::validate::validate_on(config, mesh));
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(Settings::resolve_unchecked(config, env).on(mesh))
-    }
-
     /// Apply the defaults without validating. Durations that do not parse
-    /// take their default; call [`Settings::resolve`] unless `config` was
+    /// take their default; call `Settings::resolve` (in `validate.rs`) unless `config` was
     /// validated already.
     pub fn resolve_unchecked(config: &MicroserviceConfig, env: Environment) -> Settings {
         let dur = |text: &Option<String>, default: Duration| {
@@ -503,6 +486,21 @@ impl Settings {
             wait_for_steady_state: config.wait_for_steady_state.unwrap_or(true),
             tags: known_map(&config.tags),
             service_mesh: ServiceMesh::default(),
+        }
+    }
+
+    /// What the cost estimate counts: the tasks that always run (the
+    /// autoscaling floor when on), their size, spot share and dashboard.
+    pub fn workload(&self) -> crate::cost::Workload {
+        crate::cost::Workload {
+            tasks: match &self.autoscaling {
+                Some(a) => a.min_count,
+                None => self.desired_count,
+            },
+            cpu: self.containers_cpu(),
+            memory: self.containers_memory(),
+            spot_percent: self.spot_percent,
+            dashboard: self.dashboard,
         }
     }
 

@@ -40,9 +40,7 @@ use std::collections::BTreeMap;
 use super::backend::{self, MeshBackend};
 use super::config::{Settings, ADOT_CPU, ADOT_MEMORY};
 use super::names;
-use super::task_size::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
-use crate::environment::Environment;
-use crate::service_mesh::ServiceMesh;
+use crate::fargate::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::deployment_strategy::DeploymentSpec;
@@ -55,100 +53,19 @@ pub use super::backend::app_mesh::{
     discovery_service, metric_dimensions, route, virtual_node, virtual_router, virtual_service,
     METRICS_NAMESPACE,
 };
+// What the graph is built from, re-exported where callers have
+// always found it.
+pub use super::alarm_timing::{ALARM_DATAPOINTS, ALARM_EVALUATION_PERIODS, ALARM_PERIOD_SECONDS};
+pub use super::containers::{ADOT_CONTAINER, APP_CONTAINER, APP_USER, ENVOY_CONTAINER};
+pub use super::keys;
+pub use super::platform::PlatformContext;
+pub use super::slot::Slot;
 
-/// What the expansion needs to know about the platform the service joins.
-/// Filled from the platform's state/AWS at apply time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlatformContext {
-    /// The platform's resource id (the `platform` argument).
-    pub platform_id: String,
-    /// The backend: the provider's `service_mesh`.
-    pub service_mesh: ServiceMesh,
-    pub cluster_name: String,
-    /// App Mesh: the mesh's name (the platform's).
-    pub mesh_name: String,
-    /// The Cloud Map namespace's name, e.g. `svc.local`.
-    pub namespace_name: String,
-    /// Its Cloud Map id, `ns-...`.
-    pub namespace_id: String,
-    /// Its ARN: Service Connect refers to the namespace by ARN only.
-    pub namespace_arn: String,
-    pub environment: Environment,
-    pub region: String,
-    /// The provider's `default_tags`.
-    pub tags: Tags,
-}
-
-/// Component keys: the keys of state's `components` map.
-pub mod keys {
-    pub const LOG_GROUP: &str = "log_group";
-    pub const TASK_DEFINITION: &str = "task_definition";
-    pub const DISCOVERY_SERVICE: &str = "discovery_service";
-    pub const VIRTUAL_NODE: &str = "virtual_node";
-    pub const VIRTUAL_ROUTER: &str = "virtual_router";
-    pub const ROUTE: &str = "route";
-    pub const VIRTUAL_SERVICE: &str = "virtual_service";
-    pub const SERVICE: &str = "service";
-    pub const SCALING_TARGET: &str = "scaling_target";
-    pub const SCALING_POLICY_CPU: &str = "scaling_policy_cpu";
-    pub const SCALING_POLICY_MEMORY: &str = "scaling_policy_memory";
-    pub const ALARM_ERROR_RATE: &str = "alarm_error_rate";
-    pub const ALARM_P95_LATENCY: &str = "alarm_p95_latency";
-    pub const ALARM_CPU: &str = "alarm_cpu";
-    pub const DASHBOARD: &str = "dashboard";
-}
-
-pub const APP_CONTAINER: &str = "app";
-pub const ENVOY_CONTAINER: &str = "envoy";
-pub const ADOT_CONTAINER: &str = "aws-otel-collector";
-/// The uid the application runs as: not root, and not Envoy's 1337 (whose
-/// traffic the proxy lets through unrouted).
-pub const APP_USER: &str = "1000";
 /// CPU utilisation (percent of the task's CPU) the CPU alarm fires above.
 pub const CPU_HIGH_PERCENT: f64 = 80.0;
-/// Alarms look at one-minute periods and fire when 2 of the last 3 breach.
-pub const ALARM_PERIOD_SECONDS: i32 = 60;
-pub const ALARM_EVALUATION_PERIODS: i32 = 3;
-pub const ALARM_DATAPOINTS: i32 = 2;
 /// Target tracking: scale out fast, scale in slowly.
 pub const SCALE_OUT_COOLDOWN_SECONDS: i32 = 60;
 pub const SCALE_IN_COOLDOWN_SECONDS: i32 = 300;
-
-/// One deployable copy of the service: the stable one or a canary's
-/// candidate. The task definition, ECS service and virtual node exist once
-/// per slot, under the slot's name and component keys.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Slot {
-    /// `NAME` or `NAME-canary`.
-    pub name: String,
-    pub image: String,
-    pub task_definition_key: String,
-    pub virtual_node_key: String,
-    pub service_key: String,
-}
-
-impl Slot {
-    pub fn stable(settings: &Settings) -> Slot {
-        Slot {
-            name: names::stable_slot(&settings.name),
-            image: settings.image.clone(),
-            task_definition_key: keys::TASK_DEFINITION.into(),
-            virtual_node_key: keys::VIRTUAL_NODE.into(),
-            service_key: keys::SERVICE.into(),
-        }
-    }
-
-    /// A canary's candidate running `image`; its keys start with `candidate_`.
-    pub fn canary(settings: &Settings, image: &str) -> Slot {
-        Slot {
-            name: names::canary_slot(&settings.name),
-            image: image.to_string(),
-            task_definition_key: format!("candidate_{}", keys::TASK_DEFINITION),
-            virtual_node_key: format!("candidate_{}", keys::VIRTUAL_NODE),
-            service_key: format!("candidate_{}", keys::SERVICE),
-        }
-    }
-}
 
 /// The backend of the platform the service joins.
 pub fn backend_of(platform: &PlatformContext) -> &'static dyn MeshBackend {

@@ -7,6 +7,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 
 use super::*;
+use crate::environment::Environment;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::appmesh::{RouteSpec, VirtualNodeSpec, WeightedTargetSpec};

@@ -1,20 +1,27 @@
 //! `matbakh_microservice`: one block, the whole graph of one service.
 
+pub mod alarm_timing;
 pub mod backend;
 pub mod config;
+pub mod containers;
 pub mod deployment;
 pub mod expand;
 pub mod ingress;
+pub mod keys;
 pub mod names;
+pub mod platform;
 pub mod platform_context;
 pub mod read_back;
 pub mod recover;
 pub mod resource;
 pub mod schema;
-pub mod task_size;
+pub mod slot;
 #[cfg(test)]
 pub mod test_fixtures;
 pub mod validate;
 
+/// Fargate sizes, where they were found before they moved below the cost
+/// model.
+pub use crate::fargate as task_size;
 pub use read_back::{read_existing, read_leftovers, Existing, Leftovers};
 pub use resource::MicroserviceResource;

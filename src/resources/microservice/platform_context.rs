@@ -10,69 +10,16 @@
 //! once per provider process ([`FoundPlatforms`], in the configured
 //! provider), its three lookups at the same time.
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::{Arc, Mutex};
-
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{
     find_owned_namespace, namespace_id_from_arn, namespace_names,
 };
 use crate::aws::ecs::cluster::{find_cluster, find_owned_cluster_namespace};
-use crate::provider::Configured;
+use crate::resources::context::Configured;
+pub use crate::resources::context::FoundPlatforms;
 use crate::service_mesh::ServiceMesh;
 
-use super::expand::PlatformContext;
-
-/// The platforms found in this provider process, by id. Only what was found
-/// is kept (a platform created later in the same run is looked up again);
-/// concurrent lookups of one platform wait for the first instead of all
-/// asking AWS.
-#[derive(Default)]
-pub struct FoundPlatforms {
-    by_id: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<Option<PlatformContext>>>>>,
-}
-
-impl FoundPlatforms {
-    /// The platform `id`, from `lookup` the first time it is found.
-    pub async fn get_or_find<F, Fut>(&self, id: &str, lookup: F) -> Result<PlatformContext, String>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<PlatformContext, String>>,
-    {
-        let slot = {
-            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-            by_id.entry(id.to_string()).or_default().clone()
-        };
-        let mut found = slot.lock().await;
-        if let Some(platform) = found.as_ref() {
-            return Ok(platform.clone());
-        }
-        let platform = lookup().await?;
-        *found = Some(platform.clone());
-        Ok(platform)
-    }
-
-    /// What the platform's own read found: later lookups in this process
-    /// need not ask AWS. Left alone while a lookup of it is under way.
-    pub fn remember(&self, id: &str, platform: PlatformContext) {
-        let slot = {
-            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-            by_id.entry(id.to_string()).or_default().clone()
-        };
-        let free = slot.try_lock();
-        if let Ok(mut found) = free {
-            *found = Some(platform);
-        };
-    }
-
-    /// Look platform `id` up again next time (it was created, changed or
-    /// deleted by this process).
-    pub fn forget(&self, id: &str) {
-        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-        by_id.remove(id);
-    }
-}
+use super::platform::PlatformContext;
 
 pub async fn find_platform(
     configured: &Configured,

@@ -13,7 +13,7 @@ use super::read_back::{read_existing, read_leftovers};
 use super::recover::without_defaults;
 use super::schema::{self, DEFAULTED};
 use super::validate::check_service_name;
-use crate::provider::{Configured, ProviderContext};
+use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::driver::{Driver, GraphResource, Recovered};
 use crate::resources::lifecycle;
 use crate::service_mesh::ServiceMesh;
@@ -95,7 +95,7 @@ fn plan_known_values(planned: &mut Value, settings: &Settings, region: &str) {
     planned.set(
         "estimated_monthly_cost",
         if cost_known {
-            crate::cost::estimated_monthly_cost(settings, region).into()
+            crate::cost::estimated_monthly_cost(&settings.workload(), region).into()
         } else {
             Value::Unknown
         },

@@ -9,18 +9,18 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::config::{
-    known, MicroserviceConfig, ADOT_CPU, ADOT_MEMORY, DEFAULT_ENVOY_CPU, DEFAULT_ENVOY_MEMORY,
-    DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT,
+    known, MicroserviceConfig, Settings, ADOT_CPU, ADOT_MEMORY, DEFAULT_ENVOY_CPU,
+    DEFAULT_ENVOY_MEMORY, DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT,
 };
+pub use super::containers::ENVOY_UID;
 use super::names::MAX_NAME_LEN;
-use super::task_size::{smallest_fargate_size, NoFargateSize};
+use crate::environment::Environment;
+use crate::fargate::{smallest_fargate_size, NoFargateSize};
 use crate::service_mesh::ServiceMesh;
 use crate::validation::{parse_duration, PathStep, Problem};
 
 /// Ports Envoy itself listens on inside the task (ingress, egress, admin).
 pub const ENVOY_RESERVED_PORTS: [i64; 3] = [15000, 15001, 9901];
-/// The uid Envoy runs as, which the proxy's iptables rules exempt.
-pub const ENVOY_UID: i64 = 1337;
 
 pub const HTTP_RETRY_EVENTS: [&str; 4] = [
     "server-error",
@@ -865,6 +865,25 @@ fn is_secret_arn(arn: &str) -> bool {
 fn is_acm_pca_arn(arn: &str) -> bool {
     matches!(arn_parts(arn), Some([_, "acm-pca", region, account, resource])
         if !region.is_empty() && is_account(account) && resource.starts_with("certificate-authority/") && resource.len() > 22)
+}
+
+impl Settings {
+    /// Validate `config` and apply every default. Values still unknown at
+    /// plan time (null) take their default, or stay empty for required
+    /// arguments (Terraform itself insists on those), so this also serves a
+    /// plan-time cost estimate. Any validation problem is returned instead.
+    pub fn resolve(
+        config: &MicroserviceConfig,
+        env: Environment,
+        mesh: ServiceMesh,
+    ) -> Result<Settings, Vec<Problem>> {
+        let mut problems = validate(config);
+        problems.extend(validate_on(config, mesh));
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Settings::resolve_unchecked(config, env).on(mesh))
+    }
 }
 
 #[cfg(test)]

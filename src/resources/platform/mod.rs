@@ -13,9 +13,10 @@ use tf_provider::schema::Schema;
 
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::engine::Resolved;
-use crate::provider::{string_map_value, Configured, ProviderContext};
+use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::driver::{Driver, GraphResource, Recovered};
 use crate::resources::microservice::platform_context::context_of;
+use crate::resources::tags::string_map_value;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;

@@ -14,9 +14,11 @@ use super::{
     ServiceMetrics, SlotNetworking,
 };
 use crate::resources::microservice::config::{MicroserviceConfig, Settings, ENVOY_ADMIN_PORT};
-use crate::resources::microservice::expand::{keys, PlatformContext, Slot, ENVOY_CONTAINER};
+use crate::resources::microservice::containers::{ENVOY_CONTAINER, ENVOY_UID};
+use crate::resources::microservice::keys;
 use crate::resources::microservice::names;
-use crate::resources::microservice::validate::ENVOY_UID;
+use crate::resources::microservice::platform::PlatformContext;
+use crate::resources::microservice::slot::Slot;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::appmesh::*;
 use crate::spec::cloudmap::DiscoveryServiceSpec;

@@ -9,101 +9,17 @@
 //! the dashboard read (each backend publishes different ones).
 
 pub mod app_mesh;
+mod contract;
+mod metrics;
 pub mod service_connect;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+pub(crate) use contract::refuse;
+pub use contract::{MeshBackend, NetworkingComponents, ServiceMetrics, SlotNetworking};
+pub(crate) use metrics::{dashboard_line, error_rate_expression, metric_query};
 
-use super::config::{MicroserviceConfig, Settings};
-use super::expand::{PlatformContext, Slot};
 use crate::service_mesh::ServiceMesh;
-use crate::spec::cloudwatch::MetricQuerySpec;
-use crate::spec::ecs::{
-    ContainerDependencySpec, ContainerHealthCheckSpec, ContainerSpec, EnvValue, NamedPortSpec,
-    ProxyConfigurationSpec, ServiceConnectSpec,
-};
-use crate::spec::{Component, Ref, Tags};
-use crate::validation::Problem;
-
-/// What a backend adds to one slot's task definition and ECS service.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SlotNetworking {
-    /// The app container's port mapping name and protocol.
-    pub app_port_name: Option<NamedPortSpec>,
-    /// The app container's health check.
-    pub app_health_check: Option<ContainerHealthCheckSpec>,
-    /// Containers the app waits for.
-    pub app_depends_on: Vec<ContainerDependencySpec>,
-    /// Environment the app needs from the backend (none so far).
-    pub app_environment: BTreeMap<String, EnvValue>,
-    /// Sidecars besides the app and the ADOT collector (Envoy).
-    pub sidecars: Vec<ContainerSpec>,
-    pub proxy: Option<ProxyConfigurationSpec>,
-    /// Environment of the ADOT collector, when tracing is on (App Mesh:
-    /// the collector configuration that publishes the alarms' metrics).
-    pub collector_environment: BTreeMap<String, EnvValue>,
-    /// The collector's command line.
-    pub collector_command: Vec<String>,
-    /// The Cloud Map service the ECS service registers tasks in.
-    pub registry: Option<Ref>,
-    /// The ECS service's Service Connect configuration.
-    pub service_connect: Option<ServiceConnectSpec>,
-    /// Components the task definition waits for (App Mesh: the virtual
-    /// node whose ARN Envoy reads).
-    pub task_definition_after: Vec<String>,
-    /// Components the ECS service waits for.
-    pub service_after: Vec<String>,
-}
-
-/// The networking components of the stable slot, by where they go in the
-/// graph: before the task definition, before the ECS service, after it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct NetworkingComponents {
-    pub before_task_definition: Vec<Component>,
-    pub before_service: Vec<Component>,
-    pub after_service: Vec<Component>,
-}
-
-/// The metrics the alarms and dashboard read.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ServiceMetrics {
-    /// The error-rate alarm's queries; exactly one returns data, a
-    /// percentage of failed (5xx) requests.
-    pub error_rate: Vec<MetricQuerySpec>,
-    /// The latency alarm's one query, milliseconds.
-    pub latency: MetricQuerySpec,
-    /// Dashboard metric lines (CloudWatch's `[namespace, name, dim, value,
-    /// ..., {options}]`) for requests, errors and latency.
-    pub requests_line: serde_json::Value,
-    pub errors_line: serde_json::Value,
-    pub latency_line: serde_json::Value,
-    /// The statistic the latency alarm and widget use, for the widget title.
-    pub latency_stat: String,
-}
-
-/// One backend.
-pub trait MeshBackend: Sync {
-    fn service_mesh(&self) -> ServiceMesh;
-
-    /// Problems with arguments that have no meaning on this backend, or
-    /// values it cannot take, each naming the attribute and the backend.
-    fn refused(&self, config: &MicroserviceConfig) -> Vec<Problem>;
-
-    /// The stable slot's networking components.
-    fn components(
-        &self,
-        settings: &Settings,
-        platform: &PlatformContext,
-        slot: &Slot,
-        tags: &Tags,
-    ) -> NetworkingComponents;
-
-    /// What the backend adds to a slot's task definition and ECS service.
-    fn slot(&self, settings: &Settings, platform: &PlatformContext, slot: &Slot) -> SlotNetworking;
-
-    fn metrics(&self, settings: &Settings, platform: &PlatformContext) -> ServiceMetrics;
-}
 
 /// The backend of `mesh`.
 pub fn of(mesh: ServiceMesh) -> &'static dyn MeshBackend {
@@ -111,72 +27,4 @@ pub fn of(mesh: ServiceMesh) -> &'static dyn MeshBackend {
         ServiceMesh::ServiceConnect => &service_connect::ServiceConnect,
         ServiceMesh::AppMesh => &app_mesh::AppMesh,
     }
-}
-
-/// "`path` has no meaning on BACKEND" at `path`.
-pub(crate) fn refuse(path: &str, mesh: ServiceMesh, why: &str) -> Problem {
-    let attribute = path.split('.').next().unwrap_or(path);
-    Problem::at(
-        path,
-        format!("{attribute} is not available on {}", mesh.name()),
-        format!(
-            "{path} has no meaning with service_mesh = \"{}\": {why}",
-            mesh.name()
-        ),
-    )
-}
-
-/// One metric statistic as an alarm query.
-pub(crate) fn metric_query(
-    id: &str,
-    namespace: &str,
-    metric: &str,
-    dimensions: &BTreeMap<String, String>,
-    stat: &str,
-    return_data: bool,
-) -> MetricQuerySpec {
-    MetricQuerySpec {
-        id: id.to_string(),
-        label: None,
-        expression: None,
-        metric: Some(crate::spec::cloudwatch::MetricStatSpec {
-            namespace: namespace.to_string(),
-            metric_name: metric.to_string(),
-            dimensions: dimensions.clone(),
-            period_seconds: super::expand::ALARM_PERIOD_SECONDS,
-            stat: stat.to_string(),
-        }),
-        return_data,
-    }
-}
-
-/// The error-rate expression over queries `errors` and `requests`: no
-/// requests is no error (not missing data), and a period with requests but
-/// no error data point counts zero errors.
-pub(crate) fn error_rate_expression() -> MetricQuerySpec {
-    MetricQuerySpec {
-        id: "error_rate".to_string(),
-        label: Some("Error rate (%)".to_string()),
-        expression: Some(
-            "IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)".to_string(),
-        ),
-        metric: None,
-        return_data: true,
-    }
-}
-
-/// A dashboard metric line: `[namespace, name, dim, value, ..., {stat}]`.
-pub(crate) fn dashboard_line(
-    namespace: &str,
-    metric: &str,
-    dimensions: &BTreeMap<String, String>,
-    stat: &str,
-) -> serde_json::Value {
-    let mut line = vec![serde_json::json!(namespace), serde_json::json!(metric)];
-    for (k, v) in dimensions {
-        line.push(serde_json::json!(k));
-        line.push(serde_json::json!(v));
-    }
-    line.push(serde_json::json!({ "stat": stat }));
-    serde_json::Value::Array(line)
 }

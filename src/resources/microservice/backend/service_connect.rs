@@ -11,8 +11,10 @@ use super::{
     ServiceMetrics, SlotNetworking,
 };
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
-use crate::resources::microservice::expand::{keys, PlatformContext, Slot};
+use crate::resources::microservice::keys;
 use crate::resources::microservice::names;
+use crate::resources::microservice::platform::PlatformContext;
+use crate::resources::microservice::slot::Slot;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::cloudmap::ServiceConnectDiscoverySpec;
 use crate::spec::ecs::{

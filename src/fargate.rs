@@ -1,8 +1,23 @@
-//! Fargate task sizes: which CPU/memory pairs Fargate accepts, and the
-//! cheapest one that holds a task's containers.
+//! Fargate task sizes and prices: which CPU/memory pairs Fargate accepts,
+//! what an hour of each costs, and the cheapest size that holds a task's
+//! containers.
 //!
 //! The table is AWS's ("Task CPU and memory", Amazon ECS developer guide,
 //! Linux platform version 1.4.0).
+//!
+//! Prices (USD, Linux/x86, on-demand, from the AWS Fargate pricing page
+//! <https://aws.amazon.com/fargate/pricing/> as published in 2024):
+//!
+//! | region | per vCPU-hour | per GB-hour |
+//! |---|---|---|
+//! | us-east-1, us-east-2, us-west-2, eu-west-1 | 0.04048 | 0.004445 |
+//! | eu-central-1, eu-west-2 | 0.04656 | 0.00511 |
+//! | ap-southeast-1 | 0.05056 | 0.00553 |
+//!
+//! Fargate Spot prices move with spare capacity; they typically sit about
+//! 70 % below on-demand, so the estimate uses 30 % of the on-demand price.
+//! Other regions fall back to the us-east-1 figures (close to the cheapest
+//! region; the estimate is a guide, not a bill).
 
 /// A task size Fargate accepts: CPU units (1024 = 1 vCPU) and MiB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -79,6 +94,49 @@ impl std::fmt::Display for NoFargateSize {
     }
 }
 
+/// Spot price as a share of on-demand (see the module documentation).
+pub const SPOT_PRICE_FACTOR: f64 = 0.30;
+
+/// Fargate prices of one kind (on-demand or spot).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FargatePrice {
+    pub vcpu_hour: f64,
+    pub gb_hour: f64,
+}
+
+impl FargatePrice {
+    /// USD per hour for one task of this size.
+    pub fn hourly(self, size: TaskSize) -> f64 {
+        size.vcpu() * self.vcpu_hour + size.memory_gb() * self.gb_hour
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FargatePrices {
+    pub on_demand: FargatePrice,
+    pub spot: FargatePrice,
+}
+
+impl FargatePrices {
+    pub fn for_region(region: &str) -> FargatePrices {
+        let (vcpu_hour, gb_hour) = match region {
+            "eu-central-1" | "eu-west-2" => (0.04656, 0.00511),
+            "ap-southeast-1" => (0.05056, 0.00553),
+            // us-east-1, us-east-2, us-west-2, eu-west-1, and the fallback
+            // for every region not listed.
+            _ => (0.04048, 0.004445),
+        };
+        let on_demand = FargatePrice { vcpu_hour, gb_hour };
+        FargatePrices {
+            on_demand,
+            spot: FargatePrice {
+                vcpu_hour: vcpu_hour * SPOT_PRICE_FACTOR,
+                gb_hour: gb_hour * SPOT_PRICE_FACTOR,
+            },
+        }
+    }
+}
+
 /// The cheapest Fargate size with at least `cpu` units and `memory` MiB.
 /// Cheapest by the Fargate price (vCPU-hours and GB-hours, us-east-1
 /// on-demand; the ratio between the two is the same in every region, so the
@@ -87,7 +145,7 @@ pub fn smallest_fargate_size(cpu: i64, memory: i64) -> Result<TaskSize, NoFargat
     if cpu > MAX_TASK_CPU {
         return Err(NoFargateSize::Cpu { needed: cpu });
     }
-    let price = crate::cost::FargatePrices::for_region("us-east-1").on_demand;
+    let price = FargatePrices::for_region("us-east-1").on_demand;
     fargate_sizes()
         .into_iter()
         .filter(|s| s.cpu >= cpu && s.memory >= memory)

@@ -1,0 +1,28 @@
+//! The platform a microservice joins, as its expansion sees it.
+
+use crate::environment::Environment;
+use crate::service_mesh::ServiceMesh;
+use crate::spec::Tags;
+
+/// What the expansion needs to know about the platform the service joins.
+/// Filled from the platform's state/AWS at apply time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatformContext {
+    /// The platform's resource id (the `platform` argument).
+    pub platform_id: String,
+    /// The backend: the provider's `service_mesh`.
+    pub service_mesh: ServiceMesh,
+    pub cluster_name: String,
+    /// App Mesh: the mesh's name (the platform's).
+    pub mesh_name: String,
+    /// The Cloud Map namespace's name, e.g. `svc.local`.
+    pub namespace_name: String,
+    /// Its Cloud Map id, `ns-...`.
+    pub namespace_id: String,
+    /// Its ARN: Service Connect refers to the namespace by ARN only.
+    pub namespace_arn: String,
+    pub environment: Environment,
+    pub region: String,
+    /// The provider's `default_tags`.
+    pub tags: Tags,
+}
