@@ -22,7 +22,7 @@ pub use crate::resources::context::{Configured, ProviderContext};
 pub use crate::resources::tags::string_map_value;
 
 /// Services whose endpoint can be overridden one by one.
-pub const ENDPOINT_SERVICES: [&str; 7] = [
+pub const ENDPOINT_SERVICES: [&str; 8] = [
     "ecs",
     "appmesh",
     "servicediscovery",
@@ -30,6 +30,7 @@ pub const ENDPOINT_SERVICES: [&str; 7] = [
     "logs",
     "applicationautoscaling",
     "sts",
+    "iam",
 ];
 
 /// Default for `max_retries`: AWS's standard mode makes 3 attempts; a
@@ -257,6 +258,7 @@ pub fn connection_settings(config: &Value) -> ConnectionSettings {
             logs: string_or_none(e.get("logs")),
             applicationautoscaling: string_or_none(e.get("applicationautoscaling")),
             sts: string_or_none(e.get("sts")),
+            iam: string_or_none(e.get("iam")),
         },
         skip_credentials_validation: config
             .get("skip_credentials_validation")

@@ -39,6 +39,11 @@ const DOCUMENTED: &[Documented] = &[
         "data-sources/platform.md",
     ),
     (
+        "data matbakh_deployer_policy",
+        matbakh::resources::data_sources::deployer_policy::schema,
+        "data-sources/deployer_policy.md",
+    ),
+    (
         "data matbakh_microservice",
         matbakh::resources::data_sources::microservice::schema,
         "data-sources/microservice.md",

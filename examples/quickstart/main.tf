@@ -25,12 +25,6 @@ variable "security_group_ids" {
   default     = ["sg-0123456789abcdef0"]
 }
 
-variable "execution_role_arn" {
-  description = "Role ECS uses to pull the image and write logs."
-  type        = string
-  default     = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
-}
-
 provider "matbakh" {
   region       = "eu-central-1"
   environment  = "development"
@@ -58,7 +52,8 @@ resource "matbakh_microservice" "hello" {
   desired_count      = 2
   subnet_ids         = var.subnet_ids
   security_group_ids = var.security_group_ids
-  execution_role_arn = var.execution_role_arn
+  # No execution_role_arn: the provider makes hello-service's own execution
+  # role (matbakh-hello-service-exec), allowed to write its log group only.
   environment_variables = {
     LOG_LEVEL = "info"
   }

@@ -20,6 +20,8 @@ pub struct Endpoints {
     pub cloudwatch: Option<String>,
     pub logs: Option<String>,
     pub applicationautoscaling: Option<String>,
+    /// IAM: the roles the provider makes.
+    pub iam: Option<String>,
     /// STS: the credentials check and `assume_role`.
     pub sts: Option<String>,
 }
@@ -56,6 +58,7 @@ pub struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     /// Ingress: the security groups the provider makes.
     pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
@@ -191,6 +194,13 @@ impl Clients {
                 )
                 .build(),
             ),
+            iam: aws_sdk_iam::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_iam::config::Builder::from(&shared),
+                    endpoint_for(&e.iam),
+                )
+                .build(),
+            ),
             memo: None,
         })
     }
@@ -248,7 +258,8 @@ endpoint_url_for!(
     aws_sdk_cloudwatchlogs::config::Builder,
     aws_sdk_applicationautoscaling::config::Builder,
     aws_sdk_elasticloadbalancingv2::config::Builder,
-    aws_sdk_ec2::config::Builder
+    aws_sdk_ec2::config::Builder,
+    aws_sdk_iam::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>) -> B {

@@ -70,6 +70,7 @@ impl AwsError {
                     | "TargetGroupNotFound"
                     | "RuleNotFound"
                     | "InvalidGroup.NotFound"
+                    | "NoSuchEntity"
             )
         )
     }

@@ -69,6 +69,7 @@ impl FakeEndpoint {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&shared),
             ec2: aws_sdk_ec2::Client::new(&shared),
+            iam: aws_sdk_iam::Client::new(&shared),
             memo: None,
         }
     }

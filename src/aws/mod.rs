@@ -4,6 +4,7 @@
 //! into SDK calls, compare what AWS reports with what was asked for, and turn
 //! AWS errors into messages that name the call and what AWS said.
 
+pub mod actions;
 pub mod appmesh;
 pub mod arn;
 pub mod autoscaling;
@@ -19,6 +20,8 @@ pub mod elbv2;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
+pub mod iam;
+pub mod iam_propagation;
 pub mod logs;
 pub mod read_back;
 pub mod read_memo;
@@ -100,6 +103,7 @@ impl Spec {
             Spec::LoadBalancer(s) => s,
             Spec::Listener(s) => s,
             Spec::SecurityGroup(s) => s,
+            Spec::Role(s) => s,
         }
     }
 }

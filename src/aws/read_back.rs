@@ -74,6 +74,7 @@ impl Spec {
             Spec::SecurityGroup(s) => wrap(s.read_back(aws).await?, Spec::SecurityGroup),
             // A listener has no name: it goes with its load balancer.
             Spec::Listener(_) => None,
+            Spec::Role(s) => wrap(s.read_back(aws).await?, Spec::Role),
             Spec::Cluster(_) | Spec::Mesh(_) | Spec::Namespace(_) => return Err(AwsError::new(
                 "read back",
                 "platform objects are read with find_cluster, find_mesh and find_owned_namespace",
@@ -103,6 +104,7 @@ impl Spec {
             Spec::LoadBalancer(s) => &s.tags,
             Spec::Listener(s) => &s.tags,
             Spec::SecurityGroup(s) => &s.tags,
+            Spec::Role(s) => &s.tags,
             // ECS creates it; its tags are not ours to judge.
             Spec::ServiceConnectDiscovery(_) => return None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => return None,

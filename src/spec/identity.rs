@@ -37,6 +37,7 @@ impl Spec {
             }
             (MetricAlarm(a), MetricAlarm(b)) => a.name == b.name,
             (Dashboard(a), Dashboard(b)) => a.name == b.name,
+            (Role(a), Role(b)) => a.name == b.name,
             // Another kind under the same key: a different object.
             _ => false,
         }

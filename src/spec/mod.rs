@@ -12,6 +12,7 @@ pub mod deployment_strategy;
 pub mod ec2;
 pub mod ecs;
 pub mod elbv2;
+pub mod iam;
 pub mod identity;
 pub mod logs;
 pub mod ownership;
@@ -45,6 +46,7 @@ pub enum Spec {
     LoadBalancer(elbv2::LoadBalancerSpec),
     Listener(elbv2::ListenerSpec),
     SecurityGroup(ec2::SecurityGroupSpec),
+    Role(iam::RoleSpec),
 }
 
 /// A node of the graph: a stable key (what `components` in state is keyed

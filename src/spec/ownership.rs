@@ -184,6 +184,7 @@ impl Spec {
             Spec::LoadBalancer(s) => Some(&s.tags),
             Spec::Listener(s) => Some(&s.tags),
             Spec::SecurityGroup(s) => Some(&s.tags),
+            Spec::Role(s) => Some(&s.tags),
             // ECS creates it; the provider never writes its tags.
             Spec::ServiceConnectDiscovery(_) => None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
@@ -208,6 +209,7 @@ impl Spec {
             Spec::LoadBalancer(s) => Some(&mut s.tags),
             Spec::Listener(s) => Some(&mut s.tags),
             Spec::SecurityGroup(s) => Some(&mut s.tags),
+            Spec::Role(s) => Some(&mut s.tags),
             Spec::ServiceConnectDiscovery(_) => None,
             Spec::ScalableTarget(_) | Spec::ScalingPolicy(_) => None,
         }

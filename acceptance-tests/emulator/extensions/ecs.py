@@ -36,6 +36,7 @@ from . import ecs_deployments as deployments
 from . import ecs_service_connect as service_connect
 from . import settings
 from .ecs_task_sizes import check_fargate_size
+from .ecs_task_iam import check_roles_visible
 
 
 class ServiceNotActiveException(ECSException):
@@ -218,6 +219,8 @@ def update_cluster(self: EC2ContainerServiceResponse) -> ActionResult:
 def register_task_definition(self: EC2ContainerServiceResponse) -> ActionResult:
     check_fargate_size(self._get_param("requiresCompatibilities"), self._get_param("cpu"),
                        self._get_param("memory"))
+    check_roles_visible(self.current_account, [self._get_param("executionRoleArn"),
+                                               self._get_param("taskRoleArn")])
     return _orig_register_task_definition(self)
 
 

@@ -51,6 +51,7 @@ from moto.ecs.models import ecs_backends
 
 from . import settings
 from .ecs_clock import CLOCK, as_datetime
+from .ecs_task_iam import secret_denied
 
 TERMINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
@@ -100,6 +101,14 @@ def _arn_prefix(service: Any, kind: str) -> str:
 
 def _backend_of(service: Any) -> Any:
     return ecs_backends[service._account_id][service.region_name]
+
+
+def _secret_denied(service: Any) -> str | None:
+    try:
+        td = _backend_of(service).describe_task_definition(service.task_definition)
+    except Exception:  # noqa: BLE001 - no task definition: nothing to judge
+        return None
+    return secret_denied(td, service._account_id)
 
 
 def _service_of(dep: dict[str, Any]) -> Any:
@@ -273,6 +282,10 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     st = _state(backend)
     now = CLOCK.now()
     mode = settings.get("ecs_deployment")  # callers advanced every deployment to `now` first
+    # Tasks whose execution role may not read a secret never start (ecs_task_iam.py).
+    denied = _secret_denied(service)
+    if denied:
+        mode = "failed"
 
     previous = st["deployments"].get(getattr(service, "current_service_deployment", None) or "")
     source_rev = None
@@ -337,6 +350,8 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
         failed = max(desired, 1)
         dep["deploymentCircuitBreaker"].update({"status": "TRIGGERED", "failureCount": failed})
         reason = "ECS deployment circuit breaker: tasks failed to start."
+        if denied:
+            reason = f"{reason} {denied}"
         if cb.get("rollback") and source_rev:
             _roll_back(dep, now, reason, restore_service=False)
         else:

@@ -7,6 +7,7 @@
 //! current one stays ACTIVE as the ECS deployment circuit breaker's rollback
 //! target; older ones are deregistered.
 
+use crate::aws::iam_propagation::role_not_yet_usable;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -356,6 +357,7 @@ impl TaskDefinitionSpec {
             .set_proxy_configuration(proxy)
             .set_tags(Some(tags));
         let mut attempt: u32 = 1;
+        let mut role_waits: u32 = 0;
         loop {
             let sent = request
                 .clone()
@@ -372,6 +374,15 @@ impl TaskDefinitionSpec {
                         .and_then(|td| td.task_definition_arn())
                         .map(str::to_string)
                         .ok_or_else(|| AwsError::new(CALL, "AWS returned no task definition ARN"))
+                }
+                // A role made in this apply, not yet visible to ECS.
+                Err(e) if role_not_yet_usable(e.code(), e.message()) => {
+                    let e = AwsError::sdk(CALL, e);
+                    tracing::debug!(family = self.family.as_str(), error = %e, "role not yet usable; retrying");
+                    if crate::aws::iam_propagation::wait(role_waits).await.is_err() {
+                        return Err(e);
+                    }
+                    role_waits += 1;
                 }
                 Err(e) if attempt < REGISTER_ATTEMPTS && retry_may_help(&e) => {
                     tracing::debug!(

@@ -2,6 +2,7 @@
 //! state manages (a platform team's state, each service team's state).
 //! They find what exists the way import does, and never change anything.
 
+pub mod deployer_policy;
 pub mod microservice;
 pub mod platform;
 
@@ -22,6 +23,12 @@ pub fn all(context: &ProviderContext) -> HashMap<String, Box<dyn DynamicDataSour
     sources.insert(
         "microservice".into(),
         Box::new(microservice::MicroserviceDataSource::new(context.clone())),
+    );
+    sources.insert(
+        "deployer_policy".into(),
+        Box::new(deployer_policy::DeployerPolicyDataSource::new(
+            context.clone(),
+        )),
     );
     sources
 }

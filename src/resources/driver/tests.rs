@@ -1,7 +1,10 @@
 //! Tests of the driver's pure parts: planning `components`, merging what
 //! AWS has into the state, sorting observations, checks before apply.
 
+use std::collections::BTreeMap;
+
 use super::*;
+use crate::engine::Observation;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::expand::{self, keys};
 use crate::resources::microservice::test_fixtures;

@@ -40,6 +40,7 @@ use std::collections::BTreeMap;
 use super::backend::{self, MeshBackend};
 use super::config::{Settings, ADOT_CPU, ADOT_MEMORY};
 use super::names;
+use super::roles;
 use crate::fargate::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
@@ -89,10 +90,31 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     for c in networking.before_task_definition {
         graph.push(c);
     }
+    let task_definition = task_definition(settings, platform, &slot, &tags);
+    let mut task_definition_after = slot_networking.task_definition_after.clone();
+    // The roles come before the task definition that names them, and so
+    // before the service whose tasks assume them; deleted after both.
+    let images = task_definition.containers.iter().map(|c| c.image.as_str());
+    let made_roles = [
+        (
+            roles::EXECUTION_ROLE,
+            roles::execution_role(settings, platform, images, &tags),
+        ),
+        (
+            roles::TASK_ROLE,
+            roles::task_role(settings, platform, &tags),
+        ),
+    ];
+    for (key, role) in made_roles {
+        if let Some(role) = role {
+            graph.push(Component::new(key, Spec::Role(role)));
+            task_definition_after.push(key.to_string());
+        }
+    }
     graph.push(Component {
         key: TASK_DEFINITION.to_string(),
-        depends_on: slot_networking.task_definition_after.clone(),
-        spec: Spec::TaskDefinition(task_definition(settings, platform, &slot, &tags)),
+        depends_on: task_definition_after,
+        spec: Spec::TaskDefinition(task_definition),
     });
     for c in networking.before_service {
         graph.push(c);
@@ -296,8 +318,8 @@ pub fn task_definition(
         family: names::task_family(&platform.platform_id, &slot.name),
         cpu: to_i32(size.cpu),
         memory: to_i32(size.memory),
-        execution_role_arn: settings.execution_role_arn.clone(),
-        task_role_arn: settings.task_role_arn.clone(),
+        execution_role_arn: super::roles::execution_role_arn(settings, platform),
+        task_role_arn: super::roles::task_role_arn(settings, platform),
         containers,
         proxy: networking.proxy,
         tags: tags.clone(),

@@ -14,11 +14,13 @@ pub mod platform_context;
 pub mod read_back;
 pub mod recover;
 pub mod resource;
+pub mod roles;
 pub mod schema;
 pub mod slot;
 #[cfg(test)]
 pub mod test_fixtures;
 pub mod validate;
+pub mod validate_roles;
 
 /// Fargate sizes, where they were found before they moved below the cost
 /// model.

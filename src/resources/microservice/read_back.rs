@@ -344,6 +344,8 @@ fn probe_settings(platform: &PlatformContext, name: &str) -> Settings {
         name: Some(name.to_string()),
         autoscaling: Some(AutoscalingConfig::default()),
         dashboard: Some(true),
+        // So the probe holds the task role too (only its name is read).
+        task_policy_arns: Some(vec![None]),
         ..Default::default()
     };
     Settings::resolve_unchecked(&config, platform.environment).on(platform.service_mesh)

@@ -151,7 +151,18 @@ fn imported_desired_count(state: &Value, env: crate::environment::Environment) -
 }
 
 /// Arguments the provider alone acts on: AWS holds nothing to read back.
-const NOT_IN_AWS: [&str; 4] = ["platform", "name", "wait_for_steady_state", "timeouts"];
+/// `secrets_kms_key_arns`, `task_policy_json` and `task_policy_arns` live
+/// in the made roles' policies: a change there shows as the role's drift
+/// (the role is updated back), not as another argument value.
+const NOT_IN_AWS: [&str; 7] = [
+    "platform",
+    "name",
+    "wait_for_steady_state",
+    "timeouts",
+    "secrets_kms_key_arns",
+    "task_policy_json",
+    "task_policy_arns",
+];
 
 #[async_trait]
 impl GraphResource for Microservice {

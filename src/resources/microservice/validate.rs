@@ -56,6 +56,7 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
     v.counts(config);
     v.network(config);
     v.roles(config);
+    v.problems.extend(super::validate_roles::validate(config));
     v.environment_variables(config);
     v.secrets(config);
     v.backends(config);

@@ -6,6 +6,7 @@
 pub mod expand;
 pub mod ingress;
 pub mod lookup;
+pub mod roles;
 pub mod schema;
 
 use async_trait::async_trait;

@@ -1,0 +1,370 @@
+//! IAM: the roles the provider makes. A role's id is its ARN.
+//!
+//! A role carries exactly one inline policy ([`INLINE_POLICY_NAME`]) and
+//! the managed policies its spec lists; anything else found on it (a
+//! statement, an inline policy or an attachment added out of band) is
+//! drift, and an update removes it. A role whose owner tag names another
+//! resource is never changed or deleted.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::aws::compare::{gone_is_ok, json_differences};
+use crate::aws::{tags, Adapter, AwsError, Clients, Found};
+use crate::engine::{Observation, Resolved};
+use crate::spec::iam::{RoleSpec, INLINE_POLICY_NAME};
+
+/// What IAM holds for one role.
+struct Held {
+    arn: String,
+    trust_policy: Value,
+    tags: BTreeMap<String, String>,
+    /// Every inline policy, by name.
+    inline: BTreeMap<String, Value>,
+    attached: Vec<String>,
+}
+
+/// IAM answers policy documents URL-encoded (RFC 3986); the emulator
+/// sometimes plainly. Either way, the JSON they hold.
+fn policy_document(text: &str) -> Value {
+    let decoded = if text.trim_start().starts_with('{') {
+        text.to_string()
+    } else {
+        percent_decode(text)
+    };
+    serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The role name in a role ARN (`arn:aws:iam::ACCOUNT:role/PATH/NAME`).
+fn name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+async fn delete_inline(aws: &Clients, role: &str, policy: &str) -> Result<(), AwsError> {
+    aws.iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::sdk("iam:DeleteRolePolicy", e))
+}
+
+async fn detach(aws: &Clients, role: &str, arn: &str) -> Result<(), AwsError> {
+    aws.iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))
+}
+
+impl RoleSpec {
+    async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
+        let role = match aws.iam.get_role().role_name(name).send().await {
+            Ok(out) => out.role,
+            Err(e) => {
+                let e = AwsError::sdk("iam:GetRole", e);
+                if e.is_not_found() {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let Some(role) = role else { return Ok(None) };
+        let (tag_list, inline_names, attached) = futures::join!(
+            aws.iam.list_role_tags().role_name(name).send(),
+            aws.iam.list_role_policies().role_name(name).send(),
+            aws.iam.list_attached_role_policies().role_name(name).send(),
+        );
+        let tags = tag_list
+            .map_err(|e| AwsError::sdk("iam:ListRoleTags", e))?
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let mut inline = BTreeMap::new();
+        for policy in inline_names
+            .map_err(|e| AwsError::sdk("iam:ListRolePolicies", e))?
+            .policy_names()
+        {
+            let out = aws
+                .iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("iam:GetRolePolicy", e))?;
+            inline.insert(policy.clone(), policy_document(out.policy_document()));
+        }
+        let mut attached: Vec<String> = attached
+            .map_err(|e| AwsError::sdk("iam:ListAttachedRolePolicies", e))?
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        attached.sort();
+        Ok(Some(Held {
+            arn: role.arn().to_string(),
+            trust_policy: role
+                .assume_role_policy_document()
+                .map(policy_document)
+                .unwrap_or(Value::Null),
+            tags,
+            inline,
+            attached,
+        }))
+    }
+
+    fn differences(&self, held: &Held) -> Vec<String> {
+        let mut diffs = json_differences("trust policy", &held.trust_policy, &self.trust_policy);
+        for (name, document) in &held.inline {
+            match &self.policy {
+                Some(want) if name == INLINE_POLICY_NAME => {
+                    diffs.extend(json_differences("policy", document, want))
+                }
+                _ => diffs.push(format!("inline policy {name} was added out of band")),
+            }
+        }
+        if self.policy.is_some() && !held.inline.contains_key(INLINE_POLICY_NAME) {
+            diffs.push(format!("inline policy {INLINE_POLICY_NAME} missing"));
+        }
+        if held.attached != self.managed_policy_arns {
+            diffs.push(format!(
+                "attached policies are {:?}, want {:?}",
+                held.attached, self.managed_policy_arns
+            ));
+        }
+        diffs.extend(tags::differences(&self.tags, &held.tags));
+        diffs
+    }
+
+    /// Read back the role of this name: its trust, its inline policy and
+    /// attachments as found.
+    pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RoleSpec>>, AwsError> {
+        let Some(held) = self.held(aws, &self.name).await? else {
+            return Ok(None);
+        };
+        let spec = RoleSpec {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            trust_policy: held.trust_policy,
+            policy: held.inline.get(INLINE_POLICY_NAME).cloned(),
+            managed_policy_arns: held.attached,
+            tags: held.tags,
+        };
+        Ok(Some(Found::new(spec, held.arn)))
+    }
+
+    /// Bring the role's policies and tags in line (the role exists, is ours).
+    async fn put_policies(&self, aws: &Clients, held: Option<&Held>) -> Result<(), AwsError> {
+        let name = &self.name;
+        if let Some(held) = held {
+            if held.trust_policy != self.trust_policy {
+                aws.iam
+                    .update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(self.trust_policy.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("iam:UpdateAssumeRolePolicy", e))?;
+            }
+            for policy in held.inline.keys() {
+                if policy != INLINE_POLICY_NAME || self.policy.is_none() {
+                    delete_inline(aws, name, policy).await?;
+                }
+            }
+            for arn in &held.attached {
+                if !self.managed_policy_arns.contains(arn) {
+                    detach(aws, name, arn).await?;
+                }
+            }
+        }
+        if let Some(policy) = &self.policy {
+            if held.and_then(|h| h.inline.get(INLINE_POLICY_NAME)) != Some(policy) {
+                aws.iam
+                    .put_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY_NAME)
+                    .policy_document(policy.to_string())
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("iam:PutRolePolicy", e))?;
+            }
+        }
+        for arn in &self.managed_policy_arns {
+            if !held.is_some_and(|h| h.attached.contains(arn)) {
+                aws.iam
+                    .attach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("iam:AttachRolePolicy", e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tag_list(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
+        self.tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::build("iam:CreateRole", e))
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Adapter for RoleSpec {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        _: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let Some(held) = self.held(aws, name_of(id)).await? else {
+            return Ok(Observation::Missing);
+        };
+        let mut diffs = self.differences(&held);
+        if name_of(id) != self.name {
+            diffs.push(format!("role name is {}, want {}", name_of(id), self.name));
+        }
+        Ok(Observation::with_differences(diffs))
+    }
+
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let created = aws
+            .iam
+            .create_role()
+            .role_name(&self.name)
+            .description(&self.description)
+            .assume_role_policy_document(self.trust_policy.to_string())
+            .set_tags(Some(self.tag_list()?))
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("iam:CreateRole", e));
+        match created {
+            Ok(out) => {
+                let arn = out.role.map(|r| r.arn).unwrap_or_default();
+                self.put_policies(aws, None).await?;
+                Ok(arn)
+            }
+            Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
+                let held = self.held(aws, &self.name).await?.ok_or(e)?;
+                tags::claim(
+                    "iam:CreateRole",
+                    "IAM role",
+                    &self.name,
+                    &self.tags,
+                    &held.tags,
+                )?;
+                self.update(aws, &held.arn, resolved).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        if name_of(id) != self.name {
+            return self.create(aws, resolved).await;
+        }
+        let Some(held) = self.held(aws, &self.name).await? else {
+            return self.create(aws, resolved).await;
+        };
+        tags::claim(
+            "iam:TagRole",
+            "IAM role",
+            &self.name,
+            &self.tags,
+            &held.tags,
+        )?;
+        self.put_policies(aws, Some(&held)).await?;
+        if !tags::differences(&self.tags, &held.tags).is_empty() {
+            aws.iam
+                .tag_role()
+                .role_name(&self.name)
+                .set_tags(Some(self.tag_list()?))
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("iam:TagRole", e))?;
+        }
+        Ok(held.arn)
+    }
+
+    /// IAM deletes a role only without policies: detach and delete them
+    /// first. A role another resource owns is left alone.
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let name = name_of(id);
+        let Some(held) = self.held(aws, name).await? else {
+            return Ok(());
+        };
+        if tags::owner(&held.tags) != tags::owner(&self.tags) {
+            tracing::warn!(role = name, "not deleted: the role is not this resource's");
+            return Ok(());
+        }
+        for policy in held.inline.keys() {
+            delete_inline(aws, name, policy).await?;
+        }
+        for arn in &held.attached {
+            detach(aws, name, arn).await?;
+        }
+        gone_is_ok(
+            aws.iam
+                .delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::sdk("iam:DeleteRole", e)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_documents_are_read_url_encoded_or_plain() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(policy_document(plain), policy_document(encoded));
+        assert_eq!(policy_document(plain)["Version"], "2012-10-17");
+        assert_eq!(name_of("arn:aws:iam::123456789012:role/a/b-exec"), "b-exec");
+    }
+}

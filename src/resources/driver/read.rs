@@ -1,0 +1,148 @@
+//! Read: the values AWS has for every argument, and what no argument shows.
+
+use tf_provider::Diagnostics;
+
+use super::graph_resource::GraphResource;
+use super::merge::merge_recovered;
+use super::observations::{private_with_stale, sort_observations, stale_ids};
+use super::{stamped, Driver};
+use crate::resources::lifecycle::{self};
+use crate::resources::ownership;
+use crate::resources::tags;
+use crate::tf::diagnostics::{error, warning};
+use crate::tf::value::Value;
+
+impl<R: GraphResource> Driver<R> {
+    pub(super) async fn do_read(
+        &self,
+        diags: &mut Diagnostics,
+        state: Value,
+        private: Value,
+    ) -> Option<(Value, Value)> {
+        let configured = self.context.get(diags)?;
+        let mut state = state;
+        self.resource.upgrade(&mut state);
+        // AWS is compared with the default_tags the state was applied with:
+        // changed default_tags are a change to plan (tags_all), not objects
+        // changed outside Terraform (nor, all of them differing, deleted).
+        // Recovery and observation below ask for the same objects: with
+        // clients that remember this refresh's reads, each is sent once.
+        let configured = match tags::applied_default_tags(&state) {
+            Some(applied) if applied != configured.default_tags => {
+                configured.with_default_tags(applied).remembering_reads()
+            }
+            _ => configured.remembering_reads(),
+        };
+        let configured = std::sync::Arc::new(configured);
+        let prior_settings = self.settings(diags, &state, &configured)?;
+        let id = self.resource.id(&prior_settings);
+        let context = self
+            .found_context(diags, &configured, &prior_settings)
+            .await?;
+        let mut recorded = lifecycle::recorded_components(&state);
+        recorded.extend(stale_ids(&private));
+        let cannot = |diags: &mut Diagnostics, e: String| {
+            error(diags, format!("Cannot read {} {id}", R::TYPE), e);
+        };
+
+        // Arguments: the values AWS has, where they mean something else
+        // than what state says. The components of the graph state describes
+        // are read at the same time: when AWS agrees with state (the usual
+        // case) that is the graph to observe, and the read takes the rounds
+        // of the slower of the two instead of both.
+        let mut current = state.clone();
+        let prior_graph = stamped(
+            self.resource.expand(&prior_settings, &context),
+            ownership::token_of(&private).as_ref(),
+        );
+        let prior_recorded = recorded.clone();
+        let (recovered, early_observations) = futures::join!(
+            self.resource
+                .recover(&configured, &prior_settings, &context),
+            lifecycle::observe(&configured.clients, &prior_graph, &prior_recorded),
+        );
+        match recovered {
+            Err(e) => {
+                cannot(diags, e);
+                return None;
+            }
+            Ok(None) => {}
+            Ok(Some(found)) => {
+                let means = |candidate: &Value| {
+                    self.resource
+                        .settings(candidate, &configured)
+                        .ok()
+                        .map(|s| self.resource.expand(&s, &context))
+                };
+                current = merge_recovered(
+                    &state,
+                    &found.arguments,
+                    |k| self.resource.held_by_aws(k, &state) && !found.keep_prior.contains(&k),
+                    means,
+                );
+                // A component found under another id (a task definition
+                // revision rolled out of band): record what runs.
+                for (key, found_id) in found.components {
+                    if let Some(id) = recorded.get_mut(&key) {
+                        *id = found_id;
+                    }
+                }
+            }
+        }
+
+        // Components: what exists and matches the arguments stays recorded.
+        let settings = self.settings(diags, &current, &configured)?;
+        let graph = stamped(
+            self.resource.expand(&settings, &context),
+            ownership::token_of(&private).as_ref(),
+        );
+        let observations = if graph == prior_graph && recorded == prior_recorded {
+            early_observations
+        } else {
+            lifecycle::observe(&configured.clients, &graph, &recorded).await
+        };
+        let observations = match observations {
+            Ok(o) => o,
+            Err(e) => {
+                cannot(diags, e);
+                return None;
+            }
+        };
+        let sorted = sort_observations(&graph, &recorded, observations);
+        for (component, why) in &sorted.drift {
+            warning(
+                diags,
+                format!("{component} changed outside Terraform"),
+                format!("{why}; the next apply repairs it."),
+            );
+            tracing::info!(
+                tf_resource_type = R::TYPE,
+                tf_resource_id = id.as_str(),
+                component = component.as_str(),
+                "{why}"
+            );
+        }
+        if sorted.all_gone(&recorded) {
+            tracing::info!(
+                tf_resource_type = R::TYPE,
+                tf_resource_id = id.as_str(),
+                "every object is gone; removing from state"
+            );
+            return Some((Value::Null, Value::Null));
+        }
+        self.resource
+            .plan_known(&mut current, &settings, &configured);
+        tags::set_tags_all(&mut current, &configured.default_tags);
+        self.resource
+            .context_computed(&mut current, &settings, Some(&context));
+        self.set_components(&mut current, lifecycle::components_value(&sorted.existing));
+        self.resource
+            .computed_from_aws(&configured, &mut current)
+            .await;
+        let mut next_private = private_with_stale(&sorted.stale);
+        if let Some(token) = ownership::token_of(&private) {
+            next_private = ownership::with_token(next_private, &token);
+        }
+        Some((current, next_private))
+    }
+}

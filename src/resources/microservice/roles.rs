@@ -1,0 +1,340 @@
+//! The IAM roles a microservice gets when its role arguments are omitted:
+//! least privilege, derived from the configuration. Pure: no I/O.
+//!
+//! - the execution role (ECS pulls the images, writes the logs, reads the
+//!   secrets with it): made when `execution_role_arn` is omitted;
+//! - the task role (the application and its sidecars): made when
+//!   `task_role_arn` is omitted and something needs one: tracing,
+//!   `task_policy_json`, `task_policy_arns`.
+//!
+//! A given ARN is used as it is and nothing is made. The roles' names carry
+//! the platform and the service, since IAM names are unique per account;
+//! their ARNs are written from the platform's account (read from its
+//! namespace's ARN), so the task definition names a made role exactly as a
+//! given one, and a canary's candidate (built from the same settings) names
+//! the same role.
+
+use serde_json::{json, Value};
+
+use super::config::Settings;
+use super::names;
+use super::platform::PlatformContext;
+use crate::service_mesh::ServiceMesh;
+use crate::spec::iam::{role_name, RoleSpec};
+use crate::spec::Tags;
+
+/// Component keys of the made roles.
+pub const EXECUTION_ROLE: &str = "execution_role";
+pub const TASK_ROLE: &str = "task_role";
+
+const POLICY_VERSION: &str = "2012-10-17";
+/// The principal of the roles ECS tasks assume.
+const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
+/// The ECR pull actions that support resource-level permissions
+/// (Amazon ECR's service authorization reference: resource type
+/// `repository`).
+const ECR_PULL: [&str; 3] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+];
+/// What the ADOT collector calls for traces. X-Ray defines no resource
+/// types for these (service authorization reference for X-Ray), so `*` is
+/// the only resource AWS accepts.
+const XRAY: [&str; 4] = [
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+];
+
+/// `PLATFORM-NAME-exec`, shortened with a hash to IAM's 64 characters.
+pub fn execution_role_name(platform: &str, name: &str) -> String {
+    role_name(&format!("{}-{name}-exec", iam_safe(platform)))
+}
+
+/// `PLATFORM-NAME-task`, shortened likewise.
+pub fn task_role_name(platform: &str, name: &str) -> String {
+    role_name(&format!("{}-{name}-task", iam_safe(platform)))
+}
+
+/// The ARN of the role named `name` in the platform's account.
+pub fn role_arn(platform: &PlatformContext, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{}:role/{name}",
+        partition(platform),
+        account(platform)
+    )
+}
+
+/// The execution role's ARN the task definition names: the given one, or
+/// the made one's.
+pub fn execution_role_arn(settings: &Settings, platform: &PlatformContext) -> String {
+    settings.execution_role_arn.clone().unwrap_or_else(|| {
+        role_arn(
+            platform,
+            &execution_role_name(&platform.platform_id, &settings.name),
+        )
+    })
+}
+
+/// The task role's ARN the task definition names: the given one, the made
+/// one's when one is needed, else none.
+pub fn task_role_arn(settings: &Settings, platform: &PlatformContext) -> Option<String> {
+    if settings.task_role_arn.is_some() {
+        return settings.task_role_arn.clone();
+    }
+    needs_task_role(settings).then(|| {
+        role_arn(
+            platform,
+            &task_role_name(&platform.platform_id, &settings.name),
+        )
+    })
+}
+
+/// Whether anything in the configuration needs a task role.
+pub fn needs_task_role(settings: &Settings) -> bool {
+    settings.tracing.enabled
+        || settings.task_policy_json.is_some()
+        || !settings.task_policy_arns.is_empty()
+}
+
+/// The execution role to make, `None` when `execution_role_arn` is given.
+/// `images`: every container image of the task definition (the app's and
+/// the sidecars'), for the ECR repositories it may pull from.
+pub fn execution_role<'a>(
+    settings: &Settings,
+    platform: &PlatformContext,
+    images: impl IntoIterator<Item = &'a str>,
+    tags: &Tags,
+) -> Option<RoleSpec> {
+    if settings.execution_role_arn.is_some() {
+        return None;
+    }
+    let mut statements = Vec::new();
+    let mut repositories: Vec<String> = images.into_iter().filter_map(ecr_repository_arn).collect();
+    repositories.sort();
+    repositories.dedup();
+    if !repositories.is_empty() {
+        // GetAuthorizationToken has no resource type: `*` is the only form.
+        statements.push(statement(
+            "EcrLogin",
+            &["ecr:GetAuthorizationToken"],
+            json!("*"),
+        ));
+        statements.push(statement("EcrPull", &ECR_PULL, one_or_many(repositories)));
+    }
+    let log_group = names::log_group_name(&platform.platform_id, &settings.name);
+    statements.push(statement(
+        "Logs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        json!(format!(
+            "arn:{}:logs:{}:{}:log-group:{log_group}:*",
+            partition(platform),
+            platform.region,
+            account(platform)
+        )),
+    ));
+    let (mut secrets, mut parameters) = (Vec::new(), Vec::new());
+    for arn in settings.secrets.values() {
+        match arn.split(':').nth(2) {
+            Some("secretsmanager") => secrets.push(secret_arn(arn)),
+            Some("ssm") => parameters.push(arn.clone()),
+            _ => {}
+        }
+    }
+    for list in [&mut secrets, &mut parameters] {
+        list.sort();
+        list.dedup();
+    }
+    if !secrets.is_empty() {
+        statements.push(statement(
+            "Secrets",
+            &["secretsmanager:GetSecretValue"],
+            one_or_many(secrets),
+        ));
+    }
+    if !parameters.is_empty() {
+        statements.push(statement(
+            "Parameters",
+            &["ssm:GetParameters"],
+            one_or_many(parameters),
+        ));
+    }
+    if !settings.secrets_kms_key_arns.is_empty() {
+        statements.push(statement(
+            "SecretsKeys",
+            &["kms:Decrypt"],
+            one_or_many(sorted(&settings.secrets_kms_key_arns)),
+        ));
+    }
+    Some(RoleSpec {
+        name: execution_role_name(&platform.platform_id, &settings.name),
+        description: format!(
+            "ECS task execution role of {} (made by terraform-provider-matbakh)",
+            names::resource_id(&platform.platform_id, &settings.name)
+        ),
+        trust_policy: trust(platform, None),
+        policy: Some(document(statements)),
+        managed_policy_arns: Vec::new(),
+        tags: tags.clone(),
+    })
+}
+
+/// The task role to make, `None` when `task_role_arn` is given or nothing
+/// needs one. `task_policy_json` is validated at plan; here a document that
+/// does not parse contributes no statement.
+pub fn task_role(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> Option<RoleSpec> {
+    if settings.task_role_arn.is_some() || !needs_task_role(settings) {
+        return None;
+    }
+    let mut statements = Vec::new();
+    if settings.tracing.enabled {
+        statements.push(statement("Tracing", &XRAY, json!("*")));
+        if platform.service_mesh == ServiceMesh::AppMesh {
+            // PutMetricData has no resource type; the namespace condition
+            // keeps the collector to its own metrics.
+            let mut metrics = statement("Metrics", &["cloudwatch:PutMetricData"], json!("*"));
+            metrics["Condition"] = json!({
+                "StringEquals": {"cloudwatch:namespace": super::backend::app_mesh::METRICS_NAMESPACE}
+            });
+            statements.push(metrics);
+        }
+    }
+    if let Some(own) = settings
+        .task_policy_json
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        match own.get("Statement") {
+            Some(Value::Array(list)) => statements.extend(list.iter().cloned()),
+            Some(one @ Value::Object(_)) => statements.push(one.clone()),
+            _ => {}
+        }
+    }
+    Some(RoleSpec {
+        name: task_role_name(&platform.platform_id, &settings.name),
+        description: format!(
+            "ECS task role of {} (made by terraform-provider-matbakh)",
+            names::resource_id(&platform.platform_id, &settings.name)
+        ),
+        trust_policy: trust(platform, Some(&platform.cluster_name)),
+        policy: (!statements.is_empty()).then(|| document(statements)),
+        managed_policy_arns: sorted(&settings.task_policy_arns),
+        tags: tags.clone(),
+    })
+}
+
+/// Trusted by ECS tasks of the platform's account only (the confused
+/// deputy guard AWS documents for task roles: `aws:SourceAccount`, and
+/// for the task role `aws:SourceArn` on the cluster's tasks).
+fn trust(platform: &PlatformContext, cluster: Option<&str>) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:SourceAccount": account(platform)}});
+    if let Some(cluster) = cluster {
+        condition["ArnLike"] = json!({
+            "aws:SourceArn": format!(
+                "arn:{}:ecs:{}:{}:task/{cluster}/*",
+                partition(platform),
+                platform.region,
+                account(platform)
+            )
+        });
+    }
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ECS_TASKS},
+            "Action": "sts:AssumeRole",
+            "Condition": condition,
+        }]
+    })
+}
+
+fn document(statements: Vec<Value>) -> Value {
+    json!({"Version": POLICY_VERSION, "Statement": statements})
+}
+
+fn statement(sid: &str, actions: &[&str], resource: Value) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": if actions.len() == 1 { json!(actions[0]) } else { json!(actions) },
+        "Resource": resource,
+    })
+}
+
+fn one_or_many(mut list: Vec<String>) -> Value {
+    if list.len() == 1 {
+        json!(list.remove(0))
+    } else {
+        json!(list)
+    }
+}
+
+fn sorted(list: &[String]) -> Vec<String> {
+    let mut list = list.to_vec();
+    list.sort();
+    list.dedup();
+    list
+}
+
+/// The account of the platform: the fifth field of its namespace's ARN.
+fn account(platform: &PlatformContext) -> &str {
+    platform.namespace_arn.split(':').nth(4).unwrap_or("")
+}
+
+fn partition(platform: &PlatformContext) -> &str {
+    platform.namespace_arn.split(':').nth(1).unwrap_or("aws")
+}
+
+/// A Secrets Manager `valueFrom` may name a JSON key, version stage or
+/// version after the secret's ARN (`…:secret:NAME-AbCdEf:KEY:STAGE:ID`);
+/// the policy names the secret itself: its first seven fields.
+fn secret_arn(value_from: &str) -> String {
+    value_from.split(':').take(7).collect::<Vec<_>>().join(":")
+}
+
+/// The ARN of the private ECR repository an image is pulled from
+/// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO[:TAG|@DIGEST]`); `None` for
+/// any other registry (Docker Hub, `public.ecr.aws`), which the execution
+/// role needs no permission for.
+pub fn ecr_repository_arn(image: &str) -> Option<String> {
+    let (host, path) = image.split_once('/')?;
+    let labels: Vec<&str> = host.split('.').collect();
+    let [account, "dkr", "ecr", region, "amazonaws", "com", rest @ ..] = labels.as_slice() else {
+        return None;
+    };
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let partition = if rest == ["cn"] { "aws-cn" } else { "aws" };
+    let repository = match path.split_once('@') {
+        Some((repo, _digest)) => repo,
+        None => match path.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') => repo,
+            _ => path,
+        },
+    };
+    Some(format!(
+        "arn:{partition}:ecr:{region}:{account}:repository/{repository}"
+    ))
+}
+
+/// Role names take letters, digits and `+=,.@_-`.
+fn iam_safe(platform: &str) -> String {
+    platform
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "roles_tests.rs"]
+mod tests;
