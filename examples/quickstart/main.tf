@@ -34,6 +34,14 @@ provider "matbakh" {
 
 resource "matbakh_platform" "main" {
   name = "matbakh"
+
+  # Reachable from outside over HTTPS: one Application Load Balancer the
+  # platform's services share (see examples/ingress). Needs real subnets
+  # in two Availability Zones and an ACM certificate, so it is left out here.
+  # ingress {
+  #   subnet_ids      = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+  #   certificate_arn = "arn:aws:acm:eu-central-1:123456789012:certificate/..."
+  # }
 }
 
 resource "matbakh_microservice" "hello" {

@@ -59,6 +59,10 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    /// Ingress: the platform's load balancer, listeners, rules, target groups.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// Ingress: the security groups the provider makes.
+    pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     /// AWS Budgets: one API per account (global endpoint), the platforms' budgets.
     pub budgets: aws_sdk_budgets::Client,
@@ -213,6 +217,23 @@ impl Clients {
                 )
                 .build(),
             ),
+            // Reached through `endpoint` (no per-service override yet).
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared),
+                    settings.endpoint.clone(),
+                    &paced,
+                )
+                .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_ec2::config::Builder::from(&shared),
+                    settings.endpoint.clone(),
+                    &paced,
+                )
+                .build(),
+            ),
             iam: aws_sdk_iam::Client::from_conf(
                 with_endpoint(
                     aws_sdk_iam::config::Builder::from(&shared),
@@ -310,7 +331,9 @@ endpoint_url_for!(
     aws_sdk_cloudwatchlogs::config::Builder,
     aws_sdk_applicationautoscaling::config::Builder,
     aws_sdk_iam::config::Builder,
-    aws_sdk_budgets::config::Builder
+    aws_sdk_budgets::config::Builder,
+    aws_sdk_elasticloadbalancingv2::config::Builder,
+    aws_sdk_ec2::config::Builder
 );
 
 fn with_endpoint<B: EndpointUrl>(builder: B, url: Option<String>, paced: &Paced) -> B {

@@ -65,6 +65,11 @@ impl AwsError {
                     | "ClusterNotFoundException"
                     | "ObjectNotFoundException"
                     | "ResourceNotFound"
+                    | "LoadBalancerNotFound"
+                    | "ListenerNotFound"
+                    | "TargetGroupNotFound"
+                    | "RuleNotFound"
+                    | "InvalidGroup.NotFound"
                     | "NoSuchEntity"
             )
         )

@@ -59,6 +59,8 @@ impl FakeEndpoint {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
             logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&shared),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::new(&shared),
+            ec2: aws_sdk_ec2::Client::new(&shared),
             iam: aws_sdk_iam::Client::new(&shared),
             budgets: aws_sdk_budgets::Client::new(&shared),
             memo: None,

@@ -15,7 +15,9 @@ pub mod cloudmap;
 pub mod cloudwatch;
 pub mod compare;
 pub mod credentials;
+pub mod ec2;
 pub mod ecs;
+pub mod elbv2;
 pub mod error;
 #[cfg(test)]
 pub mod fake_endpoint;
@@ -104,6 +106,9 @@ impl Spec {
             Spec::ScalingPolicy(s) => s,
             Spec::MetricAlarm(s) => s,
             Spec::Dashboard(s) => s,
+            Spec::LoadBalancer(s) => s,
+            Spec::Listener(s) => s,
+            Spec::SecurityGroup(s) => s,
             Spec::Role(s) => s,
             Spec::Budget(s) => s,
         }

@@ -70,6 +70,10 @@ impl Spec {
             Spec::ScalingPolicy(s) => wrap(s.read_back(aws).await?, Spec::ScalingPolicy),
             Spec::MetricAlarm(s) => wrap(s.read_back(aws).await?, Spec::MetricAlarm),
             Spec::Dashboard(s) => wrap(s.read_back(aws).await?, Spec::Dashboard),
+            Spec::LoadBalancer(s) => wrap(s.read_back(aws).await?, Spec::LoadBalancer),
+            Spec::SecurityGroup(s) => wrap(s.read_back(aws).await?, Spec::SecurityGroup),
+            // A listener has no name: it goes with its load balancer.
+            Spec::Listener(_) => None,
             Spec::Role(s) => wrap(s.read_back(aws).await?, Spec::Role),
             Spec::Cluster(_) | Spec::Mesh(_) | Spec::Namespace(_) | Spec::Budget(_) => return Err(AwsError::new(
                 "read back",
@@ -97,6 +101,9 @@ impl Spec {
             Spec::VirtualService(s) => &s.tags,
             Spec::MetricAlarm(s) => &s.tags,
             Spec::Dashboard(s) => &s.tags,
+            Spec::LoadBalancer(s) => &s.tags,
+            Spec::Listener(s) => &s.tags,
+            Spec::SecurityGroup(s) => &s.tags,
             Spec::Role(s) => &s.tags,
             Spec::Budget(s) => &s.tags,
             // ECS creates it; its tags are not ours to judge.

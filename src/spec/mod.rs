@@ -10,7 +10,9 @@ pub mod budgets;
 pub mod cloudmap;
 pub mod cloudwatch;
 pub mod deployment_strategy;
+pub mod ec2;
 pub mod ecs;
+pub mod elbv2;
 pub mod iam;
 pub mod identity;
 pub mod logs;
@@ -42,6 +44,9 @@ pub enum Spec {
     ScalingPolicy(autoscaling::ScalingPolicySpec),
     MetricAlarm(cloudwatch::MetricAlarmSpec),
     Dashboard(cloudwatch::DashboardSpec),
+    LoadBalancer(elbv2::LoadBalancerSpec),
+    Listener(elbv2::ListenerSpec),
+    SecurityGroup(ec2::SecurityGroupSpec),
     Role(iam::RoleSpec),
     Budget(budgets::BudgetSpec),
 }

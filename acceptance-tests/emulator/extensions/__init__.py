@@ -10,7 +10,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, budgets, cloudmap, dashboards, ecs, metrics, misc
+    from . import appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc
 
     appmesh.install()
     ecs.install()
@@ -19,6 +19,7 @@ def install() -> None:
     dashboards.install()
     metrics.install()
     budgets.install()
+    elbv2.install()
     _installed = True
 
 

@@ -50,6 +50,8 @@ DEFAULT_FAULT_CODE = {
     "application-autoscaling": "ValidationException",
     "monitoring": "InvalidParameterValue",
     "budgets": "InvalidParameterException",
+    "elasticloadbalancing": "ValidationError",
+    "ec2": "InvalidParameterValue",
 }
 
 SIGNING_TO_BOTOCORE = {
@@ -60,6 +62,8 @@ SIGNING_TO_BOTOCORE = {
     "application-autoscaling": "application-autoscaling",
     "monitoring": "cloudwatch",
     "budgets": "budgets",
+    "elasticloadbalancing": "elbv2",
+    "ec2": "ec2",
 }
 
 
@@ -212,6 +216,13 @@ def error_response(call: Call, status: int, code: str, message: str) -> tuple[st
         headers += [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
                     ("x-amzn-query-error", f"{code};Sender")]
         body = cbor.error_to_cbor(code, message)
+    elif call.protocol == "query" and call.service == "ec2":
+        # EC2's own error document (not the query protocol's ErrorResponse).
+        headers += [("Content-Type", "text/xml")]
+        body = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{xml_escape(message)}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        ).encode()
     elif call.protocol == "query":
         headers += [("Content-Type", "text/xml")]
         body = (

@@ -41,6 +41,10 @@ VALIDATION_ERROR_CODE = {
     "appmesh": "BadRequestException",
     "monitoring": "ValidationError",
     "budgets": "InvalidParameterException",
+    # ELBv2 (query protocol) answers shape violations with ValidationError; EC2 with
+    # InvalidParameterValue (or MissingParameter), its own codes.
+    "elasticloadbalancing": "ValidationError",
+    "ec2": "InvalidParameterValue",
 }
 
 
@@ -411,11 +415,41 @@ def _query_value(shape: Any, form: dict[str, str], prefix: str) -> Any:
     return _from_text(shape, form[prefix])
 
 
+def _ec2_value(shape: Any, form: dict[str, str], prefix: str) -> Any:
+    """EC2's query dialect: members by queryName (else the capitalised locationName or member
+    name), every list flattened as NAME.N (botocore's EC2 serializer)."""
+    t = shape.type_name
+    if t == "structure":
+        out = {}
+        for name, member in shape.members.items():
+            wire = member.serialization.get("queryName") or \
+                (member.serialization.get("name", name)[:1].upper() + member.serialization.get("name", name)[1:])
+            v = _ec2_value(member, form, f"{prefix}.{wire}" if prefix else wire)
+            if v is not None:
+                out[name] = v
+        return out if (out or not prefix) else None
+    if t == "list":
+        items = []
+        i = 1
+        while True:
+            v = _ec2_value(shape.member, form, f"{prefix}.{i}")
+            if v is None:
+                break
+            items.append(v)
+            i += 1
+        return items or None
+    if prefix not in form:
+        return None
+    return _from_text(shape, form[prefix])
+
+
 def _query_params(op: Any, body: bytes) -> dict[str, Any]:
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"),
                                          keep_blank_values=True).items()}
     if op.input_shape is None:
         return {}
+    if op.metadata.get("protocol") == "ec2":
+        return _ec2_value(op.input_shape, form, "") or {}
     return _query_value(op.input_shape, form, "") or {}
 
 

@@ -56,7 +56,10 @@ impl<R: GraphResource> Driver<R> {
             return None;
         }
         report_failures(diags, R::TYPE, &id, "creating", &outcome);
-        let state = self.applied_state(planned, &settings, &context, &outcome);
+        let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        self.resource
+            .computed_from_aws(&configured, &mut state)
+            .await;
         if outcome.is_ok() {
             self.resource.applied(&configured, &state);
         }
@@ -104,7 +107,10 @@ impl<R: GraphResource> Driver<R> {
         )
         .await;
         report_failures(diags, R::TYPE, &id, "updating", &outcome);
-        let state = self.applied_state(planned, &settings, &context, &outcome);
+        let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        self.resource
+            .computed_from_aws(&configured, &mut state)
+            .await;
         if outcome.is_ok() {
             self.resource.applied(&configured, &state);
         }

@@ -162,4 +162,8 @@ pub trait GraphResource: Send + Sync + 'static {
 
     /// After a destroy that deleted every component.
     fn destroyed(&self, _configured: &Configured, _settings: &Self::Settings) {}
+
+    /// Computed attributes only AWS can tell (a load balancer's DNS name),
+    /// read after an apply and a refresh, once `components` is set.
+    async fn computed_from_aws(&self, _configured: &Configured, _state: &mut Value) {}
 }

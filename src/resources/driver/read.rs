@@ -136,6 +136,9 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut current, &settings, Some(&context));
         self.set_components(&mut current, lifecycle::components_value(&sorted.existing));
+        self.resource
+            .computed_from_aws(&configured, &mut current)
+            .await;
         let mut next_private = private_with_stale(&sorted.stale);
         if let Some(token) = ownership::token_of(&private) {
             next_private = ownership::with_token(next_private, &token);

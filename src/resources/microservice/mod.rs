@@ -7,6 +7,7 @@ pub mod config;
 pub mod containers;
 pub mod deployment;
 pub mod expand;
+pub mod ingress;
 pub mod keys;
 pub mod names;
 pub mod platform;

@@ -6,6 +6,7 @@
 //! DNS namespace in the VPC, independent of each other.
 
 use super::budget::{self, BudgetSettings};
+use super::ingress::{self, IngressSettings};
 use crate::service_mesh::ServiceMesh;
 use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceKind, NamespaceSpec};
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
@@ -25,6 +26,8 @@ pub struct PlatformSettings {
     /// The provider's region: the budget's name carries it.
     pub region: String,
     pub budget: Option<BudgetSettings>,
+    /// The `ingress` block (service_connect only), `None` without one.
+    pub ingress: Option<IngressSettings>,
 }
 
 pub use crate::spec::platform::VPC_TAG;
@@ -54,6 +57,11 @@ pub fn expand(p: &PlatformSettings) -> DesiredGraph {
                 )
                 .after(&["namespace"]),
             );
+            if let Some(i) = &p.ingress {
+                for c in ingress::components(&p.name, i, &tags) {
+                    graph.push(c);
+                }
+            }
             graph.push(Component::new(
                 "namespace",
                 Spec::Namespace(NamespaceSpec {
@@ -115,6 +123,7 @@ mod tests {
             tags: Tags::from([("project".to_string(), "matbakh".to_string())]),
             region: "eu-central-1".into(),
             budget: None,
+            ingress: None,
         }
     }
 

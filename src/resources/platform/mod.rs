@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod expand;
+pub mod ingress;
 pub mod lookup;
 pub mod roles;
 pub mod schema;
@@ -64,6 +65,7 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
         tags,
         region: configured.clients.region.clone(),
         budget: budget::settings(state),
+        ingress: ingress::settings(state),
     }
 }
 
@@ -231,7 +233,11 @@ impl GraphResource for Platform {
         config: &Value,
         configured: &Configured,
     ) -> Result<Vec<Problem>, String> {
-        Ok(schema::validate_on(config, configured.service_mesh))
+        let mut problems = schema::validate_on(config, configured.service_mesh);
+        if configured.service_mesh == ServiceMesh::AppMesh {
+            problems.extend(ingress::on_app_mesh(config));
+        }
+        Ok(problems)
     }
 
     /// A platform just created or updated is where this apply's
@@ -326,6 +332,42 @@ impl GraphResource for Platform {
         };
         state.set("namespace_arn", namespace);
         state.set("namespace_id", id);
+        let lb = component(components, ingress::keys::LOAD_BALANCER);
+        // The DNS name and zone are not in the ARN: a known load balancer
+        // keeps what state says, and `computed_from_aws` reads them after
+        // an apply or a refresh.
+        for attr in ["ingress_dns_name", "ingress_zone_id"] {
+            match &lb {
+                Value::String(_) if !state.get(attr).is_null() => {}
+                Value::String(_) | Value::Unknown => state.set(attr, Value::Unknown),
+                _ => state.set(attr, Value::Null),
+            }
+        }
+        state.set("ingress_arn", lb);
+        state.set(
+            "ingress_security_group_id",
+            component(components, ingress::keys::SECURITY_GROUP),
+        );
+    }
+
+    async fn computed_from_aws(&self, configured: &Configured, state: &mut Value) {
+        let Some(arn) = state
+            .get("components")
+            .get(ingress::keys::LOAD_BALANCER)
+            .as_str()
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let found = crate::aws::elbv2::load_balancer::dns_of(&configured.clients, &arn).await;
+        let (dns, zone) = match found {
+            Ok(Some((dns, zone))) => (Value::from(dns), Value::from(zone)),
+            // Not found or unreadable: null rather than a value state
+            // cannot hold after an apply; the next refresh reads it again.
+            _ => (Value::Null, Value::Null),
+        };
+        state.set("ingress_dns_name", dns);
+        state.set("ingress_zone_id", zone);
     }
 
     /// The cluster's Container Insights, the mesh's egress filter and the

@@ -34,11 +34,16 @@ pub fn schema() -> Schema {
         .computed("service_mesh", Type::String, "The backend the platform was built for: the provider's `service_mesh`. Changing the provider's replaces the platform.")
         .computed("namespace_id", Type::String, "Id of the Cloud Map namespace (`ns-…`).")
         .computed("namespace_arn", Type::String, "ARN of the Cloud Map namespace.")
-        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace`, `budget` to its ARN.")
+        .computed("components", string_map(), "Every AWS object of the platform: `cluster`, `mesh`, `namespace`, `budget` to its ARN; with `ingress` also `ingress_load_balancer` and its listeners (`ingress_listener`, `ingress_redirect_listener`, `ingress_test_listener`) to their ARNs and `ingress_security_group` to its id.")
         .computed("estimated_monthly_cost", Type::Number, "With a `budget` block: estimated USD per month of the platform's microservices, the sum of their `estimated_monthly_cost`, read from the tag each writes on its ECS service (so services of every Terraform state count); null without one.")
         .computed("budget_name", Type::String, "Name of the AWS Budgets budget (`matbakh-NAME-REGION`); null without a `budget` block.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
+        .computed("ingress_dns_name", Type::String, "With `ingress`: the load balancer's DNS name.")
+        .computed("ingress_zone_id", Type::String, "With `ingress`: the load balancer's Route 53 hosted zone id, for an alias record.")
+        .computed("ingress_arn", Type::String, "With `ingress`: the load balancer's ARN.")
+        .computed("ingress_security_group_id", Type::String, "With `ingress`: the load balancer's security group (`sg-…`), made by the provider; a service admits it on its port.")
         .single_block("budget", super::budget::schema())
+        .single_block("ingress", super::ingress::schema_block())
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }
@@ -136,6 +141,7 @@ pub fn validate(config: &Value) -> Vec<Problem> {
         }
     }
     problems.extend(super::budget::validate(config));
+    problems.extend(super::ingress::validate(config));
     problems.extend(crate::resources::lifecycle::validate_timeouts(config));
     // The tags alone; with the provider's default_tags at plan.
     problems.extend(crate::resources::tags::check_tags(
