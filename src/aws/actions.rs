@@ -17,8 +17,11 @@ pub const CALLED: &[(&str, &str)] = &[
     ("application-autoscaling:DeregisterScalableTarget", "*"),
     ("application-autoscaling:DescribeScalableTargets", "*"),
     ("application-autoscaling:DescribeScalingPolicies", "*"),
+    ("application-autoscaling:ListTagsForResource", "*"),
     ("application-autoscaling:PutScalingPolicy", "*"),
     ("application-autoscaling:RegisterScalableTarget", "*"),
+    ("application-autoscaling:TagResource", "*"),
+    ("application-autoscaling:UntagResource", "*"),
     ("appmesh:CreateMesh", MESH),
     ("appmesh:CreateRoute", MESH_CHILD),
     ("appmesh:CreateVirtualNode", MESH_CHILD),
@@ -36,20 +39,40 @@ pub const CALLED: &[(&str, &str)] = &[
     ("appmesh:DescribeVirtualService", MESH_CHILD),
     ("appmesh:ListTagsForResource", MESH_ANY),
     ("appmesh:TagResource", MESH_ANY),
+    ("appmesh:UntagResource", MESH_ANY),
     ("appmesh:UpdateMesh", MESH),
     ("appmesh:UpdateRoute", MESH_CHILD),
     ("appmesh:UpdateVirtualNode", MESH_CHILD),
     ("appmesh:UpdateVirtualRouter", MESH_CHILD),
     ("appmesh:UpdateVirtualService", MESH_CHILD),
+    ("budgets:CreateBudget", BUDGET),
+    ("budgets:CreateNotification", BUDGET),
+    ("budgets:DeleteBudget", BUDGET),
+    ("budgets:DeleteNotification", BUDGET),
+    ("budgets:DescribeBudget", BUDGET),
+    ("budgets:DescribeNotificationsForBudget", BUDGET),
+    ("budgets:DescribeSubscribersForNotification", BUDGET),
+    ("budgets:ListTagsForResource", BUDGET),
+    ("budgets:TagResource", BUDGET),
+    ("budgets:UpdateBudget", BUDGET),
     ("cloudwatch:DeleteAlarms", ALARM),
     ("cloudwatch:DeleteDashboards", DASHBOARD),
     ("cloudwatch:DescribeAlarms", "*"),
     ("cloudwatch:GetDashboard", DASHBOARD),
+    ("cloudwatch:GetMetricStatistics", "*"),
     ("cloudwatch:ListTagsForResource", ALARM_OR_DASHBOARD),
     ("cloudwatch:PutDashboard", DASHBOARD),
     ("cloudwatch:PutMetricAlarm", ALARM),
     ("cloudwatch:SetAlarmState", ALARM),
     ("cloudwatch:TagResource", ALARM_OR_DASHBOARD),
+    ("cloudwatch:UntagResource", ALARM_OR_DASHBOARD),
+    ("ec2:AuthorizeSecurityGroupIngress", SECURITY_GROUP),
+    ("ec2:CreateSecurityGroup", SECURITY_GROUP_AND_VPC),
+    ("ec2:CreateTags", SECURITY_GROUP),
+    ("ec2:DeleteSecurityGroup", SECURITY_GROUP),
+    ("ec2:DescribeSecurityGroups", "*"),
+    ("ec2:DescribeSubnets", "*"),
+    ("ec2:RevokeSecurityGroupIngress", SECURITY_GROUP),
     ("ecs:CreateCluster", "*"),
     ("ecs:CreateService", SERVICE),
     ("ecs:DeleteCluster", CLUSTER),
@@ -61,6 +84,7 @@ pub const CALLED: &[(&str, &str)] = &[
     ("ecs:DescribeServices", SERVICE),
     ("ecs:DescribeTaskDefinition", "*"),
     ("ecs:ListServices", "*"),
+    ("ecs:ListServiceDeployments", SERVICE),
     ("ecs:ListTagsForResource", ECS_ANY),
     ("ecs:ListTaskDefinitions", "*"),
     ("ecs:PutClusterCapacityProviders", CLUSTER),
@@ -71,6 +95,22 @@ pub const CALLED: &[(&str, &str)] = &[
     ("ecs:UpdateCluster", CLUSTER),
     ("ecs:UpdateClusterSettings", CLUSTER),
     ("ecs:UpdateService", SERVICE),
+    ("elasticloadbalancing:AddTags", ELB_ANY),
+    ("elasticloadbalancing:CreateListener", ELB_ANY),
+    ("elasticloadbalancing:CreateLoadBalancer", LOAD_BALANCER),
+    ("elasticloadbalancing:DeleteListener", LISTENER),
+    ("elasticloadbalancing:DeleteLoadBalancer", LOAD_BALANCER),
+    ("elasticloadbalancing:DescribeListeners", "*"),
+    ("elasticloadbalancing:DescribeLoadBalancerAttributes", "*"),
+    ("elasticloadbalancing:DescribeLoadBalancers", "*"),
+    ("elasticloadbalancing:DescribeTags", "*"),
+    ("elasticloadbalancing:ModifyListener", LISTENER),
+    (
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        LOAD_BALANCER,
+    ),
+    ("elasticloadbalancing:SetSecurityGroups", LOAD_BALANCER),
+    ("elasticloadbalancing:SetSubnets", LOAD_BALANCER),
     ("iam:AttachRolePolicy", ROLE),
     ("iam:CreateRole", ROLE),
     ("iam:DeleteRole", ROLE),
@@ -90,6 +130,7 @@ pub const CALLED: &[(&str, &str)] = &[
     ("logs:ListTagsLogGroup", LOG_GROUP),
     ("logs:PutRetentionPolicy", LOG_GROUP),
     ("logs:TagLogGroup", LOG_GROUP),
+    ("logs:UntagLogGroup", LOG_GROUP),
     ("servicediscovery:CreateHttpNamespace", "*"),
     ("servicediscovery:CreatePrivateDnsNamespace", "*"),
     ("servicediscovery:CreateService", "*"),
@@ -103,6 +144,7 @@ pub const CALLED: &[(&str, &str)] = &[
     ("servicediscovery:ListTagsForResource", "*"),
     ("servicediscovery:TagResource", "*"),
     ("servicediscovery:UpdateService", "*"),
+    ("servicediscovery:UntagResource", "*"),
     ("sts:AssumeRole", "*"),
     ("sts:GetCallerIdentity", "*"),
 ];
@@ -123,9 +165,38 @@ const ALARM_OR_DASHBOARD: &str =
     "arn:aws:cloudwatch:{r}:{a}:alarm:{p}-* arn:aws:cloudwatch::{a}:dashboard/{p}-*";
 const LOG_GROUP: &str = "arn:aws:logs:{r}:{a}:log-group:/matbakh/{p}/*";
 const ROLE: &str = "arn:aws:iam::{a}:role/{p}-*";
+// AWS Budgets names are account-wide: `matbakh-PLATFORM-REGION`.
+const BUDGET: &str = "arn:aws:budgets::{a}:budget/matbakh-{p}-*";
+// EC2 names a security group by its id only: scoped to the region's groups
+// (the adapter itself touches only the groups its platform made).
+const SECURITY_GROUP: &str = "arn:aws:ec2:{r}:{a}:security-group/*";
+const SECURITY_GROUP_AND_VPC: &str =
+    "arn:aws:ec2:{r}:{a}:security-group/* arn:aws:ec2:{r}:{a}:vpc/*";
+const LOAD_BALANCER: &str = "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{p}/*";
+const LISTENER: &str = "arn:aws:elasticloadbalancing:{r}:{a}:listener/app/{p}/*";
+const ELB_ANY: &str = "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener-rule/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{p}-*/*";
 
 /// The services a role the provider makes is passed to.
 const PASSED_TO: &str = "ecs-tasks.amazonaws.com";
+
+/// The IAM action that authorizes an API call. They are the same name for
+/// every service the provider calls but AWS Budgets, whose API calls are
+/// authorized by `budgets:ViewBudget` and `budgets:ModifyBudget` (the
+/// Service Authorization Reference, "Actions defined by AWS Budget
+/// Service"); its tag calls keep their own names.
+pub fn iam_action(call: &str) -> &str {
+    match call {
+        "budgets:DescribeBudget"
+        | "budgets:DescribeNotificationsForBudget"
+        | "budgets:DescribeSubscribersForNotification" => "budgets:ViewBudget",
+        "budgets:CreateBudget"
+        | "budgets:UpdateBudget"
+        | "budgets:DeleteBudget"
+        | "budgets:CreateNotification"
+        | "budgets:DeleteNotification" => "budgets:ModifyBudget",
+        other => other,
+    }
+}
 
 /// The IAM policy a CI principal needs to plan, apply, import and destroy
 /// `platforms` in `regions` (account `account`, `*` when not known): one
@@ -151,7 +222,10 @@ pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) 
         if *pattern == "*" {
             resources = vec!["*".to_string()];
         }
-        by_scope.entry(resources).or_default().push(action);
+        let granted = by_scope.entry(resources).or_default();
+        if !granted.contains(&iam_action(action)) {
+            granted.push(iam_action(action));
+        }
     }
     let mut statements: Vec<Value> = by_scope
         .into_iter()
@@ -180,7 +254,10 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    const PREFIXES: [&str; 8] = [
+    const PREFIXES: [&str; 11] = [
+        "budgets:",
+        "ec2:",
+        "elasticloadbalancing:",
         "ecs:",
         "appmesh:",
         "servicediscovery:",
@@ -278,8 +355,10 @@ mod tests {
             }
         }
         for (action, _) in CALLED {
-            assert!(granted.contains(*action), "{action}");
+            assert!(granted.contains(iam_action(action)), "{action}");
         }
+        assert!(granted.contains("budgets:ModifyBudget"));
+        assert!(!granted.contains("budgets:CreateBudget"));
         let text = policy.to_string();
         assert!(
             text.contains("arn:aws:iam::123456789012:role/matbakh-*"),
