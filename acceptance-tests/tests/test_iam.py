@@ -16,6 +16,7 @@ pytestmark = pytest.mark.microservice
 SC, AM = "service_connect", "app_mesh"
 PLATFORM = "matbakh"
 ACCOUNT = "123456789012"
+REGION = "eu-central-1"
 IMAGE = f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
 SECRET = f"arn:aws:secretsmanager:eu-central-1:{ACCOUNT}:secret:auth-db-AbCdEf"
 PARAM = f"arn:aws:ssm:eu-central-1:{ACCOUNT}:parameter/auth/api-key"
@@ -96,8 +97,8 @@ def test_roles_made_scoped_narrowed_in_place_and_deleted(emulator, tf, net, back
     assert "execution_role" in plan.stdout and "task_role" in plan.stdout, plan.stdout
     tf.apply()
     auth = tf.resource("matbakh_microservice.auth")
-    exec_arn = f"arn:aws:iam::{ACCOUNT}:role/{PLATFORM}-auth-exec"
-    task_arn = f"arn:aws:iam::{ACCOUNT}:role/{PLATFORM}-auth-task"
+    exec_arn = f"arn:aws:iam::{ACCOUNT}:role/{PLATFORM}-auth-{REGION}-exec"
+    task_arn = f"arn:aws:iam::{ACCOUNT}:role/{PLATFORM}-auth-{REGION}-task"
     assert auth["components"]["execution_role"] == exec_arn
     assert auth["components"]["task_role"] == task_arn
     assert auth["execution_role_arn"] is None and auth["task_role_arn"] is None
@@ -114,14 +115,14 @@ def test_roles_made_scoped_narrowed_in_place_and_deleted(emulator, tf, net, back
 
     # Execution role: exactly this service's repository, log group, secret, parameter and key.
     iam = emulator.client("iam")
-    exec_role = iam.get_role(RoleName=f"{PLATFORM}-auth-exec")["Role"]
+    exec_role = iam.get_role(RoleName=f"{PLATFORM}-auth-{REGION}-exec")["Role"]
     trust = exec_role["AssumeRolePolicyDocument"]
     trust = trust if isinstance(trust, dict) else json.loads(trust)
     assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
     assert trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
-    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=f"{PLATFORM}-auth-exec")["Tags"]}
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=f"{PLATFORM}-auth-{REGION}-exec")["Tags"]}
     assert tags["matbakh:owner"] == f"{PLATFORM}/auth" and "matbakh:owner-token" in tags, tags
-    st = statements(role_policy(emulator, f"{PLATFORM}-auth-exec"))
+    st = statements(role_policy(emulator, f"{PLATFORM}-auth-{REGION}-exec"))
     assert st["Secrets"]["Resource"] == SECRET
     assert st["Parameters"]["Resource"] == PARAM
     assert st["SecretsKeys"]["Resource"] == KEY
@@ -129,7 +130,7 @@ def test_roles_made_scoped_narrowed_in_place_and_deleted(emulator, tf, net, back
     assert st["Logs"]["Resource"].endswith(f"log-group:/matbakh/{PLATFORM}/auth:*")
 
     # Task role: X-Ray and the application's own statement.
-    st = statements(role_policy(emulator, f"{PLATFORM}-auth-task"))
+    st = statements(role_policy(emulator, f"{PLATFORM}-auth-{REGION}-task"))
     assert "xray:PutTraceSegments" in st["Tracing"]["Action"]
     assert st["Uploads"]["Resource"] == "arn:aws:s3:::auth-uploads/*"
     assert ("Metrics" in st) == (backend == AM)
@@ -145,18 +146,18 @@ def test_roles_made_scoped_narrowed_in_place_and_deleted(emulator, tf, net, back
     assert plan.returncode == 2 and "must be replaced" not in plan.stdout, plan.stdout
     tf.apply()
     assert tf.resource("matbakh_microservice.auth")["components"]["execution_role"] == exec_arn
-    st = statements(role_policy(emulator, f"{PLATFORM}-auth-exec"))
+    st = statements(role_policy(emulator, f"{PLATFORM}-auth-{REGION}-exec"))
     assert "Parameters" not in st and st["Secrets"]["Resource"] == SECRET
 
     # A statement added out of band is drift, and the next apply removes it.
-    widened = role_policy(emulator, f"{PLATFORM}-auth-exec")
+    widened = role_policy(emulator, f"{PLATFORM}-auth-{REGION}-exec")
     widened["Statement"].append({"Sid": "Sneaky", "Effect": "Allow", "Action": "s3:GetObject",
                                  "Resource": "arn:aws:s3:::other/*"})
-    iam.put_role_policy(RoleName=f"{PLATFORM}-auth-exec", PolicyName="matbakh",
+    iam.put_role_policy(RoleName=f"{PLATFORM}-auth-{REGION}-exec", PolicyName="matbakh",
                         PolicyDocument=json.dumps(widened))
     assert tf.plan().returncode == 2
     tf.apply()
-    assert "Sneaky" not in statements(role_policy(emulator, f"{PLATFORM}-auth-exec"))
+    assert "Sneaky" not in statements(role_policy(emulator, f"{PLATFORM}-auth-{REGION}-exec"))
     assert tf.plan().returncode == 0
 
     tf.destroy()

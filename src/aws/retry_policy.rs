@@ -41,6 +41,14 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::ErrorKind;
 
+/// The attempts a call had before the policy first stored its own.
+#[derive(Debug, Clone, Copy)]
+struct ConfiguredAttempts(u32);
+
+impl aws_smithy_types::config_bag::Storable for ConfiguredAttempts {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
 /// Throttled attempts of one call when no deadline is in scope.
 pub const THROTTLED_ATTEMPTS_WITHOUT_DEADLINE: u32 = 25;
 
@@ -143,6 +151,22 @@ impl Intercept for RetryPolicy {
                 ..
             })
         );
+        // The attempts this call was configured with, before this policy
+        // stored its own: an operation that turned the SDK's retries off
+        // (RegisterTaskDefinition, whose blind retry after a lost answer
+        // registers a second revision) keeps them off for every error but
+        // throttling, which says the request was not carried out.
+        let configured = match cfg.load::<ConfiguredAttempts>() {
+            Some(c) => c.0,
+            None => {
+                let n = cfg
+                    .load::<RetryConfig>()
+                    .map(|r| r.max_attempts())
+                    .unwrap_or_else(|| self.base.max_attempts());
+                cfg.interceptor_state().store_put(ConfiguredAttempts(n));
+                n
+            }
+        };
         let max_attempts = if crate::engine::stop_requested() {
             attempts
         } else if throttled {
@@ -154,7 +178,7 @@ impl Intercept for RetryPolicy {
                 attempts
             }
         } else {
-            self.base.max_attempts()
+            configured
         };
         cfg.interceptor_state()
             .store_put(self.base.clone().with_max_attempts(max_attempts));

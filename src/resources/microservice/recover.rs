@@ -202,7 +202,7 @@ pub fn recover(
         "execution_role_arn",
         given(
             Some(&td.execution_role_arn),
-            super::roles::execution_role_name(&platform.platform_id, name),
+            super::roles::execution_role_name(&platform.platform_id, &platform.region, name),
         )
         .into(),
     );
@@ -210,7 +210,7 @@ pub fn recover(
         "task_role_arn",
         given(
             td.task_role_arn.as_deref(),
-            super::roles::task_role_name(&platform.platform_id, name),
+            super::roles::task_role_name(&platform.platform_id, &platform.region, name),
         )
         .into(),
     );

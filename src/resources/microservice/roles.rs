@@ -48,14 +48,17 @@ const XRAY: [&str; 4] = [
     "xray:PutTraceSegments",
 ];
 
-/// `PLATFORM-NAME-exec`, shortened with a hash to IAM's 64 characters.
-pub fn execution_role_name(platform: &str, name: &str) -> String {
-    role_name(&format!("{}-{name}-exec", iam_safe(platform)))
+/// `PLATFORM-NAME-REGION-exec`, shortened with a hash to IAM's 64
+/// characters. IAM is global to the account while a platform is regional:
+/// the same platform and service in two regions (one provider alias each)
+/// are two roles, so the name carries the region, as a dashboard's does.
+pub fn execution_role_name(platform: &str, region: &str, name: &str) -> String {
+    role_name(&format!("{}-{name}-{region}-exec", iam_safe(platform)))
 }
 
-/// `PLATFORM-NAME-task`, shortened likewise.
-pub fn task_role_name(platform: &str, name: &str) -> String {
-    role_name(&format!("{}-{name}-task", iam_safe(platform)))
+/// `PLATFORM-NAME-REGION-task`, shortened likewise.
+pub fn task_role_name(platform: &str, region: &str, name: &str) -> String {
+    role_name(&format!("{}-{name}-{region}-task", iam_safe(platform)))
 }
 
 /// The ARN of the role named `name` in the platform's account.
@@ -73,7 +76,7 @@ pub fn execution_role_arn(settings: &Settings, platform: &PlatformContext) -> St
     settings.execution_role_arn.clone().unwrap_or_else(|| {
         role_arn(
             platform,
-            &execution_role_name(&platform.platform_id, &settings.name),
+            &execution_role_name(&platform.platform_id, &platform.region, &settings.name),
         )
     })
 }
@@ -87,7 +90,7 @@ pub fn task_role_arn(settings: &Settings, platform: &PlatformContext) -> Option<
     needs_task_role(settings).then(|| {
         role_arn(
             platform,
-            &task_role_name(&platform.platform_id, &settings.name),
+            &task_role_name(&platform.platform_id, &platform.region, &settings.name),
         )
     })
 }
@@ -169,7 +172,7 @@ pub fn execution_role<'a>(
         ));
     }
     Some(RoleSpec {
-        name: execution_role_name(&platform.platform_id, &settings.name),
+        name: execution_role_name(&platform.platform_id, &platform.region, &settings.name),
         description: format!(
             "ECS task execution role of {} (made by terraform-provider-matbakh)",
             names::resource_id(&platform.platform_id, &settings.name)
@@ -213,7 +216,7 @@ pub fn task_role(settings: &Settings, platform: &PlatformContext, tags: &Tags) -
         }
     }
     Some(RoleSpec {
-        name: task_role_name(&platform.platform_id, &settings.name),
+        name: task_role_name(&platform.platform_id, &platform.region, &settings.name),
         description: format!(
             "ECS task role of {} (made by terraform-provider-matbakh)",
             names::resource_id(&platform.platform_id, &settings.name)

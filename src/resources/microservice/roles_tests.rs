@@ -45,7 +45,7 @@ fn an_omitted_execution_role_is_made_with_exactly_what_the_service_needs() {
     );
     let graph = expand::expand(&s, &p);
     let exec = role(&graph, EXECUTION_ROLE).expect("made");
-    assert_eq!(exec.name, "matbakh-auth-exec");
+    assert_eq!(exec.name, "matbakh-auth-eu-central-1-exec");
     assert_eq!(
         exec.trust_policy,
         json!({"Version": "2012-10-17", "Statement": [{
@@ -80,7 +80,7 @@ fn an_omitted_execution_role_is_made_with_exactly_what_the_service_needs() {
     };
     assert_eq!(
         td.execution_role_arn,
-        "arn:aws:iam::123456789012:role/matbakh-auth-exec"
+        "arn:aws:iam::123456789012:role/matbakh-auth-eu-central-1-exec"
     );
 }
 
@@ -148,7 +148,7 @@ fn a_task_role_is_made_only_when_something_needs_it() {
     );
     let graph = expand::expand(&s, &p);
     let task = role(&graph, TASK_ROLE).expect("made");
-    assert_eq!(task.name, "matbakh-auth-task");
+    assert_eq!(task.name, "matbakh-auth-eu-central-1-task");
     assert_eq!(
         task.policy.unwrap()["Statement"],
         json!([{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::auth/*"}])
