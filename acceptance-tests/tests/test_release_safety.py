@@ -53,7 +53,7 @@ def test_a_release_started_with_an_alarm_left_in_alarm_is_watched(emulator, tf, 
     alarm off for the next deployment: the provider brings it to OK first, so an alarm firing
     during the deployment rolls it back."""
     first_apply(tf, emulator, net, CANARY)
-    left, fires = rollback_alarms(emulator)
+    left, fires = rollback_alarms(emulator)[:2]
     set_alarm(emulator, left, "ALARM")
     before = service(emulator)["currentServiceDeployment"]
     emulator.settings(ecs_deployment="timed")
@@ -91,7 +91,7 @@ def test_a_release_ecs_does_not_watch_is_stopped_with_a_rollback(emulator, tf, n
     after the reset; here the reset is answered but not done): ECS reports alarms.status
     DISABLED, and the provider stops the deployment with a rollback and fails naming the alarm."""
     first_apply(tf, emulator, net, CANARY)
-    left, _ = rollback_alarms(emulator)
+    left = rollback_alarms(emulator)[0]
     set_alarm(emulator, left, "ALARM")
     emulator.inject_fault("monitoring", "SetAlarmState", count=10, status=200)
     emulator.settings(ecs_deployment="timed")
@@ -154,7 +154,8 @@ def test_destroy_deletes_the_cloud_map_service_ecs_left_behind(emulator, tf, net
     (as users report) leaves it: destroy deletes it then, and the namespace after it."""
     first_apply(tf, emulator, net, "", timeouts='timeouts {\n    delete = "2m"\n  }')
     sd = emulator.client("servicediscovery")
-    [made] = [s for s in sd.list_services()["Services"] if s["Name"] == AUTH]
+    # The discovery name is unique per platform (NAME_PLATFORM).
+    [made] = [s for s in sd.list_services()["Services"] if s["Name"].startswith(f"{AUTH}_")]
     assert tf.resource("matbakh_microservice.auth")["components"]["discovery_service"] == made["Id"]
     emulator.settings(ecs_service_connect_cleanup=cleanup)
     emulator.clear_requests()

@@ -123,6 +123,7 @@ pub const CALLED: &[(&str, &str)] = &[
     ("iam:ListRoleTags", ROLE),
     ("iam:PutRolePolicy", ROLE),
     ("iam:TagRole", ROLE),
+    ("iam:UntagRole", ROLE),
     ("iam:UpdateAssumeRolePolicy", ROLE),
     ("logs:CreateLogGroup", LOG_GROUP),
     ("logs:DeleteLogGroup", LOG_GROUP),

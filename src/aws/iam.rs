@@ -323,6 +323,17 @@ impl Adapter for RoleSpec {
                 .await
                 .map_err(|e| AwsError::sdk("iam:TagRole", e))?;
         }
+        // Tags are authoritative: keys no longer wanted leave the role.
+        let unwanted: Vec<String> = tags::unwanted(&self.tags, &held.tags).into_iter().collect();
+        if !unwanted.is_empty() {
+            aws.iam
+                .untag_role()
+                .role_name(&self.name)
+                .set_tag_keys(Some(unwanted))
+                .send()
+                .await
+                .map_err(|e| AwsError::sdk("iam:UntagRole", e))?;
+        }
         Ok(held.arn)
     }
 

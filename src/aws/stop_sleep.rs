@@ -35,6 +35,14 @@ pub struct StopAwareSleep;
 impl AsyncSleep for StopAwareSleep {
     fn sleep(&self, duration: Duration) -> Sleep {
         let until = Instant::now() + duration;
+        // The SDK sleeps for its timeouts too, not only for its backoff. A
+        // sleep that starts after the stop request belongs to a call made
+        // on purpose after Ctrl-C (the rollback of a deployment, the reads
+        // that save the state): it must run its whole time, or that call's
+        // connect timeout would fire at once and the rollback never go out.
+        if crate::engine::stop_requested() {
+            return Sleep::new(tokio::time::sleep_until(until));
+        }
         Sleep::new(async move {
             sleep_until(until).await;
         })
