@@ -244,6 +244,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_operation_with_retries_off_keeps_them_off_but_for_throttling() {
+        // RegisterTaskDefinition turns the SDK's retry off for itself: a
+        // blind retry after a lost answer registers a second revision.
+        let seen = AtomicUsize::new(0);
+        let fake = FakeEndpoint::start(move |_, _| match seen.fetch_add(1, Ordering::SeqCst) {
+            0 => (
+                400,
+                serde_json::json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+            ),
+            _ => (
+                500,
+                serde_json::json!({"__type": "ServerException", "message": "boom"}),
+            ),
+        });
+        let client = ecs(&fake);
+        let once = client
+            .describe_services()
+            .cluster("c")
+            .services("s")
+            .customize()
+            .config_override(
+                aws_sdk_ecs::config::Builder::default().retry_config(RetryConfig::disabled()),
+            )
+            .send();
+        assert!(with_deadline(Duration::from_secs(60), once).await.is_err());
+        // The throttled attempt is retried; the server error is not.
+        assert_eq!(fake.calls().len(), 2);
+    }
+
+    #[tokio::test]
     async fn other_errors_keep_max_retries() {
         let fake = FakeEndpoint::start(|_, _| {
             (
