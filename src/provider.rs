@@ -16,10 +16,8 @@ use crate::tf::schema::{block, string_map, Type};
 use crate::tf::value::{normalized, Value};
 use crate::validation::Problem;
 
-// Resources take these from `resources::context` and `resources::tags`;
-// they stay here under their old names.
-pub use crate::resources::context::{Configured, ProviderContext};
-pub use crate::resources::tags::string_map_value;
+use crate::resources::context::{Configured, ProviderContext};
+use crate::resources::tags::string_map_value;
 
 /// Services whose endpoint can be overridden one by one.
 pub const ENDPOINT_SERVICES: [&str; 9] = [

@@ -8,7 +8,7 @@ use tf_provider::schema::Schema;
 use tf_provider::{DataSource, Diagnostics};
 
 use crate::aws::actions::deployer_policy;
-use crate::provider::ProviderContext;
+use crate::resources::context::ProviderContext;
 use crate::resources::platform::schema::check_name;
 use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_set, Type};

@@ -6,7 +6,7 @@
 use crate::aws::budgets::find_budget;
 use crate::aws::ecs::estimates::service_estimates;
 use crate::budget_guard::{judge, Budget, Change, Mode, Verdict};
-use crate::provider::Configured;
+use crate::resources::context::Configured;
 use crate::resources::planned_costs;
 use crate::resources::platform::budget::budget_name;
 
