@@ -98,17 +98,31 @@ pub const CALLED: &[(&str, &str)] = &[
     ("elasticloadbalancing:AddTags", ELB_ANY),
     ("elasticloadbalancing:CreateListener", ELB_ANY),
     ("elasticloadbalancing:CreateLoadBalancer", LOAD_BALANCER),
+    ("elasticloadbalancing:CreateRule", ELB_ANY),
+    ("elasticloadbalancing:CreateTargetGroup", TARGET_GROUP),
     ("elasticloadbalancing:DeleteListener", LISTENER),
     ("elasticloadbalancing:DeleteLoadBalancer", LOAD_BALANCER),
+    ("elasticloadbalancing:DeleteRule", LISTENER_RULE),
+    ("elasticloadbalancing:DeleteTargetGroup", TARGET_GROUP),
     ("elasticloadbalancing:DescribeListeners", "*"),
     ("elasticloadbalancing:DescribeLoadBalancerAttributes", "*"),
     ("elasticloadbalancing:DescribeLoadBalancers", "*"),
+    ("elasticloadbalancing:DescribeRules", "*"),
     ("elasticloadbalancing:DescribeTags", "*"),
+    ("elasticloadbalancing:DescribeTargetGroupAttributes", "*"),
+    ("elasticloadbalancing:DescribeTargetGroups", "*"),
     ("elasticloadbalancing:ModifyListener", LISTENER),
     (
         "elasticloadbalancing:ModifyLoadBalancerAttributes",
         LOAD_BALANCER,
     ),
+    ("elasticloadbalancing:ModifyRule", LISTENER_RULE),
+    ("elasticloadbalancing:ModifyTargetGroup", TARGET_GROUP),
+    (
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        TARGET_GROUP,
+    ),
+    ("elasticloadbalancing:SetRulePriorities", LISTENER_RULE),
     ("elasticloadbalancing:SetSecurityGroups", LOAD_BALANCER),
     ("elasticloadbalancing:SetSubnets", LOAD_BALANCER),
     ("iam:AttachRolePolicy", ROLE),
@@ -175,6 +189,8 @@ const SECURITY_GROUP_AND_VPC: &str =
     "arn:aws:ec2:{r}:{a}:security-group/* arn:aws:ec2:{r}:{a}:vpc/*";
 const LOAD_BALANCER: &str = "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{p}/*";
 const LISTENER: &str = "arn:aws:elasticloadbalancing:{r}:{a}:listener/app/{p}/*";
+const LISTENER_RULE: &str = "arn:aws:elasticloadbalancing:{r}:{a}:listener-rule/app/{p}/*";
+const TARGET_GROUP: &str = "arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{p}-*/*";
 const ELB_ANY: &str = "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener-rule/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{p}-*/*";
 
 /// The services a role the provider makes is passed to.

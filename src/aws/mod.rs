@@ -108,6 +108,8 @@ impl Spec {
             Spec::Dashboard(s) => s,
             Spec::LoadBalancer(s) => s,
             Spec::Listener(s) => s,
+            Spec::TargetGroup(s) => s,
+            Spec::ListenerRule(s) => s,
             Spec::SecurityGroup(s) => s,
             Spec::Role(s) => s,
             Spec::Budget(s) => s,

@@ -74,6 +74,9 @@ impl Spec {
             Spec::SecurityGroup(s) => wrap(s.read_back(aws).await?, Spec::SecurityGroup),
             // A listener has no name: it goes with its load balancer.
             Spec::Listener(_) => None,
+            Spec::TargetGroup(s) => wrap(s.read_back(aws).await?, Spec::TargetGroup),
+            // A rule has no name: found by its priority on the platform's listener.
+            Spec::ListenerRule(_) => None,
             Spec::Role(s) => wrap(s.read_back(aws).await?, Spec::Role),
             Spec::Cluster(_) | Spec::Mesh(_) | Spec::Namespace(_) | Spec::Budget(_) => return Err(AwsError::new(
                 "read back",
@@ -103,6 +106,8 @@ impl Spec {
             Spec::Dashboard(s) => &s.tags,
             Spec::LoadBalancer(s) => &s.tags,
             Spec::Listener(s) => &s.tags,
+            Spec::TargetGroup(s) => &s.tags,
+            Spec::ListenerRule(s) => &s.tags,
             Spec::SecurityGroup(s) => &s.tags,
             Spec::Role(s) => &s.tags,
             Spec::Budget(s) => &s.tags,

@@ -130,7 +130,33 @@ pub struct EcsServiceSpec {
     pub deployment: crate::spec::deployment_strategy::DeploymentSpec,
     /// Wait, after create and update, for the deployment to finish.
     pub wait_for_steady_state: bool,
+    /// The platform's load balancer in front of the service (`ingress`).
+    pub load_balancer: Option<EcsLoadBalancerSpec>,
     pub tags: Tags,
+}
+
+/// The ECS service's `loadBalancers` entry and the security group that
+/// admits the load balancer (issue 21): ECS registers the tasks in one of
+/// two target groups and, in a release, moves the production and test
+/// rules' weights to the other with the platform's role.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EcsLoadBalancerSpec {
+    /// The target group the first tasks register in (a component).
+    pub target_group: Ref,
+    /// `advancedConfiguration.alternateTargetGroupArn` (a component).
+    pub alternate_target_group: Ref,
+    /// The rules on the platform's production and test listeners.
+    pub production_rule: Ref,
+    pub test_rule: Ref,
+    /// The platform's role ECS moves the traffic with.
+    pub role_arn: String,
+    pub container_name: String,
+    pub container_port: i32,
+    /// `healthCheckGracePeriodSeconds`.
+    pub health_check_grace_period_seconds: i32,
+    /// The microservice's own group admitting the load balancer: added
+    /// to the service's security groups.
+    pub security_group: Ref,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -46,3 +46,40 @@ pub struct ListenerSpec {
     pub default_action: DefaultAction,
     pub tags: Tags,
 }
+
+/// A target group of a microservice: IP targets (Fargate tasks), HTTP on
+/// the service's port. Two per microservice with ingress, so that a release
+/// runs the new revision in the other group. Its id is its ARN.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TargetGroupSpec {
+    /// 1-32 letters, digits and hyphens; unique per account and region.
+    pub name: String,
+    pub port: u16,
+    /// A subnet of the service: the group's VPC is the subnet's (read at
+    /// create; the user gives subnets, never the VPC).
+    pub subnet_id: String,
+    pub health_check_path: String,
+    /// `deregistration_delay.timeout_seconds`, 0-3600.
+    pub deregistration_delay_seconds: u32,
+    pub tags: Tags,
+}
+
+/// A listener rule of a microservice on one of the platform's listeners:
+/// requests matching `paths` (and `hosts`) go to the target groups by
+/// weight. Its id is its ARN.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ListenerRuleSpec {
+    /// The platform's listener (its ARN: another resource's object).
+    pub listener_arn: String,
+    /// 1-50000, unique on the listener.
+    pub priority: u32,
+    /// Sorted path patterns.
+    pub paths: Vec<String>,
+    /// Sorted host header patterns; none: any host.
+    pub hosts: Vec<String>,
+    /// The target group components and their weights, as created. ECS
+    /// owns the weights once the service runs (a release moves them): they
+    /// are written at create only, read and never reverted.
+    pub forward: Vec<(Ref, u8)>,
+    pub tags: Tags,
+}

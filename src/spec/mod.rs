@@ -46,6 +46,8 @@ pub enum Spec {
     Dashboard(cloudwatch::DashboardSpec),
     LoadBalancer(elbv2::LoadBalancerSpec),
     Listener(elbv2::ListenerSpec),
+    TargetGroup(elbv2::TargetGroupSpec),
+    ListenerRule(elbv2::ListenerRuleSpec),
     SecurityGroup(ec2::SecurityGroupSpec),
     Role(iam::RoleSpec),
     Budget(budgets::BudgetSpec),

@@ -8,6 +8,7 @@ pub mod service;
 #[cfg(test)]
 mod service_calls;
 pub mod service_deployment;
+pub mod service_load_balancer;
 pub mod services_gathered;
 pub mod task_definition;
 

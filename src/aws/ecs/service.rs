@@ -14,6 +14,7 @@ use aws_sdk_ecs::types::{
 
 use super::deployment_configuration::{deployment_differences, deployment_of, with_deployment};
 use super::service_deployment::{self, current_deployment};
+use super::service_load_balancer;
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::aws::cloudmap::service_connect_discovery::{
     delete_left_behind, find_service, service_arn,
@@ -134,8 +135,14 @@ impl EcsServiceSpec {
             .task_definition(self.task_definition(resolved)?)
             .desired_count(self.desired_count)
             .set_capacity_provider_strategy(Some(self.strategy(CALL)?))
-            .network_configuration(self.network(CALL)?)
+            .network_configuration(self.network(CALL, resolved)?)
             .deployment_configuration(self.deployment())
+            .set_load_balancers(Some(service_load_balancer::wanted(self, resolved)?))
+            .set_health_check_grace_period_seconds(
+                self.load_balancer
+                    .as_ref()
+                    .map(|l| l.health_check_grace_period_seconds),
+            )
             .propagate_tags(PropagateTags::Service)
             .enable_ecs_managed_tags(true)
             .set_tags(Some(self.ecs_tags()))
@@ -173,12 +180,14 @@ impl EcsServiceSpec {
             .collect()
     }
 
-    fn network(&self, call: &str) -> Result<NetworkConfiguration, AwsError> {
+    fn network(&self, call: &str, resolved: &Resolved) -> Result<NetworkConfiguration, AwsError> {
         Ok(NetworkConfiguration::builder()
             .awsvpc_configuration(
                 AwsVpcConfiguration::builder()
                     .set_subnets(Some(self.subnets.clone()))
-                    .set_security_groups(Some(self.security_groups.clone()))
+                    .set_security_groups(Some(service_load_balancer::wanted_groups(
+                        self, resolved,
+                    )?))
                     .assign_public_ip(AssignPublicIp::Disabled)
                     .build()
                     .map_err(|e| AwsError::build(call, e))?,
@@ -361,6 +370,7 @@ impl EcsServiceSpec {
         service: &Service,
         task_definition: &str,
         registry: Option<&str>,
+        resolved: &Resolved,
     ) -> Vec<String> {
         let mut diffs = Vec::new();
         if service.task_definition() != Some(task_definition) {
@@ -397,12 +407,14 @@ impl EcsServiceSpec {
             diffs.push(format!("subnets are {subnets:?}, want {:?}", self.subnets));
         }
         let groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
-        if groups != self.security_groups {
+        let want_groups = service_load_balancer::wanted_groups(self, resolved)
+            .unwrap_or_else(|_| self.security_groups.clone());
+        if groups != want_groups {
             diffs.push(format!(
-                "security groups are {groups:?}, want {:?}",
-                self.security_groups
+                "security groups are {groups:?}, want {want_groups:?}"
             ));
         }
+        diffs.extend(service_load_balancer::differences(self, service, resolved));
         if let Some(ip) = vpc.and_then(|v| v.assign_public_ip()) {
             if ip != &AssignPublicIp::Disabled {
                 diffs.push("a public IP is assigned, want none".to_string());
@@ -689,7 +701,7 @@ impl Adapter for EcsServiceSpec {
             .and_then(|r| resolved.get(&r.0))
             .map(String::as_str);
         let wanted = self.task_definition(resolved)?;
-        let mut differences = self.differences(&service, wanted, registry);
+        let mut differences = self.differences(&service, wanted, registry, resolved);
         // No fight with a canary: while one deploys (or holds) its revision
         // on this service, the revision and the deployment settings are its.
         if let Some(canary) = Self::canary_running(aws, &service, wanted).await? {
@@ -760,7 +772,7 @@ impl Adapter for EcsServiceSpec {
             .service(id)
             .task_definition(task_definition)
             .set_capacity_provider_strategy(Some(self.strategy(CALL)?))
-            .network_configuration(self.network(CALL)?)
+            .network_configuration(self.network(CALL, resolved)?)
             .set_deployment_configuration(deployment)
             .propagate_tags(PropagateTags::Service)
             // A new capacity provider strategy only applies to new tasks.
@@ -774,16 +786,37 @@ impl Adapter for EcsServiceSpec {
             .and_then(|r| resolved.get(&r.0))
             .map(String::as_str);
         let registries_differ = self
-            .differences(&service, self.task_definition(resolved)?, registry_id)
+            .differences(
+                &service,
+                self.task_definition(resolved)?,
+                registry_id,
+                resolved,
+            )
             .iter()
             .any(|d| d.starts_with("service registries"));
+        // Sent only when it differs: a new load balancer configuration
+        // starts a deployment.
+        let load_balancer_differs =
+            !service_load_balancer::differences(self, &service, resolved).is_empty();
+        if load_balancer_differs {
+            request = request
+                .set_load_balancers(Some(service_load_balancer::for_update(
+                    self, &service, resolved,
+                )?))
+                .set_health_check_grace_period_seconds(
+                    self.load_balancer
+                        .as_ref()
+                        .map(|l| l.health_check_grace_period_seconds),
+                );
+        }
         let service_connect_differs = !self.service_connect_differences(&service).is_empty();
         // What starts a deployment: a new revision, capacity strategy,
         // Service Connect configuration or registry.
         let starts_deployment = service.task_definition() != Some(task_definition)
             || strategy_changed
             || service_connect_differs
-            || registries_differ;
+            || registries_differ
+            || load_balancer_differs;
         // Sent only when it differs: a Service Connect configuration in an
         // update starts a new deployment.
         if service_connect_differs {
@@ -1093,6 +1126,7 @@ mod service_connect_tests {
             maximum_percent: 200,
             deployment: Default::default(),
             wait_for_steady_state: true,
+            load_balancer: None,
             tags: Default::default(),
         };
         let c = service

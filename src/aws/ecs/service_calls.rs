@@ -52,6 +52,7 @@ fn spec() -> EcsServiceSpec {
         maximum_percent: 200,
         deployment: Default::default(),
         wait_for_steady_state: true,
+        load_balancer: None,
         tags: ours(),
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod listener;
 pub mod load_balancer;
+pub mod rule;
+pub mod target_group;
 
 use std::collections::BTreeMap;
 

@@ -387,6 +387,7 @@ pub fn ecs_service(
         maximum_percent: 200,
         deployment: deployment(settings, platform, slot),
         wait_for_steady_state: settings.wait_for_steady_state,
+        load_balancer: None,
         tags: tags.clone(),
     }
 }
