@@ -118,6 +118,7 @@ mod tests {
             environment: Environment::Production,
             region: "eu-central-1".into(),
             tags: Default::default(),
+            ingress: None,
         };
         let mut spec = expand::route(&settings, &platform, vec![], &Default::default());
         fill_from(&mut spec, &data);

@@ -844,6 +844,7 @@ mod tests {
             environment: Environment::Production,
             region: "eu-central-1".into(),
             tags: Default::default(),
+            ingress: None,
         };
         let tags: crate::spec::Tags = [(
             "matbakh:owner".to_string(),

@@ -4,6 +4,7 @@
 
 pub mod listener;
 pub mod load_balancer;
+pub mod lookup;
 pub mod rule;
 pub mod target_group;
 

@@ -64,6 +64,8 @@ pub struct MicroserviceConfig {
     pub alarms: Option<AlarmsConfig>,
     #[serde(deserialize_with = "block")]
     pub deployment: Option<super::deployment::DeploymentConfig>,
+    #[serde(deserialize_with = "block")]
+    pub ingress: Option<super::ingress::IngressConfig>,
     pub dashboard: Option<bool>,
     #[serde(deserialize_with = "int")]
     pub log_retention_days: Option<i64>,
@@ -277,6 +279,8 @@ pub struct Settings {
     pub autoscaling: Option<Autoscaling>,
     pub alarms: Alarms,
     pub deployment: super::deployment::Deployment,
+    /// The `ingress` block: the service behind the platform's load balancer.
+    pub ingress: Option<super::ingress::Ingress>,
     pub dashboard: bool,
     pub log_retention_days: i64,
     pub wait_for_steady_state: bool,
@@ -407,6 +411,14 @@ impl Settings {
             }
         }
 
+        let ingress = config.ingress.as_ref().map(|i| {
+            super::ingress::Ingress::resolve(
+                i,
+                config.platform.as_deref().unwrap_or_default(),
+                config.name.as_deref().unwrap_or_default(),
+                hc.path.as_deref().unwrap_or(DEFAULT_HEALTH_CHECK_PATH),
+            )
+        });
         Settings {
             platform: config.platform.clone().unwrap_or_default(),
             name: config.name.clone().unwrap_or_default(),
@@ -492,6 +504,7 @@ impl Settings {
                 actions: known(&alarms.actions),
             },
             deployment: super::deployment::Deployment::resolve(config.deployment.as_ref()),
+            ingress,
             dashboard: config.dashboard.unwrap_or(true),
             log_retention_days: config
                 .log_retention_days

@@ -123,6 +123,14 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     let mut service_after = vec![TASK_DEFINITION.to_string(), LOG_GROUP.to_string()];
     service_after.extend(slot_networking.service_after.iter().cloned());
     let mut service = ecs_service(settings, platform, &slot, &tags);
+    if let (Some(ingress), Some(alb)) = (&settings.ingress, &platform.ingress) {
+        use super::ingress_components as ic;
+        for c in ic::components(settings, platform, ingress, alb, &tags) {
+            graph.push(c);
+        }
+        service.load_balancer = Some(ic::ecs_load_balancer(settings, platform));
+        service_after.extend(ic::keys::ALL.iter().map(|k| k.to_string()));
+    }
     // The estimate lives on an object the microservice owns, so its
     // platform (and other states' plans) can add it up from AWS.
     let estimate = crate::cost::estimated_monthly_cost(&settings.workload(), &platform.region);

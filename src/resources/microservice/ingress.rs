@@ -2,16 +2,114 @@
 //! refuse in a listener rule, judged at plan, and the rule priority derived
 //! from the service's name.
 //!
-//! Not wired into the schema yet: the target groups, the rules and the ECS
-//! service's load balancer are still to come. These checks are what the
-//! block's validation will run, kept apart so they are tested on their own.
+//! The block's settings are here too; the components it adds to the graph
+//! are in [`super::ingress_components`].
 //!
 //! Source: Elastic Load Balancing, "Listener rules for your Application
 //! Load Balancer" (path and host conditions: characters, 128 characters)
 //! and "Quotas for your Application Load Balancers" (5 condition values
 //! and 5 wildcards per rule; priorities 1-50000).
 
-use crate::validation::Problem;
+use serde::Deserialize;
+
+use crate::validation::{parse_duration, Problem};
+
+/// Seconds a target drains before it is deregistered, by default.
+pub const DEFAULT_DEREGISTRATION_DELAY: &str = "30s";
+
+/// The `ingress` block as written.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct IngressConfig {
+    pub paths: Option<Vec<Option<String>>>,
+    pub hosts: Option<Vec<Option<String>>>,
+    pub priority: Option<f64>,
+    pub health_check_path: Option<String>,
+    pub deregistration_delay: Option<String>,
+}
+
+/// The `ingress` block with defaults applied.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Ingress {
+    /// Sorted, no duplicates.
+    pub paths: Vec<String>,
+    /// Sorted, no duplicates; none: any host.
+    pub hosts: Vec<String>,
+    /// The rule's priority: the configured one, else derived from the name.
+    pub priority: u32,
+    pub health_check_path: String,
+    pub deregistration_delay_seconds: u32,
+}
+
+impl Ingress {
+    /// The settings of `config` for service `name` of `platform`, whose
+    /// health check path is `health_check_path`.
+    pub fn resolve(
+        config: &IngressConfig,
+        platform: &str,
+        name: &str,
+        health_check_path: &str,
+    ) -> Ingress {
+        let set = |v: &Option<Vec<Option<String>>>| {
+            let mut v: Vec<String> = v.iter().flatten().flatten().cloned().collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        Ingress {
+            paths: set(&config.paths),
+            hosts: set(&config.hosts),
+            priority: config
+                .priority
+                .filter(|p| p.fract() == 0.0 && PRIORITIES.contains(&(*p as u32)))
+                .map(|p| p as u32)
+                .unwrap_or_else(|| derived_priority(platform, name)),
+            health_check_path: config
+                .health_check_path
+                .clone()
+                .unwrap_or_else(|| health_check_path.to_string()),
+            deregistration_delay_seconds: config
+                .deregistration_delay
+                .as_deref()
+                .and_then(|d| parse_duration(d).ok())
+                .map(|d| d.as_secs() as u32)
+                .unwrap_or(30),
+        }
+    }
+}
+
+/// The problems of the `ingress` block as written (None: no block).
+pub fn validate_config(config: Option<&IngressConfig>) -> Vec<Problem> {
+    let Some(c) = config else {
+        return Vec::new();
+    };
+    let list = |v: &Option<Vec<Option<String>>>| -> Vec<String> {
+        v.iter().flatten().flatten().cloned().collect()
+    };
+    let mut problems = validate(&list(&c.paths), &list(&c.hosts), c.priority);
+    if let Some(path) = &c.health_check_path {
+        if !path.starts_with('/') || path.len() > 1024 {
+            problems.push(Problem::at(
+                "ingress.0.health_check_path",
+                "Invalid health_check_path",
+                format!("{path:?}: a target group's health check path starts with \"/\" and has at most 1024 characters."),
+            ));
+        }
+    }
+    if let Some(text) = &c.deregistration_delay {
+        let ok = parse_duration(text)
+            .ok()
+            .filter(|d| d.subsec_nanos() == 0 && d.as_secs() <= 3600);
+        if ok.is_none() {
+            problems.push(Problem::at(
+                "ingress.0.deregistration_delay",
+                "Invalid deregistration_delay",
+                format!("{text:?}: a target group's deregistration delay is whole seconds from 0s to 3600s."),
+            ));
+        }
+    }
+    problems
+}
 
 /// Rule priorities AWS accepts.
 pub const PRIORITIES: std::ops::RangeInclusive<u32> = 1..=50_000;

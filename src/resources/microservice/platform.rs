@@ -25,4 +25,23 @@ pub struct PlatformContext {
     pub region: String,
     /// The provider's `default_tags`.
     pub tags: Tags,
+    /// The platform's load balancer, looked up only for a service with an
+    /// `ingress` block (`None` otherwise, and on a platform without one).
+    pub ingress: Option<PlatformIngress>,
+}
+
+/// The platform's `ingress` objects a microservice's rules and security
+/// group refer to (issue 21): another resource's, so by id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatformIngress {
+    /// The listener production traffic reaches (HTTPS 443, or HTTP 80 on
+    /// an internal load balancer without a certificate).
+    pub listener_arn: String,
+    /// The listener on `test_port`.
+    pub test_listener_arn: String,
+    /// The load balancer's security group: what the service's group admits.
+    pub security_group_id: String,
+    pub dns_name: String,
+    /// Whether the production listener is HTTPS.
+    pub https: bool,
 }

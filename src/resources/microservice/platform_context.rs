@@ -127,6 +127,7 @@ pub fn context_of(
         environment: configured.environment,
         region: configured.clients.region.clone(),
         tags: configured.default_tags.clone(),
+        ingress: None,
     }
 }
 

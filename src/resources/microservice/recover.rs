@@ -399,6 +399,11 @@ pub fn recover(
         ]),
     );
     args.set("deployment", deployment_arguments(&service.deployment));
+    // Not recovered from AWS yet (the rules are found by their owner tag
+    // on the platform's listener, which this read does not ask): a read
+    // keeps the configured block (`NOT_IN_AWS` in resource.rs); drift of
+    // its objects shows as theirs.
+    args.set("ingress", Value::List(vec![]));
     args.set("dashboard", observed.dashboard.is_some().into());
     args.set(
         "log_retention_days",

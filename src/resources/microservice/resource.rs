@@ -154,8 +154,9 @@ fn imported_desired_count(state: &Value, env: crate::environment::Environment) -
 /// `secrets_kms_key_arns`, `task_policy_json` and `task_policy_arns` live
 /// in the made roles' policies: a change there shows as the role's drift
 /// (the role is updated back), not as another argument value.
-const NOT_IN_AWS: [&str; 7] = [
+const NOT_IN_AWS: [&str; 8] = [
     "platform",
+    "ingress",
     "name",
     "wait_for_steady_state",
     "timeouts",
@@ -198,10 +199,12 @@ impl GraphResource for Microservice {
         config: &Value,
         configured: &Configured,
     ) -> Result<Vec<Problem>, String> {
-        Ok(super::validate::validate_on(
-            &config_of(config)?,
-            configured.service_mesh,
-        ))
+        let mut problems =
+            super::validate::validate_on(&config_of(config)?, configured.service_mesh);
+        if configured.service_mesh == ServiceMesh::AppMesh {
+            problems.extend(crate::resources::platform::ingress::on_app_mesh(config));
+        }
+        Ok(problems)
     }
 
     fn id(&self, settings: &Settings) -> String {
@@ -213,7 +216,10 @@ impl GraphResource for Microservice {
         configured: &Configured,
         settings: &Settings,
     ) -> Result<PlatformContext, String> {
-        let platform = find_platform(configured, &settings.platform).await?;
+        let mut platform = find_platform(configured, &settings.platform).await?;
+        if settings.ingress.is_some() && platform.service_mesh == ServiceMesh::ServiceConnect {
+            platform.ingress = Some(super::platform_ingress::find(configured, settings).await?);
+        }
         // The client alias needs the namespace's name, which only the
         // platform knows (its 70-character limit keeps every valid name in).
         if platform.service_mesh == ServiceMesh::ServiceConnect {
@@ -249,9 +255,31 @@ impl GraphResource for Microservice {
         };
         state.set("dns_name", dns_name);
         state.set("virtual_service_name", virtual_service_name);
+        let url = match (&settings.ingress, platform.and_then(|p| p.ingress.as_ref())) {
+            (None, _) => Value::Null,
+            (Some(i), Some(alb)) => super::ingress_components::url(i, alb).into(),
+            (Some(_), None) => Value::Unknown,
+        };
+        state.set("url", url);
     }
 
     fn component_computed(&self, state: &mut Value, components: &Value) {
+        let with_ingress = matches!(state.get("ingress"), Value::List(l) if !l.is_empty());
+        let groups = if with_ingress {
+            use super::ingress_components::keys::{TARGET_GROUP_BLUE, TARGET_GROUP_GREEN};
+            match (
+                component(components, TARGET_GROUP_BLUE),
+                component(components, TARGET_GROUP_GREEN),
+            ) {
+                (Value::String(b), Value::String(g)) => {
+                    Value::List(vec![Value::String(b), Value::String(g)])
+                }
+                _ => Value::Unknown,
+            }
+        } else {
+            Value::Null
+        };
+        state.set("target_group_arns", groups);
         state.set("service_arn", component(components, keys::SERVICE));
         state.set(
             "task_definition_arn",

@@ -3,7 +3,7 @@
 
 use tf_provider::schema::Schema;
 
-use crate::tf::schema::{block, string_map, string_set, timeouts_block, Type};
+use crate::tf::schema::{block, string_list, string_map, string_set, timeouts_block, Type};
 
 /// Top-level arguments whose default the plan shows (Optional + Computed).
 /// spot_percent and log_retention_days default from the provider's
@@ -19,7 +19,7 @@ pub const DEFAULTED: [&str; 7] = [
 ];
 
 /// Attributes the provider computes.
-pub const COMPUTED: [&str; 10] = [
+pub const COMPUTED: [&str; 12] = [
     "id",
     "tags_all",
     "components",
@@ -30,6 +30,8 @@ pub const COMPUTED: [&str; 10] = [
     "virtual_service_name",
     "estimated_monthly_cost",
     "drift",
+    "url",
+    "target_group_arns",
 ];
 
 pub fn schema() -> Schema {
@@ -65,6 +67,8 @@ pub fn schema() -> Schema {
         .computed("virtual_node_name", Type::String, "Name of the App Mesh virtual node (app_mesh; null on service_connect).")
         .computed("virtual_service_name", Type::String, "Name of the App Mesh virtual service `NAME.NAMESPACE` (app_mesh; null on service_connect).")
         .computed("estimated_monthly_cost", Type::Number, "Estimated USD per month: Fargate tasks (on-demand and spot share, sidecars included), alarms and dashboard.")
+        .computed("url", Type::String, "With `ingress`: where the service is reached through the platform's load balancer, `https://HOST/PATH` (the first host without wildcards, else the load balancer's DNS name; the first path with its wildcard cut off). Null without `ingress`.")
+        .computed("target_group_arns", string_list(), "With `ingress`: the service's two target groups (blue, green). Which one serves production traffic is ECS's to move in a release. Null without `ingress`.")
         .computed("drift", string_map(), "Deprecated, always empty: kept so states written by earlier versions load. Drift shows as argument values and plan warnings now.")
         .single_block("health_check", block("Health check of the application: on service_connect an ECS container health check (interval, timeout and unhealthy_threshold as retries, whole seconds), on app_mesh the App Mesh listener's.")
             .optional("path", Type::String, "HTTP path. Default `/health`.")
@@ -116,6 +120,12 @@ pub fn schema() -> Schema {
             .optional("bake_time", Type::String, "`canary`, `linear`, `blue_green`: how long each step holds and how long both revisions run after the full shift (ECS's bake times), whole minutes 0-1440, e.g. `\"10m\"`. Default `10m`.")
             .optional("rollback_on_alarms", Type::Bool, "The microservice's error-rate and latency alarms become the deployment's alarms with rollback: ECS rolls back on its own when one fires. Default `false`.")
             .optional("min_requests", Type::Number, "`canary`, `linear`, `blue_green` with `rollback_on_alarms`: requests the new revision must serve in a step (its share of the service's requests over `bake_time`), else the release rolls back: never promote on silence. A whole number from 1. Default `1`."))
+        .single_block("ingress", block("`service_connect` only: the service behind the platform's load balancer (the platform needs an `ingress` block). Two target groups (IP targets, HTTP on `port`), a rule on the platform's HTTPS listener and one on its test listener forwarding `paths` (and `hosts`) to them, the ECS service's load balancer with ECS's `advancedConfiguration` (the platform's role moves the traffic in a release) and a health check grace period of 60s, and a security group of the service's own admitting the load balancer's group on `port`. Adding or removing the block updates the running ECS service in place (no replacement).")
+            .required("paths", string_set(), "ALB path patterns the rule matches, a set, like `[\"/auth\", \"/auth/*\"]`: 1-128 characters each of letters, digits and `_ - . $ / ~ \" ' @ : + & * ?`; at most 5 values and 5 wildcards with `hosts` together.")
+            .optional("hosts", string_set(), "Host header patterns the rule also matches, a set, like `[\"api.example.com\"]`. Default: any host.")
+            .optional("priority", Type::Number, "Priority of the listener rules, 1-50000, unique on the platform's load balancer. Default: derived from the platform's and the service's names, in 1001-50000 (1-1000 are left to priorities you choose). Two services of a platform with one priority, or with the same paths and hosts, are a plan error naming both.")
+            .optional("health_check_path", Type::String, "Path the load balancer checks targets on. Default: `health_check.path`.")
+            .optional("deregistration_delay", Type::String, "How long a stopping target keeps its connections, whole seconds 0s-3600s. Default `30s`."))
         .single_block("timeouts", timeouts_block("20m"))
         .schema(0)
 }

@@ -27,6 +27,7 @@ pub fn platform_on(environment: Environment, mesh: ServiceMesh) -> PlatformConte
         tags: [("project".to_string(), "matbakh".to_string())]
             .into_iter()
             .collect(),
+        ingress: None,
     }
 }
 

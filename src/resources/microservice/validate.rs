@@ -57,6 +57,8 @@ pub fn validate(config: &MicroserviceConfig) -> Vec<Problem> {
     v.network(config);
     v.roles(config);
     v.problems.extend(super::validate_roles::validate(config));
+    v.problems
+        .extend(super::ingress::validate_config(config.ingress.as_ref()));
     v.environment_variables(config);
     v.secrets(config);
     v.backends(config);

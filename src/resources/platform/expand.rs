@@ -7,6 +7,7 @@
 
 use super::budget::{self, BudgetSettings};
 use super::ingress::{self, IngressSettings};
+use super::roles;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::platform::{ClusterSpec, MeshSpec, NamespaceKind, NamespaceSpec};
 use crate::spec::{Component, DesiredGraph, Ref, Spec, Tags, OWNER_TAG};
@@ -28,6 +29,10 @@ pub struct PlatformSettings {
     pub budget: Option<BudgetSettings>,
     /// The `ingress` block (service_connect only), `None` without one.
     pub ingress: Option<IngressSettings>,
+    /// The account of the provider's credentials: the ALB traffic role's
+    /// trust and policy name it (`None` when the provider skipped the
+    /// credentials check: no role is made then).
+    pub account: Option<String>,
 }
 
 pub use crate::spec::platform::VPC_TAG;
@@ -60,6 +65,18 @@ pub fn expand(p: &PlatformSettings) -> DesiredGraph {
             if let Some(i) = &p.ingress {
                 for c in ingress::components(&p.name, i, &tags) {
                     graph.push(c);
+                }
+                if let Some(account) = &p.account {
+                    graph.push(Component::new(
+                        roles::ALB_TRAFFIC_ROLE,
+                        Spec::Role(roles::alb_traffic_role(
+                            &p.name,
+                            &p.region,
+                            account,
+                            roles::partition(&p.region),
+                            &tags,
+                        )),
+                    ));
                 }
             }
             graph.push(Component::new(
@@ -124,7 +141,42 @@ mod tests {
             region: "eu-central-1".into(),
             budget: None,
             ingress: None,
+            account: Some("123456789012".into()),
         }
+    }
+
+    #[test]
+    fn ingress_brings_the_role_ecs_moves_its_traffic_with() {
+        let ingress = IngressSettings {
+            subnet_ids: vec!["subnet-0a".into(), "subnet-0b".into()],
+            certificate_arn: None,
+            internal: true,
+            allowed_cidrs: vec!["10.0.0.0/8".into()],
+            ssl_policy: ingress::DEFAULT_SSL_POLICY.into(),
+            idle_timeout_seconds: 60,
+            test_port: 8443,
+            test_cidrs: vec![],
+        };
+        let with = PlatformSettings {
+            service_mesh: ServiceMesh::ServiceConnect,
+            ingress: Some(ingress),
+            ..settings()
+        };
+        let g = expand(&with);
+        let Spec::Role(role) = &g.get(roles::ALB_TRAFFIC_ROLE).unwrap().spec else {
+            panic!()
+        };
+        assert_eq!(role.name, "matbakh-eu-central-1-alb-traffic");
+        assert_eq!(
+            role.tags.get(OWNER_TAG).map(String::as_str),
+            Some("matbakh")
+        );
+        // Without ingress, no role.
+        let g = expand(&PlatformSettings {
+            service_mesh: ServiceMesh::ServiceConnect,
+            ..settings()
+        });
+        assert!(g.get(roles::ALB_TRAFFIC_ROLE).is_none());
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
         region: configured.clients.region.clone(),
         budget: budget::settings(state),
         ingress: ingress::settings(state),
+        account: configured.clients.account_id.clone(),
     }
 }
 

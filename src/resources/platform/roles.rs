@@ -4,12 +4,10 @@
 //! two target groups. Pure: the platform's name, region and account in,
 //! the role and its policy out.
 //!
-//! Not yet in any graph: the platform's `ingress` block (the ALB, its
-//! listeners and the services' target groups) is added by the ingress work,
-//! which puts this role into the platform's graph under [`ALB_TRAFFIC_ROLE`]
-//! when `ingress` is set, and passes its ARN as the services' load balancer
-//! `roleArn`. The listeners, rules and target groups it may change are the
-//! platform's only: named with the platform's prefix.
+//! In the platform's graph under [`ALB_TRAFFIC_ROLE`] when `ingress` is
+//! set; its microservices name it as their load balancer's `roleArn`. The
+//! listeners, rules and target groups it may change are the platform's
+//! only: named with the platform's prefix.
 //!
 //! The actions are those of AWS's managed policy for this role,
 //! `AmazonECSInfrastructureRolePolicyForLoadBalancers` (Amazon ECS
@@ -25,9 +23,10 @@ use crate::spec::Tags;
 /// Component key of the role in the platform's graph.
 pub const ALB_TRAFFIC_ROLE: &str = "alb_traffic_role";
 
-/// `PLATFORM-alb-traffic`.
-pub fn alb_traffic_role_name(platform: &str) -> String {
-    role_name(&format!("{platform}-alb-traffic"))
+/// `PLATFORM-REGION-alb-traffic`: IAM is global, a platform regional (one
+/// platform name in two regions is two roles, as the services' roles are).
+pub fn alb_traffic_role_name(platform: &str, region: &str) -> String {
+    role_name(&format!("{platform}-{region}-alb-traffic"))
 }
 
 /// The role for platform `platform` in `region` of `account` (partition
@@ -44,7 +43,7 @@ pub fn alb_traffic_role(
     };
     let statement = |sid: &str, actions: &[&str], resource: Value| json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource});
     RoleSpec {
-        name: alb_traffic_role_name(platform),
+        name: alb_traffic_role_name(platform, region),
         description: format!(
             "ECS moves the ALB traffic of platform {platform} in a release (made by terraform-provider-matbakh)"
         ),
@@ -85,15 +84,33 @@ pub fn alb_traffic_role(
     }
 }
 
+/// The partition of `region`.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn partitions_of_regions() {
+        assert_eq!(partition("eu-central-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
     fn scoped_to_the_platforms_listeners_rules_and_target_groups() {
         let tags: Tags = [("matbakh:owner".to_string(), "matbakh".to_string())].into();
         let role = alb_traffic_role("matbakh", "eu-central-1", "123456789012", "aws", &tags);
-        assert_eq!(role.name, "matbakh-alb-traffic");
+        assert_eq!(role.name, "matbakh-eu-central-1-alb-traffic");
         assert_eq!(
             role.trust_policy["Statement"][0]["Principal"]["Service"],
             "ecs.amazonaws.com"
