@@ -648,6 +648,7 @@ impl EcsServiceSpec {
         spec.subnets = vpc.map(|v| sorted(v.subnets())).unwrap_or_default();
         spec.security_groups = vpc.map(|v| sorted(v.security_groups())).unwrap_or_default();
         spec.registry = registry_arn.as_ref().and(self.registry.clone());
+        spec.load_balancer = service_load_balancer::read_back(&service);
         spec.service_connect = Self::service_connect_of(&service);
         spec.deployment = deployment_of(deployment);
         // Off with another strategy than rolling is what this spec sends

@@ -155,3 +155,28 @@ pub fn differences(spec: &EcsServiceSpec, service: &Service, resolved: &Resolved
     }
     diffs
 }
+
+/// The load balancer AWS reports, its objects by ARN (`Ref`s holding the
+/// ARNs, not component keys); the security group is left empty: ECS does
+/// not say which of the service's groups is the one for the load balancer.
+pub fn read_back(service: &Service) -> Option<EcsLoadBalancerSpec> {
+    let lb = service.load_balancers().first()?;
+    let advanced = lb.advanced_configuration();
+    let arn = |v: Option<&str>| Ref(v.unwrap_or_default().to_string());
+    Some(EcsLoadBalancerSpec {
+        target_group: arn(lb.target_group_arn()),
+        alternate_target_group: arn(advanced.and_then(|a| a.alternate_target_group_arn())),
+        production_rule: arn(advanced.and_then(|a| a.production_listener_rule())),
+        test_rule: arn(advanced.and_then(|a| a.test_listener_rule())),
+        role_arn: advanced
+            .and_then(|a| a.role_arn())
+            .unwrap_or_default()
+            .to_string(),
+        container_name: lb.container_name().unwrap_or_default().to_string(),
+        container_port: lb.container_port().unwrap_or_default(),
+        health_check_grace_period_seconds: service
+            .health_check_grace_period_seconds()
+            .unwrap_or_default(),
+        security_group: Ref(String::new()),
+    })
+}

@@ -123,9 +123,13 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
     let mut service_after = vec![TASK_DEFINITION.to_string(), LOG_GROUP.to_string()];
     service_after.extend(slot_networking.service_after.iter().cloned());
     let mut service = ecs_service(settings, platform, &slot, &tags);
-    if let (Some(ingress), Some(alb)) = (&settings.ingress, &platform.ingress) {
+    if let Some(ingress) = &settings.ingress {
         use super::ingress_components as ic;
-        for c in ic::components(settings, platform, ingress, alb, &tags) {
+        // Without the platform's objects (a prior configuration expanded to
+        // delete what it had, whose platform lookup asked for no ingress)
+        // the components are still named and keyed: enough to delete them.
+        let alb = platform.ingress.clone().unwrap_or_default();
+        for c in ic::components(settings, platform, ingress, &alb, &tags) {
             graph.push(c);
         }
         service.load_balancer = Some(ic::ecs_load_balancer(settings, platform));

@@ -187,6 +187,32 @@ pub fn url(ingress: &Ingress, alb: &PlatformIngress) -> String {
     format!("{scheme}://{host}{path}")
 }
 
+/// The service's own security group, read back by its name in the VPC of
+/// its subnets, when it carries the service's owner tag.
+pub async fn find_own_group(
+    aws: &crate::aws::Clients,
+    platform: &PlatformContext,
+    name: &str,
+    service: &crate::spec::ecs::EcsServiceSpec,
+) -> Result<Option<crate::aws::Found<SecurityGroupSpec>>, String> {
+    let Some(subnet) = service.subnets.iter().min() else {
+        return Ok(None);
+    };
+    let probe = SecurityGroupSpec {
+        name: security_group_name(&platform.platform_id, name),
+        description: String::new(),
+        subnet_id: subnet.clone(),
+        ingress: Vec::new(),
+        tags: Tags::new(),
+    };
+    let owner = super::names::resource_id(&platform.platform_id, name);
+    let found = probe
+        .read_back(aws)
+        .await
+        .map_err(|e| format!("reading ingress_security_group of {name}: {e}"))?;
+    Ok(found.filter(|f| f.spec.tags.get(crate::spec::OWNER_TAG) == Some(&owner)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ pub struct PlatformContext {
 
 /// The platform's `ingress` objects a microservice's rules and security
 /// group refer to (issue 21): another resource's, so by id.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PlatformIngress {
     /// The listener production traffic reaches (HTTPS 443, or HTTP 80 on
     /// an internal load balancer without a certificate).

@@ -189,6 +189,24 @@ pub async fn observe_existing(
             _ => record(&key, found.spec, found.id),
         }
     }
+    // Behind the load balancer, one of the service's groups is its own
+    // (`ingress`): not one of the user's `security_group_ids`.
+    let own_group = match observed.service.as_ref() {
+        Some(s) if s.load_balancer.is_some() => {
+            super::ingress_components::find_own_group(clients, platform, name, s).await?
+        }
+        _ => None,
+    };
+    if let Some(group) = own_group {
+        if let Some(service) = observed.service.as_mut() {
+            service.security_groups.retain(|g| g != &group.id);
+        }
+        // Recorded for an import, whose state then names it.
+        components.insert(
+            super::ingress_components::keys::SECURITY_GROUP.to_string(),
+            group.id,
+        );
+    }
     // Whether autoscaling owns the desired count shows in the scalable
     // target, not in the ECS service.
     let autoscaled = observed.scaling_target.is_some();

@@ -327,6 +327,7 @@ impl GraphResource for Microservice {
     /// is what the budget guard is for.
     fn has_plan_warnings(&self, settings: &Settings) -> bool {
         !settings.backends.is_empty()
+            || settings.ingress.is_some()
             || super::rollback_warning::applies(settings)
             || super::release_alarms::warns_about_silence(settings)
             || !crate::resources::planned_costs::planned_without_budget(&settings.platform)
@@ -342,6 +343,11 @@ impl GraphResource for Microservice {
             .await
             .into_iter()
             .collect();
+        if let Some(alb) = &platform.ingress {
+            verdicts.extend(
+                super::platform_ingress::collision_verdicts(configured, settings, alb).await,
+            );
+        }
         if !crate::cost::priced_region(&platform.region) {
             verdicts.push(crate::budget_guard::Verdict {
                 error: false,

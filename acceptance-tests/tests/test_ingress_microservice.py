@@ -1,0 +1,207 @@
+"""Ingress, the microservice side (issue 21): a service behind the platform's load balancer (two
+target groups, the production and the test rule, its own security group, the ECS service's load
+balancer with advancedConfiguration and the platform's traffic role), driven by the real terraform
+CLI against the emulator; every request checked against botocore's models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.terraform import REQUIRED_PROVIDERS, provider_block
+
+pytestmark = pytest.mark.platform
+
+PLATFORM = "matbakh"
+REGION = "eu-central-1"
+SVC = "matbakh_microservice.auth"
+
+
+@pytest.fixture
+def network(emulator) -> dict:
+    ec2 = emulator.client("ec2", strict_shapes=False)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ab")]
+    cert = emulator.client("acm", strict_shapes=False).request_certificate(
+        DomainName="api.example.com")["CertificateArn"]
+    return {"vpc": vpc, "subnets": subnets, "cert": cert}
+
+
+def service(name: str, ingress: str | None, extra: str = "") -> str:
+    block = f"  ingress {{\n{ingress}  }}\n" if ingress is not None else ""
+    return (
+        f'resource "matbakh_microservice" "{name.split("-")[0]}" {{\n'
+        f"  platform   = matbakh_platform.main.id\n"
+        f"  name       = {json.dumps(name)}\n"
+        f'  image      = "public.ecr.aws/nginx/nginx:1.27"\n'
+        f"  port       = 8080\n"
+        f"  desired_count = 1\n"
+        f"  subnet_ids = var.subnets\n"
+        + block + extra + "}\n"
+    )
+
+
+def config(emulator, network: dict, services: str, platform_ingress: bool = True) -> dict[str, str]:
+    ingress = (
+        "  ingress {\n"
+        "    subnet_ids      = var.subnets\n"
+        f"    certificate_arn = {json.dumps(network['cert'])}\n"
+        "  }\n"
+    ) if platform_ingress else ""
+    return {"main.tf": (
+        REQUIRED_PROVIDERS
+        + provider_block(emulator.endpoint)
+        + f'variable "subnets" {{\n  default = {json.dumps(network["subnets"])}\n}}\n'
+        + 'resource "matbakh_platform" "main" {\n'
+        + f"  name = {json.dumps(PLATFORM)}\n"
+        + ingress
+        + "}\n"
+        + services
+    )}
+
+
+def elbv2(emulator):
+    return emulator.client("elbv2")
+
+
+def target_groups(emulator) -> dict[str, dict]:
+    return {t["TargetGroupName"]: t for t in elbv2(emulator).describe_target_groups()["TargetGroups"]}
+
+
+def rules(emulator, listener_arn: str) -> list[dict]:
+    return [r for r in elbv2(emulator).describe_rules(ListenerArn=listener_arn)["Rules"]
+            if not r["IsDefault"]]
+
+
+def listener(emulator, port: int) -> dict:
+    [lb] = elbv2(emulator).describe_load_balancers()["LoadBalancers"]
+    ls = elbv2(emulator).describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    return next(l for l in ls if l["Port"] == port)
+
+
+def ecs_service(emulator, name: str = "auth-service") -> dict:
+    [s] = emulator.client("ecs").describe_services(cluster=PLATFORM, services=[name])["services"]
+    return s
+
+
+def assert_every_request_valid(emulator) -> None:
+    bad = [(r["service"], r["operation"], r["invalid"]) for r in emulator.requests() if r.get("invalid")]
+    assert bad == [], bad
+
+
+PATHS = '    paths = ["/auth", "/auth/*"]\n    priority = 10\n'
+
+
+def test_lifecycle_create_plan_clean_remove_and_add_on_a_running_service_destroy(emulator, tf, network):
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    tf.apply()
+    state = tf.resource(SVC)
+    [lb] = elbv2(emulator).describe_load_balancers()["LoadBalancers"]
+    assert state["url"] == f"https://{lb['DNSName']}/auth"
+    groups = target_groups(emulator)
+    assert set(groups) == {"matbakh-auth-service-b", "matbakh-auth-service-g"}
+    for g in groups.values():
+        assert (g["Protocol"], g["Port"], g["TargetType"]) == ("HTTP", 8080, "ip")
+        assert g["HealthCheckPath"] == "/health"
+    assert state["target_group_arns"] == [groups["matbakh-auth-service-b"]["TargetGroupArn"],
+                                         groups["matbakh-auth-service-g"]["TargetGroupArn"]]
+    [rule] = rules(emulator, listener(emulator, 443)["ListenerArn"])
+    assert rule["Priority"] == "10"
+    forward = {t["TargetGroupArn"]: t["Weight"] for t in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert forward == {groups["matbakh-auth-service-b"]["TargetGroupArn"]: 100,
+                       groups["matbakh-auth-service-g"]["TargetGroupArn"]: 0}
+    [test_rule] = rules(emulator, listener(emulator, 8443)["ListenerArn"])
+    svc = ecs_service(emulator)
+    [attached] = svc["loadBalancers"]
+    assert attached["targetGroupArn"] == groups["matbakh-auth-service-b"]["TargetGroupArn"]
+    assert (attached["containerName"], attached["containerPort"]) == ("app", 8080)
+    advanced = attached["advancedConfiguration"]
+    assert advanced["alternateTargetGroupArn"] == groups["matbakh-auth-service-g"]["TargetGroupArn"]
+    assert advanced["productionListenerRule"] == rule["RuleArn"]
+    assert advanced["testListenerRule"] == test_rule["RuleArn"]
+    assert advanced["roleArn"].endswith(":role/matbakh-eu-central-1-alb-traffic")
+    assert svc["healthCheckGracePeriodSeconds"] == 60
+    # Its own group admits the load balancer's group on the port, nothing else.
+    own = state["components"]["ingress_security_group"]
+    assert own in svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
+    [g] = emulator.client("ec2").describe_security_groups(GroupIds=[own])["SecurityGroups"]
+    alb_group = tf.resource("matbakh_platform.main")["ingress_security_group_id"]
+    assert [(p["FromPort"], [u["GroupId"] for u in p["UserIdGroupPairs"]], p.get("IpRanges"))
+            for p in g["IpPermissions"]] == [(8080, [alb_group], [])]
+    service_arn = svc["serviceArn"]
+
+    emulator.clear_requests()
+    plan = tf.plan()
+    assert plan.returncode == 0, plan.output
+
+    # Removed from the running service: updated in place, its objects go.
+    tf.write(config(emulator, network, service("auth-service", None)))
+    plan = tf.plan()
+    assert plan.returncode == 2 and "must be replaced" not in plan.output, plan.output
+    tf.apply()
+    svc = ecs_service(emulator)
+    assert svc["serviceArn"] == service_arn and svc["loadBalancers"] == []
+    assert target_groups(emulator) == {}, (sorted(tf.resource(SVC)["components"]), [
+        (r["operation"], r.get("status")) for r in emulator.requests("elasticloadbalancing")
+        if not r["operation"].startswith("Describe")])
+    assert rules(emulator, listener(emulator, 443)["ListenerArn"]) == []
+    assert tf.resource(SVC)["url"] is None and tf.resource(SVC)["target_group_arns"] is None
+    assert tf.plan().returncode == 0
+
+    # Added again to the running service: in place.
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    plan = tf.plan()
+    assert plan.returncode == 2 and "must be replaced" not in plan.output, plan.output
+    tf.apply()
+    svc = ecs_service(emulator)
+    assert svc["serviceArn"] == service_arn and len(svc["loadBalancers"]) == 1
+    assert tf.plan().returncode == 0
+
+    tf.destroy()
+    assert target_groups(emulator) == {}
+    assert elbv2(emulator).describe_load_balancers()["LoadBalancers"] == []
+    assert [g for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]
+            if g["GroupName"] != "default"] == []
+    assert_every_request_valid(emulator)
+
+
+def test_two_services_with_one_priority_is_a_plan_error_naming_both(emulator, tf, network):
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    tf.apply()
+    tf.write(config(emulator, network, service("auth-service", PATHS)
+                    + service("persona-service", '    paths = ["/persona/*"]\n    priority = 10\n')))
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1, plan.output
+    assert "auth-service" in plan.output and "persona-service" in plan.output, plan.output
+    assert "priority" in plan.output, plan.output
+    tf.write(config(emulator, network, service("auth-service", PATHS)
+                    + service("persona-service", '    paths = ["/auth/*", "/auth"]\n')))
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1, plan.output
+    assert "same paths and hosts" in plan.output, plan.output
+
+
+def test_ingress_without_the_platforms_is_an_error_naming_it(emulator, tf, network):
+    tf.write(config(emulator, network, service("auth-service", PATHS), platform_ingress=False))
+    res = tf.apply(check=False)
+    assert res.returncode != 0
+    assert "has no load balancer" in res.output, res.output
+
+
+@pytest.mark.parametrize("block, attribute", [
+    ('    paths = ["auth"]\n', "ingress.0.paths"),
+    ('    paths = ["/a"]\n    priority = 50001\n', "ingress.0.priority"),
+    ('    paths = ["/a"]\n    hosts = ["localhost"]\n', "ingress.0.hosts"),
+    ('    paths = ["/a", "/b", "/c", "/d", "/e", "/f"]\n', "ingress.0.paths"),
+    ('    paths = ["/a"]\n    deregistration_delay = "4000s"\n', "ingress.0.deregistration_delay"),
+])
+def test_bad_input_is_a_plan_error_naming_the_attribute(emulator, tf, network, block, attribute):
+    tf.write(config(emulator, network, service("auth-service", block)))
+    emulator.clear_requests()
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1, plan.output
+    assert attribute.split(".")[-1] in plan.output, plan.output
+    assert emulator.requests("elasticloadbalancing") == []
