@@ -205,3 +205,22 @@ def test_bad_input_is_a_plan_error_naming_the_attribute(emulator, tf, network, b
     assert plan.returncode == 1, plan.output
     assert attribute.split(".")[-1] in plan.output, plan.output
     assert emulator.requests("elasticloadbalancing") == []
+
+
+def test_the_example_puts_two_services_behind_one_load_balancer(emulator, tf, network):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "ingress"
+    tf.copy_dir(example, {"endpoint": emulator.endpoint, "public_subnet_ids": network["subnets"],
+                          "private_subnet_ids": network["subnets"],
+                          "certificate_arn": network["cert"]})
+    tf.apply()
+    urls = tf.output("urls")
+    [lb] = elbv2(emulator).describe_load_balancers()["LoadBalancers"]
+    assert urls == {"auth": f"https://{lb['DNSName']}/auth",
+                    "persona": f"https://{lb['DNSName']}/persona"}
+    assert len(rules(emulator, listener(emulator, 443)["ListenerArn"])) == 2
+    assert tf.plan().returncode == 0
+    tf.destroy()
+    assert target_groups(emulator) == {}
+    assert_every_request_valid(emulator)

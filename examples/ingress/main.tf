@@ -1,7 +1,8 @@
 # A platform whose services are reachable from outside through one HTTPS
 # Application Load Balancer: HTTPS on 443 (a path no service claims answers
 # 404), HTTP on 80 answering 301 to HTTPS, and a test listener on 8443 that
-# only test_cidrs may reach. Point a Route 53 alias at the outputs.
+# only test_cidrs may reach. Point a Route 53 alias at the outputs. Against
+# the local AWS emulator set `endpoint`; against real AWS leave it unset.
 terraform {
   required_providers {
     matbakh = { source = "matbakh/matbakh" }
@@ -24,7 +25,14 @@ variable "office_cidrs" {
   default     = []
 }
 
+variable "endpoint" {
+  description = "One endpoint for every AWS API (a local emulator); null for real AWS."
+  type        = string
+  default     = null
+}
+
 provider "matbakh" {
+  endpoint     = var.endpoint
   region       = "eu-central-1"
   environment  = "production"
   default_tags = { project = "matbakh" }
@@ -44,5 +52,43 @@ output "ingress" {
     dns_name          = matbakh_platform.main.ingress_dns_name
     zone_id           = matbakh_platform.main.ingress_zone_id
     security_group_id = matbakh_platform.main.ingress_security_group_id
+  }
+}
+
+# Two services behind the load balancer, by path. Each gets two target groups
+# (a release runs the new revision in the other), a rule on the HTTPS
+# listener and one on the test listener, and a security group of its own that
+# admits the load balancer only.
+variable "private_subnet_ids" {
+  description = "Subnets of the tasks (in the load balancer's VPC)."
+  type        = set(string)
+}
+
+resource "matbakh_microservice" "auth" {
+  platform   = matbakh_platform.main.id
+  name       = "auth-service"
+  image      = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
+  port       = 8080
+  subnet_ids = var.private_subnet_ids
+  ingress {
+    paths = ["/auth", "/auth/*"]
+  }
+}
+
+resource "matbakh_microservice" "persona" {
+  platform   = matbakh_platform.main.id
+  name       = "persona-service"
+  image      = "123456789012.dkr.ecr.eu-central-1.amazonaws.com/persona:2.0.1"
+  port       = 8080
+  subnet_ids = var.private_subnet_ids
+  ingress {
+    paths = ["/persona", "/persona/*"]
+  }
+}
+
+output "urls" {
+  value = {
+    auth    = matbakh_microservice.auth.url
+    persona = matbakh_microservice.persona.url
   }
 }

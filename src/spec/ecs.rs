@@ -131,7 +131,7 @@ pub struct EcsServiceSpec {
     /// Wait, after create and update, for the deployment to finish.
     pub wait_for_steady_state: bool,
     /// The platform's load balancer in front of the service (`ingress`).
-    pub load_balancer: Option<EcsLoadBalancerSpec>,
+    pub load_balancer: Option<Box<EcsLoadBalancerSpec>>,
     pub tags: Tags,
 }
 

@@ -159,11 +159,11 @@ pub fn differences(spec: &EcsServiceSpec, service: &Service, resolved: &Resolved
 /// The load balancer AWS reports, its objects by ARN (`Ref`s holding the
 /// ARNs, not component keys); the security group is left empty: ECS does
 /// not say which of the service's groups is the one for the load balancer.
-pub fn read_back(service: &Service) -> Option<EcsLoadBalancerSpec> {
+pub fn read_back(service: &Service) -> Option<Box<EcsLoadBalancerSpec>> {
     let lb = service.load_balancers().first()?;
     let advanced = lb.advanced_configuration();
     let arn = |v: Option<&str>| Ref(v.unwrap_or_default().to_string());
-    Some(EcsLoadBalancerSpec {
+    Some(Box::new(EcsLoadBalancerSpec {
         target_group: arn(lb.target_group_arn()),
         alternate_target_group: arn(advanced.and_then(|a| a.alternate_target_group_arn())),
         production_rule: arn(advanced.and_then(|a| a.production_listener_rule())),
@@ -178,5 +178,5 @@ pub fn read_back(service: &Service) -> Option<EcsLoadBalancerSpec> {
             .health_check_grace_period_seconds()
             .unwrap_or_default(),
         security_group: Ref(String::new()),
-    })
+    }))
 }

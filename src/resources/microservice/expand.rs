@@ -132,7 +132,7 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         for c in ic::components(settings, platform, ingress, &alb, &tags) {
             graph.push(c);
         }
-        service.load_balancer = Some(ic::ecs_load_balancer(settings, platform));
+        service.load_balancer = Some(Box::new(ic::ecs_load_balancer(settings, platform)));
         service_after.extend(ic::keys::ALL.iter().map(|k| k.to_string()));
     }
     // The estimate lives on an object the microservice owns, so its
