@@ -224,3 +224,51 @@ def test_the_example_puts_two_services_behind_one_load_balancer(emulator, tf, ne
     tf.destroy()
     assert target_groups(emulator) == {}
     assert_every_request_valid(emulator)
+
+
+def test_targets_follow_the_tasks(emulator, tf, network):
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    tf.apply()
+    blue, green = tf.resource(SVC)["target_group_arns"]
+    health = lambda arn: elbv2(emulator).describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    assert [(t["Target"]["Port"]) for t in health(blue)] == [8080]
+    assert health(green) == []
+    tf.write(config(emulator, network, service("auth-service", PATHS).replace(
+        "desired_count = 1", "desired_count = 3")))
+    tf.apply()
+    assert len(health(blue)) == 3
+    tf.write(config(emulator, network, service("auth-service", None).replace(
+        "desired_count = 1", "desired_count = 3")))
+    tf.apply()
+    assert target_groups(emulator) == {}
+
+
+def test_emulator_refuses_a_load_balancer_ecs_refuses(emulator, tf, network):
+    """ECS's validation of loadBalancers, each case against the objects a real apply made."""
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    tf.apply()
+    svc = ecs_service(emulator)
+    [good] = svc["loadBalancers"]
+    ecs = emulator.client("ecs")
+
+    def refused(lb: dict, match: str) -> None:
+        with pytest.raises(Exception, match=match):
+            ecs.update_service(cluster=PLATFORM, service="auth-service", loadBalancers=[lb])
+
+    advanced = good["advancedConfiguration"]
+    refused({**good, "advancedConfiguration": {**advanced, "roleArn":
+             "arn:aws:iam::123456789012:role/nobody"}}, "Unable to assume role")
+    no_role = {k: v for k, v in advanced.items() if k != "roleArn"}
+    with pytest.raises(Exception):  # the model itself requires roleArn
+        ecs.update_service(cluster=PLATFORM, service="auth-service",
+                           loadBalancers=[{**good, "advancedConfiguration": no_role}])
+    refused({**good, "containerPort": 9999}, "did not have a container port 9999")
+    lonely = elbv2(emulator).create_target_group(
+        Name="lonely", Protocol="HTTP", Port=8080, VpcId=network["vpc"], TargetType="ip")[
+        "TargetGroups"][0]["TargetGroupArn"]
+    refused({**good, "targetGroupArn": lonely}, "does not have an associated load balancer")
+    instance = elbv2(emulator).create_target_group(
+        Name="instance", Protocol="HTTP", Port=8080, VpcId=network["vpc"])[
+        "TargetGroups"][0]["TargetGroupArn"]
+    refused({**good, "targetGroupArn": instance}, "incompatible with the awsvpc network mode")
+    assert ecs_service(emulator)["loadBalancers"] == [good]

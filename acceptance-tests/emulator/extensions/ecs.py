@@ -37,6 +37,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
 from . import ecs_deployments as deployments
+from . import ecs_load_balancers as load_balancers
 from . import ecs_service_connect as service_connect
 from . import settings
 from .ecs_task_sizes import check_fargate_size
@@ -272,6 +273,9 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
         self._get_param("deploymentConfiguration"),
         (self._get_param("deploymentController") or {}).get("type"),
         _traffic_capable(sc, self._get_param("loadBalancers")))
+    if task_definition is not None:
+        load_balancers.validate(backend.account_id, backend.region_name, task_definition,
+                                self._get_param("loadBalancers"))
     result = _orig_create_service(self)
     service = backend.services[key]
     service._matbakh_client_token = token
@@ -293,6 +297,7 @@ def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if getattr(service, "enable_ecs_managed_tags", None) is None:
         service.enable_ecs_managed_tags = False
     _settle(service, new_deployment=True)
+    load_balancers.sync_targets(backend.account_id, backend.region_name, service)
     if service.deployment_controller.get("type", "ECS") == "ECS":
         deployments.start(service, service_connect.public(sc))
     return _answer(result, service, None)
@@ -352,6 +357,12 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
     if self._get_param("capacityProviderStrategy") and self._get_param("launchType"):
         raise InvalidParameterException(
             "Specifying both a launch type and capacity provider strategy is not supported.")
+    if lb_param is not None or td:
+        load_balancers.validate(
+            backend.account_id, backend.region_name,
+            backend.describe_task_definition(td or service.task_definition),
+            lb_param if lb_param is not None else service.load_balancers)
+    lbs_before = list(service.load_balancers or [])
     previous = getattr(service, "current_service_deployment", None)
     result = _orig_update_service(self)
     if td:
@@ -363,6 +374,7 @@ def update_service(self: EC2ContainerServiceResponse) -> ActionResult:
         service.network_configuration = service._validate_network(self._get_param("networkConfiguration"))
     new_deployment = bool(self._get_param("forceNewDeployment")) or _fingerprint(service) != before
     _settle(service, new_deployment=new_deployment)
+    load_balancers.sync_targets(backend.account_id, backend.region_name, service, lbs_before)
     if new_deployment and service.deployment_controller.get("type", "ECS") == "ECS":
         deployments.start(service, service_connect.public(sc))
     else:
@@ -385,6 +397,7 @@ def delete_service(self: EC2ContainerServiceResponse) -> ActionResult:
     service.pending_count = 0
     for dep in service.deployments or []:
         dep.update({"desiredCount": 0, "runningCount": 0, "pendingCount": 0})
+    load_balancers.sync_targets(backend.account_id, backend.region_name, service)
     # ECS removes the Cloud Map services it created for Service Connect (or leaves them).
     if settings.get("ecs_service_connect_cleanup") == "leave":
         service_connect.leave_behind(service)
