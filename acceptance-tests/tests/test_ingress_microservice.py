@@ -272,3 +272,21 @@ def test_emulator_refuses_a_load_balancer_ecs_refuses(emulator, tf, network):
         "TargetGroups"][0]["TargetGroupArn"]
     refused({**good, "targetGroupArn": instance}, "incompatible with the awsvpc network mode")
     assert ecs_service(emulator)["loadBalancers"] == [good]
+
+
+def test_removing_the_platforms_ingress_in_use_is_a_plan_error_naming_the_services(emulator, tf, network):
+    tf.write(config(emulator, network, service("auth-service", PATHS)))
+    tf.apply()
+    tf.write(config(emulator, network, service("auth-service", PATHS), platform_ingress=False))
+    emulator.clear_requests()
+    plan = tf.plan(check=False)
+    assert plan.returncode == 1, plan.output
+    assert "microservices still use the load balancer" in plan.output, plan.output
+    assert "auth-service" in plan.output, plan.output
+    # Once the service left the load balancer, the platform's ingress goes.
+    tf.write(config(emulator, network, service("auth-service", None)))
+    tf.apply()
+    tf.write(config(emulator, network, service("auth-service", None), platform_ingress=False))
+    tf.apply()
+    assert elbv2(emulator).describe_load_balancers()["LoadBalancers"] == []
+    assert tf.plan().returncode == 0

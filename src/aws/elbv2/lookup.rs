@@ -133,3 +133,30 @@ pub async fn rules_on(aws: &Clients, listener_arn: &str) -> Result<Vec<FoundRule
     }
     Ok(found)
 }
+
+/// The owner tags of every rule on the listeners of load balancer `arn`
+/// (none when it is gone).
+pub async fn services_with_rules(aws: &Clients, arn: &str) -> Result<Vec<String>, AwsError> {
+    let listeners = absent_if_not_found(
+        aws.elbv2
+            .describe_listeners()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeListeners", e)),
+    )?;
+    let mut owners = Vec::new();
+    for l in listeners.iter().flat_map(|o| o.listeners()) {
+        let Some(listener) = l.listener_arn() else {
+            continue;
+        };
+        owners.extend(
+            rules_on(aws, listener)
+                .await?
+                .into_iter()
+                .map(|r| r.owner)
+                .filter(|o| !o.is_empty()),
+        );
+    }
+    Ok(owners)
+}

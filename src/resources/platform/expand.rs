@@ -33,6 +33,9 @@ pub struct PlatformSettings {
     /// trust and policy name it (`None` when the provider skipped the
     /// credentials check: no role is made then).
     pub account: Option<String>,
+    /// The load balancer state records (`ingress_load_balancer`): with
+    /// `ingress` gone from the configuration, what a plan checks is unused.
+    pub recorded_load_balancer: Option<String>,
 }
 
 pub use crate::spec::platform::VPC_TAG;
@@ -142,6 +145,7 @@ mod tests {
             budget: None,
             ingress: None,
             account: Some("123456789012".into()),
+            recorded_load_balancer: None,
         }
     }
 

@@ -252,6 +252,26 @@ pub fn on_app_mesh(config: &Value) -> Option<Problem> {
     ))
 }
 
+/// The plan error of removing `ingress` from platform `platform` while the
+/// rules of `owners` (owner tags, `PLATFORM/NAME`) are on its listeners.
+pub fn removal_verdict(platform: &str, owners: &[String]) -> Option<crate::budget_guard::Verdict> {
+    let prefix = format!("{platform}/");
+    let mut services: Vec<&str> = owners
+        .iter()
+        .map(|o| o.strip_prefix(&prefix).unwrap_or(o))
+        .collect();
+    services.sort();
+    services.dedup();
+    (!services.is_empty()).then(|| crate::budget_guard::Verdict {
+        error: true,
+        summary: "ingress: microservices still use the load balancer".to_string(),
+        detail: format!(
+            "Platform {platform:?} cannot drop its ingress block while {} still route through it: remove their `ingress` blocks and apply that first.",
+            services.join(", ")
+        ),
+    })
+}
+
 fn listener(
     port: u16,
     protocol: &str,
@@ -371,6 +391,22 @@ mod tests {
 
     fn paths(c: &Value) -> Vec<String> {
         validate(c).iter().map(Problem::dotted).collect()
+    }
+
+    #[test]
+    fn removing_ingress_in_use_names_the_services() {
+        let v = removal_verdict(
+            "matbakh",
+            &[
+                "matbakh/persona".into(),
+                "matbakh/auth".into(),
+                "matbakh/auth".into(),
+            ],
+        )
+        .unwrap();
+        assert!(v.error);
+        assert!(v.detail.contains("auth, persona"), "{}", v.detail);
+        assert!(removal_verdict("matbakh", &[]).is_none());
     }
 
     #[test]

@@ -67,6 +67,9 @@ fn settings(state: &Value, configured: &Configured) -> PlatformSettings {
         budget: budget::settings(state),
         ingress: ingress::settings(state),
         account: configured.clients.account_id.clone(),
+        recorded_load_balancer: component(state.get("components"), ingress::keys::LOAD_BALANCER)
+            .as_str()
+            .map(str::to_string),
     }
 }
 
@@ -207,6 +210,28 @@ impl GraphResource for Platform {
 
     fn has_plan_warnings(&self, settings: &PlatformSettings) -> bool {
         settings.budget.is_some()
+    }
+
+    /// Removing `ingress` while microservices of the platform still have
+    /// rules on its load balancer: a plan error naming them (AWS would
+    /// refuse to delete the target groups their services use, and the
+    /// services would lose their traffic).
+    async fn plan_verdicts(
+        &self,
+        configured: &Configured,
+        settings: &PlatformSettings,
+        _: &Option<BTreeMap<String, f64>>,
+    ) -> Vec<crate::budget_guard::Verdict> {
+        let (None, Some(lb)) = (&settings.ingress, &settings.recorded_load_balancer) else {
+            return Vec::new();
+        };
+        match crate::aws::elbv2::lookup::services_with_rules(&configured.clients, lb).await {
+            Ok(owners) => ingress::removal_verdict(&settings.name, &owners)
+                .into_iter()
+                .collect(),
+            // The apply says what AWS answered.
+            Err(_) => Vec::new(),
+        }
     }
 
     /// A budget about to be created filters on a cost allocation tag that
