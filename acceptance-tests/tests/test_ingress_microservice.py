@@ -290,3 +290,17 @@ def test_removing_the_platforms_ingress_in_use_is_a_plan_error_naming_the_servic
     tf.apply()
     assert elbv2(emulator).describe_load_balancers()["LoadBalancers"] == []
     assert tf.plan().returncode == 0
+
+
+@pytest.mark.parametrize("block", [
+    '    paths = ["/auth", "/auth/*"]\n',
+    '    paths = ["/v1/*"]\n    hosts = ["api.example.com"]\n    priority = 7\n'
+    '    health_check_path = "/ready"\n    deregistration_delay = "5s"\n',
+])
+def test_import_of_a_service_with_ingress_plans_clean(emulator, tf, network, block):
+    tf.write(config(emulator, network, service("auth-service", block)))
+    tf.apply()
+    tf.run("state", "rm", SVC)
+    tf.import_(SVC, f"{PLATFORM}/auth-service")
+    plan = tf.plan()
+    assert plan.returncode == 0, plan.output

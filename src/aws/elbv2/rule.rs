@@ -241,3 +241,35 @@ impl Adapter for ListenerRuleSpec {
         )
     }
 }
+
+/// The rule with this ARN as a spec (its listener by ARN; the forward
+/// action's groups by ARN, their weights as AWS holds them).
+pub async fn read_back(aws: &Clients, arn: &str) -> Result<Option<ListenerRuleSpec>, AwsError> {
+    let Some(rule) = describe(aws, arn).await? else {
+        return Ok(None);
+    };
+    let forward = rule
+        .actions()
+        .iter()
+        .filter_map(|a| a.forward_config())
+        .flat_map(|f| f.target_groups())
+        .map(|t| {
+            (
+                crate::spec::Ref(t.target_group_arn().unwrap_or_default().to_string()),
+                t.weight().unwrap_or(0).clamp(0, 255) as u8,
+            )
+        })
+        .collect();
+    Ok(Some(ListenerRuleSpec {
+        listener_arn: arn
+            .replacen(":listener-rule/", ":listener/", 1)
+            .rsplit_once('/')
+            .map(|(l, _)| l.to_string())
+            .unwrap_or_default(),
+        priority: rule.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
+        paths: condition_values(&rule, "path-pattern"),
+        hosts: condition_values(&rule, "host-header"),
+        forward,
+        tags: tags_of(aws, arn).await?,
+    }))
+}

@@ -213,6 +213,104 @@ pub async fn find_own_group(
     Ok(found.filter(|f| f.spec.tags.get(crate::spec::OWNER_TAG) == Some(&owner)))
 }
 
+/// The `ingress` block as recovered from AWS (an empty list without a load
+/// balancer), defaults left out: the priority when it is the derived one,
+/// the health check path when it is the service's, the delay when 30s.
+pub fn recovered_arguments(
+    platform: &PlatformContext,
+    name: &str,
+    attached: bool,
+    rule: Option<&ListenerRuleSpec>,
+    group: Option<&TargetGroupSpec>,
+    health_check_path: &str,
+) -> crate::tf::value::Value {
+    use crate::tf::value::Value;
+    let (true, Some(rule), Some(group)) = (attached, rule, group) else {
+        return Value::List(vec![]);
+    };
+    let strings = |v: &[String]| Value::List(v.iter().map(Value::str).collect());
+    let mut b = Value::Map(Default::default());
+    b.set("paths", strings(&rule.paths));
+    b.set(
+        "hosts",
+        if rule.hosts.is_empty() {
+            Value::Null
+        } else {
+            strings(&rule.hosts)
+        },
+    );
+    let derived = super::ingress::derived_priority(&platform.platform_id, name);
+    b.set(
+        "priority",
+        if rule.priority == derived {
+            Value::Null
+        } else {
+            i64::from(rule.priority).into()
+        },
+    );
+    b.set(
+        "health_check_path",
+        if group.health_check_path == health_check_path {
+            Value::Null
+        } else {
+            Value::str(&group.health_check_path)
+        },
+    );
+    b.set(
+        "deregistration_delay",
+        if group.deregistration_delay_seconds == 30 {
+            Value::Null
+        } else {
+            Value::str(format!("{}s", group.deregistration_delay_seconds))
+        },
+    );
+    Value::List(vec![b])
+}
+
+/// Read back what a service attached to a load balancer has of `ingress`:
+/// its production rule (by the ARN ECS names) and its blue target group
+/// (by name), as components.
+pub async fn read_attached(
+    aws: &crate::aws::Clients,
+    platform: &PlatformContext,
+    name: &str,
+    service: &crate::spec::ecs::EcsServiceSpec,
+) -> Result<Vec<(&'static str, Spec, String)>, String> {
+    let Some(lb) = &service.load_balancer else {
+        return Ok(Vec::new());
+    };
+    let reading = |what: &str, e: crate::aws::AwsError| format!("reading {what} of {name}: {e}");
+    let mut out = Vec::new();
+    for (key, arn) in [
+        (keys::RULE, &lb.production_rule.0),
+        (keys::TEST_RULE, &lb.test_rule.0),
+    ] {
+        if let Some(rule) = crate::aws::elbv2::rule::read_back(aws, arn)
+            .await
+            .map_err(|e| reading(key, e))?
+        {
+            out.push((key, Spec::ListenerRule(rule), arn.clone()));
+        }
+    }
+    for (key, color) in [
+        (keys::TARGET_GROUP_BLUE, 'b'),
+        (keys::TARGET_GROUP_GREEN, 'g'),
+    ] {
+        let probe = TargetGroupSpec {
+            name: target_group_name(&platform.platform_id, name, color),
+            port: 0,
+            subnet_id: String::new(),
+            health_check_path: String::new(),
+            deregistration_delay_seconds: 0,
+            tags: Tags::new(),
+        };
+        if let Some(found) = probe.read_back(aws).await.map_err(|e| reading(key, e))? {
+            out.push((key, Spec::TargetGroup(found.spec), found.id));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

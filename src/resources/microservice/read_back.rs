@@ -197,6 +197,15 @@ pub async fn observe_existing(
         }
         _ => None,
     };
+    let attached = match observed.service.as_ref() {
+        Some(s) => super::ingress_components::read_attached(clients, platform, name, s).await?,
+        None => Vec::new(),
+    };
+    for (key, spec, id) in attached {
+        // The test rule and the green group are recorded, not recovered from.
+        observed.insert(key, spec);
+        components.insert(key.to_string(), id);
+    }
     if let Some(group) = own_group {
         if let Some(service) = observed.service.as_mut() {
             service.security_groups.retain(|g| g != &group.id);

@@ -69,6 +69,9 @@ pub struct ObservedGraph {
     pub dashboard: Option<DashboardSpec>,
     pub execution_role: Option<RoleSpec>,
     pub task_role: Option<RoleSpec>,
+    /// `ingress`: the blue target group and the production rule.
+    pub ingress_target_group: Option<crate::spec::elbv2::TargetGroupSpec>,
+    pub ingress_rule: Option<crate::spec::elbv2::ListenerRuleSpec>,
 }
 
 impl ObservedGraph {
@@ -97,6 +100,12 @@ impl ObservedGraph {
             (DASHBOARD, Spec::Dashboard(s)) => self.dashboard = Some(s),
             (super::roles::EXECUTION_ROLE, Spec::Role(s)) => self.execution_role = Some(s),
             (super::roles::TASK_ROLE, Spec::Role(s)) => self.task_role = Some(s),
+            (super::ingress_components::keys::TARGET_GROUP_BLUE, Spec::TargetGroup(s)) => {
+                self.ingress_target_group = Some(s)
+            }
+            (super::ingress_components::keys::RULE, Spec::ListenerRule(s)) => {
+                self.ingress_rule = Some(s)
+            }
             _ => return false,
         }
         true
@@ -399,11 +408,25 @@ pub fn recover(
         ]),
     );
     args.set("deployment", deployment_arguments(&service.deployment));
-    // Not recovered from AWS yet (the rules are found by their owner tag
-    // on the platform's listener, which this read does not ask): a read
-    // keeps the configured block (`NOT_IN_AWS` in resource.rs); drift of
-    // its objects shows as theirs.
-    args.set("ingress", Value::List(vec![]));
+    let health_check_path = args
+        .block("health_check")
+        .get("path")
+        .as_str()
+        .unwrap_or(super::config::DEFAULT_HEALTH_CHECK_PATH)
+        .to_string();
+    // What an import records; a read keeps the configured block
+    // (`NOT_IN_AWS` in resource.rs): drift of its objects shows as theirs.
+    args.set(
+        "ingress",
+        super::ingress_components::recovered_arguments(
+            platform,
+            name,
+            service.load_balancer.is_some(),
+            observed.ingress_rule.as_ref(),
+            observed.ingress_target_group.as_ref(),
+            &health_check_path,
+        ),
+    );
     args.set("dashboard", observed.dashboard.is_some().into());
     args.set(
         "log_retention_days",
