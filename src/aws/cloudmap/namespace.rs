@@ -378,6 +378,29 @@ pub async fn namespace_names(aws: &Clients) -> Result<BTreeMap<String, String>, 
     Ok(names)
 }
 
+/// Whether the namespace `arn` still exists (GetNamespace by its id): what
+/// confirms a platform found earlier in this process was not deleted or
+/// recreated since (a recreated namespace has a new id).
+pub async fn namespace_exists(aws: &Clients, arn: &str) -> Result<bool, AwsError> {
+    match aws
+        .cloudmap
+        .get_namespace()
+        .id(namespace_id_from_arn(arn))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let err = AwsError::sdk("servicediscovery:GetNamespace", e);
+            if err.is_not_found() {
+                Ok(false)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
+
 /// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud
 /// Map cannot filter namespaces by tag: the tags of a page's namespaces are
 /// read all at once (one round, not one per namespace in the region).
