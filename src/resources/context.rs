@@ -130,7 +130,8 @@ impl FoundPlatforms {
     /// finished after this call arrived counts (concurrent lookups share one
     /// round). When it is stale the entry is forgotten and `lookup` asked
     /// once more: the platform recreated is found, a platform deleted is an
-    /// error saying so.
+    /// error saying so. A confirmation that fails (AWS did not answer) serves
+    /// what was found.
     pub async fn get_confirmed<F, Fut, C, CFut>(
         &self,
         id: &str,
@@ -151,12 +152,22 @@ impl FoundPlatforms {
             if entry.confirmed_at > arrived {
                 return Ok(entry.platform.clone());
             }
-            match confirm(entry.platform.clone()).await? {
-                Confirmation::Same => {
+            match confirm(entry.platform.clone()).await {
+                Ok(Confirmation::Same) => {
                     entry.confirmed_at = Instant::now();
                     return Ok(entry.platform.clone());
                 }
-                Confirmation::Stale(why) => {
+                // AWS did not answer (throttled past the retries, a
+                // network fault): what was found stands; the operation's
+                // own calls meet whatever is wrong with AWS.
+                Err(why) => {
+                    tracing::warn!(
+                        platform = id,
+                        "could not confirm the platform found earlier ({why}); using it as found"
+                    );
+                    return Ok(entry.platform.clone());
+                }
+                Ok(Confirmation::Stale(why)) => {
                     tracing::info!(
                         platform = id,
                         "the platform found earlier in this process is {why}: looking it up again"

@@ -557,4 +557,19 @@ mod tests {
         assert!(results.iter().all(|r| r.as_ref() == Ok(&want)));
         assert_eq!(confirmations.load(Ordering::SeqCst), 1);
     }
+
+    #[tokio::test]
+    async fn a_confirmation_aws_does_not_answer_serves_what_was_found() {
+        let found = FoundPlatforms::default();
+        let want = platform(Environment::Development);
+        found.remember("matbakh", want.clone());
+        let got = found
+            .get_confirmed(
+                "matbakh",
+                || async { panic!("no lookup when AWS does not answer") },
+                |_| async { Err("ThrottlingException".to_string()) },
+            )
+            .await;
+        assert_eq!(got, Ok(want));
+    }
 }
