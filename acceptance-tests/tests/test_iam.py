@@ -41,7 +41,8 @@ def net(emulator) -> dict:
 
 
 def config(emulator, net, backend: str, secrets: dict[str, str], extra: str = "",
-           given: str = "") -> dict[str, str]:
+           given: str = "", explicit_tracing: bool = True) -> dict[str, str]:
+    tracing = "  tracing {\n    enabled = true\n  }\n" if explicit_tracing else ""
     vpc = f'  vpc_id = "{net["vpc_id"]}"\n' if backend == AM else ""
     secret_lines = "".join(f"    {k} = {json.dumps(v)}\n" for k, v in secrets.items())
     return {"main.tf": REQUIRED_PROVIDERS
@@ -60,11 +61,8 @@ resource "matbakh_microservice" "auth" {{
   secrets = {{
 {secret_lines}  }}
   secrets_kms_key_arns = ["{KEY}"]
-  task_policy_json     = {json.dumps(json.dumps(APP_POLICY))}
-  tracing {{
-    enabled = true
-  }}
-{extra}}}
+  task_policy_json     = jsonencode({json.dumps(APP_POLICY)})
+{tracing}{extra}}}
 
 resource "matbakh_microservice" "given" {{
   platform           = matbakh_platform.main.id
@@ -246,3 +244,36 @@ def test_deployer_policy_covers_every_action_the_lifecycle_calls(emulator, tf_fa
             assert st["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
     assert seen, "the request log saw the lifecycle"
     assert seen <= granted, f"called but not granted: {sorted(seen - granted)}"
+
+
+def test_import_restores_the_role_arguments_and_the_plan_after_it_is_clean(
+        emulator, tf_factory, net, backend):
+    """Import reads task_policy_json, task_policy_arns and secrets_kms_key_arns back from the made
+    roles (the only place they live in AWS), and a given role ARN stays given: the same
+    configuration plans no change after import."""
+    extra = f'  task_policy_arns = ["arn:aws:iam::{ACCOUNT}:policy/auth-extra"]\n'
+    emulator.client("iam").create_policy(PolicyName="auth-extra", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket",
+                                                 "Resource": "arn:aws:s3:::auth-uploads"}]}))
+    # Tracing on by default (the task role's X-Ray statement): an import leaves arguments at
+    # their defaults out, so the block is not written here.
+    files = config(emulator, net, backend, {"DB_PASSWORD": SECRET, "API_KEY": PARAM}, extra=extra,
+                   explicit_tracing=False)
+    tf = tf_factory("main")
+    tf.write(files)
+    tf.apply()
+    other = tf_factory("import")
+    other.write(files)
+    other.import_("matbakh_platform.main", PLATFORM)
+    other.import_("matbakh_microservice.auth", f"{PLATFORM}/auth")
+    other.import_("matbakh_microservice.given", f"{PLATFORM}/given")
+    auth = other.resource("matbakh_microservice.auth")
+    assert auth["secrets_kms_key_arns"] == [KEY]
+    assert auth["task_policy_arns"] == [f"arn:aws:iam::{ACCOUNT}:policy/auth-extra"]
+    assert json.loads(auth["task_policy_json"]) == APP_POLICY
+    assert auth["execution_role_arn"] is None and auth["task_role_arn"] is None
+    given = other.resource("matbakh_microservice.given")
+    assert given["execution_role_arn"] == f"arn:aws:iam::{ACCOUNT}:role/hand-made-exec"
+    plan = other.plan()
+    assert plan.returncode == 0, plan.stdout
+    tf.destroy()

@@ -83,7 +83,7 @@ mod tests {
         error(
             &mut diags,
             "Cannot read x",
-            "ecs:X failed: Throttling: slow",
+            "ecs:DescribeClusters failed: ThrottlingException: slow",
         );
         assert_eq!(diags.errors[1].summary, "Cannot read x");
     }

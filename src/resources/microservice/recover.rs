@@ -214,15 +214,22 @@ pub fn recover(
         )
         .into(),
     );
-    // These live in the made roles' policies (not recovered; see NOT_IN_AWS
-    // in resource.rs): a change there is the role's drift.
-    for attr in [
+    // These live only in the made roles' policies: read back from there
+    // (a given role holds none of them), so the same configuration plans
+    // no change after an import.
+    let from_roles = super::roles::role_arguments(
+        observed.execution_role.as_ref(),
+        observed.task_role.as_ref(),
+    );
+    args.set(
         "secrets_kms_key_arns",
-        "task_policy_json",
+        optional_strings(&from_roles.secrets_kms_key_arns),
+    );
+    args.set("task_policy_json", from_roles.task_policy_json.into());
+    args.set(
         "task_policy_arns",
-    ] {
-        args.set(attr, Value::Null);
-    }
+        optional_strings(&from_roles.task_policy_arns),
+    );
     args.set(
         "environment_variables",
         optional_map(&environment_variables),

@@ -228,6 +228,59 @@ pub fn task_role(settings: &Settings, platform: &PlatformContext, tags: &Tags) -
     })
 }
 
+/// The arguments that live only in the made roles' policies, as read back
+/// from them (the inverse of [`execution_role`] and [`task_role`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct RoleArguments {
+    pub secrets_kms_key_arns: Vec<String>,
+    /// The task role's statements but the provider's own (`Tracing`,
+    /// `Metrics`), written as Terraform's `jsonencode` writes a document
+    /// (compact, keys sorted), so a configuration using it plans clean.
+    pub task_policy_json: Option<String>,
+    pub task_policy_arns: Vec<String>,
+}
+
+pub fn role_arguments(execution: Option<&RoleSpec>, task: Option<&RoleSpec>) -> RoleArguments {
+    let statements = |role: Option<&RoleSpec>| -> Vec<Value> {
+        match role
+            .and_then(|r| r.policy.as_ref())
+            .map(|p| &p["Statement"])
+        {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let resources = |st: &Value| -> Vec<String> {
+        match &st["Resource"] {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(list) => list
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut arguments = RoleArguments::default();
+    for st in statements(execution) {
+        if st["Sid"] == "SecretsKeys" {
+            arguments.secrets_kms_key_arns = sorted(&resources(&st));
+        }
+    }
+    let own: Vec<Value> = statements(task)
+        .into_iter()
+        .filter(|st| st["Sid"] != "Tracing" && st["Sid"] != "Metrics")
+        .collect();
+    if !own.is_empty() {
+        // serde_json's maps are sorted, as `jsonencode` sorts an object's keys.
+        arguments.task_policy_json = Some(document(own).to_string());
+    }
+    if let Some(task) = task {
+        arguments.task_policy_arns = sorted(&task.managed_policy_arns);
+    }
+    arguments
+}
+
 /// Trusted by ECS tasks of the platform's account only (the confused
 /// deputy guard AWS documents for task roles: `aws:SourceAccount`, and
 /// for the task role `aws:SourceArn` on the cluster's tasks).

@@ -222,3 +222,43 @@ fn ecr_repositories_of_images() {
     assert_eq!(ecr_repository_arn("nginx:1"), None);
     assert_eq!(ecr_repository_arn("localhost:5000/auth:1"), None);
 }
+
+#[test]
+fn the_role_arguments_read_back_from_the_made_roles_are_those_configured() {
+    let own = r#"{"Statement":[{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::up/*","Sid":"Uploads"}],"Version":"2012-10-17"}"#;
+    for mesh in [ServiceMesh::ServiceConnect, ServiceMesh::AppMesh] {
+        let (s, p) = settings(
+            json!({
+                "secrets": {"DB": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf"},
+                "secrets_kms_key_arns": ["arn:aws:kms:eu-central-1:123456789012:key/k2", "arn:aws:kms:eu-central-1:123456789012:key/k1"],
+                "task_policy_json": own,
+                "task_policy_arns": ["arn:aws:iam::123456789012:policy/extra"],
+            }),
+            mesh,
+        );
+        let graph = expand::expand(&s, &p);
+        let back = role_arguments(
+            role(&graph, EXECUTION_ROLE).as_ref(),
+            role(&graph, TASK_ROLE).as_ref(),
+        );
+        assert_eq!(
+            back,
+            RoleArguments {
+                secrets_kms_key_arns: vec![
+                    "arn:aws:kms:eu-central-1:123456789012:key/k1".into(),
+                    "arn:aws:kms:eu-central-1:123456789012:key/k2".into()
+                ],
+                // Exactly what `jsonencode` writes for the document.
+                task_policy_json: Some(own.into()),
+                task_policy_arns: vec!["arn:aws:iam::123456789012:policy/extra".into()],
+            }
+        );
+    }
+    // Tracing alone: the task role holds nothing of the user's.
+    let (s, p) = settings(json!({}), ServiceMesh::AppMesh);
+    let graph = expand::expand(&s, &p);
+    assert_eq!(
+        role_arguments(None, role(&graph, TASK_ROLE).as_ref()),
+        RoleArguments::default()
+    );
+}
