@@ -241,7 +241,8 @@ def test_deployer_policy_covers_every_action_the_lifecycle_calls(emulator, tf_fa
         assert all("*" not in a for a in actions), st
         granted.update(actions)
         if "iam:PassRole" in actions:
-            assert st["Condition"]["StringEquals"]["iam:PassedToService"] == "ecs-tasks.amazonaws.com"
+            assert sorted(st["Condition"]["StringEquals"]["iam:PassedToService"]) == [
+                "ecs-tasks.amazonaws.com", "ecs.amazonaws.com"]
     assert seen, "the request log saw the lifecycle"
     assert seen <= granted, f"called but not granted: {sorted(seen - granted)}"
 
@@ -277,3 +278,54 @@ def test_import_restores_the_role_arguments_and_the_plan_after_it_is_clean(
     plan = other.plan()
     assert plan.returncode == 0, plan.stdout
     tf.destroy()
+
+
+def test_service_connect_tls_without_a_role_gets_one_on_its_ca_only(emulator, tf_factory, net):
+    """Service Connect `tls` without `role_arn`: the microservice makes the role ECS issues the
+    certificates with, allowed on that Private CA only; recorded, tagged, named by the service,
+    read back for drift, imported as omitted, deleted with the microservice."""
+    ca = f"arn:aws:acm-pca:{REGION}:{ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555"
+    files = config(emulator, net, SC, {"DB_PASSWORD": SECRET}, explicit_tracing=False,
+                   extra=f'  tls {{\n    certificate_authority_arns = ["{ca}"]\n  }}\n')
+    tf = tf_factory("main")
+    tf.write(files)
+    tf.apply()
+    name = f"{PLATFORM}-auth-{REGION}-tls"
+    arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    auth = tf.resource("matbakh_microservice.auth")
+    assert auth["components"]["tls_role"] == arn
+    iam = emulator.client("iam")
+    trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+    trust = trust if isinstance(trust, dict) else json.loads(trust)
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecs.amazonaws.com"}
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
+    assert tags["matbakh:owner"] == f"{PLATFORM}/auth", tags
+    st = statements(role_policy(emulator, name))
+    assert st["PrivateCa"]["Resource"] == ca
+    assert st["CertificateSecrets"]["Resource"] == f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ecs-sc!*"
+    service = emulator.client("ecs").describe_services(cluster=PLATFORM, services=["auth"])["services"][0]
+    sc_tls = service["deployments"][0]["serviceConnectConfiguration"]["services"][0]["tls"]
+    assert sc_tls["roleArn"] == arn and sc_tls["issuerCertificateAuthority"]["awsPcaAuthorityArn"] == ca
+    assert tf.plan().returncode == 0
+
+    # Drift: a statement added out of band shows, and the next apply removes it.
+    widened = role_policy(emulator, name)
+    widened["Statement"].append({"Sid": "Sneaky", "Effect": "Allow", "Action": "acm-pca:*",
+                                 "Resource": "*"})
+    iam.put_role_policy(RoleName=name, PolicyName="matbakh", PolicyDocument=json.dumps(widened))
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert "Sneaky" not in statements(role_policy(emulator, name))
+
+    other = tf_factory("import")
+    other.write(files)
+    other.import_("matbakh_platform.main", PLATFORM)
+    other.import_("matbakh_microservice.auth", f"{PLATFORM}/auth")
+    other.import_("matbakh_microservice.given", f"{PLATFORM}/given")
+    imported = other.resource("matbakh_microservice.auth")
+    assert imported["tls"][0]["role_arn"] is None, imported["tls"]
+    assert imported["components"]["tls_role"] == arn
+    assert other.plan().returncode == 0
+
+    tf.destroy()
+    assert [n for n in role_names(emulator) if n.startswith(PLATFORM)] == []

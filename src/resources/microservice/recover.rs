@@ -69,6 +69,7 @@ pub struct ObservedGraph {
     pub dashboard: Option<DashboardSpec>,
     pub execution_role: Option<RoleSpec>,
     pub task_role: Option<RoleSpec>,
+    pub tls_role: Option<RoleSpec>,
 }
 
 impl ObservedGraph {
@@ -97,6 +98,7 @@ impl ObservedGraph {
             (DASHBOARD, Spec::Dashboard(s)) => self.dashboard = Some(s),
             (super::roles::EXECUTION_ROLE, Spec::Role(s)) => self.execution_role = Some(s),
             (super::roles::TASK_ROLE, Spec::Role(s)) => self.task_role = Some(s),
+            (super::roles::TLS_ROLE, Spec::Role(s)) => self.tls_role = Some(s),
             _ => return false,
         }
         true
@@ -252,7 +254,11 @@ pub fn recover(
     );
 
     if platform.service_mesh == ServiceMesh::ServiceConnect {
-        recover_service_connect(&mut args, app, service, port);
+        let made_tls_role = super::roles::role_arn(
+            platform,
+            &super::roles::tls_role_name(&platform.platform_id, &platform.region, name),
+        );
+        recover_service_connect(&mut args, app, service, port, &made_tls_role);
     } else {
         let hc = node.map(|n| &n.health_check);
         args.set(
@@ -430,6 +436,7 @@ fn recover_service_connect(
     app: &ContainerSpec,
     service: &EcsServiceSpec,
     port: i32,
+    made_tls_role: &str,
 ) {
     let hc = app.health_check.as_ref();
     // The shell command: the default one gives back its path; any other is
@@ -490,7 +497,13 @@ fn recover_service_connect(
                     "certificate_authority_arns",
                     strings(std::slice::from_ref(&tls.certificate_authority_arn)),
                 ),
-                ("role_arn", tls.role_arn.as_str().into()),
+                // The made role is an omitted argument.
+                (
+                    "role_arn",
+                    Some(tls.role_arn.as_str())
+                        .filter(|arn| *arn != made_tls_role)
+                        .into(),
+                ),
             ]),
             None => Value::List(vec![]),
         },
