@@ -33,6 +33,15 @@ impl AccessDenied {
     /// The refusal in an error's text (an `AwsError` as displayed: `CALL
     /// failed: CODE: MESSAGE`), if it is one.
     pub fn find(text: &str) -> Option<AccessDenied> {
+        // Only an AWS error with a refusal code: the same sentence also
+        // appears in what ECS reports of a task whose *execution role* may
+        // not read a secret, which is no refusal of Terraform's credentials.
+        let refused = CODES
+            .iter()
+            .any(|code| text.contains(&format!(" failed: {code}: ")));
+        if !refused {
+            return None;
+        }
         if let Some(at) = text.find(NOT_AUTHORIZED) {
             let rest = &text[at + NOT_AUTHORIZED.len()..];
             let action = rest
@@ -155,5 +164,15 @@ mod tests {
             None
         );
         assert_eq!(AccessDenied::find("timed out"), None);
+        // A task's execution role refused a secret: the deployment's failure,
+        // not the credentials'.
+        assert_eq!(
+            AccessDenied::find(
+                "ECS deployment failed: ResourceInitializationError: unable to pull secrets: \
+                 User: arn:aws:sts::1:assumed-role/hand-made-exec/t is not authorized to \
+                 perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:x"
+            ),
+            None
+        );
     }
 }
