@@ -1,7 +1,7 @@
 """A CI principal whose only permissions are the generated deployer policy (issue 20): the
 emulator authorizes every request against the caller's IAM policies (`authorize_requests`,
-emulator/extensions/authorization.py), as AWS does. The full lifecycle (platform, microservices
-with secrets, a canary, import, destroy) passes with the policy; with one statement removed the
+emulator/extensions/authorization.py), as AWS does. The full lifecycle (platform with budget and
+ingress, microservices with secrets, a canary, import, destroy) passes with the policy; with one statement removed the
 apply fails with one diagnostic naming the action, the resource and the object."""
 
 from __future__ import annotations
@@ -27,16 +27,19 @@ PARAM = f"arn:aws:ssm:eu-central-1:{ACCOUNT}:parameter/auth/api-key"
 def net(emulator) -> dict:
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24",
-                               AvailabilityZone="eu-central-1a")["Subnet"]["SubnetId"]
-    return {"vpc_id": vpc, "subnet_id": subnet}
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"eu-central-1{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ab")]
+    cert = emulator.client("acm", strict_shapes=False).request_certificate(
+        DomainName="api.example.com")["CertificateArn"]
+    return {"vpc_id": vpc, "subnet_id": subnets[0], "subnets": subnets, "cert": cert}
 
 
-def config(emulator, net, canary: bool = True) -> dict[str, str]:
+def config(emulator, net, canary: bool = True, platform_extra: str = "") -> dict[str, str]:
     text = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="staging") + f"""
 resource "matbakh_platform" "main" {{
   name = "{PLATFORM}"
-}}
+{platform_extra}}}
 
 resource "matbakh_microservice" "auth" {{
   platform   = matbakh_platform.main.id
@@ -106,19 +109,25 @@ def test_the_deployer_policy_is_enough_for_the_whole_lifecycle(emulator, tf_fact
     emulator.settings(authorize_requests=True)
     emulator.clear_requests()
     tf = as_ci(tf_factory("main"), env)
-    tf.write(config(emulator, net))
+    # The platform's budget and ingress too: AWS Budgets, Elastic Load Balancing and EC2 calls.
+    extra = (f'  budget {{\n    monthly_limit = 200\n    alert_emails = ["platform@example.com"]\n  }}\n'
+             f'  ingress {{\n    subnet_ids = {json.dumps(net["subnets"])}\n'
+             f'    certificate_arn = {json.dumps(net["cert"])}\n  }}\n')
+    tf.write(config(emulator, net, platform_extra=extra))
     tf.plan()
     tf.apply()
     assert tf.plan().returncode == 0, "clean plan after apply"
     other = as_ci(tf_factory("import"), env)
-    other.write(config(emulator, net, canary=False))
+    other.write(config(emulator, net, canary=False, platform_extra=extra))
     other.import_("matbakh_platform.main", PLATFORM)
     other.import_("matbakh_microservice.auth", f"{PLATFORM}/auth")
     tf.destroy()
     seen = [r for r in emulator.requests() if r.get("access_key") == env["AWS_ACCESS_KEY_ID"]]
     assert seen, "the provider signed with the CI principal's keys"
     assert not [r for r in seen if r.get("denied")], [r["denied"] for r in seen if r.get("denied")]
-    assert {"ecs:CreateService", "iam:CreateRole", "ecs:DeleteCluster"} <= {r["action"] for r in seen}
+    assert {"ecs:CreateService", "iam:CreateRole", "ecs:DeleteCluster", "budgets:ModifyBudget",
+            "elasticloadbalancing:CreateLoadBalancer", "ec2:CreateSecurityGroup"} <= {
+        r["action"] for r in seen}
 
 
 def test_one_statement_less_fails_with_one_diagnostic_naming_action_resource_and_object(
