@@ -1,8 +1,9 @@
 """A CI principal whose only permissions are the generated deployer policy (issue 20): the
 emulator authorizes every request against the caller's IAM policies (`authorize_requests`,
-emulator/extensions/authorization.py), as AWS does. The full lifecycle (platform with budget and
-ingress, microservices with secrets, a canary, import, destroy) passes with the policy; with one statement removed the
-apply fails with one diagnostic naming the action, the resource and the object."""
+emulator/extensions/authorization.py), as AWS does. The full lifecycle (platform with budget
+and ingress, microservices with secrets, a canary, import, destroy) passes with the policy; with
+one statement removed the apply fails with one diagnostic naming the action, the resource and the
+object."""
 
 from __future__ import annotations
 

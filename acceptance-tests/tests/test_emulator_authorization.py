@@ -64,3 +64,21 @@ def test_an_explicit_deny_wins_and_the_setting_off_allows_everything(emulator):
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
     emulator.settings(authorize_requests=False)
     ci.create_log_group(logGroupName="/secret/y")
+
+
+def test_cloudwatch_alarms_are_judged_by_their_arn(emulator):
+    ci = user_client(emulator, "cloudwatch", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"],
+        "Resource": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:mine-*"}]})
+    emulator.settings(authorize_requests=True)
+    alarm = dict(MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
+                 Period=60, EvaluationPeriods=1, Threshold=80.0,
+                 ComparisonOperator="GreaterThanThreshold")
+    ci.put_metric_alarm(AlarmName="mine-cpu", **alarm)
+    with pytest.raises(ClientError) as refused:
+        ci.put_metric_alarm(AlarmName="theirs-cpu", **alarm)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "alarm:theirs-cpu" in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError):
+        ci.delete_alarms(AlarmNames=["mine-cpu", "theirs-cpu"])  # every resource must be allowed
+    ci.delete_alarms(AlarmNames=["mine-cpu"])

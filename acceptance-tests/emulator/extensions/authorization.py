@@ -132,15 +132,18 @@ def _logs(p: dict[str, Any], region: str, account: str) -> list[str]:
 def _cloudwatch(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
     if p.get("ResourceARN"):
         return [str(p["ResourceARN"])]
-    alarms = [p["AlarmName"]] if p.get("AlarmName") else []
-    alarms += [v for k, v in p.items() if re.fullmatch(r"AlarmNames(\.member\.\d+)?", k)] \
-        if call.operation != "DescribeAlarms" else []
-    if isinstance(p.get("AlarmNames"), list) and call.operation != "DescribeAlarms":
-        alarms = list(p["AlarmNames"])
-    dashboards = [p["DashboardName"]] if p.get("DashboardName") else []
-    if isinstance(p.get("DashboardNames"), list):
-        dashboards = list(p["DashboardNames"])
-    dashboards += [v for k, v in p.items() if re.fullmatch(r"DashboardNames\.member\.\d+", k)]
+
+    def names(single: str, plural: str) -> list[str]:
+        """A name parameter and a list one, as JSON/CBOR (a list) or query (`X.member.N`)."""
+        found = [str(p[single])] if p.get(single) else []
+        if isinstance(p.get(plural), list):
+            found += [str(v) for v in p[plural]]
+        found += [str(v) for k, v in sorted(p.items()) if re.fullmatch(rf"{plural}\.member\.\d+", k)]
+        return found
+
+    # DescribeAlarms filters by name; its only resource is `*`.
+    alarms = [] if call.operation == "DescribeAlarms" else names("AlarmName", "AlarmNames")
+    dashboards = names("DashboardName", "DashboardNames")
     return ([f"arn:aws:cloudwatch:{region}:{account}:alarm:{a}" for a in alarms]
             + [f"arn:aws:cloudwatch::{account}:dashboard/{d}" for d in dashboards])
 
