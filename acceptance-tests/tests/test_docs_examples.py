@@ -44,7 +44,7 @@ def test_examples_are_read_from_the_docs():
         assert block.startswith('resource "matbakh_microservice" "auth" {'), block
         assert re.search(r"^\s*sampling_rate\s*=\s*0\.1\s*$", block, re.M), block
     tls_role, health_command = r"^\s*role_arn\s*=", r"^\s*command\s*="
-    assert re.search(tls_role, sc, re.M), "service_connect's tls needs role_arn"
+    assert re.search(tls_role, sc, re.M), "service_connect's example shows tls.role_arn (optional there)"
     assert re.search(r'^\s*strategy\s*=\s*"canary"', sc, re.M), sc
     for only_app_mesh in ("backends", "retry", "circuit_breaker", "envoy", "healthy_threshold"):
         argument = r"^\s*" + only_app_mesh + r"\s*[={]"

@@ -193,8 +193,10 @@ const LISTENER_RULE: &str = "arn:aws:elasticloadbalancing:{r}:{a}:listener-rule/
 const TARGET_GROUP: &str = "arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{p}-*/*";
 const ELB_ANY: &str = "arn:aws:elasticloadbalancing:{r}:{a}:loadbalancer/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:listener-rule/app/{p}/* arn:aws:elasticloadbalancing:{r}:{a}:targetgroup/{p}-*/*";
 
-/// The services a role the provider makes is passed to.
-const PASSED_TO: &str = "ecs-tasks.amazonaws.com";
+/// The services a role the provider makes is passed to: ECS tasks (the
+/// execution and task roles, in the task definition) and ECS itself (the
+/// Service Connect TLS role, in the service).
+const PASSED_TO: [&str; 2] = ["ecs-tasks.amazonaws.com", "ecs.amazonaws.com"];
 
 /// The IAM action that authorizes an API call. They are the same name for
 /// every service the provider calls but AWS Budgets, whose API calls are
@@ -218,7 +220,7 @@ pub fn iam_action(call: &str) -> &str {
 /// The IAM policy a CI principal needs to plan, apply, import and destroy
 /// `platforms` in `regions` (account `account`, `*` when not known): one
 /// statement per resource scope, no `*` action, `iam:PassRole` only to ECS
-/// tasks.
+/// and its tasks.
 pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) -> Value {
     let mut by_scope: std::collections::BTreeMap<Vec<String>, Vec<&str>> = Default::default();
     for (action, pattern) in CALLED {
@@ -367,7 +369,7 @@ mod tests {
             if st["Action"] == "iam:PassRole" {
                 assert_eq!(
                     st["Condition"]["StringEquals"]["iam:PassedToService"],
-                    "ecs-tasks.amazonaws.com"
+                    json!(["ecs-tasks.amazonaws.com", "ecs.amazonaws.com"])
                 );
             }
         }

@@ -4,6 +4,7 @@
 //! into SDK calls, compare what AWS reports with what was asked for, and turn
 //! AWS errors into messages that name the call and what AWS said.
 
+pub mod access_denied;
 pub mod actions;
 pub mod appmesh;
 pub mod arn;

@@ -2,6 +2,8 @@
 
 * control endpoints under /_matbakh/ (health, fault injection, request log, ECS behaviour);
 * fault injection: the next N matching AWS requests fail with an AWS-shaped error;
+* request authorization against the caller's IAM policies, with `authorize_requests` on
+  (authorization.py);
 * request validation against botocore's input shapes (validation.py), before moto sees a request;
 * CloudWatch Smithy RPCv2 CBOR <-> awsJson1_0 bridge (see cbor.py);
 * POST /moto-api/reset also clears faults, the request log and the settings;
@@ -23,6 +25,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape as xml_escape
 
+from . import authorization
 from . import cbor
 from . import settings
 from . import validation
@@ -383,7 +386,10 @@ class MatbakhMiddleware:
             entry = {"time": time.time(), "service": call.service, "operation": call.operation,
                      "method": call.method, "path": call.path, "body": call.text_body()[:20000],
                      # which credentials signed it (the access key id only, never the secret)
-                     "access_key": _access_key(environ)}
+                     "access_key": _access_key(environ),
+                     # the IAM action that authorizes it (what a policy must grant)
+                     "action": authorization.iam_action(call.service, call.operation)
+                     if call.service and call.operation else None}
             self.requests.append(entry)
             if len(self.requests) > MAX_LOGGED_REQUESTS:
                 del self.requests[: len(self.requests) - MAX_LOGGED_REQUESTS]
@@ -397,7 +403,9 @@ class MatbakhMiddleware:
                 start_response(status, headers)
                 return [out]
 
-            refusal = self._validate(call, entry)
+            refusal = self._authorize(call, entry)
+            if refusal is None:
+                refusal = self._validate(call, entry)
             if refusal is not None:
                 status, headers, out = refusal
                 entry["status"] = int(status.split()[0])
@@ -425,6 +433,25 @@ class MatbakhMiddleware:
             headers.append(("Content-Length", str(len(out))))
             start_response(status, headers)
             return [out]
+
+    def _authorize(self, call: Call, entry: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """With authorize_requests on, the caller's IAM policies must allow the call (AWS checks
+        this before it looks at the request's shape)."""
+        if not settings.get("authorize_requests"):
+            return None
+        m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", call.environ.get("HTTP_AUTHORIZATION", ""))
+        region = m.group(1) if m else "us-east-1"
+        try:
+            denied = authorization.refusal(call, _access_key(call.environ), region)
+        except Exception:  # noqa: BLE001 - a bug here must not take the request down
+            traceback.print_exc()
+            return None
+        if denied is None:
+            return None
+        code, message = denied
+        entry["denied"] = message
+        print(f"matbakh authorization: {call.describe()} refused: {message}", flush=True)
+        return error_response(call, 403, code, message)
 
     def _validate(self, call: Call, entry: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """Check the request against its botocore input shape. Every violation is recorded in the

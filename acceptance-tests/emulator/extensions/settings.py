@@ -30,6 +30,11 @@ validate_requests:
                    is answered with the service's validation error (validation.py), moto never
                    sees it.
     false          requests go to moto unchecked (violations are still logged in the request log).
+
+authorize_requests:
+    false (default) every request is allowed (moto's own IAM enforcement is off).
+    true            the caller's IAM policies must allow each request, as on AWS; keys no IAM
+                    user owns act as the account's root (authorization.py).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "ecs_service_connect_cleanup": "delete",
     "cloudmap_pending_polls": 0,
     "validate_requests": True,
+    "authorize_requests": False,
 }
 CHOICES = {
     "ecs_deployment": ("completed", "in_progress", "failed", "timed"),

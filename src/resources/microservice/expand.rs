@@ -105,6 +105,8 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
             roles::TASK_ROLE,
             roles::task_role(settings, platform, &tags),
         ),
+        // Named by the ECS service (after the task definition).
+        (roles::TLS_ROLE, roles::tls_role(settings, platform, &tags)),
     ];
     for (key, role) in made_roles {
         if let Some(role) = role {

@@ -5,7 +5,7 @@
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-use super::config::{AutoscalingConfig, MicroserviceConfig, Settings};
+use super::config::{AutoscalingConfig, MicroserviceConfig, Settings, TlsConfig};
 use super::expand::{self, keys, PlatformContext};
 use super::names;
 use super::recover::{recover, ObservedGraph};
@@ -373,6 +373,13 @@ fn probe_settings(platform: &PlatformContext, name: &str) -> Settings {
         dashboard: Some(true),
         // So the probe holds the task role too (only its name is read).
         task_policy_arns: Some(vec![None]),
+        // And the Service Connect TLS role (only its name is read).
+        tls: Some(TlsConfig {
+            certificate_authority_arns: Some(vec![Some(
+                "arn:aws:acm-pca:eu-central-1:000000000000:certificate-authority/probe".into(),
+            )]),
+            role_arn: None,
+        }),
         ..Default::default()
     };
     Settings::resolve_unchecked(&config, platform.environment).on(platform.service_mesh)

@@ -69,6 +69,7 @@ pub struct ObservedGraph {
     pub dashboard: Option<DashboardSpec>,
     pub execution_role: Option<RoleSpec>,
     pub task_role: Option<RoleSpec>,
+    pub tls_role: Option<RoleSpec>,
     /// `ingress`: the blue target group and the production rule.
     pub ingress_target_group: Option<crate::spec::elbv2::TargetGroupSpec>,
     pub ingress_rule: Option<crate::spec::elbv2::ListenerRuleSpec>,
@@ -100,6 +101,7 @@ impl ObservedGraph {
             (DASHBOARD, Spec::Dashboard(s)) => self.dashboard = Some(s),
             (super::roles::EXECUTION_ROLE, Spec::Role(s)) => self.execution_role = Some(s),
             (super::roles::TASK_ROLE, Spec::Role(s)) => self.task_role = Some(s),
+            (super::roles::TLS_ROLE, Spec::Role(s)) => self.tls_role = Some(s),
             (super::ingress_components::keys::TARGET_GROUP_BLUE, Spec::TargetGroup(s)) => {
                 self.ingress_target_group = Some(s)
             }
@@ -223,15 +225,22 @@ pub fn recover(
         )
         .into(),
     );
-    // These live in the made roles' policies (not recovered; see NOT_IN_AWS
-    // in resource.rs): a change there is the role's drift.
-    for attr in [
+    // These live only in the made roles' policies: read back from there
+    // (a given role holds none of them), so the same configuration plans
+    // no change after an import.
+    let from_roles = super::roles::role_arguments(
+        observed.execution_role.as_ref(),
+        observed.task_role.as_ref(),
+    );
+    args.set(
         "secrets_kms_key_arns",
-        "task_policy_json",
+        optional_strings(&from_roles.secrets_kms_key_arns),
+    );
+    args.set("task_policy_json", from_roles.task_policy_json.into());
+    args.set(
         "task_policy_arns",
-    ] {
-        args.set(attr, Value::Null);
-    }
+        optional_strings(&from_roles.task_policy_arns),
+    );
     args.set(
         "environment_variables",
         optional_map(&environment_variables),
@@ -254,7 +263,11 @@ pub fn recover(
     );
 
     if platform.service_mesh == ServiceMesh::ServiceConnect {
-        recover_service_connect(&mut args, app, service, port);
+        let made_tls_role = super::roles::role_arn(
+            platform,
+            &super::roles::tls_role_name(&platform.platform_id, &platform.region, name),
+        );
+        recover_service_connect(&mut args, app, service, port, &made_tls_role);
     } else {
         let hc = node.map(|n| &n.health_check);
         args.set(
@@ -451,6 +464,7 @@ fn recover_service_connect(
     app: &ContainerSpec,
     service: &EcsServiceSpec,
     port: i32,
+    made_tls_role: &str,
 ) {
     let hc = app.health_check.as_ref();
     // The shell command: the default one gives back its path; any other is
@@ -511,7 +525,13 @@ fn recover_service_connect(
                     "certificate_authority_arns",
                     strings(std::slice::from_ref(&tls.certificate_authority_arn)),
                 ),
-                ("role_arn", tls.role_arn.as_str().into()),
+                // The made role is an omitted argument.
+                (
+                    "role_arn",
+                    Some(tls.role_arn.as_str())
+                        .filter(|arn| *arn != made_tls_role)
+                        .into(),
+                ),
             ]),
             None => Value::List(vec![]),
         },

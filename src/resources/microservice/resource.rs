@@ -153,7 +153,9 @@ fn imported_desired_count(state: &Value, env: crate::environment::Environment) -
 /// Arguments the provider alone acts on: AWS holds nothing to read back.
 /// `secrets_kms_key_arns`, `task_policy_json` and `task_policy_arns` live
 /// in the made roles' policies: a change there shows as the role's drift
-/// (the role is updated back), not as another argument value.
+/// (the role is updated back), not as another argument value. An import
+/// reads them back from the roles (`roles::role_arguments`). `ingress` is
+/// recovered by an import; a read keeps it (drift shows as its objects').
 const NOT_IN_AWS: [&str; 8] = [
     "platform",
     "ingress",

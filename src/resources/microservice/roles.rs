@@ -5,7 +5,10 @@
 //!   secrets with it): made when `execution_role_arn` is omitted;
 //! - the task role (the application and its sidecars): made when
 //!   `task_role_arn` is omitted and something needs one: tracing,
-//!   `task_policy_json`, `task_policy_arns`.
+//!   `task_policy_json`, `task_policy_arns`;
+//! - the Service Connect TLS role (ECS issues the service's certificates
+//!   from the Private CA with it): made on service_connect when `tls` is set
+//!   without `tls.role_arn`, allowed on that CA only.
 //!
 //! A given ARN is used as it is and nothing is made. The roles' names carry
 //! the platform and the service, since IAM names are unique per account;
@@ -26,6 +29,7 @@ use crate::spec::Tags;
 /// Component keys of the made roles.
 pub const EXECUTION_ROLE: &str = "execution_role";
 pub const TASK_ROLE: &str = "task_role";
+pub const TLS_ROLE: &str = "tls_role";
 
 const POLICY_VERSION: &str = "2012-10-17";
 /// The principal of the roles ECS tasks assume.
@@ -59,6 +63,97 @@ pub fn execution_role_name(platform: &str, region: &str, name: &str) -> String {
 /// `PLATFORM-NAME-REGION-task`, shortened likewise.
 pub fn task_role_name(platform: &str, region: &str, name: &str) -> String {
     role_name(&format!("{}-{name}-{region}-task", iam_safe(platform)))
+}
+
+/// `PLATFORM-NAME-REGION-tls`, shortened likewise.
+pub fn tls_role_name(platform: &str, region: &str, name: &str) -> String {
+    role_name(&format!("{}-{name}-{region}-tls", iam_safe(platform)))
+}
+
+/// The role ECS assumes for Service Connect TLS (the principal of
+/// infrastructure roles, not of tasks).
+const ECS: &str = "ecs.amazonaws.com";
+
+/// What ECS does with the Private CA for Service Connect TLS (AWS's managed
+/// policy `AmazonECSInfrastructureRolePolicyForServiceConnectTransportLayerSecurity`):
+/// each takes the CA as its resource.
+const PRIVATE_CA: [&str; 4] = [
+    "acm-pca:DescribeCertificateAuthority",
+    "acm-pca:GetCertificate",
+    "acm-pca:GetCertificateAuthorityCertificate",
+    "acm-pca:IssueCertificate",
+];
+/// Where ECS keeps the issued certificates: Secrets Manager secrets it
+/// names `ecs-sc!...` (the same managed policy).
+const CERTIFICATE_SECRETS: [&str; 9] = [
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:RotateSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
+];
+
+/// Whether the configuration needs the Service Connect TLS role made.
+pub fn needs_tls_role(settings: &Settings, platform: &PlatformContext) -> bool {
+    platform.service_mesh == ServiceMesh::ServiceConnect
+        && settings.tls.as_ref().is_some_and(|t| t.role_arn.is_none())
+}
+
+/// The role ARN the service's Service Connect TLS names: the given one, or
+/// the made one's.
+pub fn tls_role_arn(settings: &Settings, platform: &PlatformContext) -> String {
+    settings
+        .tls
+        .as_ref()
+        .and_then(|t| t.role_arn.clone())
+        .unwrap_or_else(|| {
+            role_arn(
+                platform,
+                &tls_role_name(&platform.platform_id, &platform.region, &settings.name),
+            )
+        })
+}
+
+/// The Service Connect TLS role to make, `None` when `tls.role_arn` is
+/// given, `tls` is absent or the backend is app_mesh.
+pub fn tls_role(settings: &Settings, platform: &PlatformContext, tags: &Tags) -> Option<RoleSpec> {
+    if !needs_tls_role(settings, platform) {
+        return None;
+    }
+    let cas = sorted(&settings.tls.as_ref()?.certificate_authority_arns);
+    let secrets = format!(
+        "arn:{}:secretsmanager:{}:{}:secret:ecs-sc!*",
+        partition(platform),
+        platform.region,
+        account(platform)
+    );
+    let statements = vec![
+        statement("PrivateCa", &PRIVATE_CA, one_or_many(cas)),
+        statement("CertificateSecrets", &CERTIFICATE_SECRETS, json!(secrets)),
+    ];
+    Some(RoleSpec {
+        name: tls_role_name(&platform.platform_id, &platform.region, &settings.name),
+        description: format!(
+            "ECS issues the Service Connect TLS certificates of {} (made by terraform-provider-matbakh)",
+            names::resource_id(&platform.platform_id, &settings.name)
+        ),
+        trust_policy: json!({
+            "Version": POLICY_VERSION,
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": ECS},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account(platform)}},
+            }]
+        }),
+        policy: Some(document(statements)),
+        managed_policy_arns: Vec::new(),
+        tags: tags.clone(),
+    })
 }
 
 /// The ARN of the role named `name` in the platform's account.
@@ -226,6 +321,59 @@ pub fn task_role(settings: &Settings, platform: &PlatformContext, tags: &Tags) -
         managed_policy_arns: sorted(&settings.task_policy_arns),
         tags: tags.clone(),
     })
+}
+
+/// The arguments that live only in the made roles' policies, as read back
+/// from them (the inverse of [`execution_role`] and [`task_role`]).
+#[derive(Debug, Default, PartialEq)]
+pub struct RoleArguments {
+    pub secrets_kms_key_arns: Vec<String>,
+    /// The task role's statements but the provider's own (`Tracing`,
+    /// `Metrics`), written as Terraform's `jsonencode` writes a document
+    /// (compact, keys sorted), so a configuration using it plans clean.
+    pub task_policy_json: Option<String>,
+    pub task_policy_arns: Vec<String>,
+}
+
+pub fn role_arguments(execution: Option<&RoleSpec>, task: Option<&RoleSpec>) -> RoleArguments {
+    let statements = |role: Option<&RoleSpec>| -> Vec<Value> {
+        match role
+            .and_then(|r| r.policy.as_ref())
+            .map(|p| &p["Statement"])
+        {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    let resources = |st: &Value| -> Vec<String> {
+        match &st["Resource"] {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(list) => list
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut arguments = RoleArguments::default();
+    for st in statements(execution) {
+        if st["Sid"] == "SecretsKeys" {
+            arguments.secrets_kms_key_arns = sorted(&resources(&st));
+        }
+    }
+    let own: Vec<Value> = statements(task)
+        .into_iter()
+        .filter(|st| st["Sid"] != "Tracing" && st["Sid"] != "Metrics")
+        .collect();
+    if !own.is_empty() {
+        // serde_json's maps are sorted, as `jsonencode` sorts an object's keys.
+        arguments.task_policy_json = Some(document(own).to_string());
+    }
+    if let Some(task) = task {
+        arguments.task_policy_arns = sorted(&task.managed_policy_arns);
+    }
+    arguments
 }
 
 /// Trusted by ECS tasks of the platform's account only (the confused

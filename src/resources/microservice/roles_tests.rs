@@ -222,3 +222,110 @@ fn ecr_repositories_of_images() {
     assert_eq!(ecr_repository_arn("nginx:1"), None);
     assert_eq!(ecr_repository_arn("localhost:5000/auth:1"), None);
 }
+
+#[test]
+fn the_role_arguments_read_back_from_the_made_roles_are_those_configured() {
+    let own = r#"{"Statement":[{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::up/*","Sid":"Uploads"}],"Version":"2012-10-17"}"#;
+    for mesh in [ServiceMesh::ServiceConnect, ServiceMesh::AppMesh] {
+        let (s, p) = settings(
+            json!({
+                "secrets": {"DB": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf"},
+                "secrets_kms_key_arns": ["arn:aws:kms:eu-central-1:123456789012:key/k2", "arn:aws:kms:eu-central-1:123456789012:key/k1"],
+                "task_policy_json": own,
+                "task_policy_arns": ["arn:aws:iam::123456789012:policy/extra"],
+            }),
+            mesh,
+        );
+        let graph = expand::expand(&s, &p);
+        let back = role_arguments(
+            role(&graph, EXECUTION_ROLE).as_ref(),
+            role(&graph, TASK_ROLE).as_ref(),
+        );
+        assert_eq!(
+            back,
+            RoleArguments {
+                secrets_kms_key_arns: vec![
+                    "arn:aws:kms:eu-central-1:123456789012:key/k1".into(),
+                    "arn:aws:kms:eu-central-1:123456789012:key/k2".into()
+                ],
+                // Exactly what `jsonencode` writes for the document.
+                task_policy_json: Some(own.into()),
+                task_policy_arns: vec!["arn:aws:iam::123456789012:policy/extra".into()],
+            }
+        );
+    }
+    // Tracing alone: the task role holds nothing of the user's.
+    let (s, p) = settings(json!({}), ServiceMesh::AppMesh);
+    let graph = expand::expand(&s, &p);
+    assert_eq!(
+        role_arguments(None, role(&graph, TASK_ROLE).as_ref()),
+        RoleArguments::default()
+    );
+}
+
+#[test]
+fn service_connect_tls_without_a_role_gets_one_allowed_on_its_ca_only() {
+    let ca = "arn:aws:acm-pca:eu-central-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
+    let (s, p) = settings(
+        json!({"tls": [{"certificate_authority_arns": [ca]}]}),
+        ServiceMesh::ServiceConnect,
+    );
+    let graph = expand::expand(&s, &p);
+    let tls = role(&graph, TLS_ROLE).expect("made");
+    assert_eq!(tls.name, "matbakh-auth-eu-central-1-tls");
+    assert_eq!(
+        tls.trust_policy["Statement"][0]["Principal"],
+        json!({"Service": "ecs.amazonaws.com"})
+    );
+    assert_eq!(
+        tls.trust_policy["Statement"][0]["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": "123456789012"}})
+    );
+    let policy = tls.policy.unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements[0]["Sid"], "PrivateCa");
+    assert_eq!(statements[0]["Resource"], ca, "the CA only");
+    assert_eq!(statements[1]["Sid"], "CertificateSecrets");
+    assert_eq!(
+        statements[1]["Resource"],
+        "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecs-sc!*"
+    );
+    for st in statements {
+        for action in st["Action"].as_array().unwrap() {
+            assert!(!action.as_str().unwrap().contains('*'), "{action}");
+        }
+    }
+    assert!(
+        tls.tags.contains_key("matbakh:owner"),
+        "tagged like the rest"
+    );
+    // The ECS service names it, after the task definition that comes after it.
+    let service = match &graph.get(keys::SERVICE).unwrap().spec {
+        Spec::EcsService(s) => s.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        service.service_connect.unwrap().tls.unwrap().role_arn,
+        "arn:aws:iam::123456789012:role/matbakh-auth-eu-central-1-tls"
+    );
+    assert!(graph
+        .get(keys::TASK_DEFINITION)
+        .unwrap()
+        .depends_on
+        .contains(&TLS_ROLE.to_string()));
+
+    // A given role: nothing made, the service names it.
+    let given = "arn:aws:iam::123456789012:role/hand-made-tls";
+    let (s, p) = settings(
+        json!({"tls": [{"certificate_authority_arns": [ca], "role_arn": given}]}),
+        ServiceMesh::ServiceConnect,
+    );
+    let graph = expand::expand(&s, &p);
+    assert!(role(&graph, TLS_ROLE).is_none());
+    // app_mesh: ECS uses no role for TLS.
+    let (s, p) = settings(
+        json!({"tls": [{"certificate_authority_arns": [ca]}]}),
+        ServiceMesh::AppMesh,
+    );
+    assert!(role(&expand::expand(&s, &p), TLS_ROLE).is_none());
+}

@@ -94,7 +94,7 @@ pub fn schema() -> Schema {
             .optional("max_pending_requests", Type::Number, "Requests queued for a connection. Default `1024`."))
         .single_block("tls", block("TLS between services; off when the block is absent.")
             .required("certificate_authority_arns", string_set(), "AWS Private CA ARNs, a set: exactly one on service_connect (the issuer of the service's certificates), 1-3 on app_mesh (whose certificates the service trusts).")
-            .optional("role_arn", Type::String, "`service_connect` only, and required there: the IAM role ECS uses to issue certificates from the Private CA. An error on app_mesh."))
+            .optional("role_arn", Type::String, "`service_connect` only: the IAM role ECS uses to issue certificates from the Private CA. Omitted: the provider makes `PLATFORM-NAME-REGION-tls`, allowed on that CA only. An error on app_mesh."))
         .single_block("envoy", block("`app_mesh` only: the Envoy sidecar (admin port 9901). An error on service_connect, where ECS runs the proxy.")
             .optional("cpu", Type::Number, "CPU units. Default `256`.")
             .optional("memory", Type::Number, "Memory, MiB. Default `256`.")

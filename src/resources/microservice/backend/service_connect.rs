@@ -151,13 +151,6 @@ impl MeshBackend for ServiceConnect {
                     ));
                 }
             }
-            if tls.role_arn.is_none() {
-                problems.push(Problem::at(
-                    "tls.0.role_arn",
-                    "Missing role_arn",
-                    "with service_mesh = \"service_connect\", tls needs role_arn: the IAM role ECS uses to issue certificates from the Private CA",
-                ));
-            }
         }
         problems
     }
@@ -223,7 +216,13 @@ impl MeshBackend for ServiceConnect {
                         .first()
                         .cloned()
                         .unwrap_or_default(),
-                    role_arn: t.role_arn.clone().unwrap_or_default(),
+                    // Given, or the role the microservice makes.
+                    role_arn: match &t.role_arn {
+                        Some(arn) => arn.clone(),
+                        None => {
+                            crate::resources::microservice::roles::tls_role_arn(settings, platform)
+                        }
+                    },
                 }),
                 log: AwsLogsSpec {
                     group: names::log_group_name(&platform.platform_id, &settings.name),

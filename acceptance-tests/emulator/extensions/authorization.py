@@ -1,0 +1,274 @@
+"""Request authorization as AWS does it, for the provider's services (setting `authorize_requests`).
+
+moto can enforce IAM policies in server mode (INITIAL_NO_AUTH_ACTION_COUNT), but only for the
+whole process from its start, and it judges every request of these services against the resource
+`*`: a policy scoped to resource ARNs (the deployer policy) matches nothing, so moto would refuse
+everything a least-privilege principal may do. So the middleware asks this module instead, per
+request, while the setting is on:
+
+* the caller is the IAM user owning the request's access key (moto's IAM backend); a key no IAM
+  user owns is the account's root (the tests' own "testing" keys) and may do everything;
+* the action is the IAM action that authorizes the call (`monitoring` signs as `cloudwatch:`,
+  AWS Budgets' API calls are authorized by `budgets:ViewBudget` / `budgets:ModifyBudget`);
+* the resources are the ARNs the Service Authorization Reference names for the call where this
+  module models them (ECS, IAM, CloudWatch Logs, CloudWatch alarms and dashboards, App Mesh,
+  AWS Budgets); for the other calls it knows no resource and judges the action alone (the gap is
+  on the permissive side: such a statement's resource scope is not checked here);
+* an explicit Deny wins; otherwise some Allow statement must match the action and the resource.
+  Conditions are not evaluated (the deployer policy has one, `iam:PassedToService` on
+  `iam:PassRole`, which no API call is authorized by).
+
+A refusal is answered as the service answers it: `AccessDeniedException` (JSON services),
+`AccessDenied` (query services), `UnauthorizedOperation` (EC2), HTTP 403, with AWS's message
+"User: ARN is not authorized to perform: ACTION on resource: RESOURCE because no identity-based
+policy allows the ACTION action".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+ACCOUNT_DEFAULT = "123456789012"
+
+SIGNING_TO_IAM = {"monitoring": "cloudwatch"}
+
+BUDGET_ACTIONS = {
+    "DescribeBudget": "ViewBudget",
+    "DescribeNotificationsForBudget": "ViewBudget",
+    "DescribeSubscribersForNotification": "ViewBudget",
+    "CreateBudget": "ModifyBudget",
+    "UpdateBudget": "ModifyBudget",
+    "DeleteBudget": "ModifyBudget",
+    "CreateNotification": "ModifyBudget",
+    "DeleteNotification": "ModifyBudget",
+}
+
+ACCESS_DENIED_CODE = {
+    "ecs": "AccessDeniedException",
+    "logs": "AccessDeniedException",
+    "servicediscovery": "AccessDeniedException",
+    "application-autoscaling": "AccessDeniedException",
+    "budgets": "AccessDeniedException",
+    "appmesh": "AccessDeniedException",
+    "monitoring": "AccessDenied",
+    "elasticloadbalancing": "AccessDenied",
+    "iam": "AccessDenied",
+    "sts": "AccessDenied",
+    "ec2": "UnauthorizedOperation",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    prefix = SIGNING_TO_IAM.get(service, service)
+    if prefix == "budgets":
+        operation = BUDGET_ACTIONS.get(operation, operation)
+    return f"{prefix}:{operation}"
+
+
+# ----------------------------------------------------------------------------- resources
+
+
+def _params(call: Any) -> dict[str, Any]:
+    if call.protocol == "query":
+        form = parse_qs(call.body.decode("utf-8", "replace"))
+        return {k: v[0] for k, v in form.items()}
+    try:
+        data = json.loads(call.text_body() or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _ecs(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
+    def cluster_name(value: Any) -> str:
+        value = str(value or "default")
+        return value.split("/")[-1] if value.startswith("arn:") else value
+
+    def service_arn(cluster: str, service: str) -> str:
+        if service.startswith("arn:"):
+            return service
+        return f"arn:aws:ecs:{region}:{account}:service/{cluster}/{service}"
+
+    def task_definition_arn(value: str) -> str:
+        if value.startswith("arn:"):
+            return value
+        return f"arn:aws:ecs:{region}:{account}:task-definition/{value}"
+
+    op = call.operation
+    cluster = cluster_name(p.get("cluster"))
+    if "resourceArn" in p:
+        return [str(p["resourceArn"])]
+    if op in ("CreateService",):
+        return [service_arn(cluster, str(p.get("serviceName", "")))]
+    if op in ("UpdateService", "DeleteService", "ListServiceDeployments"):
+        return [service_arn(cluster, str(p.get("service", "")))]
+    if op == "DescribeServices":
+        return [service_arn(cluster, str(s)) for s in p.get("services") or []]
+    if op in ("DeleteCluster", "PutClusterCapacityProviders", "UpdateCluster",
+              "UpdateClusterSettings"):
+        return [f"arn:aws:ecs:{region}:{account}:cluster/{cluster}"]
+    if op == "DescribeClusters":
+        return [f"arn:aws:ecs:{region}:{account}:cluster/{cluster_name(c)}"
+                for c in p.get("clusters") or ["default"]]
+    if op == "DeregisterTaskDefinition" and p.get("taskDefinition"):
+        return [task_definition_arn(str(p["taskDefinition"]))]
+    return []
+
+
+def _iam(p: dict[str, Any], account: str) -> list[str]:
+    if p.get("RoleName"):
+        return [f"arn:aws:iam::{account}:role/{p['RoleName']}"]
+    return []
+
+
+def _logs(p: dict[str, Any], region: str, account: str) -> list[str]:
+    name = p.get("logGroupName")
+    return [f"arn:aws:logs:{region}:{account}:log-group:{name}"] if name else []
+
+
+def _cloudwatch(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
+    if p.get("ResourceARN"):
+        return [str(p["ResourceARN"])]
+
+    def names(single: str, plural: str) -> list[str]:
+        """A name parameter and a list one, as JSON/CBOR (a list) or query (`X.member.N`)."""
+        found = [str(p[single])] if p.get(single) else []
+        if isinstance(p.get(plural), list):
+            found += [str(v) for v in p[plural]]
+        found += [str(v) for k, v in sorted(p.items()) if re.fullmatch(rf"{plural}\.member\.\d+", k)]
+        return found
+
+    # DescribeAlarms filters by name; its only resource is `*`.
+    alarms = [] if call.operation == "DescribeAlarms" else names("AlarmName", "AlarmNames")
+    dashboards = names("DashboardName", "DashboardNames")
+    return ([f"arn:aws:cloudwatch:{region}:{account}:alarm:{a}" for a in alarms]
+            + [f"arn:aws:cloudwatch::{account}:dashboard/{d}" for d in dashboards])
+
+
+def _appmesh(call: Any, region: str, account: str) -> list[str]:
+    m = re.match(r"^/v20190125/tags$", call.path)
+    if m:
+        q = parse_qs(call.query)
+        return [unquote(q["resourceArn"][0])] if q.get("resourceArn") else []
+    parts = [unquote(x) for x in call.path.split("/") if x]
+    # /v20190125/meshes/MESH[/virtualRouter/ROUTER/routes/ROUTE | /KIND/NAME]
+    if len(parts) < 3 or parts[1] != "meshes":
+        return []
+    mesh = parts[2]
+    base = f"arn:aws:appmesh:{region}:{account}:mesh/{mesh}"
+    rest = parts[3:]
+    kinds = {"virtualNodes": "virtualNode", "virtualServices": "virtualService",
+             "virtualRouters": "virtualRouter"}
+    if not rest:
+        return [base]
+    if len(rest) >= 2 and rest[0] == "virtualRouter" and len(rest) >= 4 and rest[2] == "routes":
+        return [f"{base}/virtualRouter/{rest[1]}/route/{rest[3]}"]
+    if rest[0] in kinds and len(rest) >= 2:
+        return [f"{base}/{kinds[rest[0]]}/{rest[1]}"]
+    if rest[0] in kinds:
+        name = _params(call).get(f"{kinds[rest[0]]}Name")
+        return [f"{base}/{kinds[rest[0]]}/{name}"] if name else [base]
+    if len(rest) >= 3 and rest[0] == "virtualRouter" and rest[2] == "routes":
+        name = _params(call).get("routeName")
+        return [f"{base}/virtualRouter/{rest[1]}/route/{name}"] if name else [base]
+    return [base]
+
+
+def resources(call: Any, region: str, account: str) -> list[str]:
+    """The ARNs the call acts on, where modelled; [] when not."""
+    try:
+        if call.service == "appmesh":
+            return _appmesh(call, region, account)
+        p = _params(call)
+        if call.service == "ecs":
+            return _ecs(call, p, region, account)
+        if call.service == "iam":
+            return _iam(p, account)
+        if call.service == "logs":
+            return _logs(p, region, account)
+        if call.service == "monitoring":
+            return _cloudwatch(call, p, region, account)
+        if call.service == "budgets" and p.get("BudgetName"):
+            return [f"arn:aws:budgets::{account}:budget/{p['BudgetName']}"]
+        if call.service == "budgets" and p.get("ResourceARN"):
+            return [str(p["ResourceARN"])]
+    except Exception:  # noqa: BLE001 - a gap in the model must not take the request down
+        return []
+    return []
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _match(pattern: str, value: str) -> bool:
+    rx = "^" + re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + "$"
+    return re.match(rx, value, re.IGNORECASE if ":" not in value else 0) is not None
+
+
+def _as_list(v: Any) -> list[str]:
+    return v if isinstance(v, list) else [v]
+
+
+def _statement_applies(st: dict[str, Any], action: str, resource: str | None) -> bool:
+    if "Action" in st:
+        if not any(_match(a, action) or a.lower() == action.lower() for a in _as_list(st["Action"])):
+            return False
+    elif "NotAction" in st:
+        if any(_match(a, action) for a in _as_list(st["NotAction"])):
+            return False
+    if resource is None:  # not modelled: the action alone is judged
+        return True
+    if "Resource" in st:
+        return any(_match(r, resource) for r in _as_list(st["Resource"]))
+    if "NotResource" in st:
+        return not any(_match(r, resource) for r in _as_list(st["NotResource"]))
+    return False
+
+
+def allowed(documents: list[dict[str, Any]], action: str, resource: str | None) -> bool:
+    statements = [st for doc in documents for st in _as_list(doc.get("Statement", []))]
+    if any(st.get("Effect") == "Deny" and _statement_applies(st, action, resource)
+           for st in statements):
+        return False
+    return any(st.get("Effect") == "Allow" and _statement_applies(st, action, resource)
+               for st in statements)
+
+
+def _caller(access_key: str, region: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """(user ARN, policy documents) of the IAM user owning the key; None for the root."""
+    from moto.iam.access_control import CreateAccessKeyFailure, IAMPolicy, IAMUserAccessKey
+    from moto.utilities.utils import get_partition
+
+    try:
+        key = IAMUserAccessKey(account_id=ACCOUNT_DEFAULT, partition=get_partition(region),
+                               access_key_id=access_key, headers={})
+    except CreateAccessKeyFailure:
+        return None
+    return key.arn, [IAMPolicy(p)._policy_json for p in key.collect_policies()]
+
+
+def refusal(call: Any, access_key: str | None, region: str) -> tuple[str, str] | None:
+    """(error code, message) when the caller may not make `call`; None when it may."""
+    if not access_key or not call.operation or call.service in ("", "sts"):
+        # sts:GetCallerIdentity is always allowed on AWS; the provider calls no other STS action
+        # against the emulator.
+        return None
+    caller = _caller(access_key, region)
+    if caller is None:
+        return None
+    user, documents = caller
+    action = iam_action(call.service, call.operation)
+    targets: list[str | None] = list(resources(call, region, ACCOUNT_DEFAULT)) or [None]
+    for target in targets:
+        if not allowed(documents, action, target):
+            on = target or "*"
+            code = ACCESS_DENIED_CODE.get(call.service, "AccessDeniedException")
+            message = (f"User: {user} is not authorized to perform: {action} on resource: {on} "
+                       f"because no identity-based policy allows the {action} action")
+            if call.service == "ec2":
+                message = f"You are not authorized to perform this operation. {message}"
+            return code, message
+    return None

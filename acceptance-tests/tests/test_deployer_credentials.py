@@ -1,0 +1,157 @@
+"""A CI principal whose only permissions are the generated deployer policy (issue 20): the
+emulator authorizes every request against the caller's IAM policies (`authorize_requests`,
+emulator/extensions/authorization.py), as AWS does. The full lifecycle (platform with budget
+and ingress, microservices with secrets, a canary, import, destroy) passes with the policy; with
+one statement removed the apply fails with one diagnostic naming the action, the resource and the
+object."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.terraform import REQUIRED_PROVIDERS, TerraformError, provider_block
+
+pytestmark = pytest.mark.microservice
+
+PLATFORM = "matbakh"
+ACCOUNT = "123456789012"
+REGION = "eu-central-1"
+IMAGE = f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com/auth:1.4.2"
+NEW_IMAGE = f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com/auth:1.5.0"
+SECRET = f"arn:aws:secretsmanager:eu-central-1:{ACCOUNT}:secret:auth-db-AbCdEf"
+PARAM = f"arn:aws:ssm:eu-central-1:{ACCOUNT}:parameter/auth/api-key"
+
+
+@pytest.fixture
+def net(emulator) -> dict:
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                                 AvailabilityZone=f"eu-central-1{az}")["Subnet"]["SubnetId"]
+               for i, az in enumerate("ab")]
+    cert = emulator.client("acm", strict_shapes=False).request_certificate(
+        DomainName="api.example.com")["CertificateArn"]
+    return {"vpc_id": vpc, "subnet_id": subnets[0], "subnets": subnets, "cert": cert}
+
+
+def config(emulator, net, canary: bool = True, platform_extra: str = "") -> dict[str, str]:
+    text = REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="staging") + f"""
+resource "matbakh_platform" "main" {{
+  name = "{PLATFORM}"
+{platform_extra}}}
+
+resource "matbakh_microservice" "auth" {{
+  platform   = matbakh_platform.main.id
+  name       = "auth"
+  image      = "{IMAGE}"
+  port       = 8080
+  subnet_ids = ["{net["subnet_id"]}"]
+  secrets = {{
+    DB_PASSWORD = "{SECRET}"
+    API_KEY     = "{PARAM}"
+  }}
+}}
+
+resource "matbakh_microservice" "orders" {{
+  platform   = matbakh_platform.main.id
+  name       = "orders"
+  image      = "public.ecr.aws/nginx/nginx:1.27"
+  port       = 8080
+  subnet_ids = ["{net["subnet_id"]}"]
+}}
+"""
+    if canary:
+        text += f"""
+resource "matbakh_canary" "auth" {{
+  microservice  = matbakh_microservice.auth.id
+  image         = "{NEW_IMAGE}"
+  steps         = [50, 100]
+  step_interval = "1m"
+  rollback_on {{
+    error_rate_percent = 2
+    p95_latency_ms     = 150
+  }}
+}}
+"""
+    return {"main.tf": text}
+
+
+def deployer_policy(emulator, tf_factory) -> dict:
+    policy_tf = tf_factory("policy")
+    policy_tf.write({"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+                     + f'data "matbakh_deployer_policy" "ci" {{\n  platforms = ["{PLATFORM}"]\n}}\n'
+                     + 'output "json" {\n  value = data.matbakh_deployer_policy.ci.json\n}\n'})
+    policy_tf.apply()
+    return json.loads(policy_tf.output("json"))
+
+
+def ci_credentials(emulator, policy: dict) -> dict[str, str]:
+    """An IAM user whose only permissions are `policy`; its keys as environment variables."""
+    iam = emulator.client("iam")
+    iam.create_user(UserName="ci")
+    iam.put_user_policy(UserName="ci", PolicyName="deployer", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="ci")["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def as_ci(tf, env: dict[str, str]):
+    tf.env.update(env)
+    return tf
+
+
+def errors(stderr: str) -> list[str]:
+    return [chunk for chunk in stderr.split("Error: ")[1:]]
+
+
+def test_the_deployer_policy_is_enough_for_the_whole_lifecycle(emulator, tf_factory, net):
+    env = ci_credentials(emulator, deployer_policy(emulator, tf_factory))
+    emulator.settings(authorize_requests=True)
+    emulator.clear_requests()
+    tf = as_ci(tf_factory("main"), env)
+    # The platform's budget and ingress too: AWS Budgets, Elastic Load Balancing and EC2 calls.
+    extra = (f'  budget {{\n    monthly_limit = 200\n    alert_emails = ["platform@example.com"]\n  }}\n'
+             f'  ingress {{\n    subnet_ids = {json.dumps(net["subnets"])}\n'
+             f'    certificate_arn = {json.dumps(net["cert"])}\n  }}\n')
+    tf.write(config(emulator, net, platform_extra=extra))
+    tf.plan()
+    tf.apply()
+    assert tf.plan().returncode == 0, "clean plan after apply"
+    other = as_ci(tf_factory("import"), env)
+    other.write(config(emulator, net, canary=False, platform_extra=extra))
+    other.import_("matbakh_platform.main", PLATFORM)
+    other.import_("matbakh_microservice.auth", f"{PLATFORM}/auth")
+    tf.destroy()
+    seen = [r for r in emulator.requests() if r.get("access_key") == env["AWS_ACCESS_KEY_ID"]]
+    assert seen, "the provider signed with the CI principal's keys"
+    assert not [r for r in seen if r.get("denied")], [r["denied"] for r in seen if r.get("denied")]
+    assert {"ecs:CreateService", "iam:CreateRole", "ecs:DeleteCluster", "budgets:ModifyBudget",
+            "elasticloadbalancing:CreateLoadBalancer", "ec2:CreateSecurityGroup"} <= {
+        r["action"] for r in seen}
+
+
+def test_one_statement_less_fails_with_one_diagnostic_naming_action_resource_and_object(
+        emulator, tf_factory, net):
+    policy = deployer_policy(emulator, tf_factory)
+    # Take ecs:CreateService out of the statement that grants it (the others stay).
+    for st in policy["Statement"]:
+        if "ecs:CreateService" in st["Action"]:
+            st["Action"] = [a for a in st["Action"] if a != "ecs:CreateService"]
+    policy["Statement"] = [st for st in policy["Statement"] if st["Action"]]
+    env = ci_credentials(emulator, policy)
+    emulator.settings(authorize_requests=True)
+    tf = as_ci(tf_factory("main"), env)
+    files = config(emulator, net, canary=False)
+    files["main.tf"] = files["main.tf"].split('resource "matbakh_microservice" "orders"')[0]
+    tf.write(files)
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    found = errors(failed.value.result.stderr)
+    assert len(found) == 1, failed.value.result.stderr
+    text = " ".join(found[0].split())
+    assert "ecs:CreateService" in text, text
+    assert f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{PLATFORM}/auth" in text, text
+    assert "matbakh_microservice" in text and "auth" in text, text
+    assert "matbakh_deployer_policy" in text, text
+    assert "stack" not in text.lower() and "dispatch failure" not in text.lower(), text
