@@ -39,6 +39,7 @@ SERVICE_ALIASES = {
     "app-autoscaling": "application-autoscaling",
     "cloudwatchlogs": "logs",
     "app-mesh": "appmesh",
+    "resourcegroupstaggingapi": "tagging",
 }
 
 # The service's own modeled "bad input" error: a 400 the SDKs never retry.
@@ -52,6 +53,7 @@ DEFAULT_FAULT_CODE = {
     "budgets": "InvalidParameterException",
     "elasticloadbalancing": "ValidationError",
     "ec2": "InvalidParameterValue",
+    "tagging": "InvalidParameterException",
 }
 
 SIGNING_TO_BOTOCORE = {
@@ -64,6 +66,7 @@ SIGNING_TO_BOTOCORE = {
     "budgets": "budgets",
     "elasticloadbalancing": "elbv2",
     "ec2": "ec2",
+    "tagging": "resourcegroupstaggingapi",
 }
 
 

@@ -107,7 +107,7 @@ impl MetricAlarmSpec {
         if let Some(arn) = alarm.alarm_arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &super::tags_of(aws, arn).await?,
+                &super::tags_read(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -153,7 +153,7 @@ impl MetricAlarmSpec {
                     return Ok(None);
                 };
                 let tags = match alarm.alarm_arn() {
-                    Some(arn) => super::tags_of(aws, arn).await?,
+                    Some(arn) => super::tags_read(aws, arn).await?,
                     None => BTreeMap::new(),
                 };
                 Ok(Some(Found::new(reported(alarm, tags), &spec.name)))
@@ -171,7 +171,7 @@ impl MetricAlarmSpec {
             return Ok(None);
         };
         let tags = match alarm.alarm_arn() {
-            Some(arn) => super::tags_of(aws, arn).await?,
+            Some(arn) => super::tags_read(aws, arn).await?,
             None => BTreeMap::new(),
         };
         Ok(Some(Found::new(reported(&alarm, tags), &self.name)))
