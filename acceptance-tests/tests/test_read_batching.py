@@ -60,3 +60,23 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
         logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] != 1
     assert tf.plan().returncode == 0
     assert SERVICE in group
+
+
+def test_scalable_targets_described_in_batches_and_a_changed_range_still_seen(emulator, tf, net):
+    tf.write({"main.tf": stack(emulator, net, "service_connect", {}, {}, {"team": "identity"})})
+    tf.apply()
+    code, calls = plan_calls(emulator, tf)
+    assert code == 0
+    described = [r for r in calls if r["operation"] == "DescribeScalableTargets"]
+    assert described and all("ResourceIds" in str(r["body"]) for r in described), described
+
+    aas = emulator.client("application-autoscaling")
+    target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=target["ResourceId"],
+                                 ScalableDimension=target["ScalableDimension"],
+                                 MinCapacity=target["MinCapacity"], MaxCapacity=9)
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0][
+        "MaxCapacity"] == target["MaxCapacity"]
+    assert tf.plan().returncode == 0
