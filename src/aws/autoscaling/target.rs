@@ -244,7 +244,7 @@ mod gathered_tests {
                     .filter(|i| !i.ends_with("gone"))
                     .map(|i| {
                         json!({"ServiceNamespace": "ecs", "ResourceId": i,
-                               "ScalableDimension": "ecs:service:DesiredCount",
+                               "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
                                "MinCapacity": 1, "MaxCapacity": 3,
                                "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0})
                     })
