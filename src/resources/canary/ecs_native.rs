@@ -30,9 +30,10 @@
 use aws_sdk_ecs::types::{DeploymentConfiguration, Service, ServiceField};
 
 use super::config::{CanarySettings, Strategy};
-use super::driver::{Report, Status};
 use super::ecs_strategy::ecs_strategy;
 use super::expand::{canary_id, keys as canary_keys};
+use super::report::Report;
+use super::status::Status;
 use crate::aws::cloudwatch::alarm_state;
 use crate::aws::ecs::deployment_configuration::deployment_of;
 use crate::aws::ecs::deployment_watch::DeploymentRecord;

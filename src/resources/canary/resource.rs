@@ -19,13 +19,15 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::app_mesh_walk::Canary;
 use super::config::{
     split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
 };
-use super::driver::{expected_weight, Canary, Report, Status};
 use super::ecs_native::NativeCanary;
 use super::expand::{canary_id, EXTERNAL};
+use super::report::Report;
 use super::schema::{self, COMPUTED, DEFAULTED};
+use super::status::{expected_weight, Status};
 use crate::engine::{self, Resolved};
 use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::driver::report_failures;
