@@ -357,3 +357,40 @@ def test_a_plan_warns_when_the_share_and_bake_time_can_hardly_reach_min_requests
                                      latency_ms=20)
     words = " ".join(tf.plan().output.split())
     assert "can hardly reach min_requests" not in words, words
+
+
+def test_a_canary_plan_warns_when_its_first_step_can_hardly_reach_min_requests(emulator, tf, net):
+    """matbakh_canary takes min_requests and warns at plan like the microservice's deployment
+    (one shared rule): 4 requests a minute for a 5-minute first step at 10 % give the candidate
+    2, under twice min_requests = 3."""
+    def config(with_canary: bool) -> dict[str, str]:
+        canary = f"""
+resource "matbakh_canary" "auth" {{
+  microservice  = matbakh_microservice.auth.id
+  image         = "{NEW_IMAGE}"
+  steps         = [10, 100]
+  step_interval = "5m"
+  min_requests  = 3
+}}
+"""
+        return {"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="production")
+                + 'resource "matbakh_platform" "main" {\n  name = "matbakh"\n}\n'
+                + microservice("auth", "main", net) + (canary if with_canary else "")}
+
+    emulator.settings(ecs_deployment="completed")
+    tf.write(config(False))
+    tf.apply()
+    tf.write(config(True))
+    words = " ".join(tf.plan().output.split())
+    assert "can hardly reach min_requests" not in words, "no traffic read yet: " + words
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=4,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "auth-service: a release can hardly reach min_requests" in words, words
+    assert "about 4.0 requests a minute" in words and "about 2.0 requests" in words, words
+    assert "min_requests = 3" in words and "step_interval" in words, words
+    # 40 a minute: 20 for the candidate, plenty.
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=36,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "can hardly reach min_requests" not in words, words

@@ -239,17 +239,48 @@ pub fn silence_warning(settings: &Settings, per_minute: f64) -> Option<(String, 
         return None;
     }
     let d = &settings.deployment;
-    let share = smallest_share_percent(&d.strategy);
-    let minutes = d.step_minutes().max(1);
+    step_silence_warning(
+        &StepTraffic {
+            service: &settings.name,
+            share_percent: smallest_share_percent(&d.strategy),
+            step_minutes: d.step_minutes().max(1),
+            min_requests: d.min_requests(),
+            per_minute,
+        },
+        &format!("Raise bake_time or the share, or lower min_requests ({RELEASE_NO_TRAFFIC})."),
+    )
+}
+
+/// A release's first step as the silence warning sees it.
+pub struct StepTraffic<'a> {
+    /// The microservice's name.
+    pub service: &'a str,
+    /// The new revision's share of the traffic in the step, percent.
+    pub share_percent: f64,
+    pub step_minutes: u32,
+    pub min_requests: u32,
+    /// The service's requests a minute (its last hour).
+    pub per_minute: f64,
+}
+
+/// The warning, shared by a microservice's `deployment` and a
+/// `matbakh_canary`, that a step can hardly give the new revision
+/// `min_requests`: expected fewer than twice that many. `advice` names the
+/// arguments to change.
+pub fn step_silence_warning(step: &StepTraffic, advice: &str) -> Option<(String, String)> {
+    let StepTraffic {
+        service,
+        share_percent: share,
+        step_minutes: minutes,
+        min_requests: min,
+        per_minute,
+    } = *step;
     let expected = per_minute * f64::from(minutes) * share / 100.0;
-    let min = d.min_requests();
     (expected < 2.0 * f64::from(min)).then(|| {
         (
-            format!("{}: a release can hardly reach min_requests", settings.name),
+            format!("{service}: a release can hardly reach min_requests"),
             format!(
-                "In the last hour {} served about {per_minute:.1} requests a minute, so a step of {minutes} minutes at {share}% gives the new revision about {expected:.1} requests; it must serve min_requests = {min}, or the release rolls back on silence ({}). Raise bake_time or the share, or lower min_requests.",
-                settings.name,
-                RELEASE_NO_TRAFFIC
+                "In the last hour {service} served about {per_minute:.1} requests a minute, so a step of {minutes} minutes at {share}% gives the new revision about {expected:.1} requests; it must serve min_requests = {min}, or the release rolls back on silence. {advice}"
             ),
         )
     })
