@@ -183,13 +183,13 @@ fn warn_short_interval(diags: &mut Diagnostics, planned: &Value) {
 
 /// A plan warns when the service's traffic can hardly give the candidate
 /// `min_requests` in its first step (see
-/// [`super::silence::plan_min_requests_warning`]).
+/// [`super::min_requests_warning::plan_min_requests_warning`]).
 async fn warn_min_requests(diags: &mut Diagnostics, configured: &Configured, planned: &Value) {
     let Ok(settings) = settings_of(planned) else {
         return;
     };
     if let Some((summary, detail)) =
-        super::silence::plan_min_requests_warning(configured, &settings).await
+        super::min_requests_warning::plan_min_requests_warning(configured, &settings).await
     {
         warning(diags, summary, detail);
     }
