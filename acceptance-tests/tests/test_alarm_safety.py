@@ -317,20 +317,25 @@ def test_a_quiet_service_releases(emulator, tf, net):
     assert a["Metrics"][0]["MetricStat"]["Period"] == 300
 
 
-def test_a_quiet_service_releases_a_matbakh_canary(emulator, tf, net):
-    """matbakh_canary on Service Connect: 3 requests a minute for a 5-minute first step at 10 %
-    give the candidate 1.5, enough for min_requests = 1 (default). The former rule (one request a
-    minute for the candidate, three minutes running) rolled every release of it back."""
-    canary = f"""
+def canary_resource(extra: str = "") -> str:
+    """A matbakh_canary of NEW_IMAGE: 10 % for a 5-minute first step, then everything."""
+    return f"""
 resource "matbakh_canary" "auth" {{
   microservice  = matbakh_microservice.auth.id
   image         = "{NEW_IMAGE}"
   steps         = [10, 100]
   step_interval = "5m"
+  {extra}
 }}
 """
+
+
+def test_a_quiet_service_releases_a_matbakh_canary(emulator, tf, net):
+    """matbakh_canary on Service Connect: 3 requests a minute for a 5-minute first step at 10 %
+    give the candidate 1.5, enough for min_requests = 1 (default). The former rule (one request a
+    minute for the candidate, three minutes running) rolled every release of it back."""
     seen, error = release_with_traffic(emulator, tf, net, "", requests_per_minute=3, minutes=5,
-                                       canary=canary)
+                                       canary=canary_resource())
     silence = "matbakh-auth-service-canary-no-traffic"
     assert seen[silence]["state"] == "OK", seen
     assert error is None, error.result.output if error else ""
@@ -364,15 +369,7 @@ def test_a_canary_plan_warns_when_its_first_step_can_hardly_reach_min_requests(e
     (one shared rule): 4 requests a minute for a 5-minute first step at 10 % give the candidate
     2, under twice min_requests = 3."""
     def config(with_canary: bool) -> dict[str, str]:
-        canary = f"""
-resource "matbakh_canary" "auth" {{
-  microservice  = matbakh_microservice.auth.id
-  image         = "{NEW_IMAGE}"
-  steps         = [10, 100]
-  step_interval = "5m"
-  min_requests  = 3
-}}
-"""
+        canary = canary_resource("min_requests  = 3")
         return {"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="production")
                 + 'resource "matbakh_platform" "main" {\n  name = "matbakh"\n}\n'
                 + microservice("auth", "main", net) + (canary if with_canary else "")}
