@@ -15,5 +15,6 @@ pub mod provider;
 pub mod resources;
 pub mod service_mesh;
 pub mod spec;
+pub mod stable_hash;
 pub mod tf;
 pub mod validation;

@@ -5,9 +5,13 @@
 //!
 //! Why files and not modules: a circle is what a reader meets when one file
 //! cannot be understood without another that needs the first back. A parent
-//! declaring `mod child;` is not an edge (it only places the child); a parent
-//! re-exporting a child (`pub use child::Thing`) is one, so a child that
-//! imports through its parent's re-exports closes a circle.
+//! declaring `mod child;` is not an edge (it only places the child); a
+//! re-export (`pub use child::Thing`) is one, from the file that re-exports
+//! to the file it takes the name from. A path is an edge to the file that
+//! binds its name, not to where a re-export chain finally leads: `use
+//! crate::a::Thing` depends on `a`'s file, which depends on `child`'s. So a
+//! child that imports through its parent's re-exports, while the parent
+//! re-exports the child, closes a circle.
 //!
 //! The reading is lexical on purpose (no compiler, no extra dependency):
 //! comments, strings and character literals are dropped, then paths are read
@@ -340,9 +344,12 @@ fn use_tree(tokens: &[Token], mut at: usize, prefix: Vec<String>) -> (Vec<Import
 /// What one module's code names and imports.
 #[derive(Default)]
 struct Reading {
-    /// Paths its code (not its re-exports) names, each with the module it
-    /// was named from (the file's own or an inline one).
+    /// Paths its code and its `use` lines (re-exports included) name, each
+    /// with the module it was named from (the file's own or an inline one).
     named: Vec<(Vec<String>, Vec<String>)>,
+    /// Modules it re-exports whole (`pub use crate::m as n;`): an edge to
+    /// that module's file, which naming a module otherwise is not.
+    re_exported_modules: Vec<(Vec<String>, Vec<String>)>,
     /// Names its `use` lines bring into scope, re-exports included, as
     /// absolute paths: what `super::Name` from a child, or `module::Name`
     /// from anywhere, finds there.
@@ -437,9 +444,12 @@ fn read_file(
                     if let (Some(name), Some(absolute)) = (bound, absolute) {
                         reading.scope.insert(name, absolute);
                     }
-                    if !re_export {
-                        reading.named.push((here.clone(), path));
+                    if re_export {
+                        reading
+                            .re_exported_modules
+                            .push((here.clone(), path.clone()));
                     }
+                    reading.named.push((here.clone(), path));
                 }
                 i = next;
             }
@@ -505,15 +515,11 @@ fn absolute(
     Some(base)
 }
 
-/// The file that defines what an absolute path names: the longest prefix
-/// that is a module, then, if the next name was imported there (`use` or
-/// `pub use`), wherever that import leads.
-fn defining_file(
-    path: &[String],
-    modules: &BTreeMap<Vec<String>, Module>,
-    readings: &BTreeMap<Vec<String>, Reading>,
-    hops: usize,
-) -> Option<PathBuf> {
+/// The file a path takes its name from: that of the longest prefix that is
+/// a module. Whether the name is defined there or only imported (`pub use`)
+/// there, that file is what the path depends on; an import goes on from it
+/// as that file's own edge.
+fn binding_file(path: &[String], modules: &BTreeMap<Vec<String>, Module>) -> Option<PathBuf> {
     let mut module = Vec::new();
     let mut at = 0;
     while at < path.len() {
@@ -530,14 +536,16 @@ fn defining_file(
     if path.get(at).is_none_or(|name| name == "self") {
         return None;
     }
-    if let (Some(name), true) = (path.get(at), hops < 16) {
-        if let Some(target) = readings.get(&module).and_then(|r| r.scope.get(name)) {
-            let mut further = target.clone();
-            further.extend(path[at + 1..].iter().cloned());
-            return defining_file(&further, modules, readings, hops + 1);
-        }
-    }
     modules.get(&module).map(|m| m.file.clone())
+}
+
+/// The file of the module a path names whole (`crate::m`, `crate::m::self`).
+fn module_file(path: &[String], modules: &BTreeMap<Vec<String>, Module>) -> Option<PathBuf> {
+    let path = match path.last().map(String::as_str) {
+        Some("self") => &path[..path.len() - 1],
+        _ => path,
+    };
+    modules.get(path).map(|m| m.file.clone())
 }
 
 /// The files each file's code takes names from, as edges between files.
@@ -572,7 +580,18 @@ fn file_edges(src: &Path) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
                 Some(joined)
             });
             let Some(absolute) = absolute else { continue };
-            if let Some(to) = defining_file(&absolute, &modules, &readings, 0) {
+            if let Some(to) = binding_file(&absolute, &modules) {
+                if &to != from {
+                    edges.get_mut(from).unwrap().insert(to);
+                }
+            }
+        }
+        for (here, path) in &reading.re_exported_modules {
+            let from = &modules[here].file;
+            let Some(absolute) = absolute(path, here, &modules) else {
+                continue;
+            };
+            if let Some(to) = module_file(&absolute, &modules) {
                 if &to != from {
                     edges.get_mut(from).unwrap().insert(to);
                 }
@@ -718,15 +737,15 @@ fn the_reading_follows_use_trees_code_paths_and_re_exports() {
     let of = |f: &str| -> Vec<String> { edges[&src.join(f)].iter().map(name).collect() };
     assert_eq!(
         of("a/mod.rs"),
-        Vec::<String>::new(),
-        "a re-export is no edge"
+        vec!["a/x.rs"],
+        "a re-export is an edge to what it re-exports"
     );
     assert_eq!(of("a/x.rs"), vec!["a/y.rs"], "test modules are left out");
     assert_eq!(of("a/y.rs"), vec!["b.rs"]);
     assert_eq!(
         of("b.rs"),
-        vec!["a/x.rs"],
-        "a re-export leads to its source"
+        vec!["a/mod.rs"],
+        "a name taken through a re-export counts against the file that re-exports"
     );
     assert_eq!(
         of("c.rs"),
@@ -737,6 +756,101 @@ fn the_reading_follows_use_trees_code_paths_and_re_exports() {
         .iter()
         .map(|c| c.iter().map(name).collect())
         .collect();
-    assert_eq!(found, vec![vec!["a/x.rs", "a/y.rs", "b.rs"]]);
+    assert_eq!(found, vec![vec!["a/mod.rs", "a/x.rs", "a/y.rs", "b.rs"]]);
     fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Writes a small crate under a fresh temporary directory and returns its
+/// `src/` and the edges read from it.
+fn synthetic(
+    name: &str,
+    files: &[(&str, &str)],
+) -> (PathBuf, BTreeMap<PathBuf, BTreeSet<PathBuf>>) {
+    let dir = std::env::temp_dir().join(format!("module_graph_{name}_{}", std::process::id()));
+    let src = dir.join("src");
+    for (file, text) in files {
+        let path = src.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    let edges = file_edges(&src);
+    (src, edges)
+}
+
+fn circle_names(src: &Path, edges: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Vec<Vec<String>> {
+    circles(edges)
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|p| p.strip_prefix(src).unwrap().display().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_circle_through_a_parents_re_export_is_found() {
+    // The parent re-exports both children; one child takes the other's
+    // name through the parent. Followed to its source, `super::Two` is
+    // one.rs -> two.rs and no circle shows; it is one.rs -> mod.rs, and
+    // mod.rs re-exports one.rs: a reader of one.rs needs mod.rs, which
+    // needs one.rs back.
+    let (src, edges) = synthetic(
+        "parent",
+        &[
+            ("lib.rs", "pub mod p;\n"),
+            (
+                "p/mod.rs",
+                "mod one;\nmod two;\npub use one::One;\npub use two::Two;\n",
+            ),
+            ("p/one.rs", "use super::Two;\npub struct One(Two);\n"),
+            ("p/two.rs", "pub struct Two;\n"),
+        ],
+    );
+    assert_eq!(
+        circle_names(&src, &edges),
+        vec![vec!["p/mod.rs", "p/one.rs"]]
+    );
+    fs::remove_dir_all(src.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_circle_through_a_re_export_elsewhere_is_found() {
+    // The circle the last session missed: `top.rs` registers what `low.rs`
+    // holds and re-exports `low`'s context under its own name; `low.rs`
+    // imports that name from `top.rs`. Followed to its source the import
+    // is low.rs -> ctx.rs; it is low.rs -> top.rs.
+    let (src, edges) = synthetic(
+        "elsewhere",
+        &[
+            ("lib.rs", "pub mod ctx;\npub mod low;\npub mod top;\n"),
+            ("ctx.rs", "pub struct Ctx;\n"),
+            (
+                "top.rs",
+                "pub use crate::ctx::Ctx;\nfn f() { crate::low::run() }\n",
+            ),
+            (
+                "low.rs",
+                "use crate::top::Ctx;\npub fn run() { let _: Option<Ctx> = None; }\n",
+            ),
+        ],
+    );
+    assert_eq!(circle_names(&src, &edges), vec![vec!["low.rs", "top.rs"]]);
+    fs::remove_dir_all(src.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_module_re_exported_whole_is_an_edge() {
+    // `pub use crate::m as alias;` hands on a whole module: the file that
+    // re-exports it depends on that module's file.
+    let (src, edges) = synthetic(
+        "whole",
+        &[
+            ("lib.rs", "pub mod m;\npub mod n;\n"),
+            ("m.rs", "pub fn f() { crate::n::g() }\n"),
+            ("n.rs", "pub use crate::m as alias;\npub fn g() {}\n"),
+        ],
+    );
+    assert_eq!(circle_names(&src, &edges), vec![vec!["m.rs", "n.rs"]]);
+    fs::remove_dir_all(src.parent().unwrap()).unwrap();
 }

@@ -9,11 +9,11 @@ use aws_config::{BehaviorVersion, Region};
 
 use super::call_log::CallLog;
 use super::credentials::{self, AssumeRole};
+use super::error::AwsError;
 use super::pacer::{PacedHttpClient, Pacers};
 use super::read_memo::ReadMemo;
 use super::retry_policy::RetryPolicy;
 use super::stop_sleep::StopAwareSleep;
-use super::AwsError;
 
 /// Where each service's API is reached. `None` means AWS's own endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]

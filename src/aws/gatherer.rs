@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
 
-use super::AwsError;
+use super::error::AwsError;
 
 /// How long the first ask of a batch waits for others: a fraction of one
 /// AWS round trip, while the asks of resources read together arrive

@@ -8,7 +8,8 @@
 //! The answer is the object as AWS has it, in the spec's terms, with the
 //! tags found on it, and the id the kind's `create` would have recorded.
 
-use super::{AwsError, Clients};
+use super::clients::Clients;
+use super::error::AwsError;
 use crate::engine::Resolved;
 use crate::spec::Spec;
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::AwsError;
+use super::error::AwsError;
 
 type Remembered = Arc<dyn Any + Send + Sync>;
 

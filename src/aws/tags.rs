@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::AwsError;
+use super::error::AwsError;
 use crate::spec::ownership::{decide, refusal, Ownership, OWNER_TOKEN_TAG};
 use crate::spec::{Tags, AWS_TAG_PREFIX, OWNER_TAG, PROVIDER_TAG_PREFIX};
 
@@ -109,7 +109,7 @@ macro_rules! untag_resource {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| $crate::aws::AwsError::sdk($call, e))
+            .map_err(|e| $crate::aws::error::AwsError::sdk($call, e))
     };
 }
 pub(crate) use untag_resource;

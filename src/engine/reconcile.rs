@@ -6,11 +6,9 @@ use futures::stream::{FuturesUnordered, StreamExt};
 
 use std::cmp::Reverse;
 
-use super::order::{chain_lengths, Direction};
-use super::{
-    creation_order, stop_requested, Backend, Observation, Resolved, INTERRUPTED, MAX_CONCURRENCY,
-    READ_CONCURRENCY,
-};
+use super::backend::{Backend, Observation, Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
+use super::deadline::{stop_requested, INTERRUPTED};
+use super::order::{chain_lengths, creation_order, Direction};
 use crate::spec::Component;
 
 /// A component's step that failed, with what the backend said.

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use tf_provider::Diagnostics;
 
@@ -79,41 +80,124 @@ impl ProviderContext {
 /// is kept (a platform created later in the same run is looked up again);
 /// concurrent lookups of one platform wait for the first instead of all
 /// asking AWS.
+///
+/// A platform found earlier may since have been deleted or recreated behind
+/// this process's back (by another state, by hand): a recreated platform
+/// has a new namespace, and a microservice built on the old one would fail
+/// half way through its apply (NamespaceNotFound). So a platform served
+/// from here is confirmed first ([`FoundPlatforms::get_confirmed`]): one
+/// cheap round, shared by every lookup that was waiting for it; when it is
+/// gone or different it is forgotten and looked up again, once.
 #[derive(Default)]
 pub struct FoundPlatforms {
-    by_id: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<Option<PlatformContext>>>>>,
+    by_id: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<Option<Entry>>>>>,
+}
+
+/// A platform found, and when AWS last confirmed it.
+struct Entry {
+    platform: PlatformContext,
+    confirmed_at: Instant,
+}
+
+/// What confirming a platform found earlier says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// It is still there, as found.
+    Same,
+    /// Gone or not the one found (why, for the log and the error).
+    Stale(String),
 }
 
 impl FoundPlatforms {
-    /// The platform `id`, from `lookup` the first time it is found.
+    fn slot(&self, id: &str) -> Arc<tokio::sync::Mutex<Option<Entry>>> {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        by_id.entry(id.to_string()).or_default().clone()
+    }
+
+    /// The platform `id`, from `lookup` the first time it is found, never
+    /// confirmed again (for callers that need no AWS call at all).
     pub async fn get_or_find<F, Fut>(&self, id: &str, lookup: F) -> Result<PlatformContext, String>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<PlatformContext, String>>,
     {
-        let slot = {
-            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-            by_id.entry(id.to_string()).or_default().clone()
-        };
+        self.get_confirmed(id, lookup, |_| async { Ok(Confirmation::Same) })
+            .await
+    }
+
+    /// The platform `id`: from `lookup` the first time; afterwards what was
+    /// found, once `confirm` says it is still the same. A confirmation that
+    /// finished after this call arrived counts (concurrent lookups share one
+    /// round). When it is stale the entry is forgotten and `lookup` asked
+    /// once more: the platform recreated is found, a platform deleted is an
+    /// error saying so. A confirmation that fails (AWS did not answer) serves
+    /// what was found.
+    pub async fn get_confirmed<F, Fut, C, CFut>(
+        &self,
+        id: &str,
+        lookup: F,
+        confirm: C,
+    ) -> Result<PlatformContext, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<PlatformContext, String>>,
+        C: FnOnce(PlatformContext) -> CFut,
+        CFut: Future<Output = Result<Confirmation, String>>,
+    {
+        let arrived = Instant::now();
+        let slot = self.slot(id);
         let mut found = slot.lock().await;
-        if let Some(platform) = found.as_ref() {
-            return Ok(platform.clone());
+        let mut stale = None;
+        if let Some(entry) = found.as_mut() {
+            if entry.confirmed_at > arrived {
+                return Ok(entry.platform.clone());
+            }
+            match confirm(entry.platform.clone()).await {
+                Ok(Confirmation::Same) => {
+                    entry.confirmed_at = Instant::now();
+                    return Ok(entry.platform.clone());
+                }
+                // AWS did not answer (throttled past the retries, a
+                // network fault): what was found stands; the operation's
+                // own calls meet whatever is wrong with AWS.
+                Err(why) => {
+                    tracing::warn!(
+                        platform = id,
+                        "could not confirm the platform found earlier ({why}); using it as found"
+                    );
+                    return Ok(entry.platform.clone());
+                }
+                Ok(Confirmation::Stale(why)) => {
+                    tracing::info!(
+                        platform = id,
+                        "the platform found earlier in this process is {why}: looking it up again"
+                    );
+                    *found = None;
+                    stale = Some(why);
+                }
+            }
         }
-        let platform = lookup().await?;
-        *found = Some(platform.clone());
+        let platform = lookup().await.map_err(|e| match &stale {
+            Some(why) => format!("the platform found earlier is {why}; looked up again: {e}"),
+            None => e,
+        })?;
+        *found = Some(Entry {
+            platform: platform.clone(),
+            confirmed_at: Instant::now(),
+        });
         Ok(platform)
     }
 
     /// What the platform's own read found: later lookups in this process
     /// need not ask AWS. Left alone while a lookup of it is under way.
     pub fn remember(&self, id: &str, platform: PlatformContext) {
-        let slot = {
-            let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
-            by_id.entry(id.to_string()).or_default().clone()
-        };
+        let slot = self.slot(id);
         let free = slot.try_lock();
         if let Ok(mut found) = free {
-            *found = Some(platform);
+            *found = Some(Entry {
+                platform,
+                confirmed_at: Instant::now(),
+            });
         };
     }
 

@@ -8,7 +8,7 @@
 //! [`Driver`] brings the rest and implements `tf_provider::Resource` once:
 //!
 //! - **plan** fills defaults and computes the desired graph, then plans
-//!   `components` entry by entry ([`plan_components`]): an entry whose object
+//!   `components` entry by entry (`plan::plan_components`): an entry whose object
 //!   stays keeps its id, only what will be replaced or re-registered becomes
 //!   unknown, a removed component drops out;
 //! - **read** returns the values AWS has for every argument AWS holds
@@ -41,7 +41,6 @@ mod tests;
 pub use graph_resource::{GraphResource, Recovered};
 pub use merge::merge_recovered;
 pub use observations::{sort_observations, Sorted};
-pub use plan::plan_components;
 pub use problems::report_failures;
 
 use tf_provider::Diagnostics;

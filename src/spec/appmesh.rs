@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Tags;
+use super::tags::Tags;
 
 /// A virtual node: the mesh's view of one slot's tasks.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -11,7 +11,7 @@ pub struct ScalableTargetSpec {
     pub resource_id: String,
     pub min_capacity: i32,
     pub max_capacity: i32,
-    pub tags: crate::spec::Tags,
+    pub tags: super::tags::Tags,
 }
 
 /// A target-tracking policy on a predefined ECS metric.

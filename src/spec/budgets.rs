@@ -1,6 +1,6 @@
 //! AWS Budgets objects: the cost budget of a platform.
 
-use super::Tags;
+use super::tags::Tags;
 
 /// Cost allocation tag every object of a platform's microservices carries
 /// (the platform's own cluster and namespace cost nothing), valued with

@@ -1,6 +1,7 @@
 //! AWS Cloud Map objects of a microservice.
 
-use super::{Ref, Tags};
+use super::reference::Ref;
+use super::tags::Tags;
 
 /// A discovery service in the platform's private DNS namespace: the DNS
 /// name the service's tasks answer under, with a custom health check ECS

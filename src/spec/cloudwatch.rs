@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Tags;
+use super::tags::Tags;
 
 /// A metric alarm over one or more metric queries (exactly one of them
 /// returns data: the value compared with the threshold).

@@ -1,6 +1,7 @@
 //! EC2: the security groups the provider makes (never one it did not).
 
-use super::{Ref, Tags};
+use super::reference::Ref;
+use super::tags::Tags;
 
 /// Where an ingress rule admits traffic from.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

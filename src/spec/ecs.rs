@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ref, Tags};
+use super::reference::Ref;
+use super::tags::Tags;
 
 /// A Fargate task definition (network mode awsvpc). Immutable on AWS: a
 /// change registers a new revision.

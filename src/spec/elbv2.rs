@@ -1,7 +1,8 @@
 //! Elastic Load Balancing v2: the platform's Application Load Balancer and
 //! its listeners (issue 21, "Ingress").
 
-use super::{Ref, Tags};
+use super::reference::Ref;
+use super::tags::Tags;
 
 /// An Application Load Balancer. Its id is its ARN.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

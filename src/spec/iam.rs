@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::Tags;
+use super::tags::Tags;
 
 /// The name of the one inline policy a role the provider makes carries.
 /// Any other inline policy found on the role was added out of band and is
@@ -39,7 +39,7 @@ pub fn role_name(base: &str) -> String {
     if base.len() <= MAX_ROLE_NAME_LEN {
         return base.to_string();
     }
-    let hash = &crate::aws::compare::stable_hash(base)[..8];
+    let hash = &crate::stable_hash::stable_hash(base)[..8];
     // base is ASCII (validated names), so byte slicing is on characters.
     let keep = MAX_ROLE_NAME_LEN - hash.len() - 1;
     format!("{}-{hash}", &base[..keep])

@@ -1,6 +1,6 @@
 //! CloudWatch Logs objects.
 
-use super::Tags;
+use super::tags::Tags;
 
 /// A log group every container of a microservice writes to.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -32,7 +32,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{DesiredGraph, Spec, Tags, OWNER_TAG};
+use super::tags::{Tags, OWNER_TAG};
+use super::{DesiredGraph, Spec};
 
 /// Tag key holding the ownership token of the resource that created an object.
 pub const OWNER_TOKEN_TAG: &str = "matbakh:owner-token";

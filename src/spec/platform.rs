@@ -1,6 +1,7 @@
 //! The shared objects of a `matbakh_platform`.
 
-use super::{Ref, Tags};
+use super::reference::Ref;
+use super::tags::Tags;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ClusterSpec {

@@ -229,23 +229,25 @@ impl NamespaceSpec {
             .map(str::to_string)
             .ok_or_else(|| AwsError::new("servicediscovery:GetNamespace", "namespace without ARN"))
     }
+}
 
-    async fn get(&self, aws: &Clients, arn: &str) -> Result<Option<Namespace>, AwsError> {
-        match aws
-            .cloudmap
-            .get_namespace()
-            .id(namespace_id_from_arn(arn))
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.namespace),
-            Err(e) => {
-                let err = AwsError::sdk("servicediscovery:GetNamespace", e);
-                if err.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
+/// The namespace `arn` (GetNamespace by its id); `None` when it does not
+/// exist.
+async fn get_namespace(aws: &Clients, arn: &str) -> Result<Option<Namespace>, AwsError> {
+    match aws
+        .cloudmap
+        .get_namespace()
+        .id(namespace_id_from_arn(arn))
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.namespace),
+        Err(e) => {
+            let err = AwsError::sdk("servicediscovery:GetNamespace", e);
+            if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err)
             }
         }
     }
@@ -260,7 +262,7 @@ impl Adapter for NamespaceSpec {
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
         // The recorded id is the ARN the tags go by: both at once.
-        let (ns, found_tags) = futures::join!(self.get(aws, id), super::tags_of(aws, id));
+        let (ns, found_tags) = futures::join!(get_namespace(aws, id), super::tags_of(aws, id));
         let Some(ns) = ns? else {
             return Ok(Observation::Missing);
         };
@@ -376,6 +378,13 @@ pub async fn namespace_names(aws: &Clients) -> Result<BTreeMap<String, String>, 
         }
     }
     Ok(names)
+}
+
+/// Whether the namespace `arn` still exists (GetNamespace by its id): what
+/// confirms a platform found earlier in this process was not deleted or
+/// recreated since (a recreated namespace has a new id).
+pub async fn namespace_exists(aws: &Clients, arn: &str) -> Result<bool, AwsError> {
+    Ok(get_namespace(aws, arn).await?.is_some())
 }
 
 /// The namespace whose owner tag names `owner`: (ARN, name, tags). Cloud

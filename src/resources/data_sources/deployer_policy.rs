@@ -5,25 +5,16 @@
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{DataSource, Diagnostics};
 
+use super::read_only::ReadOnlySource;
 use crate::aws::actions::deployer_policy;
-use crate::resources::context::ProviderContext;
+use crate::resources::context::Configured;
 use crate::resources::platform::schema::check_name;
-use crate::tf::diagnostics::report;
 use crate::tf::schema::{block, string_set, Type};
 use crate::tf::value::Value;
 use crate::validation::Problem;
 
-pub struct DeployerPolicyDataSource {
-    context: ProviderContext,
-}
-
-impl DeployerPolicyDataSource {
-    pub fn new(context: ProviderContext) -> Self {
-        DeployerPolicyDataSource { context }
-    }
-}
+pub struct DeployerPolicyDataSource;
 
 pub fn schema() -> Schema {
     block("The IAM policy a CI principal needs to plan, apply, import and destroy the given platforms, their microservices and canaries: every action the provider calls, scoped by the names it derives where AWS takes a resource for the action, `iam:PassRole` only to ECS tasks, no `*` action.")
@@ -59,31 +50,16 @@ pub fn validate(config: &Value) -> Vec<Problem> {
 }
 
 #[async_trait]
-impl DataSource for DeployerPolicyDataSource {
-    type State<'a> = Value;
-    type ProviderMetaState<'a> = Value;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+impl ReadOnlySource for DeployerPolicyDataSource {
+    fn schema() -> Schema {
+        schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        report(diags, validate(&config));
-        Some(())
+    fn validate(config: &Value) -> Vec<Problem> {
+        validate(config)
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        config: Value,
-        _meta: Value,
-    ) -> Option<Value> {
-        let configured = self.context.get(diags)?;
-        let problems = validate(&config);
-        if !problems.is_empty() {
-            report(diags, problems);
-            return None;
-        }
+    async fn read(configured: &Configured, config: &Value) -> Result<Value, (String, String)> {
         let mut platforms = strings(config.get("platforms"));
         let mut regions = strings(config.get("regions"));
         if regions.is_empty() {
@@ -99,6 +75,6 @@ impl DataSource for DeployerPolicyDataSource {
             format!("{}@{}", platforms.join(","), regions.join(",")).into(),
         );
         state.set("json", policy.to_string().into());
-        Some(state)
+        Ok(state)
     }
 }

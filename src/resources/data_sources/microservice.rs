@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{DataSource, Diagnostics};
 
-use crate::resources::context::ProviderContext;
+use super::read_only::ReadOnlySource;
+use crate::resources::context::Configured;
 use crate::resources::lifecycle::components_value;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::expand::{self, keys, PlatformContext};
@@ -14,20 +14,11 @@ use crate::resources::microservice::platform_context::find_platform;
 use crate::resources::microservice::validate::check_service_name;
 use crate::resources::microservice::{names, read_existing, Existing};
 use crate::resources::platform::schema::check_name as check_platform_name;
-use crate::tf::diagnostics::{error, report};
 use crate::tf::schema::{block, string_map, Type};
 use crate::tf::value::Value;
 use crate::validation::Problem;
 
-pub struct MicroserviceDataSource {
-    context: ProviderContext,
-}
-
-impl MicroserviceDataSource {
-    pub fn new(context: ProviderContext) -> Self {
-        MicroserviceDataSource { context }
-    }
-}
+pub struct MicroserviceDataSource;
 
 pub fn schema() -> Schema {
     block("An existing `matbakh_microservice` (made by another Terraform state), found by its platform and name in the provider's region.")
@@ -80,66 +71,36 @@ pub fn attributes(
 }
 
 #[async_trait]
-impl DataSource for MicroserviceDataSource {
-    type State<'a> = Value;
-    type ProviderMetaState<'a> = Value;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+impl ReadOnlySource for MicroserviceDataSource {
+    fn schema() -> Schema {
+        schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        report(diags, validate(&config));
-        Some(())
+    fn validate(config: &Value) -> Vec<Problem> {
+        validate(config)
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        config: Value,
-        _meta: Value,
-    ) -> Option<Value> {
-        let configured = self.context.get(diags)?;
-        let problems = validate(&config);
-        if !problems.is_empty() {
-            report(diags, problems);
-            return None;
-        }
+    async fn read(configured: &Configured, config: &Value) -> Result<Value, (String, String)> {
         let platform_id = config.get("platform").as_str().unwrap_or_default();
         let name = config.get("name").as_str().unwrap_or_default();
-        let cannot = format!("Cannot read data source matbakh_microservice {platform_id}/{name}");
-        let platform = match find_platform(&configured, platform_id).await {
-            Ok(p) => p,
-            Err(e) => {
-                error(diags, cannot, e);
-                return None;
-            }
-        };
-        let existing = match read_existing(&configured.clients, &platform, name).await {
-            Ok(Some(existing)) => existing,
-            Ok(None) => {
-                error(
-                    diags,
-                    cannot,
+        let cannot =
+            || format!("Cannot read data source matbakh_microservice {platform_id}/{name}");
+        let platform = find_platform(configured, platform_id)
+            .await
+            .map_err(|e| (cannot(), e))?;
+        let existing = read_existing(&configured.clients, &platform, name)
+            .await
+            .map_err(|e| (cannot(), e))?
+            .ok_or_else(|| {
+                (
+                    cannot(),
                     format!(
                         "no microservice {name:?} exists on platform {platform_id:?} in {}: the ECS service {name:?} of cluster {:?}, or the task definition it runs, was not found",
                         platform.region, platform.cluster_name
                     ),
-                );
-                return None;
-            }
-            Err(e) => {
-                error(diags, cannot, e);
-                return None;
-            }
-        };
-        match attributes(&platform, name, &existing) {
-            Ok(state) => Some(state),
-            Err(why) => {
-                error(diags, cannot, why);
-                None
-            }
-        }
+                )
+            })?;
+        attributes(&platform, name, &existing).map_err(|why| (cannot(), why))
     }
 }
 

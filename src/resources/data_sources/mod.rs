@@ -5,10 +5,13 @@
 pub mod deployer_policy;
 pub mod microservice;
 pub mod platform;
+mod read_only;
 
 use std::collections::HashMap;
 
 use tf_provider::DynamicDataSource;
+
+use read_only::Served;
 
 use crate::resources::context::ProviderContext;
 
@@ -18,15 +21,17 @@ pub fn all(context: &ProviderContext) -> HashMap<String, Box<dyn DynamicDataSour
     let mut sources: HashMap<String, Box<dyn DynamicDataSource>> = HashMap::new();
     sources.insert(
         "platform".into(),
-        Box::new(platform::PlatformDataSource::new(context.clone())),
+        Box::new(Served::<platform::PlatformDataSource>::new(context.clone())),
     );
     sources.insert(
         "microservice".into(),
-        Box::new(microservice::MicroserviceDataSource::new(context.clone())),
+        Box::new(Served::<microservice::MicroserviceDataSource>::new(
+            context.clone(),
+        )),
     );
     sources.insert(
         "deployer_policy".into(),
-        Box::new(deployer_policy::DeployerPolicyDataSource::new(
+        Box::new(Served::<deployer_policy::DeployerPolicyDataSource>::new(
             context.clone(),
         )),
     );

@@ -2,25 +2,16 @@
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{DataSource, Diagnostics};
 
-use crate::resources::context::ProviderContext;
+use super::read_only::ReadOnlySource;
+use crate::resources::context::Configured;
 use crate::resources::platform::lookup::{self, FoundPlatform};
 use crate::resources::platform::schema::check_name;
-use crate::tf::diagnostics::{error, report};
 use crate::tf::schema::{block, Type};
 use crate::tf::value::Value;
 use crate::validation::Problem;
 
-pub struct PlatformDataSource {
-    context: ProviderContext,
-}
-
-impl PlatformDataSource {
-    pub fn new(context: ProviderContext) -> Self {
-        PlatformDataSource { context }
-    }
-}
+pub struct PlatformDataSource;
 
 pub fn schema() -> Schema {
     block("An existing `matbakh_platform` (made by another Terraform state), found by its name in the provider's region.")
@@ -73,48 +64,22 @@ pub fn attributes(found: &FoundPlatform, region: &str) -> Result<Value, String> 
 }
 
 #[async_trait]
-impl DataSource for PlatformDataSource {
-    type State<'a> = Value;
-    type ProviderMetaState<'a> = Value;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema())
+impl ReadOnlySource for PlatformDataSource {
+    fn schema() -> Schema {
+        schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        report(diags, validate(&config));
-        Some(())
+    fn validate(config: &Value) -> Vec<Problem> {
+        validate(config)
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        config: Value,
-        _meta: Value,
-    ) -> Option<Value> {
-        let configured = self.context.get(diags)?;
-        let problems = validate(&config);
-        if !problems.is_empty() {
-            report(diags, problems);
-            return None;
-        }
+    async fn read(configured: &Configured, config: &Value) -> Result<Value, (String, String)> {
         let name = config.get("name").as_str().unwrap_or_default().to_string();
-        let cannot = format!("Cannot read data source matbakh_platform {name:?}");
-        let found = match lookup::lookup(&configured.clients, &name, configured.service_mesh).await
-        {
-            Ok(found) => found,
-            Err(e) => {
-                error(diags, cannot, e.to_string());
-                return None;
-            }
-        };
-        match attributes(&found, &configured.clients.region) {
-            Ok(state) => Some(state),
-            Err(why) => {
-                error(diags, cannot, why);
-                None
-            }
-        }
+        let cannot = || format!("Cannot read data source matbakh_platform {name:?}");
+        let found = lookup::lookup(&configured.clients, &name, configured.service_mesh)
+            .await
+            .map_err(|e| (cannot(), e.to_string()))?;
+        attributes(&found, &configured.clients.region).map_err(|why| (cannot(), why))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::plan::plan_components;
 use super::*;
 use crate::engine::Observation;
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};

@@ -365,7 +365,7 @@ pub struct Alarms {
 
 impl Settings {
     /// Apply the defaults without validating. Durations that do not parse
-    /// take their default; call `Settings::resolve` (in `validate.rs`) unless `config` was
+    /// take their default; call `Settings::resolve` (in `validate/mod.rs`) unless `config` was
     /// validated already.
     pub fn resolve_unchecked(config: &MicroserviceConfig, env: Environment) -> Settings {
         let dur = |text: &Option<String>, default: Duration| {

@@ -8,15 +8,18 @@
 //! Every microservice of a configuration joins the same platform, and each
 //! Terraform operation on each of them needs it: the platform is looked up
 //! once per provider process ([`FoundPlatforms`], in the configured
-//! provider), its three lookups at the same time.
+//! provider), its three lookups at the same time. Each later use confirms
+//! it in one cheap round ([`confirm`]: the cluster and the namespace found,
+//! by name and id, no list): a platform deleted or recreated since, by
+//! another state or by hand, is looked up again instead of served stale.
 
 use crate::aws::appmesh::mesh::find_mesh;
 use crate::aws::cloudmap::namespace::{
-    find_owned_namespace, namespace_id_from_arn, namespace_names,
+    find_owned_namespace, namespace_exists, namespace_id_from_arn, namespace_names,
 };
 use crate::aws::ecs::cluster::{find_cluster, find_owned_cluster_namespace};
-use crate::resources::context::Configured;
 pub use crate::resources::context::FoundPlatforms;
+use crate::resources::context::{Configured, Confirmation};
 use crate::service_mesh::ServiceMesh;
 
 use super::platform::PlatformContext;
@@ -27,13 +30,59 @@ pub async fn find_platform(
 ) -> Result<PlatformContext, String> {
     let mut platform = configured
         .platforms
-        .get_or_find(platform_id, || look_up(configured, platform_id))
+        .get_confirmed(
+            platform_id,
+            || look_up(configured, platform_id),
+            |found| confirm(configured, found),
+        )
         .await?;
     // What AWS holds is shared by the whole process; the default tags are
     // this operation's (a read compares with the ones state was applied
     // with, see `Configured::with_default_tags`).
     platform.tags = configured.default_tags.clone();
     Ok(platform)
+}
+
+/// Whether the platform `found` earlier in this process is still the one in
+/// AWS: its cluster exists (on Service Connect: still owned by the platform
+/// and naming `found`'s namespace as its default) and its namespace exists
+/// by id. Both at once; a recreated platform's namespace has a new id.
+async fn confirm(configured: &Configured, found: PlatformContext) -> Result<Confirmation, String> {
+    let aws = &configured.clients;
+    let id = found.platform_id.as_str();
+    let cluster = async {
+        match found.service_mesh {
+            ServiceMesh::ServiceConnect => {
+                find_owned_cluster_namespace(aws, id, id)
+                    .await
+                    .map(|default| match default {
+                        Some(arn) if arn == found.namespace_arn => None,
+                        Some(arn) => Some(format!(
+                            "recreated: its cluster now names namespace {arn}, not {}",
+                            found.namespace_arn
+                        )),
+                        None => Some(format!(
+                            "gone: its ECS cluster {id:?} no longer exists (or names no namespace)"
+                        )),
+                    })
+            }
+            ServiceMesh::AppMesh => find_cluster(aws, &found.cluster_name).await.map(|c| {
+                c.is_none()
+                    .then(|| format!("gone: its ECS cluster {id:?} no longer exists"))
+            }),
+        }
+    };
+    let (cluster, namespace) = futures::join!(cluster, namespace_exists(aws, &found.namespace_arn));
+    if let Some(why) = cluster.map_err(|e| e.to_string())? {
+        return Ok(Confirmation::Stale(why));
+    }
+    if !namespace.map_err(|e| e.to_string())? {
+        return Ok(Confirmation::Stale(format!(
+            "gone: its Cloud Map namespace {} no longer exists",
+            found.namespace_id
+        )));
+    }
+    Ok(Confirmation::Same)
 }
 
 /// Ask AWS: the cluster, the mesh (App Mesh only) and the namespace at once.
@@ -209,44 +258,89 @@ mod tests {
         others: usize,
         cluster_names_it: bool,
     ) -> crate::aws::fake_endpoint::FakeEndpoint {
+        region_with_recreatable_platform(others, cluster_names_it, Default::default())
+    }
+
+    /// The platform as it stands in the fake region: 0 as first created, 1
+    /// recreated (a new namespace, `ns-new`, the cluster's default), 2
+    /// deleted.
+    type Generation = std::sync::Arc<AtomicUsize>;
+
+    const NEW_NAMESPACE: &str =
+        "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-new";
+
+    fn region_with_recreatable_platform(
+        others: usize,
+        cluster_names_it: bool,
+        generation: Generation,
+    ) -> crate::aws::fake_endpoint::FakeEndpoint {
         use serde_json::json;
-        crate::aws::fake_endpoint::FakeEndpoint::start(move |op, request| match op {
-            "DescribeClusters" => {
-                let mut cluster = json!({"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
+        crate::aws::fake_endpoint::FakeEndpoint::start(move |op, request| {
+            let now = generation.load(Ordering::SeqCst);
+            let (mine_id, mine) = if now == 0 {
+                ("ns-mine", MY_NAMESPACE)
+            } else {
+                ("ns-new", NEW_NAMESPACE)
+            };
+            let not_found = |kind: &str| (400, json!({"__type": kind, "message": "not found"}));
+            match op {
+                "DescribeClusters" if now == 2 => (
+                    200,
+                    json!({"clusters": [], "failures": [{"arn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh", "reason": "MISSING"}]}),
+                ),
+                "DescribeClusters" => {
+                    let mut cluster = json!({"clusterArn": "arn:aws:ecs:eu-central-1:123456789012:cluster/matbakh",
                                          "clusterName": "matbakh", "status": "ACTIVE"});
-                if cluster_names_it {
-                    cluster["serviceConnectDefaults"] = json!({"namespace": MY_NAMESPACE});
-                    cluster["tags"] = json!([{"key": crate::spec::OWNER_TAG, "value": "matbakh"}]);
+                    if cluster_names_it {
+                        cluster["serviceConnectDefaults"] = json!({"namespace": mine});
+                        cluster["tags"] =
+                            json!([{"key": crate::spec::OWNER_TAG, "value": "matbakh"}]);
+                    }
+                    (200, json!({"clusters": [cluster], "failures": []}))
                 }
-                (200, json!({"clusters": [cluster], "failures": []}))
-            }
-            "ListNamespaces" => {
-                let arn = |i: usize| {
-                    format!("arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-{i}")
-                };
-                let mut namespaces: Vec<_> = (0..others)
+                "GetNamespace" => {
+                    let asked = request["Id"].as_str().unwrap_or_default();
+                    if now == 2 || asked != mine_id {
+                        not_found("NamespaceNotFound")
+                    } else {
+                        (
+                            200,
+                            json!({"Namespace": {"Id": mine_id, "Arn": mine, "Name": "matbakh.local"}}),
+                        )
+                    }
+                }
+                "ListNamespaces" => {
+                    let arn = |i: usize| {
+                        format!(
+                            "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-{i}"
+                        )
+                    };
+                    let mut namespaces: Vec<_> = (0..others)
                     .map(|i| json!({"Id": format!("ns-{i}"), "Arn": arn(i), "Name": format!("other{i}.local")}))
                     .collect();
-                namespaces
-                    .push(json!({"Id": "ns-mine", "Arn": MY_NAMESPACE, "Name": "matbakh.local"}));
-                (200, json!({"Namespaces": namespaces}))
+                    if now != 2 {
+                        namespaces
+                            .push(json!({"Id": mine_id, "Arn": mine, "Name": "matbakh.local"}));
+                    }
+                    (200, json!({"Namespaces": namespaces}))
+                }
+                "ListTagsForResource" => {
+                    let arn = request["ResourceARN"].as_str().unwrap_or_default();
+                    let owner = if arn.ends_with(mine_id) {
+                        "matbakh"
+                    } else {
+                        "someone-else"
+                    };
+                    (
+                        200,
+                        json!({"Tags": [{"Key": crate::spec::OWNER_TAG, "Value": owner}]}),
+                    )
+                }
+                _ => (
+                    400,
+                    json!({"__type": "ClientException", "message": "not expected"}),
+                ),
             }
-            "ListTagsForResource" => {
-                let arn = request["ResourceARN"].as_str().unwrap_or_default();
-                let owner = if arn.ends_with("ns-mine") {
-                    "matbakh"
-                } else {
-                    "someone-else"
-                };
-                (
-                    200,
-                    json!({"Tags": [{"Key": crate::spec::OWNER_TAG, "Value": owner}]}),
-                )
-            }
-            _ => (
-                400,
-                json!({"__type": "ClientException", "message": "not expected"}),
-            ),
         })
     }
 
@@ -289,12 +383,21 @@ mod tests {
         let mut sorted = calls.clone();
         sorted.sort();
         assert_eq!(sorted, ["DescribeClusters", "ListNamespaces"]);
-        // Every later microservice of the process: no call.
+        // Every later microservice of the process: no lookup, only the
+        // confirmation (the cluster and the namespace by id, at once).
         for _ in 0..5 {
             let again = find_platform(&configured, "matbakh").await.expect("found");
             assert_eq!(again, first);
         }
-        assert_eq!(fake.calls().len(), calls.len());
+        let later = &fake.calls()[calls.len()..];
+        assert!(
+            later
+                .iter()
+                .all(|c| c == "DescribeClusters" || c == "GetNamespace"),
+            "{later:?}"
+        );
+        assert_eq!(later.len(), 10, "{later:?}");
+        let calls = fake.calls();
         // A read with other default tags (those state was applied with)
         // shares what AWS holds, not the tags.
         let other_tags = configured.with_default_tags(
@@ -308,7 +411,8 @@ mod tests {
             Some("payments")
         );
         assert_eq!(tagged.namespace_id, first.namespace_id);
-        assert_eq!(fake.calls().len(), calls.len());
+        // Confirmed, not looked up.
+        assert_eq!(fake.calls().len(), calls.len() + 2);
     }
 
     #[tokio::test]
@@ -345,6 +449,126 @@ mod tests {
             .get_or_find("matbakh", || {
                 counted(&calls, Duration::ZERO, Ok(want.clone()))
             })
+            .await;
+        assert_eq!(got, Ok(want));
+    }
+
+    #[tokio::test]
+    async fn a_platform_recreated_behind_the_process_is_found_again() {
+        let generation = Generation::default();
+        let fake = region_with_recreatable_platform(2, true, generation.clone());
+        let configured = service_connect(&fake);
+        let first = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(first.namespace_id, "ns-mine");
+        // Another state destroys and recreates the platform: a new namespace.
+        generation.store(1, Ordering::SeqCst);
+        let again = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(again.namespace_id, "ns-new");
+        assert_eq!(again.namespace_arn, NEW_NAMESPACE);
+        // Looked up once more, then confirmed like the first.
+        let third = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(third, again);
+    }
+
+    #[tokio::test]
+    async fn a_platform_deleted_behind_the_process_is_an_error_saying_so() {
+        let generation = Generation::default();
+        let fake = region_with_recreatable_platform(2, true, generation.clone());
+        let configured = service_connect(&fake);
+        find_platform(&configured, "matbakh").await.expect("found");
+        generation.store(2, Ordering::SeqCst);
+        let err = find_platform(&configured, "matbakh")
+            .await
+            .expect_err("gone");
+        assert!(err.contains("found earlier is gone"), "{err}");
+        assert!(err.contains("create the matbakh_platform first"), "{err}");
+        // Created again later: found.
+        generation.store(1, Ordering::SeqCst);
+        let back = find_platform(&configured, "matbakh").await.expect("found");
+        assert_eq!(back.namespace_id, "ns-new");
+    }
+
+    #[tokio::test]
+    async fn a_stale_platform_is_forgotten_and_looked_up_once() {
+        let found = FoundPlatforms::default();
+        let calls = AtomicUsize::new(0);
+        let old = platform(Environment::Development);
+        let new = PlatformContext {
+            namespace_id: "ns-new".into(),
+            ..old.clone()
+        };
+        found
+            .get_or_find("matbakh", || {
+                counted(&calls, Duration::ZERO, Ok(old.clone()))
+            })
+            .await
+            .unwrap();
+        let got = found
+            .get_confirmed(
+                "matbakh",
+                || counted(&calls, Duration::ZERO, Ok(new.clone())),
+                |_| async { Ok(Confirmation::Stale("recreated".into())) },
+            )
+            .await;
+        assert_eq!(got, Ok(new.clone()));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A lookup that fails after a stale confirmation says both.
+        let got = found
+            .get_confirmed(
+                "matbakh",
+                || counted(&calls, Duration::ZERO, Err("no ECS cluster".into())),
+                |_| async { Ok(Confirmation::Stale("gone".into())) },
+            )
+            .await;
+        assert_eq!(
+            got,
+            Err("the platform found earlier is gone; looked up again: no ECS cluster".into())
+        );
+        // Nothing stale is kept: the next one looks up.
+        let got = found
+            .get_confirmed(
+                "matbakh",
+                || counted(&calls, Duration::ZERO, Ok(new.clone())),
+                |_| async { panic!("nothing to confirm") },
+            )
+            .await;
+        assert_eq!(got, Ok(new));
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn concurrent_lookups_share_one_confirmation() {
+        let found = FoundPlatforms::default();
+        let want = platform(Environment::Development);
+        found.remember("matbakh", want.clone());
+        let confirmations = AtomicUsize::new(0);
+        let lookups = (0..10).map(|_| {
+            found.get_confirmed(
+                "matbakh",
+                || async { panic!("no lookup while the platform is confirmed") },
+                |_| async {
+                    confirmations.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(Confirmation::Same)
+                },
+            )
+        });
+        let results = futures::future::join_all(lookups).await;
+        assert!(results.iter().all(|r| r.as_ref() == Ok(&want)));
+        assert_eq!(confirmations.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_confirmation_aws_does_not_answer_serves_what_was_found() {
+        let found = FoundPlatforms::default();
+        let want = platform(Environment::Development);
+        found.remember("matbakh", want.clone());
+        let got = found
+            .get_confirmed(
+                "matbakh",
+                || async { panic!("no lookup when AWS does not answer") },
+                |_| async { Err("ThrottlingException".to_string()) },
+            )
             .await;
         assert_eq!(got, Ok(want));
     }

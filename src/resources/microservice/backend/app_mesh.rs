@@ -9,10 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{
-    dashboard_line, error_rate_expression, metric_query, refuse, MeshBackend, NetworkingComponents,
-    ServiceMetrics, SlotNetworking,
-};
+use super::contract::{refuse, MeshBackend, NetworkingComponents, ServiceMetrics, SlotNetworking};
+use super::metrics::{dashboard_line, error_rate_expression, metric_query};
 use crate::resources::microservice::config::{MicroserviceConfig, Settings, ENVOY_ADMIN_PORT};
 use crate::resources::microservice::containers::{ENVOY_CONTAINER, ENVOY_UID};
 use crate::resources::microservice::keys;

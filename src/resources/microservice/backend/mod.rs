@@ -15,9 +15,7 @@ pub mod service_connect;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use contract::refuse;
 pub use contract::{MeshBackend, NetworkingComponents, ServiceMetrics, SlotNetworking};
-pub(crate) use metrics::{dashboard_line, error_rate_expression, metric_query};
 
 use crate::service_mesh::ServiceMesh;
 

@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{
-    dashboard_line, error_rate_expression, metric_query, refuse, MeshBackend, NetworkingComponents,
-    ServiceMetrics, SlotNetworking,
-};
+use super::contract::{refuse, MeshBackend, NetworkingComponents, ServiceMetrics, SlotNetworking};
+use super::metrics::{dashboard_line, error_rate_expression, metric_query};
 use crate::resources::microservice::config::{MicroserviceConfig, Settings};
 use crate::resources::microservice::keys;
 use crate::resources::microservice::names;

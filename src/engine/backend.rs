@@ -1,0 +1,105 @@
+//! What the engine asks of the world: a [`Backend`] observes, creates,
+//! updates, settles and deletes one component; the engine records its ids
+//! and bounds how many it works on at once.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use super::order::Direction;
+use crate::spec::Spec;
+
+/// Recorded ids, by component key: what state's `components` holds.
+pub type Resolved = BTreeMap<String, String>;
+
+/// What reading one component back found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// It no longer exists (deleted out of band).
+    Missing,
+    /// It exists; each entry says how it differs from the desired spec.
+    Present { differences: Vec<String> },
+}
+
+impl Observation {
+    pub fn in_sync() -> Self {
+        Observation::Present {
+            differences: Vec::new(),
+        }
+    }
+
+    /// An observation from a list of differences found by comparing fields.
+    pub fn with_differences(differences: Vec<String>) -> Self {
+        Observation::Present { differences }
+    }
+}
+
+/// How the engine reaches the world. Implemented over AWS in `crate::aws`
+/// and by fakes in the engine's tests.
+#[async_trait]
+pub trait Backend: Sync {
+    type Spec: Sync;
+    type Error: std::fmt::Display + Send;
+
+    async fn observe(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, Self::Error>;
+    async fn create(&self, spec: &Spec, resolved: &Resolved) -> Result<String, Self::Error>;
+    async fn update(
+        &self,
+        spec: &Spec,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, Self::Error>;
+    /// Wait until a just-created or updated object is ready for what depends
+    /// on it (a service's deployment, an asynchronous operation). Separate
+    /// from `create` so the id is recorded before the wait can fail.
+    async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+    async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// How many requests creating (`Direction::Dependents`) or deleting
+    /// (`Direction::Dependencies`) `spec` sends one after the other, as the
+    /// engine's estimate of how long it keeps a slot: the longest chain
+    /// starts first. By default 1.
+    fn rounds(&self, spec: &Spec, direction: Direction) -> usize {
+        let _ = (spec, direction);
+        1
+    }
+
+    /// Components this backend reads with one request for many (a call
+    /// that describes up to 100 objects by name) share a batch name;
+    /// `None`: read alone with [`Backend::observe`].
+    fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
+        let _ = spec;
+        None
+    }
+
+    /// Read back the components of one batch (`(spec, recorded id)`, all
+    /// with the same [`Backend::read_batch`] name): one result per item, in
+    /// order. By default each is observed alone, all at once.
+    async fn observe_batch(
+        &self,
+        items: &[(&Spec, &str)],
+        resolved: &Resolved,
+    ) -> Vec<Result<Observation, Self::Error>> {
+        futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, id)| self.observe(spec, id, resolved)),
+        )
+        .await
+    }
+}
+
+/// At most this many AWS objects are worked on at once: enough to overlap
+/// the slow waits (namespace creation, service stabilisation), few enough to
+/// stay clear of AWS's per-account API rate limits.
+pub const MAX_CONCURRENCY: usize = 4;
+
+/// At most this many components are read back at once: a microservice's
+/// whole graph, so a refresh costs one round of reads. Reads are what AWS
+/// rate-limits least (Describe/List calls have the largest buckets).
+pub const READ_CONCURRENCY: usize = 16;
