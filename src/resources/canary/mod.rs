@@ -6,6 +6,7 @@ pub mod config;
 pub mod ecs_native;
 pub mod ecs_strategy;
 pub mod expand;
+pub mod min_requests_warning;
 pub mod report;
 pub mod resource;
 pub mod schema;

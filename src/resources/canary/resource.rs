@@ -183,6 +183,20 @@ fn warn_short_interval(diags: &mut Diagnostics, planned: &Value) {
     }
 }
 
+/// A plan warns when the service's traffic can hardly give the candidate
+/// `min_requests` in its first step (see
+/// [`super::min_requests_warning::plan_min_requests_warning`]).
+async fn warn_min_requests(diags: &mut Diagnostics, configured: &Configured, planned: &Value) {
+    let Ok(settings) = settings_of(planned) else {
+        return;
+    };
+    if let Some((summary, detail)) =
+        super::min_requests_warning::plan_min_requests_warning(configured, &settings).await
+    {
+        warning(diags, summary, detail);
+    }
+}
+
 /// Whether any argument differs between the prior state and the plan
 /// (computed attributes and `timeouts` aside): whether apply has work to do.
 fn arguments_changed(prior: &Value, planned: &Value) -> bool {
@@ -527,6 +541,7 @@ impl Resource for CanaryResource {
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
         warn_short_interval(diags, &planned);
+        warn_min_requests(diags, &configured, &planned).await;
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -572,6 +587,7 @@ impl Resource for CanaryResource {
         );
         if arguments_changed(&prior, &planned) {
             warn_short_interval(diags, &planned);
+            warn_min_requests(diags, &configured, &planned).await;
         }
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(prior_private), replace))
