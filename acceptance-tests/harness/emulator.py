@@ -120,7 +120,8 @@ class Emulator:
     def service_connect_traffic(self, region: str = "eu-central-1", **traffic: Any) -> dict:
         """Publish the Service Connect metrics AWS would for calls to one ECS service
         (emulator/extensions/metrics.py): cluster=, service=, requests=, errors=, latency_ms=,
-        caller_cluster=, caller_service=, minutes= (per minute, up to now)."""
+        caller_cluster=, caller_service=, minutes= (per minute, up to now); candidate_share=
+        (percent) and candidate_latency_ms= for a new revision's share during a release."""
         return self._http("POST", "/_matbakh/service_connect/traffic", {"region": region, **traffic})
 
     def evaluate_alarms(self, region: str = "eu-central-1", alarm_names: list[str] | None = None) -> dict:

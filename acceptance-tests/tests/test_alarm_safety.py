@@ -201,11 +201,12 @@ def test_a_candidate_failing_every_request_at_two_percent_is_rolled_back(emulato
 
 
 def release_with_traffic(emulator, tf, net, deployment: str, requests_per_minute: float,
-                         minutes: int, canary: str = "") -> tuple[dict, object]:
+                         minutes: int, canary: str = "", **candidate) -> tuple[dict, object]:
     """Release NEW_IMAGE with `deployment`; once ECS holds the new revision in its first step,
     the service serves `requests_per_minute` for `minutes` and the alarms are evaluated; then
     the clock runs. Returns the evaluation and the apply's error (None when it succeeded).
-    With `canary` (a matbakh_canary resource), that is the release instead."""
+    With `canary` (a matbakh_canary resource), that is the release instead; `candidate`
+    (candidate_share=, candidate_latency_ms=) says how the new revision answers."""
     import threading
     import time
 
@@ -241,7 +242,7 @@ def release_with_traffic(emulator, tf, net, deployment: str, requests_per_minute
             time.sleep(0.2)
         if requests_per_minute:
             emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=minutes,
-                                             requests=requests_per_minute, latency_ms=20)
+                                             requests=requests_per_minute, latency_ms=20, **candidate)
         seen.update(emulator.evaluate_alarms())
         emulator.clock(speed=3600)
 
@@ -254,6 +255,34 @@ def release_with_traffic(emulator, tf, net, deployment: str, requests_per_minute
         error = e
     t.join()
     return seen, error
+
+
+@pytest.mark.parametrize("candidate_ms", [400, 25])
+def test_a_candidate_slower_than_the_threshold_at_two_percent_is_rolled_back(emulator, tf, net,
+                                                                              candidate_ms):
+    """The old revision answers in 20 ms, the candidate at 2 % in 400 ms (p95_latency_ms 200):
+    the service's Average is 27.6 ms, far under 200, so the operational latency alarm cannot see
+    it. The release's latency alarm reads the Maximum, which the candidate moves at any share,
+    and rolls it back; a candidate as fast as the old revision (25 ms) is released."""
+    seen, error = release_with_traffic(emulator, tf, net, CANARY_2, requests_per_minute=100,
+                                       minutes=5, candidate_share=2,
+                                       candidate_latency_ms=candidate_ms)
+    release, operational = ("matbakh-auth-service-release-latency-maximum",
+                            "matbakh-auth-service-latency-average")
+    assert seen[operational]["state"] == "OK", seen
+    assert seen[operational]["points"][-1] == pytest.approx(0.98 * 20 + 0.02 * candidate_ms), seen
+    cw = emulator.client("cloudwatch")
+    thresholds = {a["AlarmName"]: a["Threshold"]
+                  for a in cw.describe_alarms(AlarmNamePrefix="matbakh-auth-service-")["MetricAlarms"]}
+    assert thresholds[release] == 200 and thresholds[operational] == 200, thresholds
+    if candidate_ms == 25:
+        assert seen[release]["state"] == "OK", seen
+        assert error is None, error.result.output if error else ""
+        return
+    assert seen[release]["state"] == "ALARM", seen
+    assert error is not None, "a candidate slower than p95_latency_ms was promoted"
+    out = error.result.output
+    assert release in out and "ROLLBACK_SUCCESSFUL" in out, out
 
 
 SILENCE = "matbakh-auth-service-release-no-traffic"
@@ -288,20 +317,25 @@ def test_a_quiet_service_releases(emulator, tf, net):
     assert a["Metrics"][0]["MetricStat"]["Period"] == 300
 
 
-def test_a_quiet_service_releases_a_matbakh_canary(emulator, tf, net):
-    """matbakh_canary on Service Connect: 3 requests a minute for a 5-minute first step at 10 %
-    give the candidate 1.5, enough for min_requests = 1 (default). The former rule (one request a
-    minute for the candidate, three minutes running) rolled every release of it back."""
-    canary = f"""
+def canary_resource(extra: str = "") -> str:
+    """A matbakh_canary of NEW_IMAGE: 10 % for a 5-minute first step, then everything."""
+    return f"""
 resource "matbakh_canary" "auth" {{
   microservice  = matbakh_microservice.auth.id
   image         = "{NEW_IMAGE}"
   steps         = [10, 100]
   step_interval = "5m"
+  {extra}
 }}
 """
+
+
+def test_a_quiet_service_releases_a_matbakh_canary(emulator, tf, net):
+    """matbakh_canary on Service Connect: 3 requests a minute for a 5-minute first step at 10 %
+    give the candidate 1.5, enough for min_requests = 1 (default). The former rule (one request a
+    minute for the candidate, three minutes running) rolled every release of it back."""
     seen, error = release_with_traffic(emulator, tf, net, "", requests_per_minute=3, minutes=5,
-                                       canary=canary)
+                                       canary=canary_resource())
     silence = "matbakh-auth-service-canary-no-traffic"
     assert seen[silence]["state"] == "OK", seen
     assert error is None, error.result.output if error else ""
@@ -324,6 +358,35 @@ def test_a_plan_warns_when_the_share_and_bake_time_can_hardly_reach_min_requests
     assert "about 4.0 requests a minute" in words and "about 1.0 requests" in words, words
     tf.write(config(1))
     # 40 a minute: 10 for the new revision, plenty.
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=36,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "can hardly reach min_requests" not in words, words
+
+
+def test_a_canary_plan_warns_when_its_first_step_can_hardly_reach_min_requests(emulator, tf, net):
+    """matbakh_canary takes min_requests and warns at plan like the microservice's deployment
+    (one shared rule): 4 requests a minute for a 5-minute first step at 10 % give the candidate
+    2, under twice min_requests = 3."""
+    def config(with_canary: bool) -> dict[str, str]:
+        canary = canary_resource("min_requests  = 3")
+        return {"main.tf": REQUIRED_PROVIDERS + provider_block(emulator.endpoint, environment="production")
+                + 'resource "matbakh_platform" "main" {\n  name = "matbakh"\n}\n'
+                + microservice("auth", "main", net) + (canary if with_canary else "")}
+
+    emulator.settings(ecs_deployment="completed")
+    tf.write(config(False))
+    tf.apply()
+    tf.write(config(True))
+    words = " ".join(tf.plan().output.split())
+    assert "can hardly reach min_requests" not in words, "no traffic read yet: " + words
+    emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=4,
+                                     latency_ms=20)
+    words = " ".join(tf.plan().output.split())
+    assert "auth-service: a release can hardly reach min_requests" in words, words
+    assert "about 4.0 requests a minute" in words and "about 2.0 requests" in words, words
+    assert "min_requests = 3" in words and "step_interval" in words, words
+    # 40 a minute: 20 for the candidate, plenty.
     emulator.service_connect_traffic(cluster="matbakh", service=AUTH, minutes=60, requests=36,
                                      latency_ms=20)
     words = " ".join(tf.plan().output.split())

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.microservice
 
 CANARY_ADDR = "matbakh_canary.auth"
 NEWER_IMAGE = "registry.example/auth:1.6.0"
-CANARY_ALARMS = [f"{PLATFORM}-{AUTH}-canary-{what}" for what in ("error-rate", "latency-average", "no-traffic")]
+CANARY_ALARMS = [f"{PLATFORM}-{AUTH}-canary-{what}" for what in ("error-rate", "latency-maximum", "no-traffic")]
 
 
 def with_canary(emulator, net, stable_image: str, steps: str = "[10, 100]", extra: str = "") -> dict:

@@ -113,7 +113,7 @@ def test_canary_deployment_succeeds_and_plans_clean(emulator, tf, net):
     assert dc["bakeTimeInMinutes"] == 5
     assert dc["alarms"]["enable"] and dc["alarms"]["rollback"]
     assert sorted(dc["alarms"]["alarmNames"]) == [
-        f"{PLATFORM}-{AUTH}-latency-average", ERROR_ALARM, f"{PLATFORM}-{AUTH}-release-no-traffic"]
+        ERROR_ALARM, f"{PLATFORM}-{AUTH}-release-latency-maximum", f"{PLATFORM}-{AUTH}-release-no-traffic"]
     # AWS gives the circuit breaker to rolling deployments only (the emulator refuses it here).
     assert dc["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
     assert_plan_clean(tf)

@@ -1985,3 +1985,35 @@ class TestServiceConnectMetricsAndAlarms:
         assert cw.describe_alarms(AlarmNames=["rate"])["MetricAlarms"][0]["StateValue"] == "ALARM"
         with pytest.raises(RuntimeError):
             emulator.evaluate_alarms(alarm_names=["no-such-alarm"])
+
+
+def test_get_resources_by_arn_list_answers_one_page_and_refuses_filters_beside_it(emulator):
+    cw = emulator.client("cloudwatch")
+    arns = []
+    for i in range(40):
+        name = f"batch-{i}"
+        cw.put_metric_alarm(AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/ECS",
+                            Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold",
+                            Tags=[{"Key": f"k{j}", "Value": "v"} for j in range(5)])
+        arns.append(cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"])
+    tagging = emulator.client("resourcegroupstaggingapi")
+    unknown = arns[0] + "-unknown"
+    out = tagging.get_resources(ResourceARNList=arns + [unknown])
+    # 200 tags: moto's own default of 100 tags a page would have cut it; AWS answers one page.
+    assert sorted(m["ResourceARN"] for m in out["ResourceTagMappingList"]) == sorted(arns)
+    assert not out.get("PaginationToken")
+    with pytest.raises(ClientError) as e:
+        tagging.get_resources(ResourceARNList=arns[:1], ResourceTypeFilters=["cloudwatch:alarm"])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_describe_log_groups_by_identifiers(emulator):
+    logs = emulator.client("logs")
+    for name in ("/ids/a", "/ids/b", "/ids/c"):
+        logs.create_log_group(logGroupName=name)
+    out = logs.describe_log_groups(logGroupIdentifiers=["/ids/a", "/ids/c", "/ids/missing"])
+    assert [g["logGroupName"] for g in out["logGroups"]] == ["/ids/a", "/ids/c"]
+    with pytest.raises(ClientError) as e:
+        logs.describe_log_groups(logGroupIdentifiers=["/ids/a"], logGroupNamePrefix="/ids")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -58,16 +58,21 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     # components at the same time; both ask for the same objects, and each request is sent
     # once. All of a microservice's alarms come with one DescribeAlarms, its scaling policies
     # with one DescribeScalingPolicies (recovery looks for them on every service).
+    # Alarm and log group tags come with GetResources (issue #23), dashboards' with their own
+    # ListTagsForResource.
     once_each = {
         "ecs:DescribeTaskDefinition": SERVICES,
-        "logs:DescribeLogGroups": SERVICES,
-        "logs:ListTagsLogGroup": SERVICES,
+        "logs:ListTagsLogGroup": 0,
         "monitoring:GetDashboard": len(dashboards),
-        "monitoring:ListTagsForResource": len(alarms) + len(dashboards),
-        "application-autoscaling:DescribeScalableTargets": SERVICES,
+        "monitoring:ListTagsForResource": len(dashboards),
         "application-autoscaling:DescribeScalingPolicies": SERVICES,
     }
     assert {op: seen[op] for op in once_each} == once_each, seen
+    # Log groups, scalable targets and tags of microservices read at the same moment share one
+    # DescribeLogGroups, DescribeScalableTargets and GetResources (the gatherer).
+    assert 1 <= seen["logs:DescribeLogGroups"] <= SERVICES, seen
+    assert 1 <= seen["application-autoscaling:DescribeScalableTargets"] <= SERVICES, seen
+    assert 1 <= seen["tagging:GetResources"] < len(alarms) + SERVICES, seen
     # Services and alarms of microservices read at the same moment share one DescribeServices
     # and one DescribeAlarms (the client layer's gatherer): at most one per microservice.
     assert 1 <= seen["ecs:DescribeServices"] <= SERVICES, seen
@@ -77,7 +82,6 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
 # Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as
 # the describe: (tags operation, describe operation).
 TAGS_WITH_DESCRIBE = {
-    "logs:ListTagsLogGroup": ("logs:DescribeLogGroups",),
     "appmesh:ListTagsForResource": ("appmesh:DescribeMesh", "appmesh:DescribeVirtualNode",
                                     "appmesh:DescribeVirtualRouter", "appmesh:DescribeRoute",
                                     "appmesh:DescribeVirtualService"),
@@ -103,7 +107,12 @@ def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_pro
         # In flight together with a describe of its kind, not sent after one answered.
         assert any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for d in describes), (op, r)
         checked += 1
-    assert checked >= SERVICES, "each microservice's log group at least"
+    # Log groups' tags (GetResources by the ARN the name makes) go with their describe.
+    describes = [d for d in records if f"{d['service']}:{d['operation']}" == "logs:DescribeLogGroups"]
+    tag_reads = [r for r in records if f"{r['service']}:{r['operation']}" == "tagging:GetResources"]
+    assert describes and tag_reads, records
+    assert all(any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for r in tag_reads)
+               for d in describes), (describes, tag_reads)
 
 
 def test_a_destroy_with_nothing_left_over_lists_no_services(emulator, tf):

@@ -162,6 +162,9 @@ pub const CALLED: &[(&str, &str)] = &[
     ("servicediscovery:UntagResource", "*"),
     ("sts:AssumeRole", "*"),
     ("sts:GetCallerIdentity", "*"),
+    // The Resource Groups Tagging API defines no resource type: it answers
+    // only for resources the caller may read tags of.
+    ("tag:GetResources", "*"),
 ];
 
 /// Names in the adapters' sources that look like actions but label a
@@ -273,7 +276,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    const PREFIXES: [&str; 11] = [
+    const PREFIXES: [&str; 12] = [
         "budgets:",
         "ec2:",
         "elasticloadbalancing:",
@@ -285,6 +288,7 @@ mod tests {
         "application-autoscaling:",
         "iam:",
         "sts:",
+        "tag:",
     ];
 
     /// Every `"service:Action"` literal in the adapters' sources.

@@ -39,6 +39,29 @@ pub fn dashboard(region: &str, account: Option<&str>, name: &str) -> Option<Stri
     ))
 }
 
+/// A CloudWatch metric alarm's ARN
+/// (`arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME`); `None` when the
+/// account is not known.
+pub fn alarm(region: &str, account: Option<&str>, name: &str) -> Option<String> {
+    let account = account.filter(|a| !a.is_empty())?;
+    Some(format!(
+        "arn:{}:cloudwatch:{region}:{account}:alarm:{name}",
+        partition(region)
+    ))
+}
+
+/// A CloudWatch Logs log group's ARN in the form GetResources and
+/// TagResource use (`arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME`,
+/// without DescribeLogGroups' trailing `:*`); `None` when the account is
+/// not known.
+pub fn log_group(region: &str, account: Option<&str>, name: &str) -> Option<String> {
+    let account = account.filter(|a| !a.is_empty())?;
+    Some(format!(
+        "arn:{}:logs:{region}:{account}:log-group:{name}",
+        partition(region)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +82,14 @@ mod tests {
             Some("arn:aws-us-gov:cloudwatch::1:dashboard/d")
         );
         assert_eq!(dashboard("eu-central-1", Some(""), "d"), None);
+        assert_eq!(
+            log_group("eu-central-1", Some("1"), "/matbakh/p/s").as_deref(),
+            Some("arn:aws:logs:eu-central-1:1:log-group:/matbakh/p/s")
+        );
+        assert_eq!(log_group("eu-central-1", None, "g"), None);
+        assert_eq!(
+            alarm("eu-central-1", Some("1"), "p-s-cpu").as_deref(),
+            Some("arn:aws:cloudwatch:eu-central-1:1:alarm:p-s-cpu")
+        );
     }
 }

@@ -66,6 +66,9 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// AWS Budgets: one API per account (global endpoint), the platforms' budgets.
     pub budgets: aws_sdk_budgets::Client,
+    /// The Resource Groups Tagging API: many objects' tags in one read
+    /// ([`super::tagging`]).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
@@ -250,6 +253,15 @@ impl Clients {
                 )
                 .build(),
             ),
+            // Reached through `endpoint` (no per-service override yet).
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
+                with_endpoint(
+                    aws_sdk_resourcegroupstagging::config::Builder::from(&shared),
+                    settings.endpoint.clone(),
+                    &paced,
+                )
+                .build(),
+            ),
             memo: None,
             gatherers: Default::default(),
         })
@@ -332,6 +344,7 @@ endpoint_url_for!(
     aws_sdk_applicationautoscaling::config::Builder,
     aws_sdk_iam::config::Builder,
     aws_sdk_budgets::config::Builder,
+    aws_sdk_resourcegroupstagging::config::Builder,
     aws_sdk_elasticloadbalancingv2::config::Builder,
     aws_sdk_ec2::config::Builder
 );

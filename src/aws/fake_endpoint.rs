@@ -63,6 +63,7 @@ impl FakeEndpoint {
             ec2: aws_sdk_ec2::Client::new(&shared),
             iam: aws_sdk_iam::Client::new(&shared),
             budgets: aws_sdk_budgets::Client::new(&shared),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&shared),
             memo: None,
             gatherers: Default::default(),
         }

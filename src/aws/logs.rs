@@ -1,6 +1,6 @@
 //! CloudWatch Logs: the log group of a microservice. Its id is its name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
@@ -11,22 +11,35 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::logs::LogGroupSpec;
 
 impl LogGroupSpec {
+    /// The log group of this name, described together with the other
+    /// groups asked for at the same moment ([`crate::aws::gatherer`]): one
+    /// DescribeLogGroups per 50 names.
     async fn find(&self, aws: &Clients, name: &str) -> Result<Option<LogGroup>, AwsError> {
         aws.remembered(format!("logs:DescribeLogGroups {name}"), || async {
-            let out = aws
-                .logs
-                .describe_log_groups()
-                .log_group_name_prefix(name)
-                .send()
+            let gatherer = aws
+                .gatherers
+                .of::<LogGroup>("logs:DescribeLogGroups", DESCRIBE_LOG_GROUPS_MAX_NAMES);
+            let client = aws.logs.clone();
+            gatherer
+                .ask(name.to_string(), move |names| describe_named(client, names))
                 .await
-                .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
-            Ok(out
-                .log_groups()
-                .iter()
-                .find(|g| g.log_group_name() == Some(name))
-                .cloned())
         })
         .await
+    }
+
+    /// The group's tags, for a read: gathered into one GetResources by its
+    /// ARN ([`crate::aws::tagging`]) when the account is known, else (and
+    /// when GetResources does not name it) ListTagsLogGroup. Writes use
+    /// [`Self::tags_of`].
+    async fn tags_read(
+        &self,
+        aws: &Clients,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        match crate::aws::arn::log_group(&aws.region, aws.account_id.as_deref(), name) {
+            Some(arn) => crate::aws::tagging::tags_of(aws, &arn, || self.tags_of(aws, name)).await,
+            None => self.tags_of(aws, name).await,
+        }
     }
 
     // ListTagsLogGroup is deprecated in favour of ListTagsForResource, but it
@@ -58,7 +71,7 @@ impl LogGroupSpec {
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<LogGroupSpec>>, AwsError> {
         // The tags go by name: read them at the same time as the group.
         let (group, tags) =
-            futures::join!(self.find(aws, &self.name), self.tags_of(aws, &self.name));
+            futures::join!(self.find(aws, &self.name), self.tags_read(aws, &self.name));
         let Some(group) = group? else {
             return Ok(None);
         };
@@ -82,6 +95,37 @@ impl LogGroupSpec {
     }
 }
 
+/// DescribeLogGroups takes at most 50 `logGroupIdentifiers` (names in the
+/// caller's account; botocore logs 2014-03-28).
+const DESCRIBE_LOG_GROUPS_MAX_NAMES: usize = 50;
+
+/// The log groups of these names (at most 50) that exist, by name.
+async fn describe_named(
+    client: aws_sdk_cloudwatchlogs::Client,
+    names: Vec<String>,
+) -> Result<HashMap<String, LogGroup>, AwsError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_log_groups()
+            .set_log_group_identifiers(Some(names.clone()))
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
+        for group in out.log_groups() {
+            if let Some(name) = group.log_group_name() {
+                found.insert(name.to_string(), group.clone());
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
 #[async_trait]
 impl Adapter for LogGroupSpec {
     async fn observe(
@@ -91,7 +135,7 @@ impl Adapter for LogGroupSpec {
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
         // The tags go by name: read them at the same time as the group.
-        let (group, tags) = futures::join!(self.find(aws, id), self.tags_of(aws, id));
+        let (group, tags) = futures::join!(self.find(aws, id), self.tags_read(aws, id));
         let Some(group) = group? else {
             return Ok(Observation::Missing);
         };
@@ -186,5 +230,88 @@ impl Adapter for LogGroupSpec {
                 .map(|_| ())
                 .map_err(|e| AwsError::sdk("logs:DeleteLogGroup", e)),
         )
+    }
+}
+
+#[cfg(test)]
+mod gathered_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    fn spec(name: &str) -> LogGroupSpec {
+        LogGroupSpec {
+            name: name.to_string(),
+            retention_days: 7,
+            tags: [("matbakh:owner".to_string(), name.to_string())].into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_log_group_reads_share_describe_log_groups_and_get_resources() {
+        let fake = FakeEndpoint::start(|op, body| match op {
+            "DescribeLogGroups" => {
+                let names = body["logGroupIdentifiers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                assert!(body.get("logGroupNamePrefix").is_none());
+                let groups: Vec<_> = names
+                    .iter()
+                    .filter_map(|n| n.as_str())
+                    .filter(|n| !n.ends_with("gone"))
+                    .map(|n| json!({"logGroupName": n, "retentionInDays": 7}))
+                    .collect();
+                (200, json!({"logGroups": groups}))
+            }
+            "GetResources" => {
+                let found: Vec<_> = body["ResourceARNList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .filter(|a| !a.ends_with("gone"))
+                    .map(|a| {
+                        let name = a.split(":log-group:").nth(1).unwrap_or_default();
+                        json!({"ResourceARN": a,
+                               "Tags": [{"Key": "matbakh:owner", "Value": name}]})
+                    })
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            "ListTagsLogGroup" => (200, json!({"tags": {}})),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let mut aws = fake.clients();
+        aws.account_id = Some("123456789012".into());
+        let specs: Vec<LogGroupSpec> = (0..60)
+            .map(|i| spec(&format!("/matbakh/p/s{i}")))
+            .chain([spec("/matbakh/p/gone")])
+            .collect();
+        let resolved = Resolved::default();
+        let observed =
+            futures::future::join_all(specs.iter().map(|s| s.observe(&aws, &s.name, &resolved)))
+                .await;
+        assert!(
+            matches!(&observed[0], Ok(Observation::Present { differences }) if differences.is_empty()),
+            "{:?}",
+            observed[0]
+        );
+        assert!(matches!(observed[60], Ok(Observation::Missing)));
+        let mut calls = fake.calls();
+        calls.sort();
+        // 61 groups: DescribeLogGroups per 50 names, one GetResources for
+        // every tag, one ListTagsLogGroup for the group it did not name.
+        assert_eq!(
+            calls,
+            vec![
+                "DescribeLogGroups",
+                "DescribeLogGroups",
+                "GetResources",
+                "ListTagsLogGroup"
+            ]
+        );
     }
 }

@@ -32,6 +32,7 @@ pub mod read_back;
 pub mod read_memo;
 pub mod retry_policy;
 pub mod stop_sleep;
+pub mod tagging;
 pub mod tags;
 
 use async_trait::async_trait;

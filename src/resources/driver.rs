@@ -26,6 +26,7 @@
 
 mod apply;
 mod destroy;
+mod external;
 mod graph_resource;
 mod import;
 mod logging;
@@ -38,6 +39,7 @@ mod terraform;
 #[cfg(test)]
 mod tests;
 
+pub use external::{drop_external, with_external};
 pub use graph_resource::{GraphResource, Recovered};
 pub use merge::merge_recovered;
 pub use observations::{sort_observations, Sorted};

@@ -10,7 +10,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc
+    from . import appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc, tagging
 
     appmesh.install()
     ecs.install()
@@ -20,6 +20,7 @@ def install() -> None:
     metrics.install()
     budgets.install()
     elbv2.install()
+    tagging.install()
     _installed = True
 
 

@@ -67,9 +67,16 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
     """{"region", "cluster", "service": the called ECS service; "caller_cluster",
     "caller_service": who calls (any names; default "client" in the target's cluster);
     "requests", "errors" (5xx), "latency_ms": per minute; "minutes": how many minutes up to now
-    (default 3); "account"}. Answers the series written."""
+    (default 3); "account"; "candidate_share" (percent of the requests a new revision serves
+    during a release) with "candidate_latency_ms" (its answers' latency; `latency_ms` is then the
+    old revision's)}. Answers the series written.
+
+    Both revisions answer behind one discovery name, so a caller's proxy publishes one statistic
+    set a minute for both: SampleCount and Sum over every request, Minimum and Maximum of them
+    all. The Average is diluted by the share; the Maximum is the slower revision's."""
     known = {"region", "cluster", "service", "caller_cluster", "caller_service", "requests",
-             "errors", "latency_ms", "minutes", "account"}
+             "errors", "latency_ms", "minutes", "account", "candidate_share",
+             "candidate_latency_ms"}
     unknown = set(payload) - known
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}; known: {sorted(known)}")
@@ -84,6 +91,12 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
     minutes = int(payload.get("minutes", 3))
     if errors > requests:
         raise ValueError("errors cannot exceed requests")
+    share = float(payload.get("candidate_share", 0)) / 100.0
+    candidate_latency = payload.get("candidate_latency_ms")
+    if not 0.0 <= share <= 1.0 or (share > 0) != (candidate_latency is not None):
+        raise ValueError("candidate_share (0-100) and candidate_latency_ms go together")
+    if share > 0 and latency is None:
+        raise ValueError("candidate_latency_ms needs latency_ms (the old revision's)")
     discovery = _discovery_name(account, region, cluster, service)
     server = [[("DiscoveryName", discovery)],
               [("DiscoveryName", discovery), ("ServiceName", service), ("ClusterName", cluster)]]
@@ -96,11 +109,25 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
     data: list[dict[str, Any]] = []
 
     def stat(name: str, dims: list[tuple[str, str]], value: float, count: float, ts: datetime,
-             unit: str) -> None:
+             unit: str, low: float | None = None, high: float | None = None,
+             total: float | None = None) -> None:
         data.append({"MetricName": name, "Timestamp": ts, "Unit": unit,
                      "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
-                     "StatisticValues": {"SampleCount": count, "Sum": value * count,
-                                         "Minimum": value, "Maximum": value}})
+                     "StatisticValues": {"SampleCount": count,
+                                         "Sum": value * count if total is None else total,
+                                         "Minimum": value if low is None else low,
+                                         "Maximum": value if high is None else high}})
+
+    def latency_stat(dims: list[tuple[str, str]], ts: datetime) -> None:
+        old = float(latency)
+        if share == 0:
+            stat("TargetResponseTime", dims, old, requests, ts, "Milliseconds")
+            return
+        new = float(candidate_latency)
+        served = requests * share
+        stat("TargetResponseTime", dims, old, requests, ts, "Milliseconds",
+             low=min(old, new) if share < 1 else new,
+             high=max(old, new) if share < 1 else new, total=(requests - served) * old + served * new)
 
     for k in range(minutes):
         ts = now - timedelta(minutes=k)
@@ -113,7 +140,7 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
             if errors > 0:
                 stat("HTTPCode_Target_5XX_Count", dims, 1.0, errors, ts, "Count")
             if latency is not None:
-                stat("TargetResponseTime", dims, float(latency), requests, ts, "Milliseconds")
+                latency_stat(dims, ts)
     _put(account, region, data)
     return {"discovery_name": discovery, "datapoints": len(data)}
 

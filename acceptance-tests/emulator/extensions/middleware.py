@@ -42,6 +42,7 @@ SERVICE_ALIASES = {
     "app-autoscaling": "application-autoscaling",
     "cloudwatchlogs": "logs",
     "app-mesh": "appmesh",
+    "resourcegroupstaggingapi": "tagging",
 }
 
 # The service's own modeled "bad input" error: a 400 the SDKs never retry.
@@ -55,6 +56,7 @@ DEFAULT_FAULT_CODE = {
     "budgets": "InvalidParameterException",
     "elasticloadbalancing": "ValidationError",
     "ec2": "InvalidParameterValue",
+    "tagging": "InvalidParameterException",
 }
 
 SIGNING_TO_BOTOCORE = {
@@ -67,6 +69,7 @@ SIGNING_TO_BOTOCORE = {
     "budgets": "budgets",
     "elasticloadbalancing": "elbv2",
     "ec2": "ec2",
+    "tagging": "resourcegroupstaggingapi",
 }
 
 

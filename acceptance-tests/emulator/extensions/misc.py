@@ -1,6 +1,8 @@
 """CloudWatch Logs and Application Auto Scaling fixes for moto 5.2.5.
 
 Logs: PutRetentionPolicy accepts any number of days (AWS: a fixed list) -> validated here.
+DescribeLogGroups ignores logGroupIdentifiers (AWS: at most 50 names, only with
+includeLinkedAccounts beside them, answers those groups) and answers every group -> fixed.
 Application Auto Scaling: ListTagsForResource / TagResource / UntagResource are not implemented
 and RegisterScalableTarget's Tags are dropped -> implemented here (Tags tag a target the call
 creates; on an existing one they are ignored, as botocore's model says); DeregisterScalableTarget leaves
@@ -31,6 +33,29 @@ def put_retention_policy(self: LogsResponse) -> str:
             msg=f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to "
                 f"satisfy constraint: Member must satisfy enum value set: {sorted(RETENTION_DAYS)}")
     return _orig_put_retention_policy(self)
+
+
+_orig_describe_log_groups = LogsResponse.describe_log_groups
+LOG_GROUP_IDENTIFIERS_MAX = 50
+
+
+def describe_log_groups(self: LogsResponse) -> str:
+    identifiers = self._get_param("logGroupIdentifiers")
+    if identifiers is None:
+        return _orig_describe_log_groups(self)
+    if not 1 <= len(identifiers) <= LOG_GROUP_IDENTIFIERS_MAX:
+        raise InvalidParameterException(
+            msg="1 validation error detected: Value at 'logGroupIdentifiers' failed to satisfy "
+                f"constraint: Member must have length between 1 and {LOG_GROUP_IDENTIFIERS_MAX}")
+    if self._get_param("logGroupNamePrefix") or self._get_param("logGroupNamePattern"):
+        raise InvalidParameterException(
+            msg="logGroupIdentifiers cannot be specified with logGroupNamePrefix or "
+                "logGroupNamePattern")
+    groups = self.logs_backend.groups
+    # Names (this account) or ARNs without the trailing ':*'.
+    names = {i.split(":log-group:", 1)[-1] for i in identifiers}
+    found = sorted((g for n, g in groups.items() if n in names), key=lambda g: g.name)
+    return json.dumps({"logGroups": [g.to_describe_dict() for g in found]})
 
 
 # ----------------------------------------------------------------------------- Application Auto Scaling
@@ -123,6 +148,7 @@ def untag_resource(self: ApplicationAutoScalingResponse) -> str:
 
 def install() -> None:
     LogsResponse.put_retention_policy = put_retention_policy  # type: ignore[method-assign]
+    LogsResponse.describe_log_groups = describe_log_groups  # type: ignore[method-assign]
     ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
     ApplicationAutoScalingResponse.deregister_scalable_target = deregister_scalable_target  # type: ignore[method-assign]
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]

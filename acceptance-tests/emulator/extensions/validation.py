@@ -45,6 +45,7 @@ VALIDATION_ERROR_CODE = {
     # InvalidParameterValue (or MissingParameter), its own codes.
     "elasticloadbalancing": "ValidationError",
     "ec2": "InvalidParameterValue",
+    "tagging": "InvalidParameterException",
 }
 
 

@@ -1,6 +1,7 @@
 //! AWS App Mesh: meshes, virtual nodes, routers, routes, virtual services.
 pub mod common;
 pub mod mesh;
+pub mod object;
 pub mod route;
 pub mod route_read_back;
 pub mod virtual_node;

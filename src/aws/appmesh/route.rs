@@ -3,19 +3,17 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{
-    adoptable, arn_names, client_token, duration, early_tags, put_tags, tag_refs, tags_for, tags_of,
-};
+use super::common::{client_token, duration, tags_of};
+use super::object::{describe, find, mesh_api, MeshApi, MeshObject};
 use super::route_read_back::fill_from;
-use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
-use crate::aws::{tags, Adapter, AwsError, Clients, Found};
-use crate::engine::{Observation, Resolved};
+use crate::aws::compare::json_differences;
+use crate::aws::{AwsError, Clients, Found};
 use crate::spec::appmesh::*;
 
 impl RouteSpec {
     /// The SDK spec, routing to `targets` (this spec's own, or those a
     /// canary set).
-    fn to_sdk(
+    fn to_sdk_with(
         &self,
         call: &str,
         targets: &[WeightedTargetSpec],
@@ -72,47 +70,11 @@ impl RouteSpec {
         (has_shared && reported.iter().all(|t| ours(&t.virtual_node))).then(|| reported.to_vec())
     }
 
-    fn names(&self, id: &str) -> (String, String, String) {
-        match arn_names(id) {
-            Some(n) if n.len() == 3 => (n[0].clone(), n[1].clone(), n[2].clone()),
-            _ => (self.mesh.clone(), self.router.clone(), self.name.clone()),
-        }
-    }
-
-    pub(super) async fn describe(
-        &self,
-        aws: &Clients,
-        (mesh_name, router, name): &(String, String, String),
-    ) -> Result<Option<mesh::RouteData>, AwsError> {
-        let out = absent_if_not_found(
-            aws.appmesh
-                .describe_route()
-                .mesh_name(mesh_name)
-                .virtual_router_name(router)
-                .route_name(name)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("appmesh:DescribeRoute", e)),
-        )?;
-        Ok(out.and_then(|o| o.route).filter(|r| {
-            !matches!(
-                r.status.as_ref().map(|s| &s.status),
-                Some(mesh::RouteStatusCode::Deleted)
-            )
-        }))
-    }
-}
-
-impl RouteSpec {
     /// Read back the route of this name on this router. Its id is its ARN.
     /// What AWS does not hold (which node a canary may share the route with)
     /// is taken from `self`.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RouteSpec>>, AwsError> {
-        let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
-        let Some(data) = self.describe(aws, &names).await? else {
-            return Ok(None);
-        };
-        let Some(arn) = arn_of(&data) else {
+        let Some((data, arn)) = find(self, aws).await? else {
             return Ok(None);
         };
         let mut spec = self.clone();
@@ -122,132 +84,55 @@ impl RouteSpec {
     }
 }
 
-fn arn_of(data: &mesh::RouteData) -> Option<String> {
-    data.metadata.as_ref().map(|m| m.arn.clone())
-}
-
 #[async_trait]
-impl Adapter for RouteSpec {
-    async fn observe(
+impl MeshObject for RouteSpec {
+    type Data = mesh::RouteData;
+    type Sdk = mesh::RouteSpec;
+
+    fn to_sdk(&self, call: &str) -> Result<mesh::RouteSpec, AwsError> {
+        self.to_sdk_with(call, &self.targets)
+    }
+
+    /// Keeps a canary's weights: reads them just before writing.
+    async fn update_spec(
         &self,
         aws: &Clients,
-        id: &str,
-        _: &Resolved,
-    ) -> Result<Observation, AwsError> {
-        let names = self.names(id);
-        let (data, early) =
-            futures::join!(self.describe(aws, &names), early_tags(&aws.appmesh, id));
-        let Some(data) = data? else {
-            return Ok(Observation::Missing);
-        };
-        let mut reported = self.as_reported(&data);
+        names: &[String],
+        call: &str,
+    ) -> Result<mesh::RouteSpec, AwsError> {
+        let current = describe::<Self>(aws, names).await?;
+        let targets = current
+            .map(|data| self.as_reported(&data).targets)
+            .and_then(|reported| self.canary_targets(&reported))
+            .unwrap_or_else(|| self.targets.clone());
+        self.to_sdk_with(call, &targets)
+    }
+
+    fn differences(&self, data: &mesh::RouteData) -> Vec<String> {
+        let mut reported = self.as_reported(data);
         if self.canary_targets(&reported.targets).is_some() {
             // The canary's weights, not drift.
             reported.targets = self.targets.clone();
         }
         let found = serde_json::to_value(reported).unwrap_or_default();
         let wanted = serde_json::to_value(self).unwrap_or_default();
-        let mut diffs = json_differences("route", &found, &wanted);
-        if let Some(arn) = arn_of(&data) {
-            diffs.extend(tags::differences(
-                &self.tags,
-                &tags_for(&aws.appmesh, &arn, early).await?,
-            ));
-        }
-        Ok(Observation::with_differences(diffs))
-    }
-
-    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        const CALL: &str = "appmesh:CreateRoute";
-        let created = aws
-            .appmesh
-            .create_route()
-            .mesh_name(&self.mesh)
-            .virtual_router_name(&self.router)
-            .route_name(&self.name)
-            .spec(self.to_sdk(CALL, &self.targets)?)
-            .set_tags(Some(tag_refs(&self.tags, CALL)?))
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e));
-        match created {
-            Ok(out) => out
-                .route
-                .as_ref()
-                .and_then(arn_of)
-                .ok_or_else(|| AwsError::new(CALL, "AWS returned no route ARN")),
-            Err(e) if e.code.as_deref() == Some("ConflictException") => {
-                let names = (self.mesh.clone(), self.router.clone(), self.name.clone());
-                let existing = self.describe(aws, &names).await?.as_ref().and_then(arn_of);
-                let arn = adoptable(
-                    &aws.appmesh,
-                    e,
-                    existing,
-                    &self.tags,
-                    CALL,
-                    "route",
-                    &self.name,
-                )
-                .await?;
-                self.update(aws, &arn, resolved).await
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
-        const CALL: &str = "appmesh:UpdateRoute";
-        // Keep a canary's weights: read them just before writing.
-        let current = self.describe(aws, &self.names(id)).await?;
-        let targets = current
-            .map(|data| self.as_reported(&data).targets)
-            .and_then(|reported| self.canary_targets(&reported))
-            .unwrap_or_else(|| self.targets.clone());
-        let out = aws
-            .appmesh
-            .update_route()
-            .mesh_name(&self.mesh)
-            .virtual_router_name(&self.router)
-            .route_name(&self.name)
-            .spec(self.to_sdk(CALL, &targets)?)
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        let arn = out
-            .route
-            .as_ref()
-            .and_then(arn_of)
-            .unwrap_or_else(|| id.to_string());
-        put_tags(&aws.appmesh, &arn, &self.tags).await?;
-        Ok(arn)
-    }
-
-    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        let (mesh_name, router, name) = self.names(id);
-        gone_is_ok(
-            aws.appmesh
-                .delete_route()
-                .mesh_name(mesh_name)
-                .virtual_router_name(router)
-                .route_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::sdk("appmesh:DeleteRoute", e)),
-        )
+        json_differences("route", &found, &wanted)
     }
 }
+
+mesh_api!(
+    RouteSpec, mesh::RouteData, mesh::RouteStatusCode::Deleted, "route",
+    names [mesh => mesh_name, router => virtual_router_name, name => route_name],
+    sdk [create_route, describe_route, update_route, delete_route] => route,
+    calls ["appmesh:CreateRoute", "appmesh:DescribeRoute", "appmesh:UpdateRoute", "appmesh:DeleteRoute"]
+);
 
 /// The weighted targets of a route, `None` when the route does not exist.
 pub async fn route_targets(
     aws: &Clients,
     route: &RouteSpec,
 ) -> Result<Option<Vec<WeightedTargetSpec>>, AwsError> {
-    let names = (route.mesh.clone(), route.router.clone(), route.name.clone());
-    Ok(route
-        .describe(aws, &names)
+    Ok(describe::<RouteSpec>(aws, &route.own_names())
         .await?
         .map(|data| route.as_reported(&data).targets))
 }
@@ -261,8 +146,7 @@ pub async fn set_route_targets(
     targets: &[WeightedTargetSpec],
 ) -> Result<(), AwsError> {
     const CALL: &str = "appmesh:UpdateRoute";
-    let names = (route.mesh.clone(), route.router.clone(), route.name.clone());
-    let Some(data) = route.describe(aws, &names).await? else {
+    let Some(data) = describe::<RouteSpec>(aws, &route.own_names()).await? else {
         return Err(AwsError {
             call: CALL.to_string(),
             code: Some("NotFoundException".to_string()),
@@ -278,7 +162,7 @@ pub async fn set_route_targets(
         .mesh_name(&route.mesh)
         .virtual_router_name(&route.router)
         .route_name(&route.name)
-        .spec(current.to_sdk(CALL, targets)?)
+        .spec(current.to_sdk_with(CALL, targets)?)
         .client_token(client_token())
         .send()
         .await

@@ -3,16 +3,141 @@
 use async_trait::async_trait;
 use aws_sdk_appmesh::types as mesh;
 
-use super::common::{
-    adoptable, arn_names, client_token, duration, early_tags, millis, put_tags, tag_refs, tags_for,
-    tags_of,
-};
-use crate::aws::compare::{absent_if_not_found, gone_is_ok, json_differences};
-use crate::aws::{tags, Adapter, AwsError, Clients, Found};
-use crate::engine::{Observation, Resolved};
+use super::common::{duration, millis, tags_of};
+use super::object::{find, mesh_api, MeshObject};
+use crate::aws::compare::json_differences;
+use crate::aws::{AwsError, Clients, Found};
 use crate::spec::appmesh::*;
 
 impl VirtualNodeSpec {
+    /// What AWS reports, in the spec's own terms (tags left as wanted; they
+    /// are compared separately).
+    fn as_reported(&self, data: &mesh::VirtualNodeData) -> VirtualNodeSpec {
+        reported(data, self.tags.clone())
+    }
+
+    /// Read back the node of this name in this mesh. Its id is its ARN.
+    pub async fn read_back(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Found<VirtualNodeSpec>>, AwsError> {
+        let Some((data, arn)) = find(self, aws).await? else {
+            return Ok(None);
+        };
+        let tags = tags_of(&aws.appmesh, &arn).await?;
+        Ok(Some(Found::new(reported(&data, tags), arn)))
+    }
+}
+
+/// A virtual node as AWS reports it, in the spec's terms, with `tags`.
+fn reported(data: &mesh::VirtualNodeData, tags: crate::spec::Tags) -> VirtualNodeSpec {
+    let spec = data
+        .spec
+        .clone()
+        .unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
+    let listener = spec
+        .listeners()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| mesh::Listener::builder().build());
+    let hc = listener.health_check.clone();
+    let od = listener.outlier_detection.clone();
+    let (max_connections, max_pending_requests) = match &listener.connection_pool {
+        Some(mesh::VirtualNodeConnectionPool::Http(p)) => {
+            (p.max_connections, p.max_pending_requests.unwrap_or(0))
+        }
+        _ => (0, 0),
+    };
+    let (per_request_ms, idle_ms) = match &listener.timeout {
+        Some(mesh::ListenerTimeout::Http(t)) => {
+            (millis(t.per_request.as_ref()), millis(t.idle.as_ref()))
+        }
+        _ => (0, 0),
+    };
+    let tls = spec
+        .backend_defaults
+        .as_ref()
+        .and_then(|d| d.client_policy.as_ref())
+        .and_then(|p| p.tls.as_ref())
+        .map(|t| {
+            let mut arns = match t.validation.as_ref().and_then(|v| v.trust.as_ref()) {
+                Some(mesh::TlsValidationContextTrust::Acm(acm)) => {
+                    acm.certificate_authority_arns.clone()
+                }
+                _ => vec![],
+            };
+            arns.sort();
+            TlsSpec {
+                certificate_authority_arns: arns,
+            }
+        });
+    let mut backends: Vec<String> = spec
+        .backends()
+        .iter()
+        .filter_map(|b| match b {
+            mesh::Backend::VirtualService(v) => Some(v.virtual_service_name.clone()),
+            _ => None,
+        })
+        .collect();
+    backends.sort();
+    let discovery = match &spec.service_discovery {
+        Some(mesh::ServiceDiscovery::AwsCloudMap(c)) => CloudMapDiscoverySpec {
+            namespace_name: c.namespace_name.clone(),
+            service_name: c.service_name.clone(),
+            attributes: c
+                .attributes()
+                .iter()
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect(),
+        },
+        _ => CloudMapDiscoverySpec {
+            namespace_name: String::new(),
+            service_name: String::new(),
+            attributes: Default::default(),
+        },
+    };
+    let access_log_path = match spec.logging.as_ref().and_then(|l| l.access_log.as_ref()) {
+        Some(mesh::AccessLog::File(f)) => f.path.clone(),
+        _ => String::new(),
+    };
+    VirtualNodeSpec {
+        mesh: data.mesh_name.clone(),
+        name: data.virtual_node_name.clone(),
+        port: listener.port_mapping.as_ref().map(|p| p.port).unwrap_or(0),
+        health_check: MeshHealthCheckSpec {
+            path: hc.as_ref().and_then(|h| h.path.clone()).unwrap_or_default(),
+            interval_ms: hc.as_ref().map(|h| h.interval_millis).unwrap_or(0),
+            timeout_ms: hc.as_ref().map(|h| h.timeout_millis).unwrap_or(0),
+            unhealthy_threshold: hc.as_ref().map(|h| h.unhealthy_threshold).unwrap_or(0),
+            healthy_threshold: hc.as_ref().map(|h| h.healthy_threshold).unwrap_or(0),
+        },
+        outlier_detection: OutlierDetectionSpec {
+            max_server_errors: od.as_ref().map(|o| o.max_server_errors).unwrap_or(0),
+            interval_ms: millis(od.as_ref().and_then(|o| o.interval.as_ref())),
+            base_ejection_ms: millis(od.as_ref().and_then(|o| o.base_ejection_duration.as_ref())),
+            max_ejection_percent: od.as_ref().map(|o| o.max_ejection_percent).unwrap_or(0),
+        },
+        connection_pool: HttpConnectionPoolSpec {
+            max_connections,
+            max_pending_requests,
+        },
+        timeout: HttpTimeoutSpec {
+            per_request_ms,
+            idle_ms,
+        },
+        tls,
+        backends,
+        discovery,
+        access_log_path,
+        tags,
+    }
+}
+
+#[async_trait]
+impl MeshObject for VirtualNodeSpec {
+    type Data = mesh::VirtualNodeData;
+    type Sdk = mesh::VirtualNodeSpec;
+
     fn to_sdk(&self, call: &str) -> Result<mesh::VirtualNodeSpec, AwsError> {
         let b = |e| AwsError::build(call, e);
         let hc = &self.health_check;
@@ -123,267 +248,16 @@ impl VirtualNodeSpec {
         Ok(spec.build())
     }
 
-    /// What AWS reports, in the spec's own terms (tags left as wanted; they
-    /// are compared separately).
-    fn as_reported(&self, data: &mesh::VirtualNodeData) -> VirtualNodeSpec {
-        reported(data, self.tags.clone())
-    }
-
-    /// Read back the node of this name in this mesh. Its id is its ARN.
-    pub async fn read_back(
-        &self,
-        aws: &Clients,
-    ) -> Result<Option<Found<VirtualNodeSpec>>, AwsError> {
-        let Some(data) = self.describe(aws, &self.mesh, &self.name).await? else {
-            return Ok(None);
-        };
-        let Some(arn) = arn_of(&data) else {
-            return Ok(None);
-        };
-        let tags = tags_of(&aws.appmesh, &arn).await?;
-        Ok(Some(Found::new(reported(&data, tags), arn)))
-    }
-
-    fn names(&self, id: &str) -> (String, String) {
-        match arn_names(id) {
-            Some(n) if n.len() == 2 => (n[0].clone(), n[1].clone()),
-            _ => (self.mesh.clone(), self.name.clone()),
-        }
-    }
-
-    async fn describe(
-        &self,
-        aws: &Clients,
-        mesh_name: &str,
-        name: &str,
-    ) -> Result<Option<mesh::VirtualNodeData>, AwsError> {
-        let out = absent_if_not_found(
-            aws.appmesh
-                .describe_virtual_node()
-                .mesh_name(mesh_name)
-                .virtual_node_name(name)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("appmesh:DescribeVirtualNode", e)),
-        )?;
-        Ok(out.and_then(|o| o.virtual_node).filter(|n| {
-            !matches!(
-                n.status.as_ref().map(|s| &s.status),
-                Some(mesh::VirtualNodeStatusCode::Deleted)
-            )
-        }))
-    }
-}
-
-/// A virtual node as AWS reports it, in the spec's terms, with `tags`.
-fn reported(data: &mesh::VirtualNodeData, tags: crate::spec::Tags) -> VirtualNodeSpec {
-    let spec = data
-        .spec
-        .clone()
-        .unwrap_or_else(|| mesh::VirtualNodeSpec::builder().build());
-    let listener = spec
-        .listeners()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| mesh::Listener::builder().build());
-    let hc = listener.health_check.clone();
-    let od = listener.outlier_detection.clone();
-    let (max_connections, max_pending_requests) = match &listener.connection_pool {
-        Some(mesh::VirtualNodeConnectionPool::Http(p)) => {
-            (p.max_connections, p.max_pending_requests.unwrap_or(0))
-        }
-        _ => (0, 0),
-    };
-    let (per_request_ms, idle_ms) = match &listener.timeout {
-        Some(mesh::ListenerTimeout::Http(t)) => {
-            (millis(t.per_request.as_ref()), millis(t.idle.as_ref()))
-        }
-        _ => (0, 0),
-    };
-    let tls = spec
-        .backend_defaults
-        .as_ref()
-        .and_then(|d| d.client_policy.as_ref())
-        .and_then(|p| p.tls.as_ref())
-        .map(|t| {
-            let mut arns = match t.validation.as_ref().and_then(|v| v.trust.as_ref()) {
-                Some(mesh::TlsValidationContextTrust::Acm(acm)) => {
-                    acm.certificate_authority_arns.clone()
-                }
-                _ => vec![],
-            };
-            arns.sort();
-            TlsSpec {
-                certificate_authority_arns: arns,
-            }
-        });
-    let mut backends: Vec<String> = spec
-        .backends()
-        .iter()
-        .filter_map(|b| match b {
-            mesh::Backend::VirtualService(v) => Some(v.virtual_service_name.clone()),
-            _ => None,
-        })
-        .collect();
-    backends.sort();
-    let discovery = match &spec.service_discovery {
-        Some(mesh::ServiceDiscovery::AwsCloudMap(c)) => CloudMapDiscoverySpec {
-            namespace_name: c.namespace_name.clone(),
-            service_name: c.service_name.clone(),
-            attributes: c
-                .attributes()
-                .iter()
-                .map(|a| (a.key.clone(), a.value.clone()))
-                .collect(),
-        },
-        _ => CloudMapDiscoverySpec {
-            namespace_name: String::new(),
-            service_name: String::new(),
-            attributes: Default::default(),
-        },
-    };
-    let access_log_path = match spec.logging.as_ref().and_then(|l| l.access_log.as_ref()) {
-        Some(mesh::AccessLog::File(f)) => f.path.clone(),
-        _ => String::new(),
-    };
-    VirtualNodeSpec {
-        mesh: data.mesh_name.clone(),
-        name: data.virtual_node_name.clone(),
-        port: listener.port_mapping.as_ref().map(|p| p.port).unwrap_or(0),
-        health_check: MeshHealthCheckSpec {
-            path: hc.as_ref().and_then(|h| h.path.clone()).unwrap_or_default(),
-            interval_ms: hc.as_ref().map(|h| h.interval_millis).unwrap_or(0),
-            timeout_ms: hc.as_ref().map(|h| h.timeout_millis).unwrap_or(0),
-            unhealthy_threshold: hc.as_ref().map(|h| h.unhealthy_threshold).unwrap_or(0),
-            healthy_threshold: hc.as_ref().map(|h| h.healthy_threshold).unwrap_or(0),
-        },
-        outlier_detection: OutlierDetectionSpec {
-            max_server_errors: od.as_ref().map(|o| o.max_server_errors).unwrap_or(0),
-            interval_ms: millis(od.as_ref().and_then(|o| o.interval.as_ref())),
-            base_ejection_ms: millis(od.as_ref().and_then(|o| o.base_ejection_duration.as_ref())),
-            max_ejection_percent: od.as_ref().map(|o| o.max_ejection_percent).unwrap_or(0),
-        },
-        connection_pool: HttpConnectionPoolSpec {
-            max_connections,
-            max_pending_requests,
-        },
-        timeout: HttpTimeoutSpec {
-            per_request_ms,
-            idle_ms,
-        },
-        tls,
-        backends,
-        discovery,
-        access_log_path,
-        tags,
-    }
-}
-
-fn arn_of(data: &mesh::VirtualNodeData) -> Option<String> {
-    data.metadata.as_ref().map(|m| m.arn.clone())
-}
-
-#[async_trait]
-impl Adapter for VirtualNodeSpec {
-    async fn observe(
-        &self,
-        aws: &Clients,
-        id: &str,
-        _: &Resolved,
-    ) -> Result<Observation, AwsError> {
-        let (mesh_name, name) = self.names(id);
-        let (data, early) = futures::join!(
-            self.describe(aws, &mesh_name, &name),
-            early_tags(&aws.appmesh, id)
-        );
-        let Some(data) = data? else {
-            return Ok(Observation::Missing);
-        };
-        let found = serde_json::to_value(self.as_reported(&data)).unwrap_or_default();
+    fn differences(&self, data: &Self::Data) -> Vec<String> {
+        let found = serde_json::to_value(self.as_reported(data)).unwrap_or_default();
         let wanted = serde_json::to_value(self).unwrap_or_default();
-        let mut diffs = json_differences("virtual node", &found, &wanted);
-        if let Some(arn) = arn_of(&data) {
-            diffs.extend(tags::differences(
-                &self.tags,
-                &tags_for(&aws.appmesh, &arn, early).await?,
-            ));
-        }
-        Ok(Observation::with_differences(diffs))
-    }
-
-    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        const CALL: &str = "appmesh:CreateVirtualNode";
-        let created = aws
-            .appmesh
-            .create_virtual_node()
-            .mesh_name(&self.mesh)
-            .virtual_node_name(&self.name)
-            .spec(self.to_sdk(CALL)?)
-            .set_tags(Some(tag_refs(&self.tags, CALL)?))
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e));
-        match created {
-            Ok(out) => out
-                .virtual_node
-                .as_ref()
-                .and_then(arn_of)
-                .ok_or_else(|| AwsError::new(CALL, "AWS returned no virtual node ARN")),
-            Err(e) if e.code.as_deref() == Some("ConflictException") => {
-                let existing = self
-                    .describe(aws, &self.mesh, &self.name)
-                    .await?
-                    .as_ref()
-                    .and_then(arn_of);
-                let arn = adoptable(
-                    &aws.appmesh,
-                    e,
-                    existing,
-                    &self.tags,
-                    CALL,
-                    "virtual node",
-                    &self.name,
-                )
-                .await?;
-                self.update(aws, &arn, resolved).await
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
-        const CALL: &str = "appmesh:UpdateVirtualNode";
-        let out = aws
-            .appmesh
-            .update_virtual_node()
-            .mesh_name(&self.mesh)
-            .virtual_node_name(&self.name)
-            .spec(self.to_sdk(CALL)?)
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        let arn = out
-            .virtual_node
-            .as_ref()
-            .and_then(arn_of)
-            .unwrap_or_else(|| id.to_string());
-        put_tags(&aws.appmesh, &arn, &self.tags).await?;
-        Ok(arn)
-    }
-
-    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        let (mesh_name, name) = self.names(id);
-        gone_is_ok(
-            aws.appmesh
-                .delete_virtual_node()
-                .mesh_name(mesh_name)
-                .virtual_node_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| AwsError::sdk("appmesh:DeleteVirtualNode", e)),
-        )
+        json_differences("virtual node", &found, &wanted)
     }
 }
+
+mesh_api!(
+    VirtualNodeSpec, mesh::VirtualNodeData, mesh::VirtualNodeStatusCode::Deleted, "virtual node",
+    names [mesh => mesh_name, name => virtual_node_name],
+    sdk [create_virtual_node, describe_virtual_node, update_virtual_node, delete_virtual_node] => virtual_node,
+    calls ["appmesh:CreateVirtualNode", "appmesh:DescribeVirtualNode", "appmesh:UpdateVirtualNode", "appmesh:DeleteVirtualNode"]
+);

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::aws::compare::gone_is_ok;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
@@ -16,6 +16,9 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalableTargetSpec;
 
 impl ScalableTargetSpec {
+    /// The scalable target of `resource_id`, described together with the
+    /// other targets asked for at the same moment ([`crate::aws::gatherer`]):
+    /// one DescribeScalableTargets per 50 resource ids.
     async fn describe(
         &self,
         aws: &Clients,
@@ -23,20 +26,16 @@ impl ScalableTargetSpec {
     ) -> Result<Option<ScalableTarget>, AwsError> {
         let key = format!("application-autoscaling:DescribeScalableTargets {resource_id}");
         aws.remembered(key, || async {
-            let out = aws
-                .autoscaling
-                .describe_scalable_targets()
-                .service_namespace(ServiceNamespace::Ecs)
-                .resource_ids(resource_id)
-                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                .send()
+            let gatherer = aws.gatherers.of::<ScalableTarget>(
+                "application-autoscaling:DescribeScalableTargets",
+                DESCRIBE_SCALABLE_TARGETS_MAX_IDS,
+            );
+            let client = aws.autoscaling.clone();
+            gatherer
+                .ask(resource_id.to_string(), move |ids| {
+                    describe_ids(client, ids)
+                })
                 .await
-                .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalableTargets", e))?;
-            Ok(out
-                .scalable_targets()
-                .iter()
-                .find(|t| t.resource_id == resource_id)
-                .cloned())
         })
         .await
     }
@@ -97,6 +96,38 @@ impl ScalableTargetSpec {
             .await
             .map_err(|e| AwsError::sdk("application-autoscaling:RegisterScalableTarget", e))?;
         Ok(out.scalable_target_arn)
+    }
+}
+
+/// DescribeScalableTargets takes at most 50 `ResourceIds` and answers 50
+/// targets a page (botocore application-autoscaling 2016-02-06).
+const DESCRIBE_SCALABLE_TARGETS_MAX_IDS: usize = 50;
+
+/// The ECS desired-count targets of these resource ids (at most 50) that
+/// exist, by resource id.
+async fn describe_ids(
+    client: aws_sdk_applicationautoscaling::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, ScalableTarget>, AwsError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .set_resource_ids(Some(ids.clone()))
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalableTargets", e))?;
+        for t in out.scalable_targets() {
+            found.insert(t.resource_id.clone(), t.clone());
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
     }
 }
 
@@ -191,5 +222,65 @@ impl Adapter for ScalableTargetSpec {
                 .map(|_| ())
                 .map_err(|e| AwsError::sdk("application-autoscaling:DeregisterScalableTarget", e)),
         )
+    }
+}
+
+#[cfg(test)]
+mod gathered_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    #[tokio::test]
+    async fn concurrent_target_reads_share_describe_scalable_targets() {
+        let fake = FakeEndpoint::start(|op, body| match op {
+            "DescribeScalableTargets" => {
+                let ids = body["ResourceIds"].as_array().cloned().unwrap_or_default();
+                assert!(ids.len() <= 50, "{}", ids.len());
+                let targets: Vec<_> = ids
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .filter(|i| !i.ends_with("gone"))
+                    .map(|i| {
+                        json!({"ServiceNamespace": "ecs", "ResourceId": i,
+                               "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
+                               "MinCapacity": 1, "MaxCapacity": 3,
+                               "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0})
+                    })
+                    .collect();
+                (200, json!({"ScalableTargets": targets}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let aws = fake.clients();
+        let specs: Vec<ScalableTargetSpec> = (0..70)
+            .map(|i| format!("service/p/s{i}"))
+            .chain(["service/p/gone".to_string()])
+            .map(|resource_id| ScalableTargetSpec {
+                resource_id,
+                min_capacity: 1,
+                max_capacity: 3,
+                tags: Default::default(),
+            })
+            .collect();
+        let resolved = Resolved::default();
+        let observed = futures::future::join_all(
+            specs
+                .iter()
+                .map(|s| s.observe(&aws, &s.resource_id, &resolved)),
+        )
+        .await;
+        assert!(
+            matches!(&observed[0], Ok(Observation::Present { differences }) if differences.is_empty()),
+            "{:?}",
+            observed[0]
+        );
+        assert!(matches!(observed[70], Ok(Observation::Missing)));
+        // 71 targets, 50 ids a call: two calls, not 71.
+        assert_eq!(
+            fake.calls(),
+            vec!["DescribeScalableTargets", "DescribeScalableTargets"]
+        );
     }
 }

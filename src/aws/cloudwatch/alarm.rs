@@ -91,6 +91,13 @@ impl MetricAlarmSpec {
         found
     }
 
+    /// How the alarm AWS described differs from this spec, tags aside.
+    fn body_differences(&self, alarm: &MetricAlarm) -> Vec<String> {
+        let found = serde_json::to_value(self.as_reported(alarm)).unwrap_or_default();
+        let wanted = serde_json::to_value(self).unwrap_or_default();
+        json_differences("alarm", &found, &wanted)
+    }
+
     /// How the alarm AWS described (`None`: it does not exist) differs from
     /// this spec; reads its tags.
     async fn observed(
@@ -101,13 +108,11 @@ impl MetricAlarmSpec {
         let Some(alarm) = alarm else {
             return Ok(Observation::Missing);
         };
-        let found = serde_json::to_value(self.as_reported(alarm)).unwrap_or_default();
-        let wanted = serde_json::to_value(self).unwrap_or_default();
-        let mut diffs = json_differences("alarm", &found, &wanted);
+        let mut diffs = self.body_differences(alarm);
         if let Some(arn) = alarm.alarm_arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &super::tags_of(aws, arn).await?,
+                &super::tags_read(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -153,7 +158,7 @@ impl MetricAlarmSpec {
                     return Ok(None);
                 };
                 let tags = match alarm.alarm_arn() {
-                    Some(arn) => super::tags_of(aws, arn).await?,
+                    Some(arn) => super::tags_read(aws, arn).await?,
                     None => BTreeMap::new(),
                 };
                 Ok(Some(Found::new(reported(alarm, tags), &spec.name)))
@@ -171,7 +176,7 @@ impl MetricAlarmSpec {
             return Ok(None);
         };
         let tags = match alarm.alarm_arn() {
-            Some(arn) => super::tags_of(aws, arn).await?,
+            Some(arn) => super::tags_read(aws, arn).await?,
             None => BTreeMap::new(),
         };
         Ok(Some(Found::new(reported(&alarm, tags), &self.name)))
@@ -314,8 +319,24 @@ impl Adapter for MetricAlarmSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let alarm = self.describe(aws, id).await?;
-        self.observed(aws, alarm.as_ref()).await
+        // With the account known the ARN is known: the tags are asked at
+        // the same time as the alarm, one round instead of two.
+        let Some(arn) = crate::aws::arn::alarm(&aws.region, aws.account_id.as_deref(), id) else {
+            let alarm = self.describe(aws, id).await?;
+            return self.observed(aws, alarm.as_ref()).await;
+        };
+        let (alarm, found_tags) =
+            futures::join!(self.describe(aws, id), super::tags_read(aws, &arn));
+        let Some(alarm) = alarm? else {
+            // A missing alarm's tag read may fail: it does not matter.
+            return Ok(Observation::Missing);
+        };
+        if alarm.alarm_arn() != Some(arn.as_str()) {
+            return self.observed(aws, Some(&alarm)).await;
+        }
+        let mut diffs = self.body_differences(&alarm);
+        diffs.extend(tags::differences(&self.tags, &found_tags?));
+        Ok(Observation::with_differences(diffs))
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {

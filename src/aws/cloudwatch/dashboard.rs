@@ -121,7 +121,17 @@ impl Adapter for DashboardSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(out) = get_dashboard(aws, id).await? else {
+        // With the account known the ARN is known: the tags are asked at
+        // the same time as the dashboard, one round instead of two.
+        let known_arn = crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), id);
+        let (out, early_tags) = futures::join!(get_dashboard(aws, id), async {
+            match &known_arn {
+                Some(arn) => Some(super::tags_of(aws, arn).await),
+                None => None,
+            }
+        });
+        let Some(out) = out? else {
+            // A missing dashboard's tag read may fail: it does not matter.
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -135,10 +145,11 @@ impl Adapter for DashboardSpec {
         // Only what we wrote is compared: keys AWS adds are no difference.
         diffs.extend(json_differences("dashboard body", &found, &wanted));
         if let Some(arn) = out.dashboard_arn() {
-            diffs.extend(tags::differences(
-                &self.tags,
-                &super::tags_of(aws, arn).await?,
-            ));
+            let found = match early_tags {
+                Some(found) if known_arn.as_deref() == Some(arn) => found?,
+                _ => super::tags_of(aws, arn).await?,
+            };
+            diffs.extend(tags::differences(&self.tags, &found));
         }
         Ok(Observation::with_differences(diffs))
     }

@@ -30,9 +30,10 @@
 use aws_sdk_ecs::types::{DeploymentConfiguration, Service, ServiceField};
 
 use super::config::{CanarySettings, Strategy};
-use super::driver::{Report, Status};
 use super::ecs_strategy::ecs_strategy;
 use super::expand::{canary_id, keys as canary_keys};
+use super::report::Report;
+use super::status::Status;
 use crate::aws::cloudwatch::alarm_state;
 use crate::aws::ecs::deployment_configuration::deployment_of;
 use crate::aws::ecs::deployment_watch::DeploymentRecord;
@@ -112,9 +113,22 @@ pub fn alarm_graph(
         ALARM_ERROR_RATE,
         Spec::MetricAlarm(renamed(error_rate, "error-rate")),
     ));
+    // A slower candidate moves the service's Average by only its share of
+    // its extra latency; below everything the canary reads the Maximum
+    // (see microservice::release_alarms).
+    let latency = if share < 100.0 {
+        let what = format!(
+            "latency-{}",
+            release_alarms::RELEASE_LATENCY_STAT.to_lowercase()
+        );
+        let name = names::alarm_name(&platform.platform_id, &slot, &what);
+        release_alarms::release_latency_alarm(&p95, name, &slot, canary.p95_latency_ms, share)
+    } else {
+        renamed(p95, &stable::latency_alarm_what(platform))
+    };
     graph.push(Component::new(
         ALARM_P95_LATENCY,
-        Spec::MetricAlarm(renamed(p95, &stable::latency_alarm_what(platform))),
+        Spec::MetricAlarm(latency),
     ));
     graph.push(Component::new(
         ALARM_NO_TRAFFIC,

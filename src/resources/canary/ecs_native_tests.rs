@@ -86,6 +86,33 @@ fn the_alarms_read_the_services_metrics_under_canary_names() {
 }
 
 #[test]
+fn below_everything_the_latency_alarm_reads_the_maximum_a_slow_candidate_moves() {
+    let stat = |a: &crate::spec::cloudwatch::MetricAlarmSpec| {
+        a.metrics[0].metric.as_ref().unwrap().stat.clone()
+    };
+    let g = alarm_graph(&stable(), &platform(), &canary(json!({"steps": [2, 100]})));
+    let latency = alarm(&g, "alarm_p95_latency");
+    assert_eq!(latency.name, "matbakh-auth-service-canary-latency-maximum");
+    assert_eq!(
+        (stat(latency).as_str(), latency.threshold),
+        ("Maximum", 150.0)
+    );
+    // Old revision at 20 ms, the candidate at 2 % and 400 ms: the service's
+    // Average (27.6 ms) stays under 150, its Maximum does not.
+    assert!(0.98 * 20.0 + 0.02 * 400.0 < latency.threshold);
+    assert!(f64::max(20.0, 400.0) > latency.threshold);
+    // Blue/green gives the candidate everything: nothing is diluted.
+    let g = alarm_graph(
+        &stable(),
+        &platform(),
+        &canary(json!({"strategy": "blue_green"})),
+    );
+    let latency = alarm(&g, "alarm_p95_latency");
+    assert_eq!(latency.name, "matbakh-auth-service-canary-latency-average");
+    assert_eq!(stat(latency), "Average");
+}
+
+#[test]
 fn the_no_traffic_threshold_scales_with_the_candidates_first_share() {
     let at = |patch| {
         alarm(
@@ -154,7 +181,7 @@ fn the_deployment_is_the_strategy_ecs_can_walk_with_the_canary_alarms() {
         spec.alarm_names,
         vec![
             "matbakh-auth-service-canary-error-rate",
-            "matbakh-auth-service-canary-latency-average",
+            "matbakh-auth-service-canary-latency-maximum",
             "matbakh-auth-service-canary-no-traffic"
         ]
     );

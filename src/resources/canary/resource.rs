@@ -19,13 +19,15 @@ use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::app_mesh_walk::Canary;
 use super::config::{
     split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
 };
-use super::driver::{expected_weight, Canary, Report, Status};
 use super::ecs_native::NativeCanary;
 use super::expand::{canary_id, EXTERNAL};
+use super::report::Report;
 use super::schema::{self, COMPUTED, DEFAULTED};
+use super::status::{expected_weight, Status};
 use crate::engine::{self, Resolved};
 use crate::resources::context::{Configured, ProviderContext};
 use crate::resources::driver::report_failures;
@@ -177,6 +179,20 @@ fn warn_short_interval(diags: &mut Diagnostics, planned: &Value) {
         .as_str()
         .and_then(|t| parse_duration(t).ok());
     if let Some((summary, detail)) = interval.and_then(super::silence::short_interval_warning) {
+        warning(diags, summary, detail);
+    }
+}
+
+/// A plan warns when the service's traffic can hardly give the candidate
+/// `min_requests` in its first step (see
+/// [`super::min_requests_warning::plan_min_requests_warning`]).
+async fn warn_min_requests(diags: &mut Diagnostics, configured: &Configured, planned: &Value) {
+    let Ok(settings) = settings_of(planned) else {
+        return;
+    };
+    if let Some((summary, detail)) =
+        super::min_requests_warning::plan_min_requests_warning(configured, &settings).await
+    {
         warning(diags, summary, detail);
     }
 }
@@ -525,6 +541,7 @@ impl Resource for CanaryResource {
             crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
         );
         warn_short_interval(diags, &planned);
+        warn_min_requests(diags, &configured, &planned).await;
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(Value::Null)))
     }
@@ -570,6 +587,7 @@ impl Resource for CanaryResource {
         );
         if arguments_changed(&prior, &planned) {
             warn_short_interval(diags, &planned);
+            warn_min_requests(diags, &configured, &planned).await;
         }
         planned.set("drift", lifecycle::no_drift());
         Some((planned, ownership::planned_private(prior_private), replace))

@@ -1,6 +1,6 @@
 //! The walk of a canary as a pure state machine: no clock, no AWS.
 //!
-//! The driver (`driver.rs`) performs each [`Action`] and feeds back what
+//! The App Mesh walk (`app_mesh_walk.rs`) performs each [`Action`] and feeds back what
 //! happened as an [`Event`] carrying the time it happened; the machine answers
 //! with the next action. Unit tests drive it with a fake clock.
 //!
@@ -24,7 +24,7 @@ pub enum Ending {
     RolledBack { reason: String },
 }
 
-/// What the driver does next.
+/// What the walk's runner does next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Deploy the candidate and wait until it is healthy (steady state).
@@ -124,7 +124,7 @@ impl Walk {
     }
 
     /// The next action after `event`. An event that does not fit the phase
-    /// (a driver bug) ends the walk in a rollback rather than a panic.
+    /// (a bug in the runner) ends the walk in a rollback rather than a panic.
     pub fn on(&mut self, event: Event) -> Action {
         use Event::*;
         match (self.phase.clone(), event) {

@@ -514,9 +514,10 @@ mod expansion_tests {
                     bake_minutes: 2
                 },
                 alarm_names: vec![
-                    // A 0.5 % canary: the release's own error-rate alarm.
+                    // A 0.5 % canary: the release's own error-rate and
+                    // latency alarms.
                     "matbakh-auth-service-release-error-rate".into(),
-                    "matbakh-auth-service-latency-average".into(),
+                    "matbakh-auth-service-release-latency-maximum".into(),
                     "matbakh-auth-service-release-no-traffic".into()
                 ],
                 rollback_on_alarms: true,

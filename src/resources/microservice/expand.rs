@@ -196,20 +196,21 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         }
     }
     let [error_rate, p95, cpu] = alarms(settings, platform, &tags);
-    let error_rate_alarm = error_rate.clone();
+    let release_alarms = super::release_alarms::components(
+        settings,
+        &platform.platform_id,
+        &error_rate,
+        &p95,
+        requests_query(settings, platform),
+        &tags,
+    );
     graph.push(Component::new(
         ALARM_ERROR_RATE,
         Spec::MetricAlarm(error_rate),
     ));
     graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
     graph.push(Component::new(ALARM_CPU, Spec::MetricAlarm(cpu)));
-    for release in super::release_alarms::components(
-        settings,
-        &platform.platform_id,
-        &error_rate_alarm,
-        requests_query(settings, platform),
-        &tags,
-    ) {
+    for release in release_alarms {
         graph.push(release);
     }
     if settings.dashboard {

@@ -11,11 +11,21 @@
 //! a new revision failing every request trips it at any share it is given.
 //! What it cannot tell: whose the errors are. Errors of the old revision
 //! count too, so a service that already fails more than that during a
-//! release is rolled back (the docs say so). The latency alarm reads the
-//! service's Average, which a slower revision moves by only `s` × its extra
-//! latency; a threshold scaled without knowing the old revision's latency
-//! would fire on every release, so the release uses the operational latency
-//! alarm. With ingress each revision is watched apart (per target group).
+//! release is rolled back (the docs say so).
+//!
+//! Latency is diluted the same way, but no threshold on the service's
+//! Average can be scaled to the share: a slower revision moves it by
+//! `s × (its latency − the old one's)`, and the old revision's latency is
+//! no number known at plan. The one statistic Service Connect serves
+//! (Average, Minimum, Maximum) that a slow new revision moves at any share
+//! is the **Maximum**: the slowest answer of a minute is the new
+//! revision's as soon as it served one request slower than every old one.
+//! So a release that gives the new revision less than everything rolls back
+//! on `release-latency-maximum`, the Maximum above `p95_latency_ms`. What
+//! it cannot tell: whose the slow answer is. An old revision whose slowest
+//! answer of a minute already exceeds `p95_latency_ms` rolls the release
+//! back too. With ingress each revision is watched apart (per target
+//! group).
 //!
 //! The microservice's own operational alarms keep the user's thresholds; a
 //! release whose smallest share is 100 % (rolling, blue/green) rolls back on
@@ -37,6 +47,15 @@ pub const ALARM_RELEASE_ERROR_RATE: &str = "alarm_release_error_rate";
 /// Its name's last part: `PLATFORM-NAME-release-error-rate`.
 pub const RELEASE_ERROR_RATE: &str = "release-error-rate";
 
+/// Component key of the release's latency alarm.
+pub const ALARM_RELEASE_LATENCY: &str = "alarm_release_latency";
+/// Its name's last part, after the statistic it reads:
+/// `PLATFORM-NAME-release-latency-maximum`.
+pub const RELEASE_LATENCY: &str = "release-latency-maximum";
+/// The statistic of the release's latency alarm: the one a slow new
+/// revision moves at any share.
+pub const RELEASE_LATENCY_STAT: &str = "Maximum";
+
 /// The smallest share of production traffic, percent, a deployment of
 /// `strategy` gives the new revision: its first step.
 pub fn smallest_share_percent(strategy: &DeploymentStrategy) -> f64 {
@@ -54,6 +73,33 @@ pub fn smallest_share_percent(strategy: &DeploymentStrategy) -> f64 {
 /// percent fails at `error_rate_percent` and the old one never.
 pub fn scaled_error_rate(error_rate_percent: f64, share_percent: f64) -> f64 {
     error_rate_percent * share_percent.clamp(0.0, 100.0) / 100.0
+}
+
+/// The release's latency alarm, from the operational one (`latency`, on
+/// the service's latency query) and the share the new revision first gets:
+/// the same series read as its Maximum, above `p95_latency_ms`.
+pub fn release_latency_alarm(
+    latency: &MetricAlarmSpec,
+    name: String,
+    service: &str,
+    p95_latency_ms: f64,
+    share_percent: f64,
+) -> MetricAlarmSpec {
+    let mut alarm = latency.clone();
+    for query in &mut alarm.metrics {
+        if let Some(m) = query.metric.as_mut() {
+            m.stat = RELEASE_LATENCY_STAT.to_string();
+        }
+    }
+    alarm.name = name;
+    alarm.threshold = p95_latency_ms;
+    alarm.description = format!(
+        "{service}: a release rolls back when the slowest answer of the whole service (Maximum, \
+         not the Average) exceeds {p95_latency_ms} ms: at its first {share_percent}% of the \
+         traffic a slower new revision moves the Average by only that share of its extra latency \
+         (Service Connect has no metric per revision)"
+    );
+    alarm
 }
 
 /// Whether the release needs an error-rate alarm of its own.
@@ -120,12 +166,13 @@ pub fn no_traffic_alarm(
 }
 
 /// The release's own alarms (none when it rolls back on the operational
-/// ones), from the operational error-rate alarm and the service's
-/// `requests` query.
+/// ones), from the operational error-rate and latency alarms and the
+/// service's `requests` query.
 pub fn components(
     settings: &Settings,
     platform_id: &str,
     error_rate: &MetricAlarmSpec,
+    latency: &MetricAlarmSpec,
     requests: MetricQuerySpec,
     tags: &Tags,
 ) -> Vec<Component> {
@@ -150,6 +197,16 @@ pub fn components(
         ALARM_RELEASE_ERROR_RATE,
         Spec::MetricAlarm(alarm),
     ));
+    out.push(Component::new(
+        ALARM_RELEASE_LATENCY,
+        Spec::MetricAlarm(release_latency_alarm(
+            latency,
+            names::alarm_name(platform_id, &settings.name, RELEASE_LATENCY),
+            &settings.name,
+            settings.alarms.p95_latency_ms,
+            share,
+        )),
+    ));
     out
 }
 
@@ -159,10 +216,10 @@ pub fn rollback_alarm_names(settings: &Settings, platform_id: &str, latency: &st
     if !settings.deployment.rollback_on_alarms {
         return Vec::new();
     }
-    let errors = if scaled(settings).is_some() {
-        RELEASE_ERROR_RATE
+    let (errors, latency) = if scaled(settings).is_some() {
+        (RELEASE_ERROR_RATE, RELEASE_LATENCY)
     } else {
-        "error-rate"
+        ("error-rate", latency)
     };
     let mut what = vec![errors.to_string(), latency.to_string()];
     if watches_silence(settings) {
@@ -182,17 +239,48 @@ pub fn silence_warning(settings: &Settings, per_minute: f64) -> Option<(String, 
         return None;
     }
     let d = &settings.deployment;
-    let share = smallest_share_percent(&d.strategy);
-    let minutes = d.step_minutes().max(1);
+    step_silence_warning(
+        &StepTraffic {
+            service: &settings.name,
+            share_percent: smallest_share_percent(&d.strategy),
+            step_minutes: d.step_minutes().max(1),
+            min_requests: d.min_requests(),
+            per_minute,
+        },
+        &format!("Raise bake_time or the share, or lower min_requests ({RELEASE_NO_TRAFFIC})."),
+    )
+}
+
+/// A release's first step as the silence warning sees it.
+pub struct StepTraffic<'a> {
+    /// The microservice's name.
+    pub service: &'a str,
+    /// The new revision's share of the traffic in the step, percent.
+    pub share_percent: f64,
+    pub step_minutes: u32,
+    pub min_requests: u32,
+    /// The service's requests a minute (its last hour).
+    pub per_minute: f64,
+}
+
+/// The warning, shared by a microservice's `deployment` and a
+/// `matbakh_canary`, that a step can hardly give the new revision
+/// `min_requests`: expected fewer than twice that many. `advice` names the
+/// arguments to change.
+pub fn step_silence_warning(step: &StepTraffic, advice: &str) -> Option<(String, String)> {
+    let StepTraffic {
+        service,
+        share_percent: share,
+        step_minutes: minutes,
+        min_requests: min,
+        per_minute,
+    } = *step;
     let expected = per_minute * f64::from(minutes) * share / 100.0;
-    let min = d.min_requests();
     (expected < 2.0 * f64::from(min)).then(|| {
         (
-            format!("{}: a release can hardly reach min_requests", settings.name),
+            format!("{service}: a release can hardly reach min_requests"),
             format!(
-                "In the last hour {} served about {per_minute:.1} requests a minute, so a step of {minutes} minutes at {share}% gives the new revision about {expected:.1} requests; it must serve min_requests = {min}, or the release rolls back on silence ({}). Raise bake_time or the share, or lower min_requests.",
-                settings.name,
-                RELEASE_NO_TRAFFIC
+                "In the last hour {service} served about {per_minute:.1} requests a minute, so a step of {minutes} minutes at {share}% gives the new revision about {expected:.1} requests; it must serve min_requests = {min}, or the release rolls back on silence. {advice}"
             ),
         )
     })

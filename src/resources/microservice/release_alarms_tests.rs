@@ -80,10 +80,76 @@ fn a_two_percent_canary_failing_every_request_trips_its_release_alarm() {
         rollback_alarms(&g),
         vec![
             "matbakh-auth-service-release-error-rate".to_string(),
-            "matbakh-auth-service-latency-average".to_string(),
+            "matbakh-auth-service-release-latency-maximum".to_string(),
             "matbakh-auth-service-release-no-traffic".to_string(),
         ]
     );
+}
+
+/// The Average and the Maximum of a minute in which the old revision
+/// answers every request in `old` ms and the new revision, at `share`
+/// percent, in `new` ms.
+fn mixed(old: f64, new: f64, share: f64) -> (f64, f64) {
+    let s = share / 100.0;
+    ((1.0 - s) * old + s * new, old.max(new))
+}
+
+#[test]
+fn a_two_percent_canary_slower_than_the_threshold_moves_its_release_latency_alarm() {
+    let g = graph(json!({"strategy": "canary", "canary_percent": 2, "rollback_on_alarms": true}));
+    let release = alarm(&g, ALARM_RELEASE_LATENCY);
+    let operational = alarm(&g, keys::ALARM_P95_LATENCY);
+    assert_eq!(release.name, "matbakh-auth-service-release-latency-maximum");
+    assert_eq!(release.threshold, 200.0);
+    let stat = |a: &MetricAlarmSpec| a.metrics[0].metric.as_ref().unwrap().stat.clone();
+    assert_eq!(stat(&release), "Maximum");
+    // The same series as the operational alarm, another statistic.
+    let series = |a: &MetricAlarmSpec| {
+        let m = a.metrics[0].metric.clone().unwrap();
+        (m.namespace, m.metric_name, m.dimensions, m.period_seconds)
+    };
+    assert_eq!(series(&release), series(&operational));
+    // The microservice's own alarm keeps the user's threshold and the Average.
+    assert_eq!(
+        (operational.threshold, stat(&operational)),
+        (200.0, "Average".to_string())
+    );
+    // Old revision at 20 ms, the new one at 400 ms: the Average stays far
+    // below 200, the Maximum is the new revision's.
+    let (average, maximum) = mixed(20.0, 400.0, 2.0);
+    assert!(
+        average < operational.threshold,
+        "why the release needs its own"
+    );
+    assert!(maximum > release.threshold);
+    // A new revision as fast as the old one does not move it.
+    assert!(mixed(20.0, 25.0, 2.0).1 < release.threshold);
+}
+
+#[test]
+fn every_share_below_everything_has_the_release_latency_alarm() {
+    for deployment in [
+        json!({"strategy": "canary", "canary_percent": 0.3}),
+        json!({"strategy": "linear", "step_percent": 25}),
+    ] {
+        let mut d = deployment.clone();
+        d["rollback_on_alarms"] = json!(true);
+        let release = alarm(&graph(d), ALARM_RELEASE_LATENCY);
+        assert_eq!(release.threshold, 200.0, "{deployment}");
+        assert!(release.description.contains("Maximum"), "{deployment}");
+    }
+    for deployment in [
+        json!({"strategy": "rolling", "rollback_on_alarms": true}),
+        json!({"strategy": "blue_green", "rollback_on_alarms": true}),
+        json!({"strategy": "canary", "canary_percent": 2}),
+    ] {
+        assert!(
+            graph(deployment.clone())
+                .get(ALARM_RELEASE_LATENCY)
+                .is_none(),
+            "{deployment}"
+        );
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! Runs a canary against AWS: deploys the candidate graph through the
-//! engine, performs the walk's actions (route weights, alarm checks, waits)
-//! and rolls back. Every wait honours the deadline from `timeouts`.
+//! A canary on App Mesh: deploys the candidate graph through the engine,
+//! performs the walk's actions (route weights, alarm checks, waits) and
+//! rolls back. Every wait honours the deadline from `timeouts`. (On
+//! service_connect ECS walks itself: see `ecs_native`.)
 
 use std::time::Duration;
 
@@ -8,42 +9,20 @@ use tokio::time::Instant;
 
 use super::config::CanarySettings;
 use super::expand::{self, EXTERNAL};
+use super::report::Report;
+use super::status::{expected_weight, Status};
 use super::walk::{Action, Ending, Event, Walk};
 use crate::aws::appmesh::route::{route_targets, set_route_targets};
 use crate::aws::cloudwatch::alarm_state;
 use crate::aws::ecs::service::DEPLOYMENT_FAILED;
 use crate::aws::{AwsBackend, AwsError, Clients};
 use crate::engine::{self, Outcome, Resolved, StepError};
-use crate::resources::driver::{sort_observations, Sorted};
+use crate::resources::driver::{drop_external, sort_observations, with_external, Sorted};
 use crate::resources::microservice::config::Settings;
 use crate::resources::microservice::expand::PlatformContext;
 
 /// How often the alarms are read while a step holds.
 pub const ALARM_POLL: Duration = Duration::from_secs(15);
-
-/// Where a canary stands: the `status` attribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Progressing,
-    Succeeded,
-    RolledBack,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Progressing => "progressing",
-            Status::Succeeded => "succeeded",
-            Status::RolledBack => "rolled_back",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Status> {
-        [Status::Progressing, Status::Succeeded, Status::RolledBack]
-            .into_iter()
-            .find(|s| s.name() == text)
-    }
-}
 
 /// Everything one canary operation works with.
 pub struct Canary<'a> {
@@ -58,40 +37,6 @@ pub struct Canary<'a> {
     pub token: Option<crate::spec::ownership::OwnerToken>,
 }
 
-/// The result of an operation: what state must record, and why it failed.
-#[derive(Debug)]
-pub struct Report {
-    pub recorded: Resolved,
-    pub status: Status,
-    pub weight: i64,
-    /// Steps of the engine that failed (the candidate's objects).
-    pub errors: Vec<StepError>,
-    /// Why the walk rolled back.
-    pub rolled_back: Option<String>,
-    /// Why the walk stopped before its end (timeout, AWS error).
-    pub stopped: Option<String>,
-}
-
-impl Report {
-    /// A report of an operation that stopped before the walk began.
-    pub fn stopped_at(recorded: Resolved, status: Status, weight: i64, why: String) -> Report {
-        let mut r = Report::new(recorded, status, weight);
-        r.stopped = Some(why);
-        r
-    }
-
-    pub fn new(recorded: Resolved, status: Status, weight: i64) -> Report {
-        Report {
-            recorded,
-            status,
-            weight,
-            errors: vec![],
-            rolled_back: None,
-            stopped: None,
-        }
-    }
-}
-
 impl Canary<'_> {
     fn graph(&self, scaled_to_zero: bool) -> crate::spec::DesiredGraph {
         let graph = expand::expand(self.stable, self.platform, self.settings, scaled_to_zero);
@@ -103,9 +48,7 @@ impl Canary<'_> {
 
     /// The ids the engine needs: the canary's own plus the external ones.
     fn with_external(&self, recorded: &Resolved) -> Resolved {
-        let mut all = recorded.clone();
-        all.extend(self.external.clone());
-        all
+        with_external(recorded, &self.external)
     }
 
     /// Create or update the candidate graph; the ids recorded (only the
@@ -122,9 +65,7 @@ impl Canary<'_> {
             self.with_external(recorded),
         )
         .await;
-        for key in EXTERNAL {
-            outcome.recorded.remove(key);
-        }
+        drop_external(&mut outcome.recorded, &EXTERNAL);
         for p in &outcome.progress {
             tracing::info!(canary = %self.settings.service, step = ?p, "candidate");
         }
@@ -139,13 +80,7 @@ impl Canary<'_> {
         let recorded = self.with_external(recorded);
         let observations =
             crate::resources::lifecycle::observe(self.clients, &graph, &recorded).await?;
-        let mut sorted = sort_observations(&graph, &recorded, observations);
-        for key in EXTERNAL {
-            sorted.existing.remove(key);
-            sorted.stale.remove(key);
-            sorted.drift.remove(key);
-        }
-        Ok(sorted)
+        Ok(sort_observations(&graph, &recorded, observations).without_external(&EXTERNAL))
     }
 
     /// The candidate's weight on the route now.
@@ -366,15 +301,5 @@ impl Canary<'_> {
             clients: self.clients,
         };
         engine::destroy(&backend, &graph.components, recorded).await
-    }
-}
-
-/// The candidate's weight once a walk has ended with `status`; `None` while
-/// it is in progress (any weight of the walk is right).
-pub fn expected_weight(settings: &CanarySettings, status: Status) -> Option<i64> {
-    match status {
-        Status::Progressing => None,
-        Status::Succeeded => settings.weights().last().copied(),
-        Status::RolledBack => Some(0),
     }
 }

@@ -1,0 +1,150 @@
+//! The Resource Groups Tagging API: the tags of up to 100 objects, of
+//! several services, in one GetResources call.
+//!
+//! Reading a microservice's alarms and log group tag by tag costs one
+//! ListTagsForResource per object, against CloudWatch's 10 and Logs' 5
+//! per second. Concurrent tag reads are gathered ([`super::gatherer`]) and
+//! asked by ARN (`ResourceARNList`, at most 100, one page: AWS takes no
+//! pagination parameter with it). GetResources names only the resources
+//! that are or were tagged, of the types it supports, and says nothing of
+//! an ARN it does not know; so an ARN it leaves out is asked the object's
+//! own service (the caller's per-object read): the answer is never "no
+//! tags" by omission. Writes check tags with the per-object read (see
+//! `put_tags`), which reflects a TagResource at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+
+use super::{AwsError, Clients};
+
+/// GetResources takes at most 100 ARNs (`ResourceARNListForGet`,
+/// botocore resourcegroupstaggingapi 2017-01-26).
+pub const GET_RESOURCES_MAX_ARNS: usize = 100;
+
+type Tags = BTreeMap<String, String>;
+
+/// The tags of the object `arn`: from GetResources, gathered with the
+/// other ARNs asked for at the same moment, or from `per_object` when
+/// GetResources does not name it.
+pub async fn tags_of<F, Fut>(aws: &Clients, arn: &str, per_object: F) -> Result<Tags, AwsError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Tags, AwsError>>,
+{
+    match gathered(aws, arn).await? {
+        Some(tags) => Ok(tags),
+        None => per_object().await,
+    }
+}
+
+async fn gathered(aws: &Clients, arn: &str) -> Result<Option<Tags>, AwsError> {
+    let gatherer = aws
+        .gatherers
+        .of::<Tags>("tag:GetResources", GET_RESOURCES_MAX_ARNS);
+    let client = aws.tagging.clone();
+    gatherer
+        .ask(arn.to_string(), move |arns| async move {
+            get_resources(&client, arns).await
+        })
+        .await
+}
+
+/// One GetResources for `arns` (at most [`GET_RESOURCES_MAX_ARNS`]): the
+/// tags of each resource it names.
+async fn get_resources(
+    client: &aws_sdk_resourcegroupstagging::Client,
+    arns: Vec<String>,
+) -> Result<HashMap<String, Tags>, AwsError> {
+    let out = client
+        .get_resources()
+        .set_resource_arn_list(Some(arns))
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("tag:GetResources", e))?;
+    Ok(out
+        .resource_tag_mapping_list()
+        .iter()
+        .filter_map(|m| {
+            let tags = m
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            Some((m.resource_arn()?.to_string(), tags))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn concurrent_tag_reads_share_one_get_resources_and_fall_back_per_object() {
+        let fake = FakeEndpoint::start(|op, body| match op {
+            "GetResources" => {
+                let arns = body["ResourceARNList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let found: Vec<_> = arns
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .filter(|a| !a.contains("untracked"))
+                    .map(|a| json!({"ResourceARN": a, "Tags": [{"Key": "k", "Value": a}]}))
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let aws = fake.clients();
+        let per_object_calls = std::sync::atomic::AtomicUsize::new(0);
+        let arns: Vec<String> = (0..150)
+            .map(|i| format!("arn:aws:cloudwatch:eu-central-1:1:alarm:a{i}"))
+            .chain(["arn:aws:cloudwatch::1:dashboard/untracked".to_string()])
+            .collect();
+        let answers = futures::future::join_all(arns.iter().map(|arn| {
+            tags_of(&aws, arn, || async {
+                per_object_calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(tags(&[("own", "read")]))
+            })
+        }))
+        .await;
+        // 151 ARNs: two GetResources (100 + 51), one per-object read for
+        // the ARN it did not name.
+        assert_eq!(
+            fake.calls(),
+            vec!["GetResources".to_string(), "GetResources".to_string()]
+        );
+        assert_eq!(per_object_calls.into_inner(), 1);
+        assert_eq!(answers[0].as_ref().unwrap(), &tags(&[("k", &arns[0])]));
+        assert_eq!(answers[150].as_ref().unwrap(), &tags(&[("own", "read")]));
+    }
+
+    #[tokio::test]
+    async fn a_get_resources_error_reaches_the_reader() {
+        let fake = FakeEndpoint::start(|_, _| {
+            (
+                400,
+                json!({"__type": "ThrottledException", "message": "slow down"}),
+            )
+        });
+        let aws = fake.clients();
+        let e = tags_of(&aws, "arn:aws:logs:eu-central-1:1:log-group:g", || async {
+            Ok(Tags::new())
+        })
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("tag:GetResources"), "{e}");
+    }
+}
