@@ -33,7 +33,9 @@ from urllib.parse import parse_qs, unquote
 
 ACCOUNT_DEFAULT = "123456789012"
 
-SIGNING_TO_IAM = {"monitoring": "cloudwatch"}
+# Signing names whose IAM action prefix differs (the Service Authorization
+# Reference: CloudWatch is `cloudwatch:`, the Resource Groups Tagging API `tag:`).
+SIGNING_TO_IAM = {"monitoring": "cloudwatch", "tagging": "tag"}
 
 BUDGET_ACTIONS = {
     "DescribeBudget": "ViewBudget",
@@ -52,6 +54,7 @@ ACCESS_DENIED_CODE = {
     "servicediscovery": "AccessDeniedException",
     "application-autoscaling": "AccessDeniedException",
     "budgets": "AccessDeniedException",
+    "tagging": "AccessDeniedException",
     "appmesh": "AccessDeniedException",
     "monitoring": "AccessDenied",
     "elasticloadbalancing": "AccessDenied",
