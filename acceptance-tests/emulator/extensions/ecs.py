@@ -446,3 +446,6 @@ def install() -> None:
     EC2ContainerServiceResponse.delete_cluster = delete_cluster  # type: ignore[method-assign]
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_service = update_service  # type: ignore[method-assign]
+
+
+deployments.settle_with(settle_completed)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 
 DEFAULT_SPEED = float(os.environ.get("MATBAKH_EMULATOR_SPEED", "60"))
@@ -53,6 +53,16 @@ def as_datetime(t: float) -> datetime:
     return datetime.fromtimestamp(t, timezone.utc).replace(tzinfo=None)
 
 
+# What runs on the clock (ecs_deployments.py) registers here, so the clock
+# imports nothing above it and the modules depend on each other one way.
+_ADVANCE_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_advance(listener: Callable[[], None]) -> None:
+    """Call `listener` after every move of the clock through the control API."""
+    _ADVANCE_LISTENERS.append(listener)
+
+
 def control(payload: dict[str, Any]) -> dict[str, Any]:
     """POST /_matbakh/clock: {"advance_seconds": N} and/or {"speed": S}; answers the state."""
     unknown = set(payload) - {"advance_seconds", "speed"}
@@ -68,7 +78,6 @@ def control(payload: dict[str, Any]) -> dict[str, Any]:
         if isinstance(n, bool) or not isinstance(n, (int, float)) or n < 0:
             raise ValueError("advance_seconds must be a number >= 0")
         CLOCK.advance(float(n))
-    from . import ecs_deployments
-
-    ecs_deployments.advance_all()
+    for listener in _ADVANCE_LISTENERS:
+        listener()
     return CLOCK.state()

@@ -44,7 +44,7 @@ import math
 from datetime import datetime, timezone
 import secrets
 import string
-from typing import Any
+from typing import Any, Callable
 
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.responses import ActionResult
@@ -52,7 +52,7 @@ from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import ecs_backends
 
 from . import settings
-from .ecs_clock import CLOCK, as_datetime
+from .ecs_clock import CLOCK, as_datetime, on_advance
 from .ecs_task_iam import secret_denied
 
 TERMINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
@@ -574,9 +574,7 @@ def _finish(dep: dict[str, Any], now: float, status: str, reason: str | None,
         dep["_weight"] = 100.0
         if dep["_mode"] == "timed" and service.status == "ACTIVE" \
                 and service.current_service_deployment == dep["serviceDeploymentArn"]:
-            from . import ecs as ecs_ext
-
-            ecs_ext.settle_completed(service, new_deployment=False)
+            _SETTLE[0](service, new_deployment=False)
 
 
 def _roll_back(dep: dict[str, Any], now: float, reason: str, restore_service: bool = True) -> None:
@@ -599,11 +597,19 @@ def _roll_back(dep: dict[str, Any], now: float, reason: str, restore_service: bo
     source = _state(_backend_of(service))["revisions"][dep["_source_rev"]]
     service.task_definition = source["taskDefinition"]
     service._matbakh_sc = copy.deepcopy(source.get("_sc_internal"))
-    from . import ecs as ecs_ext
-
-    ecs_ext.settle_completed(service, new_deployment=True,
+    _SETTLE[0](service, new_deployment=True,
                              event=f"(service {service.name}) rolled back to "
                                    f"{source['taskDefinition']}: {reason}")
+
+
+# The ECS extension's settle_completed (deployments[] once a deployment ended),
+# given by that extension when it loads: it imports this module, not the
+# other way round.
+_SETTLE: list[Callable[..., None]] = []
+
+
+def settle_with(settle: Callable[..., None]) -> None:
+    _SETTLE[:] = [settle]
 
 
 def stop(arn: str, stop_type: str) -> dict[str, Any]:
@@ -870,3 +876,6 @@ def install() -> None:
     R.describe_service_revisions = describe_service_revisions  # type: ignore[attr-defined]
     R.stop_service_deployment = stop_service_deployment  # type: ignore[attr-defined]
     R.continue_service_deployment = continue_service_deployment  # type: ignore[attr-defined]
+
+
+on_advance(advance_all)
