@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from harness.alb_network import alb_network
 from harness.terraform import REQUIRED_PROVIDERS, provider_block
 
 pytestmark = pytest.mark.platform
@@ -20,14 +21,7 @@ REGION = "eu-central-1"
 @pytest.fixture
 def network(emulator) -> dict:
     """A VPC with two subnets in two Availability Zones, and an ACM certificate."""
-    ec2 = emulator.client("ec2", strict_shapes=False)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
-                                 AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
-               for i, az in enumerate("ab")]
-    cert = emulator.client("acm", strict_shapes=False).request_certificate(
-        DomainName="api.example.com")["CertificateArn"]
-    return {"vpc": vpc, "subnets": subnets, "cert": cert}
+    return alb_network(emulator, REGION)
 
 
 def config(emulator, ingress: str | None, mesh: str = "service_connect") -> dict[str, str]:
