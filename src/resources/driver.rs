@@ -1,11 +1,17 @@
 //! The Terraform side of every graph resource, once.
 //!
-//! A graph resource (`matbakh_platform`, `matbakh_microservice`) brings what
-//! is its own through [`GraphResource`]: its schema, how its configuration
-//! becomes settings, the context it expands in (a microservice's platform),
-//! the pure expansion into a graph of AWS components, the recovery of its
-//! arguments from what exists in AWS, and its computed attributes. The
-//! [`Driver`] brings the rest and implements `tf_provider::Resource` once:
+//! A graph resource (`matbakh_platform`, `matbakh_microservice`,
+//! `matbakh_canary`) brings what is its own through [`GraphResource`]: its
+//! schema, how its configuration becomes settings, the context it expands in
+//! (a microservice's platform, a canary's microservice), the pure expansion
+//! into a graph of AWS components, the recovery of its arguments from what
+//! exists in AWS, and its computed attributes. A resource that acts in time
+//! besides (the canary) brings hooks, each with a default that leaves the
+//! driver as it is: a context that may be gone, components another resource
+//! owns (`external`), a release step instead of the engine's run, a step
+//! before destroy, what a read finds beyond the graph, and what a plan
+//! leaves unknown. The [`Driver`] brings the rest and implements
+//! `tf_provider::Resource` once:
 //!
 //! - **plan** fills defaults and computes the desired graph, then plans
 //!   `components` entry by entry (`plan::plan_components`): an entry whose object
@@ -16,9 +22,10 @@
 //!   `ignore_changes` works; what no argument can show (an object deleted or
 //!   changed out of band in a way no argument holds) drops out of
 //!   `components` with one short warning per component;
-//! - **apply, destroy** run the engine with the `timeouts` deadline and log
-//!   every component as it finishes;
-//! - **import** asks the resource for its state.
+//! - **apply, destroy** run the engine (or the resource's release step, and
+//!   its step before destroy) with the `timeouts` deadline and log every
+//!   component as it finishes;
+//! - **import** asks the resource for its state, or says why it has none.
 //!
 //! The driver knows no AWS service: the engine and the adapters do the work.
 //! Each RPC has one entry point here (`Driver::*`), where cross-cutting
@@ -40,7 +47,7 @@ mod terraform;
 mod tests;
 
 pub use external::{drop_external, with_external};
-pub use graph_resource::{GraphResource, Recovered};
+pub use graph_resource::{Beyond, GraphResource, Recovered, ReleaseRun, Released};
 pub use merge::merge_recovered;
 pub use observations::{sort_observations, Sorted};
 pub use problems::report_failures;
@@ -212,27 +219,83 @@ impl<R: GraphResource> Driver<R> {
         state
     }
 
-    /// Run `desired` against AWS from `recorded`, within `timeout`.
-    async fn run_apply(
+    /// How long `op` may take: the `timeouts` block of `state`, else the
+    /// resource's default.
+    fn timeout(&self, state: &Value, op: lifecycle::Operation) -> std::time::Duration {
+        lifecycle::timeout_or(state, op, R::DEFAULT_TIMEOUT)
+    }
+
+    /// Run `desired` against AWS from `recorded`, within `timeout`: the
+    /// resource's release step where it has one, else the engine (with the
+    /// external components' ids to resolve against, never recorded).
+    #[allow(clippy::too_many_arguments)]
+    async fn release_or_apply(
         &self,
         configured: &Configured,
-        id: &str,
+        settings: &R::Settings,
+        context: &R::Context,
         timeout: std::time::Duration,
         desired: &DesiredGraph,
         previous: &[Component],
-        recorded: Resolved,
-    ) -> Outcome {
-        let report = |p: &Progress| log_progress(R::TYPE, id, p);
-        lifecycle::apply(
+        run: ReleaseRun<'_>,
+    ) -> Released {
+        let recorded = run.recorded.clone();
+        let released = crate::engine::with_deadline(
+            timeout,
+            self.resource.release(configured, settings, context, run),
+        )
+        .await;
+        if let Some(released) = released {
+            return released;
+        }
+        let id = self.resource.id(settings);
+        let external = self.resource.external(context);
+        let report = |p: &Progress| log_progress(R::TYPE, &id, p);
+        let mut outcome = lifecycle::apply(
             &configured.clients,
             &desired.components,
             previous,
-            recorded,
+            with_external(&recorded, &external),
             timeout,
             &report,
         )
-        .await
+        .await;
+        drop_external(
+            &mut outcome.recorded,
+            &external.keys().map(String::as_str).collect::<Vec<_>>(),
+        );
+        Released {
+            outcome,
+            ..Released::default()
+        }
     }
+}
+
+/// Set the computed attributes a release or a read determined.
+fn set_computed(state: &mut Value, computed: &[(&'static str, Value)]) {
+    for (key, value) in computed {
+        state.set(key, value.clone());
+    }
+}
+
+/// What a destroy does when what the resource is built on is gone: with
+/// nothing recorded there is nothing to delete; recorded objects cannot be
+/// described without it, so the destroy fails naming them.
+fn destroy_without_context(
+    type_name: &str,
+    id: &str,
+    recorded: &Resolved,
+) -> Result<(), (String, String)> {
+    if recorded.is_empty() {
+        return Ok(());
+    }
+    Err((
+        format!("destroying {type_name} {id}: what it is built on is gone"),
+        format!(
+            "Its objects cannot be described without what it is built on. Delete them by hand: {}",
+            recorded.values().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    ))
 }
 
 /// `graph` with the resource's ownership token written into every object's

@@ -1,12 +1,12 @@
-//! Create and update: the desired graph applied within the `timeouts`
-//! deadline.
+//! Create and update: the desired graph applied (or the resource's release
+//! step run) within the `timeouts` deadline.
 
 use tf_provider::Diagnostics;
 
-use super::graph_resource::GraphResource;
+use super::graph_resource::{GraphResource, ReleaseRun};
 use super::observations::stale_ids;
 use super::problems::{report_failures, report_problems};
-use super::{stamped, Driver};
+use super::{set_computed, stamped, Driver};
 use crate::engine::Resolved;
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership;
@@ -26,16 +26,23 @@ impl<R: GraphResource> Driver<R> {
         let context = self.found_context(diags, &configured, &settings).await?;
         let token = ownership::token_for_apply(&private);
         let desired = stamped(self.resource.expand(&settings, &context), Some(&token));
-        let mut outcome = self
-            .run_apply(
+        let released = self
+            .release_or_apply(
                 &configured,
-                &id,
-                lifecycle::timeout(&planned, Operation::Create),
+                &settings,
+                &context,
+                self.timeout(&planned, Operation::Create),
                 &desired,
                 &[],
-                Resolved::new(),
+                ReleaseRun {
+                    recorded: Resolved::new(),
+                    prior: None,
+                    planned: &planned,
+                    token: &token,
+                },
             )
             .await;
+        let mut outcome = released.outcome;
         ownership::record_own_objects_after_failure(
             &configured.clients,
             &desired.components,
@@ -49,18 +56,22 @@ impl<R: GraphResource> Driver<R> {
             &configured.clients,
             &desired.components,
             &mut outcome,
-            lifecycle::timeout(&planned, Operation::Delete),
+            self.timeout(&planned, Operation::Delete),
         )
         .await
         {
             return None;
         }
         report_failures(diags, R::TYPE, &id, "creating", &outcome);
+        for (summary, detail) in &released.errors {
+            crate::tf::diagnostics::error(diags, summary.clone(), detail.clone());
+        }
         let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        set_computed(&mut state, &released.computed);
         self.resource
             .computed_from_aws(&configured, &mut state)
             .await;
-        if outcome.is_ok() {
+        if outcome.is_ok() && released.errors.is_empty() {
             self.resource.applied(&configured, &state);
         }
         Some((state, ownership::with_token(Value::Null, &token)))
@@ -89,16 +100,23 @@ impl<R: GraphResource> Driver<R> {
         );
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
-        let mut outcome = self
-            .run_apply(
+        let released = self
+            .release_or_apply(
                 &configured,
-                &id,
-                lifecycle::timeout(&planned, Operation::Update),
+                &settings,
+                &context,
+                self.timeout(&planned, Operation::Update),
                 &desired,
                 &previous.components,
-                recorded,
+                ReleaseRun {
+                    recorded,
+                    prior: Some(&prior),
+                    planned: &planned,
+                    token: &token,
+                },
             )
             .await;
+        let mut outcome = released.outcome;
         ownership::record_own_objects_after_failure(
             &configured.clients,
             &desired.components,
@@ -107,11 +125,15 @@ impl<R: GraphResource> Driver<R> {
         )
         .await;
         report_failures(diags, R::TYPE, &id, "updating", &outcome);
+        for (summary, detail) in &released.errors {
+            crate::tf::diagnostics::error(diags, summary.clone(), detail.clone());
+        }
         let mut state = self.applied_state(planned, &settings, &context, &outcome);
+        set_computed(&mut state, &released.computed);
         self.resource
             .computed_from_aws(&configured, &mut state)
             .await;
-        if outcome.is_ok() {
+        if outcome.is_ok() && released.errors.is_empty() {
             self.resource.applied(&configured, &state);
         }
         Some((state, ownership::with_token(Value::Null, &token)))

@@ -1,4 +1,5 @@
-//! Destroy: every component of the graph, in reverse order.
+//! Destroy: the resource's step before deletion, then every component of
+//! the graph, in reverse order.
 
 use tf_provider::Diagnostics;
 
@@ -6,8 +7,8 @@ use super::graph_resource::GraphResource;
 use super::logging::log_progress;
 use super::observations::stale_ids;
 use super::problems::report_failures;
-use super::{stamped, Driver};
-use crate::engine::Progress;
+use super::{destroy_without_context, stamped, Driver};
+use crate::engine::{Outcome, Progress};
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership;
 use crate::tf::diagnostics::error;
@@ -25,11 +26,34 @@ impl<R: GraphResource> Driver<R> {
         self.resource.upgrade(&mut prior);
         let settings = self.settings(diags, &prior, &configured)?;
         let id = self.resource.id(&settings);
-        let context = self.found_context(diags, &configured, &settings).await?;
-        let token = ownership::token_of(&private);
-        let graph = stamped(self.resource.expand(&settings, &context), token.as_ref());
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
+        let context = match self
+            .resource
+            .context_if_exists(&configured, &settings)
+            .await
+        {
+            Ok(Some(context)) => context,
+            Ok(None) => {
+                return match destroy_without_context(R::TYPE, &id, &recorded) {
+                    Ok(()) => Some(()),
+                    Err((summary, detail)) => {
+                        error(diags, summary, detail);
+                        None
+                    }
+                };
+            }
+            Err(e) => {
+                error(
+                    diags,
+                    format!("{} {id}: what it is built on was not found", R::TYPE),
+                    e,
+                );
+                return None;
+            }
+        };
+        let token = ownership::token_of(&private);
+        let graph = stamped(self.resource.expand(&settings, &context), token.as_ref());
         // Objects whose create answer was lost exist without being
         // recorded: delete those that carry this resource's token too.
         if let Some(token) = &token {
@@ -48,12 +72,31 @@ impl<R: GraphResource> Driver<R> {
                 }
             }
         }
+        let timeout = self.timeout(&prior, Operation::Delete);
+        let before = crate::engine::with_deadline(
+            timeout,
+            self.resource
+                .before_destroy(&configured, &settings, &context, recorded.clone()),
+        )
+        .await;
+        let recorded = match before {
+            Ok(left) => left,
+            Err(step) => {
+                let stopped = Outcome {
+                    recorded,
+                    errors: vec![step],
+                    progress: vec![],
+                };
+                report_failures(diags, R::TYPE, &id, "destroying", &stopped);
+                return None;
+            }
+        };
         let report = |p: &Progress| log_progress(R::TYPE, &id, p);
         let outcome = lifecycle::destroy(
             &configured.clients,
             &graph.components,
             recorded,
-            lifecycle::timeout(&prior, Operation::Delete),
+            timeout,
             &report,
         )
         .await;

@@ -1,10 +1,13 @@
 //! What a graph resource brings to the [`super::Driver`]: its schema,
 //! settings, context, expansion, recovery and computed attributes.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 
-use crate::engine::Resolved;
+use crate::engine::{Outcome, Resolved, StepError};
 use crate::resources::context::Configured;
 use crate::spec::ownership::OwnerToken;
 use crate::spec::DesiredGraph;
@@ -23,6 +26,47 @@ pub struct Recovered {
     /// a second resource is changing on this one's objects by design (a
     /// canary's deployment settings on its microservice's service).
     pub keep_prior: Vec<&'static str>,
+}
+
+/// What an apply hands to [`GraphResource::release`].
+pub struct ReleaseRun<'a> {
+    /// The ids state records (components a read found changed included).
+    pub recorded: Resolved,
+    /// The prior state; `None` on create.
+    pub prior: Option<&'a Value>,
+    /// The planned state.
+    pub planned: &'a Value,
+    /// The ownership token every object of the resource carries.
+    pub token: &'a OwnerToken,
+}
+
+/// What a release step did instead of the engine's run.
+#[derive(Debug, Default)]
+pub struct Released {
+    /// What state records, and the steps that failed (reported per
+    /// component, as the engine's failures are).
+    pub outcome: Outcome,
+    /// Computed attributes the release determined (a canary's `status` and
+    /// `current_weight`).
+    pub computed: Vec<(&'static str, Value)>,
+    /// Further errors, summary and detail (a rollback naming its alarm):
+    /// state is still saved.
+    pub errors: Vec<(String, String)>,
+}
+
+/// What a read finds beyond the graph's components.
+#[derive(Debug, Default, PartialEq)]
+pub struct Beyond {
+    /// Computed attributes only the objects' current condition tells (where
+    /// a canary's deployment stands, the share of traffic it has).
+    pub computed: Vec<(&'static str, Value)>,
+    /// Drift no component shows (a route weight moved out of band), a
+    /// sentence each by name: warned like a component's, and the next plan
+    /// repairs it (see [`GraphResource::unknown_after_plan`]).
+    pub drift: BTreeMap<String, String>,
+    /// Recorded components outside the graph that are gone (or no longer
+    /// this resource's): dropped from `components`.
+    pub gone: Vec<String>,
 }
 
 /// What one graph resource brings to the [`Driver`].
@@ -46,6 +90,9 @@ pub trait GraphResource: Send + Sync + 'static {
 
     fn settings(&self, state: &Value, configured: &Configured) -> Result<Self::Settings, String>;
 
+    /// How long an operation may take when `timeouts` leaves it out.
+    const DEFAULT_TIMEOUT: Duration = crate::resources::lifecycle::DEFAULT_TIMEOUT;
+
     /// The resource's id, for messages and logs.
     fn id(&self, settings: &Self::Settings) -> String;
 
@@ -55,6 +102,28 @@ pub trait GraphResource: Send + Sync + 'static {
         configured: &Configured,
         settings: &Self::Settings,
     ) -> Result<Self::Context, String>;
+
+    /// The context, or `None` when what the resource is built on no longer
+    /// exists (a canary's microservice deleted): a read then drops the
+    /// resource from state, and a destroy that recorded nothing succeeds
+    /// (one that recorded objects fails, naming them). By default the
+    /// context is never gone: [`GraphResource::context`] errs.
+    async fn context_if_exists(
+        &self,
+        configured: &Configured,
+        settings: &Self::Settings,
+    ) -> Result<Option<Self::Context>, String> {
+        self.context(configured, settings).await.map(Some)
+    }
+
+    /// Components the graph refers to that another resource owns (a
+    /// canary's candidate registers in its microservice's Cloud Map
+    /// service), by key, with their ids: the engine resolves references
+    /// against them, but they are never recorded, created, updated,
+    /// observed as this resource's or deleted. Default: none.
+    fn external(&self, _context: &Self::Context) -> Resolved {
+        Resolved::new()
+    }
 
     /// The pure expansion into the desired graph.
     fn expand(&self, settings: &Self::Settings, context: &Self::Context) -> DesiredGraph;
@@ -90,6 +159,80 @@ pub trait GraphResource: Send + Sync + 'static {
         settings: &Self::Settings,
         context: &Self::Context,
     ) -> Result<Option<Recovered>, String>;
+
+    /// A release step that replaces the engine's run in create and update
+    /// (a canary's walk: it deploys the graph and then acts in time, with
+    /// the `timeouts` deadline); `None`: the engine applies the graph.
+    async fn release(
+        &self,
+        _configured: &Configured,
+        _settings: &Self::Settings,
+        _context: &Self::Context,
+        _run: ReleaseRun<'_>,
+    ) -> Option<Released> {
+        None
+    }
+
+    /// What must happen before the graph's components are deleted (a
+    /// canary moves all traffic back to stable first). Returns the recorded
+    /// ids the deletion still has to delete (what the step disposed of
+    /// itself is gone from them), or the step that failed: the destroy
+    /// stops there, everything still recorded.
+    async fn before_destroy(
+        &self,
+        _configured: &Configured,
+        _settings: &Self::Settings,
+        _context: &Self::Context,
+        recorded: Resolved,
+    ) -> Result<Resolved, StepError> {
+        Ok(recorded)
+    }
+
+    /// What a read finds beyond the graph's components (see [`Beyond`]);
+    /// `state` is the state being read.
+    async fn read_beyond_graph(
+        &self,
+        _configured: &Configured,
+        _settings: &Self::Settings,
+        _context: &Self::Context,
+        _recorded: &Resolved,
+        _state: &Value,
+    ) -> Result<Beyond, String> {
+        Ok(Beyond::default())
+    }
+
+    /// Computed attributes a plan leaves unknown besides the `components`
+    /// entries the driver plans: what an operation in time sets when it
+    /// runs (a walk that has not finished, or a repair the last read asked
+    /// for: `repair`). `prior` is `None` on create. Default: none.
+    fn unknown_after_plan(
+        &self,
+        _prior: Option<&Value>,
+        _planned: &Value,
+        _repair: bool,
+    ) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Whether a plan that updates `prior` to `planned` gives the plan's
+    /// warnings and verdicts. By default every plan does; a resource whose
+    /// warnings are about a change asks only when one is made.
+    fn warns_on_update(&self, _prior: &Value, _planned: &Value) -> bool {
+        true
+    }
+
+    /// Warnings about the planned settings alone, without AWS (a step
+    /// shorter than its alarms can judge): given wherever the plan's
+    /// warnings are, even when the context does not exist yet.
+    fn settings_warnings(&self, _settings: &Self::Settings) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// Why the resource cannot be imported, when it cannot: the import
+    /// then fails with "Import is not supported" and this reason.
+    fn import_not_supported(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Whether `id` is a well-formed import id, and if not, what one is.
     fn check_import_id(&self, id: &str) -> Result<(), String>;

@@ -17,6 +17,14 @@ impl<R: GraphResource> Driver<R> {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(Value, Value)> {
+        if let Some(why) = self.resource.import_not_supported() {
+            error(
+                diags,
+                format!("Import is not supported for {}", R::TYPE),
+                why,
+            );
+            return None;
+        }
         if let Err(why) = self.resource.check_import_id(&id) {
             error(diags, "Invalid import id", why);
             return None;

@@ -110,3 +110,16 @@ pub(super) fn private_with_stale(stale: &Resolved) -> Value {
     private.set("stale", lifecycle::components_value(stale));
     private
 }
+
+/// `private` marked for repair: a read found drift no component shows,
+/// which the next plan and apply repair (see
+/// [`super::GraphResource::unknown_after_plan`]).
+pub(super) fn with_repair(mut private: Value) -> Value {
+    private.set("repair", true.into());
+    private
+}
+
+/// Whether the last read asked for a repair.
+pub(super) fn repair_asked(private: &Value) -> bool {
+    private.get("repair").as_bool() == Some(true)
+}

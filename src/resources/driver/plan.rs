@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::graph_resource::GraphResource;
-use super::observations::stale_ids;
+use super::observations::{repair_asked, stale_ids};
 use super::problems::report_problems;
 use super::Driver;
 use crate::engine::Resolved;
@@ -38,6 +38,8 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut planned, &settings, None);
         self.set_components(&mut planned, Value::Unknown);
+        self.leave_unknown(&mut planned, None, false);
+        self.warn_about_settings(diags, &settings);
         if self.resource.has_plan_warnings(&settings)
             && !arguments_unknown(&self.resource.schema().block, &planned)
         {
@@ -87,10 +89,16 @@ impl<R: GraphResource> Driver<R> {
             None
         };
         let prior_settings = self.resource.settings(&prior, &configured).ok();
+        let warns = self.resource.warns_on_update(&prior, &planned);
+        if warns {
+            self.warn_about_settings(diags, &settings);
+        }
         match (context, prior_settings) {
             (Some(context), Some(prior_settings)) => {
-                self.warn_at_plan(diags, &configured, &settings, &context)
-                    .await;
+                if warns {
+                    self.warn_at_plan(diags, &configured, &settings, &context)
+                        .await;
+                }
                 let desired = self.resource.expand(&settings, &context);
                 let previous = self.resource.expand(&prior_settings, &context);
                 let recorded = lifecycle::recorded_components(&prior);
@@ -110,7 +118,26 @@ impl<R: GraphResource> Driver<R> {
                 self.set_components(&mut planned, Value::Unknown);
             }
         }
+        self.leave_unknown(&mut planned, Some(&prior), repair_asked(&prior_private));
         Some((planned, ownership::planned_private(prior_private), replace))
+    }
+
+    /// Leave unknown what the resource says an apply sets anew
+    /// ([`GraphResource::unknown_after_plan`]).
+    pub(super) fn leave_unknown(&self, planned: &mut Value, prior: Option<&Value>, repair: bool) {
+        for key in self.resource.unknown_after_plan(prior, planned, repair) {
+            if key == "components" {
+                self.set_components(planned, Value::Unknown);
+            } else {
+                planned.set(key, Value::Unknown);
+            }
+        }
+    }
+
+    fn warn_about_settings(&self, diags: &mut Diagnostics, settings: &R::Settings) {
+        for (summary, detail) in self.resource.settings_warnings(settings) {
+            crate::tf::diagnostics::warning(diags, summary, detail);
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 
 use tf_provider::Diagnostics;
 
+use super::external::with_external;
 use super::graph_resource::GraphResource;
 use super::merge::merge_recovered;
-use super::observations::{private_with_stale, sort_observations, stale_ids};
-use super::{stamped, Driver};
+use super::observations::{private_with_stale, sort_observations, stale_ids, with_repair};
+use super::{set_computed, stamped, Driver};
 use crate::resources::lifecycle::{self};
 use crate::resources::ownership;
 use crate::resources::tags;
@@ -36,9 +37,31 @@ impl<R: GraphResource> Driver<R> {
         let configured = std::sync::Arc::new(configured);
         let prior_settings = self.settings(diags, &state, &configured)?;
         let id = self.resource.id(&prior_settings);
-        let context = self
-            .found_context(diags, &configured, &prior_settings)
-            .await?;
+        let context = match self
+            .resource
+            .context_if_exists(&configured, &prior_settings)
+            .await
+        {
+            Ok(Some(context)) => context,
+            Ok(None) => {
+                tracing::warn!(
+                    tf_resource_type = R::TYPE,
+                    tf_resource_id = id.as_str(),
+                    "what it is built on is gone; removing from state"
+                );
+                return Some((Value::Null, Value::Null));
+            }
+            Err(e) => {
+                error(
+                    diags,
+                    format!("{} {id}: what it is built on was not found", R::TYPE),
+                    e,
+                );
+                return None;
+            }
+        };
+        let external = self.resource.external(&context);
+        let external_keys: Vec<&str> = external.keys().map(String::as_str).collect();
         let mut recorded = lifecycle::recorded_components(&state);
         recorded.extend(stale_ids(&private));
         let cannot = |diags: &mut Diagnostics, e: String| {
@@ -56,10 +79,11 @@ impl<R: GraphResource> Driver<R> {
             ownership::token_of(&private).as_ref(),
         );
         let prior_recorded = recorded.clone();
+        let prior_with_external = with_external(&prior_recorded, &external);
         let (recovered, early_observations) = futures::join!(
             self.resource
                 .recover(&configured, &prior_settings, &context),
-            lifecycle::observe(&configured.clients, &prior_graph, &prior_recorded),
+            lifecycle::observe(&configured.clients, &prior_graph, &prior_with_external),
         );
         match recovered {
             Err(e) => {
@@ -99,7 +123,12 @@ impl<R: GraphResource> Driver<R> {
         let observations = if graph == prior_graph && recorded == prior_recorded {
             early_observations
         } else {
-            lifecycle::observe(&configured.clients, &graph, &recorded).await
+            lifecycle::observe(
+                &configured.clients,
+                &graph,
+                &with_external(&recorded, &external),
+            )
+            .await
         };
         let observations = match observations {
             Ok(o) => o,
@@ -108,8 +137,24 @@ impl<R: GraphResource> Driver<R> {
                 return None;
             }
         };
-        let sorted = sort_observations(&graph, &recorded, observations);
-        for (component, why) in &sorted.drift {
+        let mut sorted =
+            sort_observations(&graph, &with_external(&recorded, &external), observations)
+                .without_external(&external_keys);
+        let beyond = match self
+            .resource
+            .read_beyond_graph(&configured, &settings, &context, &recorded, &current)
+            .await
+        {
+            Ok(beyond) => beyond,
+            Err(e) => {
+                cannot(diags, e);
+                return None;
+            }
+        };
+        for key in &beyond.gone {
+            sorted.existing.remove(key);
+        }
+        for (component, why) in sorted.drift.iter().chain(&beyond.drift) {
             warning(
                 diags,
                 format!("{component} changed outside Terraform"),
@@ -136,10 +181,15 @@ impl<R: GraphResource> Driver<R> {
         self.resource
             .context_computed(&mut current, &settings, Some(&context));
         self.set_components(&mut current, lifecycle::components_value(&sorted.existing));
+        set_computed(&mut current, &beyond.computed);
         self.resource
             .computed_from_aws(&configured, &mut current)
             .await;
         let mut next_private = private_with_stale(&sorted.stale);
+        if !beyond.drift.is_empty() {
+            // The next plan repairs what no component shows.
+            next_private = with_repair(next_private);
+        }
         if let Some(token) = ownership::token_of(&private) {
             next_private = ownership::with_token(next_private, &token);
         }

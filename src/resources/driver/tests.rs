@@ -308,3 +308,288 @@ fn a_required_value_null_at_apply_is_reported_by_name() {
     );
     assert!(!problems.contains(&"image".to_string()), "{problems:?}");
 }
+
+// Hooks: what a resource may bring besides the expansion. A resource that
+// brings none behaves as the driver always did.
+
+mod hooks {
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use tf_provider::schema::Schema;
+
+    use super::super::graph_resource::{Beyond, ReleaseRun};
+    use super::super::observations::{private_with_stale, repair_asked, with_repair};
+    use super::super::{destroy_without_context, set_computed, Driver, GraphResource};
+    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::engine::{Resolved, StepError};
+    use crate::resources::context::{Configured, ProviderContext};
+    use crate::resources::driver::Recovered;
+    use crate::resources::lifecycle::{self, Operation};
+    use crate::spec::ownership::OwnerToken;
+    use crate::spec::DesiredGraph;
+    use crate::tf::schema::{block, string_map, Type};
+    use crate::tf::value::Value;
+    use crate::validation::Problem;
+
+    /// A resource that brings only what it must.
+    struct Plain;
+
+    /// A resource with every hook: it says which keys a plan leaves
+    /// unknown and how long it may take.
+    struct Timed;
+
+    /// The synchronous methods every resource must bring (async_trait
+    /// does not see into a macro: the async ones are written out).
+    macro_rules! required {
+        () => {
+            type Settings = ();
+            type Context = ();
+            fn schema(&self) -> Schema {
+                block("A resource for tests.")
+                    .computed("components", string_map(), "ids")
+                    .computed("drift", string_map(), "none")
+                    .computed("status", Type::String, "where it stands")
+                    .schema(0)
+            }
+            fn validate(&self, _: &Value) -> Result<Vec<Problem>, String> {
+                Ok(Vec::new())
+            }
+            fn settings(&self, _: &Value, _: &Configured) -> Result<(), String> {
+                Ok(())
+            }
+            fn id(&self, _: &()) -> String {
+                "test".into()
+            }
+            fn expand(&self, _: &(), _: &()) -> DesiredGraph {
+                DesiredGraph::default()
+            }
+            fn plan_known(&self, _: &mut Value, _: &(), _: &Configured) {}
+            fn context_computed(&self, _: &mut Value, _: &(), _: Option<&()>) {}
+            fn component_computed(&self, _: &mut Value, _: &Value) {}
+            fn held_by_aws(&self, _: &str, _: &Value) -> bool {
+                true
+            }
+            fn check_import_id(&self, _: &str) -> Result<(), String> {
+                Ok(())
+            }
+        };
+    }
+
+    #[async_trait]
+    impl GraphResource for Plain {
+        const TYPE: &'static str = "matbakh_plain";
+        const REPLACE_ON: &'static [&'static str] = &[];
+        required!();
+        async fn context(&self, _: &Configured, _: &()) -> Result<(), String> {
+            Ok(())
+        }
+        async fn recover(
+            &self,
+            _: &Configured,
+            _: &(),
+            _: &(),
+        ) -> Result<Option<Recovered>, String> {
+            Ok(None)
+        }
+        async fn import(
+            &self,
+            _: &Configured,
+            _: &str,
+        ) -> Result<(Value, Option<OwnerToken>), String> {
+            Err("no".into())
+        }
+    }
+
+    #[async_trait]
+    impl GraphResource for Timed {
+        const TYPE: &'static str = "matbakh_timed";
+        const REPLACE_ON: &'static [&'static str] = &[];
+        const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+        required!();
+        async fn context(&self, _: &Configured, _: &()) -> Result<(), String> {
+            Ok(())
+        }
+        async fn recover(
+            &self,
+            _: &Configured,
+            _: &(),
+            _: &(),
+        ) -> Result<Option<Recovered>, String> {
+            Ok(None)
+        }
+        async fn import(
+            &self,
+            _: &Configured,
+            _: &str,
+        ) -> Result<(Value, Option<OwnerToken>), String> {
+            Err("no".into())
+        }
+        fn unknown_after_plan(
+            &self,
+            prior: Option<&Value>,
+            _: &Value,
+            repair: bool,
+        ) -> Vec<&'static str> {
+            if prior.is_none() || repair {
+                vec!["status", "components"]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+
+    /// A configuration whose every AWS call fails the test: the default
+    /// hooks call nothing.
+    fn no_aws() -> (FakeEndpoint, Configured) {
+        let fake = FakeEndpoint::start(|op, _| panic!("a default hook called {op}"));
+        let configured = Configured {
+            clients: fake.clients(),
+            environment: crate::environment::Environment::Development,
+            default_tags: Default::default(),
+            service_mesh: crate::service_mesh::ServiceMesh::ServiceConnect,
+            platforms: Default::default(),
+        };
+        (fake, configured)
+    }
+
+    fn recorded() -> Resolved {
+        [("service".to_string(), "arn:svc".to_string())]
+            .into_iter()
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn by_default_the_context_is_never_gone() {
+        let (fake, configured) = no_aws();
+        assert_eq!(
+            Plain.context_if_exists(&configured, &()).await,
+            Ok(Some(()))
+        );
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn a_destroy_without_its_context_succeeds_only_with_nothing_recorded() {
+        assert_eq!(
+            destroy_without_context("matbakh_plain", "test", &Resolved::new()),
+            Ok(())
+        );
+        let (summary, detail) =
+            destroy_without_context("matbakh_plain", "test", &recorded()).unwrap_err();
+        assert_eq!(
+            summary,
+            "destroying matbakh_plain test: what it is built on is gone"
+        );
+        assert!(detail.ends_with("Delete them by hand: arn:svc"), "{detail}");
+    }
+
+    #[test]
+    fn by_default_no_component_is_external() {
+        assert!(Plain.external(&()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn by_default_the_engine_applies_the_graph() {
+        let (_fake, configured) = no_aws();
+        let token = OwnerToken::generate();
+        let run = ReleaseRun {
+            recorded: recorded(),
+            prior: None,
+            planned: &Value::Null,
+            token: &token,
+        };
+        assert!(Plain.release(&configured, &(), &(), run).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn by_default_nothing_comes_before_a_destroy() {
+        let (fake, configured) = no_aws();
+        let left: Result<Resolved, StepError> = Plain
+            .before_destroy(&configured, &(), &(), recorded())
+            .await;
+        assert_eq!(left.map_err(|e| e.message), Ok(recorded()));
+        assert!(fake.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn by_default_a_read_finds_nothing_beyond_the_graph() {
+        let (fake, configured) = no_aws();
+        let beyond = Plain
+            .read_beyond_graph(&configured, &(), &(), &recorded(), &Value::Null)
+            .await;
+        assert_eq!(beyond, Ok(Beyond::default()));
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn what_a_read_finds_beyond_the_graph_is_set_and_its_drift_repaired() {
+        let mut state = Value::Null;
+        set_computed(
+            &mut state,
+            &[
+                ("status", "rolled_back".into()),
+                ("current_weight", 0i64.into()),
+            ],
+        );
+        assert_eq!(state.get("status"), &Value::str("rolled_back"));
+        assert_eq!(state.get("current_weight"), &Value::from(0i64));
+        assert!(!repair_asked(&private_with_stale(&Resolved::new())));
+        let private = with_repair(private_with_stale(&recorded()));
+        assert!(repair_asked(&private));
+        assert_eq!(super::super::observations::stale_ids(&private), recorded());
+    }
+
+    #[test]
+    fn a_plan_leaves_unknown_what_the_resource_says_an_apply_sets() {
+        let driver = Driver::of(Timed, ProviderContext::default());
+        let mut planned = Value::Null;
+        planned.set("status", "succeeded".into());
+        planned.set("components", Value::Map(Default::default()));
+        driver.leave_unknown(&mut planned, Some(&Value::Null), false);
+        assert_eq!(planned.get("status"), &Value::str("succeeded"));
+        driver.leave_unknown(&mut planned, Some(&Value::Null), true);
+        assert!(planned.get("status").is_unknown());
+        assert!(planned.get("components").is_unknown());
+        // `components` goes through the driver: what follows from it too.
+        assert_eq!(planned.get("drift"), &lifecycle::no_drift());
+        let plain = Driver::of(Plain, ProviderContext::default());
+        let mut untouched = Value::Null;
+        untouched.set("status", "succeeded".into());
+        plain.leave_unknown(&mut untouched, None, true);
+        assert_eq!(untouched.get("status"), &Value::str("succeeded"));
+    }
+
+    #[test]
+    fn by_default_every_plan_warns_and_nothing_about_settings_alone() {
+        assert!(Plain.warns_on_update(&Value::Null, &Value::Null));
+        assert!(Plain.settings_warnings(&()).is_empty());
+    }
+
+    #[test]
+    fn the_timeout_is_the_block_s_else_the_resource_s_default() {
+        let timed = Driver::of(Timed, ProviderContext::default());
+        let plain = Driver::of(Plain, ProviderContext::default());
+        assert_eq!(
+            timed.timeout(&Value::Null, Operation::Create),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            plain.timeout(&Value::Null, Operation::Create),
+            lifecycle::DEFAULT_TIMEOUT
+        );
+        let mut state = Value::Null;
+        let mut timeouts = Value::Null;
+        timeouts.set("create", "2m".into());
+        state.set("timeouts", Value::List(vec![timeouts]));
+        assert_eq!(
+            timed.timeout(&state, Operation::Create),
+            Duration::from_secs(120)
+        );
+    }
+
+    #[test]
+    fn by_default_import_is_supported() {
+        assert_eq!(Plain.import_not_supported(), None);
+    }
+}
