@@ -278,28 +278,17 @@ impl Canary<'_> {
         report
     }
 
-    /// Traffic back to stable, then every candidate object deleted.
-    pub async fn destroy(&self, recorded: Resolved) -> Outcome {
+    /// Before the candidate's objects are deleted: all traffic back to
+    /// stable. Without the route (the microservice is going too) there is
+    /// no traffic to move; anything else stops the destroy.
+    pub async fn before_destroy(&self) -> Result<(), StepError> {
         match self.set_weight(0).await {
-            // Without the route (the microservice is going too) there is
-            // no traffic to move; anything else stops the destroy.
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => {
-                return Outcome {
-                    recorded,
-                    errors: vec![StepError {
-                        component: "route".into(),
-                        message: e.to_string(),
-                    }],
-                    progress: vec![],
-                };
-            }
+            Ok(()) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(StepError {
+                component: "route".into(),
+                message: e.to_string(),
+            }),
         }
-        let graph = self.graph(true);
-        let backend = AwsBackend {
-            clients: self.clients,
-        };
-        engine::destroy(&backend, &graph.components, recorded).await
     }
 }

@@ -40,7 +40,7 @@ use crate::aws::ecs::deployment_watch::DeploymentRecord;
 use crate::aws::ecs::service_deployment::{self, current_deployment};
 use crate::aws::ecs::task_definition::{canary_of_revision, deregister};
 use crate::aws::{Adapter, AwsBackend, AwsError, Clients};
-use crate::engine::{self, Outcome, Resolved, StepError};
+use crate::engine::{self, Resolved, StepError};
 use crate::resources::driver::{sort_observations, Sorted};
 use crate::resources::microservice::config::{Alarms, Settings};
 use crate::resources::microservice::expand::{self as stable, keys, PlatformContext, Slot};
@@ -557,19 +557,18 @@ impl NativeCanary<'_> {
         Ok((sorted, status))
     }
 
-    /// Remove the canary: a deployment still under way is stopped with a
-    /// rollback (and followed to its end), a succeeded candidate's revision
-    /// is handed to the microservice, any other deregistered; the
-    /// service's own deployment settings come back; the alarms go.
-    pub async fn destroy(&self, recorded: Resolved) -> Outcome {
+    /// Before the canary's alarms go (the driver deletes them): a
+    /// deployment still under way is stopped with a rollback (and followed
+    /// to its end), a succeeded candidate's revision is handed to the
+    /// microservice, any other deregistered; the service's own deployment
+    /// settings come back. Returns what is left to delete.
+    pub async fn before_destroy(&self, recorded: Resolved) -> Result<Resolved, StepError> {
         use native_keys::*;
-        let fail = |recorded: &Resolved, component: &str, e: AwsError| Outcome {
-            recorded: recorded.clone(),
-            errors: vec![StepError {
+        let fail = |_: &Resolved, component: &str, e: AwsError| {
+            Err(StepError {
                 component: component.to_string(),
                 message: e.to_string(),
-            }],
-            progress: vec![],
+            })
         };
         let mut recorded = recorded;
         let mut service = match self.describe_service().await {
@@ -650,10 +649,7 @@ impl NativeCanary<'_> {
             }
         }
         recorded.remove(SERVICE_DEPLOYMENT);
-        let backend = AwsBackend {
-            clients: self.clients,
-        };
-        engine::destroy(&backend, &self.alarms().components, recorded).await
+        Ok(recorded)
     }
 
     /// The running candidate revision becomes the microservice's: the

@@ -1,10 +1,10 @@
-//! `matbakh_canary`: plan and CRUD glue around the candidate expansion and
-//! the walk.
+//! `matbakh_canary`: what is its own (schema, configuration, the
+//! microservice it runs beside, the expansion on either backend, its
+//! release step and what a read finds beyond its components); the shared
+//! driver does plan, read, apply, destroy and import.
 //!
-//! The canary reads its microservice's settings back from AWS (the candidate
-//! is the stable service with another image), so it needs nothing but the
-//! microservice's id. Ownership of the route is split: the microservice owns
-//! the route, the canary owns the weight of its candidate's target (see
+//! Ownership of the route is split: the microservice owns the route, the
+//! canary owns the weight of its candidate's target (see
 //! `RouteSpec::shared_with`).
 //!
 //! Promotion (the microservice takes the candidate's image, the canary is
@@ -12,115 +12,78 @@
 //! updates the microservice. That order is safe by construction: the stable
 //! service keeps its full task count during the whole walk, so destroying
 //! the canary first moves all traffic back to a healthy, fully scaled stable
-//! service, and only then removes the candidate; the microservice's update
-//! is then an ordinary ECS rolling deployment (100 % minimum healthy).
+//! service ([`GraphResource::before_destroy`]), and only then removes the
+//! candidate; the microservice's update is then an ordinary ECS rolling
+//! deployment (100 % minimum healthy).
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
-use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::app_mesh_walk::Canary;
 use super::config::{
     split_microservice_id, CanaryConfig, CanarySettings, DEFAULT_STEPS, DEFAULT_STEP_INTERVAL,
 };
-use super::ecs_native::NativeCanary;
-use super::expand::{canary_id, EXTERNAL};
-use super::report::Report;
+use super::expand::canary_id;
+use super::release::status_of;
 use super::schema::{self, COMPUTED, DEFAULTED};
-use super::status::{expected_weight, Status};
-use crate::engine::{self, Resolved};
+use super::stable::Stable;
+use super::status::Status;
+use crate::engine::{Resolved, StepError};
 use crate::resources::context::{Configured, ProviderContext};
-use crate::resources::driver::report_failures;
-use crate::resources::lifecycle::{self, Operation};
-use crate::resources::microservice::config::{MicroserviceConfig, Settings};
-use crate::resources::microservice::expand::keys::SERVICE;
-use crate::resources::microservice::expand::PlatformContext;
+use crate::resources::driver::{Beyond, Driver, GraphResource, Recovered, ReleaseRun, Released};
 use crate::resources::microservice::names;
-use crate::resources::microservice::platform_context::find_platform;
-use crate::resources::microservice::read_existing;
-use crate::resources::ownership;
 use crate::service_mesh::ServiceMesh;
 use crate::spec::ownership::OwnerToken;
-use crate::tf::diagnostics::{error, report, warning};
+use crate::spec::DesiredGraph;
 use crate::tf::value::Value;
-use crate::validation::parse_duration;
+use crate::validation::{parse_duration, Problem};
 
-const RESOURCE: &str = "matbakh_canary";
-
-pub struct CanaryResource {
-    context: ProviderContext,
-}
+/// `matbakh_canary` as Terraform sees it.
+pub type CanaryResource = Driver<Canary>;
 
 impl CanaryResource {
     pub fn new(context: ProviderContext) -> Self {
-        CanaryResource { context }
+        Driver::of(Canary, context)
     }
 }
 
-fn settings_of(state: &Value) -> Result<CanarySettings, String> {
-    CanarySettings::resolve(&CanaryConfig::from_value(&state.to_json())?)
+/// What `matbakh_canary` brings to the driver.
+pub struct Canary;
+
+/// A canary's state as the driver works with it.
+pub struct CanaryState {
+    /// The settings; `None` while an argument is unknown (a plan): nothing
+    /// looks at AWS then.
+    pub settings: Option<CanarySettings>,
+    /// Where the walk stands, as state says (`None` in a plan of a create).
+    pub status: Option<Status>,
+    /// `step_interval`, when known: a plan warns about a short one.
+    pub step_interval: Option<Duration>,
 }
 
-fn status_of(state: &Value) -> Option<Status> {
-    state.get("status").as_str().and_then(Status::parse)
-}
-
-/// What the canary needs to know about the microservice it points at.
-struct Stable {
-    platform: PlatformContext,
-    settings: Settings,
-    external: Resolved,
-    /// The microservice's ECS service ARN and ownership token.
-    service_arn: Option<String>,
-    owner_token: Option<OwnerToken>,
-}
-
-impl Stable {
-    /// Whether the canary is an ECS-native deployment (service_connect)
-    /// rather than an App Mesh walk.
-    fn is_native(&self) -> bool {
-        self.platform.service_mesh == ServiceMesh::ServiceConnect
-    }
-
-    /// The canary of `settings` on service_connect.
-    fn native<'a>(
-        &'a self,
-        configured: &'a Configured,
-        settings: &'a CanarySettings,
-        token: Option<OwnerToken>,
-    ) -> NativeCanary<'a> {
-        NativeCanary {
-            clients: &configured.clients,
-            stable: &self.settings,
-            platform: &self.platform,
-            settings,
-            service_arn: self.service_arn.clone().unwrap_or_default(),
-            microservice_token: self.owner_token.clone(),
-            token,
-        }
-    }
-
-    /// The canary of `settings` beside this stable service.
-    fn canary<'a>(
-        &'a self,
-        configured: &'a Configured,
-        settings: &'a CanarySettings,
-        token: Option<OwnerToken>,
-    ) -> Canary<'a> {
-        Canary {
-            clients: &configured.clients,
-            stable: &self.settings,
-            platform: &self.platform,
-            settings,
-            external: self.external.clone(),
-            token,
-        }
+impl CanaryState {
+    fn known(&self) -> Result<&CanarySettings, String> {
+        self.settings
+            .as_ref()
+            .ok_or_else(|| "the canary's arguments are not known yet".to_string())
     }
 }
 
-fn default_timeout() -> std::time::Duration {
-    parse_duration(schema::DEFAULT_TIMEOUT).expect("a valid duration")
-}
+/// Arguments of the configuration (the rest is computed).
+const ARGUMENTS: [&str; 8] = [
+    "microservice",
+    "image",
+    "strategy",
+    "steps",
+    "step_interval",
+    "min_requests",
+    "rollback_on",
+    "tags",
+];
+
+/// Why a canary cannot be imported.
+const NO_IMPORT: &str = "A canary's walk is an operation in time, not an object AWS keeps: create a new matbakh_canary instead.";
 
 /// Fill the defaults of omitted arguments, and the id once the
 /// microservice's id is known.
@@ -155,48 +118,6 @@ fn plan_defaults(planned: &mut Value, mesh: ServiceMesh) {
     planned.set("id", id);
 }
 
-/// On service_connect a canary is an ECS deployment: its `steps`,
-/// `strategy` and `step_interval` must be what ECS can express. False
-/// (with the errors reported) when they are not.
-fn native_plan_ok(diags: &mut Diagnostics, mesh: ServiceMesh, config: &Value) -> bool {
-    if mesh != ServiceMesh::ServiceConnect {
-        return true;
-    }
-    let Ok(c) = CanaryConfig::from_value(&config.to_json()) else {
-        return true;
-    };
-    let problems = super::ecs_strategy::plan_problems(&c);
-    let ok = problems.is_empty();
-    report(diags, problems);
-    ok
-}
-
-/// A plan warns about a `step_interval` shorter than the alarms'
-/// evaluation window (see [`super::silence::short_interval_warning`]).
-fn warn_short_interval(diags: &mut Diagnostics, planned: &Value) {
-    let interval = planned
-        .get("step_interval")
-        .as_str()
-        .and_then(|t| parse_duration(t).ok());
-    if let Some((summary, detail)) = interval.and_then(super::silence::short_interval_warning) {
-        warning(diags, summary, detail);
-    }
-}
-
-/// A plan warns when the service's traffic can hardly give the candidate
-/// `min_requests` in its first step (see
-/// [`super::min_requests_warning::plan_min_requests_warning`]).
-async fn warn_min_requests(diags: &mut Diagnostics, configured: &Configured, planned: &Value) {
-    let Ok(settings) = settings_of(planned) else {
-        return;
-    };
-    if let Some((summary, detail)) =
-        super::min_requests_warning::plan_min_requests_warning(configured, &settings).await
-    {
-        warning(diags, summary, detail);
-    }
-}
-
 /// Whether any argument differs between the prior state and the plan
 /// (computed attributes and `timeouts` aside): whether apply has work to do.
 fn arguments_changed(prior: &Value, planned: &Value) -> bool {
@@ -207,540 +128,265 @@ fn arguments_changed(prior: &Value, planned: &Value) -> bool {
     n.iter().any(|(k, v)| !ignore(k) && p.get(k) != Some(v))
 }
 
-/// Candidate objects a read found changed outside Terraform, remembered in
-/// private state for the apply that repairs them.
-fn stale_ids(private: &Value) -> Resolved {
-    let mut holder = Value::Null;
-    holder.set("components", private.get("stale").clone());
-    lifecycle::recorded_components(&holder)
-}
-
-/// The state after an operation.
-fn state_after(planned: Value, settings: &CanarySettings, report: &Report) -> Value {
-    let mut state = planned;
-    state.set("id", canary_id(settings).into());
-    state.set("status", report.status.name().into());
-    state.set("current_weight", report.weight.into());
-    state.set("components", lifecycle::components_value(&report.recorded));
-    state.set("drift", lifecycle::no_drift());
-    state
-}
-
-/// Turn a report's failures into diagnostics: a rollback names the alarm
-/// (or the failed deployment), a stop says where the walk stands.
-fn report_outcome(
-    diags: &mut Diagnostics,
-    settings: &CanarySettings,
-    action: &str,
-    report: &Report,
-) {
-    report_failures(
-        diags,
-        RESOURCE,
-        &canary_id(settings),
-        action,
-        &engine::Outcome {
-            recorded: report.recorded.clone(),
-            errors: report.errors.clone(),
-            progress: vec![],
-        },
-    );
-    if let Some(reason) = &report.rolled_back {
-        error(
-            diags,
-            format!("{RESOURCE} {}: rolled back", settings.service),
-            format!(
-                "The candidate {} was rolled back: {reason}.\n\nAll traffic is on the stable service again and the candidate is scaled to zero; \
-                 its objects stay recorded in the state (status = \"rolled_back\"). Apply a new image to try again, or remove the canary.",
-                settings.image
-            ),
-        );
-    }
-    if let Some(why) = &report.stopped {
-        error(
-            diags,
-            format!("{action} {RESOURCE} {}: the walk stopped", settings.service),
-            format!(
-                "{why}\n\nThe candidate has {}% of the traffic (status = \"{}\"); the next apply starts the walk again.",
-                report.weight,
-                report.status.name()
-            ),
-        );
-    }
-}
-
-impl CanaryResource {
-    fn settings(&self, diags: &mut Diagnostics, state: &Value) -> Option<CanarySettings> {
-        match settings_of(state) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                error(diags, format!("Invalid {RESOURCE} configuration"), e);
-                None
-            }
-        }
-    }
-
-    /// The microservice's platform, settings and component ids, read from
-    /// AWS. `None` (with no error) when the microservice no longer exists.
-    async fn stable(
-        &self,
-        diags: &mut Diagnostics,
-        configured: &Configured,
-        settings: &CanarySettings,
-    ) -> Option<Option<Stable>> {
-        let id = settings.microservice_id();
-        let platform = match find_platform(configured, &settings.platform).await {
-            Ok(p) => p,
-            Err(e) => {
-                error(diags, format!("Cannot find the platform of {id}"), e);
-                return None;
-            }
-        };
-        let existing = match read_existing(&configured.clients, &platform, &settings.service).await
-        {
-            Ok(Some(e)) => e,
-            Ok(None) => return Some(None),
-            Err(e) => {
-                error(diags, format!("Cannot read the microservice {id}"), e);
-                return None;
-            }
-        };
-        let stable = MicroserviceConfig::from_value(&existing.arguments.to_json()).map(|c| {
-            Settings::resolve_unchecked(&c, configured.environment).on(configured.service_mesh)
-        });
-        match stable {
-            Ok(stable) => Some(Some(Stable {
-                platform,
-                settings: stable,
-                service_arn: existing.components.get(SERVICE).cloned(),
-                owner_token: existing.owner_token.clone(),
-                external: existing
-                    .components
-                    .into_iter()
-                    .filter(|(k, _)| EXTERNAL.contains(&k.as_str()))
-                    .collect(),
-            })),
-            Err(e) => {
-                error(diags, format!("Cannot read the microservice {id}"), e);
-                None
-            }
-        }
-    }
-
-    /// Like `stable`, but a missing microservice is an error.
-    async fn require_stable(
-        &self,
-        diags: &mut Diagnostics,
-        configured: &Configured,
-        settings: &CanarySettings,
-    ) -> Option<Stable> {
-        match self.stable(diags, configured, settings).await? {
-            Some(s) => Some(s),
-            None => {
-                error(
-                    diags,
-                    format!("{RESOURCE}: microservice {} not found", settings.microservice_id()),
-                    "The canary runs beside an existing matbakh_microservice: its ECS service was not found. Create the microservice first (refer to it as matbakh_microservice.NAME.id so Terraform orders them).",
-                );
-                None
-            }
-        }
-    }
-}
-
-/// Read a canary on service_connect: its alarms, its revision, and where
-/// its ECS deployment stands (`status`, `current_weight`).
-async fn native_read(
-    diags: &mut Diagnostics,
-    native: &NativeCanary<'_>,
-    state: Value,
-    private: Value,
-    recorded: &Resolved,
-    status: Status,
-) -> Option<(Value, Value)> {
-    let (sorted, deployment) = match native.observe(recorded).await {
-        Ok(found) => found,
-        Err(e) => {
-            error(
-                diags,
-                format!("Cannot read {RESOURCE} {}", native.settings.service),
-                e,
-            );
-            return None;
-        }
+/// What the release sets anew, left unknown by a plan that has work for
+/// it: a create, a new image or walk, a walk that did not finish, a repair
+/// the last read asked for. A new microservice is a new canary (a new id).
+fn unknown_after_plan(prior: Option<&Value>, planned: &Value, repair: bool) -> Vec<&'static str> {
+    const SET_BY_RELEASE: [&str; 3] = ["status", "current_weight", "components"];
+    let Some(prior) = prior else {
+        return SET_BY_RELEASE.to_vec();
     };
-    if sorted.existing.is_empty() && sorted.stale.is_empty() && !recorded.is_empty() {
-        tracing::info!(
-            canary = native.settings.service.as_str(),
-            "every canary object is gone; removing from state"
-        );
-        return Some((Value::Null, Value::Null));
+    let replaced = planned.get("microservice") != prior.get("microservice");
+    let unfinished = status_of(prior) == Some(Status::Progressing);
+    let mut unknown = Vec::new();
+    if repair || unfinished || replaced || arguments_changed(prior, planned) {
+        unknown.extend(SET_BY_RELEASE);
     }
-    for (component, why) in &sorted.drift {
-        warning(
-            diags,
-            format!("{component} changed outside Terraform"),
-            format!("{why}; the next apply repairs it."),
-        );
+    if replaced {
+        unknown.push("id");
     }
-    let (status, weight) = deployment.unwrap_or((
-        status,
-        state
-            .get("current_weight")
-            .as_f64()
-            .map(|w| w as i64)
-            .unwrap_or(0),
-    ));
-    let mut state = state;
-    state.set("id", canary_id(native.settings).into());
-    state.set("status", status.name().into());
-    state.set("current_weight", weight.into());
-    state.set("components", lifecycle::components_value(&sorted.existing));
-    state.set("drift", lifecycle::no_drift());
-    let mut next = Value::Null;
-    if !sorted.drift.is_empty() {
-        next.set("repair", true.into());
-        next.set("stale", lifecycle::components_value(&sorted.stale));
-    }
-    if let Some(token) = ownership::token_of(&private) {
-        next = ownership::with_token(next, &token);
-    }
-    Some((state, next))
+    unknown
 }
 
 #[async_trait]
-impl Resource for CanaryResource {
-    type State<'a> = Value;
-    type PrivateState<'a> = Value;
-    type ProviderMetaState<'a> = Value;
+impl GraphResource for Canary {
+    const TYPE: &'static str = "matbakh_canary";
+    const REPLACE_ON: &'static [&'static str] = &["microservice"];
+    /// A walk holds each step for `step_interval` (the default walk takes
+    /// 20 minutes after deployment): `schema::DEFAULT_TIMEOUT`, 60 minutes.
+    const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+    type Settings = CanaryState;
+    type Context = Stable;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(schema::schema())
+    fn schema(&self) -> Schema {
+        schema::schema()
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Value) -> Option<()> {
-        let config = crate::tf::value::normalized(config, &schema::schema().block);
-        match crate::tf::decode::typed::<CanaryConfig>(&config, "the configuration") {
-            Ok(c) => {
-                report(diags, super::config::validate(&c));
-                report(diags, lifecycle::validate_timeouts(&config));
-            }
-            Err(p) => report(diags, vec![p]),
-        }
-        Some(())
+    fn validate(&self, config: &Value) -> Result<Vec<Problem>, String> {
+        Ok(
+            match crate::tf::decode::typed::<CanaryConfig>(config, "the configuration") {
+                Ok(c) => super::config::validate(&c),
+                Err(p) => vec![p],
+            },
+        )
     }
 
-    async fn read<'a>(
+    /// On service_connect a canary is an ECS deployment: its `steps`,
+    /// `strategy` and `step_interval` must be what ECS can express.
+    fn validate_on_backend(
         &self,
-        diags: &mut Diagnostics,
-        state: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let state = crate::tf::value::normalized(state, &schema::schema().block);
-        let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &state)?;
-        let recorded = lifecycle::recorded_components(&state);
-        let Some(stable) = self.stable(diags, &configured, &settings).await? else {
-            tracing::warn!(
-                canary = settings.service.as_str(),
-                "the microservice is gone; removing the canary from state"
-            );
-            return Some((Value::Null, private));
-        };
-        let status = status_of(&state).unwrap_or(Status::Progressing);
-        if stable.is_native() {
-            let native = stable.native(&configured, &settings, ownership::token_of(&private));
-            return native_read(diags, &native, state, private, &recorded, status).await;
+        config: &Value,
+        configured: &Configured,
+    ) -> Result<Vec<Problem>, String> {
+        if configured.service_mesh != ServiceMesh::ServiceConnect {
+            return Ok(Vec::new());
         }
-        let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
-        let sorted = match canary.observe(&recorded, status).await {
-            Ok(found) => found,
-            Err(e) => {
-                error(
-                    diags,
-                    format!("Cannot read {RESOURCE} {}", settings.service),
-                    e,
-                );
-                return None;
-            }
-        };
-        if sorted.existing.is_empty() && sorted.stale.is_empty() && !recorded.is_empty() {
-            tracing::info!(
-                canary = settings.service.as_str(),
-                "every candidate object is gone; removing from state"
-            );
-            return Some((Value::Null, Value::Null));
-        }
-        let weight = match canary.observed_weight().await {
-            Ok(w) => w,
-            Err(e) => {
-                error(
-                    diags,
-                    format!("Cannot read the route of {}", settings.service),
-                    e,
-                );
-                return None;
-            }
-        };
-        let mut drift = sorted.drift;
-        if let Some(want) = expected_weight(&settings, status) {
-            if want != weight {
-                drift.insert(
-                    "route_weight".to_string(),
-                    format!(
-                        "the candidate has {weight}% of the traffic, want {want}% (status {})",
-                        status.name()
-                    ),
-                );
-            }
-        }
-        for (component, why) in &drift {
-            warning(
-                diags,
-                format!("{component} changed outside Terraform"),
-                format!("{why}; the next apply repairs it."),
-            );
-        }
-        let mut state = state;
-        state.set("id", canary_id(&settings).into());
-        state.set("current_weight", weight.into());
-        state.set("components", lifecycle::components_value(&sorted.existing));
-        state.set("drift", lifecycle::no_drift());
-        let mut private = Value::Null;
-        if !drift.is_empty() {
-            // The plan repairs what the read found; the apply updates the
-            // stale objects in place.
-            private.set("repair", true.into());
-            private.set("stale", lifecycle::components_value(&sorted.stale));
-        }
-        Some((state, private))
-    }
-
-    async fn plan_create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        proposed: Value,
-        config: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
-        let configured = self.context.get(diags)?;
-        let mesh = configured.service_mesh;
-        if !native_plan_ok(diags, mesh, &config) {
-            return None;
-        }
-        let mut planned = proposed;
-        plan_defaults(&mut planned, mesh);
-        for k in ["status", "current_weight", "components"] {
-            planned.set(k, Value::Unknown);
-        }
-        // tags_all, and AWS's tag limits with the provider's default_tags.
-        report(
-            diags,
-            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
-        );
-        warn_short_interval(diags, &planned);
-        warn_min_requests(diags, &configured, &planned).await;
-        planned.set("drift", lifecycle::no_drift());
-        Some((planned, ownership::planned_private(Value::Null)))
-    }
-
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        proposed: Value,
-        _config: Value,
-        prior_private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value, Vec<AttributePath>)> {
-        let configured = self.context.get(diags)?;
-        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
-        let proposed = crate::tf::value::normalized(proposed, &schema::schema().block);
-        if !native_plan_ok(diags, configured.service_mesh, &_config) {
-            return None;
-        }
-        let mut planned = proposed;
-        plan_defaults(&mut planned, configured.service_mesh);
-        let settings = settings_of(&planned).ok();
-        let replace: Vec<AttributePath> = ["microservice"]
-            .into_iter()
-            .filter(|k| planned.get(k) != prior.get(k))
-            .map(AttributePath::new)
-            .collect();
-        let _ = settings;
-        let drifted = prior_private.get("repair").as_bool() == Some(true);
-        let unfinished = status_of(&prior) == Some(Status::Progressing);
-        if drifted || unfinished || !replace.is_empty() || arguments_changed(&prior, &planned) {
-            for k in ["status", "current_weight", "components"] {
-                planned.set(k, Value::Unknown);
-            }
-        }
-        if !replace.is_empty() {
-            planned.set("id", Value::Unknown);
-        }
-        // tags_all, and AWS's tag limits with the provider's default_tags.
-        report(
-            diags,
-            crate::resources::tags::plan_tags(&mut planned, &configured.default_tags),
-        );
-        if arguments_changed(&prior, &planned) {
-            warn_short_interval(diags, &planned);
-            warn_min_requests(diags, &configured, &planned).await;
-        }
-        planned.set("drift", lifecycle::no_drift());
-        Some((planned, ownership::planned_private(prior_private), replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: Value,
-        prior_private: Value,
-        _meta: Value,
-    ) -> Option<Value> {
-        Some(prior_private)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned: Value,
-        _config: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
-        let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned)?;
-        let stable = self.require_stable(diags, &configured, &settings).await?;
-        let token = ownership::token_for_apply(&private);
-        let timeout = lifecycle::timeout_or(&planned, Operation::Create, default_timeout());
-        let report = if stable.is_native() {
-            let native = stable.native(&configured, &settings, Some(token.clone()));
-            engine::with_deadline(timeout, native.deploy(Resolved::new(), true)).await
-        } else {
-            let canary = stable.canary(&configured, &settings, Some(token.clone()));
-            engine::with_deadline(timeout, canary.walk(Resolved::new(), 0, true)).await
-        };
-        report_outcome(diags, &settings, "creating", &report);
-        Some((
-            state_after(planned, &settings, &report),
-            ownership::with_token(private, &token),
-        ))
-    }
-
-    async fn update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        planned: Value,
-        _config: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<(Value, Value)> {
-        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
-        let planned = crate::tf::value::normalized(planned, &schema::schema().block);
-        let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &planned)?;
-        let stable = self.require_stable(diags, &configured, &settings).await?;
-        let token = ownership::token_for_apply(&private);
-        let canary = stable.canary(&configured, &settings, Some(token.clone()));
-        let mut recorded = stale_ids(&private);
-        recorded.extend(lifecycle::recorded_components(&prior));
-        let prior_status = status_of(&prior).unwrap_or(Status::Progressing);
-        let new_image = planned.get("image") != prior.get("image");
-        let timeout = lifecycle::timeout_or(&planned, Operation::Update, default_timeout());
-        if stable.is_native() {
-            let native = stable.native(&configured, &settings, Some(token.clone()));
-            let redeploy = new_image
-                || prior_status == Status::Progressing
-                || planned.get("steps") != prior.get("steps")
-                || planned.get("strategy") != prior.get("strategy")
-                || planned.get("step_interval") != prior.get("step_interval");
-            let report = engine::with_deadline(timeout, async {
-                if redeploy {
-                    native.deploy(recorded, new_image).await
-                } else {
-                    native.settle(recorded, prior_status).await
-                }
-            })
-            .await;
-            report_outcome(diags, &settings, "updating", &report);
-            return Some((
-                state_after(planned, &settings, &report),
-                ownership::with_token(Value::Null, &token),
-            ));
-        }
-        let report = engine::with_deadline(timeout, async {
-            if new_image || prior_status == Status::Progressing {
-                let mut weight = canary.observed_weight().await.unwrap_or(0);
-                if new_image && weight > 0 {
-                    // The old candidate leaves the route before the new
-                    // version is deployed onto it: nothing unproven gets
-                    // traffic.
-                    if let Err(e) = canary.set_weight(0).await {
-                        let mut r =
-                            Report::stopped_at(recorded, prior_status, weight, e.to_string());
-                        r.status = Status::Progressing;
-                        return r;
-                    }
-                    weight = 0;
-                }
-                canary.walk(recorded, weight, new_image).await
-            } else {
-                canary.settle_at(recorded, prior_status).await
-            }
+        Ok(match CanaryConfig::from_value(&config.to_json()) {
+            Ok(c) => super::ecs_strategy::plan_problems(&c),
+            Err(_) => Vec::new(),
         })
-        .await;
-        report_outcome(diags, &settings, "updating", &report);
-        Some((
-            state_after(planned, &settings, &report),
-            ownership::with_token(Value::Null, &token),
-        ))
     }
 
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Value,
-        private: Value,
-        _meta: Value,
-    ) -> Option<()> {
-        let prior = crate::tf::value::normalized(prior, &schema::schema().block);
-        let configured = self.context.get(diags)?;
-        let settings = self.settings(diags, &prior)?;
-        let recorded = lifecycle::recorded_components(&prior);
-        let Some(stable) = self.stable(diags, &configured, &settings).await? else {
-            if recorded.is_empty() {
-                return Some(());
-            }
-            error(
-                diags,
-                format!("destroying {RESOURCE} {}: the microservice is gone", settings.service),
-                format!(
-                    "The candidate's objects cannot be described without the microservice's settings. Delete them by hand: {}",
-                    recorded.values().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            );
-            return None;
-        };
-        let timeout = lifecycle::timeout_or(&prior, Operation::Delete, default_timeout());
-        let outcome = if stable.is_native() {
-            let native = stable.native(&configured, &settings, ownership::token_of(&private));
-            engine::with_deadline(timeout, native.destroy(recorded)).await
+    fn settings(&self, state: &Value, _configured: &Configured) -> Result<CanaryState, String> {
+        let step_interval = state
+            .get("step_interval")
+            .as_str()
+            .and_then(|t| parse_duration(t).ok());
+        let settings = if ARGUMENTS.iter().any(|k| state.get(k).contains_unknown()) {
+            None
         } else {
-            let canary = stable.canary(&configured, &settings, ownership::token_of(&private));
-            engine::with_deadline(timeout, canary.destroy(recorded)).await
+            Some(CanarySettings::resolve(&CanaryConfig::from_value(
+                &state.to_json(),
+            )?)?)
         };
-        report_failures(
-            diags,
-            RESOURCE,
-            &canary_id(&settings),
-            "destroying",
-            &outcome,
-        );
-        outcome.is_ok().then_some(())
+        Ok(CanaryState {
+            settings,
+            status: status_of(state),
+            step_interval,
+        })
+    }
+
+    fn id(&self, state: &CanaryState) -> String {
+        state
+            .settings
+            .as_ref()
+            .map(canary_id)
+            .unwrap_or_else(|| "(not known yet)".to_string())
+    }
+
+    async fn context_if_exists(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+    ) -> Result<Option<Stable>, String> {
+        Stable::find(configured, state.known()?).await
+    }
+
+    async fn context(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+    ) -> Result<Stable, String> {
+        let settings = state.known()?;
+        self.context_if_exists(configured, state).await?.ok_or_else(|| {
+            format!(
+                "microservice {} not found. The canary runs beside an existing matbakh_microservice: its ECS service was not found. Create the microservice first (refer to it as matbakh_microservice.NAME.id so Terraform orders them).",
+                settings.microservice_id()
+            )
+        })
+    }
+
+    /// The candidate joins the microservice's Cloud Map service.
+    fn external(&self, stable: &Stable) -> Resolved {
+        stable.external.clone()
+    }
+
+    /// On service_connect the canary's alarms (its revision and deployment
+    /// are recorded beside them, see `ecs_native`); on App Mesh the
+    /// candidate slot, scaled to zero once rolled back.
+    fn expand(&self, state: &CanaryState, stable: &Stable) -> DesiredGraph {
+        let Some(settings) = &state.settings else {
+            return DesiredGraph::default();
+        };
+        if stable.is_native() {
+            super::ecs_native::alarm_graph(&stable.settings, &stable.platform, settings)
+        } else {
+            let rolled_back = state.status == Some(Status::RolledBack);
+            super::expand::expand(&stable.settings, &stable.platform, settings, rolled_back)
+        }
+    }
+
+    fn plan_known(&self, planned: &mut Value, _state: &CanaryState, configured: &Configured) {
+        plan_defaults(planned, configured.service_mesh);
+    }
+
+    fn context_computed(&self, _: &mut Value, _: &CanaryState, _: Option<&Stable>) {}
+
+    fn component_computed(&self, _: &mut Value, _: &Value) {}
+
+    /// The canary's arguments are what it was told, never read back.
+    fn held_by_aws(&self, _key: &str, _prior: &Value) -> bool {
+        false
+    }
+
+    async fn recover(
+        &self,
+        _: &Configured,
+        _: &CanaryState,
+        _: &Stable,
+    ) -> Result<Option<Recovered>, String> {
+        Ok(None)
+    }
+
+    async fn release(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+        stable: &Stable,
+        run: ReleaseRun<'_>,
+    ) -> Option<Released> {
+        let settings = state.settings.as_ref()?;
+        Some(super::release::release(configured, settings, stable, run).await)
+    }
+
+    async fn before_destroy(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+        stable: &Stable,
+        recorded: Resolved,
+    ) -> Result<Resolved, StepError> {
+        let Some(settings) = &state.settings else {
+            return Ok(recorded);
+        };
+        if stable.is_native() {
+            stable
+                .native(configured, settings, None)
+                .before_destroy(recorded)
+                .await
+        } else {
+            stable
+                .app_mesh(configured, settings, None)
+                .before_destroy()
+                .await?;
+            Ok(recorded)
+        }
+    }
+
+    async fn read_beyond_graph(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+        stable: &Stable,
+        recorded: &Resolved,
+        current: &Value,
+    ) -> Result<Beyond, String> {
+        super::where_it_stands::read(configured, state.known()?, stable, recorded, current).await
+    }
+
+    fn unknown_after_plan(
+        &self,
+        prior: Option<&Value>,
+        planned: &Value,
+        repair: bool,
+    ) -> Vec<&'static str> {
+        unknown_after_plan(prior, planned, repair)
+    }
+
+    /// The warnings are about a change: a plan without one gives none.
+    fn warns_on_update(&self, prior: &Value, planned: &Value) -> bool {
+        arguments_changed(prior, planned)
+    }
+
+    /// A `step_interval` shorter than the alarms' evaluation window (see
+    /// [`super::silence::short_interval_warning`]).
+    fn settings_warnings(&self, state: &CanaryState) -> Vec<(String, String)> {
+        state
+            .step_interval
+            .and_then(super::silence::short_interval_warning)
+            .into_iter()
+            .collect()
+    }
+
+    fn has_plan_warnings(&self, state: &CanaryState) -> bool {
+        state.settings.is_some()
+    }
+
+    /// The service's traffic can hardly give the candidate `min_requests`
+    /// in its first step (see
+    /// [`super::min_requests_warning::plan_min_requests_warning`]).
+    async fn plan_warnings(
+        &self,
+        configured: &Configured,
+        state: &CanaryState,
+        _stable: &Stable,
+    ) -> Vec<(String, String)> {
+        let Some(settings) = &state.settings else {
+            return Vec::new();
+        };
+        super::min_requests_warning::plan_min_requests_warning(configured, settings)
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    fn import_not_supported(&self) -> Option<&'static str> {
+        Some(NO_IMPORT)
+    }
+
+    fn check_import_id(&self, _id: &str) -> Result<(), String> {
+        Err(NO_IMPORT.to_string())
+    }
+
+    async fn import(
+        &self,
+        _configured: &Configured,
+        _id: &str,
+    ) -> Result<(Value, Option<OwnerToken>), String> {
+        Err(NO_IMPORT.to_string())
     }
 }
+
+#[cfg(test)]
+#[path = "resource_tests.rs"]
+mod tests;
