@@ -151,9 +151,32 @@ impl<R: GraphResource> Driver<R> {
         configured: &Configured,
         settings: &R::Settings,
     ) -> Option<R::Context> {
-        match self.resource.context(configured, settings).await {
-            Ok(c) => Some(c),
-            Err(e) => {
+        let found = self.resource.context(configured, settings).await;
+        self.reported_context(diags, settings, found)
+    }
+
+    /// The context, `Some(None)` when it is gone (see
+    /// [`GraphResource::context_if_exists`]); `None` (reported) when it
+    /// cannot be looked up.
+    async fn context_or_gone(
+        &self,
+        diags: &mut Diagnostics,
+        configured: &Configured,
+        settings: &R::Settings,
+    ) -> Option<Option<R::Context>> {
+        let found = self.resource.context_if_exists(configured, settings).await;
+        self.reported_context(diags, settings, found)
+    }
+
+    /// A context lookup's answer, its failure reported.
+    fn reported_context<C>(
+        &self,
+        diags: &mut Diagnostics,
+        settings: &R::Settings,
+        found: Result<C, String>,
+    ) -> Option<C> {
+        found
+            .map_err(|e| {
                 error(
                     diags,
                     format!(
@@ -162,10 +185,9 @@ impl<R: GraphResource> Driver<R> {
                         self.resource.id(settings)
                     ),
                     e,
-                );
-                None
-            }
-        }
+                )
+            })
+            .ok()
     }
 
     async fn warn_at_plan(

@@ -28,29 +28,14 @@ impl<R: GraphResource> Driver<R> {
         let id = self.resource.id(&settings);
         let mut recorded = stale_ids(&private);
         recorded.extend(lifecycle::recorded_components(&prior));
-        let context = match self
-            .resource
-            .context_if_exists(&configured, &settings)
-            .await
-        {
-            Ok(Some(context)) => context,
-            Ok(None) => {
-                return match destroy_without_context(R::TYPE, &id, &recorded) {
-                    Ok(()) => Some(()),
-                    Err((summary, detail)) => {
-                        error(diags, summary, detail);
-                        None
-                    }
-                };
-            }
-            Err(e) => {
-                error(
-                    diags,
-                    format!("{} {id}: what it is built on was not found", R::TYPE),
-                    e,
-                );
-                return None;
-            }
+        let Some(context) = self.context_or_gone(diags, &configured, &settings).await? else {
+            return match destroy_without_context(R::TYPE, &id, &recorded) {
+                Ok(()) => Some(()),
+                Err((summary, detail)) => {
+                    error(diags, summary, detail);
+                    None
+                }
+            };
         };
         let token = ownership::token_of(&private);
         let graph = stamped(self.resource.expand(&settings, &context), token.as_ref());

@@ -37,28 +37,16 @@ impl<R: GraphResource> Driver<R> {
         let configured = std::sync::Arc::new(configured);
         let prior_settings = self.settings(diags, &state, &configured)?;
         let id = self.resource.id(&prior_settings);
-        let context = match self
-            .resource
-            .context_if_exists(&configured, &prior_settings)
-            .await
-        {
-            Ok(Some(context)) => context,
-            Ok(None) => {
-                tracing::warn!(
-                    tf_resource_type = R::TYPE,
-                    tf_resource_id = id.as_str(),
-                    "what it is built on is gone; removing from state"
-                );
-                return Some((Value::Null, Value::Null));
-            }
-            Err(e) => {
-                error(
-                    diags,
-                    format!("{} {id}: what it is built on was not found", R::TYPE),
-                    e,
-                );
-                return None;
-            }
+        let Some(context) = self
+            .context_or_gone(diags, &configured, &prior_settings)
+            .await?
+        else {
+            tracing::warn!(
+                tf_resource_type = R::TYPE,
+                tf_resource_id = id.as_str(),
+                "what it is built on is gone; removing from state"
+            );
+            return Some((Value::Null, Value::Null));
         };
         let external = self.resource.external(&context);
         let external_keys: Vec<&str> = external.keys().map(String::as_str).collect();
