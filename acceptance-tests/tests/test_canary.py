@@ -314,11 +314,11 @@ def test_validation_errors_name_the_attribute(emulator, tf, net):
 def test_import_is_not_supported_and_says_why(emulator, tf, net):
     """The shared driver's import path: a canary has nothing to import, and says so by name
     before asking AWS anything."""
-    configure(tf, emulator, net)
-    res = tf.import_("matbakh_canary.auth", "matbakh/auth-service-canary", check=False)
+    configure(tf, emulator, net, candidate_image="registry.example/auth:2")
+    res = tf.import_(CANARY, "matbakh/auth-service-canary", check=False)
     assert res.returncode == 1, res.output
     assert "Import is not supported for matbakh_canary" in res.output, res.output
-    assert "create a new matbakh_canary instead" in res.output, res.output
+    assert "create a new matbakh_canary instead" in " ".join(res.output.split()), res.output
     assert emulator.requests("ecs") == []
 
 
