@@ -564,6 +564,8 @@ impl NativeCanary<'_> {
     /// settings come back. Returns what is left to delete.
     pub async fn before_destroy(&self, recorded: Resolved) -> Result<Resolved, StepError> {
         use native_keys::*;
+        // The destroy stops at a failed step with everything still recorded
+        // (the driver keeps `recorded`); the first argument is unused.
         let fail = |_: &Resolved, component: &str, e: AwsError| {
             Err(StepError {
                 component: component.to_string(),
