@@ -12,7 +12,9 @@ Two pieces, both driven by the control API:
   `TargetDiscoveryName` alone is one series per account and region: every caller in every
   cluster and namespace that calls a service of that discovery name adds to it. The discovery
   name is the target ECS service's own (`serviceConnectConfiguration.services[].discoveryName`),
-  looked up here, so a test never writes it.
+  looked up here, so a test never writes it. For a service behind the platform's ALB the same
+  requests are published in `AWS/ApplicationELB` per target group, split by the production
+  listener rule's weights as moto's elbv2 backend holds them now (`_alb_traffic`).
 
 * POST /_matbakh/alarms/evaluate evaluates metric alarms against the stored data, as CloudWatch
   does each period, and sets their state through SetAlarmState's path (so an ECS deployment
@@ -22,9 +24,10 @@ Two pieces, both driven by the control API:
   missing periods follow `TreatMissingData` (`notBreaching` good, `breaching` bad, `ignore`
   keeps the state, `missing` (default) INSUFFICIENT_DATA when every period is missing). Metric
   math: the alarm's `ReturnData` expression over its `MetricStat` queries, each a statistic of
-  one period (`Sum`, `Average`, `Minimum`, `Maximum`, `SampleCount`); a query without data in a
-  period is missing there. Expressions: numbers, ids, + - * /, comparisons, AND/OR, and the
-  functions IF, FILL, MIN, MAX, ABS ("Metric math syntax and functions"). Periods end at the
+  one period (`Sum`, `Average`, `Minimum`, `Maximum`, `SampleCount`, percentiles `pNN`); a query
+  without data in a period is missing there. Expressions: numbers, ids, + - * /, comparisons,
+  AND/OR, and the functions IF, FILL, MIN, MAX (also over an array `[a, b]`), ABS ("Metric math
+  syntax and functions"). Periods end at the
   evaluation's time (now, or `at`), newest last.
 """
 
