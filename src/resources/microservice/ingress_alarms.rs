@@ -14,8 +14,8 @@
 //! the alarm names stay the ones ECS watches and users route actions from
 //! (`PLATFORM-NAME-error-rate`, `PLATFORM-NAME-latency-p95`), a release
 //! rolls back on exactly these two, and the dashboard and docs speak of one
-//! error rate. CloudWatch allows ten metrics per alarm; these use six and
-//! four.
+//! error rate. CloudWatch allows ten queries per alarm; each uses seven
+//! (four metrics, three expressions).
 //!
 //! Noise: a target group that served fewer than `deployment.min_requests`
 //! requests in a minute has **no data point** that minute (`IF` without a
