@@ -49,7 +49,7 @@ def config(emulator, network: dict) -> dict[str, str]:
         + "  subnet_ids    = var.subnets\n"
         + "  dashboard     = true\n"
         + "  alarms {\n    error_rate_percent = 5\n    p95_latency_ms = 200\n  }\n"
-        + "  deployment {\n    min_requests = 5\n  }\n"
+        + "  deployment {\n    min_requests = 5\n    rollback_on_alarms = true\n  }\n"
         + '  ingress {\n    paths = ["/auth/*"]\n  }\n'
         + "}\n"
     )}
@@ -122,7 +122,12 @@ def test_alarms_and_dashboard_read_both_target_groups_and_a_plan_is_clean(emulat
         assert watched["Expression"].startswith("MAX([")
         assert alarms[name]["TreatMissingData"] == "notBreaching"
     assert alarms[LATENCY]["Threshold"] == 200
-    # The deployment ECS runs watches them (rolling here: the operational ones).
+    # The deployments ECS runs watch them (rolling here: no release-no-traffic).
+    [svc] = emulator.client("ecs").describe_services(cluster=PLATFORM,
+                                                     services=["auth-service"])["services"]
+    watched = svc["deploymentConfiguration"]["alarms"]
+    assert sorted(watched["alarmNames"]) == [ERROR_RATE, LATENCY], watched
+    assert watched["rollback"] and watched["enable"], watched
     dashboards = emulator.client("cloudwatch").list_dashboards()["DashboardEntries"]
     [name] = [d["DashboardName"] for d in dashboards if "auth-service" in d["DashboardName"]]
     body = json.loads(emulator.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
