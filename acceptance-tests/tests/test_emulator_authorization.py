@@ -82,3 +82,75 @@ def test_cloudwatch_alarms_are_judged_by_their_arn(emulator):
     with pytest.raises(ClientError):
         ci.delete_alarms(AlarmNames=["mine-cpu", "theirs-cpu"])  # every resource must be allowed
     ci.delete_alarms(AlarmNames=["mine-cpu"])
+
+
+def test_cloud_map_is_judged_by_the_owner_tag_of_the_namespace_and_of_the_request(emulator):
+    """Cloud Map names objects by ids it draws: a policy scopes them by tag conditions
+    (`aws:ResourceTag/…` of the namespace, `aws:RequestTag/…` of a create), which IAM evaluates
+    and so does the emulator (Service Authorization Reference, "AWS Cloud Map")."""
+    sd = emulator.client("servicediscovery")
+    mine = sd.create_http_namespace(Name="mine", Tags=[{"Key": "matbakh:owner", "Value": "mine"}])
+    theirs = sd.create_http_namespace(Name="theirs",
+                                      Tags=[{"Key": "matbakh:owner", "Value": "theirs"}])
+    ids = {}
+    for name, op in (("mine", mine), ("theirs", theirs)):
+        ids[name] = sd.get_operation(OperationId=op["OperationId"])["Operation"]["Targets"]["NAMESPACE"]
+    owner = "aws:ResourceTag/matbakh:owner"
+    ci = user_client(emulator, "servicediscovery", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["servicediscovery:GetNamespace"],
+         "Resource": f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/*",
+         "Condition": {"StringEquals": {owner: ["mine"]}}},
+        {"Effect": "Allow", "Action": ["servicediscovery:CreateHttpNamespace"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/matbakh:owner": ["mine"]}}}]})
+    emulator.settings(authorize_requests=True)
+    ci.get_namespace(Id=ids["mine"])
+    with pytest.raises(ClientError) as refused:
+        ci.get_namespace(Id=ids["theirs"])
+    err = refused.value.response["Error"]
+    assert err["Code"] == "AccessDeniedException"
+    assert f"servicediscovery:GetNamespace on resource: arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/{ids['theirs']}" in err["Message"]
+    ci.create_http_namespace(Name="mine-2", Tags=[{"Key": "matbakh:owner", "Value": "mine"}])
+    for tags in ([{"Key": "matbakh:owner", "Value": "theirs"}], []):
+        with pytest.raises(ClientError):
+            ci.create_http_namespace(Name="other", Tags=tags)
+
+
+def test_scalable_targets_are_judged_by_owner_tag_and_ecs_namespace(emulator):
+    """Application Auto Scaling authorizes the scaling calls on the scalable target's ARN, with
+    `application-autoscaling:service-namespace`, `…:scalable-dimension` and the target's tags;
+    RegisterScalableTarget by the tags its request sets (a new target has none yet)."""
+    ecs = emulator.client("ecs")
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(family="t", containerDefinitions=[
+        {"name": "app", "image": "nginx", "memory": 128}])
+    for name in ("mine", "theirs", "new", "other"):
+        ecs.create_service(cluster="c", serviceName=name, taskDefinition="t", desiredCount=1)
+    aas = emulator.client("application-autoscaling")
+    for name in ("mine", "theirs"):
+        aas.register_scalable_target(
+            ServiceNamespace="ecs", ResourceId=f"service/c/{name}",
+            ScalableDimension="ecs:service:DesiredCount", MinCapacity=1, MaxCapacity=2,
+            Tags={"matbakh:owner": f"{name}/svc"})
+    ecs_scaling = {"application-autoscaling:service-namespace": "ecs",
+                   "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}
+    target = f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/*"
+    ci = user_client(emulator, "application-autoscaling", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["application-autoscaling:DeregisterScalableTarget"],
+         "Resource": target, "Condition": {
+             "StringEquals": ecs_scaling,
+             "StringLike": {"aws:ResourceTag/matbakh:owner": ["mine/*"]}}},
+        {"Effect": "Allow", "Action": ["application-autoscaling:RegisterScalableTarget"],
+         "Resource": target, "Condition": {
+             "StringEquals": ecs_scaling,
+             "StringLike": {"aws:RequestTag/matbakh:owner": ["mine/*"]}}}]})
+    emulator.settings(authorize_requests=True)
+    args = dict(ServiceNamespace="ecs", ScalableDimension="ecs:service:DesiredCount")
+    with pytest.raises(ClientError) as refused:
+        ci.deregister_scalable_target(ResourceId="service/c/theirs", **args)
+    assert "scalable-target/" in refused.value.response["Error"]["Message"]
+    ci.deregister_scalable_target(ResourceId="service/c/mine", **args)
+    ci.register_scalable_target(ResourceId="service/c/new", MinCapacity=1, MaxCapacity=2,
+                                Tags={"matbakh:owner": "mine/new"}, **args)
+    with pytest.raises(ClientError):
+        ci.register_scalable_target(ResourceId="service/c/other", MinCapacity=1, MaxCapacity=2,
+                                    Tags={"matbakh:owner": "theirs/other"}, **args)
