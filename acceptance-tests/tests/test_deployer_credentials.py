@@ -225,3 +225,20 @@ def test_statements_scoped_to_another_platforms_tags_fail_naming_the_action(
     assert len(found) == 1, failed.value.result.stderr
     text = " ".join(found[0].split())
     assert f"refused {action} on {resource}" in text and "(component " in text, text
+
+
+def test_the_suite_end_check_names_the_called_actions_the_policy_lacks(tmp_path, provider_binary):
+    """What conftest.py checks when a run ends: the provider actions every pytest process's
+    emulator counted, summed, against the policy the provider binary renders."""
+    from harness import policy_coverage
+
+    policy_coverage.record(tmp_path, {"ecs:CreateService": 2, "servicediscovery:GetOperation": 1})
+    (tmp_path / "actions-other-worker.json").write_text(json.dumps({"ecs:CreateService": 1}))
+    called = policy_coverage.recorded(tmp_path)
+    assert called == {"ecs:CreateService": 3, "servicediscovery:GetOperation": 1}
+    policy = policy_coverage.render_deployer_policy(provider_binary, tmp_path, [PLATFORM])
+    assert policy_coverage.uncovered(called, policy) == []
+    for st in policy["Statement"]:
+        if isinstance(st["Action"], list) and "ecs:CreateService" in st["Action"]:
+            st["Action"].remove("ecs:CreateService")
+    assert policy_coverage.uncovered(called, policy) == ["ecs:CreateService"]
