@@ -210,13 +210,17 @@ def scoped_elsewhere(policy: dict, prefix: str) -> dict:
     ("servicediscovery:", "servicediscovery:CreateHttpNamespace", "*"),
     ("application-autoscaling:", "application-autoscaling:RegisterScalableTarget",
      f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/"),
+    # The platform's ingress security group: EC2 names groups by id, the policy scopes them by
+    # the owner tag (here the one the create request sets).
+    ("ec2:", "ec2:CreateSecurityGroup", f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/*"),
 ])
 def test_statements_scoped_to_another_platforms_tags_fail_naming_the_action(
         emulator, tf_factory, net, prefix, action, resource):
     env = ci_credentials(emulator, scoped_elsewhere(deployer_policy(emulator, tf_factory), prefix))
     emulator.settings(authorize_requests=True)
     tf = as_ci(tf_factory("main"), env)
-    files = config(emulator, net, canary=False)
+    files = config(emulator, net, canary=False,
+                   platform_extra=ingress_platform(net) if prefix == "ec2:" else "")
     files["main.tf"] = files["main.tf"].split('resource "matbakh_microservice" "orders"')[0]
     tf.write(files)
     with pytest.raises(TerraformError) as failed:

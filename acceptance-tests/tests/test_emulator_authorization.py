@@ -154,3 +154,49 @@ def test_scalable_targets_are_judged_by_owner_tag_and_ecs_namespace(emulator):
     with pytest.raises(ClientError):
         ci.register_scalable_target(ResourceId="service/c/other", MinCapacity=1, MaxCapacity=2,
                                     Tags={"matbakh:owner": "theirs/other"}, **args)
+
+
+def test_security_groups_are_judged_by_owner_tag_and_load_balancer_objects_by_name(emulator):
+    """EC2 names a security group by its id: a policy scopes it by `aws:ResourceTag/…` (and a
+    create by the tags its TagSpecifications set); ELB objects are judged by their ARNs, which
+    carry their names (a create by its name: it has no id yet)."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    groups = {}
+    for name in ("mine", "theirs"):
+        groups[name] = ec2.create_security_group(
+            GroupName=name, Description=name, VpcId=vpc, TagSpecifications=[{
+                "ResourceType": "security-group",
+                "Tags": [{"Key": "matbakh:owner", "Value": name}]}])["GroupId"]
+    owned = {"StringLike": {"aws:ResourceTag/matbakh:owner": ["mine", "mine/*"]}}
+    statements = [
+        {"Effect": "Allow", "Action": ["ec2:DeleteSecurityGroup"],
+         "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/*", "Condition": owned},
+        {"Effect": "Allow", "Action": ["ec2:CreateSecurityGroup"],
+         "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/*",
+         "Condition": {"StringLike": {"aws:RequestTag/matbakh:owner": ["mine", "mine/*"]}}},
+        {"Effect": "Allow", "Action": ["ec2:CreateSecurityGroup"],
+         "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*"},
+        {"Effect": "Allow", "Action": ["elasticloadbalancing:CreateTargetGroup"],
+         "Resource": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/mine-*/*"}]
+    ci = user_client(emulator, "ec2", {"Version": "2012-10-17", "Statement": statements})
+    emulator.settings(authorize_requests=True)
+    with pytest.raises(ClientError) as refused:
+        ci.delete_security_group(GroupId=groups["theirs"])
+    err = refused.value.response["Error"]
+    assert err["Code"] == "UnauthorizedOperation"
+    assert f"security-group/{groups['theirs']}" in err["Message"]
+    ci.delete_security_group(GroupId=groups["mine"])
+    ci.create_security_group(GroupName="mine-2", Description="x", VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": [{"Key": "matbakh:owner", "Value": "mine/svc"}]}])
+    with pytest.raises(ClientError):
+        ci.create_security_group(GroupName="other", Description="x", VpcId=vpc)
+    # The same user's keys, for Elastic Load Balancing.
+    elb = boto3.client("elbv2", region_name=REGION, endpoint_url=emulator.endpoint,
+                       aws_access_key_id=ci._request_signer._credentials.access_key,
+                       aws_secret_access_key=ci._request_signer._credentials.secret_key)
+    elb.create_target_group(Name="mine-b", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+    with pytest.raises(ClientError) as refused:
+        elb.create_target_group(Name="theirs-b", Protocol="HTTP", Port=80, VpcId=vpc,
+                                TargetType="ip")
+    assert "targetgroup/theirs-b/" in refused.value.response["Error"]["Message"]

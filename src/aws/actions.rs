@@ -219,6 +219,16 @@ pub enum When {
     /// RegisterScalableTarget: an ECS desired count whose request tags it
     /// `PLATFORM/NAME` (a new target has no tags yet to read).
     EcsScalingCreated,
+    /// An EC2 security group of the platform's or one of its
+    /// microservices' (`matbakh:owner` = `PLATFORM` or `PLATFORM/NAME`).
+    GroupOwned,
+    /// CreateSecurityGroup: the new group (not its VPC) is tagged with the
+    /// platform's or a microservice's owner in the request.
+    GroupCreated,
+    /// CreateTags as part of CreateSecurityGroup (its `TagSpecifications`:
+    /// EC2 authorizes them as `ec2:CreateTags` with `ec2:CreateAction`),
+    /// with an owner tag of the platform's.
+    GroupTaggedAtCreate,
 }
 
 /// The condition of each `(action, When)`: an action listed here is
@@ -271,6 +281,13 @@ pub const CONDITIONS: &[(&str, When)] = &[
     ("servicediscovery:GetService", When::ServiceOwns),
     ("servicediscovery:GetService", When::EcsMade),
     ("servicediscovery:UpdateService", When::ServiceOwns),
+    // The ingress security groups (EC2 names a group by its id only).
+    ("ec2:AuthorizeSecurityGroupIngress", When::GroupOwned),
+    ("ec2:CreateSecurityGroup", When::GroupCreated),
+    ("ec2:CreateTags", When::GroupOwned),
+    ("ec2:CreateTags", When::GroupTaggedAtCreate),
+    ("ec2:DeleteSecurityGroup", When::GroupOwned),
+    ("ec2:RevokeSecurityGroupIngress", When::GroupOwned),
     // GetOperation keeps no condition: the operation of a namespace's
     // delete is polled after the namespace (and its tags) are gone.
 ];
@@ -283,6 +300,10 @@ impl When {
     pub fn condition(self, platforms: &[String]) -> Value {
         let platform_owners: Vec<&str> = platforms.iter().map(String::as_str).collect();
         let service_owners: Vec<String> = platforms.iter().map(|p| format!("{p}/*")).collect();
+        let any_owner: Vec<String> = platforms
+            .iter()
+            .flat_map(|p| [p.clone(), format!("{p}/*")])
+            .collect();
         let ecs_scaling = json!({
             "application-autoscaling:service-namespace": "ecs",
             "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount",
@@ -303,6 +324,22 @@ impl When {
                 "StringEquals": ecs_scaling,
                 "StringLike": {REQUEST_OWNER: service_owners},
             }),
+            When::GroupOwned => json!({"StringLike": {RESOURCE_OWNER: any_owner}}),
+            When::GroupCreated => json!({"StringLike": {REQUEST_OWNER: any_owner}}),
+            When::GroupTaggedAtCreate => json!({
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "StringLike": {REQUEST_OWNER: any_owner},
+            }),
+        }
+    }
+
+    /// Whether the condition holds for this resource pattern of the
+    /// action's: CreateSecurityGroup's tag condition is the new group's,
+    /// not its VPC's (the VPC is granted without it, in its own statement).
+    fn applies_to(self, pattern: &str) -> bool {
+        match self {
+            When::GroupCreated => pattern.contains(":security-group/"),
+            _ => true,
         }
     }
 }
@@ -345,7 +382,7 @@ const ROLE: &str = "arn:aws:iam::{a}:role/{p}-*";
 // AWS Budgets names are account-wide: `matbakh-PLATFORM-REGION`.
 const BUDGET: &str = "arn:aws:budgets::{a}:budget/matbakh-{p}-*";
 // EC2 names a security group by its id only: scoped to the region's groups
-// (the adapter itself touches only the groups its platform made).
+// and, by `CONDITIONS`, to those the platform's owner tag marks.
 const SECURITY_GROUP: &str = "arn:aws:ec2:{r}:{a}:security-group/*";
 const SECURITY_GROUP_AND_VPC: &str =
     "arn:aws:ec2:{r}:{a}:security-group/* arn:aws:ec2:{r}:{a}:vpc/*";
@@ -386,11 +423,14 @@ pub fn iam_action(call: &str) -> &str {
 pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) -> Value {
     type Scope = (Vec<String>, Option<When>);
     let mut by_scope: std::collections::BTreeMap<Scope, Vec<&str>> = Default::default();
-    for (action, pattern) in CALLED {
+    let expand = |pieces: &[&str]| -> Vec<String> {
+        if pieces == ["*"] {
+            return vec!["*".to_string()];
+        }
         let mut resources: Vec<String> = Vec::new();
         for p in platforms {
             for r in regions {
-                for one in pattern.split(' ') {
+                for one in pieces {
                     resources.push(
                         one.replace("{r}", r)
                             .replace("{a}", account)
@@ -401,13 +441,22 @@ pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) 
         }
         resources.sort();
         resources.dedup();
-        if *pattern == "*" {
-            resources = vec!["*".to_string()];
-        }
+        resources
+    };
+    for (action, pattern) in CALLED {
+        let pieces: Vec<&str> = pattern.split(' ').collect();
         for when in conditions_of(action) {
-            let granted = by_scope.entry((resources.clone(), when)).or_default();
-            if !granted.contains(&iam_action(action)) {
-                granted.push(iam_action(action));
+            let (scoped, plain): (Vec<&str>, Vec<&str>) = pieces
+                .iter()
+                .partition(|one| when.is_none_or(|w| w.applies_to(one)));
+            for (part, condition) in [(scoped, when), (plain, None)] {
+                if part.is_empty() {
+                    continue;
+                }
+                let granted = by_scope.entry((expand(&part), condition)).or_default();
+                if !granted.contains(&iam_action(action)) {
+                    granted.push(iam_action(action));
+                }
             }
         }
     }
@@ -615,6 +664,37 @@ mod tests {
             register[0].1["StringLike"],
             json!({"aws:RequestTag/matbakh:owner": ["matbakh/*"]})
         );
+    }
+
+    #[test]
+    fn security_groups_are_scoped_by_owner_tag_and_their_vpc_is_not() {
+        let policy = deployer_policy(
+            &["matbakh".into()],
+            &["eu-central-1".into()],
+            "123456789012",
+        );
+        let owners = json!(["matbakh", "matbakh/*"]);
+        let creates = grants_of(&policy, "ec2:CreateSecurityGroup");
+        assert_eq!(creates.len(), 2, "{creates:?}");
+        assert!(creates.contains(&(
+            json!(["arn:aws:ec2:eu-central-1:123456789012:security-group/*"]),
+            json!({"StringLike": {"aws:RequestTag/matbakh:owner": owners}})
+        )));
+        assert!(creates.contains(&(
+            json!(["arn:aws:ec2:eu-central-1:123456789012:vpc/*"]),
+            Value::Null
+        )));
+        assert_eq!(
+            grants_of(&policy, "ec2:DeleteSecurityGroup"),
+            vec![(
+                json!(["arn:aws:ec2:eu-central-1:123456789012:security-group/*"]),
+                json!({"StringLike": {"aws:ResourceTag/matbakh:owner": owners}})
+            )]
+        );
+        let tags = grants_of(&policy, "ec2:CreateTags");
+        assert!(tags
+            .iter()
+            .any(|(_, c)| c["StringEquals"]["ec2:CreateAction"] == "CreateSecurityGroup"));
     }
 
     #[test]

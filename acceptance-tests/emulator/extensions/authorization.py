@@ -12,7 +12,8 @@ request, while the setting is on:
   AWS Budgets' API calls are authorized by `budgets:ViewBudget` / `budgets:ModifyBudget`);
 * the resources are the ARNs the Service Authorization Reference names for the call where this
   module models them (ECS, IAM, CloudWatch Logs, CloudWatch alarms and dashboards, App Mesh,
-  AWS Budgets, Cloud Map, Application Auto Scaling); for the other calls it knows no resource and
+  AWS Budgets, Cloud Map, Application Auto Scaling, EC2 security groups, Elastic Load
+  Balancing); for the other calls it knows no resource and
   judges the action alone (the gap is on the permissive side: such a statement's resource scope
   is not checked here);
 * an explicit Deny wins; otherwise some Allow statement must match the action, the resource and
@@ -245,6 +246,64 @@ def _autoscaling(call: Any, p: dict[str, Any], region: str, account: str) -> lis
     return []
 
 
+def _members(p: dict[str, Any], prefix: str, suffix: str = "") -> list[str]:
+    """A query-protocol list (`Prefix.member.N[.Suffix]` or EC2's `Prefix.N[.Suffix]`), in order."""
+    rx = re.compile(rf"{re.escape(prefix)}\.(?:member\.)?(\d+){re.escape(suffix)}")
+    found = [(int(m.group(1)), str(v)) for k, v in p.items() if (m := rx.fullmatch(k))]
+    return [v for _, v in sorted(found)]
+
+
+def _ec2(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
+    """EC2 security groups (the reference's `security-group/ID`) and the VPC a group is made in;
+    a group being created has no id yet: `security-group/*`."""
+    base = f"arn:aws:ec2:{region}:{account}"
+    op = call.operation
+    if op == "CreateSecurityGroup":
+        vpc = [f"{base}:vpc/{p['VpcId']}"] if p.get("VpcId") else []
+        return [f"{base}:security-group/*"] + vpc
+    if op in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+              "DeleteSecurityGroup") and p.get("GroupId"):
+        return [f"{base}:security-group/{p['GroupId']}"]
+    if op in ("CreateTags", "DeleteTags"):
+        return [f"{base}:security-group/{r}" for r in _members(p, "ResourceId")
+                if r.startswith("sg-")]
+    return []
+
+
+# Elastic Load Balancing v2 (the reference's `loadbalancer/app/NAME/ID`, `listener/app/…`,
+# `listener-rule/app/…`, `targetgroup/NAME/ID`): the ARN parameter each call names. An object
+# being created has no id yet: its name and `*`.
+ELB_ARN_PARAMS = {
+    "CreateListener": ["LoadBalancerArn"],
+    "CreateRule": ["ListenerArn"],
+    "DeleteListener": ["ListenerArn"],
+    "ModifyListener": ["ListenerArn"],
+    "DeleteRule": ["RuleArn"],
+    "ModifyRule": ["RuleArn"],
+    "DeleteLoadBalancer": ["LoadBalancerArn"],
+    "ModifyLoadBalancerAttributes": ["LoadBalancerArn"],
+    "SetSecurityGroups": ["LoadBalancerArn"],
+    "SetSubnets": ["LoadBalancerArn"],
+    "DeleteTargetGroup": ["TargetGroupArn"],
+    "ModifyTargetGroup": ["TargetGroupArn"],
+    "ModifyTargetGroupAttributes": ["TargetGroupArn"],
+}
+
+
+def _elbv2(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
+    base = f"arn:aws:elasticloadbalancing:{region}:{account}"
+    op = call.operation
+    if op == "CreateLoadBalancer" and p.get("Name"):
+        return [f"{base}:loadbalancer/app/{p['Name']}/*"]
+    if op == "CreateTargetGroup" and p.get("Name"):
+        return [f"{base}:targetgroup/{p['Name']}/*"]
+    if op in ("AddTags", "RemoveTags"):
+        return _members(p, "ResourceArns")
+    if op == "SetRulePriorities":
+        return _members(p, "RulePriorities", ".RuleArn")
+    return [str(p[k]) for k in ELB_ARN_PARAMS.get(op, []) if p.get(k)]
+
+
 def resources(call: Any, region: str, account: str) -> list[str]:
     """The ARNs the call acts on, where modelled; [] when not."""
     try:
@@ -261,6 +320,10 @@ def resources(call: Any, region: str, account: str) -> list[str]:
             return _cloudwatch(call, p, region, account)
         if call.service == "servicediscovery":
             return _cloudmap(call, p, region, account)
+        if call.service == "ec2":
+            return _ec2(call, p, region, account)
+        if call.service == "elasticloadbalancing":
+            return _elbv2(call, p, region, account)
         if call.service == "application-autoscaling":
             return _autoscaling(call, p, region, account)
         if call.service == "budgets" and p.get("BudgetName"):
@@ -379,6 +442,11 @@ def _request_context(call: Any, p: dict[str, Any], region: str, account: str) ->
         pairs = [(str(t.get("Key")), str(t.get("Value"))) for t in tags if isinstance(t, dict)]
     elif isinstance(tags, dict):
         pairs = [(str(k), str(v)) for k, v in tags.items()]
+    if call.service == "ec2":
+        # TagSpecification.N.Tag.M.Key/Value (a create) or Tag.M.Key/Value (CreateTags).
+        for prefix in ("TagSpecification.1.Tag", "Tag"):
+            keys, values = _members(p, prefix, ".Key"), _members(p, prefix, ".Value")
+            pairs += list(zip(keys, values + [""] * (len(keys) - len(values))))
     for k, v in pairs:
         ctx[f"aws:requesttag/{k}".lower()] = [v]
     if pairs:
@@ -397,7 +465,7 @@ def _request_context(call: Any, p: dict[str, Any], region: str, account: str) ->
 
 def resource_tags(arn: str, region: str, account: str) -> dict[str, str] | None:
     """The tags of the object `arn` names, for `aws:ResourceTag/K`: Cloud Map namespaces and
-    services, Application Auto Scaling scalable targets; None when it does not exist (no tag to
+    services, Application Auto Scaling scalable targets, EC2 security groups; None when it does not exist (no tag to
     read: a condition on one fails) or its service is not modelled here."""
     if ":servicediscovery:" in arn:
         backend = _cloudmap_backend(region, account)
@@ -406,6 +474,14 @@ def resource_tags(arn: str, region: str, account: str) -> dict[str, str] | None:
         if arn not in known:
             return None
         return {t["Key"]: t["Value"] for t in backend.tagger.list_tags_for_resource(arn)["Tags"]}
+    if ":ec2:" in arn and ":security-group/" in arn:
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[account][region]
+        group_id = arn.rsplit("/", 1)[-1]
+        if backend.get_security_group_from_id(group_id) is None:
+            return None
+        return dict(backend.tags.get(group_id, {}))
     if ":application-autoscaling:" in arn:
         from .misc import _aas_tags, _target_arns
 
