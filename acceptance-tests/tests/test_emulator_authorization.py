@@ -101,7 +101,8 @@ def test_cloud_map_is_judged_by_the_owner_tag_of_the_namespace_and_of_the_reques
          "Resource": f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/*",
          "Condition": {"StringEquals": {owner: ["mine"]}}},
         {"Effect": "Allow", "Action": ["servicediscovery:CreateHttpNamespace"], "Resource": "*",
-         "Condition": {"StringEquals": {"aws:RequestTag/matbakh:owner": ["mine"]}}}]})
+         "Condition": {"StringEquals": {"aws:RequestTag/matbakh:owner": ["mine"]}}},
+        {"Effect": "Allow", "Action": ["servicediscovery:TagResource"], "Resource": "*"}]})
     emulator.settings(authorize_requests=True)
     ci.get_namespace(Id=ids["mine"])
     with pytest.raises(ClientError) as refused:
@@ -142,7 +143,11 @@ def test_scalable_targets_are_judged_by_owner_tag_and_ecs_namespace(emulator):
         {"Effect": "Allow", "Action": ["application-autoscaling:RegisterScalableTarget"],
          "Resource": target, "Condition": {
              "StringEquals": ecs_scaling,
-             "StringLike": {"aws:RequestTag/matbakh:owner": ["mine/*"]}}}]})
+             "StringLike": {"aws:RequestTag/matbakh:owner": ["mine/*"]}}},
+        # The tags a register sets are authorized as TagResource on the new target.
+        {"Effect": "Allow", "Action": ["application-autoscaling:TagResource"],
+         "Resource": target,
+         "Condition": {"StringLike": {"aws:RequestTag/matbakh:owner": ["mine/*"]}}}]})
     emulator.settings(authorize_requests=True)
     args = dict(ServiceNamespace="ecs", ScalableDimension="ecs:service:DesiredCount")
     with pytest.raises(ClientError) as refused:
@@ -177,6 +182,10 @@ def test_security_groups_are_judged_by_owner_tag_and_load_balancer_objects_by_na
          "Condition": {"StringLike": {"aws:RequestTag/matbakh:owner": ["mine", "mine/*"]}}},
         {"Effect": "Allow", "Action": ["ec2:CreateSecurityGroup"],
          "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*"},
+        # A create's TagSpecifications are authorized as CreateTags on the new group.
+        {"Effect": "Allow", "Action": ["ec2:CreateTags"],
+         "Resource": f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}}},
         {"Effect": "Allow", "Action": ["elasticloadbalancing:CreateTargetGroup"],
          "Resource": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/mine-*/*"}]
     ci = user_client(emulator, "ec2", {"Version": "2012-10-17", "Statement": statements})
@@ -200,3 +209,15 @@ def test_security_groups_are_judged_by_owner_tag_and_load_balancer_objects_by_na
         elb.create_target_group(Name="theirs-b", Protocol="HTTP", Port=80, VpcId=vpc,
                                 TargetType="ip")
     assert "targetgroup/theirs-b/" in refused.value.response["Error"]["Message"]
+
+
+def test_a_create_that_tags_also_needs_the_tagging_action(emulator):
+    """AWS authorizes the tags a create sets as the service's tagging action too (the reference's
+    dependent actions: Cloud Map `TagResource`, EC2 `CreateTags` with `ec2:CreateAction`, ...)."""
+    ci = user_client(emulator, "servicediscovery", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["servicediscovery:CreateHttpNamespace"], "Resource": "*"}]})
+    emulator.settings(authorize_requests=True)
+    ci.create_http_namespace(Name="untagged")
+    with pytest.raises(ClientError) as refused:
+        ci.create_http_namespace(Name="tagged", Tags=[{"Key": "matbakh:owner", "Value": "x"}])
+    assert "servicediscovery:TagResource on resource: *" in refused.value.response["Error"]["Message"]

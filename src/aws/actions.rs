@@ -260,6 +260,9 @@ pub const CONDITIONS: &[(&str, When)] = &[
         "application-autoscaling:TagResource",
         When::ServiceOwnsTarget,
     ),
+    // RegisterScalableTarget's tags are also authorized as TagResource on
+    // the new target, which has no tags yet: by the request's.
+    ("application-autoscaling:TagResource", When::ServiceCreates),
     (
         "application-autoscaling:UntagResource",
         When::ServiceOwnsTarget,

@@ -16,6 +16,9 @@ request, while the setting is on:
   Balancing); for the other calls it knows no resource and
   judges the action alone (the gap is on the permissive side: such a statement's resource scope
   is not checked here);
+* a create that tags what it makes is also authorized as the tagging action on the new object
+  (Cloud Map and Application Auto Scaling `TagResource`, EC2 `CreateTags` with `ec2:CreateAction`,
+  ELB `AddTags` with `elasticloadbalancing:CreateAction`), as AWS does;
 * an explicit Deny wins; otherwise some Allow statement must match the action, the resource and
   its Condition. Conditions are evaluated as IAM does for the keys this module knows
   (`aws:ResourceTag/K` of the resource, `aws:RequestTag/K` and `aws:TagKeys` of the request,
@@ -442,6 +445,9 @@ def _request_context(call: Any, p: dict[str, Any], region: str, account: str) ->
         pairs = [(str(t.get("Key")), str(t.get("Value"))) for t in tags if isinstance(t, dict)]
     elif isinstance(tags, dict):
         pairs = [(str(k), str(v)) for k, v in tags.items()]
+    if call.service == "elasticloadbalancing":
+        keys, values = _members(p, "Tags", ".Key"), _members(p, "Tags", ".Value")
+        pairs += list(zip(keys, values + [""] * (len(keys) - len(values))))
     if call.service == "ec2":
         # TagSpecification.N.Tag.M.Key/Value (a create) or Tag.M.Key/Value (CreateTags).
         for prefix in ("TagSpecification.1.Tag", "Tag"):
@@ -510,6 +516,42 @@ def _caller(access_key: str, region: str) -> tuple[str, list[dict[str, Any]]] | 
     return key.arn, [IAMPolicy(p)._policy_json for p in key.collect_policies()]
 
 
+# Creates that tag what they make are also authorized as the service's tagging action on the new
+# object (the reference's "dependent actions"; EC2 and ELB add a `…:CreateAction` key naming the
+# create): (service, operation) -> (tagging action, CreateAction key or None).
+TAG_ON_CREATE = {
+    ("servicediscovery", "CreateHttpNamespace"): ("servicediscovery:TagResource", None),
+    ("servicediscovery", "CreatePrivateDnsNamespace"): ("servicediscovery:TagResource", None),
+    ("servicediscovery", "CreateService"): ("servicediscovery:TagResource", None),
+    ("application-autoscaling", "RegisterScalableTarget"):
+        ("application-autoscaling:TagResource", None),
+    ("ec2", "CreateSecurityGroup"): ("ec2:CreateTags", "ec2:createaction"),
+    ("elasticloadbalancing", "CreateLoadBalancer"):
+        ("elasticloadbalancing:AddTags", "elasticloadbalancing:createaction"),
+    ("elasticloadbalancing", "CreateTargetGroup"):
+        ("elasticloadbalancing:AddTags", "elasticloadbalancing:createaction"),
+}
+
+
+def _tagging_on_create(call: Any, request: dict[str, list[str]],
+                       targets: list[str | None]) -> tuple[str, dict[str, list[str]], list[str | None]] | None:
+    """(tagging action, its context, the new objects) when `call` is a create that sets tags."""
+    dependent = TAG_ON_CREATE.get((call.service, call.operation))
+    if dependent is None or "aws:tagkeys" not in request:
+        return None
+    action, create_key = dependent
+    context = dict(request)
+    if create_key:
+        context[create_key] = [call.operation]
+    # The tags go on the new object only: a security group's, not its VPC's; Cloud Map's tagging
+    # has no resource type (judged on `*`).
+    if call.service == "servicediscovery":
+        made: list[str | None] = [None]
+    else:
+        made = [t for t in targets if t and (call.service != "ec2" or ":security-group/" in t)]
+    return action, context, made or [None]
+
+
 def refusal(call: Any, access_key: str | None, region: str) -> tuple[str, str] | None:
     """(error code, message) when the caller may not make `call`; None when it may."""
     if not access_key or not call.operation or call.service in ("", "sts"):
@@ -526,14 +568,19 @@ def refusal(call: Any, access_key: str | None, region: str) -> tuple[str, str] |
         request = _request_context(call, _params(call), region, ACCOUNT_DEFAULT)
     except Exception:  # noqa: BLE001 - a gap in the model: no keys (conditions on them fail)
         request = {}
-    for target in targets:
-        context = {**request, **_resource_context(target, region, ACCOUNT_DEFAULT)}
-        if not allowed(documents, action, target, context):
-            on = target or "*"
-            code = ACCESS_DENIED_CODE.get(call.service, "AccessDeniedException")
-            message = (f"User: {user} is not authorized to perform: {action} on resource: {on} "
-                       f"because no identity-based policy allows the {action} action")
-            if call.service == "ec2":
-                message = f"You are not authorized to perform this operation. {message}"
-            return code, message
+    checks: list[tuple[str, dict[str, list[str]], list[str | None]]] = [(action, request, targets)]
+    dependent = _tagging_on_create(call, request, targets)
+    if dependent is not None:
+        checks.append(dependent)
+    for checked, base, on_targets in checks:
+        for target in on_targets:
+            context = {**base, **_resource_context(target, region, ACCOUNT_DEFAULT)}
+            if not allowed(documents, checked, target, context):
+                on = target or "*"
+                code = ACCESS_DENIED_CODE.get(call.service, "AccessDeniedException")
+                message = (f"User: {user} is not authorized to perform: {checked} on resource: "
+                           f"{on} because no identity-based policy allows the {checked} action")
+                if call.service == "ec2":
+                    message = f"You are not authorized to perform this operation. {message}"
+                return code, message
     return None
