@@ -221,3 +221,21 @@ def test_a_create_that_tags_also_needs_the_tagging_action(emulator):
     with pytest.raises(ClientError) as refused:
         ci.create_http_namespace(Name="tagged", Tags=[{"Key": "matbakh:owner", "Value": "x"}])
     assert "servicediscovery:TagResource on resource: *" in refused.value.response["Error"]["Message"]
+
+
+def test_only_the_providers_own_requests_count_for_the_policy_check(emulator):
+    """GET /_matbakh/provider-actions counts what the AWS SDK for Rust (the provider) signed, across
+    resets; the tests' own boto3 calls are not counted."""
+    from botocore.config import Config
+
+    before = emulator.provider_actions()
+    emulator.client("ecs").describe_clusters(clusters=["x"])
+    assert emulator.provider_actions() == before
+    as_provider = boto3.client("ecs", region_name=REGION, endpoint_url=emulator.endpoint,
+                               aws_access_key_id="testing", aws_secret_access_key="testing",
+                               config=Config(user_agent="aws-sdk-rust/1.3.0 os/linux"))
+    # An action the provider does call (the suite's end-of-run check sees this one too).
+    as_provider.describe_clusters(clusters=["x"])
+    emulator.reset()
+    after = emulator.provider_actions()
+    assert after.get("ecs:DescribeClusters", 0) == before.get("ecs:DescribeClusters", 0) + 1
