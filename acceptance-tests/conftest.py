@@ -73,6 +73,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     binary = Path(os.environ.get("MATBAKH_PROVIDER_BIN", Path(os.environ.get(
         "CARGO_TARGET_DIR", REPO / "target")) / "debug" / "terraform-provider-matbakh"))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not binary.is_file():
+        # An emulator-only run (`-m emulator`) without the provider built: nothing to check.
+        if reporter is not None:
+            reporter.write_line(f"deployer policy: not checked, no provider binary at {binary}",
+                                yellow=True)
+        return
     try:
         policy = policy_coverage.render_deployer_policy(binary, directory, ["matbakh"])
         missing = policy_coverage.uncovered(called, policy)
