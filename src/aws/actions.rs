@@ -193,7 +193,8 @@ pub const CALLED: &[(&str, &str)] = &[
 
 /// What a statement asks of the request besides its action and resource:
 /// the tag conditions AWS evaluates for services that name their objects
-/// by ids they draw themselves (Cloud Map, Application Auto Scaling), so
+/// by ids they draw themselves (Cloud Map, Application Auto Scaling, EC2
+/// security groups), so
 /// a resource pattern alone cannot tell this platform's objects from
 /// others'. Keys from the Service Authorization Reference of each service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
