@@ -1,0 +1,235 @@
+"""Releases on the platform's load balancer (issue 21, items 4 and 5): the microservice's canary,
+linear and blue/green `deployment` on a service with `ingress` are ECS-native deployments that
+put the new revision's tasks in the other target group, point the test listener rule at it first,
+then move the production rule's weights step by step on the emulator's clock, back to the old
+revision on a rollback, and swap the two groups when they succeed. The microservice reads what
+ECS moved and never reverts it: a plan after a release is clean (after a rolled-back one it shows
+only the image the rollback restored). The emulator's side is ecs_alb_deployments.py."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+from harness.alb_network import alb_network
+from harness.terraform import TerraformError
+from tests.test_ingress_microservice import config, ecs_service, elbv2, listener, rules, service
+
+pytestmark = pytest.mark.platform
+
+SVC = "matbakh_microservice.auth"
+OLD_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
+NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
+PATHS = '    paths = ["/auth", "/auth/*"]\n    priority = 10\n'
+
+
+@pytest.fixture
+def network(emulator) -> dict:
+    return alb_network(emulator)
+
+
+def deployment(strategy: str, extra: str = "") -> str:
+    return (f'  deployment {{\n    strategy = "{strategy}"\n    rollback_on_alarms = true\n'
+            f"{extra}  }}\n")
+
+
+CANARY = deployment("canary", '    canary_percent = 5\n    bake_time = "5m"\n')
+LINEAR = deployment("linear", '    step_percent = 25\n    bake_time = "1m"\n')
+BLUE_GREEN = deployment("blue_green", '    bake_time = "2m"\n')
+
+
+def write(tf, emulator, network, block: str, image: str = OLD_IMAGE) -> None:
+    tf.write(config(emulator, network, service("auth-service", PATHS, block).replace(
+        OLD_IMAGE, image)))
+
+
+def first_apply(tf, emulator, network, block: str) -> None:
+    """The service's first deployment (nothing to shift from: it only scales up)."""
+    emulator.settings(ecs_deployment="completed")
+    write(tf, emulator, network, block)
+    tf.apply()
+    emulator.settings(ecs_deployment="timed")
+
+
+def groups(tf) -> tuple[str, str]:
+    blue, green = tf.resource(SVC)["target_group_arns"]
+    return blue, green
+
+
+def weights(emulator, port: int = 443) -> dict[str, int]:
+    [rule] = rules(emulator, listener(emulator, port)["ListenerArn"])
+    return {t["TargetGroupArn"]: t["Weight"]
+            for t in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+
+
+def targets(emulator, group: str) -> list[str]:
+    return [t["Target"]["Id"] for t in
+            elbv2(emulator).describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]]
+
+
+def moves(emulator, since: int = 0) -> list[tuple[str, str, dict[str, int]]]:
+    """The rule moves ECS made, oldest first: (rule: production | test, stage, {group name:
+    weight}), from the service's events (the emulator's wording, ecs_alb_deployments.py)."""
+    out = []
+    for e in reversed(ecs_service(emulator)["events"]):
+        m = re.match(r"\(service [^)]+\) moved the (\w+) listener rule \S+ \((\w+)\): (.*)\.$",
+                     e["message"])
+        if m:
+            shares = dict((g.split("/")[1], int(w)) for w, g in
+                          re.findall(r"(\d+)% to (\S+?)(?:,|$)", m.group(3)))
+            out.append((m.group(1), m.group(2), shares))
+    return out[since:]
+
+
+def production_steps(emulator, new_group: str, since: int = 0) -> list[int]:
+    name = new_group.split("/")[1]
+    return [w[name] for rule, _, w in moves(emulator, since) if rule == "production"]
+
+
+def image_of(emulator) -> str:
+    td = emulator.client("ecs").describe_task_definition(
+        taskDefinition=ecs_service(emulator)["taskDefinition"])["taskDefinition"]
+    return next(c["image"] for c in td["containerDefinitions"] if c["name"] == "app")
+
+
+def assert_serves_from(emulator, live: str, idle: str) -> None:
+    """`live` takes all production and test traffic and holds the tasks; ECS names it the
+    service's target group, `idle` the alternate."""
+    assert weights(emulator) == {live: 100, idle: 0}
+    assert weights(emulator, 8443) == {live: 100, idle: 0}
+    [lb] = ecs_service(emulator)["loadBalancers"]
+    assert (lb["targetGroupArn"], lb["advancedConfiguration"]["alternateTargetGroupArn"]) == (live, idle)
+    assert len(targets(emulator, live)) == 1 and targets(emulator, idle) == []
+
+
+def assert_plan_clean(tf) -> None:
+    plan = tf.plan()
+    assert plan.returncode == 0, plan.output
+
+
+def test_a_canary_release_moves_the_production_rule_and_swaps_the_groups(emulator, tf, network):
+    first_apply(tf, emulator, network, CANARY)
+    blue, green = groups(tf)
+    assert_serves_from(emulator, blue, green)
+    before = len(moves(emulator))
+    emulator.clock(speed=3600)
+    write(tf, emulator, network, CANARY, NEW_IMAGE)
+    tf.apply()
+    assert image_of(emulator) == NEW_IMAGE
+    # 5 % of production on the new revision for the canary's bake, then all of it.
+    assert production_steps(emulator, green, before) == [5, 100]
+    # Test traffic reached the new revision before production did.
+    first = moves(emulator, before)[0]
+    assert first[:2] == ("test", "TEST_TRAFFIC_SHIFT") and first[2][green.split("/")[1]] == 100
+    assert_serves_from(emulator, green, blue)
+    # ECS's weights and its swap of the groups are read, never reverted.
+    assert_plan_clean(tf)
+    emulator.clear_requests()
+    tf.apply()
+    assert emulator.requests("elasticloadbalancing", "ModifyRule") == []
+    assert emulator.requests("ecs", "UpdateService") == []
+
+
+def test_linear_releases_step_the_weights_and_go_back_and_forth(emulator, tf, network):
+    first_apply(tf, emulator, network, LINEAR)
+    blue, green = groups(tf)
+    emulator.clock(speed=3600)
+    before = len(moves(emulator))
+    write(tf, emulator, network, LINEAR, NEW_IMAGE)
+    tf.apply()
+    assert production_steps(emulator, green, before) == [25, 50, 75, 100]
+    assert_serves_from(emulator, green, blue)
+    assert_plan_clean(tf)
+    # The next release runs in the group the last one left idle.
+    before = len(moves(emulator))
+    write(tf, emulator, network, LINEAR, OLD_IMAGE)
+    tf.apply()
+    assert production_steps(emulator, blue, before) == [25, 50, 75, 100]
+    assert_serves_from(emulator, blue, green)
+    assert image_of(emulator) == OLD_IMAGE
+    assert_plan_clean(tf)
+
+
+def test_blue_green_sends_test_traffic_to_the_new_revision_before_production(emulator, tf, network):
+    first_apply(tf, emulator, network, BLUE_GREEN)
+    blue, green = groups(tf)
+    emulator.clock(speed=3600)
+    before = len(moves(emulator))
+    write(tf, emulator, network, BLUE_GREEN, NEW_IMAGE)
+    tf.apply()
+    g, b = green.split("/")[1], blue.split("/")[1]
+    assert moves(emulator, before)[:2] == [
+        ("test", "TEST_TRAFFIC_SHIFT", {b: 0, g: 100}),
+        ("production", "PRODUCTION_TRAFFIC_SHIFT", {b: 0, g: 100}),
+    ]
+    assert_serves_from(emulator, green, blue)
+    assert_plan_clean(tf)
+
+
+def rollback_alarm(emulator) -> str:
+    names = ecs_service(emulator)["deploymentConfiguration"]["alarms"]["alarmNames"]
+    return next(n for n in names if "error" in n)
+
+
+def test_an_alarm_rolls_the_canary_back_and_the_old_revision_keeps_all_traffic(emulator, tf, network):
+    first_apply(tf, emulator, network, CANARY)
+    blue, green = groups(tf)
+    alarm = rollback_alarm(emulator)
+    emulator.clock(speed=0)  # the canary holds its 5 % until the alarm fires
+    write(tf, emulator, network, CANARY, NEW_IMAGE)
+    seen: list[dict[str, int]] = []
+
+    def fire() -> None:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                w = weights(emulator)
+                if w.get(green) == 5:
+                    seen.append(w)
+                    seen.append({t: len(targets(emulator, t)) for t in (blue, green)})
+                    emulator.client("cloudwatch").set_alarm_state(
+                        AlarmName=alarm, StateValue="ALARM",
+                        StateReason="Threshold Crossed: the candidate fails every request")
+                    return
+            except Exception:  # noqa: BLE001 - the rule may be mid-change
+                pass
+            time.sleep(0.2)
+
+    firing = threading.Thread(target=fire, daemon=True)
+    firing.start()
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    firing.join()
+    out = failed.value.result.output
+    assert alarm in out, out
+    # During the canary both revisions ran, each in its own group, 95 / 5.
+    assert seen == [{blue: 95, green: 5}, {blue: 1, green: 1}], seen
+    # Rolled back: the old revision keeps 100 % and the group it ran in.
+    assert_serves_from(emulator, blue, green)
+    assert image_of(emulator) == OLD_IMAGE
+    # The plan shows the image the rollback restored, nothing of the rule's weights.
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    changed = [" ".join(l.split()) for l in plan.output.splitlines() if l.strip().startswith("~ ")]
+    assert f'~ image = "{OLD_IMAGE}" -> "{NEW_IMAGE}"' in changed, plan.output
+    # Beside it only what a new image makes: the next task definition revision.
+    names = {l.split()[1].strip('"') for l in changed[1:]} - {"resource"}
+    assert names == {"image", "components", "task_definition", "task_definition_arn"}, plan.output
+
+
+def test_a_stopped_release_puts_production_back_on_the_old_revision(emulator, tf, network):
+    """StopServiceDeployment (what the provider sends on Ctrl-C or a timeout) rolls the rule
+    back as an alarm does."""
+    first_apply(tf, emulator, network, CANARY)
+    blue, green = groups(tf)
+    emulator.clock(speed=0)
+    ecs = emulator.client("ecs")
+    ecs.update_service(cluster="matbakh", service="auth-service", forceNewDeployment=True)
+    assert weights(emulator) == {blue: 95, green: 5}
+    assert weights(emulator, 8443) == {blue: 0, green: 100}
+    ecs.stop_service_deployment(
+        serviceDeploymentArn=ecs_service(emulator)["currentServiceDeployment"], stopType="ROLLBACK")
+    assert_serves_from(emulator, blue, green)
