@@ -23,6 +23,7 @@ pytestmark = pytest.mark.platform
 SVC = "matbakh_microservice.auth"
 OLD_IMAGE = "public.ecr.aws/nginx/nginx:1.27"
 NEW_IMAGE = "public.ecr.aws/nginx/nginx:1.28"
+NEWER_IMAGE = "public.ecr.aws/nginx/nginx:1.29"
 PATHS = '    paths = ["/auth", "/auth/*"]\n    priority = 10\n'
 
 
@@ -180,26 +181,7 @@ def test_an_alarm_rolls_the_canary_back_and_the_old_revision_keeps_all_traffic(e
     alarm = rollback_alarm(emulator)
     emulator.clock(speed=0)  # the canary holds its 5 % until the alarm fires
     write(tf, emulator, network, CANARY, NEW_IMAGE)
-    seen: list[dict[str, int]] = []
-
-    def fire() -> None:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                w = weights(emulator)
-                if w.get(green) == 5:
-                    seen.append(w)
-                    seen.append({t: len(targets(emulator, t)) for t in (blue, green)})
-                    emulator.client("cloudwatch").set_alarm_state(
-                        AlarmName=alarm, StateValue="ALARM",
-                        StateReason="Threshold Crossed: the candidate fails every request")
-                    return
-            except Exception:  # noqa: BLE001 - the rule may be mid-change
-                pass
-            time.sleep(0.2)
-
-    firing = threading.Thread(target=fire, daemon=True)
-    firing.start()
+    firing, seen = fire_at_share(emulator, green, 5, lambda: alarm)
     with pytest.raises(TerraformError) as failed:
         tf.apply()
     firing.join()
@@ -233,3 +215,112 @@ def test_a_stopped_release_puts_production_back_on_the_old_revision(emulator, tf
     ecs.stop_service_deployment(
         serviceDeploymentArn=ecs_service(emulator)["currentServiceDeployment"], stopType="ROLLBACK")
     assert_serves_from(emulator, blue, green)
+
+
+def test_import_after_a_release_that_swapped_the_groups_plans_clean(emulator, tf, network):
+    # Without rollback_on_alarms: an import does not find the release's own alarms yet (on
+    # either backend), which is not what this test is about.
+    block = '  deployment {\n    strategy = "blue_green"\n    bake_time = "2m"\n  }\n'
+    first_apply(tf, emulator, network, block)
+    blue, green = groups(tf)
+    emulator.clock(speed=3600)
+    write(tf, emulator, network, block, NEW_IMAGE)
+    tf.apply()
+    assert_serves_from(emulator, green, blue)
+    tf.run("state", "rm", SVC)
+    tf.import_(SVC, "matbakh/auth-service")
+    assert tf.resource(SVC)["target_group_arns"] == [blue, green]
+    assert_plan_clean(tf)
+
+
+CANARY_RESOURCE = """
+resource "matbakh_canary" "auth" {
+  microservice  = matbakh_microservice.auth.id
+  image         = "%s"
+  steps         = %s
+  step_interval = "1m"
+}
+"""
+
+
+@pytest.mark.parametrize("steps, moved", [("[5, 100]", [5, 100]), ("[50, 100]", [50, 100]),
+                                          ("[25, 50, 75, 100]", [25, 50, 75, 100])])
+def test_a_matbakh_canary_walks_the_production_rule_and_promotes_without_a_deployment(
+        emulator, tf, network, steps, moved):
+    first_apply(tf, emulator, network, "")
+    blue, green = groups(tf)
+    emulator.clock(speed=3600)
+    before = len(moves(emulator))
+    files = config(emulator, network, service("auth-service", PATHS))
+    files["main.tf"] += CANARY_RESOURCE % (NEW_IMAGE, steps)
+    tf.write(files)
+    tf.apply()
+    assert tf.resource("matbakh_canary.auth")["status"] == "succeeded"
+    assert production_steps(emulator, green, before) == moved
+    assert_serves_from(emulator, green, blue)
+    assert_plan_clean(tf)
+    # Promotion: the microservice takes the candidate's image, the canary goes; nothing deploys
+    # and nothing moves the traffic back.
+    deployment_before = ecs_service(emulator)["currentServiceDeployment"]
+    write(tf, emulator, network, "", NEW_IMAGE)
+    tf.apply()
+    assert ecs_service(emulator)["currentServiceDeployment"] == deployment_before
+    assert_serves_from(emulator, green, blue)
+    assert_plan_clean(tf)
+
+
+def fire_at_share(emulator, group: str, share: int, alarm_of) -> tuple[threading.Thread, list]:
+    """A thread that, once the production rule gives `group` `share` %, records the weights
+    and each group's targets, then sets the alarm `alarm_of()` names to ALARM."""
+    seen: list[dict[str, int]] = []
+
+    def fire() -> None:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                w = weights(emulator)
+                if w.get(group) == share:
+                    seen.append(w)
+                    seen.append({t: len(targets(emulator, t)) for t in w})
+                    emulator.client("cloudwatch").set_alarm_state(
+                        AlarmName=alarm_of(), StateValue="ALARM",
+                        StateReason="Threshold Crossed: the candidate fails every request")
+                    return
+            except Exception:  # noqa: BLE001 - the rule may be mid-change
+                pass
+            time.sleep(0.2)
+
+    firing = threading.Thread(target=fire, daemon=True)
+    firing.start()
+    return firing, seen
+
+
+def test_an_alarm_rolls_a_matbakh_canary_back_and_nothing_fights_over_the_rule(emulator, tf, network):
+    first_apply(tf, emulator, network, "")
+    blue, green = groups(tf)
+    emulator.clock(speed=3600)
+    files = config(emulator, network, service("auth-service", PATHS))
+    tf.write(dict(files, **{"main.tf": files["main.tf"] + CANARY_RESOURCE % (NEW_IMAGE, "[5, 100]")}))
+    tf.apply()
+    assert_serves_from(emulator, green, blue)
+    # A newer candidate (an update of the canary, not a failed create Terraform would taint)
+    # runs in the group the first one left idle and holds 5 % until the alarm fires.
+    emulator.clock(speed=0)
+    tf.write(dict(files, **{"main.tf": files["main.tf"] + CANARY_RESOURCE % (NEWER_IMAGE, "[5, 100]")}))
+
+    def canary_alarm() -> str:
+        d = ecs_service(emulator)["deploymentConfiguration"]
+        return next(n for n in d["alarms"]["alarmNames"] if "error" in n)
+
+    firing, seen = fire_at_share(emulator, blue, 5, canary_alarm)
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    firing.join()
+    out = failed.value.result.output
+    assert "rolled back" in out and "canary-error-rate" in out, out
+    assert seen == [{blue: 5, green: 95}, {blue: 1, green: 1}], seen
+    assert_serves_from(emulator, green, blue)
+    assert image_of(emulator) == NEW_IMAGE
+    assert tf.resource("matbakh_canary.auth")["status"] == "rolled_back"
+    # Rolled back stays rolled back: neither resource puts the rule anywhere.
+    assert_plan_clean(tf)
