@@ -8,6 +8,7 @@ only the image the rollback restored). The emulator's side is ecs_alb_deployment
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -324,3 +325,28 @@ def test_an_alarm_rolls_a_matbakh_canary_back_and_nothing_fights_over_the_rule(e
     assert tf.resource("matbakh_canary.auth")["status"] == "rolled_back"
     # Rolled back stays rolled back: neither resource puts the rule anywhere.
     assert_plan_clean(tf)
+
+
+def test_a_release_whose_traffic_role_may_not_move_the_rules_stops_naming_it(emulator, tf, network):
+    """ECS moves the traffic with the platform's role: one that may not modify the rules stops
+    the deployment at its start (the emulator evaluates the role's policy; the provider's own
+    role passes in every other test here)."""
+    first_apply(tf, emulator, network, CANARY)
+    blue, green = groups(tf)
+    iam = emulator.client("iam")
+    role = ecs_service(emulator)["loadBalancers"][0]["advancedConfiguration"]["roleArn"].split("/")[-1]
+    [policy] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "MoveTraffic"]
+    iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
+    emulator.clock(speed=3600)
+    write(tf, emulator, network, CANARY, NEW_IMAGE)
+    with pytest.raises(TerraformError) as failed:
+        tf.apply(extra_args=["-refresh=false"])  # else the platform repairs its role first
+    out = " ".join(failed.value.result.output.split())
+    assert "elasticloadbalancing:ModifyRule" in out and role in out, out
+    assert_serves_from(emulator, blue, green)
+    # Refreshed, the platform puts its role's policy back and the release goes through.
+    tf.apply()
+    assert image_of(emulator) == NEW_IMAGE
+    assert_serves_from(emulator, green, blue)

@@ -26,6 +26,12 @@ the deployment (ecs_deployments.py):
   SUCCESSFUL               loadBalancers swapped (A primary, P alternate), both rules at A 100;
   ROLLBACK_SUCCESSFUL, STOPPED
                            both rules back at P 100, the new revision's targets deregistered.
+ECS moves all of it with the role `advancedConfiguration.roleArn` names (developer guide, "Amazon
+ECS infrastructure IAM role for load balancers": the managed policy
+AmazonECSInfrastructureRolePolicyForLoadBalancers grants the Describe* reads, ModifyListener,
+ModifyRule, RegisterTargets and DeregisterTargets). A deployment whose role may not modify both
+rules or register and deregister targets in both groups (moto's IAM policy evaluation, as
+ecs_task_iam.py) is rolled back when it starts, naming the role, the action and the resource.
 Every change ECS makes to a rule's weights is also a service event (DescribeServices `events`,
 this emulator's wording), so a test reads the steps a release went through after it ended.
 """
@@ -37,6 +43,8 @@ import uuid
 from typing import Any
 
 from moto.core.utils import utcnow
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.models import iam_backends
 
 from .ecs_load_balancers import _elbv2, fill
 
@@ -54,12 +62,41 @@ def plan(service: Any) -> dict[str, Any] | None:
     advanced = lbs[0].get("advancedConfiguration") or {}
     if not advanced.get("alternateTargetGroupArn") or not advanced.get("productionListenerRule"):
         return None
-    return {"primary": lbs[0].get("targetGroupArn"),
+    return {"role": advanced.get("roleArn"),
+            "primary": lbs[0].get("targetGroupArn"),
             "alternate": advanced["alternateTargetGroupArn"],
             "production_rule": advanced["productionListenerRule"],
             "test_rule": advanced.get("testListenerRule"),
             "port": lbs[0].get("containerPort"),
             "swapped": False}
+
+
+def denied(service: Any, alb: dict[str, Any], partition: str = "aws") -> str | None:
+    """Why ECS cannot move this load balancer's traffic with its role; None when it can (or
+    IAM holds no such role: UpdateService refused that already)."""
+    backend = iam_backends[service._account_id][partition]
+    try:
+        role = backend.get_role_by_arn(alb["role"])
+    except Exception:  # noqa: BLE001 - moto raises IAMNotFoundException
+        return None
+    policies = [IAMPolicy(doc) for doc in role.policies.values()]
+    for arn in role.managed_policies:
+        policies.append(IAMPolicy(backend.managed_policies.get(arn) or role.managed_policies[arn]))
+    wanted = [("elasticloadbalancing:DescribeRules", "*"),
+              ("elasticloadbalancing:DescribeTargetGroups", "*"),
+              ("elasticloadbalancing:DescribeTargetHealth", "*")]
+    wanted += [("elasticloadbalancing:ModifyRule", r)
+               for r in (alb["production_rule"], alb["test_rule"]) if r]
+    wanted += [(a, g) for g in (alb["primary"], alb["alternate"])
+               for a in ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets")]
+    for action, resource in wanted:
+        results = [p.is_action_permitted(action, resource) for p in policies]
+        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+            return (f"ECS was unable to move the load balancer's traffic: User: arn:{partition}:sts::"
+                    f"{service._account_id}:assumed-role/{role.name}/ECSLoadBalancerManagement is "
+                    f"not authorized to perform: {action} on resource: {resource} because no "
+                    f"identity-based policy allows the {action} action")
+    return None
 
 
 def _rule(elb: Any, arn: str | None) -> Any:

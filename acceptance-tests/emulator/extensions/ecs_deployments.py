@@ -312,7 +312,11 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     mode = settings.get("ecs_deployment")  # callers advanced every deployment to `now` first
     # Tasks whose execution role may not read a secret never start (ecs_task_iam.py).
     denied = _secret_denied(service)
-    if denied:
+    # Nor does a release on a load balancer whose traffic role may not move it.
+    config_strategy = (getattr(service, "deployment_configuration", None) or {}).get("strategy")
+    alb_plan = alb.plan(service) if config_strategy in TRAFFIC_SHIFTING else None
+    alb_denied = alb.denied(service, alb_plan) if alb_plan is not None else None
+    if denied or alb_denied:
         mode = "failed"
 
     previous = st["deployments"].get(getattr(service, "current_service_deployment", None) or "")
@@ -356,8 +360,7 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
         "_strategy": (config.get("strategy") or "ROLLING") if source_rev else "ROLLING",
         # The target groups and rules it moves (ecs_alb_deployments.py), for a strategy that
         # shifts traffic on a service whose load balancer has advancedConfiguration.
-        "_alb": alb.plan(service) if source_rev and config.get("strategy") in TRAFFIC_SHIFTING
-        else None,
+        "_alb": alb_plan if source_rev else None,
         "_alarm_rollback": alarm_rollback,
         "_target_rev": target["serviceRevisionArn"],
         "_source_rev": source_rev,
@@ -378,6 +381,13 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     if mode == "completed":
         _run_through(dep, now)
         _finish(dep, now, "SUCCESSFUL", None)
+    elif alb_denied and not denied:
+        # No task failed: ECS could not touch the load balancer, whose rules stay on the old
+        # revision; the service goes back to it (the next apply shows the image it restored).
+        if source_rev:
+            _roll_back(dep, now, alb_denied)
+        else:
+            _finish(dep, now, "STOPPED", alb_denied, legacy_failed=True)
     elif mode == "failed":
         failed = max(desired, 1)
         dep["deploymentCircuitBreaker"].update({"status": "TRIGGERED", "failureCount": failed})
