@@ -17,7 +17,8 @@ import pytest
 
 from harness.alb_network import alb_network
 from harness.terraform import TerraformError
-from tests.test_ingress_microservice import config, ecs_service, elbv2, listener, rules, service
+from tests.test_ingress_microservice import (assert_every_request_valid, config, ecs_service, elbv2,
+                                             listener, rules, service)
 
 pytestmark = pytest.mark.platform
 
@@ -133,6 +134,7 @@ def test_a_canary_release_moves_the_production_rule_and_swaps_the_groups(emulato
     tf.apply()
     assert emulator.requests("elasticloadbalancing", "ModifyRule") == []
     assert emulator.requests("ecs", "UpdateService") == []
+    assert_every_request_valid(emulator)
 
 
 def test_linear_releases_step_the_weights_and_go_back_and_forth(emulator, tf, network):
