@@ -352,3 +352,46 @@ def test_a_release_whose_traffic_role_may_not_move_the_rules_stops_naming_it(emu
     tf.apply()
     assert image_of(emulator) == NEW_IMAGE
     assert_serves_from(emulator, green, blue)
+
+
+def test_a_candidate_failing_every_request_at_one_percent_is_rolled_back_by_its_group(
+        emulator, tf, network):
+    """The whole flow, no alarm state set by hand: a canary at 1 %, 1000 requests a minute
+    through the production rule, the new revision's group failing every one of its 10. The
+    alarm reads each target group apart, fires, and ECS rolls the release back."""
+    block = deployment("canary", '    canary_percent = 1\n    bake_time = "5m"\n'
+                                 '    min_requests = 5\n')
+    first_apply(tf, emulator, network, block)
+    blue, green = groups(tf)
+    emulator.clock(speed=0)
+    write(tf, emulator, network, block, NEW_IMAGE)
+    names = ecs_service(emulator)["deploymentConfiguration"]["alarms"]["alarmNames"]
+    [error_rate] = [n for n in names if "error" in n]
+    sent: list[dict] = []
+
+    def fail_the_candidate() -> None:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if weights(emulator).get(green) == 1:
+                    sent.append(emulator.service_connect_traffic(
+                        cluster="matbakh", service="auth-service", requests=1000, errors=0,
+                        latency_ms=20, minutes=3,
+                        target_groups={green.split("/")[1]: {"errors_percent": 100}}))
+                    sent.append(emulator.evaluate_alarms(alarm_names=[error_rate]))
+                    return
+            except Exception:  # noqa: BLE001 - not started yet
+                pass
+            time.sleep(0.2)
+
+    firing = threading.Thread(target=fail_the_candidate, daemon=True)
+    firing.start()
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    firing.join()
+    out = failed.value.result.output
+    assert error_rate in out, (out, sent)
+    assert sent[0]["target_groups"][green.split("/")[1]]["requests"] == pytest.approx(10), sent
+    assert sent[1][error_rate]["state"] == "ALARM", sent
+    assert_serves_from(emulator, blue, green)
+    assert image_of(emulator) == OLD_IMAGE
