@@ -221,6 +221,7 @@ impl Backend for AwsBackend<'_> {
             return crate::spec::autoscaling::ScalingPolicySpec::observe_many(
                 self.clients,
                 &policies,
+                resolved,
             )
             .await;
         }

@@ -1,5 +1,12 @@
 //! Application Auto Scaling: a target-tracking policy. Its id is the
 //! policy ARN; deletes go by name and resource id, from the spec.
+//!
+//! An `ALBRequestCountPerTarget` policy's resource label names the target
+//! group that serves production traffic, which ECS changes in a release:
+//! whenever the adapter writes or compares the label it reads which group
+//! is live (the production rule's weights, the ECS service's load
+//! balancer) and decides with [`live_target_group`], so the label follows
+//! the release and is never pulled back.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +18,64 @@ use aws_sdk_applicationautoscaling::types::{
 
 use crate::aws::compare::gone_is_ok;
 use crate::aws::{Adapter, AwsError, Clients, Found};
-use crate::engine::{Observation, Resolved};
-use crate::spec::autoscaling::ScalingPolicySpec;
+use crate::engine::{Observation, Resolved, FOLLOWS_AWS};
+use crate::spec::autoscaling::{
+    live_target_group, resource_label, RequestCountLabel, ScalingPolicySpec,
+};
+
+/// The ARN recorded for `r`, or an error naming the missing component.
+fn id<'a>(resolved: &'a Resolved, r: &crate::spec::Ref) -> Result<&'a str, AwsError> {
+    resolved.get(&r.0).map(String::as_str).ok_or_else(|| {
+        AwsError::new(
+            "application-autoscaling:PutScalingPolicy",
+            format!(
+                "the scaling policy's resource label needs {}, which does not exist yet",
+                r.0
+            ),
+        )
+    })
+}
+
+/// The resource label `label` stands for now: the live target group's.
+async fn live_label(
+    aws: &Clients,
+    spec: &ScalingPolicySpec,
+    label: &RequestCountLabel,
+    resolved: &Resolved,
+) -> Result<String, AwsError> {
+    let [blue, green] = &label.target_groups;
+    let groups = [id(resolved, blue)?, id(resolved, green)?];
+    let weights =
+        crate::aws::elbv2::rule::weights(aws, id(resolved, &label.production_rule)?).await?;
+    // `service/CLUSTER/NAME`.
+    let cluster = spec.resource_id.split('/').nth(1).unwrap_or_default();
+    let service = match resolved.get(&label.service.0) {
+        Some(arn) => crate::aws::ecs::services_gathered::gathered_service(aws, cluster, arn).await?,
+        None => None,
+    };
+    let named = service
+        .as_ref()
+        .and_then(|s| s.load_balancers().first())
+        .and_then(|l| l.target_group_arn());
+    Ok(resource_label(
+        &label.load_balancer,
+        live_target_group(groups, &weights, named),
+    ))
+}
+
+impl ScalingPolicySpec {
+    /// The resource label to write and compare (None: the metric takes none).
+    async fn wanted_label(
+        &self,
+        aws: &Clients,
+        resolved: &Resolved,
+    ) -> Result<Option<String>, AwsError> {
+        match &self.resource_label {
+            Some(label) => live_label(aws, self, label, resolved).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
 
 impl ScalingPolicySpec {
     async fn describe(&self, aws: &Clients) -> Result<Option<ScalingPolicy>, AwsError> {
@@ -94,6 +157,8 @@ fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
                     .and_then(|c| c.predefined_metric_specification())
                     .map(|m| m.predefined_metric_type().as_str().to_string())
                     .unwrap_or_default(),
+                // Which group it names is ECS's to move: not an argument.
+                resource_label: None,
                 target_value: config.map(|c| c.target_value()).unwrap_or(0.0),
                 scale_in_cooldown_seconds: config.and_then(|c| c.scale_in_cooldown()).unwrap_or(0),
                 scale_out_cooldown_seconds: config
@@ -107,8 +172,8 @@ fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
 
 impl ScalingPolicySpec {
     /// How the policy AWS described (`None`: it does not exist) differs
-    /// from this spec.
-    fn observed(&self, policy: Option<&ScalingPolicy>) -> Observation {
+    /// from this spec, whose resource label is `label` now.
+    fn observed(&self, policy: Option<&ScalingPolicy>, label: Option<&str>) -> Observation {
         let Some(policy) = policy else {
             return Observation::Missing;
         };
@@ -122,6 +187,15 @@ impl ScalingPolicySpec {
                     .unwrap_or_default();
                 if metric != self.metric {
                     diffs.push(format!("metric is {metric:?}, want {}", self.metric));
+                }
+                let found = c
+                    .predefined_metric_specification()
+                    .and_then(|m| m.resource_label());
+                if found != label {
+                    // After a release the live target group is the other one.
+                    diffs.push(format!(
+                        "{FOLLOWS_AWS} resource label is {found:?}, want {label:?}"
+                    ));
                 }
                 if c.target_value() != self.target_value {
                     diffs.push(format!(
@@ -155,6 +229,7 @@ impl ScalingPolicySpec {
     pub async fn observe_many(
         aws: &Clients,
         items: &[(&ScalingPolicySpec, &str)],
+        resolved: &Resolved,
     ) -> Vec<Result<Observation, AwsError>> {
         let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (spec, _) in items {
@@ -180,10 +255,17 @@ impl ScalingPolicySpec {
                 Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
             }
         }
+        let labels =
+            futures::future::join_all(items.iter().map(|(spec, _)| spec.wanted_label(aws, resolved)))
+                .await;
         items
             .iter()
-            .map(|(spec, _)| {
-                Ok(spec.observed(found.get(&(spec.resource_id.clone(), spec.name.clone()))))
+            .zip(labels)
+            .map(|((spec, _), label)| {
+                Ok(spec.observed(
+                    found.get(&(spec.resource_id.clone(), spec.name.clone())),
+                    label?.as_deref(),
+                ))
             })
             .collect()
     }
@@ -242,15 +324,23 @@ async fn describe_named_now(
 
 #[async_trait]
 impl Adapter for ScalingPolicySpec {
-    async fn observe(&self, aws: &Clients, _: &str, _: &Resolved) -> Result<Observation, AwsError> {
-        Ok(self.observed(self.describe(aws).await?.as_ref()))
+    async fn observe(
+        &self,
+        aws: &Clients,
+        _: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let label = self.wanted_label(aws, resolved).await?;
+        Ok(self.observed(self.describe(aws).await?.as_ref(), label.as_deref()))
     }
 
-    /// PutScalingPolicy creates or replaces by name: adopting is the same call.
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+    /// PutScalingPolicy creates or replaces by name: adopting is the same
+    /// call; it re-points a request-count policy at the live target group.
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "application-autoscaling:PutScalingPolicy";
         let metric = PredefinedMetricSpecification::builder()
             .predefined_metric_type(MetricType::from(self.metric.as_str()))
+            .set_resource_label(self.wanted_label(aws, resolved).await?)
             .build()
             .map_err(|e| AwsError::build(CALL, e))?;
         let config = TargetTrackingScalingPolicyConfiguration::builder()
