@@ -115,20 +115,38 @@ mod tests {
     #[test]
     fn the_live_group_is_the_one_the_production_rule_weighs_most() {
         // Before any release: blue.
-        assert_eq!(live_target_group([BLUE, GREEN], &w(100, 0), Some(BLUE)), BLUE);
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(100, 0), Some(BLUE)),
+            BLUE
+        );
         // After a release ECS left green at 100: green, whatever the
         // service still names.
-        assert_eq!(live_target_group([BLUE, GREEN], &w(0, 100), Some(BLUE)), GREEN);
-        assert_eq!(live_target_group([BLUE, GREEN], &w(0, 100), Some(GREEN)), GREEN);
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(0, 100), Some(BLUE)),
+            GREEN
+        );
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(0, 100), Some(GREEN)),
+            GREEN
+        );
         // Mid-release the larger share.
-        assert_eq!(live_target_group([BLUE, GREEN], &w(95, 5), Some(GREEN)), BLUE);
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(95, 5), Some(GREEN)),
+            BLUE
+        );
         assert_eq!(live_target_group([BLUE, GREEN], &w(10, 90), None), GREEN);
     }
 
     #[test]
     fn a_tie_goes_to_the_group_the_service_names_else_blue() {
-        assert_eq!(live_target_group([BLUE, GREEN], &w(50, 50), Some(GREEN)), GREEN);
-        assert_eq!(live_target_group([BLUE, GREEN], &w(50, 50), Some(BLUE)), BLUE);
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(50, 50), Some(GREEN)),
+            GREEN
+        );
+        assert_eq!(
+            live_target_group([BLUE, GREEN], &w(50, 50), Some(BLUE)),
+            BLUE
+        );
         assert_eq!(live_target_group([BLUE, GREEN], &[], Some(GREEN)), GREEN);
         assert_eq!(live_target_group([BLUE, GREEN], &[], None), BLUE);
         assert_eq!(live_target_group([BLUE, GREEN], &[], Some("other")), BLUE);

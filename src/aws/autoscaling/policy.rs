@@ -50,7 +50,9 @@ async fn live_label(
     // `service/CLUSTER/NAME`.
     let cluster = spec.resource_id.split('/').nth(1).unwrap_or_default();
     let service = match resolved.get(&label.service.0) {
-        Some(arn) => crate::aws::ecs::services_gathered::gathered_service(aws, cluster, arn).await?,
+        Some(arn) => {
+            crate::aws::ecs::services_gathered::gathered_service(aws, cluster, arn).await?
+        }
         None => None,
     };
     let named = service
@@ -255,9 +257,12 @@ impl ScalingPolicySpec {
                 Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
             }
         }
-        let labels =
-            futures::future::join_all(items.iter().map(|(spec, _)| spec.wanted_label(aws, resolved)))
-                .await;
+        let labels = futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, _)| spec.wanted_label(aws, resolved)),
+        )
+        .await;
         items
             .iter()
             .zip(labels)
