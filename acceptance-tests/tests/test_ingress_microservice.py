@@ -178,6 +178,31 @@ def test_two_services_with_one_priority_is_a_plan_error_naming_both(emulator, tf
     assert "same paths and hosts" in plan.output, plan.output
 
 
+def test_two_new_services_colliding_in_one_apply_are_a_plan_error_naming_both(emulator, tf, network):
+    """Neither is on the load balancer yet: the provider judges the rules planned in this plan."""
+    tf.write(config(emulator, network, ""))
+    tf.apply()
+    for persona, what in [('    paths = ["/persona/*"]\n    priority = 10\n', "priority"),
+                          ('    paths = ["/auth/*", "/auth"]\n', "same paths and hosts")]:
+        tf.write(config(emulator, network, service("auth-service", PATHS)
+                        + service("persona-service", persona)))
+        emulator.clear_requests()
+        plan = tf.plan(check=False)
+        assert plan.returncode == 1, plan.output
+        assert "auth-service and persona-service" in plan.output \
+            or "persona-service and auth-service" in plan.output, plan.output
+        assert what in plan.output, plan.output
+        res = tf.apply(check=False)
+        assert res.returncode == 1 and what in res.output, res.output
+        assert target_groups(emulator) == {}
+    # Apart, both go on.
+    tf.write(config(emulator, network, service("auth-service", PATHS)
+                    + service("persona-service", '    paths = ["/persona/*"]\n')))
+    tf.apply()
+    assert len(rules(emulator, listener(emulator, 443)["ListenerArn"])) == 2
+    assert tf.plan().returncode == 0
+
+
 def test_ingress_without_the_platforms_is_an_error_naming_it(emulator, tf, network):
     tf.write(config(emulator, network, service("auth-service", PATHS), platform_ingress=False))
     res = tf.apply(check=False)

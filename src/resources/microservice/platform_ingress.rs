@@ -2,7 +2,9 @@
 //! looked up in AWS, and the plan-time check that its rule collides with
 //! no other service's of the platform (same priority, or same paths and
 //! hosts: AWS refuses the first, the second would never see a request),
-//! a plan error naming both.
+//! a plan error naming both: the rules on the listener and those planned
+//! in this process ([`super::planned_rules`]), so two services created in
+//! one apply are judged too.
 
 use super::config::Settings;
 use super::ingress::{collisions, OtherRule};
@@ -42,10 +44,20 @@ pub async fn collision_verdicts(
     let Some(ingress) = &settings.ingress else {
         return Vec::new();
     };
+    let planned = super::planned_rules::plan(
+        &configured.clients.region,
+        &settings.platform,
+        OtherRule {
+            service: settings.name.clone(),
+            priority: ingress.priority,
+            paths: ingress.paths.clone(),
+            hosts: ingress.hosts.clone(),
+        },
+    );
     let found = match rules_on(&configured.clients, &alb.listener_arn).await {
         Ok(found) => found,
         // The apply says what AWS answered.
-        Err(_) => return Vec::new(),
+        Err(_) => Vec::new(),
     };
     let ours = super::names::resource_id(&settings.platform, &settings.name);
     let prefix = format!("{}/", settings.platform);
@@ -68,6 +80,7 @@ pub async fn collision_verdicts(
             hosts: r.hosts,
         })
         .collect();
+    let others = super::planned_rules::merged(others, planned);
     collisions(
         &settings.name,
         ingress.priority,
