@@ -394,3 +394,24 @@ def test_security_task_ports_open_to_the_load_balancer_only_and_groups_it_did_no
         named = set(re.findall(r"sg-[0-9a-f]+", w["body"]))
         assert named <= ours, (w["operation"], named - ours)
     assert_every_request_valid(emulator)
+
+
+def test_a_user_group_opening_the_port_to_addresses_is_a_plan_warning_and_stays_untouched(
+        emulator, tf, network):
+    ec2 = emulator.client("ec2")
+    wide = ec2.create_security_group(GroupName="wide-open", Description="someone else's",
+                                     VpcId=network["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=wide, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8999,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    before = ec2.describe_security_groups(GroupIds=[wide])["SecurityGroups"][0]
+    tf.write(config(emulator, network, ""))
+    tf.apply()
+    tf.write(config(emulator, network,
+                    service("auth-service", PATHS, f'  security_group_ids = ["{wide}"]\n')))
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    assert "port 8080 open beyond the load balancer" in plan.output, plan.output
+    assert f"{wide} from 0.0.0.0/0" in plan.output.replace("\n", " "), plan.output
+    tf.apply()
+    assert ec2.describe_security_groups(GroupIds=[wide])["SecurityGroups"][0] == before

@@ -96,3 +96,57 @@ pub async fn collision_verdicts(
     })
     .collect()
 }
+
+/// The plan warning for a service with `ingress` whose own
+/// `security_group_ids` admit its port from addresses (`open`: group id and
+/// address range): its tasks are reachable around the load balancer. A
+/// warning, not a fix: the provider never edits a group it did not make.
+pub fn exposure_warning(
+    name: &str,
+    port: i64,
+    open: &[(String, String)],
+) -> Option<(String, String)> {
+    if open.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = open.iter().map(|(g, a)| format!("{g} from {a}")).collect();
+    Some((
+        format!("security_group_ids: port {port} open beyond the load balancer"),
+        format!(
+            "{name} is behind the platform's load balancer, but its security groups admit port {port} from addresses: {}. \
+             Its tasks can be reached around the load balancer (its HTTPS, its rules, its allowed_cidrs). \
+             The provider never edits a security group it did not make: admit the port from the groups of the namespace's services instead \
+             (the load balancer's own group is admitted by the group the provider makes for {name}).",
+            listed.join(", ")
+        ),
+    ))
+}
+
+/// [`exposure_warning`] for `settings`, reading its `security_group_ids`.
+pub async fn exposure(configured: &Configured, settings: &Settings) -> Option<(String, String)> {
+    settings.ingress.as_ref()?;
+    let open = crate::aws::ec2::security_group::open_to_addresses(
+        &configured.clients,
+        &settings.security_group_ids,
+        u16::try_from(settings.port).ok()?,
+    )
+    .await
+    // Only a warning is at stake: the apply reports AWS trouble.
+    .ok()?;
+    exposure_warning(&settings.name, settings.port, &open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_open_to_addresses_is_a_warning_naming_the_group_and_range() {
+        assert_eq!(exposure_warning("auth-service", 8080, &[]), None);
+        let (summary, detail) =
+            exposure_warning("auth-service", 8080, &[("sg-1".into(), "0.0.0.0/0".into())]).unwrap();
+        assert!(summary.starts_with("security_group_ids:"), "{summary}");
+        assert!(detail.contains("sg-1 from 0.0.0.0/0"), "{detail}");
+        assert!(detail.contains("never edits"), "{detail}");
+    }
+}
