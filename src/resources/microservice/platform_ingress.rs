@@ -54,11 +54,11 @@ pub async fn collision_verdicts(
             hosts: ingress.hosts.clone(),
         },
     );
-    let found = match rules_on(&configured.clients, &alb.listener_arn).await {
-        Ok(found) => found,
-        // The apply says what AWS answered.
-        Err(_) => Vec::new(),
-    };
+    // Unreadable: the planned rules are still judged; the apply says what
+    // AWS answered.
+    let found = rules_on(&configured.clients, &alb.listener_arn)
+        .await
+        .unwrap_or_default();
     let ours = super::names::resource_id(&settings.platform, &settings.name);
     let prefix = format!("{}/", settings.platform);
     let others: Vec<OtherRule> = found
