@@ -240,6 +240,8 @@ def test_the_example_puts_two_services_behind_one_load_balancer(emulator, tf, ne
     assert urls == {"auth": f"https://{lb['DNSName']}/auth",
                     "persona": f"https://{lb['DNSName']}/persona"}
     assert len(rules(emulator, listener(emulator, 443)["ListenerArn"])) == 2
+    # auth-service scales on requests per target too.
+    assert "scaling_policy_requests" in tf.resource(SVC)["components"]
     assert tf.plan().returncode == 0
     tf.destroy()
     assert target_groups(emulator) == {}
