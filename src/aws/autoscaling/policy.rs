@@ -23,30 +23,24 @@ use crate::spec::autoscaling::{
     live_target_group, resource_label, RequestCountLabel, ScalingPolicySpec,
 };
 
-/// The ARN recorded for `r`, or an error naming the missing component.
-fn id<'a>(resolved: &'a Resolved, r: &crate::spec::Ref) -> Result<&'a str, AwsError> {
-    resolved.get(&r.0).map(String::as_str).ok_or_else(|| {
-        AwsError::new(
-            "application-autoscaling:PutScalingPolicy",
-            format!(
-                "the scaling policy's resource label needs {}, which does not exist yet",
-                r.0
-            ),
-        )
-    })
-}
-
-/// The resource label `label` stands for now: the live target group's.
+/// The resource labels `label` stands for now: the live target group's
+/// and the other group's. `None` while a target group or the rule is not
+/// recorded (an apply creates them before the policy, which depends on
+/// them).
 async fn live_label(
     aws: &Clients,
     spec: &ScalingPolicySpec,
     label: &RequestCountLabel,
     resolved: &Resolved,
-) -> Result<String, AwsError> {
+) -> Result<Option<(String, String)>, AwsError> {
+    let id = |r: &crate::spec::Ref| resolved.get(&r.0).map(String::as_str);
     let [blue, green] = &label.target_groups;
-    let groups = [id(resolved, blue)?, id(resolved, green)?];
-    let weights =
-        crate::aws::elbv2::rule::weights(aws, id(resolved, &label.production_rule)?).await?;
+    let (Some(blue), Some(green), Some(rule)) = (id(blue), id(green), id(&label.production_rule))
+    else {
+        return Ok(None);
+    };
+    let groups = [blue, green];
+    let weights = crate::aws::elbv2::rule::weights(aws, rule).await?;
     // `service/CLUSTER/NAME`.
     let cluster = spec.resource_id.split('/').nth(1).unwrap_or_default();
     let service = match resolved.get(&label.service.0) {
@@ -59,23 +53,39 @@ async fn live_label(
         .as_ref()
         .and_then(|s| s.load_balancers().first())
         .and_then(|l| l.target_group_arn());
-    Ok(resource_label(
-        &label.load_balancer,
-        live_target_group(groups, &weights, named),
-    ))
+    let live = live_target_group(groups, &weights, named);
+    let other = if live == blue { green } else { blue };
+    Ok(Some((
+        resource_label(&label.load_balancer, live),
+        resource_label(&label.load_balancer, other),
+    )))
+}
+
+/// What a policy's resource label should be now.
+enum WantedLabel {
+    /// The metric takes none.
+    None,
+    /// This one (the live group's); the other group's label is the one a
+    /// release left behind.
+    Is { live: String, other: String },
+    /// Not known: what it names is not recorded yet.
+    Unknown,
 }
 
 impl ScalingPolicySpec {
-    /// The resource label to write and compare (None: the metric takes none).
+    /// The resource label to write and compare.
     async fn wanted_label(
         &self,
         aws: &Clients,
         resolved: &Resolved,
-    ) -> Result<Option<String>, AwsError> {
-        match &self.resource_label {
-            Some(label) => live_label(aws, self, label, resolved).await.map(Some),
-            None => Ok(None),
-        }
+    ) -> Result<WantedLabel, AwsError> {
+        Ok(match &self.resource_label {
+            Some(label) => match live_label(aws, self, label, resolved).await? {
+                Some((live, other)) => WantedLabel::Is { live, other },
+                None => WantedLabel::Unknown,
+            },
+            None => WantedLabel::None,
+        })
     }
 }
 
@@ -175,7 +185,7 @@ fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
 impl ScalingPolicySpec {
     /// How the policy AWS described (`None`: it does not exist) differs
     /// from this spec, whose resource label is `label` now.
-    fn observed(&self, policy: Option<&ScalingPolicy>, label: Option<&str>) -> Observation {
+    fn observed(&self, policy: Option<&ScalingPolicy>, label: &WantedLabel) -> Observation {
         let Some(policy) = policy else {
             return Observation::Missing;
         };
@@ -193,11 +203,25 @@ impl ScalingPolicySpec {
                 let found = c
                     .predefined_metric_specification()
                     .and_then(|m| m.resource_label());
+                let (label, left_behind) = match label {
+                    WantedLabel::None => (None, None),
+                    WantedLabel::Is { live, other } => (Some(live.as_str()), Some(other.as_str())),
+                    // Nothing to compare with until its objects exist.
+                    WantedLabel::Unknown => (found, None),
+                };
                 if found != label {
-                    // After a release the live target group is the other one.
-                    diffs.push(format!(
-                        "{FOLLOWS_AWS} resource label is {found:?}, want {label:?}"
-                    ));
+                    // A release made the other target group the live one:
+                    // follow it. Any other label is someone's change.
+                    let follows = if found.is_some() && found == left_behind {
+                        FOLLOWS_AWS
+                    } else {
+                        ""
+                    };
+                    diffs.push(
+                        format!("{follows} resource label is {found:?}, want {label:?}")
+                            .trim_start()
+                            .to_string(),
+                    );
                 }
                 if c.target_value() != self.target_value {
                     diffs.push(format!(
@@ -269,7 +293,7 @@ impl ScalingPolicySpec {
             .map(|((spec, _), label)| {
                 Ok(spec.observed(
                     found.get(&(spec.resource_id.clone(), spec.name.clone())),
-                    label?.as_deref(),
+                    &label?,
                 ))
             })
             .collect()
@@ -336,7 +360,7 @@ impl Adapter for ScalingPolicySpec {
         resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
         let label = self.wanted_label(aws, resolved).await?;
-        Ok(self.observed(self.describe(aws).await?.as_ref(), label.as_deref()))
+        Ok(self.observed(self.describe(aws).await?.as_ref(), &label))
     }
 
     /// PutScalingPolicy creates or replaces by name: adopting is the same
@@ -345,7 +369,16 @@ impl Adapter for ScalingPolicySpec {
         const CALL: &str = "application-autoscaling:PutScalingPolicy";
         let metric = PredefinedMetricSpecification::builder()
             .predefined_metric_type(MetricType::from(self.metric.as_str()))
-            .set_resource_label(self.wanted_label(aws, resolved).await?)
+            .set_resource_label(match self.wanted_label(aws, resolved).await? {
+                WantedLabel::None => None,
+                WantedLabel::Is { live, .. } => Some(live),
+                WantedLabel::Unknown => {
+                    return Err(AwsError::new(
+                        CALL,
+                        "the resource label names the service's target groups and production rule, which are not recorded yet",
+                    ))
+                }
+            })
             .build()
             .map_err(|e| AwsError::build(CALL, e))?;
         let config = TargetTrackingScalingPolicyConfiguration::builder()
@@ -392,5 +425,89 @@ impl Adapter for ScalingPolicySpec {
                 .map(|_| ())
                 .map_err(|e| AwsError::sdk("application-autoscaling:DeleteScalingPolicy", e)),
         )
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+    use crate::spec::Ref;
+
+    const LIVE: &str = "app/matbakh/1/targetgroup/matbakh-a-g/22";
+    const OTHER: &str = "app/matbakh/1/targetgroup/matbakh-a-b/11";
+
+    fn spec() -> ScalingPolicySpec {
+        ScalingPolicySpec {
+            resource_id: "service/matbakh/a".into(),
+            name: "a-requests-target-tracking".into(),
+            metric: "ALBRequestCountPerTarget".into(),
+            resource_label: Some(RequestCountLabel {
+                load_balancer: "app/matbakh/1".into(),
+                target_groups: [Ref::to("b"), Ref::to("g")],
+                production_rule: Ref::to("rule"),
+                service: Ref::to("service"),
+            }),
+            target_value: 100.0,
+            scale_in_cooldown_seconds: 300,
+            scale_out_cooldown_seconds: 60,
+        }
+    }
+
+    fn policy(label: &str) -> ScalingPolicy {
+        let metric = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::AlbRequestCountPerTarget)
+            .resource_label(label)
+            .build()
+            .unwrap();
+        ScalingPolicy::builder()
+            .policy_arn("arn")
+            .policy_name("a-requests-target-tracking")
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id("service/matbakh/a")
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+            .target_tracking_scaling_policy_configuration(
+                TargetTrackingScalingPolicyConfiguration::builder()
+                    .target_value(100.0)
+                    .predefined_metric_specification(metric)
+                    .scale_in_cooldown(300)
+                    .scale_out_cooldown(60)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn wanted() -> WantedLabel {
+        WantedLabel::Is {
+            live: LIVE.into(),
+            other: OTHER.into(),
+        }
+    }
+
+    fn differences(o: Observation) -> Vec<String> {
+        match o {
+            Observation::Present { differences } => differences,
+            Observation::Missing => panic!("missing"),
+        }
+    }
+
+    #[test]
+    fn the_label_a_release_left_behind_is_followed_not_drift() {
+        assert!(differences(spec().observed(Some(&policy(LIVE)), &wanted())).is_empty());
+        let d = differences(spec().observed(Some(&policy(OTHER)), &wanted()));
+        assert_eq!(d.len(), 1);
+        assert!(d[0].starts_with(FOLLOWS_AWS), "{d:?}");
+        // Any other label is someone's change: plain drift.
+        let d = differences(
+            spec().observed(Some(&policy("app/matbakh/1/targetgroup/x/33")), &wanted()),
+        );
+        assert!(!d[0].starts_with(FOLLOWS_AWS), "{d:?}");
+        // Unknown until its objects exist: not compared.
+        assert!(
+            differences(spec().observed(Some(&policy(OTHER)), &WantedLabel::Unknown)).is_empty()
+        );
     }
 }
