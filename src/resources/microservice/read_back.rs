@@ -412,7 +412,11 @@ fn probe_settings(platform: &PlatformContext, name: &str) -> Settings {
     let config = MicroserviceConfig {
         platform: Some(platform.platform_id.clone()),
         name: Some(name.to_string()),
-        autoscaling: Some(AutoscalingConfig::default()),
+        // With requests_per_target, so the probe holds its policy too.
+        autoscaling: Some(AutoscalingConfig {
+            requests_per_target: Some(1),
+            ..Default::default()
+        }),
         dashboard: Some(true),
         // So the probe holds the task role too (only its name is read).
         task_policy_arns: Some(vec![None]),
