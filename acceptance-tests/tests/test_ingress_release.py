@@ -221,9 +221,9 @@ def test_a_stopped_release_puts_production_back_on_the_old_revision(emulator, tf
 
 
 def test_import_after_a_release_that_swapped_the_groups_plans_clean(emulator, tf, network):
-    # Without rollback_on_alarms: an import does not find the release's own alarms yet (on
-    # either backend), which is not what this test is about.
-    block = '  deployment {\n    strategy = "blue_green"\n    bake_time = "2m"\n  }\n'
+    # With rollback_on_alarms: the import also finds the release's own alarm (no traffic).
+    block = ('  deployment {\n    strategy = "blue_green"\n    bake_time = "2m"\n'
+             '    rollback_on_alarms = true\n  }\n')
     first_apply(tf, emulator, network, block)
     blue, green = groups(tf)
     emulator.clock(speed=3600)
