@@ -395,3 +395,26 @@ def test_a_candidate_failing_every_request_at_one_percent_is_rolled_back_by_its_
     assert sent[1][error_rate]["state"] == "ALARM", sent
     assert_serves_from(emulator, blue, green)
     assert image_of(emulator) == OLD_IMAGE
+
+
+def test_scaling_on_requests_follows_the_live_group_within_the_release_apply(emulator, tf, network):
+    """`requests_per_target` tracks the production group: the apply that runs a release re-points
+    the policy once ECS swapped the groups, so the plan after it is clean."""
+    scaling = "  autoscaling {\n    min_count = 1\n    max_count = 4\n    requests_per_target = 100\n  }\n"
+    first_apply(tf, emulator, network, CANARY + scaling)
+    blue, green = groups(tf)
+    assert requests_label(emulator).endswith(blue.split(":")[-1])
+    emulator.clock(speed=3600)
+    write(tf, emulator, network, CANARY + scaling, NEW_IMAGE)
+    tf.apply()
+    assert_serves_from(emulator, green, blue)
+    assert requests_label(emulator).endswith(green.split(":")[-1])
+    assert_plan_clean(tf)
+
+
+def requests_label(emulator) -> str:
+    [policy] = [p for p in emulator.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId="service/matbakh/auth-service")["ScalingPolicies"]
+        if p["PolicyName"].endswith("-requests-target-tracking")]
+    spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+    return spec["ResourceLabel"]
