@@ -17,6 +17,7 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::iam::{RoleSpec, INLINE_POLICY_NAME};
 
 /// What IAM holds for one role.
+#[derive(Clone)]
 struct Held {
     arn: String,
     trust_policy: Value,
@@ -82,62 +83,120 @@ async fn detach(aws: &Clients, role: &str, arn: &str) -> Result<(), AwsError> {
         .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))
 }
 
-impl RoleSpec {
-    async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
-        let role = match aws.iam.get_role().role_name(name).send().await {
-            Ok(out) => out.role,
+/// One round of reads of role `name` (see [`RoleSpec::held`]); with
+/// `wants_inline`, the provider's inline policy asked for beside the list.
+async fn read_held(
+    aws: &Clients,
+    name: &str,
+    wants_inline: bool,
+) -> Result<Option<Held>, AwsError> {
+    let own_policy = async {
+        if !wants_inline {
+            return Ok(None);
+        }
+        match aws
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY_NAME)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(policy_document(out.policy_document()))),
             Err(e) => {
-                let e = AwsError::sdk("iam:GetRole", e);
+                let e = AwsError::sdk("iam:GetRolePolicy", e);
                 if e.is_not_found() {
-                    return Ok(None);
+                    Ok(None)
+                } else {
+                    Err(e)
                 }
-                return Err(e);
+            }
+        }
+    };
+    let (role, inline_names, attached, own_policy) = futures::join!(
+        aws.iam.get_role().role_name(name).send(),
+        aws.iam.list_role_policies().role_name(name).send(),
+        aws.iam.list_attached_role_policies().role_name(name).send(),
+        own_policy,
+    );
+    let role = match role {
+        Ok(out) => out.role,
+        Err(e) => {
+            let e = AwsError::sdk("iam:GetRole", e);
+            if e.is_not_found() {
+                return Ok(None);
+            }
+            return Err(e);
+        }
+    };
+    let Some(role) = role else { return Ok(None) };
+    let tags = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let mut own_policy = own_policy?;
+    let mut inline = BTreeMap::new();
+    for policy in inline_names
+        .map_err(|e| AwsError::sdk("iam:ListRolePolicies", e))?
+        .policy_names()
+    {
+        let asked = if policy == INLINE_POLICY_NAME {
+            own_policy.take()
+        } else {
+            None
+        };
+        let document = match asked {
+            Some(document) => document,
+            None => {
+                let out = aws
+                    .iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("iam:GetRolePolicy", e))?;
+                policy_document(out.policy_document())
             }
         };
-        let Some(role) = role else { return Ok(None) };
-        let (tag_list, inline_names, attached) = futures::join!(
-            aws.iam.list_role_tags().role_name(name).send(),
-            aws.iam.list_role_policies().role_name(name).send(),
-            aws.iam.list_attached_role_policies().role_name(name).send(),
-        );
-        let tags = tag_list
-            .map_err(|e| AwsError::sdk("iam:ListRoleTags", e))?
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        let mut inline = BTreeMap::new();
-        for policy in inline_names
-            .map_err(|e| AwsError::sdk("iam:ListRolePolicies", e))?
-            .policy_names()
-        {
-            let out = aws
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("iam:GetRolePolicy", e))?;
-            inline.insert(policy.clone(), policy_document(out.policy_document()));
-        }
-        let mut attached: Vec<String> = attached
-            .map_err(|e| AwsError::sdk("iam:ListAttachedRolePolicies", e))?
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect();
-        attached.sort();
-        Ok(Some(Held {
-            arn: role.arn().to_string(),
-            trust_policy: role
-                .assume_role_policy_document()
-                .map(policy_document)
-                .unwrap_or(Value::Null),
-            tags,
-            inline,
-            attached,
-        }))
+        inline.insert(policy.clone(), document);
+    }
+    let mut attached: Vec<String> = attached
+        .map_err(|e| AwsError::sdk("iam:ListAttachedRolePolicies", e))?
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    attached.sort();
+    Ok(Some(Held {
+        arn: role.arn().to_string(),
+        trust_policy: role
+            .assume_role_policy_document()
+            .map(policy_document)
+            .unwrap_or(Value::Null),
+        tags,
+        inline,
+        attached,
+    }))
+}
+
+impl RoleSpec {
+    /// What IAM holds for role `name`, read in one round: the role (its
+    /// trust policy and tags: GetRole answers both, so no ListRoleTags),
+    /// its inline policy names, its attachments and, when the spec has
+    /// one, the provider's inline policy, all at once. Only an inline
+    /// policy added out of band under another name costs a call more. In
+    /// a refresh the recovery and the observation of the role share the
+    /// read (see [`Clients::remembered`]).
+    async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
+        let wants_inline = self.policy.is_some();
+        let name = name.to_string();
+        let client = aws.clone();
+        aws.remembered(format!("iam:role/{name}/{wants_inline}"), || async move {
+            read_held(&client, &name, wants_inline).await
+        })
+        .await
     }
 
     fn differences(&self, held: &Held) -> Vec<String> {
@@ -377,5 +436,143 @@ mod tests {
         assert_eq!(policy_document(plain), policy_document(encoded));
         assert_eq!(policy_document(plain)["Version"], "2012-10-17");
         assert_eq!(name_of("arn:aws:iam::123456789012:role/a/b-exec"), "b-exec");
+    }
+
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::engine::Observation;
+
+    const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"xray:PutTraceSegments","Resource":"*"}]}"#;
+
+    fn spec() -> RoleSpec {
+        RoleSpec {
+            name: "matbakh-svc-task".into(),
+            description: "d".into(),
+            trust_policy: json!({"Version": "2012-10-17", "Statement": []}),
+            policy: Some(serde_json::from_str(POLICY).unwrap()),
+            managed_policy_arns: vec![],
+            tags: [("matbakh:owner".to_string(), "p/svc".to_string())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn xml(op: &str, inner: &str) -> (u16, Value) {
+        (
+            200,
+            Value::String(format!(
+                "<{op}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{op}Result>{inner}</{op}Result></{op}Response>"
+            )),
+        )
+    }
+
+    /// A role as IAM holds it: `policy` its inline policy `matbakh`,
+    /// `extra` another inline policy's name.
+    fn iam(policy: Arc<Mutex<String>>, extra: Option<&'static str>) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, _| {
+            match op {
+            "GetRole" => xml(
+                op,
+                "<Role><Path>/</Path><RoleName>matbakh-svc-task</RoleName><RoleId>AROA1</RoleId>\
+                 <Arn>arn:aws:iam::1:role/matbakh-svc-task</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
+                 <AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D</AssumeRolePolicyDocument>\
+                 <Tags><member><Key>matbakh:owner</Key><Value>p/svc</Value></member></Tags></Role>",
+            ),
+            "ListRolePolicies" => xml(
+                op,
+                &format!(
+                    "<PolicyNames><member>matbakh</member>{}</PolicyNames><IsTruncated>false</IsTruncated>",
+                    extra.map(|e| format!("<member>{e}</member>")).unwrap_or_default()
+                ),
+            ),
+            "ListAttachedRolePolicies" => {
+                xml(op, "<AttachedPolicies/><IsTruncated>false</IsTruncated>")
+            }
+            "GetRolePolicy" => xml(
+                op,
+                &format!(
+                    "<RoleName>matbakh-svc-task</RoleName><PolicyName>matbakh</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                    policy.lock().unwrap().replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+                ),
+            ),
+            _ => (
+                400,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>Unexpected</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            ),
+        }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refresh_reads_a_role_in_one_round_of_four_calls_shared_by_recovery_and_observation()
+    {
+        let fake = iam(Arc::new(Mutex::new(POLICY.to_string())), None);
+        let aws = fake.clients().remembering_reads();
+        let role = spec();
+        let resolved = Resolved::default();
+        let (found, observed) = futures::join!(
+            role.read_back(&aws),
+            role.observe(&aws, "arn:aws:iam::1:role/matbakh-svc-task", &resolved),
+        );
+        let found = found.unwrap().expect("found");
+        assert_eq!(found.spec, role);
+        assert_eq!(observed.unwrap(), Observation::in_sync());
+        let mut calls = fake.calls();
+        calls.sort();
+        // GetRole answers the tags (no ListRoleTags); the inline policy is
+        // asked for beside its list.
+        assert_eq!(
+            calls,
+            [
+                "GetRole",
+                "GetRolePolicy",
+                "ListAttachedRolePolicies",
+                "ListRolePolicies"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_statement_or_an_inline_policy_added_out_of_band_is_seen() {
+        let edited = POLICY.replace(
+            "]}",
+            r#",{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let fake = iam(Arc::new(Mutex::new(edited)), None);
+        let observed = spec()
+            .observe(
+                &fake.clients(),
+                "arn:aws:iam::1:role/matbakh-svc-task",
+                &Resolved::default(),
+            )
+            .await
+            .unwrap();
+        assert_ne!(observed, Observation::in_sync());
+
+        let fake = iam(Arc::new(Mutex::new(POLICY.to_string())), Some("extra"));
+        let Observation::Present { differences } = spec()
+            .observe(
+                &fake.clients(),
+                "arn:aws:iam::1:role/matbakh-svc-task",
+                &Resolved::default(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("present")
+        };
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.contains("inline policy extra")),
+            "{differences:?}"
+        );
+        // The other inline policy's document is the one call more.
+        assert_eq!(fake.calls().len(), 5, "{:?}", fake.calls());
     }
 }
