@@ -17,7 +17,6 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::iam::{RoleSpec, INLINE_POLICY_NAME};
 
 /// What IAM holds for one role.
-#[derive(Clone)]
 struct Held {
     arn: String,
     trust_policy: Value,
@@ -83,13 +82,41 @@ async fn detach(aws: &Clients, role: &str, arn: &str) -> Result<(), AwsError> {
         .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))
 }
 
-/// One round of reads of role `name` (see [`RoleSpec::held`]); with
-/// `wants_inline`, the provider's inline policy asked for beside the list.
-async fn read_held(
+/// What a role's policies are: every inline policy by name, the attached
+/// managed policies (sorted).
+#[derive(Clone)]
+struct Policies {
+    inline: BTreeMap<String, Value>,
+    attached: Vec<String>,
+}
+
+/// The role `name` (its ARN, trust policy and tags: GetRole answers the
+/// tags, so no ListRoleTags); `None` when IAM has no such role.
+async fn read_role(
+    aws: &Clients,
+    name: &str,
+) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
+    match aws.iam.get_role().role_name(name).send().await {
+        Ok(out) => Ok(out.role),
+        Err(e) => {
+            let e = AwsError::sdk("iam:GetRole", e);
+            if e.is_not_found() {
+                return Ok(None);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The policies of role `name`, in one round: its inline policy names, its
+/// attachments and, with `wants_inline`, the provider's inline policy
+/// asked for beside the list. Only an inline policy added out of band
+/// under another name costs a call more.
+async fn read_policies(
     aws: &Clients,
     name: &str,
     wants_inline: bool,
-) -> Result<Option<Held>, AwsError> {
+) -> Result<Policies, AwsError> {
     let own_policy = async {
         if !wants_inline {
             return Ok(None);
@@ -113,28 +140,11 @@ async fn read_held(
             }
         }
     };
-    let (role, inline_names, attached, own_policy) = futures::join!(
-        aws.iam.get_role().role_name(name).send(),
+    let (inline_names, attached, own_policy) = futures::join!(
         aws.iam.list_role_policies().role_name(name).send(),
         aws.iam.list_attached_role_policies().role_name(name).send(),
         own_policy,
     );
-    let role = match role {
-        Ok(out) => out.role,
-        Err(e) => {
-            let e = AwsError::sdk("iam:GetRole", e);
-            if e.is_not_found() {
-                return Ok(None);
-            }
-            return Err(e);
-        }
-    };
-    let Some(role) = role else { return Ok(None) };
-    let tags = role
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
     let mut own_policy = own_policy?;
     let mut inline = BTreeMap::new();
     for policy in inline_names
@@ -169,34 +179,74 @@ async fn read_held(
         .filter_map(|p| p.policy_arn().map(str::to_string))
         .collect();
     attached.sort();
-    Ok(Some(Held {
-        arn: role.arn().to_string(),
-        trust_policy: role
-            .assume_role_policy_document()
-            .map(policy_document)
-            .unwrap_or(Value::Null),
-        tags,
-        inline,
-        attached,
-    }))
+    Ok(Policies { inline, attached })
+}
+
+/// Whether a read of a role expects it to exist.
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    /// Recorded in state: the role and its policies are asked at once, one
+    /// round.
+    Recorded,
+    /// Looked for by name (a recovery, a create meeting its name): the role
+    /// first, its policies only when it exists, so a role that is not there
+    /// costs one call.
+    LookedFor,
 }
 
 impl RoleSpec {
-    /// What IAM holds for role `name`, read in one round: the role (its
-    /// trust policy and tags: GetRole answers both, so no ListRoleTags),
-    /// its inline policy names, its attachments and, when the spec has
-    /// one, the provider's inline policy, all at once. Only an inline
-    /// policy added out of band under another name costs a call more. In
-    /// a refresh the recovery and the observation of the role share the
-    /// read (see [`Clients::remembered`]).
-    async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
+    /// What IAM holds for role `name` (see [`Expect`]). In a refresh the
+    /// recovery and the observation of a role share its two reads (see
+    /// [`Clients::remembered`]): one round of four calls.
+    async fn held(
+        &self,
+        aws: &Clients,
+        name: &str,
+        expect: Expect,
+    ) -> Result<Option<Held>, AwsError> {
         let wants_inline = self.policy.is_some();
-        let name = name.to_string();
-        let client = aws.clone();
-        aws.remembered(format!("iam:role/{name}/{wants_inline}"), || async move {
-            read_held(&client, &name, wants_inline).await
-        })
-        .await
+        let role = {
+            let (aws2, name) = (aws.clone(), name.to_string());
+            aws.remembered(format!("iam:GetRole {name}"), move || async move {
+                read_role(&aws2, &name).await
+            })
+        };
+        let policies = || {
+            let (aws2, name) = (aws.clone(), name.to_string());
+            aws.remembered(
+                format!("iam:policies {name} {wants_inline}"),
+                move || async move { read_policies(&aws2, &name, wants_inline).await },
+            )
+        };
+        let (role, policies) = match expect {
+            Expect::Recorded => {
+                let (role, policies) = futures::join!(role, policies());
+                match role? {
+                    // A role gone makes its policy reads fail: that is
+                    // the role missing, not an error.
+                    None => return Ok(None),
+                    Some(role) => (role, policies?),
+                }
+            }
+            Expect::LookedFor => match role.await? {
+                None => return Ok(None),
+                Some(role) => (role, policies().await?),
+            },
+        };
+        Ok(Some(Held {
+            arn: role.arn().to_string(),
+            trust_policy: role
+                .assume_role_policy_document()
+                .map(policy_document)
+                .unwrap_or(Value::Null),
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            inline: policies.inline,
+            attached: policies.attached,
+        }))
     }
 
     fn differences(&self, held: &Held) -> Vec<String> {
@@ -225,7 +275,7 @@ impl RoleSpec {
     /// Read back the role of this name: its trust, its inline policy and
     /// attachments as found.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RoleSpec>>, AwsError> {
-        let Some(held) = self.held(aws, &self.name).await? else {
+        let Some(held) = self.held(aws, &self.name, Expect::LookedFor).await? else {
             return Ok(None);
         };
         let spec = RoleSpec {
@@ -311,7 +361,7 @@ impl Adapter for RoleSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(held) = self.held(aws, name_of(id)).await? else {
+        let Some(held) = self.held(aws, name_of(id), Expect::Recorded).await? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = self.differences(&held);
@@ -339,7 +389,10 @@ impl Adapter for RoleSpec {
                 Ok(arn)
             }
             Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
-                let held = self.held(aws, &self.name).await?.ok_or(e)?;
+                let held = self
+                    .held(aws, &self.name, Expect::LookedFor)
+                    .await?
+                    .ok_or(e)?;
                 tags::claim(
                     "iam:CreateRole",
                     "IAM role",
@@ -362,7 +415,7 @@ impl Adapter for RoleSpec {
         if name_of(id) != self.name {
             return self.create(aws, resolved).await;
         }
-        let Some(held) = self.held(aws, &self.name).await? else {
+        let Some(held) = self.held(aws, &self.name, Expect::Recorded).await? else {
             return self.create(aws, resolved).await;
         };
         tags::claim(
@@ -400,7 +453,7 @@ impl Adapter for RoleSpec {
     /// first. A role another resource owns is left alone.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         let name = name_of(id);
-        let Some(held) = self.held(aws, name).await? else {
+        let Some(held) = self.held(aws, name, Expect::Recorded).await? else {
             return Ok(());
         };
         if tags::owner(&held.tags) != tags::owner(&self.tags) {
@@ -574,5 +627,26 @@ mod tests {
         );
         // The other inline policy's document is the one call more.
         assert_eq!(fake.calls().len(), 5, "{:?}", fake.calls());
+    }
+
+    #[tokio::test]
+    async fn a_role_looked_for_that_is_not_there_costs_one_call() {
+        let fake = FakeEndpoint::start(|op, _| {
+            (
+                404,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            )
+        });
+        let aws = fake.clients().remembering_reads();
+        assert!(spec().read_back(&aws).await.unwrap().is_none());
+        assert_eq!(fake.calls(), ["GetRole"]);
+        // Recorded but deleted out of band: missing, not an error.
+        let observed = spec()
+            .observe(&aws, "arn:aws:iam::1:role/other", &Resolved::default())
+            .await
+            .unwrap();
+        assert_eq!(observed, Observation::Missing);
     }
 }
