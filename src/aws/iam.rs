@@ -214,7 +214,7 @@ impl RoleSpec {
         let policies = || {
             let (aws2, name) = (aws.clone(), name.to_string());
             aws.remembered(
-                format!("iam:policies {name} {wants_inline}"),
+                format!("policies of IAM role {name} {wants_inline}"),
                 move || async move { read_policies(&aws2, &name, wants_inline).await },
             )
         };
