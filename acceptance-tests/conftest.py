@@ -7,17 +7,23 @@ provider_binary  MATBAKH_PROVIDER_BIN, else $CARGO_TARGET_DIR (default <repo>/ta
 tf               a terraform working directory wired to the provider binary (dev_overrides)
                  and to the emulator; tf_factory() makes more of them (e.g. for import tests).
 fault_proxy      a seeded HTTP fault proxy in front of the emulator (harness/fault_proxy.py).
+
+At the end of a run that made the provider call AWS, the run fails when the deployer policy
+(`data "matbakh_deployer_policy"`) lacks an action the provider called in any test
+(harness/policy_coverage.py).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from harness import emulator as emu
+from harness import policy_coverage
 from harness.terraform import Terraform, plugin_dir_for, write_cli_config
 
 ROOT = Path(__file__).resolve().parent
@@ -38,7 +44,52 @@ def emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emu.Em
     try:
         yield server
     finally:
+        try:
+            policy_coverage.record(Path(os.environ[policy_coverage.DIR_ENV]),
+                                   server.provider_actions())
+        except Exception as e:  # noqa: BLE001 - the check at the end says what it lacks
+            print(f"could not record the provider's actions: {e}")
         server.stop()
+
+
+def _controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Chosen once by the controller; xdist workers inherit the environment.
+    if _controller(config):
+        os.environ[policy_coverage.DIR_ENV] = tempfile.mkdtemp(prefix="matbakh-provider-actions-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The deployer policy must grant every action the provider called in this run."""
+    if not _controller(session.config):
+        return
+    directory = Path(os.environ[policy_coverage.DIR_ENV])
+    called = policy_coverage.recorded(directory)
+    if not called:
+        return
+    binary = Path(os.environ.get("MATBAKH_PROVIDER_BIN", Path(os.environ.get(
+        "CARGO_TARGET_DIR", REPO / "target")) / "debug" / "terraform-provider-matbakh"))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not binary.is_file():
+        # An emulator-only run (`-m emulator`) without the provider built: nothing to check.
+        if reporter is not None:
+            reporter.write_line(f"deployer policy: not checked, no provider binary at {binary}",
+                                yellow=True)
+        return
+    try:
+        policy = policy_coverage.render_deployer_policy(binary, directory, ["matbakh"])
+        missing = policy_coverage.uncovered(called, policy)
+    except Exception as e:  # noqa: BLE001
+        missing, policy = [f"(the policy could not be rendered: {e})"], {}
+    line = (f"deployer policy: the provider called {len(called)} actions in this run; "
+            + (f"the policy lacks {missing}" if missing else "the policy grants every one"))
+    if reporter is not None:
+        reporter.write_line(line, red=bool(missing), green=not missing)
+    if missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -97,6 +97,11 @@ class Emulator:
                 if (service is None or r["service"] == service)
                 and (operation is None or r["operation"] == operation)]
 
+    def provider_actions(self) -> dict[str, int]:
+        """IAM action -> how often the provider called it since this emulator started (kept
+        across resets)."""
+        return self._http("GET", "/_matbakh/provider-actions")["actions"]
+
     def clear_requests(self) -> None:
         self._http("DELETE", "/_matbakh/requests")
 

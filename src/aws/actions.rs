@@ -13,15 +13,32 @@ use serde_json::{json, Value};
 /// `{p}` platform name; `*` where AWS defines no resource type for the
 /// action (the service authorization reference of each service).
 pub const CALLED: &[(&str, &str)] = &[
-    ("application-autoscaling:DeleteScalingPolicy", "*"),
-    ("application-autoscaling:DeregisterScalableTarget", "*"),
+    // Application Auto Scaling authorizes these on the scalable target
+    // (`scalable-target/ID`, an id AWS draws): scoped to the region's
+    // targets and, by `CONDITIONS`, to ECS targets this platform's
+    // microservices own (their `matbakh:owner` tag).
+    (
+        "application-autoscaling:DeleteScalingPolicy",
+        SCALABLE_TARGET,
+    ),
+    (
+        "application-autoscaling:DeregisterScalableTarget",
+        SCALABLE_TARGET,
+    ),
+    // AWS defines no resource type for the two Describe calls: `*`.
     ("application-autoscaling:DescribeScalableTargets", "*"),
     ("application-autoscaling:DescribeScalingPolicies", "*"),
-    ("application-autoscaling:ListTagsForResource", "*"),
-    ("application-autoscaling:PutScalingPolicy", "*"),
-    ("application-autoscaling:RegisterScalableTarget", "*"),
-    ("application-autoscaling:TagResource", "*"),
-    ("application-autoscaling:UntagResource", "*"),
+    (
+        "application-autoscaling:ListTagsForResource",
+        SCALABLE_TARGET,
+    ),
+    ("application-autoscaling:PutScalingPolicy", SCALABLE_TARGET),
+    (
+        "application-autoscaling:RegisterScalableTarget",
+        SCALABLE_TARGET,
+    ),
+    ("application-autoscaling:TagResource", SCALABLE_TARGET),
+    ("application-autoscaling:UntagResource", SCALABLE_TARGET),
     ("appmesh:CreateMesh", MESH),
     ("appmesh:CreateRoute", MESH_CHILD),
     ("appmesh:CreateVirtualNode", MESH_CHILD),
@@ -145,19 +162,26 @@ pub const CALLED: &[(&str, &str)] = &[
     ("logs:PutRetentionPolicy", LOG_GROUP),
     ("logs:TagLogGroup", LOG_GROUP),
     ("logs:UntagLogGroup", LOG_GROUP),
+    // Cloud Map names namespaces and services by ids it draws
+    // (`namespace/ns-…`, `service/srv-…`): scoped to the region's and, by
+    // `CONDITIONS`, to what carries this platform's `matbakh:owner` tag
+    // (or ECS's own tag on the services Service Connect makes).
+    // The creates of a namespace take no resource (AWS defines none): `*`,
+    // allowed only with the platform's owner tag in the request.
     ("servicediscovery:CreateHttpNamespace", "*"),
     ("servicediscovery:CreatePrivateDnsNamespace", "*"),
-    ("servicediscovery:CreateService", "*"),
-    ("servicediscovery:DeleteNamespace", "*"),
-    ("servicediscovery:DeleteService", "*"),
-    ("servicediscovery:GetNamespace", "*"),
-    ("servicediscovery:GetOperation", "*"),
-    ("servicediscovery:GetService", "*"),
+    ("servicediscovery:CreateService", NAMESPACE_AND_SERVICE),
+    ("servicediscovery:DeleteNamespace", NAMESPACE),
+    ("servicediscovery:DeleteService", CLOUD_MAP_SERVICE),
+    ("servicediscovery:GetNamespace", NAMESPACE),
+    ("servicediscovery:GetOperation", NAMESPACE_AND_SERVICE),
+    ("servicediscovery:GetService", CLOUD_MAP_SERVICE),
+    // No resource type for the List calls and the tag calls: `*`.
     ("servicediscovery:ListNamespaces", "*"),
     ("servicediscovery:ListServices", "*"),
     ("servicediscovery:ListTagsForResource", "*"),
     ("servicediscovery:TagResource", "*"),
-    ("servicediscovery:UpdateService", "*"),
+    ("servicediscovery:UpdateService", CLOUD_MAP_SERVICE),
     ("servicediscovery:UntagResource", "*"),
     ("sts:AssumeRole", "*"),
     ("sts:GetCallerIdentity", "*"),
@@ -166,10 +190,186 @@ pub const CALLED: &[(&str, &str)] = &[
     ("tag:GetResources", "*"),
 ];
 
+/// What a statement asks of the request besides its action and resource:
+/// the tag conditions AWS evaluates for services that name their objects
+/// by ids they draw themselves (Cloud Map, Application Auto Scaling, EC2
+/// security groups), so
+/// a resource pattern alone cannot tell this platform's objects from
+/// others'. Keys from the Service Authorization Reference of each service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum When {
+    /// The object carries the platform's own `matbakh:owner` (`PLATFORM`).
+    PlatformOwns,
+    /// The create request tags the new object `matbakh:owner = PLATFORM`.
+    PlatformCreates,
+    /// The object is a microservice's or canary's (`matbakh:owner =
+    /// PLATFORM/NAME`).
+    ServiceOwns,
+    /// The create request tags the new object `PLATFORM/NAME`.
+    ServiceCreates,
+    /// A Cloud Map service ECS made for Service Connect
+    /// (`AmazonECSManaged = true`; it carries no owner tag of ours).
+    EcsMade,
+    /// An ECS service's desired count scalable target a microservice owns.
+    EcsScalingOwned,
+    /// As `EcsScalingOwned`, for the tag calls, which take neither the
+    /// namespace nor the dimension (AWS evaluates those keys only on the
+    /// scaling calls).
+    ServiceOwnsTarget,
+    /// RegisterScalableTarget: an ECS desired count whose request tags it
+    /// `PLATFORM/NAME` (a new target has no tags yet to read).
+    EcsScalingCreated,
+    /// An EC2 security group of the platform's or one of its
+    /// microservices' (`matbakh:owner` = `PLATFORM` or `PLATFORM/NAME`).
+    GroupOwned,
+    /// CreateSecurityGroup: the new group (not its VPC) is tagged with the
+    /// platform's or a microservice's owner in the request.
+    GroupCreated,
+    /// CreateTags as part of CreateSecurityGroup (its `TagSpecifications`:
+    /// EC2 authorizes them as `ec2:CreateTags` with `ec2:CreateAction`),
+    /// with an owner tag of the platform's.
+    GroupTaggedAtCreate,
+}
+
+/// The condition of each `(action, When)`: an action listed here is
+/// granted only under these conditions (once per entry, in separate
+/// statements, as IAM has no OR inside one); every other action of
+/// [`CALLED`] on its resources alone.
+pub const CONDITIONS: &[(&str, When)] = &[
+    (
+        "application-autoscaling:DeleteScalingPolicy",
+        When::EcsScalingOwned,
+    ),
+    (
+        "application-autoscaling:DeregisterScalableTarget",
+        When::EcsScalingOwned,
+    ),
+    (
+        "application-autoscaling:ListTagsForResource",
+        When::ServiceOwnsTarget,
+    ),
+    (
+        "application-autoscaling:PutScalingPolicy",
+        When::EcsScalingOwned,
+    ),
+    (
+        "application-autoscaling:RegisterScalableTarget",
+        When::EcsScalingCreated,
+    ),
+    (
+        "application-autoscaling:TagResource",
+        When::ServiceOwnsTarget,
+    ),
+    // RegisterScalableTarget's tags are also authorized as TagResource on
+    // the new target, which has no tags yet: by the request's.
+    ("application-autoscaling:TagResource", When::ServiceCreates),
+    (
+        "application-autoscaling:UntagResource",
+        When::ServiceOwnsTarget,
+    ),
+    (
+        "servicediscovery:CreateHttpNamespace",
+        When::PlatformCreates,
+    ),
+    (
+        "servicediscovery:CreatePrivateDnsNamespace",
+        When::PlatformCreates,
+    ),
+    // App Mesh's discovery services, in the platform's namespace.
+    ("servicediscovery:CreateService", When::ServiceCreates),
+    ("servicediscovery:DeleteNamespace", When::PlatformOwns),
+    ("servicediscovery:GetNamespace", When::PlatformOwns),
+    ("servicediscovery:DeleteService", When::ServiceOwns),
+    ("servicediscovery:DeleteService", When::EcsMade),
+    ("servicediscovery:GetService", When::ServiceOwns),
+    ("servicediscovery:GetService", When::EcsMade),
+    ("servicediscovery:UpdateService", When::ServiceOwns),
+    // The ingress security groups (EC2 names a group by its id only).
+    ("ec2:AuthorizeSecurityGroupIngress", When::GroupOwned),
+    ("ec2:CreateSecurityGroup", When::GroupCreated),
+    ("ec2:CreateTags", When::GroupOwned),
+    ("ec2:CreateTags", When::GroupTaggedAtCreate),
+    ("ec2:DeleteSecurityGroup", When::GroupOwned),
+    ("ec2:RevokeSecurityGroupIngress", When::GroupOwned),
+    // GetOperation keeps no condition: the operation of a namespace's
+    // delete is polled after the namespace (and its tags) are gone.
+];
+
+const RESOURCE_OWNER: &str = "aws:ResourceTag/matbakh:owner";
+const REQUEST_OWNER: &str = "aws:RequestTag/matbakh:owner";
+
+impl When {
+    /// The IAM `Condition` block for these platforms.
+    pub fn condition(self, platforms: &[String]) -> Value {
+        let platform_owners: Vec<&str> = platforms.iter().map(String::as_str).collect();
+        let service_owners: Vec<String> = platforms.iter().map(|p| format!("{p}/*")).collect();
+        let any_owner: Vec<String> = platforms
+            .iter()
+            .flat_map(|p| [p.clone(), format!("{p}/*")])
+            .collect();
+        let ecs_scaling = json!({
+            "application-autoscaling:service-namespace": "ecs",
+            "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount",
+        });
+        match self {
+            When::PlatformOwns => json!({"StringEquals": {RESOURCE_OWNER: platform_owners}}),
+            When::PlatformCreates => json!({"StringEquals": {REQUEST_OWNER: platform_owners}}),
+            When::ServiceOwns | When::ServiceOwnsTarget => {
+                json!({"StringLike": {RESOURCE_OWNER: service_owners}})
+            }
+            When::ServiceCreates => json!({"StringLike": {REQUEST_OWNER: service_owners}}),
+            When::EcsMade => json!({"StringEquals": {"aws:ResourceTag/AmazonECSManaged": "true"}}),
+            When::EcsScalingOwned => json!({
+                "StringEquals": ecs_scaling,
+                "StringLike": {RESOURCE_OWNER: service_owners},
+            }),
+            When::EcsScalingCreated => json!({
+                "StringEquals": ecs_scaling,
+                "StringLike": {REQUEST_OWNER: service_owners},
+            }),
+            When::GroupOwned => json!({"StringLike": {RESOURCE_OWNER: any_owner}}),
+            When::GroupCreated => json!({"StringLike": {REQUEST_OWNER: any_owner}}),
+            When::GroupTaggedAtCreate => json!({
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "StringLike": {REQUEST_OWNER: any_owner},
+            }),
+        }
+    }
+
+    /// Whether the condition holds for this resource pattern of the
+    /// action's: CreateSecurityGroup's tag condition is the new group's,
+    /// not its VPC's (the VPC is granted without it, in its own statement).
+    fn applies_to(self, pattern: &str) -> bool {
+        match self {
+            When::GroupCreated => pattern.contains(":security-group/"),
+            _ => true,
+        }
+    }
+}
+
+/// The conditions `action` is granted under; `[None]` for unconditioned.
+fn conditions_of(action: &str) -> Vec<Option<When>> {
+    let listed: Vec<Option<When>> = CONDITIONS
+        .iter()
+        .filter(|(a, _)| *a == action)
+        .map(|(_, w)| Some(*w))
+        .collect();
+    if listed.is_empty() {
+        vec![None]
+    } else {
+        listed
+    }
+}
+
 /// Names in the adapters' sources that look like actions but label a
 /// check, not a call (an ownership refusal, a request that failed to build).
 pub const NOT_CALLS: &[&str] = &["servicediscovery:Tag", "servicediscovery:CreateNamespace"];
 
+const NAMESPACE: &str = "arn:aws:servicediscovery:{r}:{a}:namespace/*";
+const CLOUD_MAP_SERVICE: &str = "arn:aws:servicediscovery:{r}:{a}:service/*";
+const NAMESPACE_AND_SERVICE: &str =
+    "arn:aws:servicediscovery:{r}:{a}:namespace/* arn:aws:servicediscovery:{r}:{a}:service/*";
+const SCALABLE_TARGET: &str = "arn:aws:application-autoscaling:{r}:{a}:scalable-target/*";
 const CLUSTER: &str = "arn:aws:ecs:{r}:{a}:cluster/{p}";
 const SERVICE: &str = "arn:aws:ecs:{r}:{a}:service/{p}/*";
 const ECS_ANY: &str = "arn:aws:ecs:{r}:{a}:cluster/{p} arn:aws:ecs:{r}:{a}:service/{p}/* arn:aws:ecs:{r}:{a}:task-definition/{p}-*:*";
@@ -185,7 +385,7 @@ const ROLE: &str = "arn:aws:iam::{a}:role/{p}-*";
 // AWS Budgets names are account-wide: `matbakh-PLATFORM-REGION`.
 const BUDGET: &str = "arn:aws:budgets::{a}:budget/matbakh-{p}-*";
 // EC2 names a security group by its id only: scoped to the region's groups
-// (the adapter itself touches only the groups its platform made).
+// and, by `CONDITIONS`, to those the platform's owner tag marks.
 const SECURITY_GROUP: &str = "arn:aws:ec2:{r}:{a}:security-group/*";
 const SECURITY_GROUP_AND_VPC: &str =
     "arn:aws:ec2:{r}:{a}:security-group/* arn:aws:ec2:{r}:{a}:vpc/*";
@@ -224,12 +424,16 @@ pub fn iam_action(call: &str) -> &str {
 /// statement per resource scope, no `*` action, `iam:PassRole` only to ECS
 /// and its tasks.
 pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) -> Value {
-    let mut by_scope: std::collections::BTreeMap<Vec<String>, Vec<&str>> = Default::default();
-    for (action, pattern) in CALLED {
+    type Scope = (Vec<String>, Option<When>);
+    let mut by_scope: std::collections::BTreeMap<Scope, Vec<&str>> = Default::default();
+    let expand = |pieces: &[&str]| -> Vec<String> {
+        if pieces == ["*"] {
+            return vec!["*".to_string()];
+        }
         let mut resources: Vec<String> = Vec::new();
         for p in platforms {
             for r in regions {
-                for one in pattern.split(' ') {
+                for one in pieces {
                     resources.push(
                         one.replace("{r}", r)
                             .replace("{a}", account)
@@ -240,19 +444,35 @@ pub fn deployer_policy(platforms: &[String], regions: &[String], account: &str) 
         }
         resources.sort();
         resources.dedup();
-        if *pattern == "*" {
-            resources = vec!["*".to_string()];
-        }
-        let granted = by_scope.entry(resources).or_default();
-        if !granted.contains(&iam_action(action)) {
-            granted.push(iam_action(action));
+        resources
+    };
+    for (action, pattern) in CALLED {
+        let pieces: Vec<&str> = pattern.split(' ').collect();
+        for when in conditions_of(action) {
+            let (scoped, plain): (Vec<&str>, Vec<&str>) = pieces
+                .iter()
+                .partition(|one| when.is_none_or(|w| w.applies_to(one)));
+            for (part, condition) in [(scoped, when), (plain, None)] {
+                if part.is_empty() {
+                    continue;
+                }
+                let granted = by_scope.entry((expand(&part), condition)).or_default();
+                if !granted.contains(&iam_action(action)) {
+                    granted.push(iam_action(action));
+                }
+            }
         }
     }
     let mut statements: Vec<Value> = by_scope
         .into_iter()
-        .enumerate()
-        .map(|(i, (resources, actions))| {
-            json!({"Sid": format!("Matbakh{i}"), "Effect": "Allow", "Action": actions, "Resource": resources})
+        // No `Sid`s: IAM counts every character of a role's inline policies
+        // against 10,240, and the numbered ones said nothing.
+        .map(|((resources, when), actions)| {
+            let mut st = json!({"Effect": "Allow", "Action": actions, "Resource": resources});
+            if let Some(when) = when {
+                st["Condition"] = when.condition(platforms);
+            }
+            st
         })
         .collect();
     let roles: Vec<String> = platforms
@@ -345,6 +565,155 @@ mod tests {
             stale.is_empty(),
             "in the table but called nowhere: {stale:?}"
         );
+    }
+
+    /// The calls of Cloud Map and Application Auto Scaling for which the
+    /// Service Authorization Reference lists no resource type (so `*` is
+    /// the only resource a statement can name for them).
+    const NO_RESOURCE_TYPE: [&str; 9] = [
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+        "servicediscovery:CreateHttpNamespace",
+        "servicediscovery:CreatePrivateDnsNamespace",
+        "servicediscovery:ListNamespaces",
+        "servicediscovery:ListServices",
+        "servicediscovery:ListTagsForResource",
+        "servicediscovery:TagResource",
+        "servicediscovery:UntagResource",
+    ];
+
+    #[test]
+    fn cloud_map_and_autoscaling_take_star_only_where_aws_defines_no_resource_type() {
+        for (action, pattern) in CALLED.iter().filter(|(a, _)| {
+            a.starts_with("servicediscovery:") || a.starts_with("application-autoscaling:")
+        }) {
+            assert_eq!(
+                *pattern == "*",
+                NO_RESOURCE_TYPE.contains(action),
+                "{action} on {pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_conditioned_action_is_called() {
+        for (action, _) in CONDITIONS {
+            assert!(CALLED.iter().any(|(a, _)| a == action), "{action}");
+        }
+    }
+
+    /// The statements granting `action`, as (resources, condition).
+    fn grants_of(policy: &Value, action: &str) -> Vec<(Value, Value)> {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|st| match &st["Action"] {
+                Value::String(a) => a == action,
+                list => list.as_array().unwrap().iter().any(|a| a == action),
+            })
+            .map(|st| (st["Resource"].clone(), st["Condition"].clone()))
+            .collect()
+    }
+
+    #[test]
+    fn cloud_map_and_autoscaling_are_scoped_by_owner_tag() {
+        let policy = deployer_policy(
+            &["matbakh".into()],
+            &["eu-central-1".into()],
+            "123456789012",
+        );
+        assert_eq!(
+            grants_of(&policy, "servicediscovery:DeleteNamespace"),
+            vec![(
+                json!(["arn:aws:servicediscovery:eu-central-1:123456789012:namespace/*"]),
+                json!({"StringEquals": {"aws:ResourceTag/matbakh:owner": ["matbakh"]}})
+            )]
+        );
+        assert_eq!(
+            grants_of(&policy, "servicediscovery:CreateHttpNamespace"),
+            vec![(
+                json!(["*"]),
+                json!({"StringEquals": {"aws:RequestTag/matbakh:owner": ["matbakh"]}})
+            )]
+        );
+        // Owned by a microservice of the platform, or made by ECS.
+        let deletes = grants_of(&policy, "servicediscovery:DeleteService");
+        assert_eq!(deletes.len(), 2, "{deletes:?}");
+        assert!(deletes.contains(&(
+            json!(["arn:aws:servicediscovery:eu-central-1:123456789012:service/*"]),
+            json!({"StringLike": {"aws:ResourceTag/matbakh:owner": ["matbakh/*"]}})
+        )));
+        assert!(deletes.contains(&(
+            json!(["arn:aws:servicediscovery:eu-central-1:123456789012:service/*"]),
+            json!({"StringEquals": {"aws:ResourceTag/AmazonECSManaged": "true"}})
+        )));
+        assert_eq!(
+            grants_of(&policy, "application-autoscaling:PutScalingPolicy"),
+            vec![(
+                json!([
+                    "arn:aws:application-autoscaling:eu-central-1:123456789012:scalable-target/*"
+                ]),
+                json!({
+                    "StringEquals": {
+                        "application-autoscaling:service-namespace": "ecs",
+                        "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"
+                    },
+                    "StringLike": {"aws:ResourceTag/matbakh:owner": ["matbakh/*"]}
+                })
+            )]
+        );
+        let register = grants_of(&policy, "application-autoscaling:RegisterScalableTarget");
+        assert_eq!(
+            register[0].1["StringLike"],
+            json!({"aws:RequestTag/matbakh:owner": ["matbakh/*"]})
+        );
+    }
+
+    #[test]
+    fn security_groups_are_scoped_by_owner_tag_and_their_vpc_is_not() {
+        let policy = deployer_policy(
+            &["matbakh".into()],
+            &["eu-central-1".into()],
+            "123456789012",
+        );
+        let owners = json!(["matbakh", "matbakh/*"]);
+        let creates = grants_of(&policy, "ec2:CreateSecurityGroup");
+        assert_eq!(creates.len(), 2, "{creates:?}");
+        assert!(creates.contains(&(
+            json!(["arn:aws:ec2:eu-central-1:123456789012:security-group/*"]),
+            json!({"StringLike": {"aws:RequestTag/matbakh:owner": owners}})
+        )));
+        assert!(creates.contains(&(
+            json!(["arn:aws:ec2:eu-central-1:123456789012:vpc/*"]),
+            Value::Null
+        )));
+        assert_eq!(
+            grants_of(&policy, "ec2:DeleteSecurityGroup"),
+            vec![(
+                json!(["arn:aws:ec2:eu-central-1:123456789012:security-group/*"]),
+                json!({"StringLike": {"aws:ResourceTag/matbakh:owner": owners}})
+            )]
+        );
+        let tags = grants_of(&policy, "ec2:CreateTags");
+        assert!(tags
+            .iter()
+            .any(|(_, c)| c["StringEquals"]["ec2:CreateAction"] == "CreateSecurityGroup"));
+    }
+
+    /// IAM's limit on a role's inline policies together, in characters
+    /// without whitespace (IAM User Guide, "IAM and AWS STS quotas").
+    const INLINE_ROLE_POLICY_MAX: usize = 10_240;
+
+    #[test]
+    fn the_policy_of_one_platform_in_one_region_fits_a_roles_inline_policy() {
+        let policy = deployer_policy(
+            &["matbakh-production".into()],
+            &["eu-central-1".into()],
+            "123456789012",
+        );
+        let size = policy.to_string().len();
+        assert!(size <= INLINE_ROLE_POLICY_MAX, "{size} characters");
     }
 
     #[test]

@@ -207,8 +207,12 @@ impl Backend for AwsBackend<'_> {
             })
             .collect();
         if alarms.len() == items.len() {
-            return crate::spec::cloudwatch::MetricAlarmSpec::observe_many(self.clients, &alarms)
-                .await;
+            return crate::spec::cloudwatch::MetricAlarmSpec::observe_many(
+                self.clients,
+                &alarms,
+                resolved,
+            )
+            .await;
         }
         let policies: Vec<_> = items
             .iter()

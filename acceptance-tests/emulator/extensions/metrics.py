@@ -12,7 +12,9 @@ Two pieces, both driven by the control API:
   `TargetDiscoveryName` alone is one series per account and region: every caller in every
   cluster and namespace that calls a service of that discovery name adds to it. The discovery
   name is the target ECS service's own (`serviceConnectConfiguration.services[].discoveryName`),
-  looked up here, so a test never writes it.
+  looked up here, so a test never writes it. For a service behind the platform's ALB the same
+  requests are published in `AWS/ApplicationELB` per target group, split by the production
+  listener rule's weights as moto's elbv2 backend holds them now (`_alb_traffic`).
 
 * POST /_matbakh/alarms/evaluate evaluates metric alarms against the stored data, as CloudWatch
   does each period, and sets their state through SetAlarmState's path (so an ECS deployment
@@ -22,9 +24,10 @@ Two pieces, both driven by the control API:
   missing periods follow `TreatMissingData` (`notBreaching` good, `breaching` bad, `ignore`
   keeps the state, `missing` (default) INSUFFICIENT_DATA when every period is missing). Metric
   math: the alarm's `ReturnData` expression over its `MetricStat` queries, each a statistic of
-  one period (`Sum`, `Average`, `Minimum`, `Maximum`, `SampleCount`); a query without data in a
-  period is missing there. Expressions: numbers, ids, + - * /, comparisons, AND/OR, and the
-  functions IF, FILL, MIN, MAX, ABS ("Metric math syntax and functions"). Periods end at the
+  one period (`Sum`, `Average`, `Minimum`, `Maximum`, `SampleCount`, percentiles `pNN`); a query
+  without data in a period is missing there. Expressions: numbers, ids, + - * /, comparisons,
+  AND/OR, and the functions IF, FILL, MIN, MAX (also over an array `[a, b]`), ABS ("Metric math
+  syntax and functions"). Periods end at the
   evaluation's time (now, or `at`), newest last.
 """
 
@@ -69,14 +72,18 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
     "requests", "errors" (5xx), "latency_ms": per minute; "minutes": how many minutes up to now
     (default 3); "account"; "candidate_share" (percent of the requests a new revision serves
     during a release) with "candidate_latency_ms" (its answers' latency; `latency_ms` is then the
-    old revision's)}. Answers the series written.
+    old revision's); "target_groups" (a service behind the ALB: {target group name:
+    {"errors_percent", "latency_ms"}}, how that group answers)}. Answers the series written.
+
+    A service behind the platform's ALB gets the same requests through its production listener
+    rule too: the ALB's metrics per target group, split by the rule's weights (`_alb_traffic`).
 
     Both revisions answer behind one discovery name, so a caller's proxy publishes one statistic
     set a minute for both: SampleCount and Sum over every request, Minimum and Maximum of them
     all. The Average is diluted by the share; the Maximum is the slower revision's."""
     known = {"region", "cluster", "service", "caller_cluster", "caller_service", "requests",
              "errors", "latency_ms", "minutes", "account", "candidate_share",
-             "candidate_latency_ms"}
+             "candidate_latency_ms", "target_groups"}
     unknown = set(payload) - known
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}; known: {sorted(known)}")
@@ -142,17 +149,127 @@ def publish_service_connect(payload: dict[str, Any]) -> dict[str, Any]:
             if latency is not None:
                 latency_stat(dims, ts)
     _put(account, region, data)
-    return {"discovery_name": discovery, "datapoints": len(data)}
+    answer: dict[str, Any] = {"discovery_name": discovery, "datapoints": len(data)}
+    alb = _alb_traffic(account, region, cluster, service, requests, errors, latency, minutes,
+                       payload.get("target_groups") or {})
+    if alb is not None:
+        answer["target_groups"] = alb
+    return answer
 
 
-def _put(account: str, region: str, data: list[dict[str, Any]]) -> None:
+def _alb_dimension(arn: str) -> str:
+    """The ALB metric dimension of a load balancer's or target group's ARN: `app/NAME/ID`,
+    `targetgroup/NAME/ID` (the ARN's resource part, the load balancer's without `loadbalancer/`)."""
+    resource = arn.split(":", 5)[-1]
+    return resource.removeprefix("loadbalancer/")
+
+
+def _production_weights(account: str, region: str, service: Any) -> tuple[str, list[tuple[Any, int]]] | None:
+    """The load balancer's ARN and [(target group, weight)] of the production listener rule of
+    an ECS service behind an ALB (its `loadBalancers[].advancedConfiguration`), as moto's elbv2
+    backend holds them now (ECS moves the weights during a release)."""
+    from moto.elbv2.models import elbv2_backends
+
+    elb = elbv2_backends[account][region]
+    for lb in service.load_balancers or []:
+        rule_arn = (lb.get("advancedConfiguration") or {}).get("productionListenerRule")
+        if not rule_arn:
+            continue
+        for balancer in elb.load_balancers.values():
+            for listener in balancer.listeners.values():
+                rule = listener.rules.get(rule_arn)
+                if rule is None:
+                    continue
+                weights: list[tuple[Any, int]] = []
+                for action in rule.actions:
+                    data = getattr(action, "data", {}) or {}
+                    if data.get("Type") != "forward":
+                        continue
+                    targets = (data.get("ForwardConfig") or {}).get("TargetGroups") or []
+                    if not targets and data.get("TargetGroupArn"):
+                        targets = [{"TargetGroupArn": data["TargetGroupArn"], "Weight": 1}]
+                    for t in targets:
+                        group = elb.target_groups.get(t["TargetGroupArn"])
+                        if group is not None:
+                            weights.append((group, int(t.get("Weight", 1))))
+                return balancer.arn, weights
+    return None
+
+
+def _alb_traffic(account: str, region: str, cluster: str, service_name: str, requests: float,
+                 errors: float, latency: Any, minutes: int,
+                 behaviour: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """What the ALB publishes in `AWS/ApplicationELB` when the service's production rule gets
+    `requests` a minute: each target group its share by the rule's forward weights (a group at
+    weight 0 gets none). Source: the ELB user guide, "CloudWatch metrics for your Application
+    Load Balancer": `RequestCount`, `HTTPCode_Target_5XX_Count` and `TargetResponseTime`
+    (seconds) by `LoadBalancer` and by `LoadBalancer, TargetGroup`; the ALB reports only while
+    requests flow, and a count only in a minute it is not zero. A group answers as the whole
+    (`errors` of `requests`, `latency_ms`) unless `behaviour` (`target_groups`: {group name:
+    {"errors_percent", "latency_ms"}}) says otherwise. TargetResponseTime is published as the
+    raw values (every answer of a group in a minute takes its latency), so percentiles serve.
+    None for a service without a load balancer."""
+    from moto.ecs.models import ecs_backends
+
+    ecs = ecs_backends[account][region]
+    service = next((s for s in ecs.services.values() if s.cluster_name == cluster
+                    and s.name == service_name and s.status == "ACTIVE"), None)
+    found = _production_weights(account, region, service) if service is not None else None
+    if found is None:
+        if behaviour:
+            raise ValueError(f"target_groups: ECS service {service_name} has no load balancer")
+        return None
+    lb_arn, weights = found
+    names = {g.name for g, _ in weights}
+    unknown = set(behaviour) - names
+    if unknown:
+        raise ValueError(f"target_groups: {sorted(unknown)} are not forwarded to by the "
+                         f"production rule (its groups: {sorted(names)})")
+    total_weight = sum(w for _, w in weights)
+    lb = _alb_dimension(lb_arn)
+    now = _utcnow() - timedelta(seconds=5)
+    data: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {}
+    for group, weight in weights:
+        served = requests * weight / total_weight if total_weight else 0.0
+        how = behaviour.get(group.name, {})
+        unknown_fields = set(how) - {"errors_percent", "latency_ms"}
+        if unknown_fields:
+            raise ValueError(f"target_groups.{group.name}: unknown fields {sorted(unknown_fields)}")
+        failed = (served * float(how["errors_percent"]) / 100.0 if "errors_percent" in how
+                  else (served * errors / requests if requests else 0.0))
+        seconds = how.get("latency_ms", latency)
+        answer[group.name] = {"requests": served, "errors": failed, "weight": weight}
+        if served <= 0:
+            continue
+        for k in range(minutes):
+            ts = now - timedelta(minutes=k)
+            for dims in ([("LoadBalancer", lb)], [("LoadBalancer", lb), ("TargetGroup", _alb_dimension(group.arn))]):
+                point = {"Timestamp": ts, "Dimensions": [{"Name": a, "Value": b} for a, b in dims]}
+                data.append({**point, "MetricName": "RequestCount", "Unit": "Count",
+                             "StatisticValues": {"SampleCount": served, "Sum": served,
+                                                 "Minimum": 1.0, "Maximum": 1.0}})
+                if failed > 0:
+                    data.append({**point, "MetricName": "HTTPCode_Target_5XX_Count", "Unit": "Count",
+                                 "StatisticValues": {"SampleCount": failed, "Sum": failed,
+                                                     "Minimum": 1.0, "Maximum": 1.0}})
+                if seconds is not None:
+                    value = float(seconds) / 1000.0
+                    data.append({**point, "MetricName": "TargetResponseTime", "Unit": "Seconds",
+                                 "StatisticValues": {"SampleCount": served, "Sum": value * served,
+                                                     "Minimum": value, "Maximum": value}})
+    _put(account, region, data, namespace="AWS/ApplicationELB")
+    return answer
+
+
+def _put(account: str, region: str, data: list[dict[str, Any]], namespace: str = NAMESPACE) -> None:
     from moto.cloudwatch.models import MetricAggregatedDatum
 
     backend = _cloudwatch(account, region)
     for d in data:
         s = d["StatisticValues"]
         backend.metric_data.append(MetricAggregatedDatum(
-            namespace=NAMESPACE, name=d["MetricName"], min_stat=s["Minimum"], max_stat=s["Maximum"],
+            namespace=namespace, name=d["MetricName"], min_stat=s["Minimum"], max_stat=s["Maximum"],
             sample_count=s["SampleCount"], sum_stat=s["Sum"], dimensions=d["Dimensions"],
             timestamp=d["Timestamp"], unit=d["Unit"]))
 
@@ -163,13 +280,34 @@ def _dims_of(datum: Any) -> dict[str, str]:
     return {d.name: d.value for d in datum.dimensions}
 
 
+def _percentile(samples: list[tuple[float, float]], p: float) -> float | None:
+    """The p-th percentile of (value, count) samples: the smallest value at or below which p %
+    of the samples lie."""
+    total = sum(c for _, c in samples)
+    if total <= 0:
+        return None
+    seen = 0.0
+    for value, count in sorted(samples):
+        seen += count
+        if seen >= total * p / 100.0:
+            return value
+    return max(v for v, _ in samples)
+
+
 def _statistic(backend: Any, namespace: str, name: str, dims: dict[str, str], stat: str,
                start: datetime, end: datetime) -> float | None:
     """One statistic of the series with exactly `dims` (CloudWatch matches the whole dimension
-    set, never a subset) over [start, end); None without data."""
+    set, never a subset) over [start, end); None without data.
+
+    Percentiles (`p95`, `p99.9`): CloudWatch needs the raw values. Of data published as a
+    statistic set it serves a percentile only when SampleCount is 1 or Minimum equals Maximum
+    (PutMetricData, "StatisticValues"; user guide "Percentiles"): then every sample is that
+    value. A period with any other statistic set has no percentile (missing)."""
     count = total = 0.0
     lo: float | None = None
     hi: float | None = None
+    samples: list[tuple[float, float]] = []
+    exact = True
     for d in backend.metric_data:
         if d.namespace != namespace or d.name != name or _dims_of(d) != dims:
             continue
@@ -183,8 +321,14 @@ def _statistic(backend: Any, namespace: str, name: str, dims: dict[str, str], st
         total += s
         lo = mn if lo is None else min(lo, mn)
         hi = mx if hi is None else max(hi, mx)
+        if n == 1 or mn == mx:
+            samples.append((mn, n))
+        else:
+            exact = False
     if count == 0:
         return None
+    if stat.startswith("p") and stat[1:].replace(".", "", 1).isdigit():
+        return _percentile(samples, float(stat[1:])) if exact else None
     return {"Sum": total, "SampleCount": count, "Average": total / count, "Minimum": lo,
             "Maximum": hi}.get(stat)
 
@@ -231,6 +375,13 @@ def _math(expression: str, values: dict[str, float | None]) -> float | None:
             return 1.0 if ok else 0.0
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
             f = n.func.id.upper()
+            if f in ("MIN", "MAX") and len(n.args) == 1 and isinstance(n.args[0], ast.List):
+                # MAX([m1, m2]): per timestamp, the largest value of the series that have one
+                # there; no data point where none has ("Metric math syntax and functions").
+                present = [v for v in (ev(a) for a in n.args[0].elts) if v is not None]
+                if not present:
+                    return None
+                return (min if f == "MIN" else max)(present)
             if f == "FILL":
                 v = ev(n.args[0])
                 return ev(n.args[1]) if v is None else v

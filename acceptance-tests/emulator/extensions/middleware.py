@@ -7,6 +7,9 @@
 * request validation against botocore's input shapes (validation.py), before moto sees a request;
 * CloudWatch Smithy RPCv2 CBOR <-> awsJson1_0 bridge (see cbor.py);
 * POST /moto-api/reset also clears faults, the request log and the settings;
+* the IAM actions the provider itself called (requests signed by the AWS SDK for Rust) are
+  counted for the emulator's whole life, across resets: GET /_matbakh/provider-actions (the
+  acceptance suite checks at its end that the deployer policy grants every one, conftest.py);
 * every request is processed under one lock (moto's backends are not thread safe, and the
   provider sends requests concurrently).
 """
@@ -157,6 +160,12 @@ class Call:
         return self.body.decode("utf-8", "replace")
 
 
+def _from_provider(environ: dict[str, Any]) -> bool:
+    """Signed by the AWS SDK for Rust, i.e. the provider (the tests' own calls are boto3's)."""
+    agents = environ.get("HTTP_X_AMZ_USER_AGENT", "") + " " + environ.get("HTTP_USER_AGENT", "")
+    return "aws-sdk-rust" in agents
+
+
 def _access_key(environ: dict[str, Any]) -> str | None:
     auth = environ.get("HTTP_AUTHORIZATION", "")
     marker = "Credential="
@@ -278,6 +287,8 @@ class MatbakhMiddleware:
         self.lock = threading.RLock()
         self.faults = Faults()
         self.requests: list[dict[str, Any]] = []
+        # IAM action -> how often the provider called it, since the emulator started.
+        self.provider_actions: dict[str, int] = {}
 
     # -- helpers
     @staticmethod
@@ -335,6 +346,8 @@ class MatbakhMiddleware:
                 self.faults.clear()
                 return self._json(start_response, 200, {"faults": []})
             return self._json(start_response, 200, {"faults": self.faults.rules, "fired": self.faults.fired})
+        if path == "/_matbakh/provider-actions":
+            return self._json(start_response, 200, {"actions": self.provider_actions})
         if path == "/_matbakh/requests":
             if method == "DELETE":
                 self.requests.clear()
@@ -393,6 +406,11 @@ class MatbakhMiddleware:
                      # the IAM action that authorizes it (what a policy must grant)
                      "action": authorization.iam_action(call.service, call.operation)
                      if call.service and call.operation else None}
+            if _from_provider(environ):
+                entry["agent"] = "provider"
+                if entry["action"]:
+                    self.provider_actions[entry["action"]] = (
+                        self.provider_actions.get(entry["action"], 0) + 1)
             self.requests.append(entry)
             if len(self.requests) > MAX_LOGGED_REQUESTS:
                 del self.requests[: len(self.requests) - MAX_LOGGED_REQUESTS]

@@ -123,7 +123,9 @@ impl MetricAlarmSpec {
     pub async fn observe_many(
         aws: &Clients,
         items: &[(&MetricAlarmSpec, &str)],
+        resolved: &Resolved,
     ) -> Vec<Result<Observation, AwsError>> {
+        let specs: Vec<MetricAlarmSpec> = items.iter().map(|(s, _)| s.with_ids(resolved)).collect();
         let mut described: BTreeMap<String, MetricAlarm> = BTreeMap::new();
         for chunk in items.chunks(DESCRIBE_ALARMS_MAX_NAMES) {
             let names: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
@@ -134,7 +136,8 @@ impl MetricAlarmSpec {
         futures::future::join_all(
             items
                 .iter()
-                .map(|(spec, id)| spec.observed(aws, described.get(*id))),
+                .zip(&specs)
+                .map(|((_, id), spec)| spec.observed(aws, described.get(*id))),
         )
         .await
     }
@@ -317,31 +320,35 @@ impl Adapter for MetricAlarmSpec {
         &self,
         aws: &Clients,
         id: &str,
-        _: &Resolved,
+        resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        let this = &resolved_self;
         // With the account known the ARN is known: the tags are asked at
         // the same time as the alarm, one round instead of two.
         let Some(arn) = crate::aws::arn::alarm(&aws.region, aws.account_id.as_deref(), id) else {
-            let alarm = self.describe(aws, id).await?;
-            return self.observed(aws, alarm.as_ref()).await;
+            let alarm = this.describe(aws, id).await?;
+            return this.observed(aws, alarm.as_ref()).await;
         };
         let (alarm, found_tags) =
-            futures::join!(self.describe(aws, id), super::tags_read(aws, &arn));
+            futures::join!(this.describe(aws, id), super::tags_read(aws, &arn));
         let Some(alarm) = alarm? else {
             // A missing alarm's tag read may fail: it does not matter.
             return Ok(Observation::Missing);
         };
         if alarm.alarm_arn() != Some(arn.as_str()) {
-            return self.observed(aws, Some(&alarm)).await;
+            return this.observed(aws, Some(&alarm)).await;
         }
-        let mut diffs = self.body_differences(&alarm);
-        diffs.extend(tags::differences(&self.tags, &found_tags?));
+        let mut diffs = this.body_differences(&alarm);
+        diffs.extend(tags::differences(&this.tags, &found_tags?));
         Ok(Observation::with_differences(diffs))
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        let this = &resolved_self;
         // PutMetricAlarm overwrites: check the owner of an existing alarm first.
-        if let Some(existing) = self.describe(aws, &self.name).await? {
+        if let Some(existing) = this.describe(aws, &this.name).await? {
             let found = match existing.alarm_arn() {
                 Some(arn) => super::tags_of(aws, arn).await?,
                 None => BTreeMap::new(),
@@ -349,30 +356,37 @@ impl Adapter for MetricAlarmSpec {
             tags::claim(
                 "cloudwatch:PutMetricAlarm",
                 "alarm",
-                &self.name,
-                &self.tags,
+                &this.name,
+                &this.tags,
                 &found,
             )?;
-            return self.update(aws, &self.name, resolved).await;
+            return this.update(aws, &this.name, resolved).await;
         }
-        self.put(aws, true).await?;
-        Ok(self.name.clone())
+        this.put(aws, true).await?;
+        Ok(this.name.clone())
     }
 
-    async fn update(&self, aws: &Clients, id: &str, _: &Resolved) -> Result<String, AwsError> {
-        if id != self.name {
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        let this = &resolved_self;
+        if id != this.name {
             // Renamed: the old alarm goes, the new one comes.
-            self.delete(aws, id).await?;
+            this.delete(aws, id).await?;
         }
-        self.put(aws, true).await?;
+        this.put(aws, true).await?;
         if let Some(arn) = self
-            .describe(aws, &self.name)
+            .describe(aws, &this.name)
             .await?
             .and_then(|a| a.alarm_arn().map(str::to_string))
         {
-            super::put_tags(aws, &arn, &self.tags).await?;
+            super::put_tags(aws, &arn, &this.tags).await?;
         }
-        Ok(self.name.clone())
+        Ok(this.name.clone())
     }
 
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {

@@ -119,8 +119,10 @@ impl Adapter for DashboardSpec {
         &self,
         aws: &Clients,
         id: &str,
-        _: &Resolved,
+        resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        let this = &resolved_self;
         // With the account known the ARN is known: the tags are asked at
         // the same time as the dashboard, one round instead of two.
         let known_arn = crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), id);
@@ -135,13 +137,13 @@ impl Adapter for DashboardSpec {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
-        if id != self.name {
-            diffs.push(format!("dashboard name is {id}, want {}", self.name));
+        if id != this.name {
+            diffs.push(format!("dashboard name is {id}, want {}", this.name));
         }
         // Compare as JSON values: AWS may reformat the text.
         let found: serde_json::Value =
             serde_json::from_str(out.dashboard_body().unwrap_or("{}")).unwrap_or_default();
-        let wanted: serde_json::Value = serde_json::from_str(&self.body).unwrap_or_default();
+        let wanted: serde_json::Value = serde_json::from_str(&this.body).unwrap_or_default();
         // Only what we wrote is compared: keys AWS adds are no difference.
         diffs.extend(json_differences("dashboard body", &found, &wanted));
         if let Some(arn) = out.dashboard_arn() {
@@ -149,14 +151,16 @@ impl Adapter for DashboardSpec {
                 Some(found) if known_arn.as_deref() == Some(arn) => found?,
                 _ => super::tags_of(aws, arn).await?,
             };
-            diffs.extend(tags::differences(&self.tags, &found));
+            diffs.extend(tags::differences(&this.tags, &found));
         }
         Ok(Observation::with_differences(diffs))
     }
 
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        let this = &resolved_self;
         let mut existing_arn = None;
-        if let Some(existing) = get_dashboard(aws, &self.name).await? {
+        if let Some(existing) = get_dashboard(aws, &this.name).await? {
             let arn = existing.dashboard_arn().map(str::to_string);
             let found = match &arn {
                 Some(arn) => super::tags_of(aws, arn).await?,
@@ -165,14 +169,14 @@ impl Adapter for DashboardSpec {
             tags::claim(
                 "cloudwatch:PutDashboard",
                 "CloudWatch dashboard",
-                &self.name,
-                &self.tags,
+                &this.name,
+                &this.tags,
                 &found,
             )?;
             existing_arn = Some(arn);
         }
-        self.put(aws, existing_arn).await?;
-        Ok(self.name.clone())
+        this.put(aws, existing_arn).await?;
+        Ok(this.name.clone())
     }
 
     async fn update(
@@ -190,7 +194,7 @@ impl Adapter for DashboardSpec {
         }
         // Our own dashboard: rewrite it and its tags (dashboards made before
         // they carried tags get the owner tag here).
-        self.put(aws, Some(None)).await?;
+        self.with_ids(resolved).put(aws, Some(None)).await?;
         Ok(self.name.clone())
     }
 

@@ -40,6 +40,7 @@ use std::collections::BTreeMap;
 use super::backend::{self, MeshBackend};
 use super::config::{Settings, ADOT_CPU, ADOT_MEMORY};
 use super::names;
+use super::platform::PlatformIngress;
 use super::roles;
 use crate::fargate::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
 use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
@@ -196,6 +197,34 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         }
     }
     let [error_rate, p95, cpu] = alarms(settings, platform, &tags);
+    // Behind the load balancer the error-rate and latency alarms read its
+    // metrics per target group, so they come after the groups they name.
+    let alb = alb_of(settings, platform);
+    let [error_rate, p95] = match &alb {
+        Some(alb) => super::ingress_alarms::alarms(
+            settings,
+            alb,
+            error_rate,
+            p95,
+            names::alarm_name(
+                &platform.platform_id,
+                &settings.name,
+                super::ingress_alarms::LATENCY_WHAT,
+            ),
+        ),
+        None => [error_rate, p95],
+    };
+    let target_groups = [
+        super::ingress_components::keys::TARGET_GROUP_BLUE,
+        super::ingress_components::keys::TARGET_GROUP_GREEN,
+    ];
+    let after_groups = |c: Component| {
+        if alb.is_some() {
+            c.after(&target_groups)
+        } else {
+            c
+        }
+    };
     let release_alarms = super::release_alarms::components(
         settings,
         &platform.platform_id,
@@ -204,20 +233,23 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
         requests_query(settings, platform),
         &tags,
     );
-    graph.push(Component::new(
+    graph.push(after_groups(Component::new(
         ALARM_ERROR_RATE,
         Spec::MetricAlarm(error_rate),
-    ));
-    graph.push(Component::new(ALARM_P95_LATENCY, Spec::MetricAlarm(p95)));
+    )));
+    graph.push(after_groups(Component::new(
+        ALARM_P95_LATENCY,
+        Spec::MetricAlarm(p95),
+    )));
     graph.push(Component::new(ALARM_CPU, Spec::MetricAlarm(cpu)));
     for release in release_alarms {
         graph.push(release);
     }
     if settings.dashboard {
-        graph.push(Component::new(
+        graph.push(after_groups(Component::new(
             DASHBOARD,
             Spec::Dashboard(dashboard(settings, platform, &tags)),
-        ));
+        )));
     }
     graph
 }
@@ -421,7 +453,7 @@ pub fn deployment(settings: &Settings, platform: &PlatformContext, slot: &Slot) 
         alarm_names: super::release_alarms::rollback_alarm_names(
             settings,
             &platform.platform_id,
-            &latency_alarm_what(platform),
+            &operational_latency_what(settings, platform),
         ),
         rollback_on_alarms: d.rollback_on_alarms,
     }
@@ -436,6 +468,27 @@ pub fn requests_query(settings: &Settings, platform: &PlatformContext) -> Metric
         .into_iter()
         .find(|q| q.id == "requests")
         .expect("every backend's error rate reads a `requests` query")
+}
+
+/// The platform's load balancer when the service is behind it. Decided by
+/// the settings alone, as the ingress components are: the graph of a
+/// service's previous settings (with `ingress`) on a platform looked up
+/// without it must still show the alarms it had (an empty load balancer
+/// then, which only says they change).
+pub fn alb_of(settings: &Settings, platform: &PlatformContext) -> Option<PlatformIngress> {
+    settings
+        .ingress
+        .as_ref()
+        .map(|_| platform.ingress.clone().unwrap_or_default())
+}
+
+/// The last part of the microservice's own latency alarm's name: a real
+/// p95 behind the load balancer, else the backend's statistic.
+pub fn operational_latency_what(settings: &Settings, platform: &PlatformContext) -> String {
+    match alb_of(settings, platform) {
+        Some(_) => super::ingress_alarms::LATENCY_WHAT.to_string(),
+        None => latency_alarm_what(platform),
+    }
 }
 
 /// The last part of the latency alarm's name: the statistic it reads
@@ -544,14 +597,25 @@ pub fn dashboard(settings: &Settings, platform: &PlatformContext, tags: &Tags) -
         })
     };
     let latency_title = format!("Latency {} (ms)", metrics.latency_stat.to_lowercase());
-    let body = serde_json::json!({
-        "widgets": [
-            widget(0, 0, "Requests", vec![metrics.requests_line]),
-            widget(12, 0, "Errors (5xx)", vec![metrics.errors_line]),
-            widget(0, 6, &latency_title, vec![metrics.latency_line]),
-            widget(12, 6, "CPU and memory (%)", vec![ecs("CPUUtilization"), ecs("MemoryUtilization")]),
-        ]
-    });
+    let mut widgets = vec![
+        widget(0, 0, "Requests", vec![metrics.requests_line]),
+        widget(12, 0, "Errors (5xx)", vec![metrics.errors_line]),
+        widget(0, 6, &latency_title, vec![metrics.latency_line]),
+        widget(
+            12,
+            6,
+            "CPU and memory (%)",
+            vec![ecs("CPUUtilization"), ecs("MemoryUtilization")],
+        ),
+    ];
+    if let Some(alb) = alb_of(settings, platform) {
+        widgets.extend(super::ingress_alarms::dashboard_widgets(
+            &alb,
+            &platform.region,
+            12,
+        ));
+    }
+    let body = serde_json::json!({ "widgets": widgets });
     DashboardSpec {
         name: names::dashboard_name(&platform.platform_id, &settings.name, &platform.region),
         body: body.to_string(),

@@ -8,6 +8,7 @@ pub mod containers;
 pub mod deployment;
 pub mod expand;
 pub mod ingress;
+pub mod ingress_alarms;
 pub mod ingress_components;
 pub mod keys;
 pub mod names;

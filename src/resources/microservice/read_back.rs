@@ -206,6 +206,18 @@ pub async fn observe_existing(
         observed.insert(key, spec);
         components.insert(key.to_string(), id);
     }
+    // Behind the load balancer the latency alarm reads a real p95 and is
+    // named so; the probe (no `ingress`) looked for the Average's name.
+    if observed
+        .service
+        .as_ref()
+        .is_some_and(|s| s.load_balancer.is_some())
+    {
+        if let Some(found) = read_p95_latency_alarm(clients, platform, name, &owner).await? {
+            observed.insert(keys::ALARM_P95_LATENCY, Spec::MetricAlarm(found.spec));
+            components.insert(keys::ALARM_P95_LATENCY.to_string(), found.id);
+        }
+    }
     if let Some(group) = own_group {
         if let Some(service) = observed.service.as_mut() {
             service.security_groups.retain(|g| g != &group.id);
@@ -223,6 +235,37 @@ pub async fn observe_existing(
         service.desired_count_managed_by_autoscaling = autoscaled;
     }
     Ok(Some((observed, components, canary)))
+}
+
+/// The latency alarm of a microservice behind the load balancer
+/// (`PLATFORM-NAME-latency-p95`) when it carries `owner`'s tag.
+async fn read_p95_latency_alarm(
+    clients: &Clients,
+    platform: &PlatformContext,
+    name: &str,
+    owner: &str,
+) -> Result<Option<Found<MetricAlarmSpec>>, String> {
+    let probe = MetricAlarmSpec {
+        name: names::alarm_name(
+            &platform.platform_id,
+            name,
+            super::ingress_alarms::LATENCY_WHAT,
+        ),
+        description: String::new(),
+        metrics: Vec::new(),
+        comparison_operator: String::new(),
+        threshold: 0.0,
+        evaluation_periods: 0,
+        datapoints_to_alarm: 0,
+        treat_missing_data: String::new(),
+        actions: Vec::new(),
+        tags: Default::default(),
+    };
+    let found = probe
+        .read_back(clients)
+        .await
+        .map_err(|e| format!("reading {} of {name}: {e}", keys::ALARM_P95_LATENCY))?;
+    Ok(found.filter(|f| f.spec.tags.get(OWNER_TAG).map(String::as_str) == Some(owner)))
 }
 
 /// The ECS service of microservice `name` (`owner`), the task definition

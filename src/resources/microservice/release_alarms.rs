@@ -102,8 +102,13 @@ pub fn release_latency_alarm(
     alarm
 }
 
-/// Whether the release needs an error-rate alarm of its own.
+/// Whether the release needs an error-rate alarm of its own: not behind
+/// the load balancer, whose per-target-group alarms see the new revision
+/// apart, undiluted (see `ingress_alarms`).
 fn scaled(settings: &Settings) -> Option<f64> {
+    if settings.ingress.is_some() {
+        return None;
+    }
     let d = &settings.deployment;
     let share = smallest_share_percent(&d.strategy);
     (d.rollback_on_alarms && share < 100.0).then_some(share)
