@@ -270,3 +270,17 @@ def test_changing_internal_makes_a_new_load_balancer_of_the_same_name(emulator, 
     assert state["ingress_dns_name"] == after["DNSName"]
     assert tf.plan().returncode == 0
     assert_every_request_valid(emulator)
+
+
+def test_import_of_a_platform_with_ingress_plans_clean(emulator, tf, network):
+    """Import recovers the ingress block and its objects, the role ECS moves ALB traffic with
+    (PLATFORM-REGION-alb-traffic) included: the plan after import shows no changes."""
+    tf.write(config(emulator, ingress(network, '    test_cidrs = ["10.0.0.0/8"]\n')))
+    tf.apply()
+    components = tf.resource(ADDR)["components"]
+    assert components["alb_traffic_role"].endswith(f":role/{NAME}-{REGION}-alb-traffic")
+    tf.run("state", "rm", ADDR)
+    tf.import_(ADDR, NAME)
+    assert tf.resource(ADDR)["components"] == components
+    plan = tf.plan()
+    assert plan.returncode == 0, plan.output

@@ -6,6 +6,7 @@ CLI against the emulator; every request checked against botocore's models."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -178,6 +179,31 @@ def test_two_services_with_one_priority_is_a_plan_error_naming_both(emulator, tf
     assert "same paths and hosts" in plan.output, plan.output
 
 
+def test_two_new_services_colliding_in_one_apply_are_a_plan_error_naming_both(emulator, tf, network):
+    """Neither is on the load balancer yet: the provider judges the rules planned in this plan."""
+    tf.write(config(emulator, network, ""))
+    tf.apply()
+    for persona, what in [('    paths = ["/persona/*"]\n    priority = 10\n', "priority"),
+                          ('    paths = ["/auth/*", "/auth"]\n', "same paths and hosts")]:
+        tf.write(config(emulator, network, service("auth-service", PATHS)
+                        + service("persona-service", persona)))
+        emulator.clear_requests()
+        plan = tf.plan(check=False)
+        assert plan.returncode == 1, plan.output
+        assert "auth-service and persona-service" in plan.output \
+            or "persona-service and auth-service" in plan.output, plan.output
+        assert what in plan.output, plan.output
+        res = tf.apply(check=False)
+        assert res.returncode == 1 and what in res.output, res.output
+        assert target_groups(emulator) == {}
+    # Apart, both go on.
+    tf.write(config(emulator, network, service("auth-service", PATHS)
+                    + service("persona-service", '    paths = ["/persona/*"]\n')))
+    tf.apply()
+    assert len(rules(emulator, listener(emulator, 443)["ListenerArn"])) == 2
+    assert tf.plan().returncode == 0
+
+
 def test_ingress_without_the_platforms_is_an_error_naming_it(emulator, tf, network):
     tf.write(config(emulator, network, service("auth-service", PATHS), platform_ingress=False))
     res = tf.apply(check=False)
@@ -214,6 +240,8 @@ def test_the_example_puts_two_services_behind_one_load_balancer(emulator, tf, ne
     assert urls == {"auth": f"https://{lb['DNSName']}/auth",
                     "persona": f"https://{lb['DNSName']}/persona"}
     assert len(rules(emulator, listener(emulator, 443)["ListenerArn"])) == 2
+    # auth-service scales on requests per target too.
+    assert "scaling_policy_requests" in tf.resource(SVC)["components"]
     assert tf.plan().returncode == 0
     tf.destroy()
     assert target_groups(emulator) == {}
@@ -298,3 +326,94 @@ def test_import_of_a_service_with_ingress_plans_clean(emulator, tf, network, blo
     tf.import_(SVC, f"{PLATFORM}/auth-service")
     plan = tf.plan()
     assert plan.returncode == 0, plan.output
+
+
+def test_security_task_ports_open_to_the_load_balancer_only_and_groups_it_did_not_make_untouched(
+        emulator, tf, network):
+    """Issue 21, item 7. A task's port is reachable from the load balancer's group (the group the
+    provider makes for the service admits that and nothing else) and from what the user's own
+    groups admit (the namespace's services); the load balancer's group admits 80 and 443 from
+    `allowed_cidrs` and `test_port` from `test_cidrs` only; and no EC2 write of a whole lifecycle
+    names a group the provider did not make."""
+    ec2 = emulator.client("ec2")
+    team = ec2.create_security_group(GroupName="team-services", Description="the team's services",
+                                     VpcId=network["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=team, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "UserIdGroupPairs": [{"GroupId": team}]}])
+    describe = lambda gid: ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    team_before = describe(team)
+    files = config(emulator, network,
+                   service("auth-service", PATHS, f'  security_group_ids = ["{team}"]\n')
+                   + service("persona-service", '    paths = ["/persona/*"]\n',
+                             f'  security_group_ids = ["{team}"]\n'))
+    files["main.tf"] = files["main.tf"].replace(
+        "    certificate_arn",
+        '    allowed_cidrs = ["203.0.113.0/24"]\n    test_cidrs = ["10.0.0.0/8"]\n    certificate_arn')
+    emulator.clear_requests()
+    tf.write(files)
+    tf.apply()
+
+    alb_group = tf.resource("matbakh_platform.main")["ingress_security_group_id"]
+    ours = {alb_group}
+    # The load balancer's group: 80 and 443 from allowed_cidrs, 8443 from test_cidrs, no group.
+    g = describe(alb_group)
+    assert sorted((p["FromPort"], p["ToPort"], r["CidrIp"]) for p in g["IpPermissions"]
+                  for r in p.get("IpRanges", [])) == [
+        (80, 80, "203.0.113.0/24"), (443, 443, "203.0.113.0/24"), (8443, 8443, "10.0.0.0/8")]
+    assert all(p["UserIdGroupPairs"] == [] for p in g["IpPermissions"]), g
+    for addr, name in [("matbakh_microservice.auth", "auth-service"),
+                       ("matbakh_microservice.persona", "persona-service")]:
+        own = tf.resource(addr)["components"]["ingress_security_group"]
+        ours.add(own)
+        svc = ecs_service(emulator, name)
+        # The task's groups: the user's and its own, nothing else.
+        assert sorted(svc["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]) == \
+            sorted([team, own])
+        # Its own group admits the load balancer's group on the port and nothing else.
+        g = describe(own)
+        assert [(p["IpProtocol"], p["FromPort"], p["ToPort"],
+                 [u["GroupId"] for u in p["UserIdGroupPairs"]], p.get("IpRanges", []),
+                 p.get("Ipv6Ranges", []), p.get("PrefixListIds", []))
+                for p in g["IpPermissions"]] == [("tcp", 8080, 8080, [alb_group], [], [], [])]
+    assert describe(team) == team_before
+    assert tf.plan().returncode == 0
+
+    # Narrowing who may reach the load balancer edits only its group.
+    tf.write({"main.tf": files["main.tf"].replace('test_cidrs = ["10.0.0.0/8"]', "test_cidrs = []")})
+    tf.apply()
+    assert not any(p["FromPort"] == 8443 for p in describe(alb_group)["IpPermissions"])
+    tf.destroy()
+    assert describe(team) == team_before
+
+    writes = [r for r in emulator.requests("ec2")
+              if r["operation"] in ("AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                    "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress",
+                                    "ModifySecurityGroupRules", "UpdateSecurityGroupRuleDescriptionsIngress",
+                                    "CreateTags", "DeleteTags", "DeleteSecurityGroup")]
+    assert writes, "the lifecycle writes its own groups"
+    for w in writes:
+        named = set(re.findall(r"sg-[0-9a-f]+", w["body"]))
+        assert named <= ours, (w["operation"], named - ours)
+    assert_every_request_valid(emulator)
+
+
+def test_a_user_group_opening_the_port_to_addresses_is_a_plan_warning_and_stays_untouched(
+        emulator, tf, network):
+    ec2 = emulator.client("ec2")
+    wide = ec2.create_security_group(GroupName="wide-open", Description="someone else's",
+                                     VpcId=network["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=wide, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8000, "ToPort": 8999,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    before = ec2.describe_security_groups(GroupIds=[wide])["SecurityGroups"][0]
+    tf.write(config(emulator, network, ""))
+    tf.apply()
+    tf.write(config(emulator, network,
+                    service("auth-service", PATHS, f'  security_group_ids = ["{wide}"]\n')))
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    assert "port 8080 open beyond the load balancer" in plan.output, plan.output
+    assert f"{wide} from 0.0.0.0/0" in plan.output.replace("\n", " "), plan.output
+    tf.apply()
+    assert ec2.describe_security_groups(GroupIds=[wide])["SecurityGroups"][0] == before

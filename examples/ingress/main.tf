@@ -73,6 +73,13 @@ resource "matbakh_microservice" "auth" {
   ingress {
     paths = ["/auth", "/auth/*"]
   }
+  # Scales on the load balancer's requests per task, besides CPU and memory;
+  # the policy follows the target group that serves production traffic.
+  autoscaling {
+    min_count           = 2
+    max_count           = 10
+    requests_per_target = 1000
+  }
 }
 
 resource "matbakh_microservice" "persona" {

@@ -225,6 +225,7 @@ impl Backend for AwsBackend<'_> {
             return crate::spec::autoscaling::ScalingPolicySpec::observe_many(
                 self.clients,
                 &policies,
+                resolved,
             )
             .await;
         }

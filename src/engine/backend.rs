@@ -12,6 +12,12 @@ use crate::spec::Spec;
 /// Recorded ids, by component key: what state's `components` holds.
 pub type Resolved = BTreeMap<String, String>;
 
+/// The start of a difference AWS made itself, in the course of what the
+/// configuration asked for (ECS moving a release's live target group): the
+/// next apply updates the component to follow it, and a plan does not
+/// call it a change made outside Terraform.
+pub const FOLLOWS_AWS: &str = "follows AWS:";
+
 /// What reading one component back found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {

@@ -15,7 +15,7 @@ mod stop_tests;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{Backend, Observation, Resolved, MAX_CONCURRENCY, READ_CONCURRENCY};
+pub use backend::{Backend, Observation, Resolved, FOLLOWS_AWS, MAX_CONCURRENCY, READ_CONCURRENCY};
 pub use deadline::{
     pause, remaining, stop_requested, with_deadline, with_stop_signal, DeadlineExceeded,
     StopSignal, INTERRUPTED,

@@ -10,7 +10,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc, tagging
+    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc, scaling_policies,
+                   tagging)
 
     appmesh.install()
     ecs.install()
@@ -20,6 +21,7 @@ def install() -> None:
     metrics.install()
     budgets.install()
     elbv2.install()
+    scaling_policies.install()
     tagging.install()
     _installed = True
 

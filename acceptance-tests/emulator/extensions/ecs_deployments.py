@@ -27,6 +27,11 @@ requestedProductionTrafficWeight):
   LINEAR      PRODUCTION_TRAFFIC_SHIFT in steps of stepPercent, stepBakeTimeInMinutes between
               steps (not after 100), BAKE_TIME, CLEAN_UP.
 
+A service whose load balancer has advancedConfiguration: a BLUE_GREEN, CANARY or LINEAR
+deployment puts the new revision's tasks in the alternate target group, points the test listener
+rule and then the production rule's weights at it stage by stage, back on a rollback, and swaps
+the two groups when it succeeds (ecs_alb_deployments.py).
+
 Alarm rollback: an alarm in ALARM when a deployment starts switches its alarms off for the
 whole deployment (alarms.status DISABLED; ECS developer guide). Otherwise, while a deployment is
 not finished, an alarm of
@@ -51,6 +56,7 @@ from moto.core.responses import ActionResult
 from moto.ecs.exceptions import ECSException, InvalidParameterException
 from moto.ecs.models import ecs_backends
 
+from . import ecs_alb_deployments as alb
 from . import settings
 from .ecs_clock import CLOCK, as_datetime, on_advance
 from .ecs_task_iam import secret_denied
@@ -306,7 +312,11 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     mode = settings.get("ecs_deployment")  # callers advanced every deployment to `now` first
     # Tasks whose execution role may not read a secret never start (ecs_task_iam.py).
     denied = _secret_denied(service)
-    if denied:
+    # Nor does a release on a load balancer whose traffic role may not move it.
+    config_strategy = (getattr(service, "deployment_configuration", None) or {}).get("strategy")
+    alb_plan = alb.plan(service) if config_strategy in TRAFFIC_SHIFTING else None
+    alb_denied = alb.denied(service, alb_plan) if alb_plan is not None else None
+    if denied or alb_denied:
         mode = "failed"
 
     previous = st["deployments"].get(getattr(service, "current_service_deployment", None) or "")
@@ -348,6 +358,9 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
         "_service_key": f"{service.cluster_name}:{service.name}",
         "_mode": mode,
         "_strategy": (config.get("strategy") or "ROLLING") if source_rev else "ROLLING",
+        # The target groups and rules it moves (ecs_alb_deployments.py), for a strategy that
+        # shifts traffic on a service whose load balancer has advancedConfiguration.
+        "_alb": alb_plan if source_rev else None,
         "_alarm_rollback": alarm_rollback,
         "_target_rev": target["serviceRevisionArn"],
         "_source_rev": source_rev,
@@ -368,6 +381,13 @@ def start(service: Any, sc_public: dict[str, Any] | None) -> dict[str, Any]:
     if mode == "completed":
         _run_through(dep, now)
         _finish(dep, now, "SUCCESSFUL", None)
+    elif alb_denied and not denied:
+        # No task failed: ECS could not touch the load balancer, whose rules stay on the old
+        # revision; the service goes back to it (the next apply shows the image it restored).
+        if source_rev:
+            _roll_back(dep, now, alb_denied)
+        else:
+            _finish(dep, now, "STOPPED", alb_denied, legacy_failed=True)
     elif mode == "failed":
         failed = max(desired, 1)
         dep["deploymentCircuitBreaker"].update({"status": "TRIGGERED", "failureCount": failed})
@@ -502,6 +522,7 @@ def _advance(dep: dict[str, Any], now: float) -> None:
             if stage:
                 dep["lifecycleStage"] = stage
             dep["_weight"] = weight
+            _show_alb(dep)
             if _fire_hooks(dep, stage, t):
                 continue
         remaining = duration - dep["_elapsed"]
@@ -716,6 +737,18 @@ def _counts(dep: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]
     return target, source
 
 
+def _show_alb(dep: dict[str, Any]) -> None:
+    """The load balancer as this deployment has moved it by its current stage (at each stage it
+    enters, so that a test reads every step, also of the stages that take no time)."""
+    if dep.get("_alb") is None:
+        return
+    service = _service_of(dep)
+    if service.current_service_deployment != dep["serviceDeploymentArn"]:
+        return
+    target, source = _counts(dep)
+    alb.show(service, dep, target["runningTaskCount"], source["runningTaskCount"] if source else 0)
+
+
 def _publish(dep: dict[str, Any]) -> None:
     """Refresh the shape members derived from the internal state (counts, weights, service)."""
     target, source = _counts(dep)
@@ -734,6 +767,7 @@ def _publish(dep: dict[str, Any]) -> None:
         revisions.append({k: summary[k] for k in
                           ("arn", "requestedTaskCount", "runningTaskCount", "pendingTaskCount")})
     service.current_service_revisions = revisions
+    _show_alb(dep)
     if dep["status"] not in TERMINAL and dep["_mode"] == "timed":
         _legacy_in_progress(service, target, source)
 

@@ -106,14 +106,31 @@ def validate(account: str, region: str, task_definition: Any, load_balancers: li
                 f"The container {name} did not have a container port {port} defined.")
 
 
-def _ips(service: Any, count: int) -> list[str]:
-    seed = hashlib.sha256(service.arn.encode()).digest()
-    return [f"10.{seed[0]}.{(seed[1] + i // 250) % 256}.{i % 250 + 1}" for i in range(count)]
+def _ips(seed: str, count: int) -> list[str]:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return [f"10.{digest[0]}.{(digest[1] + i // 250) % 256}.{i % 250 + 1}" for i in range(count)]
+
+
+def fill(elb: Any, group_arn: str | None, seed: str, count: int, port: Any) -> None:
+    """`count` ip targets in the group: the ones it has first (their tasks keep running), then
+    new addresses derived from `seed` (the service or the revision the tasks run)."""
+    group = elb.target_groups.get(group_arn)
+    if group is None:
+        return
+    kept = list(group.targets)[:count]
+    for ip in list(group.targets):
+        if ip not in kept:
+            del group.targets[ip]
+    for ip in _ips(seed, count * 2):
+        if len(group.targets) >= count:
+            break
+        group.targets.setdefault(ip, {"Id": ip, "Port": port})
 
 
 def sync_targets(account: str, region: str, service: Any, before: list[dict] | None = None) -> None:
     """One target per running task in the primary group; none in any other group the service
-    names now or named `before`."""
+    names now or named `before`. (During a blue/green, canary or linear deployment
+    ecs_alb_deployments.py puts each revision's tasks in its group after this.)"""
     elb = _elbv2(account, region)
     lbs = service.load_balancers or [] if getattr(service, "status", "ACTIVE") == "ACTIVE" else []
     primary = lbs[0].get("targetGroupArn") if lbs else None
@@ -123,11 +140,5 @@ def sync_targets(account: str, region: str, service: Any, before: list[dict] | N
         named.add((lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"))
     named.discard(None)
     for arn in named:
-        group = elb.target_groups.get(arn)
-        if group is None:
-            continue
-        group.targets.clear()
-        if arn == primary:
-            port = lbs[0].get("containerPort")
-            for ip in _ips(service, int(getattr(service, "running_count", 0) or 0)):
-                group.targets[ip] = {"Id": ip, "Port": port}
+        count = int(getattr(service, "running_count", 0) or 0) if arn == primary else 0
+        fill(elb, arn, service.arn, count, lbs[0].get("containerPort") if lbs else None)

@@ -1,5 +1,12 @@
 //! Application Auto Scaling: a target-tracking policy. Its id is the
 //! policy ARN; deletes go by name and resource id, from the spec.
+//!
+//! An `ALBRequestCountPerTarget` policy's resource label names the target
+//! group that serves production traffic, which ECS changes in a release:
+//! whenever the adapter writes or compares the label it reads which group
+//! is live (the production rule's weights, the ECS service's load
+//! balancer) and decides with [`live_target_group`], so the label follows
+//! the release and is never pulled back.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +18,76 @@ use aws_sdk_applicationautoscaling::types::{
 
 use crate::aws::compare::gone_is_ok;
 use crate::aws::{Adapter, AwsError, Clients, Found};
-use crate::engine::{Observation, Resolved};
-use crate::spec::autoscaling::ScalingPolicySpec;
+use crate::engine::{Observation, Resolved, FOLLOWS_AWS};
+use crate::spec::autoscaling::{
+    live_target_group, resource_label, RequestCountLabel, ScalingPolicySpec,
+};
+
+/// The resource labels `label` stands for now: the live target group's
+/// and the other group's. `None` while a target group or the rule is not
+/// recorded (an apply creates them before the policy, which depends on
+/// them).
+async fn live_label(
+    aws: &Clients,
+    spec: &ScalingPolicySpec,
+    label: &RequestCountLabel,
+    resolved: &Resolved,
+) -> Result<Option<(String, String)>, AwsError> {
+    let id = |r: &crate::spec::Ref| resolved.get(&r.0).map(String::as_str);
+    let [blue, green] = &label.target_groups;
+    let (Some(blue), Some(green), Some(rule)) = (id(blue), id(green), id(&label.production_rule))
+    else {
+        return Ok(None);
+    };
+    let groups = [blue, green];
+    let weights = crate::aws::elbv2::rule::weights(aws, rule).await?;
+    // `service/CLUSTER/NAME`.
+    let cluster = spec.resource_id.split('/').nth(1).unwrap_or_default();
+    let service = match resolved.get(&label.service.0) {
+        Some(arn) => {
+            crate::aws::ecs::services_gathered::gathered_service(aws, cluster, arn).await?
+        }
+        None => None,
+    };
+    let named = service
+        .as_ref()
+        .and_then(|s| s.load_balancers().first())
+        .and_then(|l| l.target_group_arn());
+    let live = live_target_group(groups, &weights, named);
+    let other = if live == blue { green } else { blue };
+    Ok(Some((
+        resource_label(&label.load_balancer, live),
+        resource_label(&label.load_balancer, other),
+    )))
+}
+
+/// What a policy's resource label should be now.
+enum WantedLabel {
+    /// The metric takes none.
+    None,
+    /// This one (the live group's); the other group's label is the one a
+    /// release left behind.
+    Is { live: String, other: String },
+    /// Not known: what it names is not recorded yet.
+    Unknown,
+}
+
+impl ScalingPolicySpec {
+    /// The resource label to write and compare.
+    async fn wanted_label(
+        &self,
+        aws: &Clients,
+        resolved: &Resolved,
+    ) -> Result<WantedLabel, AwsError> {
+        Ok(match &self.resource_label {
+            Some(label) => match live_label(aws, self, label, resolved).await? {
+                Some((live, other)) => WantedLabel::Is { live, other },
+                None => WantedLabel::Unknown,
+            },
+            None => WantedLabel::None,
+        })
+    }
+}
 
 impl ScalingPolicySpec {
     async fn describe(&self, aws: &Clients) -> Result<Option<ScalingPolicy>, AwsError> {
@@ -94,6 +169,8 @@ fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
                     .and_then(|c| c.predefined_metric_specification())
                     .map(|m| m.predefined_metric_type().as_str().to_string())
                     .unwrap_or_default(),
+                // Which group it names is ECS's to move: not an argument.
+                resource_label: None,
                 target_value: config.map(|c| c.target_value()).unwrap_or(0.0),
                 scale_in_cooldown_seconds: config.and_then(|c| c.scale_in_cooldown()).unwrap_or(0),
                 scale_out_cooldown_seconds: config
@@ -107,8 +184,8 @@ fn found(p: ScalingPolicy) -> Found<ScalingPolicySpec> {
 
 impl ScalingPolicySpec {
     /// How the policy AWS described (`None`: it does not exist) differs
-    /// from this spec.
-    fn observed(&self, policy: Option<&ScalingPolicy>) -> Observation {
+    /// from this spec, whose resource label is `label` now.
+    fn observed(&self, policy: Option<&ScalingPolicy>, label: &WantedLabel) -> Observation {
         let Some(policy) = policy else {
             return Observation::Missing;
         };
@@ -122,6 +199,29 @@ impl ScalingPolicySpec {
                     .unwrap_or_default();
                 if metric != self.metric {
                     diffs.push(format!("metric is {metric:?}, want {}", self.metric));
+                }
+                let found = c
+                    .predefined_metric_specification()
+                    .and_then(|m| m.resource_label());
+                let (label, left_behind) = match label {
+                    WantedLabel::None => (None, None),
+                    WantedLabel::Is { live, other } => (Some(live.as_str()), Some(other.as_str())),
+                    // Nothing to compare with until its objects exist.
+                    WantedLabel::Unknown => (found, None),
+                };
+                if found != label {
+                    // A release made the other target group the live one:
+                    // follow it. Any other label is someone's change.
+                    let follows = if found.is_some() && found == left_behind {
+                        FOLLOWS_AWS
+                    } else {
+                        ""
+                    };
+                    diffs.push(
+                        format!("{follows} resource label is {found:?}, want {label:?}")
+                            .trim_start()
+                            .to_string(),
+                    );
                 }
                 if c.target_value() != self.target_value {
                     diffs.push(format!(
@@ -155,6 +255,7 @@ impl ScalingPolicySpec {
     pub async fn observe_many(
         aws: &Clients,
         items: &[(&ScalingPolicySpec, &str)],
+        resolved: &Resolved,
     ) -> Vec<Result<Observation, AwsError>> {
         let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (spec, _) in items {
@@ -180,10 +281,20 @@ impl ScalingPolicySpec {
                 Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
             }
         }
+        let labels = futures::future::join_all(
+            items
+                .iter()
+                .map(|(spec, _)| spec.wanted_label(aws, resolved)),
+        )
+        .await;
         items
             .iter()
-            .map(|(spec, _)| {
-                Ok(spec.observed(found.get(&(spec.resource_id.clone(), spec.name.clone()))))
+            .zip(labels)
+            .map(|((spec, _), label)| {
+                Ok(spec.observed(
+                    found.get(&(spec.resource_id.clone(), spec.name.clone())),
+                    &label?,
+                ))
             })
             .collect()
     }
@@ -242,15 +353,32 @@ async fn describe_named_now(
 
 #[async_trait]
 impl Adapter for ScalingPolicySpec {
-    async fn observe(&self, aws: &Clients, _: &str, _: &Resolved) -> Result<Observation, AwsError> {
-        Ok(self.observed(self.describe(aws).await?.as_ref()))
+    async fn observe(
+        &self,
+        aws: &Clients,
+        _: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let label = self.wanted_label(aws, resolved).await?;
+        Ok(self.observed(self.describe(aws).await?.as_ref(), &label))
     }
 
-    /// PutScalingPolicy creates or replaces by name: adopting is the same call.
-    async fn create(&self, aws: &Clients, _: &Resolved) -> Result<String, AwsError> {
+    /// PutScalingPolicy creates or replaces by name: adopting is the same
+    /// call; it re-points a request-count policy at the live target group.
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "application-autoscaling:PutScalingPolicy";
         let metric = PredefinedMetricSpecification::builder()
             .predefined_metric_type(MetricType::from(self.metric.as_str()))
+            .set_resource_label(match self.wanted_label(aws, resolved).await? {
+                WantedLabel::None => None,
+                WantedLabel::Is { live, .. } => Some(live),
+                WantedLabel::Unknown => {
+                    return Err(AwsError::new(
+                        CALL,
+                        "the resource label names the service's target groups and production rule, which are not recorded yet",
+                    ))
+                }
+            })
             .build()
             .map_err(|e| AwsError::build(CALL, e))?;
         let config = TargetTrackingScalingPolicyConfiguration::builder()
@@ -297,5 +425,89 @@ impl Adapter for ScalingPolicySpec {
                 .map(|_| ())
                 .map_err(|e| AwsError::sdk("application-autoscaling:DeleteScalingPolicy", e)),
         )
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+    use crate::spec::Ref;
+
+    const LIVE: &str = "app/matbakh/1/targetgroup/matbakh-a-g/22";
+    const OTHER: &str = "app/matbakh/1/targetgroup/matbakh-a-b/11";
+
+    fn spec() -> ScalingPolicySpec {
+        ScalingPolicySpec {
+            resource_id: "service/matbakh/a".into(),
+            name: "a-requests-target-tracking".into(),
+            metric: "ALBRequestCountPerTarget".into(),
+            resource_label: Some(RequestCountLabel {
+                load_balancer: "app/matbakh/1".into(),
+                target_groups: [Ref::to("b"), Ref::to("g")],
+                production_rule: Ref::to("rule"),
+                service: Ref::to("service"),
+            }),
+            target_value: 100.0,
+            scale_in_cooldown_seconds: 300,
+            scale_out_cooldown_seconds: 60,
+        }
+    }
+
+    fn policy(label: &str) -> ScalingPolicy {
+        let metric = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::AlbRequestCountPerTarget)
+            .resource_label(label)
+            .build()
+            .unwrap();
+        ScalingPolicy::builder()
+            .policy_arn("arn")
+            .policy_name("a-requests-target-tracking")
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id("service/matbakh/a")
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+            .target_tracking_scaling_policy_configuration(
+                TargetTrackingScalingPolicyConfiguration::builder()
+                    .target_value(100.0)
+                    .predefined_metric_specification(metric)
+                    .scale_in_cooldown(300)
+                    .scale_out_cooldown(60)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn wanted() -> WantedLabel {
+        WantedLabel::Is {
+            live: LIVE.into(),
+            other: OTHER.into(),
+        }
+    }
+
+    fn differences(o: Observation) -> Vec<String> {
+        match o {
+            Observation::Present { differences } => differences,
+            Observation::Missing => panic!("missing"),
+        }
+    }
+
+    #[test]
+    fn the_label_a_release_left_behind_is_followed_not_drift() {
+        assert!(differences(spec().observed(Some(&policy(LIVE)), &wanted())).is_empty());
+        let d = differences(spec().observed(Some(&policy(OTHER)), &wanted()));
+        assert_eq!(d.len(), 1);
+        assert!(d[0].starts_with(FOLLOWS_AWS), "{d:?}");
+        // Any other label is someone's change: plain drift.
+        let d = differences(
+            spec().observed(Some(&policy("app/matbakh/1/targetgroup/x/33")), &wanted()),
+        );
+        assert!(!d[0].starts_with(FOLLOWS_AWS), "{d:?}");
+        // Unknown until its objects exist: not compared.
+        assert!(
+            differences(spec().observed(Some(&policy(OTHER)), &WantedLabel::Unknown)).is_empty()
+        );
     }
 }

@@ -35,6 +35,60 @@ async fn describe(aws: &Clients, id: &str) -> Result<Option<SecurityGroup>, AwsE
     .await
 }
 
+/// The address ranges (IPv4, IPv6 CIDRs and prefix list ids) permission
+/// `p` admits to TCP port `port`: all traffic (`-1`) or TCP with `port`
+/// in its range. Other groups as sources are not addresses.
+fn addresses_admitted(p: &IpPermission, port: u16) -> Vec<String> {
+    let port = i32::from(port);
+    let covers = match p.ip_protocol() {
+        Some("-1") => true,
+        Some("tcp") | Some("6") => {
+            p.from_port().unwrap_or(-1) <= port && port <= p.to_port().unwrap_or(65535)
+                || p.from_port() == Some(-1)
+        }
+        _ => false,
+    };
+    if !covers {
+        return Vec::new();
+    }
+    p.ip_ranges()
+        .iter()
+        .filter_map(|r| r.cidr_ip().map(str::to_string))
+        .chain(
+            p.ipv6_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ipv6().map(str::to_string)),
+        )
+        .chain(
+            p.prefix_list_ids()
+                .iter()
+                .filter_map(|l| l.prefix_list_id().map(str::to_string)),
+        )
+        .collect()
+}
+
+/// Groups of `group_ids` (someone else's: read, never edited) that admit
+/// TCP port `port` from addresses, as `(group id, address range)`.
+pub async fn open_to_addresses(
+    aws: &Clients,
+    group_ids: &[String],
+    port: u16,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut found = Vec::new();
+    for id in group_ids {
+        if let Some(group) = describe(aws, id).await? {
+            for p in group.ip_permissions() {
+                found.extend(
+                    addresses_admitted(p, port)
+                        .into_iter()
+                        .map(|a| (id.clone(), a)),
+                );
+            }
+        }
+    }
+    Ok(found)
+}
+
 fn tags_of(group: &SecurityGroup) -> BTreeMap<String, String> {
     group
         .tags()
@@ -336,5 +390,48 @@ impl Adapter for SecurityGroupSpec {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::*;
+    use aws_sdk_ec2::types::PrefixListId;
+
+    fn tcp(from: i32, to: i32) -> aws_sdk_ec2::types::builders::IpPermissionBuilder {
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(from)
+            .to_port(to)
+    }
+
+    #[test]
+    fn addresses_that_reach_the_port_are_found_groups_are_not() {
+        let open = tcp(8000, 9000)
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
+            .prefix_list_ids(PrefixListId::builder().prefix_list_id("pl-1").build())
+            .build();
+        assert_eq!(
+            addresses_admitted(&open, 8080),
+            ["0.0.0.0/0", "::/0", "pl-1"]
+        );
+        assert!(addresses_admitted(&open, 9443).is_empty());
+        let all = IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
+            .build();
+        assert_eq!(addresses_admitted(&all, 8080), ["10.0.0.0/8"]);
+        let from_a_group = tcp(8080, 8080)
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-1").build())
+            .build();
+        assert!(addresses_admitted(&from_a_group, 8080).is_empty());
+        let udp = IpPermission::builder()
+            .ip_protocol("udp")
+            .from_port(8080)
+            .to_port(8080)
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build();
+        assert!(addresses_admitted(&udp, 8080).is_empty());
     }
 }

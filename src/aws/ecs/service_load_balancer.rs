@@ -180,3 +180,112 @@ pub fn read_back(service: &Service) -> Option<Box<EcsLoadBalancerSpec>> {
         security_group: Ref(String::new()),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    //! After a release ECS serves from the other group and names it first
+    //! (issue 21 item 4): read, never reverted.
+    use super::*;
+
+    const BLUE: &str = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/m-a-b/1";
+    const GREEN: &str =
+        "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/m-a-g/2";
+    const RULE: &str =
+        "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener-rule/app/m/1/443/3";
+    const TEST_RULE: &str =
+        "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener-rule/app/m/1/8443/4";
+    const ROLE: &str = "arn:aws:iam::123456789012:role/matbakh-eu-central-1-alb-traffic";
+
+    fn spec() -> EcsServiceSpec {
+        EcsServiceSpec {
+            cluster: "matbakh".into(),
+            name: "auth".into(),
+            task_definition: Ref::to("task_definition"),
+            desired_count: 1,
+            desired_count_managed_by_autoscaling: false,
+            capacity_provider_strategy: vec![],
+            subnets: vec![],
+            security_groups: vec![],
+            registry: None,
+            service_connect: None,
+            circuit_breaker_rollback: false,
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            deployment: Default::default(),
+            wait_for_steady_state: true,
+            load_balancer: Some(Box::new(EcsLoadBalancerSpec {
+                target_group: Ref::to("blue"),
+                alternate_target_group: Ref::to("green"),
+                production_rule: Ref::to("rule"),
+                test_rule: Ref::to("test_rule"),
+                role_arn: ROLE.into(),
+                container_name: "app".into(),
+                container_port: 8080,
+                health_check_grace_period_seconds: 60,
+                security_group: Ref::to("group"),
+            })),
+            tags: Default::default(),
+        }
+    }
+
+    fn resolved() -> Resolved {
+        [
+            ("blue", BLUE),
+            ("green", GREEN),
+            ("rule", RULE),
+            ("test_rule", TEST_RULE),
+            ("group", "sg-0own"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// The service as ECS describes it, `primary` first.
+    fn service(primary: &str, alternate: &str) -> Service {
+        Service::builder()
+            .load_balancers(
+                LoadBalancer::builder()
+                    .target_group_arn(primary)
+                    .container_name("app")
+                    .container_port(8080)
+                    .advanced_configuration(
+                        AdvancedConfiguration::builder()
+                            .alternate_target_group_arn(alternate)
+                            .production_listener_rule(RULE)
+                            .test_listener_rule(TEST_RULE)
+                            .role_arn(ROLE)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .health_check_grace_period_seconds(60)
+            .build()
+    }
+
+    #[test]
+    fn a_release_that_swapped_the_groups_is_no_difference() {
+        assert!(differences(&spec(), &service(BLUE, GREEN), &resolved()).is_empty());
+        assert!(differences(&spec(), &service(GREEN, BLUE), &resolved()).is_empty());
+        let other = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/x/9";
+        assert_eq!(
+            differences(&spec(), &service(other, BLUE), &resolved()).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_update_keeps_the_group_ecs_serves_from_first() {
+        for (primary, alternate) in [(BLUE, GREEN), (GREEN, BLUE)] {
+            let sent = for_update(&spec(), &service(primary, alternate), &resolved()).unwrap();
+            let advanced = sent[0].advanced_configuration().unwrap();
+            assert_eq!(
+                (
+                    sent[0].target_group_arn(),
+                    advanced.alternate_target_group_arn()
+                ),
+                (Some(primary), Some(alternate))
+            );
+        }
+    }
+}

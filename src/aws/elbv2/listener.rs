@@ -73,6 +73,41 @@ async fn describe(aws: &Clients, arn: &str) -> Result<Option<Listener>, AwsError
     .await
 }
 
+/// Every listener of load balancer `lb_arn` as a spec (the load balancer by
+/// ARN, tags left empty), with its ARN: what an import recovers.
+pub async fn on_load_balancer(
+    aws: &Clients,
+    lb_arn: &str,
+) -> Result<Vec<crate::aws::Found<ListenerSpec>>, AwsError> {
+    let out = aws
+        .elbv2
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeListeners", e))?;
+    Ok(out
+        .listeners()
+        .iter()
+        .filter_map(|l| {
+            let spec = ListenerSpec {
+                load_balancer: crate::spec::Ref(lb_arn.to_string()),
+                port: u16::try_from(l.port()?).ok()?,
+                protocol: l.protocol()?.as_str().to_string(),
+                certificate_arn: l
+                    .certificates()
+                    .first()
+                    .and_then(|c| c.certificate_arn())
+                    .map(str::to_string),
+                ssl_policy: l.ssl_policy().map(str::to_string),
+                default_action: found_action(l)?,
+                tags: Default::default(),
+            };
+            Some(crate::aws::Found::new(spec, l.listener_arn()?))
+        })
+        .collect())
+}
+
 impl ListenerSpec {
     fn protocol(&self) -> ProtocolEnum {
         ProtocolEnum::from(self.protocol.as_str())

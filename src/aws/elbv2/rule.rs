@@ -242,6 +242,27 @@ impl Adapter for ListenerRuleSpec {
     }
 }
 
+/// The forward action's target groups (ARNs) and weights of the rule with
+/// this ARN, as AWS holds them now; empty when the rule does not exist.
+pub async fn weights(aws: &Clients, arn: &str) -> Result<Vec<(String, u8)>, AwsError> {
+    Ok(describe(aws, arn)
+        .await?
+        .map(|rule| {
+            rule.actions()
+                .iter()
+                .filter_map(|a| a.forward_config())
+                .flat_map(|f| f.target_groups())
+                .map(|t| {
+                    (
+                        t.target_group_arn().unwrap_or_default().to_string(),
+                        t.weight().unwrap_or(0).clamp(0, 255) as u8,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// The rule with this ARN as a spec (its listener by ARN; the forward
 /// action's groups by ARN, their weights as AWS holds them).
 pub async fn read_back(aws: &Clients, arn: &str) -> Result<Option<ListenerRuleSpec>, AwsError> {

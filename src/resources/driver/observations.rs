@@ -52,7 +52,13 @@ pub fn sort_observations(
                 sorted.existing.insert(key, id.clone());
             }
             Observation::Present { differences } => {
-                sorted.drift.insert(key.clone(), summarize(&differences));
+                // What AWS moved itself is updated, not reported as drift.
+                if !differences
+                    .iter()
+                    .all(|d| d.starts_with(crate::engine::FOLLOWS_AWS))
+                {
+                    sorted.drift.insert(key.clone(), summarize(&differences));
+                }
                 sorted.stale.insert(key, id.clone());
             }
         }

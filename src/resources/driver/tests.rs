@@ -265,6 +265,39 @@ fn deleted_and_changed_components_drop_out_with_one_short_sentence_each() {
 }
 
 #[test]
+fn what_aws_moved_itself_is_updated_but_not_called_drift() {
+    let graph = graph_with(|_| {});
+    let recorded = ids(&graph);
+    let observations = [
+        (
+            keys::SCALING_POLICY_CPU.to_string(),
+            Observation::with_differences(vec![format!(
+                "{} resource label is \"a\", want \"b\"",
+                crate::engine::FOLLOWS_AWS
+            )]),
+        ),
+        (
+            keys::SCALING_POLICY_MEMORY.to_string(),
+            Observation::with_differences(vec![
+                format!("{} resource label moved", crate::engine::FOLLOWS_AWS),
+                "target is 50, want 80".into(),
+            ]),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let sorted = sort_observations(&graph, &recorded, observations);
+    // Both are updated by the next apply...
+    assert!(sorted.stale.contains_key(keys::SCALING_POLICY_CPU));
+    assert!(sorted.stale.contains_key(keys::SCALING_POLICY_MEMORY));
+    // ...but only the one a person changed is reported as drift.
+    assert_eq!(
+        sorted.drift.keys().collect::<Vec<_>>(),
+        [keys::SCALING_POLICY_MEMORY]
+    );
+}
+
+#[test]
 fn objects_changed_out_of_band_are_not_gone() {
     let graph = graph_with(|_| {});
     let mut recorded = ids(&graph);

@@ -159,6 +159,8 @@ pub struct AutoscalingConfig {
     pub cpu_target: Option<i64>,
     #[serde(deserialize_with = "int")]
     pub memory_target: Option<i64>,
+    #[serde(deserialize_with = "int")]
+    pub requests_per_target: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -358,6 +360,9 @@ pub struct Autoscaling {
     pub max_count: i64,
     pub cpu_target: i64,
     pub memory_target: i64,
+    /// With ingress: requests per target (per minute, the metric's unit)
+    /// that target tracking on `ALBRequestCountPerTarget` holds.
+    pub requests_per_target: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -402,6 +407,7 @@ impl Settings {
                 max_count: a.max_count.unwrap_or(min_count.max(1)),
                 cpu_target: a.cpu_target.unwrap_or(70),
                 memory_target: a.memory_target.unwrap_or(80),
+                requests_per_target: a.requests_per_target,
             }
         });
         let mut desired_count = config.desired_count.unwrap_or(DEFAULT_DESIRED_COUNT);

@@ -528,6 +528,85 @@ mod expansion_tests {
         assert_eq!(plain.strategy.ecs_name(), "LINEAR");
     }
 
+    /// With `ingress` a canary, linear or blue/green release is ECS's on the
+    /// service's load balancer: the service names both target groups and
+    /// both rules with the platform's traffic role, and the rules start at
+    /// blue 100 / green 0, the only weights the provider ever writes (ECS
+    /// moves them from then on).
+    #[test]
+    fn with_ingress_every_strategy_releases_on_the_load_balancer() {
+        use crate::resources::microservice::ingress_components::keys as ik;
+        use crate::resources::microservice::platform::PlatformIngress;
+        use crate::spec::Ref;
+        let mut platform = platform_on(Environment::Production, ServiceMesh::ServiceConnect);
+        platform.ingress = Some(PlatformIngress {
+            listener_arn:
+                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/443"
+                    .into(),
+            test_listener_arn:
+                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/8443"
+                    .into(),
+            security_group_id: "sg-0alb".into(),
+            dns_name: "matbakh-1.eu-central-1.elb.amazonaws.com".into(),
+            https: true,
+        });
+        for (block, ecs_name) in [
+            (
+                json!({"strategy": "canary", "canary_percent": 5, "rollback_on_alarms": true}),
+                "CANARY",
+            ),
+            (json!({"strategy": "linear", "step_percent": 25}), "LINEAR"),
+            (
+                json!({"strategy": "blue_green", "bake_time": "2m"}),
+                "BLUE_GREEN",
+            ),
+        ] {
+            let mut c = config(block);
+            c.ingress = Some(serde_json::from_value(json!({"paths": ["/auth/*"]})).unwrap());
+            let settings =
+                Settings::resolve(&c, Environment::Production, ServiceMesh::ServiceConnect)
+                    .unwrap();
+            let graph = expand(&settings, &platform);
+            let Spec::EcsService(service) = &graph.get(keys::SERVICE).unwrap().spec else {
+                panic!()
+            };
+            assert_eq!(service.deployment.strategy.ecs_name(), ecs_name);
+            let lb = service.load_balancer.as_deref().expect("a load balancer");
+            assert_eq!(
+                (&lb.target_group, &lb.alternate_target_group),
+                (
+                    &Ref::to(ik::TARGET_GROUP_BLUE),
+                    &Ref::to(ik::TARGET_GROUP_GREEN)
+                )
+            );
+            assert_eq!(
+                (&lb.production_rule, &lb.test_rule),
+                (&Ref::to(ik::RULE), &Ref::to(ik::TEST_RULE))
+            );
+            assert!(lb
+                .role_arn
+                .ends_with(":role/matbakh-eu-central-1-alb-traffic"));
+            for key in [ik::RULE, ik::TEST_RULE] {
+                let Spec::ListenerRule(rule) = &graph.get(key).unwrap().spec else {
+                    panic!()
+                };
+                assert_eq!(
+                    rule.forward,
+                    [
+                        (Ref::to(ik::TARGET_GROUP_BLUE), 100),
+                        (Ref::to(ik::TARGET_GROUP_GREEN), 0)
+                    ],
+                    "{key}"
+                );
+            }
+            // The service waits for both groups and both rules.
+            let after = &graph.get(keys::SERVICE).unwrap().depends_on;
+            for key in ik::ALL {
+                assert!(after.iter().any(|d| d == key), "{ecs_name}: {key}");
+            }
+        }
+    }
+
     #[test]
     fn on_app_mesh_only_rolling_plans() {
         let problems = validate_on(

@@ -43,7 +43,9 @@ use super::names;
 use super::platform::PlatformIngress;
 use super::roles;
 use crate::fargate::{smallest_fargate_size, TaskSize, MAX_TASK_CPU, MAX_TASK_MEMORY};
-use crate::spec::autoscaling::{ScalableTargetSpec, ScalingPolicySpec};
+use crate::spec::autoscaling::{
+    load_balancer_part, RequestCountLabel, ScalableTargetSpec, ScalingPolicySpec,
+};
 use crate::spec::budgets::{ESTIMATE_TAG, PLATFORM_TAG};
 use crate::spec::cloudwatch::{DashboardSpec, MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 use crate::spec::deployment_strategy::DeploymentSpec;
@@ -187,7 +189,37 @@ pub fn expand(settings: &Settings, platform: &PlatformContext) -> DesiredGraph {
                         resource_id: resource_id.clone(),
                         name: names::scaling_policy_name(&slot.name, short),
                         metric: metric.to_string(),
+                        resource_label: None,
                         target_value: target as f64,
+                        scale_in_cooldown_seconds: SCALE_IN_COOLDOWN_SECONDS,
+                        scale_out_cooldown_seconds: SCALE_OUT_COOLDOWN_SECONDS,
+                    }),
+                )
+                .after(&[SCALING_TARGET]),
+            );
+        }
+        // Validation allows it only with `ingress`, whose components the
+        // label names.
+        if let Some(requests) = a.requests_per_target {
+            use super::ingress_components::keys as ik;
+            let alb = platform.ingress.clone().unwrap_or_default();
+            graph.push(
+                Component::new(
+                    SCALING_POLICY_REQUESTS,
+                    Spec::ScalingPolicy(ScalingPolicySpec {
+                        resource_id: resource_id.clone(),
+                        name: names::scaling_policy_name(&slot.name, "requests"),
+                        metric: "ALBRequestCountPerTarget".to_string(),
+                        resource_label: Some(RequestCountLabel {
+                            load_balancer: load_balancer_part(&alb.listener_arn),
+                            target_groups: [
+                                Ref::to(ik::TARGET_GROUP_BLUE),
+                                Ref::to(ik::TARGET_GROUP_GREEN),
+                            ],
+                            production_rule: Ref::to(ik::RULE),
+                            service: Ref::to(SERVICE),
+                        }),
+                        target_value: requests as f64,
                         scale_in_cooldown_seconds: SCALE_IN_COOLDOWN_SECONDS,
                         scale_out_cooldown_seconds: SCALE_OUT_COOLDOWN_SECONDS,
                     }),

@@ -424,6 +424,60 @@ mod tests {
     }
 
     #[test]
+    fn requests_per_target_tracks_the_live_target_group_of_the_load_balancer() {
+        use crate::resources::microservice::keys as mk;
+        use crate::spec::autoscaling::RequestCountLabel;
+        let config = super::super::config::MicroserviceConfig::from_value(&serde_json::json!({
+            "platform": "matbakh", "name": "auth-service", "image": "x", "port": 8080,
+            "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+            "ingress": [{"paths": ["/auth/*"]}],
+            "autoscaling": [{"min_count": 1, "max_count": 4, "requests_per_target": 250}],
+        }))
+        .unwrap();
+        let s = Settings::resolve_unchecked(&config, Environment::Production)
+            .on(ServiceMesh::ServiceConnect);
+        let mut p = crate::resources::microservice::test_fixtures::platform_on(
+            Environment::Production,
+            ServiceMesh::ServiceConnect,
+        );
+        p.ingress = Some(alb());
+        let graph = super::super::expand::expand(&s, &p);
+        let c = graph.get(mk::SCALING_POLICY_REQUESTS).expect("a policy");
+        assert_eq!(c.depends_on, [mk::SCALING_TARGET]);
+        let Spec::ScalingPolicy(policy) = &c.spec else {
+            panic!()
+        };
+        assert_eq!(policy.metric, "ALBRequestCountPerTarget");
+        assert_eq!(policy.target_value, 250.0);
+        assert_eq!(policy.name, "auth-service-requests-target-tracking");
+        assert_eq!(
+            policy.resource_label,
+            Some(RequestCountLabel {
+                load_balancer: "app/matbakh/1".into(),
+                target_groups: [
+                    Ref::to(keys::TARGET_GROUP_BLUE),
+                    Ref::to(keys::TARGET_GROUP_GREEN)
+                ],
+                production_rule: Ref::to(keys::RULE),
+                service: Ref::to(mk::SERVICE),
+            })
+        );
+        // The CPU and memory policies take no label.
+        let Spec::ScalingPolicy(cpu) = &graph.get(mk::SCALING_POLICY_CPU).unwrap().spec else {
+            panic!()
+        };
+        assert_eq!(cpu.resource_label, None);
+        // Without requests_per_target, no third policy.
+        let mut config = config;
+        config.autoscaling.as_mut().unwrap().requests_per_target = None;
+        let s = Settings::resolve_unchecked(&config, Environment::Production)
+            .on(ServiceMesh::ServiceConnect);
+        assert!(super::super::expand::expand(&s, &p)
+            .get(mk::SCALING_POLICY_REQUESTS)
+            .is_none());
+    }
+
+    #[test]
     fn long_names_keep_the_platform_prefix_within_32_characters() {
         let n = target_group_name("matbakh", "a-very-long-service-name-of-many-words", 'g');
         assert!(

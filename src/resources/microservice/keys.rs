@@ -11,6 +11,7 @@ pub const SERVICE: &str = "service";
 pub const SCALING_TARGET: &str = "scaling_target";
 pub const SCALING_POLICY_CPU: &str = "scaling_policy_cpu";
 pub const SCALING_POLICY_MEMORY: &str = "scaling_policy_memory";
+pub const SCALING_POLICY_REQUESTS: &str = "scaling_policy_requests";
 pub const ALARM_ERROR_RATE: &str = "alarm_error_rate";
 pub const ALARM_P95_LATENCY: &str = "alarm_p95_latency";
 pub const ALARM_CPU: &str = "alarm_cpu";

@@ -12,6 +12,7 @@ pub mod ingress_alarms;
 pub mod ingress_components;
 pub mod keys;
 pub mod names;
+pub mod planned_rules;
 pub mod platform;
 pub mod platform_context;
 pub mod platform_ingress;

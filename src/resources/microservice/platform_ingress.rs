@@ -2,7 +2,9 @@
 //! looked up in AWS, and the plan-time check that its rule collides with
 //! no other service's of the platform (same priority, or same paths and
 //! hosts: AWS refuses the first, the second would never see a request),
-//! a plan error naming both.
+//! a plan error naming both: the rules on the listener and those planned
+//! in this process ([`super::planned_rules`]), so two services created in
+//! one apply are judged too.
 
 use super::config::Settings;
 use super::ingress::{collisions, OtherRule};
@@ -42,11 +44,21 @@ pub async fn collision_verdicts(
     let Some(ingress) = &settings.ingress else {
         return Vec::new();
     };
-    let found = match rules_on(&configured.clients, &alb.listener_arn).await {
-        Ok(found) => found,
-        // The apply says what AWS answered.
-        Err(_) => return Vec::new(),
-    };
+    let planned = super::planned_rules::plan(
+        &configured.clients.region,
+        &settings.platform,
+        OtherRule {
+            service: settings.name.clone(),
+            priority: ingress.priority,
+            paths: ingress.paths.clone(),
+            hosts: ingress.hosts.clone(),
+        },
+    );
+    // Unreadable: the planned rules are still judged; the apply says what
+    // AWS answered.
+    let found = rules_on(&configured.clients, &alb.listener_arn)
+        .await
+        .unwrap_or_default();
     let ours = super::names::resource_id(&settings.platform, &settings.name);
     let prefix = format!("{}/", settings.platform);
     let others: Vec<OtherRule> = found
@@ -68,6 +80,7 @@ pub async fn collision_verdicts(
             hosts: r.hosts,
         })
         .collect();
+    let others = super::planned_rules::merged(others, planned);
     collisions(
         &settings.name,
         ingress.priority,
@@ -82,4 +95,58 @@ pub async fn collision_verdicts(
         detail: p.detail,
     })
     .collect()
+}
+
+/// The plan warning for a service with `ingress` whose own
+/// `security_group_ids` admit its port from addresses (`open`: group id and
+/// address range): its tasks are reachable around the load balancer. A
+/// warning, not a fix: the provider never edits a group it did not make.
+pub fn exposure_warning(
+    name: &str,
+    port: i64,
+    open: &[(String, String)],
+) -> Option<(String, String)> {
+    if open.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = open.iter().map(|(g, a)| format!("{g} from {a}")).collect();
+    Some((
+        format!("security_group_ids: port {port} open beyond the load balancer"),
+        format!(
+            "{name} is behind the platform's load balancer, but its security groups admit port {port} from addresses: {}. \
+             Its tasks can be reached around the load balancer (its HTTPS, its rules, its allowed_cidrs). \
+             The provider never edits a security group it did not make: admit the port from the groups of the namespace's services instead \
+             (the load balancer's own group is admitted by the group the provider makes for {name}).",
+            listed.join(", ")
+        ),
+    ))
+}
+
+/// [`exposure_warning`] for `settings`, reading its `security_group_ids`.
+pub async fn exposure(configured: &Configured, settings: &Settings) -> Option<(String, String)> {
+    settings.ingress.as_ref()?;
+    let open = crate::aws::ec2::security_group::open_to_addresses(
+        &configured.clients,
+        &settings.security_group_ids,
+        u16::try_from(settings.port).ok()?,
+    )
+    .await
+    // Only a warning is at stake: the apply reports AWS trouble.
+    .ok()?;
+    exposure_warning(&settings.name, settings.port, &open)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_open_to_addresses_is_a_warning_naming_the_group_and_range() {
+        assert_eq!(exposure_warning("auth-service", 8080, &[]), None);
+        let (summary, detail) =
+            exposure_warning("auth-service", 8080, &[("sg-1".into(), "0.0.0.0/0".into())]).unwrap();
+        assert!(summary.starts_with("security_group_ids:"), "{summary}");
+        assert!(detail.contains("sg-1 from 0.0.0.0/0"), "{detail}");
+        assert!(detail.contains("never edits"), "{detail}");
+    }
 }

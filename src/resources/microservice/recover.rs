@@ -63,6 +63,7 @@ pub struct ObservedGraph {
     pub scaling_target: Option<ScalableTargetSpec>,
     pub scaling_policy_cpu: Option<ScalingPolicySpec>,
     pub scaling_policy_memory: Option<ScalingPolicySpec>,
+    pub scaling_policy_requests: Option<ScalingPolicySpec>,
     pub alarm_error_rate: Option<MetricAlarmSpec>,
     pub alarm_p95_latency: Option<MetricAlarmSpec>,
     pub alarm_cpu: Option<MetricAlarmSpec>,
@@ -95,6 +96,9 @@ impl ObservedGraph {
             (SCALING_TARGET, Spec::ScalableTarget(s)) => self.scaling_target = Some(s),
             (SCALING_POLICY_CPU, Spec::ScalingPolicy(s)) => self.scaling_policy_cpu = Some(s),
             (SCALING_POLICY_MEMORY, Spec::ScalingPolicy(s)) => self.scaling_policy_memory = Some(s),
+            (SCALING_POLICY_REQUESTS, Spec::ScalingPolicy(s)) => {
+                self.scaling_policy_requests = Some(s)
+            }
             (ALARM_ERROR_RATE, Spec::MetricAlarm(s)) => self.alarm_error_rate = Some(s),
             (ALARM_P95_LATENCY, Spec::MetricAlarm(s)) => self.alarm_p95_latency = Some(s),
             (ALARM_CPU, Spec::MetricAlarm(s)) => self.alarm_cpu = Some(s),
@@ -384,6 +388,10 @@ pub fn recover(
                     ("max_count", i64::from(target.max_capacity).into()),
                     ("cpu_target", target_of(&observed.scaling_policy_cpu)),
                     ("memory_target", target_of(&observed.scaling_policy_memory)),
+                    (
+                        "requests_per_target",
+                        target_of(&observed.scaling_policy_requests),
+                    ),
                 ])
             }
             None => Value::List(vec![]),

@@ -265,10 +265,16 @@ fn an_autoscaling_block_of_defaults_stays() {
     assert_eq!(
         imported.get("autoscaling"),
         &Value::List(vec![Value::Map(
-            ["min_count", "max_count", "cpu_target", "memory_target"]
-                .into_iter()
-                .map(|k| (k.to_string(), Value::Null))
-                .collect()
+            [
+                "min_count",
+                "max_count",
+                "cpu_target",
+                "memory_target",
+                "requests_per_target"
+            ]
+            .into_iter()
+            .map(|k| (k.to_string(), Value::Null))
+            .collect()
         )])
     );
     assert_eq!(resolve(&imported.to_json(), env), original);

@@ -378,6 +378,7 @@ impl GraphResource for Microservice {
                 .await
                 .into_iter()
                 .collect();
+        warnings.extend(super::platform_ingress::exposure(configured, settings).await);
         if super::release_alarms::warns_about_silence(settings) {
             if let Some(rate) = super::release_alarms::recent_requests_per_minute(
                 &configured.clients,

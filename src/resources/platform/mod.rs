@@ -6,6 +6,7 @@
 pub mod budget;
 pub mod expand;
 pub mod ingress;
+pub mod ingress_import;
 pub mod lookup;
 pub mod roles;
 pub mod schema;
@@ -434,7 +435,14 @@ impl GraphResource for Platform {
             .namespace
             .as_ref()
             .and_then(|(_, _, tags)| crate::resources::ownership::token_found([tags]));
-        let found = recovered;
+        let mut found = recovered;
+        if configured.service_mesh == ServiceMesh::ServiceConnect {
+            let ingress =
+                ingress_import::find(&configured.clients, id, &configured.clients.region).await?;
+            let (block, components) = ingress_import::recovered(&ingress);
+            found.arguments.set("ingress", block);
+            found.components.extend(components);
+        }
         let mut state = found.arguments;
         // The backend it was built for: what exists says, else the provider's.
         let mesh = lookup::service_mesh(&found_platform).unwrap_or(configured.service_mesh.name());

@@ -35,6 +35,21 @@ impl Validator {
         }
         self.int_range("autoscaling.0.cpu_target", a.cpu_target, 1, 100);
         self.int_range("autoscaling.0.memory_target", a.memory_target, 1, 100);
+        // Application Auto Scaling takes any positive target; requests per
+        // target only exist behind the load balancer.
+        self.int_range(
+            "autoscaling.0.requests_per_target",
+            a.requests_per_target,
+            1,
+            i64::MAX,
+        );
+        if a.requests_per_target.is_some() && c.ingress.is_none() {
+            self.error(
+                "autoscaling.0.requests_per_target",
+                "requests_per_target without ingress",
+                "requests_per_target scales on the load balancer's requests per target (ALBRequestCountPerTarget): add an `ingress` block, or remove it",
+            );
+        }
         // An explicit desired_count outside the range would be overridden by
         // autoscaling at once: say so instead of silently changing it. The
         // default count is clamped into the range instead (see Settings).
@@ -79,6 +94,29 @@ mod tests {
         assert_eq!(
             paths(json!({"autoscaling": [{"min_count": 3, "max_count": 5}], "desired_count": 2})),
             vec!["desired_count"]
+        );
+    }
+
+    #[test]
+    fn requests_per_target_is_a_positive_whole_number_and_needs_ingress() {
+        let with = |n: serde_json::Value, ingress: bool| {
+            let mut c = json!({"autoscaling": [{"min_count": 1, "max_count": 4, "requests_per_target": n}], "desired_count": null});
+            if ingress {
+                c["ingress"] = json!([{"paths": ["/auth/*"]}]);
+            }
+            paths(c)
+        };
+        assert!(with(json!(100), true).is_empty());
+        for bad in [json!(0), json!(-5)] {
+            assert_eq!(
+                with(bad.clone(), true),
+                vec!["autoscaling.0.requests_per_target"],
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            with(json!(100), false),
+            vec!["autoscaling.0.requests_per_target"]
         );
     }
 }
