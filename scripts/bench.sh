@@ -13,8 +13,9 @@
 # (built if missing). Results stay in .run/bench/results[-NAME].{txt,json}.
 # --quotas (issue #23): behind AWS's published API rate quotas (acceptance-tests/harness/quotas.py),
 # every microservice with autoscaling, at each of --quota-delays (default 50,200 ms; default
-# scenarios 100,300): calls per microservice by operation, throttling answers, errors, wall
-# times and the floor the quotas set for the calls made.
+# scenarios 100,300; `Ni`, e.g. 100i, is N microservices behind the platform's ingress):
+# calls per microservice by operation, throttling answers, errors, wall times and the floor the
+# quotas set for the calls made.
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$self")/.."
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --mesh) mesh=$2; shift ;;
     --quotas) quotas+=(--quotas); [ "$scenarios" = one,three,10,30,100 ] && scenarios=100,300 ;;
     --quota-delays) quotas+=(--quota-delays "$2"); shift ;;
-    -h|--help) sed -n '2,16p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift

@@ -345,6 +345,7 @@ impl Provider for MatbakhProvider {
                     default_tags: string_map_value(config.get("default_tags")),
                     service_mesh,
                     platforms: Default::default(),
+                    confirm_platforms: true,
                 });
                 Some(())
             }

@@ -186,7 +186,19 @@ AUTOSCALING = ("  autoscaling {\n    min_count     = 1\n    max_count     = 4\n"
                "    cpu_target    = 70\n  }\n")
 
 
-def microservice_block(i: int, name: str, autoscaling: bool = False) -> str:
+INGRESS_PLATFORM = ("  ingress {\n    subnet_ids      = var.subnet_ids\n"
+                    "    certificate_arn = var.certificate_arn\n  }\n")
+
+
+def ingress_block(i: int, name: str) -> str:
+    """Behind the platform's load balancer by its own path; the rules' priorities are given
+    (the default, a hash of the names in 1001-50000, collides now and then among 300)."""
+    return (f'  ingress {{\n    paths    = ["/{name}", "/{name}/*"]\n'
+            f"    priority = {i + 1}\n  }}\n")
+
+
+def microservice_block(i: int, name: str, autoscaling: bool = False,
+                       ingress: bool = False) -> str:
     return (
         f'resource "matbakh_microservice" "s{i}" {{\n'
         "  platform           = matbakh_platform.main.id\n"
@@ -196,24 +208,35 @@ def microservice_block(i: int, name: str, autoscaling: bool = False) -> str:
         "  subnet_ids         = var.subnet_ids\n"
         "  security_group_ids = var.security_group_ids\n"
         '  execution_role_arn = "arn:aws:iam::123456789012:role/matbakh-ecs-task-execution"\n'
-        + (AUTOSCALING if autoscaling else "") + "}\n")
+        + (AUTOSCALING if autoscaling else "")
+        + (ingress_block(i, name) if ingress else "") + "}\n")
 
 
-def generated_config(n: int, endpoint: str, mesh: str, autoscaling: bool = False) -> str:
+def generated_config(n: int, endpoint: str, mesh: str, autoscaling: bool = False,
+                     ingress: bool = False) -> str:
     """A platform and n plain microservices (the defaults: alarms, dashboard, logs), each with
-    autoscaling when asked (the quota model's scenarios, as issue #23 measured them)."""
+    autoscaling when asked (the quota model's scenarios, as issue #23 measured them); with
+    `ingress`, the platform's load balancer and every microservice behind it by path."""
     app_mesh = mesh == "app_mesh"
     return (REQUIRED_PROVIDERS + provider_block(endpoint, service_mesh=mesh)
             + ('variable "vpc_id" { type = string }\n' if app_mesh else "")
             + 'variable "subnet_ids" { type = list(string) }\n'
             + 'variable "security_group_ids" { type = list(string) }\n'
+            + ('variable "certificate_arn" { type = string }\n' if ingress else "")
             + 'resource "matbakh_platform" "main" {\n  name   = "bench"\n'
-            + ("  vpc_id = var.vpc_id\n" if app_mesh else "") + "}\n"
-            + "".join(microservice_block(i, f"svc-{i:03d}", autoscaling) for i in range(n)))
+            + ("  vpc_id = var.vpc_id\n" if app_mesh else "")
+            + (INGRESS_PLATFORM if ingress else "") + "}\n"
+            + "".join(microservice_block(i, f"svc-{i:03d}", autoscaling, ingress)
+                      for i in range(n)))
 
 
 def scenario_size(name: str) -> int:
-    return 1 if name == "one" else 3 if name == "three" else int(name)
+    """`one`, `three`, `N`, or `Ni`: N microservices behind the platform's ingress."""
+    return 1 if name == "one" else 3 if name == "three" else int(name.removesuffix("i"))
+
+
+def with_ingress(name: str) -> bool:
+    return name.endswith("i") and name[:-1].isdigit()
 
 
 def prepare(tf: Terraform, scenario: str, endpoint: str, net: dict, mesh: str,
@@ -224,11 +247,15 @@ def prepare(tf: Terraform, scenario: str, endpoint: str, net: dict, mesh: str,
         (tf.workdir / f).unlink(missing_ok=True)
     if mesh != "app_mesh":
         net = {k: v for k, v in net.items() if k != "vpc_id"}  # Service Connect has no VPC
+    ingress = with_ingress(scenario)
+    if not ingress:
+        net = {k: v for k, v in net.items() if k != "certificate_arn"}
     if scenario == "three":
         example = "app-mesh" if mesh == "app_mesh" else "three-services"
         tf.copy_dir(REPO / "examples" / example, {"endpoint": endpoint, **net})
         return
-    tf.write({"main.tf": generated_config(scenario_size(scenario), endpoint, mesh, autoscaling)})
+    tf.write({"main.tf": generated_config(scenario_size(scenario), endpoint, mesh, autoscaling,
+                                          ingress)})
     (tf.workdir / "terraform.tfvars.json").write_text(json.dumps(net, indent=2))
 
 
@@ -263,6 +290,10 @@ def fresh_run(emulator: Emulator, binary: Path, sdir: Path) -> tuple[dict, Path,
     # makes them take their stages' time).
     emulator.settings(ecs_deployment="completed")
     net = network(emulator)
+    # An ingress scenario's load balancer: the network's two subnets (two AZs) and a certificate.
+    net["certificate_arn"] = emulator._session.client(
+        "acm", region_name="eu-central-1", endpoint_url=emulator.endpoint).request_certificate(
+        DomainName="api.example.com")["CertificateArn"]
     shutil.rmtree(sdir, ignore_errors=True)
     sdir.mkdir(parents=True)
     usage_log = sdir / "provider-usage.txt"
@@ -346,7 +377,7 @@ def quota_report(results: dict[str, Any]) -> str:
              f"binary {results['binary']}: {results['binary_mb']} MB",
              "quota model: AWS's published API rate quotas (acceptance-tests/harness/quotas.py); "
              f"terraform parallelism {TERRAFORM_PARALLELISM} (default); every microservice with "
-             "autoscaling; ingress: not part of the provider yet, so no with-ingress rows", ""]
+             "autoscaling; scenario Ni: N microservices behind the platform's ingress (ALB)", ""]
     header = (f"{'N':>4} {'D':>6} {'op':<8} {'result':<12} {'calls':>6} {'/svc':>6} "
               f"{'throttled':>9} {'wall':>8} {'quota floor':>11} {'wall/floor':>10} "
               f"{'peak RSS':>9}")
@@ -359,7 +390,7 @@ def quota_report(results: dict[str, Any]) -> str:
                     f"FAIL ({r['errors']})"
                 ratio = f"{r['wall_s'] / r['floor_s']:.2f}" if r["floor_s"] else "-"
                 lines.append(
-                    f"{sc['microservices']:>4} {run['delay_ms']:>4g}ms {op:<8} {result:<12} "
+                    f"{sc['scenario']:>4} {run['delay_ms']:>4g}ms {op:<8} {result:<12} "
                     f"{r['calls']:>6} {r['per_microservice']:>6.1f} {r['throttled']:>9} "
                     f"{r['wall_s']:>7.1f}s {r['floor_s']:>10.1f}s {ratio:>10} "
                     f"{r['peak_rss_mib']:>6.1f}MiB")
@@ -370,7 +401,7 @@ def quota_report(results: dict[str, Any]) -> str:
                 r = run[op]
                 n = sc["microservices"]
                 ops = ", ".join(f"{k} {v / n:.2f}" for k, v in r["by_operation"].items())
-                lines.append(f"N={n} D={run['delay_ms']:g}ms {op}, calls per microservice: {ops}")
+                lines.append(f"N={sc['scenario']} D={run['delay_ms']:g}ms {op}, calls per microservice: {ops}")
                 if r["throttled"]:
                     lines.append("  throttled: " + ", ".join(
                         f"{k} {v}" for k, v in r["throttled_by_operation"].items()))

@@ -2017,3 +2017,26 @@ def test_describe_log_groups_by_identifiers(emulator):
     with pytest.raises(ClientError) as e:
         logs.describe_log_groups(logGroupIdentifiers=["/ids/a"], logGroupNamePrefix="/ids")
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+# ============================================================================ ELB DescribeTags
+
+
+def test_elbv2_describe_tags_refuses_a_missing_object_and_more_than_twenty(emulator):
+    """As AWS: a batched DescribeTags is refused whole when one of its objects is gone (the
+    provider then asks each alone), and takes at most 20 ARNs."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    elb = emulator.client("elbv2")
+    arns = [elb.create_target_group(Name=f"tg-{i}", Protocol="HTTP", Port=80, VpcId=vpc,
+                                    TargetType="ip", Tags=[{"Key": "n", "Value": str(i)}])
+            ["TargetGroups"][0]["TargetGroupArn"] for i in range(2)]
+    found = elb.describe_tags(ResourceArns=arns)["TagDescriptions"]
+    assert [d["Tags"] for d in found] == [[{"Key": "n", "Value": "0"}], [{"Key": "n", "Value": "1"}]]
+    elb.delete_target_group(TargetGroupArn=arns[1])
+    with pytest.raises(ClientError) as e:
+        elb.describe_tags(ResourceArns=arns)
+    assert err(e)[0] == "TargetGroupNotFound"
+    with pytest.raises(ClientError) as e:
+        elb.describe_tags(ResourceArns=[arns[0]] * 21)
+    assert err(e)[0] == "ValidationError"

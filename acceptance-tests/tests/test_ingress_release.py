@@ -221,9 +221,9 @@ def test_a_stopped_release_puts_production_back_on_the_old_revision(emulator, tf
 
 
 def test_import_after_a_release_that_swapped_the_groups_plans_clean(emulator, tf, network):
-    # Without rollback_on_alarms: an import does not find the release's own alarms yet (on
-    # either backend), which is not what this test is about.
-    block = '  deployment {\n    strategy = "blue_green"\n    bake_time = "2m"\n  }\n'
+    # With rollback_on_alarms: the import also finds the release's own alarm (no traffic).
+    block = ('  deployment {\n    strategy = "blue_green"\n    bake_time = "2m"\n'
+             '    rollback_on_alarms = true\n  }\n')
     first_apply(tf, emulator, network, block)
     blue, green = groups(tf)
     emulator.clock(speed=3600)
@@ -395,3 +395,26 @@ def test_a_candidate_failing_every_request_at_one_percent_is_rolled_back_by_its_
     assert sent[1][error_rate]["state"] == "ALARM", sent
     assert_serves_from(emulator, blue, green)
     assert image_of(emulator) == OLD_IMAGE
+
+
+def test_scaling_on_requests_follows_the_live_group_within_the_release_apply(emulator, tf, network):
+    """`requests_per_target` tracks the production group: the apply that runs a release re-points
+    the policy once ECS swapped the groups, so the plan after it is clean."""
+    scaling = "  autoscaling {\n    min_count = 1\n    max_count = 4\n    requests_per_target = 100\n  }\n"
+    first_apply(tf, emulator, network, CANARY + scaling)
+    blue, green = groups(tf)
+    assert requests_label(emulator).endswith(blue.split(":")[-1])
+    emulator.clock(speed=3600)
+    write(tf, emulator, network, CANARY + scaling, NEW_IMAGE)
+    tf.apply()
+    assert_serves_from(emulator, green, blue)
+    assert requests_label(emulator).endswith(green.split(":")[-1])
+    assert_plan_clean(tf)
+
+
+def requests_label(emulator) -> str:
+    [policy] = [p for p in emulator.client("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId="service/matbakh/auth-service")["ScalingPolicies"]
+        if p["PolicyName"].endswith("-requests-target-tracking")]
+    spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+    return spec["ResourceLabel"]

@@ -206,3 +206,23 @@ def test_a_canary_retried_with_its_alarms_left_in_alarm_is_watched(emulator, tf,
     assert d["alarms"]["status"] == "TRIGGERED", d["alarms"]
     assert d["status"] == "ROLLBACK_SUCCESSFUL"
     assert error_rate in failed.value.result.output
+
+
+@pytest.mark.parametrize("deployment", ["canary", "linear"])
+def test_import_finds_the_release_alarms_and_plans_clean(emulator, tf, net, deployment):
+    """A microservice whose releases roll back on their own alarms (release-error-rate,
+    release-latency-maximum, release-no-traffic): an import records them, so the plan after it
+    is clean and a destroy after it leaves none behind."""
+    block = CANARY if deployment == "canary" else CANARY.replace(
+        'strategy           = "canary"\n    canary_percent     = 0.3',
+        'strategy           = "linear"\n    step_percent       = 20')
+    first_apply(tf, emulator, net, block)
+    names = rollback_alarms(emulator)
+    assert any(n.endswith("-release-no-traffic") for n in names), names
+    tf.run("state", "rm", "matbakh_microservice.auth")
+    tf.import_("matbakh_microservice.auth", f"{PLATFORM}/{AUTH}")
+    plan = tf.plan()
+    assert plan.returncode == 0, plan.output
+    tf.destroy()
+    left = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{PLATFORM}-{AUTH}-")
+    assert left["MetricAlarms"] == [], [a["AlarmName"] for a in left["MetricAlarms"]]

@@ -151,7 +151,6 @@ pub const CALLED: &[(&str, &str)] = &[
     ("iam:GetRolePolicy", ROLE),
     ("iam:ListAttachedRolePolicies", ROLE),
     ("iam:ListRolePolicies", ROLE),
-    ("iam:ListRoleTags", ROLE),
     ("iam:PutRolePolicy", ROLE),
     ("iam:TagRole", ROLE),
     ("iam:UntagRole", ROLE),

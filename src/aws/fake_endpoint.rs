@@ -2,7 +2,10 @@
 //! port that answers each operation (the `X-Amz-Target` suffix of the JSON
 //! protocols: ECS, Cloud Map, Logs, Application Auto Scaling) with what a
 //! test's `answer` function says, and counts the requests. Tests use it to
-//! pin how many calls, and which, an adapter makes.
+//! pin how many calls, and which, an adapter makes. The query protocol
+//! (IAM: a form body naming its `Action`) is served too: the request is
+//! handed over as a JSON object of its form fields, and an answer given as
+//! a JSON string is sent as that XML.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -93,6 +96,42 @@ impl FakeEndpoint {
     }
 }
 
+/// The fields of a query-protocol body (`Action=GetRole&RoleName=r&...`),
+/// or `None` for any other body.
+fn query_form(body: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.starts_with("Action=") {
+        return None;
+    }
+    let fields = text
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(decode_form(v))))
+        .collect();
+    Some(Value::Object(fields))
+}
+
+fn decode_form(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// One keep-alive connection: requests until the client closes it.
 fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
@@ -124,13 +163,19 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let form = query_form(&body);
+        let request: Value = match &form {
+            Some(fields) => fields.clone(),
+            None => serde_json::from_slice(&body).unwrap_or(Value::Null),
+        };
         // CloudWatch's RPC v2 CBOR names the operation in the path
         // (`/service/NAME/operation/OP`); it is answered with an empty CBOR
         // map (no alarms, no dashboards): enough to count its calls.
         let path = line.split_whitespace().nth(1).unwrap_or_default();
         let cbor = target.is_empty() && path.contains("/operation/");
-        let operation = if cbor {
+        let operation = if let Some(action) = form.as_ref().and_then(|f| f["Action"].as_str()) {
+            action.to_string()
+        } else if cbor {
             path.rsplit('/').next().unwrap_or_default().to_string()
         } else {
             target.rsplit('.').next().unwrap_or_default().to_string()
@@ -142,6 +187,8 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
                 "application/cbor\r\nsmithy-protocol: rpc-v2-cbor",
                 vec![0xa0],
             )
+        } else if let (Some(_), Value::String(xml)) = (&form, &reply) {
+            ("text/xml", xml.clone().into_bytes())
         } else {
             ("application/x-amz-json-1.1", reply.to_string().into_bytes())
         };

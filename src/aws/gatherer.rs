@@ -146,6 +146,19 @@ impl std::fmt::Debug for Gatherers {
 }
 
 impl Gatherers {
+    /// The one `T` of `kind` in this process: what reads of one kind share
+    /// beyond a batch (e.g. a refresh's listing of a namespace's services).
+    pub fn shared<T: Default + Send + Sync + 'static>(&self, kind: &'static str) -> Arc<T> {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = all
+            .entry(kind)
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        entry
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("shared {kind}: one type per kind"))
+    }
+
     /// The gatherer of `kind`, `max` keys per call.
     pub fn of<V: Clone + Send + Sync + 'static>(
         &self,

@@ -82,61 +82,170 @@ async fn detach(aws: &Clients, role: &str, arn: &str) -> Result<(), AwsError> {
         .map_err(|e| AwsError::sdk("iam:DetachRolePolicy", e))
 }
 
-impl RoleSpec {
-    async fn held(&self, aws: &Clients, name: &str) -> Result<Option<Held>, AwsError> {
-        let role = match aws.iam.get_role().role_name(name).send().await {
-            Ok(out) => out.role,
+/// What a role's policies are: every inline policy by name, the attached
+/// managed policies (sorted).
+#[derive(Clone)]
+struct Policies {
+    inline: BTreeMap<String, Value>,
+    attached: Vec<String>,
+}
+
+/// The role `name` (its ARN, trust policy and tags: GetRole answers the
+/// tags, so no ListRoleTags); `None` when IAM has no such role.
+async fn read_role(
+    aws: &Clients,
+    name: &str,
+) -> Result<Option<aws_sdk_iam::types::Role>, AwsError> {
+    match aws.iam.get_role().role_name(name).send().await {
+        Ok(out) => Ok(out.role),
+        Err(e) => {
+            let e = AwsError::sdk("iam:GetRole", e);
+            if e.is_not_found() {
+                return Ok(None);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The policies of role `name`, in one round: its inline policy names, its
+/// attachments and, with `wants_inline`, the provider's inline policy
+/// asked for beside the list. Only an inline policy added out of band
+/// under another name costs a call more.
+async fn read_policies(
+    aws: &Clients,
+    name: &str,
+    wants_inline: bool,
+) -> Result<Policies, AwsError> {
+    let own_policy = async {
+        if !wants_inline {
+            return Ok(None);
+        }
+        match aws
+            .iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY_NAME)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(policy_document(out.policy_document()))),
             Err(e) => {
-                let e = AwsError::sdk("iam:GetRole", e);
+                let e = AwsError::sdk("iam:GetRolePolicy", e);
                 if e.is_not_found() {
-                    return Ok(None);
+                    Ok(None)
+                } else {
+                    Err(e)
                 }
-                return Err(e);
+            }
+        }
+    };
+    let (inline_names, attached, own_policy) = futures::join!(
+        aws.iam.list_role_policies().role_name(name).send(),
+        aws.iam.list_attached_role_policies().role_name(name).send(),
+        own_policy,
+    );
+    let mut own_policy = own_policy?;
+    let mut inline = BTreeMap::new();
+    for policy in inline_names
+        .map_err(|e| AwsError::sdk("iam:ListRolePolicies", e))?
+        .policy_names()
+    {
+        let asked = if policy == INLINE_POLICY_NAME {
+            own_policy.take()
+        } else {
+            None
+        };
+        let document = match asked {
+            Some(document) => document,
+            None => {
+                let out = aws
+                    .iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::sdk("iam:GetRolePolicy", e))?;
+                policy_document(out.policy_document())
             }
         };
-        let Some(role) = role else { return Ok(None) };
-        let (tag_list, inline_names, attached) = futures::join!(
-            aws.iam.list_role_tags().role_name(name).send(),
-            aws.iam.list_role_policies().role_name(name).send(),
-            aws.iam.list_attached_role_policies().role_name(name).send(),
-        );
-        let tags = tag_list
-            .map_err(|e| AwsError::sdk("iam:ListRoleTags", e))?
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        let mut inline = BTreeMap::new();
-        for policy in inline_names
-            .map_err(|e| AwsError::sdk("iam:ListRolePolicies", e))?
-            .policy_names()
-        {
-            let out = aws
-                .iam
-                .get_role_policy()
-                .role_name(name)
-                .policy_name(policy)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("iam:GetRolePolicy", e))?;
-            inline.insert(policy.clone(), policy_document(out.policy_document()));
-        }
-        let mut attached: Vec<String> = attached
-            .map_err(|e| AwsError::sdk("iam:ListAttachedRolePolicies", e))?
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect();
-        attached.sort();
+        inline.insert(policy.clone(), document);
+    }
+    let mut attached: Vec<String> = attached
+        .map_err(|e| AwsError::sdk("iam:ListAttachedRolePolicies", e))?
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    attached.sort();
+    Ok(Policies { inline, attached })
+}
+
+/// Whether a read of a role expects it to exist.
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    /// Recorded in state: the role and its policies are asked at once, one
+    /// round.
+    Recorded,
+    /// Looked for by name (a recovery, a create meeting its name): the role
+    /// first, its policies only when it exists, so a role that is not there
+    /// costs one call.
+    LookedFor,
+}
+
+impl RoleSpec {
+    /// What IAM holds for role `name` (see [`Expect`]). In a refresh the
+    /// recovery and the observation of a role share its two reads (see
+    /// [`Clients::remembered`]): one round of four calls.
+    async fn held(
+        &self,
+        aws: &Clients,
+        name: &str,
+        expect: Expect,
+    ) -> Result<Option<Held>, AwsError> {
+        let wants_inline = self.policy.is_some();
+        let role = {
+            let (aws2, name) = (aws.clone(), name.to_string());
+            aws.remembered(format!("iam:GetRole {name}"), move || async move {
+                read_role(&aws2, &name).await
+            })
+        };
+        let policies = || {
+            let (aws2, name) = (aws.clone(), name.to_string());
+            aws.remembered(
+                format!("policies of IAM role {name} {wants_inline}"),
+                move || async move { read_policies(&aws2, &name, wants_inline).await },
+            )
+        };
+        let (role, policies) = match expect {
+            Expect::Recorded => {
+                let (role, policies) = futures::join!(role, policies());
+                match role? {
+                    // A role gone makes its policy reads fail: that is
+                    // the role missing, not an error.
+                    None => return Ok(None),
+                    Some(role) => (role, policies?),
+                }
+            }
+            Expect::LookedFor => match role.await? {
+                None => return Ok(None),
+                Some(role) => (role, policies().await?),
+            },
+        };
         Ok(Some(Held {
             arn: role.arn().to_string(),
             trust_policy: role
                 .assume_role_policy_document()
                 .map(policy_document)
                 .unwrap_or(Value::Null),
-            tags,
-            inline,
-            attached,
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            inline: policies.inline,
+            attached: policies.attached,
         }))
     }
 
@@ -166,7 +275,7 @@ impl RoleSpec {
     /// Read back the role of this name: its trust, its inline policy and
     /// attachments as found.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<RoleSpec>>, AwsError> {
-        let Some(held) = self.held(aws, &self.name).await? else {
+        let Some(held) = self.held(aws, &self.name, Expect::LookedFor).await? else {
             return Ok(None);
         };
         let spec = RoleSpec {
@@ -252,7 +361,7 @@ impl Adapter for RoleSpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(held) = self.held(aws, name_of(id)).await? else {
+        let Some(held) = self.held(aws, name_of(id), Expect::Recorded).await? else {
             return Ok(Observation::Missing);
         };
         let mut diffs = self.differences(&held);
@@ -280,7 +389,10 @@ impl Adapter for RoleSpec {
                 Ok(arn)
             }
             Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
-                let held = self.held(aws, &self.name).await?.ok_or(e)?;
+                let held = self
+                    .held(aws, &self.name, Expect::LookedFor)
+                    .await?
+                    .ok_or(e)?;
                 tags::claim(
                     "iam:CreateRole",
                     "IAM role",
@@ -303,7 +415,7 @@ impl Adapter for RoleSpec {
         if name_of(id) != self.name {
             return self.create(aws, resolved).await;
         }
-        let Some(held) = self.held(aws, &self.name).await? else {
+        let Some(held) = self.held(aws, &self.name, Expect::Recorded).await? else {
             return self.create(aws, resolved).await;
         };
         tags::claim(
@@ -341,7 +453,7 @@ impl Adapter for RoleSpec {
     /// first. A role another resource owns is left alone.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         let name = name_of(id);
-        let Some(held) = self.held(aws, name).await? else {
+        let Some(held) = self.held(aws, name, Expect::Recorded).await? else {
             return Ok(());
         };
         if tags::owner(&held.tags) != tags::owner(&self.tags) {
@@ -377,5 +489,164 @@ mod tests {
         assert_eq!(policy_document(plain), policy_document(encoded));
         assert_eq!(policy_document(plain)["Version"], "2012-10-17");
         assert_eq!(name_of("arn:aws:iam::123456789012:role/a/b-exec"), "b-exec");
+    }
+
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::engine::Observation;
+
+    const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"xray:PutTraceSegments","Resource":"*"}]}"#;
+
+    fn spec() -> RoleSpec {
+        RoleSpec {
+            name: "matbakh-svc-task".into(),
+            description: "d".into(),
+            trust_policy: json!({"Version": "2012-10-17", "Statement": []}),
+            policy: Some(serde_json::from_str(POLICY).unwrap()),
+            managed_policy_arns: vec![],
+            tags: [("matbakh:owner".to_string(), "p/svc".to_string())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn xml(op: &str, inner: &str) -> (u16, Value) {
+        (
+            200,
+            Value::String(format!(
+                "<{op}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{op}Result>{inner}</{op}Result></{op}Response>"
+            )),
+        )
+    }
+
+    /// A role as IAM holds it: `policy` its inline policy `matbakh`,
+    /// `extra` another inline policy's name.
+    fn iam(policy: Arc<Mutex<String>>, extra: Option<&'static str>) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, _| {
+            match op {
+            "GetRole" => xml(
+                op,
+                "<Role><Path>/</Path><RoleName>matbakh-svc-task</RoleName><RoleId>AROA1</RoleId>\
+                 <Arn>arn:aws:iam::1:role/matbakh-svc-task</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
+                 <AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D</AssumeRolePolicyDocument>\
+                 <Tags><member><Key>matbakh:owner</Key><Value>p/svc</Value></member></Tags></Role>",
+            ),
+            "ListRolePolicies" => xml(
+                op,
+                &format!(
+                    "<PolicyNames><member>matbakh</member>{}</PolicyNames><IsTruncated>false</IsTruncated>",
+                    extra.map(|e| format!("<member>{e}</member>")).unwrap_or_default()
+                ),
+            ),
+            "ListAttachedRolePolicies" => {
+                xml(op, "<AttachedPolicies/><IsTruncated>false</IsTruncated>")
+            }
+            "GetRolePolicy" => xml(
+                op,
+                &format!(
+                    "<RoleName>matbakh-svc-task</RoleName><PolicyName>matbakh</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                    policy.lock().unwrap().replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+                ),
+            ),
+            _ => (
+                400,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>Unexpected</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            ),
+        }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refresh_reads_a_role_in_one_round_of_four_calls_shared_by_recovery_and_observation()
+    {
+        let fake = iam(Arc::new(Mutex::new(POLICY.to_string())), None);
+        let aws = fake.clients().remembering_reads();
+        let role = spec();
+        let resolved = Resolved::default();
+        let (found, observed) = futures::join!(
+            role.read_back(&aws),
+            role.observe(&aws, "arn:aws:iam::1:role/matbakh-svc-task", &resolved),
+        );
+        let found = found.unwrap().expect("found");
+        assert_eq!(found.spec, role);
+        assert_eq!(observed.unwrap(), Observation::in_sync());
+        let mut calls = fake.calls();
+        calls.sort();
+        // GetRole answers the tags (no ListRoleTags); the inline policy is
+        // asked for beside its list.
+        assert_eq!(
+            calls,
+            [
+                "GetRole",
+                "GetRolePolicy",
+                "ListAttachedRolePolicies",
+                "ListRolePolicies"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_statement_or_an_inline_policy_added_out_of_band_is_seen() {
+        let edited = POLICY.replace(
+            "]}",
+            r#",{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let fake = iam(Arc::new(Mutex::new(edited)), None);
+        let observed = spec()
+            .observe(
+                &fake.clients(),
+                "arn:aws:iam::1:role/matbakh-svc-task",
+                &Resolved::default(),
+            )
+            .await
+            .unwrap();
+        assert_ne!(observed, Observation::in_sync());
+
+        let fake = iam(Arc::new(Mutex::new(POLICY.to_string())), Some("extra"));
+        let Observation::Present { differences } = spec()
+            .observe(
+                &fake.clients(),
+                "arn:aws:iam::1:role/matbakh-svc-task",
+                &Resolved::default(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("present")
+        };
+        assert!(
+            differences
+                .iter()
+                .any(|d| d.contains("inline policy extra")),
+            "{differences:?}"
+        );
+        // The other inline policy's document is the one call more.
+        assert_eq!(fake.calls().len(), 5, "{:?}", fake.calls());
+    }
+
+    #[tokio::test]
+    async fn a_role_looked_for_that_is_not_there_costs_one_call() {
+        let fake = FakeEndpoint::start(|op, _| {
+            (
+                404,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            )
+        });
+        let aws = fake.clients().remembering_reads();
+        assert!(spec().read_back(&aws).await.unwrap().is_none());
+        assert_eq!(fake.calls(), ["GetRole"]);
+        // Recorded but deleted out of band: missing, not an error.
+        let observed = spec()
+            .observe(&aws, "arn:aws:iam::1:role/other", &Resolved::default())
+            .await
+            .unwrap();
+        assert_eq!(observed, Observation::Missing);
     }
 }

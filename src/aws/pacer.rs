@@ -257,13 +257,13 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &c));
         // The ELB account-wide bucket is shared by its operations.
-        let elb = super::super::quotas::buckets("ElasticLoadBalancingv2", "CreateRule");
+        let elb = super::super::quotas::buckets(super::super::quotas::ELB, "CreateRule");
         let t0 = Instant::now();
         for _ in 0..38 {
             assert!(a.reserve(&elb) <= Instant::now());
         }
         let describe =
-            super::super::quotas::buckets("ElasticLoadBalancingv2", "DescribeTargetGroups");
+            super::super::quotas::buckets(super::super::quotas::ELB, "DescribeTargetGroups");
         assert!(a.reserve(&describe) > t0 + Duration::from_millis(50));
     }
 }

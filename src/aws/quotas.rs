@@ -87,30 +87,33 @@ const PUBLISHED: &[(&str, &str, Quota)] = &[
         q("cloudwatch/PutMetricAlarm", 3.0, 3.0),
     ),
     (
-        "CloudWatchLogs",
+        "CloudWatch Logs",
         "ListTagsForResource",
         q("logs/ListTagsForResource", 5.0, 5.0),
     ),
     // The older name of the same read, counted alike.
     (
-        "CloudWatchLogs",
+        "CloudWatch Logs",
         "ListTagsLogGroup",
         q("logs/ListTagsLogGroup", 5.0, 5.0),
     ),
     (
-        "CloudWatchLogs",
+        "CloudWatch Logs",
         "PutRetentionPolicy",
         q("logs/PutRetentionPolicy", 5.0, 5.0),
     ),
     (
-        "CloudWatchLogs",
+        "CloudWatch Logs",
         "DescribeLogGroups",
         q("logs/DescribeLogGroups", 10.0, 10.0),
     ),
 ];
 
-/// The SDK's service name of Elastic Load Balancing v2.
-const ELB: &str = "ElasticLoadBalancingv2";
+/// The SDK's service name of Elastic Load Balancing v2, as its operations'
+/// `Metadata` give it (with spaces, unlike ECS's or CloudWatchLogs'): under
+/// another spelling no ELB call was paced, and a plan of 100 services
+/// behind the load balancer met thousands of throttling answers.
+pub const ELB: &str = "Elastic Load Balancing v2";
 const ELB_ACCOUNT: Quota = q("elasticloadbalancing/*", 40.0, 10.0);
 const ELB_DESCRIBE: (f64, f64) = (40.0, 10.0);
 
@@ -161,5 +164,85 @@ mod tests {
             ]
         );
         assert_eq!(buckets(ELB, "CreateRule"), vec![ELB_ACCOUNT]);
+    }
+
+    /// The service and operation names the SDK stores in each request's
+    /// `Metadata` (what the pacer looks quotas up by), captured from real
+    /// client calls: every throttled service's calls find their buckets.
+    #[tokio::test]
+    async fn the_sdk_names_of_every_throttled_service_find_their_buckets() {
+        use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+        use aws_smithy_runtime_api::client::interceptors::Intercept;
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+        use aws_smithy_types::config_bag::ConfigBag;
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Debug, Clone, Default)]
+        struct Seen(Arc<Mutex<Vec<(String, String)>>>);
+        impl Intercept for Seen {
+            fn name(&self) -> &'static str {
+                "seen"
+            }
+            fn read_before_transmit(
+                &self,
+                _: &BeforeTransmitInterceptorContextRef<'_>,
+                _: &RuntimeComponents,
+                cfg: &mut ConfigBag,
+            ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+                if let Some(m) = cfg.load::<Metadata>() {
+                    self.0
+                        .lock()
+                        .unwrap()
+                        .push((m.service().to_string(), m.name().to_string()));
+                }
+                Ok(())
+            }
+        }
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(|_, _| {
+            (400, serde_json::json!({"__type": "Nope", "message": "x"}))
+        });
+        let aws = fake.clients();
+        let seen = Seen::default();
+        let ecs = aws_sdk_ecs::Client::from_conf(
+            aws.ecs
+                .config()
+                .to_builder()
+                .interceptor(seen.clone())
+                .build(),
+        );
+        let cw = aws_sdk_cloudwatch::Client::from_conf(
+            aws.cloudwatch
+                .config()
+                .to_builder()
+                .interceptor(seen.clone())
+                .build(),
+        );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws.logs
+                .config()
+                .to_builder()
+                .interceptor(seen.clone())
+                .build(),
+        );
+        let elb = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws.elbv2
+                .config()
+                .to_builder()
+                .interceptor(seen.clone())
+                .build(),
+        );
+        let _ = ecs.register_task_definition().family("f").send().await;
+        let _ = cw.describe_alarms().send().await;
+        let _ = logs.describe_log_groups().send().await;
+        let _ = elb.describe_tags().resource_arns("a").send().await;
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        for (service, operation) in &seen {
+            assert!(
+                !buckets(service, operation).is_empty(),
+                "{service} {operation}: no bucket"
+            );
+        }
     }
 }

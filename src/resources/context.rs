@@ -26,6 +26,14 @@ pub struct Configured {
     pub service_mesh: ServiceMesh,
     /// The platforms found so far: looked up once per provider process.
     pub platforms: std::sync::Arc<FoundPlatforms>,
+    /// Whether a platform found earlier in this process is confirmed in
+    /// AWS before it is used (see [`FoundPlatforms::get_confirmed`]). An
+    /// apply or destroy builds on it, so it does; a refresh or a plan
+    /// ([`Configured::remembering_reads`], [`Configured::planning`]) takes
+    /// what this process found or read, so a plan of many microservices
+    /// costs no call per microservice for their platform: what it builds
+    /// on is confirmed again by the apply that acts on it.
+    pub confirm_platforms: bool,
 }
 
 impl Configured {
@@ -38,6 +46,7 @@ impl Configured {
             default_tags,
             service_mesh: self.service_mesh,
             platforms: self.platforms.clone(),
+            confirm_platforms: self.confirm_platforms,
         }
     }
 
@@ -45,8 +54,17 @@ impl Configured {
     /// however many times the refresh asks for it (see
     /// [`crate::aws::read_memo`]).
     pub fn remembering_reads(&self) -> Configured {
-        let mut configured = self.with_default_tags(self.default_tags.clone());
+        let mut configured = self.planning();
         configured.clients = configured.clients.remembering_reads();
+        configured
+    }
+
+    /// This configuration for a plan (or a refresh): platforms found
+    /// earlier in this process are taken as found, not confirmed (see
+    /// [`Configured::confirm_platforms`]).
+    pub fn planning(&self) -> Configured {
+        let mut configured = self.with_default_tags(self.default_tags.clone());
+        configured.confirm_platforms = false;
         configured
     }
 }

@@ -13,6 +13,11 @@ answers with as terraform-provider-aws's internal/service/elbv2 tests quote them
 - CreateListener / ModifyListener with protocol HTTPS: no certificate -> ValidationError
   "A certificate must be specified for HTTPS listeners"; a certificate ACM does not hold (an ACM
   ARN) -> CertificateNotFound.
+- DescribeTags: more than 20 ARNs -> ValidationError (`ResourceArns`: "Maximum number of 20
+  items"); an ARN whose object does not exist fails the whole call with that kind's NotFound
+  (LoadBalancerNotFound, TargetGroupNotFound, ListenerNotFound, RuleNotFound: the errors the API
+  reference lists for it). moto answers empty tags for it, which a batched read would take for
+  an untagged object.
 """
 
 from __future__ import annotations
@@ -120,7 +125,21 @@ def modify_listener(self: ELBv2Backend, arn: str, port: str | None = None,
     return _orig_modify_listener(self, arn, port, protocol, ssl_policy, certificates, actions)
 
 
+_orig_describe_tags = ELBv2Backend.describe_tags
+
+
+def describe_tags(self: ELBv2Backend, resource_arns: list[str]) -> dict[str, dict[str, str]]:
+    if len(resource_arns) > 20:
+        raise _Error("ValidationError", f"1 validation error detected: Value at 'resourceArns' "
+                     "failed to satisfy constraint: Member must have length less than or equal "
+                     "to 20")
+    for arn in resource_arns:
+        self._get_resource_by_arn(arn)  # raises the kind's NotFound
+    return _orig_describe_tags(self, resource_arns)
+
+
 def install() -> None:
+    ELBv2Backend.describe_tags = describe_tags  # type: ignore[method-assign]
     ELBv2Backend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
     ELBv2Backend.set_subnets = set_subnets  # type: ignore[method-assign]
     ELBv2Backend.set_security_groups = set_security_groups  # type: ignore[method-assign]

@@ -28,11 +28,60 @@ const APPEAR_WITHIN: Duration = Duration::from_secs(120);
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// The `srv-` id of the service named `name` in namespace `namespace_id`.
+/// In a refresh, from the namespace's listing the whole process shares
+/// ([`refresh_listing`]); otherwise (an apply waiting for ECS to make it)
+/// asked now.
 pub async fn find_service(
     aws: &Clients,
     namespace_id: &str,
     name: &str,
 ) -> Result<Option<String>, AwsError> {
+    if aws.memo.is_some() {
+        return Ok(refresh_listing(aws, namespace_id).await?.get(name).cloned());
+    }
+    Ok(list_services(aws, namespace_id, Some(name))
+        .await?
+        .remove(name))
+}
+
+/// The services of namespace `namespace_id`, name to id, as listed once for
+/// every refresh of this provider process. Terraform runs a plan's (or an
+/// import's) refreshes in a process of their own that writes nothing, so
+/// the listing stands for all of them: a plan of N microservices lists the
+/// namespace once (a page per 100 services) instead of a ListServices and a
+/// GetService per microservice. An apply never uses it. A listing that
+/// fails is not kept.
+async fn refresh_listing(
+    aws: &Clients,
+    namespace_id: &str,
+) -> Result<std::collections::HashMap<String, String>, AwsError> {
+    type Listing = tokio::sync::Mutex<Option<std::collections::HashMap<String, String>>>;
+    type Listings = std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Listing>>>;
+    let listings = aws
+        .gatherers
+        .shared::<Listings>("servicediscovery:ListServices (refresh)");
+    let listing = listings
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(namespace_id.to_string())
+        .or_default()
+        .clone();
+    let mut listing = listing.lock().await;
+    if let Some(found) = listing.as_ref() {
+        return Ok(found.clone());
+    }
+    let found = list_services(aws, namespace_id, None).await?;
+    *listing = Some(found.clone());
+    Ok(found)
+}
+
+/// The services of namespace `namespace_id`, name to id; with `stop_at`,
+/// no further page once that name is found.
+async fn list_services(
+    aws: &Clients,
+    namespace_id: &str,
+    stop_at: Option<&str>,
+) -> Result<std::collections::HashMap<String, String>, AwsError> {
     const CALL: &str = "servicediscovery:ListServices";
     let filter = ServiceFilter::builder()
         .name(ServiceFilterName::NamespaceId)
@@ -46,18 +95,19 @@ pub async fn find_service(
         .filters(filter)
         .into_paginator()
         .send();
+    let mut found = std::collections::HashMap::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::sdk(CALL, e))?;
-        if let Some(id) = page
-            .services()
-            .iter()
-            .find(|s| s.name() == Some(name))
-            .and_then(|s| s.id())
-        {
-            return Ok(Some(id.to_string()));
+        for service in page.services() {
+            if let (Some(name), Some(id)) = (service.name(), service.id()) {
+                found.insert(name.to_string(), id.to_string());
+            }
+        }
+        if stop_at.is_some_and(|name| found.contains_key(name)) {
+            break;
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// The tag ECS puts on the Cloud Map services it creates for Service Connect.
@@ -154,7 +204,18 @@ impl Adapter for ServiceConnectDiscoverySpec {
         id: &str,
         _: &Resolved,
     ) -> Result<Observation, AwsError> {
-        Ok(if service_exists(aws, id).await? {
+        // A refresh sees it by its id in the namespace's shared listing
+        // (under whatever name: a state recorded under another naming
+        // still finds its service).
+        let exists = if aws.memo.is_some() {
+            refresh_listing(aws, &self.namespace_id)
+                .await?
+                .values()
+                .any(|found| found == id)
+        } else {
+            service_exists(aws, id).await?
+        };
+        Ok(if exists {
             Observation::in_sync()
         } else {
             Observation::Missing
@@ -201,5 +262,77 @@ impl Adapter for ServiceConnectDiscoverySpec {
     async fn delete(&self, _: &Clients, id: &str) -> Result<(), AwsError> {
         tracing::debug!(service = id, "left to ECS: removed with the ECS service");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::spec::Ref;
+
+    fn spec(name: &str) -> ServiceConnectDiscoverySpec {
+        ServiceConnectDiscoverySpec {
+            name: name.into(),
+            namespace_id: "ns-1".into(),
+            service: Ref::to("service"),
+        }
+    }
+
+    /// A namespace with services `svc-0` .. `svc-{n-1}` (ids `srv-0` ...).
+    fn namespace(n: usize) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, request| match op {
+            "ListServices" => {
+                assert_eq!(request["Filters"][0]["Values"][0], "ns-1");
+                let services: Vec<_> = (0..n)
+                    .map(|i| json!({"Id": format!("srv-{i}"), "Name": format!("svc-{i}")}))
+                    .collect();
+                (200, json!({"Services": services}))
+            }
+            "GetService" => (
+                200,
+                json!({"Service": {"Id": request["Id"], "Arn": "arn:x", "Name": "svc-0"}}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        })
+    }
+
+    #[tokio::test]
+    async fn the_refreshes_of_a_process_share_one_listing_of_the_namespace() {
+        let fake = namespace(30);
+        let base = fake.clients();
+        let resolved = Resolved::default();
+        // 30 microservices refreshed, each with its own refresh memory:
+        // recovery by name and observation by id.
+        let refreshes = (0..30).map(|i| {
+            let aws = base.remembering_reads();
+            let resolved = &resolved;
+            async move {
+                let s = spec(&format!("svc-{i}"));
+                let found = s.read_back(&aws).await.unwrap().expect("found");
+                assert_eq!(found.id, format!("srv-{i}"));
+                s.observe(&aws, &found.id, resolved).await.unwrap()
+            }
+        });
+        let observed = futures::future::join_all(refreshes).await;
+        assert!(observed.iter().all(|o| *o == Observation::in_sync()));
+        // Deleted out of band: its id is not in the listing.
+        let aws = base.remembering_reads();
+        assert_eq!(
+            spec("svc-0")
+                .observe(&aws, "srv-gone", &resolved)
+                .await
+                .unwrap(),
+            Observation::Missing
+        );
+        assert_eq!(fake.calls(), ["ListServices"]);
+        // An apply asks AWS now.
+        spec("svc-0")
+            .observe(&base, "srv-0", &resolved)
+            .await
+            .unwrap();
+        assert_eq!(fake.calls(), ["ListServices", "GetService"]);
     }
 }

@@ -119,19 +119,29 @@ pub async fn rules_on(aws: &Clients, listener_arn: &str) -> Result<Vec<FoundRule
             v
         };
         let arn = rule.rule_arn().unwrap_or_default();
-        let owner = tags_of(aws, arn)
-            .await?
-            .get(OWNER_TAG)
-            .cloned()
-            .unwrap_or_default();
-        found.push(FoundRule {
-            priority,
-            paths: values("path-pattern"),
-            hosts: values("host-header"),
-            owner,
-        });
+        found.push((
+            arn,
+            FoundRule {
+                priority,
+                paths: values("path-pattern"),
+                hosts: values("host-header"),
+                owner: String::new(),
+            },
+        ));
     }
-    Ok(found)
+    // The owner tags of all rules at once: DescribeTags gathers them, 20 a
+    // call (one a rule, one after the other, was a call per rule of the
+    // listener for each microservice planned: N² against ELB's 10 a second).
+    let owners =
+        futures::future::try_join_all(found.iter().map(|(arn, _)| tags_of(aws, arn))).await?;
+    Ok(found
+        .into_iter()
+        .zip(owners)
+        .map(|((_, rule), tags)| FoundRule {
+            owner: tags.get(OWNER_TAG).cloned().unwrap_or_default(),
+            ..rule
+        })
+        .collect())
 }
 
 /// The owner tags of every rule on the listeners of load balancer `arn`
@@ -159,4 +169,77 @@ pub async fn services_with_rules(aws: &Clients, arn: &str) -> Result<Vec<String>
         );
     }
     Ok(owners)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    fn rule_arn(i: usize) -> String {
+        format!("arn:aws:elasticloadbalancing:eu-central-1:1:listener-rule/app/lb/1/2/{i}")
+    }
+
+    /// A listener with 45 rules, each owned by `svc-I`.
+    fn listener() -> FakeEndpoint {
+        FakeEndpoint::start(|op, request| {
+            let xml = |inner: String| {
+                (
+                    200,
+                    Value::String(format!(
+                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
+                    )),
+                )
+            };
+            match op {
+                "DescribeRules" => xml(format!(
+                    "<Rules>{}</Rules>",
+                    (0..45)
+                        .map(|i| format!(
+                            "<member><RuleArn>{}</RuleArn><Priority>{}</Priority><Conditions><member>\
+                             <Field>path-pattern</Field><PathPatternConfig><Values><member>/s{i}</member>\
+                             </Values></PathPatternConfig></member></Conditions><IsDefault>false</IsDefault></member>",
+                            rule_arn(i),
+                            i + 1
+                        ))
+                        .collect::<String>()
+                )),
+                "DescribeTags" => {
+                    let fields = request.as_object().expect("a form");
+                    let described: String = fields
+                        .iter()
+                        .filter(|(k, _)| k.starts_with("ResourceArns.member."))
+                        .filter_map(|(_, v)| v.as_str())
+                        .map(|a| {
+                            let i = a.rsplit('/').next().unwrap_or_default();
+                            format!(
+                                "<member><ResourceArn>{a}</ResourceArn><Tags><member><Key>{OWNER_TAG}</Key><Value>svc-{i}</Value></member></Tags></member>"
+                            )
+                        })
+                        .collect();
+                    xml(format!("<TagDescriptions>{described}</TagDescriptions>"))
+                }
+                _ => (400, Value::String("<ErrorResponse><Error><Code>Unexpected</Code></Error></ErrorResponse>".into())),
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn the_rules_of_a_listener_have_their_owners_read_twenty_at_a_time() {
+        let fake = listener();
+        let rules = rules_on(&fake.clients(), "arn:listener").await.unwrap();
+        assert_eq!(rules.len(), 45);
+        assert_eq!(rules[7].owner, "svc-7");
+        assert_eq!(rules[7].paths, ["/s7"]);
+        let calls = fake.calls();
+        // One DescribeRules, then 45 owner tags in three DescribeTags (not 45).
+        assert_eq!(
+            calls.iter().filter(|c| *c == "DescribeTags").count(),
+            3,
+            "{calls:?}"
+        );
+        assert_eq!(calls.len(), 4, "{calls:?}");
+    }
 }

@@ -23,7 +23,8 @@ impl<R: GraphResource> Driver<R> {
         proposed: Value,
         config: Value,
     ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
+        // A plan takes the platforms this process found as found.
+        let configured = std::sync::Arc::new(self.context.get(diags)?.planning());
         self.check_on_backend(diags, &config, &configured)?;
         let mut planned = proposed;
         self.defaults_where_unset(&mut planned, &config);
@@ -62,7 +63,8 @@ impl<R: GraphResource> Driver<R> {
         config: Value,
         prior_private: Value,
     ) -> Option<(Value, Value, Vec<AttributePath>)> {
-        let configured = self.context.get(diags)?;
+        // A plan takes the platforms this process found as found.
+        let configured = std::sync::Arc::new(self.context.get(diags)?.planning());
         self.check_on_backend(diags, &config, &configured)?;
         let mut prior = prior;
         self.resource.upgrade(&mut prior);

@@ -28,14 +28,20 @@ pub async fn find_platform(
     configured: &Configured,
     platform_id: &str,
 ) -> Result<PlatformContext, String> {
-    let mut platform = configured
-        .platforms
-        .get_confirmed(
-            platform_id,
-            || look_up(configured, platform_id),
-            |found| confirm(configured, found),
-        )
-        .await?;
+    let platforms = &configured.platforms;
+    let mut platform = if configured.confirm_platforms {
+        platforms
+            .get_confirmed(
+                platform_id,
+                || look_up(configured, platform_id),
+                |found| confirm(configured, found),
+            )
+            .await?
+    } else {
+        platforms
+            .get_or_find(platform_id, || look_up(configured, platform_id))
+            .await?
+    };
     // What AWS holds is shared by the whole process; the default tags are
     // this operation's (a read compares with the ones state was applied
     // with, see `Configured::with_default_tags`).
@@ -353,6 +359,7 @@ mod tests {
             default_tags: Default::default(),
             service_mesh: ServiceMesh::ServiceConnect,
             platforms: Default::default(),
+            confirm_platforms: true,
         }
     }
 
@@ -414,6 +421,36 @@ mod tests {
         assert_eq!(tagged.namespace_id, first.namespace_id);
         // Confirmed, not looked up.
         assert_eq!(fake.calls().len(), calls.len() + 2);
+    }
+
+    #[tokio::test]
+    async fn a_plan_of_many_microservices_costs_one_lookup_per_platform_and_no_confirmation() {
+        let fake = region_with_platform(2, true);
+        let configured = service_connect(&fake).planning();
+        // A refresh and a plan of each of 100 microservices, some at once.
+        for _ in 0..10 {
+            let uses = (0..20).map(|_| find_platform(&configured, "matbakh"));
+            let found = futures::future::join_all(uses).await;
+            assert!(found
+                .iter()
+                .all(|f| f.as_ref().unwrap().namespace_id == "ns-mine"));
+        }
+        let mut calls = fake.calls();
+        calls.sort();
+        assert_eq!(calls, ["DescribeClusters", "ListNamespaces"]);
+        // The refresh's own configuration (remembering reads) likewise; an
+        // apply of the same process confirms what it builds on.
+        let refresh = service_connect(&fake).remembering_reads();
+        assert!(!refresh.confirm_platforms);
+        let apply = Configured {
+            platforms: configured.platforms.clone(),
+            ..service_connect(&fake)
+        };
+        find_platform(&apply, "matbakh").await.expect("found");
+        let later = &fake.calls()[2..];
+        let mut later = later.to_vec();
+        later.sort();
+        assert_eq!(later, ["DescribeClusters", "GetNamespace"]);
     }
 
     #[tokio::test]

@@ -213,9 +213,26 @@ pub async fn observe_existing(
         .as_ref()
         .is_some_and(|s| s.load_balancer.is_some())
     {
-        if let Some(found) = read_p95_latency_alarm(clients, platform, name, &owner).await? {
+        let what = super::ingress_alarms::LATENCY_WHAT;
+        if let Some(found) = read_owned_alarm(clients, platform, name, &owner, what).await? {
             observed.insert(keys::ALARM_P95_LATENCY, Spec::MetricAlarm(found.spec));
             components.insert(keys::ALARM_P95_LATENCY.to_string(), found.id);
+        }
+    }
+    // A release's own rollback alarms exist only with a `deployment` block,
+    // which the probe has not: the ones the service's deployment watches
+    // are recorded (an import then names them, and its destroy deletes them).
+    let watched = observed
+        .service
+        .as_ref()
+        .map(|s| s.deployment.alarm_names.clone())
+        .unwrap_or_default();
+    for (key, what) in RELEASE_ALARMS {
+        if !watched.contains(&names::alarm_name(&platform.platform_id, name, what)) {
+            continue;
+        }
+        if let Some(found) = read_owned_alarm(clients, platform, name, &owner, what).await? {
+            components.insert(key.to_string(), found.id);
         }
     }
     if let Some(group) = own_group {
@@ -237,20 +254,34 @@ pub async fn observe_existing(
     Ok(Some((observed, components, canary)))
 }
 
-/// The latency alarm of a microservice behind the load balancer
-/// (`PLATFORM-NAME-latency-p95`) when it carries `owner`'s tag.
-async fn read_p95_latency_alarm(
+/// A release's rollback alarms, by component key and name part.
+const RELEASE_ALARMS: [(&str, &str); 3] = [
+    (
+        super::release_alarms::ALARM_RELEASE_NO_TRAFFIC,
+        super::release_alarms::RELEASE_NO_TRAFFIC,
+    ),
+    (
+        super::release_alarms::ALARM_RELEASE_ERROR_RATE,
+        super::release_alarms::RELEASE_ERROR_RATE,
+    ),
+    (
+        super::release_alarms::ALARM_RELEASE_LATENCY,
+        super::release_alarms::RELEASE_LATENCY,
+    ),
+];
+
+/// The alarm `PLATFORM-NAME-WHAT` of a microservice (the latency alarm
+/// behind the load balancer, a release's rollback alarms: those the probe
+/// does not hold) when it carries `owner`'s tag.
+async fn read_owned_alarm(
     clients: &Clients,
     platform: &PlatformContext,
     name: &str,
     owner: &str,
+    what: &str,
 ) -> Result<Option<Found<MetricAlarmSpec>>, String> {
     let probe = MetricAlarmSpec {
-        name: names::alarm_name(
-            &platform.platform_id,
-            name,
-            super::ingress_alarms::LATENCY_WHAT,
-        ),
+        name: names::alarm_name(&platform.platform_id, name, what),
         description: String::new(),
         metrics: Vec::new(),
         comparison_operator: String::new(),
@@ -264,7 +295,7 @@ async fn read_p95_latency_alarm(
     let found = probe
         .read_back(clients)
         .await
-        .map_err(|e| format!("reading {} of {name}: {e}", keys::ALARM_P95_LATENCY))?;
+        .map_err(|e| format!("reading alarm {what} of {name}: {e}"))?;
     Ok(found.filter(|f| f.spec.tags.get(OWNER_TAG).map(String::as_str) == Some(owner)))
 }
 
