@@ -147,6 +147,7 @@ fn configured() -> (crate::aws::fake_endpoint::FakeEndpoint, Configured) {
         default_tags: Default::default(),
         service_mesh: ServiceMesh::ServiceConnect,
         platforms: Default::default(),
+        confirm_platforms: true,
     };
     (fake, configured)
 }

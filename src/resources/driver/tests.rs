@@ -433,6 +433,7 @@ mod hooks {
             default_tags: Default::default(),
             service_mesh: crate::service_mesh::ServiceMesh::ServiceConnect,
             platforms: Default::default(),
+            confirm_platforms: true,
         };
         (fake, configured)
     }
