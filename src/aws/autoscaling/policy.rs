@@ -8,7 +8,7 @@
 //! balancer) and decides with [`live_target_group`], so the label follows
 //! the release and is never pulled back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
@@ -90,22 +90,13 @@ impl ScalingPolicySpec {
 }
 
 impl ScalingPolicySpec {
+    /// This policy, from the read of every policy on its target (shared
+    /// with the other policies of the target read at the same time).
     async fn describe(&self, aws: &Clients) -> Result<Option<ScalingPolicy>, AwsError> {
-        let out = aws
-            .autoscaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(&self.resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .policy_names(&self.name)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
-        Ok(out
-            .scaling_policies()
-            .iter()
-            .find(|p| p.policy_name == self.name)
-            .cloned())
+        Ok(describe_target(aws, &self.resource_id)
+            .await?
+            .into_iter()
+            .find(|p| p.policy_name == self.name))
     }
 }
 
@@ -127,17 +118,11 @@ impl ScalingPolicySpec {
         aws: &Clients,
         specs: &[&ScalingPolicySpec],
     ) -> Result<Vec<Option<Found<ScalingPolicySpec>>>, AwsError> {
-        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for spec in specs {
-            by_target
-                .entry(spec.resource_id.as_str())
-                .or_default()
-                .push(spec.name.as_str());
-        }
+        let targets: BTreeSet<&str> = specs.iter().map(|s| s.resource_id.as_str()).collect();
         let described = futures::future::try_join_all(
-            by_target
+            targets
                 .into_iter()
-                .map(|(resource_id, names)| describe_named(aws, resource_id, names)),
+                .map(|resource_id| describe_target(aws, resource_id)),
         )
         .await?;
         let mut all: BTreeMap<(String, String), ScalingPolicy> = described
@@ -257,17 +242,11 @@ impl ScalingPolicySpec {
         items: &[(&ScalingPolicySpec, &str)],
         resolved: &Resolved,
     ) -> Vec<Result<Observation, AwsError>> {
-        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (spec, _) in items {
-            by_target
-                .entry(spec.resource_id.as_str())
-                .or_default()
-                .push(spec.name.as_str());
-        }
+        let targets: BTreeSet<&str> = items.iter().map(|(s, _)| s.resource_id.as_str()).collect();
         let described = futures::future::join_all(
-            by_target
+            targets
                 .into_iter()
-                .map(|(resource_id, names)| describe_named(aws, resource_id, names)),
+                .map(|resource_id| describe_target(aws, resource_id)),
         )
         .await;
         let mut found: BTreeMap<(String, String), ScalingPolicy> = BTreeMap::new();
@@ -300,52 +279,41 @@ impl ScalingPolicySpec {
     }
 }
 
-/// DescribeScalingPolicies takes at most 50 policy names and returns at
-/// most 50 policies a page.
-const DESCRIBE_POLICIES_MAX: usize = 50;
+/// DescribeScalingPolicies returns at most 50 policies a page.
+const DESCRIBE_POLICIES_MAX: i32 = 50;
 
-/// The policies of these names on one ECS service's scalable target.
-async fn describe_named(
-    aws: &Clients,
-    resource_id: &str,
-    names: Vec<&str>,
-) -> Result<Vec<ScalingPolicy>, AwsError> {
-    let mut sorted = names.clone();
-    sorted.sort();
-    let key = format!(
-        "application-autoscaling:DescribeScalingPolicies {resource_id} {}",
-        sorted.join(",")
-    );
-    aws.remembered(key, || describe_named_now(aws, resource_id, names))
+/// Every policy on one ECS service's scalable target (the caller picks
+/// its names out). Asked without `PolicyNames` and remembered by target:
+/// a refresh's recovery looks for every policy a microservice could have
+/// and its observation for the recorded ones, and both are one request.
+async fn describe_target(aws: &Clients, resource_id: &str) -> Result<Vec<ScalingPolicy>, AwsError> {
+    let key = format!("application-autoscaling:DescribeScalingPolicies {resource_id}");
+    aws.remembered(key, || describe_target_now(aws, resource_id))
         .await
 }
 
-async fn describe_named_now(
+async fn describe_target_now(
     aws: &Clients,
     resource_id: &str,
-    names: Vec<&str>,
 ) -> Result<Vec<ScalingPolicy>, AwsError> {
     let mut found = Vec::new();
-    for chunk in names.chunks(DESCRIBE_POLICIES_MAX) {
-        let mut next_token = None;
-        loop {
-            let out = aws
-                .autoscaling
-                .describe_scaling_policies()
-                .service_namespace(ServiceNamespace::Ecs)
-                .resource_id(resource_id)
-                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                .set_policy_names(Some(chunk.iter().map(|n| n.to_string()).collect()))
-                .max_results(DESCRIBE_POLICIES_MAX as i32)
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
-            found.extend(out.scaling_policies().iter().cloned());
-            next_token = out.next_token().map(str::to_string);
-            if next_token.is_none() {
-                break;
-            }
+    let mut next_token = None;
+    loop {
+        let out = aws
+            .autoscaling
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(resource_id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .max_results(DESCRIBE_POLICIES_MAX)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
+        found.extend(out.scaling_policies().iter().cloned());
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            break;
         }
     }
     Ok(found)
