@@ -418,3 +418,61 @@ def requests_label(emulator) -> str:
         if p["PolicyName"].endswith("-requests-target-tracking")]
     spec = policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
     return spec["ResourceLabel"]
+
+
+def test_a_matbakh_canary_candidate_failing_at_one_percent_is_rolled_back_by_its_group(
+        emulator, tf, network):
+    """matbakh_canary on the load balancer: its rollback alarms read each target group apart
+    (AWS/ApplicationELB, the worse of the two), with the canary's thresholds unscaled; a candidate
+    failing every one of its 10 requests a minute at 1 % is rolled back, nothing set by hand."""
+    first_apply(tf, emulator, network, "")
+    blue, green = groups(tf)
+    emulator.clock(speed=0)
+    files = config(emulator, network, service("auth-service", PATHS))
+    files["main.tf"] += (CANARY_RESOURCE % (NEW_IMAGE, "[1, 100]")).replace(
+        '  step_interval = "1m"\n', '  step_interval = "5m"\n  min_requests  = 5\n')
+    tf.write(files)
+    sent: list[dict] = []
+    watched: list[list[str]] = []
+
+    def fail_the_candidate() -> None:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if weights(emulator).get(green) == 1:
+                    names = ecs_service(emulator)["deploymentConfiguration"]["alarms"]["alarmNames"]
+                    watched.append(names)
+                    [error_rate] = [n for n in names if "error" in n]
+                    sent.append(emulator.service_connect_traffic(
+                        cluster="matbakh", service="auth-service", requests=1000, errors=0,
+                        latency_ms=20, minutes=3,
+                        target_groups={green.split("/")[1]: {"errors_percent": 100}}))
+                    sent.append(emulator.evaluate_alarms(alarm_names=[error_rate]))
+                    # Time goes on: a canary its alarm did not stop promotes.
+                    emulator.clock(speed=3600)
+                    return
+            except Exception:  # noqa: BLE001 - not started yet
+                pass
+            time.sleep(0.2)
+
+    firing = threading.Thread(target=fail_the_candidate, daemon=True)
+    firing.start()
+    with pytest.raises(TerraformError) as failed:
+        tf.apply()
+    firing.join()
+    out = " ".join(failed.value.result.output.split())
+    [names] = watched
+    [error_rate] = [n for n in names if "error" in n]
+    assert error_rate == "matbakh-auth-service-canary-error-rate", names
+    assert "matbakh-auth-service-canary-latency-p95" in names, names
+    [alarm] = emulator.client("cloudwatch").describe_alarms(AlarmNames=[error_rate])["MetricAlarms"]
+    read = {(q["MetricStat"]["Metric"]["MetricName"],
+             {d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"]["Dimensions"]}["TargetGroup"])
+            for q in alarm["Metrics"] if "MetricStat" in q}
+    groups_read = {g for _, g in read}
+    assert {m for m, _ in read} == {"HTTPCode_Target_5XX_Count", "RequestCount"}, read
+    assert groups_read == {"targetgroup/" + g.split(":targetgroup/")[1] for g in (blue, green)}, read
+    assert error_rate in out, (out, sent)
+    assert sent[1][error_rate]["state"] == "ALARM", sent
+    assert_serves_from(emulator, blue, green)
+    assert image_of(emulator) == OLD_IMAGE

@@ -73,12 +73,11 @@ async fn describe(aws: &Clients, arn: &str) -> Result<Option<Listener>, AwsError
     .await
 }
 
-/// Every listener of load balancer `lb_arn` as a spec (the load balancer by
-/// ARN, tags left empty), with its ARN: what an import recovers.
-pub async fn on_load_balancer(
+/// Every listener of load balancer `lb_arn` as AWS describes it.
+async fn listeners_of(
     aws: &Clients,
     lb_arn: &str,
-) -> Result<Vec<crate::aws::Found<ListenerSpec>>, AwsError> {
+) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>, AwsError> {
     let out = aws
         .elbv2
         .describe_listeners()
@@ -86,8 +85,17 @@ pub async fn on_load_balancer(
         .send()
         .await
         .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeListeners", e))?;
-    Ok(out
-        .listeners()
+    Ok(out.listeners().to_vec())
+}
+
+/// Every listener of load balancer `lb_arn` as a spec (the load balancer by
+/// ARN, tags left empty), with its ARN: what an import recovers.
+pub async fn on_load_balancer(
+    aws: &Clients,
+    lb_arn: &str,
+) -> Result<Vec<crate::aws::Found<ListenerSpec>>, AwsError> {
+    Ok(listeners_of(aws, lb_arn)
+        .await?
         .iter()
         .filter_map(|l| {
             let spec = ListenerSpec {
@@ -133,15 +141,8 @@ impl ListenerSpec {
 
     /// The listener on this port of the load balancer, if any.
     async fn on_port(&self, aws: &Clients, lb_arn: &str) -> Result<Option<String>, AwsError> {
-        let out = aws
-            .elbv2
-            .describe_listeners()
-            .load_balancer_arn(lb_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeListeners", e))?;
-        Ok(out
-            .listeners()
+        Ok(listeners_of(aws, lb_arn)
+            .await?
             .iter()
             .find(|l| l.port() == Some(i32::from(self.port)))
             .and_then(|l| l.listener_arn().map(str::to_string)))

@@ -31,7 +31,7 @@ use aws_sdk_ecs::types::{DeploymentConfiguration, Service, ServiceField};
 
 use super::config::{CanarySettings, Strategy};
 use super::ecs_strategy::ecs_strategy;
-use super::expand::{canary_id, keys as canary_keys};
+use super::expand::{canary_id, keys as canary_keys, EXTERNAL};
 use super::report::Report;
 use super::status::Status;
 use crate::aws::cloudwatch::alarm_state;
@@ -41,10 +41,11 @@ use crate::aws::ecs::service_deployment::{self, current_deployment};
 use crate::aws::ecs::task_definition::{canary_of_revision, deregister};
 use crate::aws::{Adapter, AwsBackend, AwsError, Clients};
 use crate::engine::{self, Resolved, StepError};
-use crate::resources::driver::{sort_observations, Sorted};
+use crate::resources::driver::{drop_external, sort_observations, with_external, Sorted};
 use crate::resources::microservice::config::{Alarms, Settings};
 use crate::resources::microservice::expand::{self as stable, keys, PlatformContext, Slot};
-use crate::resources::microservice::{names, release_alarms};
+use crate::resources::microservice::{ingress_alarms, names, release_alarms};
+use crate::spec::cloudwatch::MetricAlarmSpec;
 use crate::spec::deployment_strategy::DeploymentSpec;
 use crate::spec::ecs::{EcsServiceSpec, TaskDefinitionSpec};
 use crate::spec::ownership::OwnerToken;
@@ -109,6 +110,37 @@ pub fn alarm_graph(
         silence.threshold, canary.min_requests
     );
     let mut graph = DesiredGraph::default();
+    // Behind the load balancer each target group is watched apart: the
+    // candidate's errors and latency are its own at any share, so the
+    // canary's thresholds hold as they are (see microservice::ingress_alarms).
+    if let Some(alb) = stable::alb_of(stable, platform) {
+        settings.deployment.min_requests = Some(canary.min_requests);
+        error_rate.threshold = canary.error_rate_percent;
+        let [error_rate, p95] = ingress_alarms::alarms(
+            &settings,
+            &alb,
+            error_rate,
+            p95,
+            names::alarm_name(&platform.platform_id, &slot, ingress_alarms::LATENCY_WHAT),
+        );
+        graph.push(Component::new(
+            ALARM_ERROR_RATE,
+            Spec::MetricAlarm(renamed(error_rate, "error-rate")),
+        ));
+        let latency = MetricAlarmSpec {
+            description: format!("{slot}: {}", p95.description),
+            ..p95
+        };
+        graph.push(Component::new(
+            ALARM_P95_LATENCY,
+            Spec::MetricAlarm(latency),
+        ));
+        graph.push(Component::new(
+            ALARM_NO_TRAFFIC,
+            Spec::MetricAlarm(renamed(silence, "no-traffic")),
+        ));
+        return graph;
+    }
     graph.push(Component::new(
         ALARM_ERROR_RATE,
         Spec::MetricAlarm(renamed(error_rate, "error-rate")),
@@ -243,6 +275,9 @@ pub struct NativeCanary<'a> {
     pub microservice_token: Option<OwnerToken>,
     /// The canary's own ownership token (its alarms carry it).
     pub token: Option<OwnerToken>,
+    /// Ids of the microservice's components the canary's alarms name (its
+    /// target groups behind the load balancer): not the canary's own.
+    pub external: Resolved,
 }
 
 impl NativeCanary<'_> {
@@ -356,9 +391,15 @@ impl NativeCanary<'_> {
         let backend = AwsBackend {
             clients: self.clients,
         };
-        let outcome =
-            engine::apply(&backend, &alarms.components, &[], report.recorded.clone()).await;
+        let outcome = engine::apply(
+            &backend,
+            &alarms.components,
+            &[],
+            with_external(&report.recorded, &self.external),
+        )
+        .await;
         report.recorded = outcome.recorded;
+        drop_external(&mut report.recorded, &EXTERNAL);
         if !outcome.errors.is_empty() {
             report.errors = outcome.errors;
             return report;
@@ -529,8 +570,12 @@ impl NativeCanary<'_> {
     ) -> Result<(Sorted, Option<(Status, i64)>), String> {
         use native_keys::*;
         let alarms = self.alarms();
-        let observations =
-            crate::resources::lifecycle::observe(self.clients, &alarms, recorded).await?;
+        let observations = crate::resources::lifecycle::observe(
+            self.clients,
+            &alarms,
+            &with_external(recorded, &self.external),
+        )
+        .await?;
         let mut sorted = sort_observations(&alarms, recorded, observations);
         if let Some(td) = recorded.get(CANDIDATE_TASK_DEFINITION) {
             let mine = canary_of_revision(self.clients, td)

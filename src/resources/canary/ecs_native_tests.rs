@@ -267,3 +267,60 @@ fn silence_is_judged_over_the_first_step_with_min_requests() {
     let g = alarm_graph(&stable(), &platform(), &canary(json!({})));
     assert_eq!(alarm(&g, "alarm_no_traffic").threshold, 10.0);
 }
+
+#[test]
+fn behind_the_load_balancer_each_target_group_is_watched_apart_at_the_canarys_thresholds() {
+    use crate::resources::microservice::ingress_components::keys::{
+        TARGET_GROUP_BLUE, TARGET_GROUP_GREEN,
+    };
+    use crate::resources::microservice::platform::PlatformIngress;
+    use crate::spec::cloudwatch::alb_dimension_of;
+    let listener = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/50dc6c495c0c9188/f2f7dc8efc522ab2";
+    let config = MicroserviceConfig::from_value(&json!({
+        "platform": "matbakh", "name": "auth-service", "image": "x", "port": 8080,
+        "subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"],
+        "ingress": [{"paths": ["/auth/*"]}],
+    }))
+    .unwrap();
+    let on_alb = Settings::resolve_unchecked(&config, Environment::Production)
+        .on(ServiceMesh::ServiceConnect);
+    let mut p = platform();
+    p.ingress = Some(PlatformIngress {
+        listener_arn: listener.into(),
+        ..Default::default()
+    });
+    let g = alarm_graph(&on_alb, &p, &canary(json!({"steps": [1, 100], "min_requests": 5})));
+    let errors = alarm(&g, canary_keys::ALARM_ERROR_RATE);
+    assert_eq!(errors.name, "matbakh-auth-service-canary-error-rate");
+    // Not scaled to the 1 % share: the candidate's group is read apart.
+    assert_eq!(errors.threshold, 2.0);
+    let groups: std::collections::BTreeSet<String> = errors
+        .metrics
+        .iter()
+        .filter_map(|q| q.metric.as_ref())
+        .map(|m| {
+            assert_eq!(m.namespace, "AWS/ApplicationELB");
+            assert_eq!(m.dimensions["LoadBalancer"], "app/matbakh/50dc6c495c0c9188");
+            m.dimensions["TargetGroup"].clone()
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [TARGET_GROUP_BLUE, TARGET_GROUP_GREEN]
+            .map(alb_dimension_of)
+            .into_iter()
+            .collect()
+    );
+    // A group with fewer than the canary's min_requests in a minute does not count.
+    assert!(errors
+        .metrics
+        .iter()
+        .filter_map(|q| q.expression.as_deref())
+        .any(|e| e.contains(">= 5")));
+    let latency = alarm(&g, canary_keys::ALARM_P95_LATENCY);
+    assert_eq!(latency.name, "matbakh-auth-service-canary-latency-p95");
+    assert_eq!(latency.threshold, 150.0);
+    // Their ids are the microservice's, handed in beside the canary's own.
+    assert!(crate::resources::canary::expand::EXTERNAL.contains(&TARGET_GROUP_BLUE));
+    assert!(crate::resources::canary::expand::EXTERNAL.contains(&TARGET_GROUP_GREEN));
+}

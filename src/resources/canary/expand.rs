@@ -7,7 +7,8 @@
 //! tasks register there with `ECS_SERVICE_NAME=NAME-canary`, which is what
 //! its virtual node selects), so the one external reference of the graph is
 //! the microservice's `discovery_service`, handed to the engine beside the
-//! canary's own ids (see [`EXTERNAL`]).
+//! canary's own ids (see [`EXTERNAL`]); on service_connect behind the load
+//! balancer, the canary's alarms name the microservice's target groups.
 //!
 //! ```text
 //! candidate_virtual_node ─► candidate_task_definition ─► candidate_service
@@ -33,7 +34,11 @@ pub mod keys {
 
 /// Keys of the microservice's components the candidate graph refers to.
 /// They are resolved, never created or deleted, by the canary.
-pub const EXTERNAL: [&str; 1] = [stable::keys::DISCOVERY_SERVICE];
+pub const EXTERNAL: [&str; 3] = [
+    stable::keys::DISCOVERY_SERVICE,
+    crate::resources::microservice::ingress_components::keys::TARGET_GROUP_BLUE,
+    crate::resources::microservice::ingress_components::keys::TARGET_GROUP_GREEN,
+];
 
 /// The canary's resource id and owner tag: `PLATFORM/NAME-canary`.
 pub fn canary_id(canary: &CanarySettings) -> String {

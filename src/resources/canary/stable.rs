@@ -36,7 +36,7 @@ impl Stable {
         canary: &CanarySettings,
     ) -> Result<Option<Stable>, String> {
         let id = canary.microservice_id();
-        let platform = find_platform(configured, &canary.platform)
+        let mut platform = find_platform(configured, &canary.platform)
             .await
             .map_err(|e| format!("Cannot find the platform of {id}: {e}"))?;
         let existing = match read_existing(&configured.clients, &platform, &canary.service).await {
@@ -49,6 +49,15 @@ impl Stable {
                 Settings::resolve_unchecked(&c, configured.environment).on(configured.service_mesh)
             })
             .map_err(|e| format!("Cannot read the microservice {id}: {e}"))?;
+        // Behind the load balancer the canary's alarms read its target
+        // groups, on the load balancer the platform context then names.
+        if settings.ingress.is_some() && platform.service_mesh == ServiceMesh::ServiceConnect {
+            platform.ingress = Some(
+                crate::resources::microservice::platform_ingress::find(configured, &settings)
+                    .await
+                    .map_err(|e| format!("Cannot read the microservice {id}: {e}"))?,
+            );
+        }
         Ok(Some(Stable {
             platform,
             settings,
@@ -83,6 +92,7 @@ impl Stable {
             service_arn: self.service_arn.clone().unwrap_or_default(),
             microservice_token: self.owner_token.clone(),
             token,
+            external: self.external.clone(),
         }
     }
 
