@@ -289,7 +289,11 @@ fn behind_the_load_balancer_each_target_group_is_watched_apart_at_the_canarys_th
         listener_arn: listener.into(),
         ..Default::default()
     });
-    let g = alarm_graph(&on_alb, &p, &canary(json!({"steps": [1, 100], "min_requests": 5})));
+    let g = alarm_graph(
+        &on_alb,
+        &p,
+        &canary(json!({"steps": [1, 100], "min_requests": 5})),
+    );
     let errors = alarm(&g, canary_keys::ALARM_ERROR_RATE);
     assert_eq!(errors.name, "matbakh-auth-service-canary-error-rate");
     // Not scaled to the 1 % share: the candidate's group is read apart.
