@@ -536,20 +536,9 @@ mod expansion_tests {
     #[test]
     fn with_ingress_every_strategy_releases_on_the_load_balancer() {
         use crate::resources::microservice::ingress_components::keys as ik;
-        use crate::resources::microservice::platform::PlatformIngress;
         use crate::spec::Ref;
         let mut platform = platform_on(Environment::Production, ServiceMesh::ServiceConnect);
-        platform.ingress = Some(PlatformIngress {
-            listener_arn:
-                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/443"
-                    .into(),
-            test_listener_arn:
-                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/8443"
-                    .into(),
-            security_group_id: "sg-0alb".into(),
-            dns_name: "matbakh-1.eu-central-1.elb.amazonaws.com".into(),
-            https: true,
-        });
+        platform.ingress = Some(crate::resources::microservice::test_fixtures::platform_ingress());
         for (block, ecs_name) in [
             (
                 json!({"strategy": "canary", "canary_percent": 5, "rollback_on_alarms": true}),

@@ -318,17 +318,7 @@ mod tests {
     use crate::service_mesh::ServiceMesh;
 
     fn alb() -> PlatformIngress {
-        PlatformIngress {
-            listener_arn:
-                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/443"
-                    .into(),
-            test_listener_arn:
-                "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/8443"
-                    .into(),
-            security_group_id: "sg-0alb".into(),
-            dns_name: "matbakh-1.eu-central-1.elb.amazonaws.com".into(),
-            https: true,
-        }
+        crate::resources::microservice::test_fixtures::platform_ingress()
     }
 
     fn settings(ingress: serde_json::Value) -> Settings {

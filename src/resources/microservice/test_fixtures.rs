@@ -53,3 +53,19 @@ pub fn settings_and_platform() -> (super::config::Settings, PlatformContext) {
             .expect("valid");
     (settings, platform)
 }
+
+/// The platform's load balancer as a microservice with `ingress` sees it:
+/// the production (443) and test (8443) listeners of `app/matbakh/1`.
+pub fn platform_ingress() -> super::platform::PlatformIngress {
+    super::platform::PlatformIngress {
+        listener_arn:
+            "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/443"
+                .into(),
+        test_listener_arn:
+            "arn:aws:elasticloadbalancing:eu-central-1:123456789012:listener/app/matbakh/1/8443"
+                .into(),
+        security_group_id: "sg-0alb".into(),
+        dns_name: "matbakh-1.eu-central-1.elb.amazonaws.com".into(),
+        https: true,
+    }
+}
