@@ -69,7 +69,9 @@ def main() -> None:
     aas = client("application-autoscaling")
     for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]:
         print(f"Scalable target    {t['ResourceId']}  min={t['MinCapacity']} max={t['MaxCapacity']}")
-    for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]:
+    # Ten policies a page, as on AWS.
+    pages = aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="ecs")
+    for p in (p for page in pages for p in page["ScalingPolicies"]):
         print(f"  scaling policy   {p['PolicyName']}")
 
 

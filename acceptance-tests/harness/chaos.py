@@ -137,7 +137,9 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
     aas = c("application-autoscaling")
     for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]:
         add("scaling_target", t["ResourceId"], t["ResourceId"], t.get("ScalableTargetARN"))
-    for p in aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]:
+    # Ten policies a page, as on AWS.
+    pages = aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="ecs")
+    for p in (p for page in pages for p in page["ScalingPolicies"]):
         add("scaling_policy", f"{p['ResourceId']}/{p['PolicyName']}", p["PolicyName"],
             p.get("PolicyARN"))
     return out

@@ -57,21 +57,24 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     # A microservice's refresh recovers its arguments from AWS and observes its recorded
     # components at the same time; both ask for the same objects, and each request is sent
     # once. All of a microservice's alarms come with one DescribeAlarms, its scaling policies
-    # with one DescribeScalingPolicies (recovery looks for them on every service).
-    # Alarm and log group tags come with GetResources (issue #23), dashboards' with their own
-    # ListTagsForResource.
+    # Alarm, log group and scalable target tags come with GetResources (issue #23),
+    # dashboards' with their own ListTagsForResource.
     once_each = {
         "ecs:DescribeTaskDefinition": SERVICES,
         "logs:ListTagsLogGroup": 0,
         "monitoring:GetDashboard": len(dashboards),
         "monitoring:ListTagsForResource": len(dashboards),
-        "application-autoscaling:DescribeScalingPolicies": SERVICES,
+        "application-autoscaling:ListTagsForResource": 0,
     }
     assert {op: seen[op] for op in once_each} == once_each, seen
     # Log groups, scalable targets and tags of microservices read at the same moment share one
     # DescribeLogGroups, DescribeScalableTargets and GetResources (the gatherer).
     assert 1 <= seen["logs:DescribeLogGroups"] <= SERVICES, seen
     assert 1 <= seen["application-autoscaling:DescribeScalableTargets"] <= SERVICES, seen
+    # Scaling policies by name across targets (recovery looks for them on every service, and
+    # only auth-service has any): one DescribeScalingPolicies for the microservices read at
+    # the same moment, not one per microservice.
+    assert 1 <= seen["application-autoscaling:DescribeScalingPolicies"] < SERVICES, seen
     assert 1 <= seen["tagging:GetResources"] < len(alarms) + SERVICES, seen
     # Services and alarms of microservices read at the same moment share one DescribeServices
     # and one DescribeAlarms (the client layer's gatherer): at most one per microservice.

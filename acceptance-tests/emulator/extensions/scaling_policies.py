@@ -20,6 +20,13 @@ Refused, as ValidationException:
 PutScalingPolicy of a policy name that exists updates that policy ("Creates or updates a scaling
 policy"): its PolicyARN stays (moto makes a new one, with a new id, on every call) -> the old ARN
 is kept.
+
+DescribeScalingPolicies: moto ignores PolicyNames (answers every policy of the namespace), matches
+ResourceId as a substring, takes any MaxResults (default 100) and ScalableDimension without
+ResourceId. AWS (botocore's model and the API reference, DescribeScalingPolicies): PolicyNames, at
+most 50, filters by name, across targets when no ResourceId is given; ScalableDimension "If you
+specify a scalable dimension, you must also specify a resource ID"; MaxResults "can be between 1
+and 10. The default value is 10", with a NextToken while more remain -> fixed here.
 """
 
 from __future__ import annotations
@@ -127,5 +134,44 @@ def put_scaling_policy(self: ApplicationAutoScalingResponse) -> str:
     return json.dumps(answer)
 
 
+POLICY_NAMES_MAX = 50
+PAGE_MAX = 10
+
+
+def describe_scaling_policies(self: ApplicationAutoScalingResponse) -> str:
+    from moto.applicationautoscaling.responses import _build_policy
+
+    names = self._get_param("PolicyNames")
+    resource_id = self._get_param("ResourceId")
+    dimension = self._get_param("ScalableDimension")
+    page = self._get_param("MaxResults")
+    if names is not None and len(names) > POLICY_NAMES_MAX:
+        _refuse("1 validation error detected: Value at 'policyNames' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {POLICY_NAMES_MAX}")
+    if dimension and not resource_id:
+        _refuse("If you specify a scalable dimension, you must also specify a resource ID")
+    if page is not None and not 1 <= int(page) <= PAGE_MAX:
+        _refuse(f"1 validation error detected: Value '{page}' at 'maxResults' failed to satisfy "
+                f"constraint: Member must have value between 1 and {PAGE_MAX}")
+    page = int(page) if page is not None else PAGE_MAX
+    backend = self.applicationautoscaling_backend
+    found = [p for p in backend.policies.values()
+             if p.service_namespace == self._get_param("ServiceNamespace")
+             and (not names or p.policy_name in names)
+             and (not resource_id or p.resource_id == resource_id)
+             and (not dimension or p.scalable_dimension == dimension)]
+    token = self._get_param("NextToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        _refuse(f"Invalid NextToken {token!r}")
+    end = start + page
+    answer: dict[str, Any] = {"ScalingPolicies": [_build_policy(p) for p in found[start:end]]}
+    if end < len(found):
+        answer["NextToken"] = str(end)
+    return json.dumps(answer)
+
+
 def install() -> None:
     ApplicationAutoScalingResponse.put_scaling_policy = put_scaling_policy  # type: ignore[method-assign]
+    ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies  # type: ignore[method-assign]

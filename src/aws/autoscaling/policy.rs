@@ -8,7 +8,7 @@
 //! balancer) and decides with [`live_target_group`], so the label follows
 //! the release and is never pulled back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 use aws_sdk_applicationautoscaling::types::{
@@ -90,13 +90,10 @@ impl ScalingPolicySpec {
 }
 
 impl ScalingPolicySpec {
-    /// This policy, from the read of every policy on its target (shared
-    /// with the other policies of the target read at the same time).
+    /// This policy, described together with every other policy asked for
+    /// at the same moment ([`describe_policy`]).
     async fn describe(&self, aws: &Clients) -> Result<Option<ScalingPolicy>, AwsError> {
-        Ok(describe_target(aws, &self.resource_id)
-            .await?
-            .into_iter()
-            .find(|p| p.policy_name == self.name))
+        describe_policy(aws, &self.resource_id, &self.name).await
     }
 }
 
@@ -111,32 +108,15 @@ impl ScalingPolicySpec {
         Ok(self.describe(aws).await?.map(found))
     }
 
-    /// Read back many policies: one DescribeScalingPolicies per scalable
-    /// target for all of its policies, the targets at once. One answer per
-    /// spec, in order.
+    /// Read back many policies, all at once: their reads meet in the
+    /// gatherer ([`describe_policy`]) and go as one DescribeScalingPolicies
+    /// per 50 names, with the other microservices' read at the same moment.
+    /// One answer per spec, in order.
     pub async fn read_back_many(
         aws: &Clients,
         specs: &[&ScalingPolicySpec],
     ) -> Result<Vec<Option<Found<ScalingPolicySpec>>>, AwsError> {
-        let targets: BTreeSet<&str> = specs.iter().map(|s| s.resource_id.as_str()).collect();
-        let described = futures::future::try_join_all(
-            targets
-                .into_iter()
-                .map(|resource_id| describe_target(aws, resource_id)),
-        )
-        .await?;
-        let mut all: BTreeMap<(String, String), ScalingPolicy> = described
-            .into_iter()
-            .flatten()
-            .map(|p| ((p.resource_id.clone(), p.policy_name.clone()), p))
-            .collect();
-        Ok(specs
-            .iter()
-            .map(|spec| {
-                all.remove(&(spec.resource_id.clone(), spec.name.clone()))
-                    .map(found)
-            })
-            .collect())
+        futures::future::try_join_all(specs.iter().map(|spec| spec.read_back(aws))).await
     }
 }
 
@@ -234,89 +214,107 @@ impl ScalingPolicySpec {
         Observation::with_differences(diffs)
     }
 
-    /// Read back many policies (`(spec, recorded id)`): one
-    /// DescribeScalingPolicies per scalable target for all of its policies
-    /// instead of one per policy, the targets all at once.
+    /// Observe many policies (`(spec, recorded id)`), all at once: their
+    /// reads meet in the gatherer ([`describe_policy`]), each policy getting
+    /// its own answer or the batch's error.
     pub async fn observe_many(
         aws: &Clients,
         items: &[(&ScalingPolicySpec, &str)],
         resolved: &Resolved,
     ) -> Vec<Result<Observation, AwsError>> {
-        let targets: BTreeSet<&str> = items.iter().map(|(s, _)| s.resource_id.as_str()).collect();
-        let described = futures::future::join_all(
-            targets
-                .into_iter()
-                .map(|resource_id| describe_target(aws, resource_id)),
-        )
-        .await;
-        let mut found: BTreeMap<(String, String), ScalingPolicy> = BTreeMap::new();
-        for result in described {
-            match result {
-                Ok(policies) => found.extend(
-                    policies
-                        .into_iter()
-                        .map(|p| ((p.resource_id.clone(), p.policy_name.clone()), p)),
-                ),
-                Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
-            }
-        }
-        let labels = futures::future::join_all(
+        futures::future::join_all(
             items
                 .iter()
-                .map(|(spec, _)| spec.wanted_label(aws, resolved)),
+                .map(|(spec, id)| spec.observe(aws, id, resolved)),
         )
-        .await;
-        items
-            .iter()
-            .zip(labels)
-            .map(|((spec, _), label)| {
-                Ok(spec.observed(
-                    found.get(&(spec.resource_id.clone(), spec.name.clone())),
-                    &label?,
-                ))
-            })
-            .collect()
+        .await
     }
 }
 
-/// DescribeScalingPolicies returns at most 50 policies a page.
-const DESCRIBE_POLICIES_MAX: i32 = 50;
+/// DescribeScalingPolicies takes at most 50 `PolicyNames` (botocore
+/// application-autoscaling 2016-02-06: `ResourceIdsMaxLen1600`, max 50).
+const DESCRIBE_POLICIES_MAX_NAMES: usize = 50;
 
-/// Every policy on one ECS service's scalable target (the caller picks
-/// its names out). Asked without `PolicyNames` and remembered by target:
-/// a refresh's recovery looks for every policy a microservice could have
-/// and its observation for the recorded ones, and both are one request.
-async fn describe_target(aws: &Clients, resource_id: &str) -> Result<Vec<ScalingPolicy>, AwsError> {
-    let key = format!("application-autoscaling:DescribeScalingPolicies {resource_id}");
-    aws.remembered(key, || describe_target_now(aws, resource_id))
-        .await
+/// ... and answers at most 10 policies a page (API reference,
+/// DescribeScalingPolicies `MaxResults`: "between 1 and 10").
+const DESCRIBE_POLICIES_PAGE: i32 = 10;
+
+/// The gatherer's key of the policy `name` on the target `resource_id`. A
+/// policy name is printable (`\p{Print}+`): it holds no newline, so the key
+/// splits at its last one.
+fn policy_key(resource_id: &str, name: &str) -> String {
+    format!("{resource_id}\n{name}")
 }
 
-async fn describe_target_now(
+/// The policy `name` on the ECS service's scalable target `resource_id`.
+/// Concurrent reads of any microservices' policies are gathered
+/// ([`crate::aws::gatherer`]) and asked by name across targets, one
+/// DescribeScalingPolicies per 50 names instead of one per target.
+/// Remembered by policy: a refresh's recovery looks for every policy a
+/// microservice could have and its observation for the recorded ones, and
+/// both are one ask.
+async fn describe_policy(
     aws: &Clients,
     resource_id: &str,
-) -> Result<Vec<ScalingPolicy>, AwsError> {
-    let mut found = Vec::new();
+    name: &str,
+) -> Result<Option<ScalingPolicy>, AwsError> {
+    let key = policy_key(resource_id, name);
+    aws.remembered(
+        format!("application-autoscaling:DescribeScalingPolicies {key}"),
+        || async {
+            let gatherer = aws.gatherers.of::<ScalingPolicy>(
+                "application-autoscaling:DescribeScalingPolicies",
+                DESCRIBE_POLICIES_MAX_NAMES,
+            );
+            let client = aws.autoscaling.clone();
+            gatherer
+                .ask(key.clone(), move |keys| describe_names(client, keys))
+                .await
+        },
+    )
+    .await
+}
+
+/// The ECS desired-count policies of these keys ([`policy_key`], at most
+/// 50), by key: one DescribeScalingPolicies by `PolicyNames`, without
+/// `ResourceId` (AWS takes one target or none; and `ScalableDimension` only
+/// with a `ResourceId`), paged. A name may be taken on other targets too
+/// (another platform's microservice of the same name, or anyone's policy):
+/// each answer goes to the asker of its own target and dimension only.
+async fn describe_names(
+    client: aws_sdk_applicationautoscaling::Client,
+    keys: Vec<String>,
+) -> Result<HashMap<String, ScalingPolicy>, AwsError> {
+    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    let names: BTreeSet<String> = keys
+        .iter()
+        .filter_map(|k| k.rsplit_once('\n').map(|(_, name)| name.to_string()))
+        .collect();
+    let mut found = HashMap::new();
     let mut next_token = None;
     loop {
-        let out = aws
-            .autoscaling
+        let out = client
             .describe_scaling_policies()
             .service_namespace(ServiceNamespace::Ecs)
-            .resource_id(resource_id)
-            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-            .max_results(DESCRIBE_POLICIES_MAX)
+            .set_policy_names(Some(names.iter().cloned().collect()))
+            .max_results(DESCRIBE_POLICIES_PAGE)
             .set_next_token(next_token)
             .send()
             .await
             .map_err(|e| AwsError::sdk("application-autoscaling:DescribeScalingPolicies", e))?;
-        found.extend(out.scaling_policies().iter().cloned());
+        for p in out.scaling_policies() {
+            let key = policy_key(&p.resource_id, &p.policy_name);
+            if p.scalable_dimension == ScalableDimension::EcsServiceDesiredCount
+                && wanted.contains(key.as_str())
+            {
+                found.insert(key, p.clone());
+            }
+        }
         next_token = out.next_token().map(str::to_string);
         if next_token.is_none() {
-            break;
+            return Ok(found);
         }
     }
-    Ok(found)
 }
 
 #[async_trait]
@@ -477,5 +475,197 @@ mod label_tests {
         assert!(
             differences(spec().observed(Some(&policy(OTHER)), &WantedLabel::Unknown)).is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod gathered_tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    const DIMENSION: &str = "ecs:service:DesiredCount";
+
+    /// `(resource id, policy name, target value)` of every policy in the
+    /// account.
+    type Policies = Vec<(String, String, f64)>;
+
+    /// DescribeScalingPolicies as AWS answers it: by `PolicyNames` (at most
+    /// 50), across targets when no `ResourceId` is given, `MaxResults`
+    /// (1-10, default 10) a page. Each request's body is kept in `bodies`.
+    fn aws_like(policies: Policies, bodies: Arc<Mutex<Vec<Value>>>) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, body| {
+            if op != "DescribeScalingPolicies" {
+                return (400, json!({"__type": "Unexpected", "message": op}));
+            }
+            bodies.lock().unwrap().push(body.clone());
+            let names: Option<Vec<&str>> = body["PolicyNames"]
+                .as_array()
+                .map(|n| n.iter().filter_map(Value::as_str).collect());
+            let page = body["MaxResults"].as_u64().unwrap_or(10) as usize;
+            if names.as_ref().is_some_and(|n| n.len() > 50) || !(1..=10).contains(&page) {
+                return (
+                    400,
+                    json!({"__type": "ValidationException", "message": "limits"}),
+                );
+            }
+            let matching: Vec<Value> = policies
+                .iter()
+                .filter(|(rid, name, _)| {
+                    names.as_ref().is_none_or(|n| n.contains(&name.as_str()))
+                        && body["ResourceId"].as_str().is_none_or(|r| r == rid)
+                })
+                .map(|(rid, name, target)| {
+                    json!({"PolicyARN": format!("arn:{rid}:{name}"), "PolicyName": name,
+                           "ServiceNamespace": "ecs", "ResourceId": rid,
+                           "ScalableDimension": DIMENSION,
+                           "PolicyType": "TargetTrackingScaling", "CreationTime": 0,
+                           "TargetTrackingScalingPolicyConfiguration": {
+                               "TargetValue": target, "ScaleInCooldown": 300,
+                               "ScaleOutCooldown": 60,
+                               "PredefinedMetricSpecification": {
+                                   "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}})
+                })
+                .collect();
+            let start: usize = body["NextToken"].as_str().map_or(0, |t| t.parse().unwrap());
+            let end = (start + page).min(matching.len());
+            let mut answer = json!({"ScalingPolicies": matching[start..end]});
+            if end < matching.len() {
+                answer["NextToken"] = json!(end.to_string());
+            }
+            (200, answer)
+        })
+    }
+
+    fn spec(resource_id: &str, name: &str, target_value: f64) -> ScalingPolicySpec {
+        ScalingPolicySpec {
+            resource_id: resource_id.into(),
+            name: name.into(),
+            metric: "ECSServiceAverageCPUUtilization".into(),
+            resource_label: None,
+            target_value,
+            scale_in_cooldown_seconds: 300,
+            scale_out_cooldown_seconds: 60,
+        }
+    }
+
+    async fn observe_all(
+        aws: &Clients,
+        specs: &[ScalingPolicySpec],
+    ) -> Vec<Result<Observation, AwsError>> {
+        let items: Vec<(&ScalingPolicySpec, &str)> =
+            specs.iter().map(|s| (s, s.name.as_str())).collect();
+        ScalingPolicySpec::observe_many(aws, &items, &Resolved::default()).await
+    }
+
+    fn clean(o: &Result<Observation, AwsError>) -> bool {
+        matches!(o, Ok(Observation::Present { differences }) if differences.is_empty())
+    }
+
+    #[tokio::test]
+    async fn many_targets_policies_come_with_one_call_by_name() {
+        let policies: Policies = (0..5)
+            .flat_map(|i| {
+                ["cpu", "memory"].map(|m| (format!("service/p/s{i}"), format!("s{i}-{m}"), 70.0))
+            })
+            .collect();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let fake = aws_like(policies.clone(), bodies.clone());
+        let aws = fake.clients();
+        let specs: Vec<_> = policies
+            .iter()
+            .map(|(rid, name, t)| spec(rid, name, *t))
+            .chain([spec("service/p/gone", "gone-cpu", 70.0)])
+            .collect();
+        let observed = observe_all(&aws, &specs).await;
+        assert!(observed[..10].iter().all(clean), "{observed:?}");
+        assert!(matches!(observed[10], Ok(Observation::Missing)));
+        // Five targets' ten policies (and one that is gone): one call, not
+        // one per target.
+        assert_eq!(fake.calls(), vec!["DescribeScalingPolicies"]);
+        let body = &bodies.lock().unwrap()[0];
+        assert_eq!(body["PolicyNames"].as_array().unwrap().len(), 11, "{body}");
+        assert!(body.get("ResourceId").is_none(), "{body}");
+        assert!(body.get("ScalableDimension").is_none(), "{body}");
+    }
+
+    #[tokio::test]
+    async fn past_fifty_names_and_ten_a_page_the_calls_stay_few() {
+        // 30 targets, 60 policies: two batches (50 names, then 10), pages of
+        // 10 policies: 5 + 1 calls instead of 30.
+        let policies: Policies = (0..30)
+            .flat_map(|i| {
+                ["cpu", "memory"].map(|m| (format!("service/p/s{i}"), format!("s{i}-{m}"), 70.0))
+            })
+            .collect();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let fake = aws_like(policies.clone(), bodies.clone());
+        let aws = fake.clients();
+        let specs: Vec<_> = policies
+            .iter()
+            .map(|(rid, name, t)| spec(rid, name, *t))
+            .collect();
+        let observed = observe_all(&aws, &specs).await;
+        assert!(observed.iter().all(clean), "{observed:?}");
+        assert_eq!(fake.calls().len(), 6, "{:?}", fake.calls());
+    }
+
+    #[tokio::test]
+    async fn a_name_taken_on_several_targets_goes_to_its_own_target_only() {
+        // Two platforms' microservices of one name, and someone else's
+        // policy of that name on a third target.
+        let policies: Policies = vec![
+            ("service/blue/auth".into(), "auth-cpu".into(), 70.0),
+            ("service/green/auth".into(), "auth-cpu".into(), 50.0),
+            ("service/other/x".into(), "auth-cpu".into(), 10.0),
+        ];
+        let fake = aws_like(policies, Default::default());
+        let aws = fake.clients();
+        let specs = [
+            spec("service/blue/auth", "auth-cpu", 70.0),
+            spec("service/green/auth", "auth-cpu", 50.0),
+            spec("service/gone/auth", "auth-cpu", 70.0),
+        ];
+        let observed = observe_all(&aws, &specs).await;
+        assert!(clean(&observed[0]) && clean(&observed[1]), "{observed:?}");
+        assert!(
+            matches!(observed[2], Ok(Observation::Missing)),
+            "{observed:?}"
+        );
+        assert_eq!(fake.calls(), vec!["DescribeScalingPolicies"]);
+        // Read back, each finds its own.
+        let refs: Vec<&ScalingPolicySpec> = specs.iter().collect();
+        let found = ScalingPolicySpec::read_back_many(&aws, &refs)
+            .await
+            .unwrap();
+        let targets: Vec<Option<f64>> = found
+            .iter()
+            .map(|f| f.as_ref().map(|f| f.spec.target_value))
+            .collect();
+        assert_eq!(targets, vec![Some(70.0), Some(50.0), None]);
+    }
+
+    #[tokio::test]
+    async fn the_batch_error_reaches_every_asker() {
+        let fake = FakeEndpoint::start(|_, _| {
+            (
+                400,
+                json!({"__type": "ConcurrentUpdateException", "message": "busy"}),
+            )
+        });
+        let aws = fake.clients();
+        let specs = [
+            spec("service/p/a", "a-cpu", 70.0),
+            spec("service/p/b", "b-cpu", 70.0),
+        ];
+        let observed = observe_all(&aws, &specs).await;
+        for o in &observed {
+            let e = o.as_ref().unwrap_err();
+            assert!(e.to_string().contains("DescribeScalingPolicies"), "{e}");
+        }
+        assert_eq!(fake.calls(), vec!["DescribeScalingPolicies"]);
     }
 }
