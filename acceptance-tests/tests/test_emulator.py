@@ -1470,6 +1470,75 @@ def test_application_autoscaling(emulator, vpc):
     assert aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"] == []
 
 
+def test_describe_scaling_policies_by_name_across_targets_ten_a_page(emulator, vpc):
+    """As AWS: PolicyNames (at most 50) filters by name, across targets without a ResourceId;
+    ScalableDimension needs a ResourceId; MaxResults 1-10 (default 10), NextToken for the rest."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    aas = emulator.client("application-autoscaling")
+    dim = "ecs:service:DesiredCount"
+    config = {"TargetValue": 70.0,
+              "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}
+    for service in ("a", "ab"):
+        make_service(ecs, vpc, td, name=service)
+        rid = f"service/matbakh/{service}"
+        aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=rid, ScalableDimension=dim,
+                                     MinCapacity=1, MaxCapacity=3)
+        for i in range(6):
+            aas.put_scaling_policy(PolicyName=f"p{i}", ServiceNamespace="ecs", ResourceId=rid,
+                                   ScalableDimension=dim, PolicyType="TargetTrackingScaling",
+                                   TargetTrackingScalingPolicyConfiguration=config)
+    named = aas.describe_scaling_policies(ServiceNamespace="ecs", PolicyNames=["p0", "p5", "x"])
+    assert sorted((p["ResourceId"], p["PolicyName"]) for p in named["ScalingPolicies"]) == [
+        ("service/matbakh/a", "p0"), ("service/matbakh/a", "p5"),
+        ("service/matbakh/ab", "p0"), ("service/matbakh/ab", "p5")]
+    # ResourceId is the target's own, not a prefix of another's.
+    one = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId="service/matbakh/a")
+    assert {p["ResourceId"] for p in one["ScalingPolicies"]} == {"service/matbakh/a"}
+    # Twelve policies: ten a page, then the rest.
+    first = aas.describe_scaling_policies(ServiceNamespace="ecs")
+    assert len(first["ScalingPolicies"]) == 10 and first["NextToken"]
+    rest = aas.describe_scaling_policies(ServiceNamespace="ecs", NextToken=first["NextToken"])
+    assert len(rest["ScalingPolicies"]) == 2 and "NextToken" not in rest
+    for bad in ({"MaxResults": 50}, {"ScalableDimension": dim},
+                {"PolicyNames": [f"p{i}" for i in range(51)]}):
+        with pytest.raises(ClientError) as e:
+            aas.describe_scaling_policies(ServiceNamespace="ecs", **bad)
+        assert err(e)[0] == "ValidationException", bad
+
+
+def test_get_resources_names_tagged_scalable_targets(emulator, vpc):
+    """The Resource Groups Tagging API covers application-autoscaling:scalable-target: a target
+    tagged now or once is named with its tags, one never tagged is not."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    aas = emulator.client("application-autoscaling")
+    dim = "ecs:service:DesiredCount"
+    arns = {}
+    for service, tags in (("tagged", {"team": "identity"}), ("bare", {})):
+        make_service(ecs, vpc, td, name=service)
+        arns[service] = aas.register_scalable_target(
+            ServiceNamespace="ecs", ResourceId=f"service/matbakh/{service}",
+            ScalableDimension=dim, MinCapacity=1, MaxCapacity=3,
+            **({"Tags": tags} if tags else {}))["ScalableTargetARN"]
+    tagging = emulator.client("resourcegroupstaggingapi")
+
+    def named() -> dict:
+        out = tagging.get_resources(ResourceARNList=list(arns.values()))
+        return {m["ResourceARN"]: {t["Key"]: t["Value"] for t in m["Tags"]}
+                for m in out["ResourceTagMappingList"]}
+
+    assert named() == {arns["tagged"]: {"team": "identity"}}
+    aas.tag_resource(ResourceARN=arns["tagged"], Tags={"team": "by-hand"})
+    assert named() == {arns["tagged"]: {"team": "by-hand"}}
+    aas.untag_resource(ResourceARN=arns["tagged"], TagKeys=["team"])
+    assert named() == {arns["tagged"]: {}}, "previously tagged: named, without tags"
+    by_type = tagging.get_resources(ResourceTypeFilters=["application-autoscaling:scalable-target"])
+    assert [m["ResourceARN"] for m in by_type["ResourceTagMappingList"]] == [arns["tagged"]]
+
+
 # ============================================================================ fault injection
 
 

@@ -1,9 +1,12 @@
-"""Issue #23 item 2: a refresh reads alarm and log group tags with the Resource Groups Tagging
-API's GetResources (100 ARNs a call, gathered across resources) and describes log groups 50
-names a call, instead of one ListTagsForResource / DescribeLogGroups per object; drift in each
-of those objects is still seen, one object at a time."""
+"""Issue #23 item 2: a refresh reads alarm, log group and scalable target tags with the Resource
+Groups Tagging API's GetResources (100 ARNs a call, gathered across resources), describes log
+groups 50 names a call and scaling policies 50 names a call across targets, instead of one
+ListTagsForResource / DescribeLogGroups / DescribeScalingPolicies per object or target; drift in
+each of those objects is still seen, one object at a time."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -79,4 +82,59 @@ def test_scalable_targets_described_in_batches_and_a_changed_range_still_seen(em
     tf.apply()
     assert aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0][
         "MaxCapacity"] == target["MaxCapacity"]
+    assert tf.plan().returncode == 0
+
+
+def test_scaling_policies_read_by_name_across_targets_and_drift_in_each_still_seen(
+        emulator, tf, net):
+    tf.write({"main.tf": stack(emulator, net, "service_connect", {}, {}, {"team": "identity"})})
+    tf.apply()
+    aas = emulator.client("application-autoscaling")
+    rid = f"service/matbakh/{SERVICE}"
+    policies = {p["PolicyName"]: p for p in aas.describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=rid)["ScalingPolicies"]}
+    assert len(policies) == 2, policies
+    [target] = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+
+    code, calls = plan_calls(emulator, tf)
+    assert code == 0
+    # The policies by name, not by target (the emulator filters by PolicyNames as AWS does);
+    # the target's tags from GetResources, not its own ListTagsForResource.
+    described = [json.loads(r["body"]) for r in calls
+                 if r["operation"] == "DescribeScalingPolicies"]
+    assert described, calls
+    for body in described:
+        assert set(policies) <= set(body.get("PolicyNames", [])), body
+        assert "ResourceId" not in body and "ScalableDimension" not in body, body
+    assert not [r for r in calls if r["service"] == "application-autoscaling"
+                and r["operation"] == "ListTagsForResource"], calls
+
+    # A policy changed out of band: drift, repaired.
+    name, policy = next(iter(policies.items()))
+    config = policy["TargetTrackingScalingPolicyConfiguration"]
+    aas.put_scaling_policy(
+        PolicyName=name, ServiceNamespace="ecs", ResourceId=rid,
+        ScalableDimension=policy["ScalableDimension"], PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={**config, "TargetValue": 11.0})
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert tf.plan().returncode == 0
+
+    # A policy deleted out of band: drift, made again.
+    aas.delete_scaling_policy(PolicyName=name, ServiceNamespace="ecs", ResourceId=rid,
+                              ScalableDimension=policy["ScalableDimension"])
+    assert tf.plan().returncode == 2
+    tf.apply()
+    again = {p["PolicyName"]: p for p in aas.describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=rid)["ScalingPolicies"]}
+    assert again[name]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == \
+        config["TargetValue"]
+    assert tf.plan().returncode == 0
+
+    # The scalable target's tag changed out of band: drift, repaired.
+    arn = target["ScalableTargetARN"]
+    aas.tag_resource(ResourceARN=arn, Tags={"team": "by-hand"})
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"]["team"] == "identity"
     assert tf.plan().returncode == 0

@@ -40,6 +40,19 @@ impl ScalableTargetSpec {
         .await
     }
 
+    /// The target's tags, for a read: gathered with other objects' tags
+    /// into one GetResources ([`crate::aws::tagging`]: the Resource Groups
+    /// Tagging API covers `application-autoscaling:scalable-target`),
+    /// ListTagsForResource when it does not name the target. Remembered, so
+    /// a refresh's recovery and observation ask once. Writes use
+    /// [`Self::tags_of`].
+    async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+        aws.remembered(format!("tag:GetResources {arn}"), || {
+            crate::aws::tagging::tags_of(aws, arn, || Self::tags_of(aws, arn))
+        })
+        .await
+    }
+
     async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         aws.remembered(
             format!("application-autoscaling:ListTagsForResource {arn}"),
@@ -141,7 +154,7 @@ impl ScalableTargetSpec {
             return Ok(None);
         };
         let tags = match t.scalable_target_arn() {
-            Some(arn) => Self::tags_of(aws, arn).await?,
+            Some(arn) => Self::tags_read(aws, arn).await?,
             None => BTreeMap::new(),
         };
         let spec = ScalableTargetSpec {
@@ -181,7 +194,7 @@ impl Adapter for ScalableTargetSpec {
         if let Some(arn) = target.scalable_target_arn() {
             diffs.extend(tags::differences(
                 &self.tags,
-                &Self::tags_of(aws, arn).await?,
+                &Self::tags_read(aws, arn).await?,
             ));
         }
         Ok(Observation::with_differences(diffs))
@@ -232,8 +245,13 @@ mod gathered_tests {
     use super::*;
     use crate::aws::fake_endpoint::FakeEndpoint;
 
+    fn arn(resource_id: &str) -> String {
+        let id = resource_id.replace('/', "-");
+        format!("arn:aws:application-autoscaling:eu-central-1:1:scalable-target/{id}")
+    }
+
     #[tokio::test]
-    async fn concurrent_target_reads_share_describe_scalable_targets() {
+    async fn concurrent_target_reads_share_describe_scalable_targets_and_get_resources() {
         let fake = FakeEndpoint::start(|op, body| match op {
             "DescribeScalableTargets" => {
                 let ids = body["ResourceIds"].as_array().cloned().unwrap_or_default();
@@ -246,22 +264,42 @@ mod gathered_tests {
                         json!({"ServiceNamespace": "ecs", "ResourceId": i,
                                "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
                                "MinCapacity": 1, "MaxCapacity": 3,
-                               "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0})
+                               "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0,
+                               "ScalableTargetARN": arn(i)})
                     })
                     .collect();
                 (200, json!({"ScalableTargets": targets}))
             }
+            // GetResources names the tagged targets; one it leaves out
+            // (never tagged) is asked of Application Auto Scaling.
+            "GetResources" => {
+                let arns = body["ResourceARNList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let found: Vec<_> = arns
+                    .iter()
+                    .filter_map(|a| a.as_str())
+                    .filter(|a| !a.ends_with("untagged"))
+                    .map(|a| json!({"ResourceARN": a, "Tags": [{"Key": "team", "Value": "identity"}]}))
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            "ListTagsForResource" => (200, json!({"Tags": {"team": "identity"}})),
             _ => (400, json!({"__type": "Unexpected", "message": op})),
         });
         let aws = fake.clients();
-        let specs: Vec<ScalableTargetSpec> = (0..70)
+        let specs: Vec<ScalableTargetSpec> = (0..39)
             .map(|i| format!("service/p/s{i}"))
-            .chain(["service/p/gone".to_string()])
+            .chain([
+                "service/p/untagged".to_string(),
+                "service/p/gone".to_string(),
+            ])
             .map(|resource_id| ScalableTargetSpec {
                 resource_id,
                 min_capacity: 1,
                 max_capacity: 3,
-                tags: Default::default(),
+                tags: [("team".to_string(), "identity".to_string())].into(),
             })
             .collect();
         let resolved = Resolved::default();
@@ -271,16 +309,25 @@ mod gathered_tests {
                 .map(|s| s.observe(&aws, &s.resource_id, &resolved)),
         )
         .await;
-        assert!(
-            matches!(&observed[0], Ok(Observation::Present { differences }) if differences.is_empty()),
-            "{:?}",
-            observed[0]
-        );
-        assert!(matches!(observed[70], Ok(Observation::Missing)));
-        // 71 targets, 50 ids a call: two calls, not 71.
+        for o in &observed[..40] {
+            assert!(
+                matches!(o, Ok(Observation::Present { differences }) if differences.is_empty()),
+                "{o:?}"
+            );
+        }
+        assert!(matches!(observed[40], Ok(Observation::Missing)));
+        // 41 targets: one DescribeScalableTargets (50 ids a call), not 41;
+        // their 40 tag lists in one GetResources, and one
+        // ListTagsForResource for the target it does not name.
+        let mut calls = fake.calls();
+        calls.sort();
         assert_eq!(
-            fake.calls(),
-            vec!["DescribeScalableTargets", "DescribeScalableTargets"]
+            calls,
+            vec![
+                "DescribeScalableTargets",
+                "GetResources",
+                "ListTagsForResource"
+            ]
         );
     }
 }
