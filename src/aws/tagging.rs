@@ -75,6 +75,94 @@ async fn get_resources(
         .collect())
 }
 
+/// GetResources answers at most 100 resources a page (`ResourcesPerPage`,
+/// botocore resourcegroupstaggingapi 2017-01-26).
+const RESOURCES_PER_PAGE: i32 = 100;
+
+/// The tags of every resource of one type that carries the provider's
+/// owner key, by ARN: one listing per provider process.
+type Listing = tokio::sync::OnceCell<std::sync::Arc<HashMap<String, Tags>>>;
+
+/// In a refresh, the tags of the object `arn` of `resource_type` (e.g.
+/// `application-autoscaling:scalable-target`): from one listing of every
+/// resource of that type carrying the provider's owner key, shared by the
+/// whole provider process (`listing_kind` names it among the process's
+/// shared reads). Terraform runs a plan's refreshes in a process that
+/// writes nothing (see `cloudmap::service_connect_discovery`), so one
+/// GetResources per 100 such resources answers every microservice, where
+/// asks gathered within a moment meet only the few refreshes Terraform
+/// runs at once. An object the listing does not name (no owner key, or
+/// never tagged) is asked `per_object`. Outside a refresh: [`tags_of`].
+pub async fn listed_tags_of<F, Fut>(
+    aws: &Clients,
+    listing_kind: &'static str,
+    resource_type: &'static str,
+    arn: &str,
+    per_object: F,
+) -> Result<Tags, AwsError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Tags, AwsError>>,
+{
+    if aws.memo.is_none() {
+        return tags_of(aws, arn, per_object).await;
+    }
+    let listing = aws
+        .gatherers
+        .shared::<Listing>(listing_kind)
+        .get_or_try_init(|| async {
+            list_owned(&aws.tagging, resource_type)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await?
+        .clone();
+    match listing.get(arn) {
+        Some(tags) => Ok(tags.clone()),
+        None => per_object().await,
+    }
+}
+
+/// Every resource of `resource_type` in the region that carries the
+/// provider's owner key, with its tags: GetResources by type and tag key,
+/// paged (AWS ends with an empty `PaginationToken`).
+async fn list_owned(
+    client: &aws_sdk_resourcegroupstagging::Client,
+    resource_type: &str,
+) -> Result<HashMap<String, Tags>, AwsError> {
+    use aws_sdk_resourcegroupstagging::types::TagFilter;
+    let mut found = HashMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .get_resources()
+            .resource_type_filters(resource_type)
+            .tag_filters(TagFilter::builder().key(crate::spec::OWNER_TAG).build())
+            .resources_per_page(RESOURCES_PER_PAGE)
+            .set_pagination_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("tag:GetResources", e))?;
+        for m in out.resource_tag_mapping_list() {
+            if let Some(arn) = m.resource_arn() {
+                let tags = m
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect();
+                found.insert(arn.to_string(), tags);
+            }
+        }
+        token = out
+            .pagination_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

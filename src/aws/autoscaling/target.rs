@@ -40,15 +40,22 @@ impl ScalableTargetSpec {
         .await
     }
 
-    /// The target's tags, for a read: gathered with other objects' tags
-    /// into one GetResources ([`crate::aws::tagging`]: the Resource Groups
-    /// Tagging API covers `application-autoscaling:scalable-target`),
-    /// ListTagsForResource when it does not name the target. Remembered, so
-    /// a refresh's recovery and observation ask once. Writes use
-    /// [`Self::tags_of`].
+    /// The target's tags, for a read, from the Resource Groups Tagging API
+    /// (it covers `application-autoscaling:scalable-target`): in a refresh
+    /// from the process's one listing of the region's owned targets, else
+    /// gathered with other objects' tags into one GetResources
+    /// ([`crate::aws::tagging::listed_tags_of`]); ListTagsForResource when
+    /// it does not name the target. Remembered, so a refresh's recovery and
+    /// observation ask once. Writes use [`Self::tags_of`].
     async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         aws.remembered(format!("tag:GetResources {arn}"), || {
-            crate::aws::tagging::tags_of(aws, arn, || Self::tags_of(aws, arn))
+            crate::aws::tagging::listed_tags_of(
+                aws,
+                "tag:GetResources application-autoscaling:scalable-target",
+                "application-autoscaling:scalable-target",
+                arn,
+                || Self::tags_of(aws, arn),
+            )
         })
         .await
     }
@@ -329,5 +336,90 @@ mod gathered_tests {
                 "ListTagsForResource"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_refresh_lists_the_owned_targets_tags_once_for_the_whole_process() {
+        // 150 owned targets with tags, 100 a page; "service/p/bare" was
+        // never tagged (GetResources does not name it).
+        let fake = FakeEndpoint::start(|op, body| match op {
+            "DescribeScalableTargets" => {
+                let ids = body["ResourceIds"].as_array().cloned().unwrap_or_default();
+                let targets: Vec<_> = ids
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .map(|i| {
+                        json!({"ServiceNamespace": "ecs", "ResourceId": i,
+                               "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
+                               "MinCapacity": 1, "MaxCapacity": 3,
+                               "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0,
+                               "ScalableTargetARN": arn(i)})
+                    })
+                    .collect();
+                (200, json!({"ScalableTargets": targets}))
+            }
+            "GetResources" => {
+                assert!(body.get("ResourceARNList").is_none(), "{body}");
+                assert_eq!(
+                    body["ResourceTypeFilters"],
+                    json!(["application-autoscaling:scalable-target"])
+                );
+                assert_eq!(body["TagFilters"], json!([{"Key": "matbakh:owner"}]));
+                let start: usize = body["PaginationToken"]
+                    .as_str()
+                    .map_or(0, |t| t.parse().unwrap());
+                let end = (start + 100).min(150);
+                let page: Vec<_> = (start..end)
+                    .map(|i| {
+                        json!({"ResourceARN": arn(&format!("service/p/s{i}")),
+                               "Tags": [{"Key": "matbakh:owner", "Value": "p/s"},
+                                        {"Key": "team", "Value": "identity"}]})
+                    })
+                    .collect();
+                let token = if end < 150 {
+                    end.to_string()
+                } else {
+                    String::new()
+                };
+                (
+                    200,
+                    json!({"ResourceTagMappingList": page, "PaginationToken": token}),
+                )
+            }
+            "ListTagsForResource" => (200, json!({"Tags": {"team": "identity"}})),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        let specs: Vec<ScalableTargetSpec> = (0..150)
+            .map(|i| format!("service/p/s{i}"))
+            .chain(["service/p/bare".to_string()])
+            .map(|resource_id| ScalableTargetSpec {
+                resource_id,
+                min_capacity: 1,
+                max_capacity: 3,
+                tags: [("team".to_string(), "identity".to_string())].into(),
+            })
+            .collect();
+        let resolved = Resolved::default();
+        // Each resource's refresh has its own memo; the process shares the
+        // listing.
+        let observed = futures::future::join_all(specs.iter().map(|s| {
+            let aws = configured.remembering_reads();
+            let resolved = &resolved;
+            async move { s.observe(&aws, &s.resource_id, resolved).await }
+        }))
+        .await;
+        for o in &observed {
+            assert!(
+                matches!(o, Ok(Observation::Present { differences }) if differences.is_empty()),
+                "{o:?}"
+            );
+        }
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        // 150 targets' tags: two pages of one listing, not a call per
+        // target; the never-tagged one asked of its own service.
+        assert_eq!(count("GetResources"), 2, "{calls:?}");
+        assert_eq!(count("ListTagsForResource"), 1, "{calls:?}");
     }
 }
