@@ -363,7 +363,12 @@ fn conditions_of(action: &str) -> Vec<Option<When>> {
 
 /// Names in the adapters' sources that look like actions but label a
 /// check, not a call (an ownership refusal, a request that failed to build).
-pub const NOT_CALLS: &[&str] = &["servicediscovery:Tag", "servicediscovery:CreateNamespace"];
+pub const NOT_CALLS: &[&str] = &[
+    "servicediscovery:Tag",
+    "servicediscovery:CreateNamespace",
+    // A resource type of the tagging API's GetResources (`ResourceTypeFilters`).
+    "application-autoscaling:scalable-target",
+];
 
 const NAMESPACE: &str = "arn:aws:servicediscovery:{r}:{a}:namespace/*";
 const CLOUD_MAP_SERVICE: &str = "arn:aws:servicediscovery:{r}:{a}:service/*";

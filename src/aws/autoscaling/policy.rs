@@ -487,8 +487,6 @@ mod gathered_tests {
     use super::*;
     use crate::aws::fake_endpoint::FakeEndpoint;
 
-    const DIMENSION: &str = "ecs:service:DesiredCount";
-
     /// `(resource id, policy name, target value)` of every policy in the
     /// account.
     type Policies = Vec<(String, String, f64)>;
@@ -521,7 +519,7 @@ mod gathered_tests {
                 .map(|(rid, name, target)| {
                     json!({"PolicyARN": format!("arn:{rid}:{name}"), "PolicyName": name,
                            "ServiceNamespace": "ecs", "ResourceId": rid,
-                           "ScalableDimension": DIMENSION,
+                           "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
                            "PolicyType": "TargetTrackingScaling", "CreationTime": 0,
                            "TargetTrackingScalingPolicyConfiguration": {
                                "TargetValue": target, "ScaleInCooldown": 300,
