@@ -99,7 +99,9 @@ async fn get_dashboard(aws: &Clients, name: &str) -> Result<Option<GetDashboardO
 #[derive(Clone, Debug, PartialEq)]
 struct Listed {
     arn: Option<String>,
-    /// `LastModified`, exact to the nanosecond AWS gives.
+    /// `LastModified` (exact to what AWS gives: milliseconds, botocore's
+    /// `DashboardEntry`) and `Size`: two writes within one millisecond of
+    /// each other would also have to be of one size to pass for one.
     last_modified: String,
 }
 
@@ -149,7 +151,12 @@ async fn list_dashboards(
                 name.to_string(),
                 Listed {
                     arn: entry.dashboard_arn().map(str::to_string),
-                    last_modified: format!("{}.{:09}", modified.secs(), modified.subsec_nanos()),
+                    last_modified: format!(
+                        "{}.{:09}+{}",
+                        modified.secs(),
+                        modified.subsec_nanos(),
+                        entry.size().unwrap_or(-1)
+                    ),
                 },
             );
         }
@@ -446,7 +453,7 @@ mod tests {
         let base = fake.clients();
         let resolved = Resolved::default();
         let recorded: crate::aws::versions::VersionMap = (0..n)
-            .map(|i| (format!("d-{i}"), version("1000.000000000", BODY)))
+            .map(|i| (format!("d-{i}"), version("1000.000000000+10", BODY)))
             .collect();
         let refreshes = (0..n).map(|i| {
             let aws = base.remembering_reads().with_versions(recorded.clone());
@@ -476,7 +483,7 @@ mod tests {
         // The rewritten one keeps its old version: the next refresh reads it again.
         assert_eq!(
             results[1].1.get("d-1").map(String::as_str),
-            Some(version("1000.000000000", BODY).as_str())
+            Some(version("1000.000000000+10", BODY).as_str())
         );
     }
 
@@ -509,7 +516,7 @@ mod tests {
             aws.versions
                 .to_record(["d-2".to_string()].iter())
                 .get("d-2"),
-            Some(&version("1000.500000000", BODY))
+            Some(&version("1000.500000000+-1", BODY))
         );
     }
 }

@@ -665,6 +665,15 @@ async fn revision_tags(
     aws: &Clients,
     arn: &str,
 ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    // A refresh's recovery and observation ask for the same tags.
+    aws.remembered(format!("revision tags {arn}"), || revision_tags_now(aws, arn))
+        .await
+}
+
+async fn revision_tags_now(
+    aws: &Clients,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     let gone = std::sync::atomic::AtomicBool::new(false);
     let tags = crate::aws::tagging::tags_of(aws, arn, || async {
         match describe_any(aws, arn).await? {
@@ -762,11 +771,18 @@ impl Adapter for TaskDefinitionSpec {
         // A refresh of the revision this resource registered or last read
         // in sync: its body is that one still. Its status and tags are
         // what can have changed.
-        if aws.memo.is_some()
-            && aws.versions.recorded(id) == Some(want.as_str())
-            && super::active_revisions::is_active(aws, id).await?
-        {
-            let Some(found) = revision_tags(aws, id).await? else {
+        if aws.memo.is_some() && aws.versions.recorded(id) == Some(want.as_str()) {
+            // Both at once: the tags are needed whenever it is ACTIVE.
+            let (active, found) = futures::join!(
+                super::active_revisions::is_active(aws, id),
+                revision_tags(aws, id)
+            );
+            if !active? {
+                // Deregistered out of band (or registered after the
+                // listing): described below, as without a record.
+                return self.observe_described(aws, id, resolved, want).await;
+            }
+            let Some(found) = found? else {
                 return Ok(Observation::Missing);
             };
             aws.versions.note(id, want);
@@ -774,6 +790,53 @@ impl Adapter for TaskDefinitionSpec {
                 &self.tags, &found,
             )));
         }
+        self.observe_described(aws, id, resolved, want).await
+    }
+
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let arn = self.register(aws, resolved, true).await?;
+        aws.versions.note(&arn, self.spec_hash(resolved)?);
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        let new = self.register(aws, resolved, false).await?;
+        aws.versions.note(&new, self.spec_hash(resolved)?);
+        // A revision takes tags in place: a change of tags alone keeps the
+        // revision (the spec hash leaves tags out) and re-tags it, so the
+        // service does not roll.
+        super::put_tags(aws, &new, &self.tags, None).await?;
+        if new != id {
+            // Keep `id` (the rollback target of the deployment to come).
+            self.deregister_older_than(aws, id).await?;
+        }
+        Ok(new)
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        // The recorded revision goes at once; the others that are this
+        // resource's are found and go beside it, not before it.
+        let (others, recorded) =
+            futures::join!(self.deregister_others(aws, id), deregister(aws, id));
+        others.and(recorded)
+    }
+}
+
+impl TaskDefinitionSpec {
+    /// Observe revision `id` by describing it (`want`: this spec's hash),
+    /// and note its version when it holds this spec.
+    async fn observe_described(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+        want: String,
+    ) -> Result<Observation, AwsError> {
         let Some((td, found)) = self.describe(aws, id).await? else {
             return Ok(Observation::Missing);
         };
@@ -821,39 +884,6 @@ impl Adapter for TaskDefinitionSpec {
         }
         diffs.extend(tags::differences(&self.tags, &found));
         Ok(Observation::with_differences(diffs))
-    }
-
-    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        let arn = self.register(aws, resolved, true).await?;
-        aws.versions.note(&arn, self.spec_hash(resolved)?);
-        Ok(arn)
-    }
-
-    async fn update(
-        &self,
-        aws: &Clients,
-        id: &str,
-        resolved: &Resolved,
-    ) -> Result<String, AwsError> {
-        let new = self.register(aws, resolved, false).await?;
-        aws.versions.note(&new, self.spec_hash(resolved)?);
-        // A revision takes tags in place: a change of tags alone keeps the
-        // revision (the spec hash leaves tags out) and re-tags it, so the
-        // service does not roll.
-        super::put_tags(aws, &new, &self.tags, None).await?;
-        if new != id {
-            // Keep `id` (the rollback target of the deployment to come).
-            self.deregister_older_than(aws, id).await?;
-        }
-        Ok(new)
-    }
-
-    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        // The recorded revision goes at once; the others that are this
-        // resource's are found and go beside it, not before it.
-        let (others, recorded) =
-            futures::join!(self.deregister_others(aws, id), deregister(aws, id));
-        others.and(recorded)
     }
 }
 
