@@ -125,6 +125,19 @@ async fn refresh_listing(aws: &Clients) -> Result<Arc<HashMap<String, Listed>>, 
     Ok(found)
 }
 
+/// The shared listing, `None` when it cannot be had (a deployer policy
+/// written before it granted `cloudwatch:ListDashboards`): the dashboards
+/// are then read one by one, as before.
+async fn listing_or_none(aws: &Clients) -> Option<Arc<HashMap<String, Listed>>> {
+    match refresh_listing(aws).await {
+        Ok(listing) => Some(listing),
+        Err(e) => {
+            tracing::debug!(error = %e, "dashboards not listed; reading each");
+            None
+        }
+    }
+}
+
 /// ListDashboards, every page, of the dashboards whose name starts with
 /// `prefix`.
 async fn list_dashboards(
@@ -220,9 +233,13 @@ impl DashboardSpec {
         &self,
         aws: &Clients,
     ) -> Result<Option<Option<Found<DashboardSpec>>>, AwsError> {
-        let listing = refresh_listing(aws).await?;
+        let Some(listing) = listing_or_none(aws).await else {
+            return Ok(None);
+        };
+        // Not listed: asked (a dashboard written a moment ago may not be
+        // listed yet).
         let Some(entry) = listing.get(&self.name) else {
-            return Ok(Some(None));
+            return Ok(None);
         };
         let Some(crate::spec::Spec::Dashboard(vouched)) = aws.versions.vouched_any(&self.name)
         else {
@@ -282,11 +299,13 @@ impl Adapter for DashboardSpec {
         // LastModified is the recorded one still holds the body it was
         // found in sync with, and only its tags are read.
         let mut listed = None;
-        if aws.memo.is_some() {
-            let listing = refresh_listing(aws).await?;
-            let Some(entry) = listing.get(id) else {
-                return Ok(Observation::Missing);
-            };
+        let listing = match aws.memo.is_some() {
+            true => listing_or_none(aws).await,
+            false => None,
+        };
+        // One the listing does not name is asked for below: gone, or
+        // written a moment ago and not listed yet.
+        if let Some(entry) = listing.as_ref().and_then(|l| l.get(id)) {
             let seen = version(&entry.last_modified, &this.body);
             if let (Some(arn), true) = (&entry.arn, aws.versions.recorded(id) == Some(&seen)) {
                 let mut diffs = Vec::new();
@@ -416,9 +435,9 @@ mod tests {
         }
     }
 
-    /// CloudWatch with dashboards `d-1` .. `d-{n-1}` (`d-0` deleted out of
-    /// band), each last modified at second 1000 but `d-1`, rewritten out
-    /// of band at second 2000 (its body no longer ours).
+    /// CloudWatch with dashboards `d-1` .. `d-{n-1}`, each last modified
+    /// at second 1000 but `d-1`, rewritten out of band at second 2000 (its
+    /// body no longer ours).
     fn cloudwatch(n: usize) -> FakeEndpoint {
         FakeEndpoint::start(move |op, _| match op {
             "ListDashboards" => {
@@ -455,7 +474,7 @@ mod tests {
         let recorded: crate::aws::versions::VersionMap = (0..n)
             .map(|i| (format!("d-{i}"), version("1000.000000000+10", BODY)))
             .collect();
-        let refreshes = (0..n).map(|i| {
+        let refreshes = (1..n).map(|i| {
             let aws = base.remembering_reads().with_versions(recorded.clone());
             let resolved = &resolved;
             async move {
@@ -469,22 +488,39 @@ mod tests {
         let count = |op: &str| calls.iter().filter(|c| *c == op).count();
         assert_eq!(count("ListDashboards"), 1, "{calls:?}");
         assert_eq!(count("GetDashboard"), 1, "{calls:?}");
-        // Deleted out of band: missing; rewritten: its body differs.
-        assert_eq!(results[0].0, Observation::Missing);
+        // Rewritten out of band: its body differs.
         assert!(
-            matches!(&results[1].0, Observation::Present { differences } if differences.iter().any(|d| d.contains("dashboard body"))),
+            matches!(&results[0].0, Observation::Present { differences } if differences.iter().any(|d| d.contains("dashboard body"))),
             "{:?}",
-            results[1].0
+            results[0].0
         );
-        for (observed, kept) in &results[2..] {
+        for (observed, kept) in &results[1..] {
             assert_eq!(*observed, Observation::in_sync());
             assert_eq!(kept.len(), 1);
         }
         // The rewritten one keeps its old version: the next refresh reads it again.
         assert_eq!(
-            results[1].1.get("d-1").map(String::as_str),
+            results[0].1.get("d-1").map(String::as_str),
             Some(version("1000.000000000+10", BODY).as_str())
         );
+    }
+
+    #[tokio::test]
+    async fn a_dashboard_the_listing_does_not_name_is_asked_for_and_missing() {
+        let fake = FakeEndpoint::start(|op, _| match op {
+            "ListDashboards" => (200, json!({"DashboardEntries": []})),
+            _ => (
+                400,
+                json!({"__type": "ResourceNotFound", "message": "Dashboard does not exist"}),
+            ),
+        });
+        let aws = fake
+            .clients()
+            .remembering_reads()
+            .with_versions([("d-0".to_string(), version("1000.000000000+10", BODY))].into());
+        let observed = spec("d-0").observe(&aws, "d-0", &Resolved::default()).await;
+        assert_eq!(observed.unwrap(), Observation::Missing);
+        assert_eq!(fake.calls(), ["ListDashboards", "GetDashboard"]);
     }
 
     #[tokio::test]

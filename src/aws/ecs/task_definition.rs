@@ -666,8 +666,10 @@ async fn revision_tags(
     arn: &str,
 ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     // A refresh's recovery and observation ask for the same tags.
-    aws.remembered(format!("revision tags {arn}"), || revision_tags_now(aws, arn))
-        .await
+    aws.remembered(format!("revision tags {arn}"), || {
+        revision_tags_now(aws, arn)
+    })
+    .await
 }
 
 async fn revision_tags_now(
