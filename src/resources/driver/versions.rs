@@ -36,3 +36,37 @@ pub(super) fn with_versions(mut private: Value, clients: &Clients, components: &
     );
     private
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    #[test]
+    fn versions_round_trip_through_private_state_for_recorded_objects_only() {
+        let fake = FakeEndpoint::start(|_, _| (200, serde_json::json!({})));
+        let recorded: VersionMap = [("td:1".to_string(), "h1".to_string())].into();
+        let clients = fake.clients().with_versions(recorded);
+        clients.versions.note("dash", "t h2".into());
+        clients.versions.note("gone", "x".into());
+        let components: Resolved = [
+            ("task_definition".to_string(), "td:1".to_string()),
+            ("dashboard".to_string(), "dash".to_string()),
+        ]
+        .into();
+        let mut private = Value::Null;
+        private.set("token", "t".into());
+        let private = with_versions(private, &clients, &components);
+        assert_eq!(private.get("token").as_str(), Some("t"));
+        let back = recorded_versions(&private);
+        assert_eq!(
+            back,
+            [
+                ("dash".to_string(), "t h2".to_string()),
+                ("td:1".to_string(), "h1".to_string())
+            ]
+            .into()
+        );
+        assert!(recorded_versions(&Value::Null).is_empty());
+    }
+}
