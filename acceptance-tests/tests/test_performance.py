@@ -56,13 +56,18 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     seen = calls(emulator)
     # A microservice's refresh recovers its arguments from AWS and observes its recorded
     # components at the same time; both ask for the same objects, and each request is sent
-    # once. All of a microservice's alarms come with one DescribeAlarms, its scaling policies
-    # Alarm, log group and scalable target tags come with GetResources (issue #23),
-    # dashboards' with their own ListTagsForResource.
+    # once. All of a microservice's alarms come with one DescribeAlarms.
+    # Alarm, log group and scalable target tags come with GetResources (issue #23), dashboards'
+    # with their own ListTagsForResource (the emulator's GetResources does not name dashboards).
+    # Nothing that cannot have changed is read (issue #23 item 3): the revisions the apply
+    # registered are not described (their status: one ListTaskDefinitions of the ACTIVE ones),
+    # and no dashboard body is read (one ListDashboards: each LastModified is the recorded one).
     once_each = {
-        "ecs:DescribeTaskDefinition": SERVICES,
+        "ecs:DescribeTaskDefinition": 0,
+        "ecs:ListTaskDefinitions": 1,
         "logs:ListTagsLogGroup": 0,
-        "monitoring:GetDashboard": len(dashboards),
+        "monitoring:GetDashboard": 0,
+        "monitoring:ListDashboards": 1,
         "monitoring:ListTagsForResource": len(dashboards),
         "application-autoscaling:ListTagsForResource": 0,
     }
