@@ -5,6 +5,7 @@
 pub mod listener;
 pub mod load_balancer;
 pub mod lookup;
+pub mod refresh_shared;
 pub mod rule;
 pub mod target_group;
 
