@@ -235,7 +235,14 @@ impl Adapter for TargetGroupSpec {
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "elasticloadbalancing:CreateTargetGroup";
-        if let Some(found) = describe(aws, &self.name, true).await? {
+        // Asked alone, not gathered: the names an apply creates are mostly
+        // not there yet, and a batch AWS refuses for one missing name costs
+        // a call per name on top.
+        let leftover = absent_if_not_found(
+            describe_target_groups(&aws.elbv2, vec![self.name.clone()], true).await,
+        )?
+        .and_then(|mut found| found.remove(&self.name));
+        if let Some(found) = leftover {
             let arn = found.target_group_arn().unwrap_or("").to_string();
             let found_tags = tags_of(aws, &arn).await?;
             tags::claim(CALL, "target group", &self.name, &self.tags, &found_tags)?;
