@@ -315,3 +315,85 @@ impl Adapter for TargetGroupSpec {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    /// ELB with no target group yet (every name asked for is refused, as
+    /// AWS refuses a call naming one missing group), and EC2's subnet.
+    fn empty_account() -> FakeEndpoint {
+        FakeEndpoint::start(|op, request| {
+            let xml = |inner: String| {
+                (
+                    200,
+                    Value::String(format!(
+                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
+                    )),
+                )
+            };
+            match op {
+                "DescribeTargetGroups" => (
+                    400,
+                    Value::String(
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>TargetGroupNotFound</Code>\
+                         <Message>One or more target groups not found</Message></Error></ErrorResponse>"
+                            .into(),
+                    ),
+                ),
+                "DescribeSubnets" => (
+                    200,
+                    Value::String(
+                        "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-1</subnetId>\
+                         <vpcId>vpc-1</vpcId></item></subnetSet></DescribeSubnetsResponse>"
+                            .into(),
+                    ),
+                ),
+                "CreateTargetGroup" => xml(format!(
+                    "<TargetGroups><member><TargetGroupArn>arn:tg/{}</TargetGroupArn></member></TargetGroups>",
+                    request["Name"].as_str().unwrap_or_default()
+                )),
+                "ModifyTargetGroupAttributes" => xml(String::new()),
+                _ => (400, Value::String("<ErrorResponse><Error><Code>Unexpected</Code></Error></ErrorResponse>".into())),
+            }
+        })
+    }
+
+    fn spec(name: &str) -> TargetGroupSpec {
+        TargetGroupSpec {
+            name: name.into(),
+            port: 8080,
+            subnet_id: "subnet-1".into(),
+            health_check_path: "/health".into(),
+            deregistration_delay_seconds: 30,
+            tags: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_look_for_leftovers_one_name_a_call_not_in_a_refused_batch() {
+        let fake = empty_account();
+        let aws = fake.clients();
+        let specs: Vec<TargetGroupSpec> = (0..3).map(|i| spec(&format!("g{i}"))).collect();
+        let resolved = Resolved::default();
+        let created =
+            futures::future::join_all(specs.iter().map(|s| s.create(&aws, &resolved))).await;
+        for (i, arn) in created.into_iter().enumerate() {
+            assert_eq!(arn.unwrap(), format!("arn:tg/g{i}"));
+        }
+        let calls = fake.calls();
+        // One lookup per group; a gathered batch of the three would be
+        // refused and asked again name by name: four.
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| *c == "DescribeTargetGroups")
+                .count(),
+            3,
+            "{calls:?}"
+        );
+    }
+}
