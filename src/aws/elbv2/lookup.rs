@@ -214,15 +214,41 @@ async fn find_rules_on(
     // call (one a rule, one after the other, was a call per rule of the
     // listener for each microservice planned: N² against ELB's 10 a second).
     let owners =
-        futures::future::try_join_all(found.iter().map(|(arn, _)| tags_of(aws, arn))).await?;
+        futures::future::try_join_all(found.iter().map(|(arn, _)| owner_of(aws, arn))).await?;
     Ok(found
         .into_iter()
         .zip(owners)
-        .map(|((_, rule), tags)| FoundRule {
-            owner: tags.get(OWNER_TAG).cloned().unwrap_or_default(),
-            ..rule
-        })
+        .map(|((_, rule), owner)| FoundRule { owner, ..rule })
         .collect())
+}
+
+/// Rule ARN to its owner tag, as read once in this process.
+type Owners = std::sync::Mutex<std::collections::HashMap<String, String>>;
+
+/// The owner tag of the rule `arn` (empty when it has none), read once per
+/// process: an apply checks each microservice's rule priority against every
+/// rule on the listener, and asking the owners of all of them again for
+/// each microservice was DescribeTags N² / 20 over an apply of N. The
+/// provider writes a rule's owner tag with the rule and never changes it;
+/// a rule made again has a new ARN, so the rules this process creates are
+/// asked for. Priorities and conditions still come from each listing.
+async fn owner_of(aws: &Clients, arn: &str) -> Result<String, AwsError> {
+    let owners = aws
+        .gatherers
+        .shared::<Owners>("elbv2: rule owners read in this process");
+    if let Some(owner) = owners.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+        return Ok(owner.clone());
+    }
+    let owner = tags_of(aws, arn)
+        .await?
+        .get(OWNER_TAG)
+        .cloned()
+        .unwrap_or_default();
+    owners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(arn.to_string(), owner.clone());
+    Ok(owner)
 }
 
 /// The owner tags of every rule on the listeners of load balancer `arn`
@@ -310,9 +336,8 @@ mod tests {
     #[tokio::test]
     async fn the_rules_of_a_listener_have_their_owners_read_twenty_at_a_time() {
         let fake = listener();
-        let rules = rules_on(&fake.clients(), "arn:listener", false)
-            .await
-            .unwrap();
+        let aws = fake.clients();
+        let rules = rules_on(&aws, "arn:listener", false).await.unwrap();
         assert_eq!(rules.len(), 45);
         assert_eq!(rules[7].owner, "svc-7");
         assert_eq!(rules[7].paths, ["/s7"]);
@@ -324,5 +349,10 @@ mod tests {
             "{calls:?}"
         );
         assert_eq!(calls.len(), 4, "{calls:?}");
+        // Another microservice's check in this process (an apply: the
+        // listing asked again) reads no owner again.
+        let again = rules_on(&aws, "arn:listener", false).await.unwrap();
+        assert_eq!(again, rules);
+        assert_eq!(fake.calls().len(), 5, "{:?}", fake.calls());
     }
 }
