@@ -125,7 +125,29 @@ pub async fn listener_rules(
         in_plan,
         "elbv2: a listener's rules",
         listener_arn,
-        || async { absent_if_not_found(list_rules(aws, listener_arn).await) },
+        || async {
+            let rules = absent_if_not_found(list_rules(aws, listener_arn).await)?;
+            if aws.memo.is_some() {
+                // A refresh reads the tags of every rule and the groups they
+                // forward to ahead (see `read_tags_ahead`).
+                let named: std::collections::BTreeSet<String> = rules
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.is_default() != Some(true))
+                    .flat_map(|r| {
+                        let groups = r
+                            .actions()
+                            .iter()
+                            .filter_map(|a| a.forward_config())
+                            .flat_map(|f| f.target_groups())
+                            .filter_map(|t| t.target_group_arn().map(str::to_string));
+                        r.rule_arn().map(str::to_string).into_iter().chain(groups)
+                    })
+                    .collect();
+                super::read_tags_ahead(aws, named.into_iter().collect()).await;
+            }
+            Ok(rules)
+        },
     )
     .await
 }
@@ -239,11 +261,12 @@ async fn owner_of(aws: &Clients, arn: &str) -> Result<String, AwsError> {
     if let Some(owner) = owners.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
         return Ok(owner.clone());
     }
-    let owner = tags_of(aws, arn)
-        .await?
-        .get(OWNER_TAG)
-        .cloned()
-        .unwrap_or_default();
+    // Read ahead by a refresh of this process (a plan), else asked.
+    let tags = match super::read_ahead(aws, arn) {
+        Some(tags) => tags,
+        None => tags_of(aws, arn).await?,
+    };
+    let owner = tags.get(OWNER_TAG).cloned().unwrap_or_default();
     owners
         .lock()
         .unwrap_or_else(|e| e.into_inner())
