@@ -1,8 +1,9 @@
 //! The platform's load balancer as its microservices see it: found by the
 //! platform's name and owner tag, with the listeners their rules go on.
 
-use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Listener, ProtocolEnum};
+use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, Listener, ProtocolEnum, Rule};
 
+use super::refresh_shared::once_per_refresh_process;
 use super::tags_of;
 use crate::aws::compare::absent_if_not_found;
 use crate::aws::{AwsError, Clients};
@@ -28,8 +29,25 @@ fn redirects(l: &Listener) -> bool {
 
 /// The load balancer named `platform` whose owner tag names it, and its
 /// listeners; `None` when there is none (the platform has no `ingress`) or
-/// a listener is missing.
+/// a listener is missing. Looked up once for every refresh of a process
+/// and the plan steps after them (`in_plan`, see
+/// [`super::refresh_shared`]), else asked now.
 pub async fn platform_ingress(
+    aws: &Clients,
+    platform: &str,
+    in_plan: bool,
+) -> Result<Option<FoundIngress>, AwsError> {
+    once_per_refresh_process(
+        aws,
+        in_plan,
+        "elbv2: the platform's ingress",
+        platform,
+        || look_up_platform_ingress(aws, platform),
+    )
+    .await
+}
+
+async fn look_up_platform_ingress(
     aws: &Clients,
     platform: &str,
 ) -> Result<Option<FoundIngress>, AwsError> {
@@ -88,17 +106,102 @@ pub struct FoundRule {
     pub owner: String,
 }
 
-/// Every rule on the listener but its default one.
-pub async fn rules_on(aws: &Clients, listener_arn: &str) -> Result<Vec<FoundRule>, AwsError> {
-    let out = aws
-        .elbv2
-        .describe_rules()
-        .listener_arn(listener_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeRules", e))?;
+/// DescribeRules' largest page (`PageSize`, ELBv2 API reference): a
+/// listener holds 100 rules by default, so one page.
+const DESCRIBE_RULES_PAGE: i32 = 400;
+
+/// Every rule on the listener `listener_arn` as AWS describes it, its
+/// default rule included (`None` when the listener is gone): every page.
+/// Listed once for every refresh of a process and the plan steps after
+/// them (`in_plan`; a microservice's two rules are found in it by ARN, see
+/// `rule.rs`), else asked now.
+pub async fn listener_rules(
+    aws: &Clients,
+    listener_arn: &str,
+    in_plan: bool,
+) -> Result<Option<Vec<Rule>>, AwsError> {
+    once_per_refresh_process(
+        aws,
+        in_plan,
+        "elbv2: a listener's rules",
+        listener_arn,
+        || async {
+            let rules = absent_if_not_found(list_rules(aws, listener_arn).await)?;
+            if aws.memo.is_some() {
+                // A refresh reads the tags of every rule and the groups they
+                // forward to ahead (see `read_tags_ahead`).
+                let named: std::collections::BTreeSet<String> = rules
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.is_default() != Some(true))
+                    .flat_map(|r| {
+                        let groups = r
+                            .actions()
+                            .iter()
+                            .filter_map(|a| a.forward_config())
+                            .flat_map(|f| f.target_groups())
+                            .filter_map(|t| t.target_group_arn().map(str::to_string));
+                        r.rule_arn().map(str::to_string).into_iter().chain(groups)
+                    })
+                    .collect();
+                super::read_tags_ahead(aws, named.into_iter().collect()).await;
+            }
+            Ok(rules)
+        },
+    )
+    .await
+}
+
+async fn list_rules(aws: &Clients, listener_arn: &str) -> Result<Vec<Rule>, AwsError> {
+    let mut rules = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = aws
+            .elbv2
+            .describe_rules()
+            .listener_arn(listener_arn)
+            .page_size(DESCRIBE_RULES_PAGE)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeRules", e))?;
+        rules.extend(out.rules().iter().cloned());
+        match out.next_marker() {
+            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+            _ => return Ok(rules),
+        }
+    }
+}
+
+/// Every rule on the listener but its default one (none when the listener
+/// is gone), with its owner. Found once for a refreshing process's plan
+/// steps (`in_plan`: each microservice's plan checks its rule against
+/// all of them), else asked now.
+pub async fn rules_on(
+    aws: &Clients,
+    listener_arn: &str,
+    in_plan: bool,
+) -> Result<Vec<FoundRule>, AwsError> {
+    once_per_refresh_process(
+        aws,
+        in_plan,
+        "elbv2: a listener's rules and their owners",
+        listener_arn,
+        || find_rules_on(aws, listener_arn, in_plan),
+    )
+    .await
+}
+
+async fn find_rules_on(
+    aws: &Clients,
+    listener_arn: &str,
+    in_plan: bool,
+) -> Result<Vec<FoundRule>, AwsError> {
+    let rules = listener_rules(aws, listener_arn, in_plan)
+        .await?
+        .unwrap_or_default();
     let mut found = Vec::new();
-    for rule in out.rules() {
+    for rule in &rules {
         let Some(priority) = rule.priority().and_then(|p| p.parse().ok()) else {
             continue; // "default"
         };
@@ -133,15 +236,42 @@ pub async fn rules_on(aws: &Clients, listener_arn: &str) -> Result<Vec<FoundRule
     // call (one a rule, one after the other, was a call per rule of the
     // listener for each microservice planned: N² against ELB's 10 a second).
     let owners =
-        futures::future::try_join_all(found.iter().map(|(arn, _)| tags_of(aws, arn))).await?;
+        futures::future::try_join_all(found.iter().map(|(arn, _)| owner_of(aws, arn))).await?;
     Ok(found
         .into_iter()
         .zip(owners)
-        .map(|((_, rule), tags)| FoundRule {
-            owner: tags.get(OWNER_TAG).cloned().unwrap_or_default(),
-            ..rule
-        })
+        .map(|((_, rule), owner)| FoundRule { owner, ..rule })
         .collect())
+}
+
+/// Rule ARN to its owner tag, as read once in this process.
+type Owners = std::sync::Mutex<std::collections::HashMap<String, String>>;
+
+/// The owner tag of the rule `arn` (empty when it has none), read once per
+/// process: an apply checks each microservice's rule priority against every
+/// rule on the listener, and asking the owners of all of them again for
+/// each microservice was DescribeTags N² / 20 over an apply of N. The
+/// provider writes a rule's owner tag with the rule and never changes it;
+/// a rule made again has a new ARN, so the rules this process creates are
+/// asked for. Priorities and conditions still come from each listing.
+async fn owner_of(aws: &Clients, arn: &str) -> Result<String, AwsError> {
+    let owners = aws
+        .gatherers
+        .shared::<Owners>("elbv2: rule owners read in this process");
+    if let Some(owner) = owners.lock().unwrap_or_else(|e| e.into_inner()).get(arn) {
+        return Ok(owner.clone());
+    }
+    // Read ahead by a refresh of this process (a plan), else asked.
+    let tags = match super::read_ahead(aws, arn) {
+        Some(tags) => tags,
+        None => tags_of(aws, arn).await?,
+    };
+    let owner = tags.get(OWNER_TAG).cloned().unwrap_or_default();
+    owners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(arn.to_string(), owner.clone());
+    Ok(owner)
 }
 
 /// The owner tags of every rule on the listeners of load balancer `arn`
@@ -161,7 +291,7 @@ pub async fn services_with_rules(aws: &Clients, arn: &str) -> Result<Vec<String>
             continue;
         };
         owners.extend(
-            rules_on(aws, listener)
+            rules_on(aws, listener, false)
                 .await?
                 .into_iter()
                 .map(|r| r.owner)
@@ -229,7 +359,8 @@ mod tests {
     #[tokio::test]
     async fn the_rules_of_a_listener_have_their_owners_read_twenty_at_a_time() {
         let fake = listener();
-        let rules = rules_on(&fake.clients(), "arn:listener").await.unwrap();
+        let aws = fake.clients();
+        let rules = rules_on(&aws, "arn:listener", false).await.unwrap();
         assert_eq!(rules.len(), 45);
         assert_eq!(rules[7].owner, "svc-7");
         assert_eq!(rules[7].paths, ["/s7"]);
@@ -241,5 +372,10 @@ mod tests {
             "{calls:?}"
         );
         assert_eq!(calls.len(), 4, "{calls:?}");
+        // Another microservice's check in this process (an apply: the
+        // listing asked again) reads no owner again.
+        let again = rules_on(&aws, "arn:listener", false).await.unwrap();
+        assert_eq!(again, rules);
+        assert_eq!(fake.calls().len(), 5, "{:?}", fake.calls());
     }
 }

@@ -5,6 +5,7 @@
 pub mod listener;
 pub mod load_balancer;
 pub mod lookup;
+pub mod refresh_shared;
 pub mod rule;
 pub mod target_group;
 
@@ -28,6 +29,11 @@ type Found = Result<BTreeMap<String, String>, AwsError>;
 /// (`TargetGroupNotFound`, `RuleNotFound`, ...): then each is asked alone,
 /// so every asker gets its own answer.
 pub async fn tags_of(aws: &Clients, arn: &str) -> Found {
+    if aws.memo.is_some() {
+        if let Some(tags) = read_ahead(aws, arn) {
+            return Ok(tags);
+        }
+    }
     aws.remembered(format!("elbv2:DescribeTags {arn}"), || async {
         let gatherer = aws
             .gatherers
@@ -52,6 +58,47 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Found {
         }
     })
     .await
+}
+
+/// Tags read ahead for the refreshes of this process, by ARN.
+type ReadAhead = std::sync::Mutex<std::collections::HashMap<String, BTreeMap<String, String>>>;
+
+const READ_AHEAD: &str = "elbv2: tags read ahead for this process's refreshes";
+
+/// The tags of `arn` if a refresh of this process read them ahead.
+pub fn read_ahead(aws: &Clients, arn: &str) -> Option<BTreeMap<String, String>> {
+    aws.gatherers
+        .shared::<ReadAhead>(READ_AHEAD)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(arn)
+        .cloned()
+}
+
+/// Read the tags of `arns` (those not read yet) ahead for every refresh of
+/// this process, 20 a call: the refreshes of N microservices each ask for
+/// their rules' and target groups' tags at their own moments, so the
+/// gatherer's batches stay small; the listener's rules name them all at
+/// once. Only a refresh's process reads ahead (it writes nothing, see
+/// [`refresh_shared`]); what fails is left to be asked on its own.
+pub async fn read_tags_ahead(aws: &Clients, arns: Vec<String>) {
+    let ahead = aws.gatherers.shared::<ReadAhead>(READ_AHEAD);
+    let wanted: Vec<String> = {
+        let known = ahead.lock().unwrap_or_else(|e| e.into_inner());
+        arns.into_iter()
+            .filter(|a| !known.contains_key(a))
+            .collect()
+    };
+    let batches = wanted
+        .chunks(DESCRIBE_TAGS_MAX)
+        .map(|batch| describe_tags_each(&aws.elbv2, batch.to_vec()));
+    let answers = futures::future::join_all(batches).await;
+    let mut known = ahead.lock().unwrap_or_else(|e| e.into_inner());
+    for (arn, found) in answers.into_iter().flatten() {
+        if let Ok(tags) = found {
+            known.insert(arn, tags);
+        }
+    }
 }
 
 /// The tags of each of `arns`: one DescribeTags, or (when AWS refuses it

@@ -18,19 +18,36 @@ use crate::aws::{tags, Adapter, AwsError, Clients};
 use crate::engine::{Observation, Resolved};
 use crate::spec::elbv2::ListenerRuleSpec;
 
+/// The rule with this ARN. A refresh finds it in its listener's rules,
+/// listed once for every refresh of the process
+/// ([`super::lookup::listener_rules`]): a plan of N microservices lists
+/// each listener once instead of a DescribeRules per rule.
 async fn describe(aws: &Clients, arn: &str) -> Result<Option<Rule>, AwsError> {
-    aws.remembered(format!("elbv2:DescribeRules {arn}"), || async {
-        let out = absent_if_not_found(
-            aws.elbv2
-                .describe_rules()
-                .rule_arns(arn)
-                .send()
-                .await
-                .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeRules", e)),
-        )?;
-        Ok(out.and_then(|o| o.rules().first().cloned()))
-    })
-    .await
+    if aws.memo.is_some() {
+        let Some(rules) = super::lookup::listener_rules(aws, &listener_of(arn), true).await? else {
+            return Ok(None);
+        };
+        return Ok(rules.into_iter().find(|r| r.rule_arn() == Some(arn)));
+    }
+    let out = absent_if_not_found(
+        aws.elbv2
+            .describe_rules()
+            .rule_arns(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeRules", e)),
+    )?;
+    Ok(out.and_then(|o| o.rules().first().cloned()))
+}
+
+/// The ARN of the listener a rule ARN is on: `...:listener-rule/app/LB/ID/L/R`
+/// is on `...:listener/app/LB/ID/L`.
+fn listener_of(rule_arn: &str) -> String {
+    rule_arn
+        .replacen(":listener-rule/", ":listener/", 1)
+        .rsplit_once('/')
+        .map(|(l, _)| l.to_string())
+        .unwrap_or_default()
 }
 
 /// The sorted values of the rule's condition on `field`.
@@ -106,17 +123,13 @@ impl ListenerRuleSpec {
             .build())
     }
 
-    /// The rule with this priority on the listener, if any.
+    /// The rule with this priority on the listener, if any (every page of
+    /// the listener's rules).
     async fn at_priority(&self, aws: &Clients) -> Result<Option<String>, AwsError> {
-        let out = aws
-            .elbv2
-            .describe_rules()
-            .listener_arn(&self.listener_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeRules", e))?;
-        Ok(out
-            .rules()
+        let rules = super::lookup::listener_rules(aws, &self.listener_arn, false)
+            .await?
+            .unwrap_or_default();
+        Ok(rules
             .iter()
             .find(|r| r.priority() == Some(self.priority.to_string().as_str()))
             .and_then(|r| r.rule_arn().map(str::to_string)))
@@ -282,11 +295,7 @@ pub async fn read_back(aws: &Clients, arn: &str) -> Result<Option<ListenerRuleSp
         })
         .collect();
     Ok(Some(ListenerRuleSpec {
-        listener_arn: arn
-            .replacen(":listener-rule/", ":listener/", 1)
-            .rsplit_once('/')
-            .map(|(l, _)| l.to_string())
-            .unwrap_or_default(),
+        listener_arn: listener_of(arn),
         priority: rule.priority().and_then(|p| p.parse().ok()).unwrap_or(0),
         paths: condition_values(&rule, "path-pattern"),
         hosts: condition_values(&rule, "host-header"),

@@ -14,42 +14,127 @@ use crate::spec::elbv2::TargetGroupSpec;
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
-/// The target group with this ARN, or with this name (`by_name`).
+/// DescribeTargetGroups by `TargetGroupArns` or `Names`: the API reference
+/// gives no maximum for either list (only `PageSize`, 400 results); 20, as
+/// DescribeTags and DescribeLoadBalancers' `Names` take, keeps every batch
+/// in one page.
+const DESCRIBE_TARGET_GROUPS_MAX: usize = 20;
+
+type Described = Result<Option<TargetGroup>, AwsError>;
+
+/// The target group with this ARN, or with this name (`by_name`), asked in
+/// one DescribeTargetGroups with the groups other resources ask for at the
+/// same moment (every microservice behind the load balancer has two).
+/// AWS refuses the whole call when one of them is gone
+/// (`TargetGroupNotFound`): then each is asked alone, so every asker gets
+/// its own answer.
 async fn describe(
     aws: &Clients,
     key: &str,
     by_name: bool,
 ) -> Result<Option<TargetGroup>, AwsError> {
     aws.remembered(format!("elbv2:DescribeTargetGroups {key}"), || async {
-        let call = aws.elbv2.describe_target_groups();
-        let call = if by_name {
-            call.names(key)
-        } else {
-            call.target_group_arns(key)
-        };
-        let out = absent_if_not_found(
-            call.send()
-                .await
-                .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeTargetGroups", e)),
-        )?;
-        Ok(out.and_then(|o| o.target_groups().first().cloned()))
+        let gatherer = aws.gatherers.of::<Described>(
+            if by_name {
+                "elasticloadbalancing:DescribeTargetGroups Names"
+            } else {
+                "elasticloadbalancing:DescribeTargetGroups TargetGroupArns"
+            },
+            DESCRIBE_TARGET_GROUPS_MAX,
+        );
+        let client = aws.elbv2.clone();
+        let answer = gatherer
+            .ask(key.to_string(), move |keys| async move {
+                Ok(describe_each(&client, keys, by_name).await)
+            })
+            .await?;
+        answer.unwrap_or(Ok(None))
     })
     .await
 }
 
-async fn deregistration_delay(aws: &Clients, arn: &str) -> Result<Option<u32>, AwsError> {
-    let out = aws
-        .elbv2
-        .describe_target_group_attributes()
-        .target_group_arn(arn)
+/// Each of `keys`' target group: one DescribeTargetGroups, or (when AWS
+/// refuses it because one of them is gone) one per key.
+async fn describe_each(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    keys: Vec<String>,
+    by_name: bool,
+) -> std::collections::HashMap<String, Described> {
+    match describe_target_groups(client, keys.clone(), by_name).await {
+        Ok(mut found) => keys
+            .into_iter()
+            .map(|k| {
+                let group = found.remove(&k);
+                (k, Ok(group))
+            })
+            .collect(),
+        Err(e) if e.is_not_found() && keys.len() > 1 => {
+            let alone = keys.iter().map(|key| async move {
+                let found = absent_if_not_found(
+                    describe_target_groups(client, vec![key.clone()], by_name).await,
+                )
+                .map(|found| found.and_then(|mut f| f.remove(key)));
+                (key.clone(), found)
+            });
+            futures::future::join_all(alone).await.into_iter().collect()
+        }
+        Err(e) if e.is_not_found() => keys.into_iter().map(|k| (k, Ok(None))).collect(),
+        Err(e) => keys.into_iter().map(|k| (k, Err(e.clone()))).collect(),
+    }
+}
+
+/// The target groups of `keys` (ARNs, or names when `by_name`), by key.
+async fn describe_target_groups(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    keys: Vec<String>,
+    by_name: bool,
+) -> Result<std::collections::HashMap<String, TargetGroup>, AwsError> {
+    let call = client.describe_target_groups();
+    let call = if by_name {
+        call.set_names(Some(keys))
+    } else {
+        call.set_target_group_arns(Some(keys))
+    };
+    let out = call
         .send()
         .await
-        .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeTargetGroupAttributes", e))?;
+        .map_err(|e| AwsError::sdk("elasticloadbalancing:DescribeTargetGroups", e))?;
     Ok(out
-        .attributes()
+        .target_groups()
         .iter()
-        .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
-        .and_then(|a| a.value()?.parse().ok()))
+        .filter_map(|tg| {
+            let key = if by_name {
+                tg.target_group_name()
+            } else {
+                tg.target_group_arn()
+            };
+            Some((key?.to_string(), tg.clone()))
+        })
+        .collect())
+}
+
+/// A refresh asks for it twice (recovery and observation): remembered.
+async fn deregistration_delay(aws: &Clients, arn: &str) -> Result<Option<u32>, AwsError> {
+    aws.remembered(
+        format!("elbv2:DescribeTargetGroupAttributes {arn}"),
+        || async {
+            let out = aws
+                .elbv2
+                .describe_target_group_attributes()
+                .target_group_arn(arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    AwsError::sdk("elasticloadbalancing:DescribeTargetGroupAttributes", e)
+                })?;
+            Ok(out
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+                .and_then(|a| a.value()?.parse().ok()))
+        },
+    )
+    .await
 }
 
 impl TargetGroupSpec {
@@ -113,7 +198,15 @@ impl Adapter for TargetGroupSpec {
         id: &str,
         _resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
-        let Some(tg) = describe(aws, id, false).await? else {
+        // By its name, as the refresh's recovery asks for it (one request
+        // for both); names are unique per account and region, so a group of
+        // the name with another ARN means the recorded one is gone.
+        let found = if self.name.is_empty() {
+            describe(aws, id, false).await?
+        } else {
+            describe(aws, &self.name, true).await?
+        };
+        let Some(tg) = found.filter(|tg| tg.target_group_arn() == Some(id)) else {
             return Ok(Observation::Missing);
         };
         let mut diffs = Vec::new();
@@ -142,7 +235,14 @@ impl Adapter for TargetGroupSpec {
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
         const CALL: &str = "elasticloadbalancing:CreateTargetGroup";
-        if let Some(found) = describe(aws, &self.name, true).await? {
+        // Asked alone, not gathered: the names an apply creates are mostly
+        // not there yet, and a batch AWS refuses for one missing name costs
+        // a call per name on top.
+        let leftover = absent_if_not_found(
+            describe_target_groups(&aws.elbv2, vec![self.name.clone()], true).await,
+        )?
+        .and_then(|mut found| found.remove(&self.name));
+        if let Some(found) = leftover {
             let arn = found.target_group_arn().unwrap_or("").to_string();
             let found_tags = tags_of(aws, &arn).await?;
             tags::claim(CALL, "target group", &self.name, &self.tags, &found_tags)?;
@@ -213,5 +313,87 @@ impl Adapter for TargetGroupSpec {
                 .map(|_| ())
                 .map_err(|e| AwsError::sdk("elasticloadbalancing:DeleteTargetGroup", e)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    /// ELB with no target group yet (every name asked for is refused, as
+    /// AWS refuses a call naming one missing group), and EC2's subnet.
+    fn empty_account() -> FakeEndpoint {
+        FakeEndpoint::start(|op, request| {
+            let xml = |inner: String| {
+                (
+                    200,
+                    Value::String(format!(
+                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
+                    )),
+                )
+            };
+            match op {
+                "DescribeTargetGroups" => (
+                    400,
+                    Value::String(
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>TargetGroupNotFound</Code>\
+                         <Message>One or more target groups not found</Message></Error></ErrorResponse>"
+                            .into(),
+                    ),
+                ),
+                "DescribeSubnets" => (
+                    200,
+                    Value::String(
+                        "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-1</subnetId>\
+                         <vpcId>vpc-1</vpcId></item></subnetSet></DescribeSubnetsResponse>"
+                            .into(),
+                    ),
+                ),
+                "CreateTargetGroup" => xml(format!(
+                    "<TargetGroups><member><TargetGroupArn>arn:tg/{}</TargetGroupArn></member></TargetGroups>",
+                    request["Name"].as_str().unwrap_or_default()
+                )),
+                "ModifyTargetGroupAttributes" => xml(String::new()),
+                _ => (400, Value::String("<ErrorResponse><Error><Code>Unexpected</Code></Error></ErrorResponse>".into())),
+            }
+        })
+    }
+
+    fn spec(name: &str) -> TargetGroupSpec {
+        TargetGroupSpec {
+            name: name.into(),
+            port: 8080,
+            subnet_id: "subnet-1".into(),
+            health_check_path: "/health".into(),
+            deregistration_delay_seconds: 30,
+            tags: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn creates_look_for_leftovers_one_name_a_call_not_in_a_refused_batch() {
+        let fake = empty_account();
+        let aws = fake.clients();
+        let specs: Vec<TargetGroupSpec> = (0..3).map(|i| spec(&format!("g{i}"))).collect();
+        let resolved = Resolved::default();
+        let created =
+            futures::future::join_all(specs.iter().map(|s| s.create(&aws, &resolved))).await;
+        for (i, arn) in created.into_iter().enumerate() {
+            assert_eq!(arn.unwrap(), format!("arn:tg/g{i}"));
+        }
+        let calls = fake.calls();
+        // One lookup per group; a gathered batch of the three would be
+        // refused and asked again name by name: four.
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| *c == "DescribeTargetGroups")
+                .count(),
+            3,
+            "{calls:?}"
+        );
     }
 }

@@ -14,9 +14,12 @@ use crate::budget_guard::Verdict;
 use crate::resources::context::Configured;
 
 /// The platform's ingress objects, or why the service cannot go behind it.
+/// A refresh or a plan (which does not confirm platforms) takes the lookup
+/// its process shares once it refreshed; an apply asks AWS.
 pub async fn find(configured: &Configured, settings: &Settings) -> Result<PlatformIngress, String> {
     let aws = &configured.clients;
-    let Some(found) = platform_ingress(aws, &settings.platform)
+    let in_plan = !configured.confirm_platforms;
+    let Some(found) = platform_ingress(aws, &settings.platform, in_plan)
         .await
         .map_err(|e| e.to_string())?
     else {
@@ -56,7 +59,10 @@ pub async fn collision_verdicts(
     );
     // Unreadable: the planned rules are still judged; the apply says what
     // AWS answered.
-    let found = rules_on(&configured.clients, &alb.listener_arn)
+    // A plan in a process that refreshed takes the rules it listed: nothing
+    // was written since, and what this process planned is merged below.
+    let in_plan = !configured.confirm_platforms;
+    let found = rules_on(&configured.clients, &alb.listener_arn, in_plan)
         .await
         .unwrap_or_default();
     let ours = super::names::resource_id(&settings.platform, &settings.name);

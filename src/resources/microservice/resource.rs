@@ -276,6 +276,13 @@ impl GraphResource for Microservice {
                 (Value::String(b), Value::String(g)) => {
                     Value::List(vec![Value::String(b), Value::String(g)])
                 }
+                // Known components without one of them (a refresh that found
+                // a group changed or deleted outside Terraform: the plan
+                // repairs it): no value, as `service_arn` then; a refresh
+                // may not return an unknown one.
+                (Value::Null, _) | (_, Value::Null) if matches!(components, Value::Map(_)) => {
+                    Value::Null
+                }
                 _ => Value::Unknown,
             }
         } else {
