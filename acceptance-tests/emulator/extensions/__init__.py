@@ -10,8 +10,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc, scaling_policies,
-                   tagging)
+    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics, misc,
+                   scaling_policies, tagging)
 
     appmesh.install()
     ecs.install()
@@ -23,6 +23,7 @@ def install() -> None:
     elbv2.install()
     scaling_policies.install()
     tagging.install()
+    iam.install()
     _installed = True
 
 
