@@ -652,9 +652,9 @@ mod tests {
         }
     }
 
-    /// A `RoleDetailList` member: `matbakh-svc-task` (or `name`) with
-    /// `inline` policies (name, document) and `attached` managed policy
-    /// ARNs, tagged `owner`.
+    /// A `RoleDetailList` member: role `name` with `inline` policies
+    /// (name, document, URL-encoded as IAM sends them) and `attached`
+    /// managed policy ARNs, its owner tag `owner`.
     fn role_detail(name: &str, inline: &[(&str, &str)], attached: &[&str], owner: &str) -> String {
         let encode = |text: &str| {
             text.bytes()
@@ -692,8 +692,8 @@ mod tests {
         )
     }
 
-    /// An account whose roles are listed in pages of `roles` (each a
-    /// `RoleDetailList` member); the request's fields are checked.
+    /// An account whose roles are listed in `pages` (each a list of
+    /// `RoleDetailList` members); the request's fields are checked.
     fn listing(pages: Vec<Vec<String>>) -> FakeEndpoint {
         FakeEndpoint::start(move |op, request| {
             if op != "GetAccountAuthorizationDetails" {
