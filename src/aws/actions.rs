@@ -77,6 +77,9 @@ pub const CALLED: &[(&str, &str)] = &[
     ("cloudwatch:DescribeAlarms", "*"),
     ("cloudwatch:GetDashboard", DASHBOARD),
     ("cloudwatch:GetMetricStatistics", "*"),
+    // A refresh's one listing of the dashboards' LastModified; AWS defines
+    // no resource type for it.
+    ("cloudwatch:ListDashboards", "*"),
     ("cloudwatch:ListTagsForResource", ALARM_OR_DASHBOARD),
     ("cloudwatch:PutDashboard", DASHBOARD),
     ("cloudwatch:PutMetricAlarm", ALARM),

@@ -75,6 +75,9 @@ pub struct Clients {
     /// Concurrent reads of one kind, gathered into batched calls
     /// ([`super::gatherer`]).
     pub gatherers: std::sync::Arc<super::gatherer::Gatherers>,
+    /// The versions private state recorded for objects whose body need not
+    /// be read again, and those this operation saw ([`super::versions`]).
+    pub versions: std::sync::Arc<super::versions::Versions>,
 }
 
 impl Clients {
@@ -83,6 +86,14 @@ impl Clients {
     pub fn remembering_reads(&self) -> Clients {
         let mut clients = self.clone();
         clients.memo = Some(std::sync::Arc::new(ReadMemo::default()));
+        clients
+    }
+
+    /// These clients, with the versions `recorded` in private state (see
+    /// [`super::versions`]).
+    pub fn with_versions(&self, recorded: super::versions::VersionMap) -> Clients {
+        let mut clients = self.clone();
+        clients.versions = std::sync::Arc::new(super::versions::Versions::new(recorded));
         clients
     }
 
@@ -264,6 +275,7 @@ impl Clients {
             ),
             memo: None,
             gatherers: Default::default(),
+            versions: Default::default(),
         })
     }
 }

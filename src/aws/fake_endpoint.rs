@@ -69,6 +69,7 @@ impl FakeEndpoint {
             tagging: aws_sdk_resourcegroupstagging::Client::new(&shared),
             memo: None,
             gatherers: Default::default(),
+            versions: Default::default(),
         }
     }
 
@@ -169,8 +170,8 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
             None => serde_json::from_slice(&body).unwrap_or(Value::Null),
         };
         // CloudWatch's RPC v2 CBOR names the operation in the path
-        // (`/service/NAME/operation/OP`); it is answered with an empty CBOR
-        // map (no alarms, no dashboards): enough to count its calls.
+        // (`/service/NAME/operation/OP`); the answer's JSON is sent as CBOR
+        // (see [`to_cbor`]), an empty map when the test gives none.
         let path = line.split_whitespace().nth(1).unwrap_or_default();
         let cbor = target.is_empty() && path.contains("/operation/");
         let operation = if let Some(action) = form.as_ref().and_then(|f| f["Action"].as_str()) {
@@ -183,10 +184,9 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
         seen.lock().unwrap().push(operation.clone());
         let (status, reply) = answer(&operation, &request);
         let (content_type, reply) = if cbor {
-            (
-                "application/cbor\r\nsmithy-protocol: rpc-v2-cbor",
-                vec![0xa0],
-            )
+            let mut out = Vec::new();
+            to_cbor(&reply, &mut out);
+            ("application/cbor\r\nsmithy-protocol: rpc-v2-cbor", out)
         } else if let (Some(_), Value::String(xml)) = (&form, &reply) {
             ("text/xml", xml.clone().into_bytes())
         } else {
@@ -198,6 +198,66 @@ fn serve(stream: TcpStream, answer: &AnswerFn, seen: &Mutex<Vec<String>>) {
         );
         if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&reply).is_err() {
             return;
+        }
+    }
+}
+
+/// `value` as CBOR (RFC 8949), for the RPC v2 CBOR protocol's answers.
+/// A timestamp is written `{"$epoch": SECONDS}` (tag 1, a float);
+/// `null` is an empty map (what a test that gives no answer means).
+fn to_cbor(value: &Value, out: &mut Vec<u8>) {
+    fn head(major: u8, n: u64, out: &mut Vec<u8>) {
+        let m = major << 5;
+        match n {
+            0..=23 => out.push(m | n as u8),
+            24..=0xff => out.extend([m | 24, n as u8]),
+            0x100..=0xffff => {
+                out.push(m | 25);
+                out.extend((n as u16).to_be_bytes());
+            }
+            0x1_0000..=0xffff_ffff => {
+                out.push(m | 26);
+                out.extend((n as u32).to_be_bytes());
+            }
+            _ => {
+                out.push(m | 27);
+                out.extend(n.to_be_bytes());
+            }
+        }
+    }
+    match value {
+        Value::Null => out.push(0xa0),
+        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => head(0, u, out),
+            (None, Some(i)) => head(1, (-1 - i) as u64, out),
+            _ => {
+                out.push(0xfb);
+                out.extend(n.as_f64().unwrap_or_default().to_be_bytes());
+            }
+        },
+        Value::String(text) => {
+            head(3, text.len() as u64, out);
+            out.extend(text.as_bytes());
+        }
+        Value::Array(items) => {
+            head(4, items.len() as u64, out);
+            for item in items {
+                to_cbor(item, out);
+            }
+        }
+        Value::Object(map) => {
+            if let (1, Some(seconds)) = (map.len(), map.get("$epoch").and_then(Value::as_f64)) {
+                head(6, 1, out);
+                out.push(0xfb);
+                out.extend(seconds.to_be_bytes());
+                return;
+            }
+            head(5, map.len() as u64, out);
+            for (k, v) in map {
+                to_cbor(&Value::String(k.clone()), out);
+                to_cbor(v, out);
+            }
         }
     }
 }

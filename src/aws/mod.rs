@@ -35,6 +35,8 @@ pub mod retry_policy;
 pub mod stop_sleep;
 pub mod tagging;
 pub mod tags;
+pub mod versions;
+pub mod vouch;
 
 use async_trait::async_trait;
 

@@ -45,6 +45,7 @@ mod read;
 mod terraform;
 #[cfg(test)]
 mod tests;
+mod versions;
 
 pub use external::{drop_external, with_external};
 pub use graph_resource::{Beyond, GraphResource, Recovered, ReleaseRun, Released};

@@ -10,7 +10,8 @@
 
 use async_trait::async_trait;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardOutput;
 use aws_sdk_cloudwatch::types::Tag;
@@ -94,9 +95,179 @@ async fn get_dashboard(aws: &Clients, name: &str) -> Result<Option<GetDashboardO
     .await
 }
 
+/// A dashboard as ListDashboards names it.
+#[derive(Clone, Debug, PartialEq)]
+struct Listed {
+    arn: Option<String>,
+    /// `LastModified` (exact to what AWS gives: milliseconds, botocore's
+    /// `DashboardEntry`) and `Size`: two writes within one millisecond of
+    /// each other would also have to be of one size to pass for one.
+    last_modified: String,
+}
+
+/// Every dashboard of the account (they are global), name to entry, as
+/// listed once for every refresh of this provider process: one paged
+/// ListDashboards (1,000 a page) answers for all of them instead of a
+/// GetDashboard each. Terraform runs a plan's refreshes in a process that
+/// writes nothing (see `cloudmap::service_connect_discovery`), so the
+/// listing stands for all of them. A listing that fails is not kept.
+async fn refresh_listing(aws: &Clients) -> Result<Arc<HashMap<String, Listed>>, AwsError> {
+    type Listing = tokio::sync::Mutex<Option<Arc<HashMap<String, Listed>>>>;
+    let shared = aws
+        .gatherers
+        .shared::<Listing>("cloudwatch:ListDashboards (refresh)");
+    let mut listing = shared.lock().await;
+    if let Some(found) = listing.as_ref() {
+        return Ok(found.clone());
+    }
+    let found = Arc::new(list_dashboards(aws, None).await?);
+    *listing = Some(found.clone());
+    Ok(found)
+}
+
+/// The shared listing, `None` when it cannot be had (a deployer policy
+/// written before it granted `cloudwatch:ListDashboards`): the dashboards
+/// are then read one by one, as before.
+async fn listing_or_none(aws: &Clients) -> Option<Arc<HashMap<String, Listed>>> {
+    match refresh_listing(aws).await {
+        Ok(listing) => Some(listing),
+        Err(e) => {
+            tracing::debug!(error = %e, "dashboards not listed; reading each");
+            None
+        }
+    }
+}
+
+/// ListDashboards, every page, of the dashboards whose name starts with
+/// `prefix`.
+async fn list_dashboards(
+    aws: &Clients,
+    prefix: Option<&str>,
+) -> Result<HashMap<String, Listed>, AwsError> {
+    let mut found = HashMap::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = aws
+            .cloudwatch
+            .list_dashboards()
+            .set_dashboard_name_prefix(prefix.map(str::to_string))
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("cloudwatch:ListDashboards", e))?;
+        for entry in out.dashboard_entries() {
+            let (Some(name), Some(modified)) = (entry.dashboard_name(), entry.last_modified())
+            else {
+                continue;
+            };
+            found.insert(
+                name.to_string(),
+                Listed {
+                    arn: entry.dashboard_arn().map(str::to_string),
+                    last_modified: format!(
+                        "{}.{:09}+{}",
+                        modified.secs(),
+                        modified.subsec_nanos(),
+                        entry.size().unwrap_or(-1)
+                    ),
+                },
+            );
+        }
+        match out.next_token() {
+            Some(token) if !token.is_empty() => next = Some(token.to_string()),
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// The version private state keeps for a dashboard: its `LastModified`
+/// and the hash of the body it was found (or written) to hold. AWS changes
+/// `LastModified` on every PutDashboard, so the same `LastModified` means
+/// the same body.
+fn version(last_modified: &str, body: &str) -> String {
+    format!("{last_modified} {}", body_hash(body))
+}
+
+/// The hash of a dashboard body, as JSON (AWS may reformat the text).
+pub fn body_hash(body: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    crate::aws::compare::stable_hash(&value.to_string())
+}
+
+/// The body hash a version names.
+pub fn body_of_version(version: &str) -> Option<&str> {
+    version.split_once(' ').map(|(_, hash)| hash)
+}
+
+/// The tags of a dashboard, for a read: gathered into one GetResources
+/// ([`crate::aws::tagging`]), ListTagsForResource when it does not name
+/// the dashboard (whether a regional GetResources names an account-wide
+/// dashboard ARN is not documented).
+async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    crate::aws::tagging::tags_of(aws, arn, || super::tags_of(aws, arn)).await
+}
+
 impl DashboardSpec {
+    /// Note the version of the dashboard this apply just wrote: one
+    /// ListDashboards by its name gives its `LastModified`, so the next
+    /// refresh need not read the body. A failure only costs that refresh a
+    /// GetDashboard.
+    async fn note_written(&self, aws: &Clients) {
+        match list_dashboards(aws, Some(&self.name)).await {
+            Ok(found) => {
+                if let Some(entry) = found.get(&self.name) {
+                    aws.versions
+                        .note(&self.name, version(&entry.last_modified, &self.body));
+                }
+            }
+            Err(e) => {
+                tracing::debug!(dashboard = self.name.as_str(), error = %e, "version not noted")
+            }
+        }
+    }
+
+    /// In a refresh: the dashboard of this name from the shared listing,
+    /// with the body the driver vouched for when its `LastModified` is the
+    /// one recorded. `None` when the listing does not decide (read it).
+    async fn read_back_listed(
+        &self,
+        aws: &Clients,
+    ) -> Result<Option<Option<Found<DashboardSpec>>>, AwsError> {
+        let Some(listing) = listing_or_none(aws).await else {
+            return Ok(None);
+        };
+        // Not listed: asked (a dashboard written a moment ago may not be
+        // listed yet).
+        let Some(entry) = listing.get(&self.name) else {
+            return Ok(None);
+        };
+        let Some(crate::spec::Spec::Dashboard(vouched)) = aws.versions.vouched_any(&self.name)
+        else {
+            return Ok(None);
+        };
+        if aws.versions.recorded(&self.name)
+            != Some(version(&entry.last_modified, &vouched.body).as_str())
+        {
+            return Ok(None);
+        }
+        let Some(arn) = &entry.arn else {
+            return Ok(None);
+        };
+        let spec = DashboardSpec {
+            name: self.name.clone(),
+            body: vouched.body,
+            tags: tags_read(aws, arn).await?,
+        };
+        Ok(Some(Some(Found::new(spec, &self.name))))
+    }
+
     /// Read back the dashboard of this name (its id), body as AWS returns it.
     pub async fn read_back(&self, aws: &Clients) -> Result<Option<Found<DashboardSpec>>, AwsError> {
+        if aws.memo.is_some() {
+            if let Some(found) = self.read_back_listed(aws).await? {
+                return Ok(found);
+            }
+        }
         let Some(o) = get_dashboard(aws, &self.name).await? else {
             return Ok(None);
         };
@@ -123,12 +294,36 @@ impl Adapter for DashboardSpec {
     ) -> Result<Observation, AwsError> {
         let resolved_self = self.with_ids(resolved);
         let this = &resolved_self;
+        // A refresh takes each dashboard's LastModified from the shared
+        // listing: one the listing does not name is gone; one whose
+        // LastModified is the recorded one still holds the body it was
+        // found in sync with, and only its tags are read.
+        let mut listed = None;
+        let listing = match aws.memo.is_some() {
+            true => listing_or_none(aws).await,
+            false => None,
+        };
+        // One the listing does not name is asked for below: gone, or
+        // written a moment ago and not listed yet.
+        if let Some(entry) = listing.as_ref().and_then(|l| l.get(id)) {
+            let seen = version(&entry.last_modified, &this.body);
+            if let (Some(arn), true) = (&entry.arn, aws.versions.recorded(id) == Some(&seen)) {
+                let mut diffs = Vec::new();
+                if id != this.name {
+                    diffs.push(format!("dashboard name is {id}, want {}", this.name));
+                }
+                diffs.extend(tags::differences(&this.tags, &tags_read(aws, arn).await?));
+                aws.versions.note(id, seen);
+                return Ok(Observation::with_differences(diffs));
+            }
+            listed = Some(seen);
+        }
         // With the account known the ARN is known: the tags are asked at
         // the same time as the dashboard, one round instead of two.
         let known_arn = crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), id);
         let (out, early_tags) = futures::join!(get_dashboard(aws, id), async {
             match &known_arn {
-                Some(arn) => Some(super::tags_of(aws, arn).await),
+                Some(arn) => Some(tags_read(aws, arn).await),
                 None => None,
             }
         });
@@ -146,10 +341,14 @@ impl Adapter for DashboardSpec {
         let wanted: serde_json::Value = serde_json::from_str(&this.body).unwrap_or_default();
         // Only what we wrote is compared: keys AWS adds are no difference.
         diffs.extend(json_differences("dashboard body", &found, &wanted));
+        if let (Some(seen), true) = (listed, diffs.is_empty()) {
+            // In sync at (no later than) the listed LastModified.
+            aws.versions.note(id, seen);
+        }
         if let Some(arn) = out.dashboard_arn() {
             let found = match early_tags {
                 Some(found) if known_arn.as_deref() == Some(arn) => found?,
-                _ => super::tags_of(aws, arn).await?,
+                _ => tags_read(aws, arn).await?,
             };
             diffs.extend(tags::differences(&this.tags, &found));
         }
@@ -176,6 +375,7 @@ impl Adapter for DashboardSpec {
             existing_arn = Some(arn);
         }
         this.put(aws, existing_arn).await?;
+        this.note_written(aws).await;
         Ok(this.name.clone())
     }
 
@@ -194,7 +394,9 @@ impl Adapter for DashboardSpec {
         }
         // Our own dashboard: rewrite it and its tags (dashboards made before
         // they carried tags get the owner tag here).
-        self.with_ids(resolved).put(aws, Some(None)).await?;
+        let this = self.with_ids(resolved);
+        this.put(aws, Some(None)).await?;
+        this.note_written(aws).await;
         Ok(self.name.clone())
     }
 
@@ -211,5 +413,146 @@ impl Adapter for DashboardSpec {
             Err(e) if e.is_not_found() || e.code.as_deref() == Some("ResourceNotFound") => Ok(()),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::aws::fake_endpoint::FakeEndpoint;
+
+    const BODY: &str = r#"{"widgets":[{"type":"text","properties":{"markdown":"hi"}}]}"#;
+
+    fn spec(name: &str) -> DashboardSpec {
+        DashboardSpec {
+            name: name.into(),
+            body: BODY.into(),
+            tags: [("matbakh:owner".to_string(), "o".to_string())]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    /// CloudWatch with dashboards `d-1` .. `d-{n-1}`, each last modified
+    /// at second 1000 but `d-1`, rewritten out of band at second 2000 (its
+    /// body no longer ours).
+    fn cloudwatch(n: usize) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, _| match op {
+            "ListDashboards" => {
+                let entries: Vec<_> = (1..n)
+                    .map(|i| {
+                        let at = if i == 1 { 2000.0 } else { 1000.0 };
+                        json!({"DashboardName": format!("d-{i}"),
+                               "DashboardArn": format!("arn:aws:cloudwatch::1:dashboard/d-{i}"),
+                               "LastModified": {"$epoch": at}, "Size": 10})
+                    })
+                    .collect();
+                (200, json!({"DashboardEntries": entries}))
+            }
+            "GetDashboard" => (
+                200,
+                json!({"DashboardName": "d-1", "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d-1",
+                       "DashboardBody": r#"{"widgets":[]}"#}),
+            ),
+            "GetResources" => (200, json!({"ResourceTagMappingList": []})),
+            "ListTagsForResource" => (
+                200,
+                json!({"Tags": [{"Key": "matbakh:owner", "Value": "o"}]}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refresh_lists_dashboards_once_and_reads_only_the_changed_body() {
+        let n = 20;
+        let fake = cloudwatch(n);
+        let base = fake.clients();
+        let resolved = Resolved::default();
+        let recorded: crate::aws::versions::VersionMap = (0..n)
+            .map(|i| (format!("d-{i}"), version("1000.000000000+10", BODY)))
+            .collect();
+        let refreshes = (1..n).map(|i| {
+            let aws = base.remembering_reads().with_versions(recorded.clone());
+            let resolved = &resolved;
+            async move {
+                let name = format!("d-{i}");
+                let observed = spec(&name).observe(&aws, &name, resolved).await.unwrap();
+                (observed, aws.versions.to_record([name].iter()))
+            }
+        });
+        let results = futures::future::join_all(refreshes).await;
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("ListDashboards"), 1, "{calls:?}");
+        assert_eq!(count("GetDashboard"), 1, "{calls:?}");
+        // Rewritten out of band: its body differs.
+        assert!(
+            matches!(&results[0].0, Observation::Present { differences } if differences.iter().any(|d| d.contains("dashboard body"))),
+            "{:?}",
+            results[0].0
+        );
+        for (observed, kept) in &results[1..] {
+            assert_eq!(*observed, Observation::in_sync());
+            assert_eq!(kept.len(), 1);
+        }
+        // The rewritten one keeps its old version: the next refresh reads it again.
+        assert_eq!(
+            results[0].1.get("d-1").map(String::as_str),
+            Some(version("1000.000000000+10", BODY).as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dashboard_the_listing_does_not_name_is_asked_for_and_missing() {
+        let fake = FakeEndpoint::start(|op, _| match op {
+            "ListDashboards" => (200, json!({"DashboardEntries": []})),
+            _ => (
+                400,
+                json!({"__type": "ResourceNotFound", "message": "Dashboard does not exist"}),
+            ),
+        });
+        let aws = fake
+            .clients()
+            .remembering_reads()
+            .with_versions([("d-0".to_string(), version("1000.000000000+10", BODY))].into());
+        let observed = spec("d-0").observe(&aws, "d-0", &Resolved::default()).await;
+        assert_eq!(observed.unwrap(), Observation::Missing);
+        assert_eq!(fake.calls(), ["ListDashboards", "GetDashboard"]);
+    }
+
+    #[tokio::test]
+    async fn without_a_record_the_body_is_read_and_its_version_noted() {
+        let fake = FakeEndpoint::start(|op, _| match op {
+            "ListDashboards" => (
+                200,
+                json!({"DashboardEntries": [{"DashboardName": "d-2",
+                       "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d-2",
+                       "LastModified": {"$epoch": 1000.5}}]}),
+            ),
+            "GetDashboard" => (
+                200,
+                json!({"DashboardName": "d-2", "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d-2",
+                       "DashboardBody": BODY}),
+            ),
+            "GetResources" => (200, json!({"ResourceTagMappingList": []})),
+            "ListTagsForResource" => (
+                200,
+                json!({"Tags": [{"Key": "matbakh:owner", "Value": "o"}]}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let aws = fake.clients().remembering_reads();
+        let observed = spec("d-2").observe(&aws, "d-2", &Resolved::default()).await;
+        assert_eq!(observed.unwrap(), Observation::in_sync());
+        assert!(fake.calls().contains(&"GetDashboard".to_string()));
+        assert_eq!(
+            aws.versions
+                .to_record(["d-2".to_string()].iter())
+                .get("d-2"),
+            Some(&version("1000.500000000+-1", BODY))
+        );
     }
 }

@@ -1,4 +1,5 @@
 //! Amazon ECS: clusters, task definitions, services.
+pub mod active_revisions;
 pub mod cluster;
 pub mod cluster_leftovers;
 pub mod deployment_configuration;

@@ -229,10 +229,26 @@ impl TaskDefinitionSpec {
 
     /// Read back one revision by its ARN, whatever its status (the revision
     /// a service runs may have been deregistered since). Its id is the ARN.
+    ///
+    /// In a refresh, a revision whose recorded version the driver vouched
+    /// for (see `aws::versions`) is not described: its body is the vouched
+    /// one (a revision's body never changes) and only its tags are read,
+    /// gathered through GetResources.
     pub async fn read_back_revision(
         aws: &Clients,
         arn: &str,
     ) -> Result<Option<Found<TaskDefinitionSpec>>, AwsError> {
+        if aws.memo.is_some() {
+            if let Some(crate::spec::Spec::TaskDefinition(mut body)) = aws.versions.vouched_any(arn)
+            {
+                let Some(mut tags) = revision_tags(aws, arn).await? else {
+                    return Ok(None);
+                };
+                tags.remove(SPEC_HASH_TAG);
+                body.tags = tags;
+                return Ok(Some(Found::new(body, arn)));
+            }
+        }
         Ok(describe_any(aws, arn).await?.map(|(td, tags)| {
             let id = td.task_definition_arn().unwrap_or(arn).to_string();
             Found::new(TaskDefinitionSpec::from_sdk(&td, &tags), id)
@@ -642,15 +658,42 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
     }
 }
 
+/// The tags of revision `arn`, gathered through GetResources (ECS task
+/// definitions are a type it names), or from DescribeTaskDefinition when it
+/// leaves the ARN out. `None` when the revision does not exist.
+async fn revision_tags(
+    aws: &Clients,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    // A refresh's recovery and observation ask for the same tags.
+    aws.remembered(format!("revision tags {arn}"), || {
+        revision_tags_now(aws, arn)
+    })
+    .await
+}
+
+async fn revision_tags_now(
+    aws: &Clients,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let gone = std::sync::atomic::AtomicBool::new(false);
+    let tags = crate::aws::tagging::tags_of(aws, arn, || async {
+        match describe_any(aws, arn).await? {
+            Some((_, tags)) => Ok(tags),
+            None => {
+                gone.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(BTreeMap::new())
+            }
+        }
+    })
+    .await?;
+    Ok((!gone.into_inner()).then_some(tags))
+}
+
 impl TaskDefinitionSpec {
-    /// Whether the registered revision `td` holds exactly this spec (with
-    /// its references resolved), tags aside.
-    fn holds_the_same(
-        &self,
-        td: &TaskDefinition,
-        tags: &BTreeMap<String, String>,
-        resolved: &Resolved,
-    ) -> Result<bool, AwsError> {
+    /// This spec as ECS holds it once registered: its references resolved
+    /// (what a read back of the revision gives).
+    pub fn as_registered(&self, resolved: &Resolved) -> Result<TaskDefinitionSpec, AwsError> {
         let mut want = self.clone();
         for container in &mut want.containers {
             for value in container.environment.values_mut() {
@@ -659,6 +702,18 @@ impl TaskDefinitionSpec {
                 }
             }
         }
+        Ok(want)
+    }
+
+    /// Whether the registered revision `td` holds exactly this spec (with
+    /// its references resolved), tags aside.
+    fn holds_the_same(
+        &self,
+        td: &TaskDefinition,
+        tags: &BTreeMap<String, String>,
+        resolved: &Resolved,
+    ) -> Result<bool, AwsError> {
+        let mut want = self.as_registered(resolved)?;
         let mut have = TaskDefinitionSpec::from_sdk(td, tags);
         want.tags.clear();
         have.tags.clear();
@@ -714,6 +769,76 @@ impl Adapter for TaskDefinitionSpec {
         id: &str,
         resolved: &Resolved,
     ) -> Result<Observation, AwsError> {
+        let want = self.spec_hash(resolved)?;
+        // A refresh of the revision this resource registered or last read
+        // in sync: its body is that one still. Its status and tags are
+        // what can have changed.
+        if aws.memo.is_some() && aws.versions.recorded(id) == Some(want.as_str()) {
+            // Both at once: the tags are needed whenever it is ACTIVE.
+            let (active, found) = futures::join!(
+                super::active_revisions::is_active(aws, id),
+                revision_tags(aws, id)
+            );
+            if !active? {
+                // Deregistered out of band (or registered after the
+                // listing): described below, as without a record.
+                return self.observe_described(aws, id, resolved, want).await;
+            }
+            let Some(found) = found? else {
+                return Ok(Observation::Missing);
+            };
+            aws.versions.note(id, want);
+            return Ok(Observation::with_differences(tags::differences(
+                &self.tags, &found,
+            )));
+        }
+        self.observe_described(aws, id, resolved, want).await
+    }
+
+    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let arn = self.register(aws, resolved, true).await?;
+        aws.versions.note(&arn, self.spec_hash(resolved)?);
+        Ok(arn)
+    }
+
+    async fn update(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<String, AwsError> {
+        let new = self.register(aws, resolved, false).await?;
+        aws.versions.note(&new, self.spec_hash(resolved)?);
+        // A revision takes tags in place: a change of tags alone keeps the
+        // revision (the spec hash leaves tags out) and re-tags it, so the
+        // service does not roll.
+        super::put_tags(aws, &new, &self.tags, None).await?;
+        if new != id {
+            // Keep `id` (the rollback target of the deployment to come).
+            self.deregister_older_than(aws, id).await?;
+        }
+        Ok(new)
+    }
+
+    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        // The recorded revision goes at once; the others that are this
+        // resource's are found and go beside it, not before it.
+        let (others, recorded) =
+            futures::join!(self.deregister_others(aws, id), deregister(aws, id));
+        others.and(recorded)
+    }
+}
+
+impl TaskDefinitionSpec {
+    /// Observe revision `id` by describing it (`want`: this spec's hash),
+    /// and note its version when it holds this spec.
+    async fn observe_described(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+        want: String,
+    ) -> Result<Observation, AwsError> {
         let Some((td, found)) = self.describe(aws, id).await? else {
             return Ok(Observation::Missing);
         };
@@ -725,7 +850,6 @@ impl Adapter for TaskDefinitionSpec {
                 self.family
             ));
         }
-        let want = self.spec_hash(resolved)?;
         let images: Vec<(&str, &str)> = td
             .container_definitions()
             .iter()
@@ -738,9 +862,9 @@ impl Adapter for TaskDefinitionSpec {
         match found.get(SPEC_HASH_TAG) {
             // A revision a CI system registered copies the tags, hash and
             // all: the hash only vouches for it when the images agree.
-            Some(h) if *h == want && same_images => {}
+            Some(h) if *h == want && same_images => aws.versions.note(id, want.clone()),
             // Registered by someone else: compare what it holds.
-            _ if self.holds_the_same(&td, &found, resolved)? => {}
+            _ if self.holds_the_same(&td, &found, resolved)? => aws.versions.note(id, want.clone()),
             _ => {
                 // Say what changed where it is cheap to tell; the hash
                 // catches the rest.
@@ -763,41 +887,171 @@ impl Adapter for TaskDefinitionSpec {
         diffs.extend(tags::differences(&self.tags, &found));
         Ok(Observation::with_differences(diffs))
     }
-
-    async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        self.register(aws, resolved, true).await
-    }
-
-    async fn update(
-        &self,
-        aws: &Clients,
-        id: &str,
-        resolved: &Resolved,
-    ) -> Result<String, AwsError> {
-        let new = self.register(aws, resolved, false).await?;
-        // A revision takes tags in place: a change of tags alone keeps the
-        // revision (the spec hash leaves tags out) and re-tags it, so the
-        // service does not roll.
-        super::put_tags(aws, &new, &self.tags, None).await?;
-        if new != id {
-            // Keep `id` (the rollback target of the deployment to come).
-            self.deregister_older_than(aws, id).await?;
-        }
-        Ok(new)
-    }
-
-    async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
-        // The recorded revision goes at once; the others that are this
-        // resource's are found and go beside it, not before it.
-        let (others, recorded) =
-            futures::join!(self.deregister_others(aws, id), deregister(aws, id));
-        others.and(recorded)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bare(family: &str) -> TaskDefinitionSpec {
+        TaskDefinitionSpec {
+            family: family.into(),
+            cpu: 256,
+            memory: 512,
+            execution_role_arn: "arn:aws:iam::1:role/exec".into(),
+            task_role_arn: None,
+            containers: Vec::new(),
+            proxy: None,
+            tags: [("matbakh:owner".to_string(), format!("p/{family}"))]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn revision_arn(family: &str, n: u32) -> String {
+        format!("arn:aws:ecs:eu-central-1:1:task-definition/{family}:{n}")
+    }
+
+    /// ECS as a refresh sees it: revisions `svc-I:1` ACTIVE, but `svc-0:1`
+    /// deregistered (INACTIVE: not listed, described as such); tags by
+    /// GetResources, the owner tag retagged out of band on `svc-1:1`.
+    fn ecs(n: usize) -> crate::aws::fake_endpoint::FakeEndpoint {
+        use serde_json::json;
+        crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "ListTaskDefinitions" => {
+                assert_eq!(body["status"], "ACTIVE");
+                let arns: Vec<String> = (1..n)
+                    .map(|i| revision_arn(&format!("svc-{i}"), 1))
+                    .collect();
+                (200, json!({"taskDefinitionArns": arns}))
+            }
+            "GetResources" => {
+                let found: Vec<_> = body["ResourceARNList"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| {
+                        let arn = a.as_str().unwrap();
+                        let family = family(arn).unwrap();
+                        let owner = if family == "svc-1" { "someone/else".to_string() } else { format!("p/{family}") };
+                        json!({"ResourceARN": arn, "Tags": [{"Key": "matbakh:owner", "Value": owner}]})
+                    })
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            "DescribeTaskDefinition" => {
+                let arn = body["taskDefinition"].as_str().unwrap();
+                (
+                    200,
+                    json!({"taskDefinition": {
+                        "taskDefinitionArn": arn, "family": family(arn).unwrap(),
+                        "status": "INACTIVE", "containerDefinitions": []}}),
+                )
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_refresh_of_recorded_revisions_describes_none() {
+        let n = 30;
+        let fake = ecs(n);
+        let resolved = Resolved::default();
+        let specs: Vec<TaskDefinitionSpec> = (0..n).map(|i| bare(&format!("svc-{i}"))).collect();
+        let recorded: crate::aws::versions::VersionMap = specs
+            .iter()
+            .map(|s| (revision_arn(&s.family, 1), s.spec_hash(&resolved).unwrap()))
+            .collect();
+        let base = fake.clients();
+        let refreshes = specs.iter().map(|spec| {
+            let aws = base.remembering_reads().with_versions(recorded.clone());
+            let graph = crate::spec::DesiredGraph {
+                components: vec![crate::spec::Component::new(
+                    "task_definition",
+                    crate::spec::Spec::TaskDefinition(spec.clone()),
+                )],
+            };
+            let arn = revision_arn(&spec.family, 1);
+            let ids: Resolved = [("task_definition".to_string(), arn.clone())]
+                .into_iter()
+                .collect();
+            crate::aws::vouch::vouch_for_graph(&aws, &graph, &ids);
+            let resolved = &resolved;
+            async move {
+                let found = TaskDefinitionSpec::read_back_revision(&aws, &arn)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let observed = spec.observe(&aws, &arn, resolved).await.unwrap();
+                (found, observed, aws.versions.to_record([arn].iter()))
+            }
+        });
+        let results = futures::future::join_all(refreshes).await;
+        let calls = fake.calls();
+        // The recovery's read and the observation take the body from the
+        // record: one listing of ACTIVE revisions for all, tags gathered;
+        // only the revision deregistered out of band is described.
+        assert_eq!(
+            calls.iter().filter(|c| *c == "ListTaskDefinitions").count(),
+            1,
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| *c == "DescribeTaskDefinition")
+                .count(),
+            1,
+            "{calls:?}"
+        );
+        assert!(
+            calls.iter().filter(|c| *c == "GetResources").count() <= 2,
+            "{calls:?}"
+        );
+        let (found, observed, kept) = &results[2];
+        assert_eq!(found.spec.family, "svc-2");
+        assert_eq!(found.spec.tags, specs[2].tags);
+        assert_eq!(*observed, Observation::in_sync());
+        assert_eq!(kept.len(), 1);
+        // Deregistered out of band: gone, as before.
+        assert_eq!(results[0].1, Observation::Missing);
+        // Retagged out of band: seen.
+        assert!(
+            matches!(&results[1].1, Observation::Present { differences } if !differences.is_empty())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revision_without_a_record_is_described_and_its_version_noted() {
+        use serde_json::json;
+        let spec = bare("svc-7");
+        let resolved = Resolved::default();
+        let hash = spec.spec_hash(&resolved).unwrap();
+        let arn = revision_arn("svc-7", 3);
+        let answer_hash = hash.clone();
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "DescribeTaskDefinition" => (
+                200,
+                json!({"taskDefinition": {
+                    "taskDefinitionArn": body["taskDefinition"], "family": "svc-7",
+                    "status": "ACTIVE", "cpu": "256", "memory": "512",
+                    "executionRoleArn": "arn:aws:iam::1:role/exec", "containerDefinitions": []},
+                    "tags": [{"key": "matbakh:owner", "value": "p/svc-7"},
+                             {"key": SPEC_HASH_TAG, "value": answer_hash}]}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let aws = fake.clients().remembering_reads();
+        assert_eq!(
+            spec.observe(&aws, &arn, &resolved).await.unwrap(),
+            Observation::in_sync()
+        );
+        assert_eq!(fake.calls(), ["DescribeTaskDefinition"]);
+        assert_eq!(
+            aws.versions.to_record([arn.clone()].iter()).get(&arn),
+            Some(&hash)
+        );
+    }
 
     #[test]
     fn revision_and_family_from_arns() {

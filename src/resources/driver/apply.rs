@@ -6,8 +6,10 @@ use tf_provider::Diagnostics;
 use super::graph_resource::{GraphResource, ReleaseRun};
 use super::observations::stale_ids;
 use super::problems::{report_failures, report_problems};
+use super::versions::{recorded_versions, with_versions};
 use super::{set_computed, stamped, Driver};
 use crate::engine::Resolved;
+use crate::resources::context::Configured;
 use crate::resources::lifecycle::{self, Operation};
 use crate::resources::ownership;
 use crate::tf::value::Value;
@@ -19,7 +21,7 @@ impl<R: GraphResource> Driver<R> {
         planned: Value,
         private: Value,
     ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
+        let configured = with_recorded_versions(&*self.context.get(diags)?, &private);
         report_problems(diags, self.check_before_apply(&planned))?;
         let settings = self.settings(diags, &planned, &configured)?;
         let id = self.resource.id(&settings);
@@ -74,7 +76,13 @@ impl<R: GraphResource> Driver<R> {
         if outcome.is_ok() && released.errors.is_empty() {
             self.resource.applied(&configured, &state);
         }
-        Some((state, ownership::with_token(Value::Null, &token)))
+        let private = ownership::with_token(Value::Null, &token);
+        let private = with_versions(
+            private,
+            &configured.clients,
+            &lifecycle::recorded_components(&state),
+        );
+        Some((state, private))
     }
 
     pub(super) async fn do_update(
@@ -84,7 +92,7 @@ impl<R: GraphResource> Driver<R> {
         planned: Value,
         private: Value,
     ) -> Option<(Value, Value)> {
-        let configured = self.context.get(diags)?;
+        let configured = with_recorded_versions(&*self.context.get(diags)?, &private);
         report_problems(diags, self.check_before_apply(&planned))?;
         let mut prior = prior;
         self.resource.upgrade(&mut prior);
@@ -136,6 +144,20 @@ impl<R: GraphResource> Driver<R> {
         if outcome.is_ok() && released.errors.is_empty() {
             self.resource.applied(&configured, &state);
         }
-        Some((state, ownership::with_token(Value::Null, &token)))
+        let private = ownership::with_token(Value::Null, &token);
+        let private = with_versions(
+            private,
+            &configured.clients,
+            &lifecycle::recorded_components(&state),
+        );
+        Some((state, private))
     }
+}
+
+/// `configured` with the versions `private` recorded: what the apply does
+/// not touch keeps its version, what it writes notes its own.
+fn with_recorded_versions(configured: &Configured, private: &Value) -> Configured {
+    let mut configured = configured.with_default_tags(configured.default_tags.clone());
+    configured.clients = configured.clients.with_versions(recorded_versions(private));
+    configured
 }

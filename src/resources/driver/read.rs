@@ -6,6 +6,7 @@ use super::external::with_external;
 use super::graph_resource::GraphResource;
 use super::merge::merge_recovered;
 use super::observations::{private_with_stale, sort_observations, stale_ids, with_repair};
+use super::versions::{recorded_versions, with_versions};
 use super::{set_computed, stamped, Driver};
 use crate::resources::lifecycle::{self};
 use crate::resources::ownership;
@@ -28,12 +29,16 @@ impl<R: GraphResource> Driver<R> {
         // changed outside Terraform (nor, all of them differing, deleted).
         // Recovery and observation below ask for the same objects: with
         // clients that remember this refresh's reads, each is sent once.
-        let configured = match tags::applied_default_tags(&state) {
+        let mut configured = match tags::applied_default_tags(&state) {
             Some(applied) if applied != configured.default_tags => {
                 configured.with_default_tags(applied).remembering_reads()
             }
             _ => configured.remembering_reads(),
         };
+        // The versions of what need not be read again (see `aws::versions`).
+        configured.clients = configured
+            .clients
+            .with_versions(recorded_versions(&private));
         let configured = std::sync::Arc::new(configured);
         let prior_settings = self.settings(diags, &state, &configured)?;
         let id = self.resource.id(&prior_settings);
@@ -68,6 +73,7 @@ impl<R: GraphResource> Driver<R> {
         );
         let prior_recorded = recorded.clone();
         let prior_with_external = with_external(&prior_recorded, &external);
+        crate::aws::vouch::vouch_for_graph(&configured.clients, &prior_graph, &prior_with_external);
         let (recovered, early_observations) = futures::join!(
             self.resource
                 .recover(&configured, &prior_settings, &context),
@@ -181,6 +187,9 @@ impl<R: GraphResource> Driver<R> {
         if let Some(token) = ownership::token_of(&private) {
             next_private = ownership::with_token(next_private, &token);
         }
+        let mut kept = sorted.existing.clone();
+        kept.extend(sorted.stale.clone());
+        next_private = with_versions(next_private, &configured.clients, &kept);
         Some((current, next_private))
     }
 }
