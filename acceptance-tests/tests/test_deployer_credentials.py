@@ -246,3 +246,30 @@ def test_the_suite_end_check_names_the_called_actions_the_policy_lacks(tmp_path,
         if isinstance(st["Action"], list) and "ecs:CreateService" in st["Action"]:
             st["Action"].remove("ecs:CreateService")
     assert policy_coverage.uncovered(called, policy) == ["ecs:CreateService"]
+
+
+def test_a_deployer_policy_without_the_role_listing_still_plans_reading_role_by_role(
+        emulator, tf_factory, net):
+    """Credentials whose policy predates iam:GetAccountAuthorizationDetails (issue #23): the
+    plan's listing of the account's roles is refused once, the process reads role by role for
+    the rest of the plan, warns once in the log, and the plan is clean."""
+    policy = deployer_policy(emulator, tf_factory)
+    for st in policy["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        st["Action"] = [a for a in actions if a != "iam:GetAccountAuthorizationDetails"]
+    policy["Statement"] = [st for st in policy["Statement"] if st["Action"]]
+    env = ci_credentials(emulator, policy)
+    emulator.settings(authorize_requests=True)
+    tf = as_ci(tf_factory("main"), env)
+    tf.write(config(emulator, net, canary=False))
+    tf.apply()
+    emulator.clear_requests()
+    plan = tf.plan(env={"TF_LOG_PROVIDER": "WARN"})
+    assert plan.returncode == 0, plan.output
+    iam = [r for r in emulator.requests(service="iam")]
+    listings = [r for r in iam if r["operation"] == "GetAccountAuthorizationDetails"]
+    assert len(listings) == 1 and listings[0].get("denied"), listings
+    assert {r["operation"] for r in iam if not r.get("denied")} >= {"GetRole", "ListRolePolicies"}
+    warnings = [line for line in plan.stderr.splitlines()
+                if "reading IAM roles one by one" in line]
+    assert len(warnings) == 1, plan.stderr[-3000:]

@@ -2109,3 +2109,55 @@ def test_elbv2_describe_tags_refuses_a_missing_object_and_more_than_twenty(emula
     with pytest.raises(ClientError) as e:
         elb.describe_tags(ResourceArns=[arns[0]] * 21)
     assert err(e)[0] == "ValidationError"
+
+
+# ============================================================================ IAM account details
+
+
+def test_iam_account_authorization_details_pages_and_encodes_as_aws(emulator):
+    """As AWS: GetAccountAuthorizationDetails answers MaxItems items a page with a Marker for the
+    next (moto answered all at once), Filter=Role carries roles only, with each role's path,
+    tags, inline policies, attached policies and trust policy (URL-encoded, as AWS sends it)."""
+    iam = emulator.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    inline = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}]}
+    iam.create_role(RoleName="detailed", Path="/team/", AssumeRolePolicyDocument=json.dumps(trust),
+                    Tags=[{"Key": "matbakh:owner", "Value": "p/s"}])
+    iam.put_role_policy(RoleName="detailed", PolicyName="matbakh", PolicyDocument=json.dumps(inline))
+    managed = iam.create_policy(PolicyName="extra", PolicyDocument=json.dumps(inline))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="detailed", PolicyArn=managed)
+    for i in range(4):
+        iam.create_role(RoleName=f"plain-{i}", AssumeRolePolicyDocument=json.dumps(trust))
+    raw: list[str] = []
+    iam.meta.events.register("after-call.iam.GetAccountAuthorizationDetails",
+                             lambda http_response, **_: raw.append(http_response.text))
+
+    first = iam.get_account_authorization_details(Filter=["Role"], MaxItems=2)
+    assert first["IsTruncated"] and first["Marker"], first
+    assert len(first["RoleDetailList"]) == 2 and not first["Policies"]
+    names = [r["RoleName"] for r in first["RoleDetailList"]]
+    marker = first["Marker"]
+    while marker:
+        page = iam.get_account_authorization_details(Filter=["Role"], MaxItems=2, Marker=marker)
+        names += [r["RoleName"] for r in page["RoleDetailList"]]
+        marker = page.get("Marker") if page["IsTruncated"] else None
+    assert sorted(names) == sorted(["detailed"] + [f"plain-{i}" for i in range(4)])
+
+    role = next(r for r in iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+                if r["RoleName"] == "detailed")
+    assert role["Path"] == "/team/" and role["Arn"].endswith(":role/team/detailed")
+    assert role["Tags"] == [{"Key": "matbakh:owner", "Value": "p/s"}]
+    assert role["RolePolicyList"][0]["PolicyName"] == "matbakh"
+    assert role["RolePolicyList"][0]["PolicyDocument"] == inline
+    assert role["AttachedManagedPolicies"] == [{"PolicyName": "extra", "PolicyArn": managed}]
+    assert role["AssumeRolePolicyDocument"] == trust
+    # On the wire both documents are URL-encoded (boto3 decodes them).
+    assert "<AssumeRolePolicyDocument>%7B" in raw[-1] and "<PolicyDocument>%7B" in raw[-1], raw[-1]
+
+    for bad in ({"MaxItems": 1001}, {"Filter": ["Roles"]}, {"Marker": "not-given"}):
+        with pytest.raises(ClientError) as e:
+            iam.get_account_authorization_details(**bad)
+        assert err(e)[0] == "ValidationError", bad

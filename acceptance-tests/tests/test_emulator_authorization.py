@@ -239,3 +239,26 @@ def test_only_the_providers_own_requests_count_for_the_policy_check(emulator):
     emulator.reset()
     after = emulator.provider_actions()
     assert after.get("ecs:DescribeClusters", 0) == before.get("ecs:DescribeClusters", 0) + 1
+
+
+def test_account_authorization_details_needs_a_statement_on_every_resource(emulator):
+    """AWS defines no resource type for iam:GetAccountAuthorizationDetails: a statement scoped to
+    role ARNs does not allow it, one on `*` does."""
+    scoped = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["iam:GetRole", "iam:GetAccountAuthorizationDetails"],
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/matbakh-*"}]}
+    ci = user_client(emulator, "iam", scoped)
+    emulator.settings(authorize_requests=True)
+    with pytest.raises(ClientError) as refused:
+        ci.get_account_authorization_details(Filter=["Role"])
+    err = refused.value.response["Error"]
+    assert err["Code"] == "AccessDenied"
+    assert "iam:GetAccountAuthorizationDetails on resource: *" in err["Message"], err
+    emulator.settings(authorize_requests=False)
+    emulator.client("iam").put_user_policy(
+        UserName="ci", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "iam:GetAccountAuthorizationDetails",
+                "Resource": "*"}]}))
+    emulator.settings(authorize_requests=True)
+    ci.get_account_authorization_details(Filter=["Role"])

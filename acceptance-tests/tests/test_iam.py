@@ -329,3 +329,58 @@ def test_service_connect_tls_without_a_role_gets_one_on_its_ca_only(emulator, tf
 
     tf.destroy()
     assert [n for n in role_names(emulator) if n.startswith(PLATFORM)] == []
+
+
+def test_a_plan_lists_the_roles_once_and_still_sees_drift_in_each(emulator, tf, net):
+    """A plan reads every role (and looks for the roles a configuration does not make) from one
+    GetAccountAuthorizationDetails listing, not role by role (issue #23); drift in a role is still
+    seen: a statement added to its inline policy, a managed policy attached, a tag changed, the
+    role deleted out of band. Each is repaired by the next apply."""
+    tf.write(config(emulator, net, SC, {"DB_PASSWORD": SECRET}))
+    tf.apply()
+    iam = emulator.client("iam")
+    exec_name = f"{PLATFORM}-auth-{REGION}-exec"
+    task_name = f"{PLATFORM}-auth-{REGION}-task"
+
+    def plan_reads_roles_listed() -> int:
+        emulator.clear_requests()
+        code = tf.plan().returncode
+        ops = sorted({r["operation"] for r in emulator.requests(service="iam")})
+        assert ops == ["GetAccountAuthorizationDetails"], ops
+        assert len(emulator.requests(service="iam")) == 1
+        return code
+
+    assert plan_reads_roles_listed() == 0
+
+    def widen(_):
+        widened = role_policy(emulator, exec_name)
+        widened["Statement"].append({"Sid": "Sneaky", "Effect": "Allow", "Action": "s3:GetObject",
+                                     "Resource": "arn:aws:s3:::other/*"})
+        iam.put_role_policy(RoleName=exec_name, PolicyName="matbakh",
+                            PolicyDocument=json.dumps(widened))
+
+    managed = iam.create_policy(PolicyName="by-hand", PolicyDocument=json.dumps(APP_POLICY))[
+        "Policy"]["Arn"]
+
+    def delete(_):
+        iam.delete_role_policy(RoleName=exec_name, PolicyName="matbakh")
+        iam.delete_role(RoleName=exec_name)
+
+    drifts = {
+        "statement added": widen,
+        "managed policy attached": lambda _: iam.attach_role_policy(RoleName=task_name,
+                                                                    PolicyArn=managed),
+        "tag changed": lambda _: iam.tag_role(RoleName=task_name,
+                                              Tags=[{"Key": "project", "Value": "by-hand"}]),
+        "role deleted": delete,
+    }
+    for what, drift in drifts.items():
+        drift(None)
+        assert plan_reads_roles_listed() == 2, what
+        tf.apply()
+        assert tf.plan().returncode == 0, what
+    assert "Sneaky" not in statements(role_policy(emulator, exec_name))
+    assert iam.list_attached_role_policies(RoleName=task_name)["AttachedPolicies"] == []
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=task_name)["Tags"]}
+    assert tags["project"] == "matbakh", tags
+    assert iam.get_role(RoleName=exec_name)["Role"]["Arn"].endswith(exec_name)

@@ -85,6 +85,10 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     # and one DescribeAlarms (the client layer's gatherer): at most one per microservice.
     assert 1 <= seen["ecs:DescribeServices"] <= SERVICES, seen
     assert 1 <= seen["monitoring:DescribeAlarms"] <= SERVICES, seen
+    # Every role read and by-name role lookup of the plan comes from one listing of the
+    # account's roles (a page holds 1000), not six IAM calls per microservice.
+    iam = {op: n for op, n in seen.items() if op.startswith("iam:")}
+    assert iam == {"iam:GetAccountAuthorizationDetails": 1}, iam
 
 
 # Reads whose tags go by the recorded id (a name, or an ARN) ask for them at the same time as

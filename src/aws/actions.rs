@@ -150,6 +150,10 @@ pub const CALLED: &[(&str, &str)] = &[
     ("iam:DeleteRole", ROLE),
     ("iam:DeleteRolePolicy", ROLE),
     ("iam:DetachRolePolicy", ROLE),
+    // A refresh lists the account's roles at once (`iam_role_listing`).
+    // AWS defines no resource type for it (the Service Authorization
+    // Reference for IAM): `*` is the only resource that allows it.
+    ("iam:GetAccountAuthorizationDetails", "*"),
     ("iam:GetRole", ROLE),
     ("iam:GetRolePolicy", ROLE),
     ("iam:ListAttachedRolePolicies", ROLE),

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::aws::compare::{gone_is_ok, json_differences};
+use crate::aws::iam_role_listing::listed_roles;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::iam::{RoleSpec, INLINE_POLICY_NAME};
@@ -24,6 +25,42 @@ struct Held {
     /// Every inline policy, by name.
     inline: BTreeMap<String, Value>,
     attached: Vec<String>,
+}
+
+impl Held {
+    /// A role as the account's listing has it (see
+    /// [`crate::aws::iam_role_listing`]).
+    fn listed(role: &aws_sdk_iam::types::RoleDetail) -> Held {
+        let mut attached: Vec<String> = role
+            .attached_managed_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        attached.sort();
+        Held {
+            arn: role.arn().unwrap_or_default().to_string(),
+            trust_policy: role
+                .assume_role_policy_document()
+                .map(policy_document)
+                .unwrap_or(Value::Null),
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            inline: role
+                .role_policy_list()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.policy_name()?.to_string(),
+                        policy_document(p.policy_document()?),
+                    ))
+                })
+                .collect(),
+            attached,
+        }
+    }
 }
 
 /// IAM answers policy documents URL-encoded (RFC 3986); the emulator
@@ -195,15 +232,22 @@ enum Expect {
 }
 
 impl RoleSpec {
-    /// What IAM holds for role `name` (see [`Expect`]). In a refresh the
-    /// recovery and the observation of a role share its two reads (see
-    /// [`Clients::remembered`]): one round of four calls.
+    /// What IAM holds for role `name` (see [`Expect`]). A refresh takes it
+    /// from the account's roles listed once for the whole process
+    /// ([`listed_roles`]: no call of its own). Otherwise (an apply, a
+    /// destroy, or a refresh whose credentials may not list) it is asked
+    /// role by role; in a refresh the recovery and the observation of a
+    /// role share those reads (see [`Clients::remembered`]): one round of
+    /// four calls.
     async fn held(
         &self,
         aws: &Clients,
         name: &str,
         expect: Expect,
     ) -> Result<Option<Held>, AwsError> {
+        if let Some(roles) = listed_roles(aws).await? {
+            return Ok(roles.get(name).map(Held::listed));
+        }
         let wants_inline = self.policy.is_some();
         let role = {
             let (aws2, name) = (aws.clone(), name.to_string());
@@ -551,6 +595,9 @@ mod tests {
                     policy.lock().unwrap().replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
                 ),
             ),
+            // Credentials whose policy does not grant the listing (a
+            // deployer policy older than it).
+            "GetAccountAuthorizationDetails" => denied(op),
             _ => (
                 400,
                 Value::String(format!(
@@ -561,33 +608,224 @@ mod tests {
         })
     }
 
+    fn denied(op: &str) -> (u16, Value) {
+        (
+            403,
+            Value::String(format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::1:user/ci is not authorized to perform: iam:{op} on resource: * because no identity-based policy allows the iam:{op} action</Message></Error></ErrorResponse>"
+            )),
+        )
+    }
+
     #[tokio::test]
-    async fn a_refresh_reads_a_role_in_one_round_of_four_calls_shared_by_recovery_and_observation()
-    {
+    async fn a_refresh_whose_credentials_may_not_list_reads_a_role_in_one_round_of_four_calls() {
         let fake = iam(Arc::new(Mutex::new(POLICY.to_string())), None);
-        let aws = fake.clients().remembering_reads();
+        let base = fake.clients();
         let role = spec();
         let resolved = Resolved::default();
-        let (found, observed) = futures::join!(
-            role.read_back(&aws),
-            role.observe(&aws, "arn:aws:iam::1:role/matbakh-svc-task", &resolved),
-        );
-        let found = found.unwrap().expect("found");
-        assert_eq!(found.spec, role);
-        assert_eq!(observed.unwrap(), Observation::in_sync());
-        let mut calls = fake.calls();
-        calls.sort();
-        // GetRole answers the tags (no ListRoleTags); the inline policy is
-        // asked for beside its list.
+        for refresh in 0..2 {
+            let aws = base.remembering_reads();
+            let (found, observed) = futures::join!(
+                role.read_back(&aws),
+                role.observe(&aws, "arn:aws:iam::1:role/matbakh-svc-task", &resolved),
+            );
+            let found = found.unwrap().expect("found");
+            assert_eq!(found.spec, role);
+            assert_eq!(observed.unwrap(), Observation::in_sync());
+            let mut calls = fake.calls();
+            calls.sort();
+            // The listing is refused once for the whole process, then
+            // every refresh reads role by role: GetRole answers the tags
+            // (no ListRoleTags); the inline policy is asked for beside its
+            // list; recovery and observation share the four.
+            let mut want = vec!["GetAccountAuthorizationDetails"];
+            for _ in 0..=refresh {
+                want.extend([
+                    "GetRole",
+                    "GetRolePolicy",
+                    "ListAttachedRolePolicies",
+                    "ListRolePolicies",
+                ]);
+            }
+            want.sort();
+            assert_eq!(calls, want, "refresh {refresh}");
+        }
+    }
+
+    /// A `RoleDetailList` member: role `name` with `inline` policies
+    /// (name, document, URL-encoded as IAM sends them) and `attached`
+    /// managed policy ARNs, its owner tag `owner`.
+    fn role_detail(name: &str, inline: &[(&str, &str)], attached: &[&str], owner: &str) -> String {
+        let encode = |text: &str| {
+            text.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        };
+        let inline: String = inline
+            .iter()
+            .map(|(n, d)| {
+                format!(
+                    "<member><PolicyName>{n}</PolicyName><PolicyDocument>{}</PolicyDocument></member>",
+                    encode(d)
+                )
+            })
+            .collect();
+        let attached: String = attached
+            .iter()
+            .map(|a| {
+                format!("<member><PolicyName>p</PolicyName><PolicyArn>{a}</PolicyArn></member>")
+            })
+            .collect();
+        format!(
+            "<member><Path>/</Path><RoleName>{name}</RoleName><RoleId>AROA{name}</RoleId>\
+             <Arn>arn:aws:iam::1:role/{name}</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate>\
+             <AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument>\
+             <InstanceProfileList/><RolePolicyList>{inline}</RolePolicyList>\
+             <AttachedManagedPolicies>{attached}</AttachedManagedPolicies>\
+             <Tags><member><Key>matbakh:owner</Key><Value>{owner}</Value></member></Tags><RoleLastUsed/></member>",
+            encode(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        )
+    }
+
+    /// An account whose roles are listed in `pages` (each a list of
+    /// `RoleDetailList` members); the request's fields are checked.
+    fn listing(pages: Vec<Vec<String>>) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, request| {
+            if op != "GetAccountAuthorizationDetails" {
+                return (
+                    400,
+                    Value::String(format!(
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>Unexpected</Code><Message>{op}</Message></Error></ErrorResponse>"
+                    )),
+                );
+            }
+            assert_eq!(request["Filter.member.1"], "Role", "{request}");
+            assert_eq!(request["MaxItems"], "1000", "{request}");
+            let page: usize = request["Marker"]
+                .as_str()
+                .and_then(|m| m.strip_prefix("page-"))
+                .map_or(0, |n| n.parse().unwrap());
+            let more = page + 1 < pages.len();
+            xml(
+                op,
+                &format!(
+                    "<UserDetailList/><GroupDetailList/><RoleDetailList>{}</RoleDetailList><Policies/><IsTruncated>{more}</IsTruncated>{}",
+                    pages[page].concat(),
+                    if more { format!("<Marker>page-{}</Marker>", page + 1) } else { String::new() }
+                ),
+            )
+        })
+    }
+
+    fn named(name: &str) -> RoleSpec {
+        RoleSpec {
+            name: name.into(),
+            ..spec()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_refreshes_of_a_process_read_every_role_from_one_paged_listing() {
+        let other = POLICY.replace("xray:PutTraceSegments", "s3:GetObject");
+        let fake = listing(vec![
+            vec![
+                role_detail("svc-0-task", &[("matbakh", POLICY)], &[], "p/svc"),
+                role_detail("unrelated", &[], &[], "someone"),
+            ],
+            vec![role_detail(
+                "svc-1-task",
+                &[("matbakh", POLICY)],
+                &[],
+                "p/svc",
+            )],
+        ]);
+        let base = fake.clients();
+        let resolved = Resolved::default();
+        // Two microservices refreshed at once, each with its own refresh
+        // memory: its task role observed by ARN and read back by name, and
+        // two roles it does not make looked for by name.
+        let refreshes = (0..2).map(|i| {
+            let aws = base.remembering_reads();
+            let resolved = &resolved;
+            async move {
+                let role = named(&format!("svc-{i}-task"));
+                let arn = format!("arn:aws:iam::1:role/svc-{i}-task");
+                let (exec, tls) = (
+                    named(&format!("svc-{i}-exec")),
+                    named(&format!("svc-{i}-tls")),
+                );
+                let (found, observed, exec, tls) = futures::join!(
+                    role.read_back(&aws),
+                    role.observe(&aws, &arn, resolved),
+                    exec.read_back(&aws),
+                    tls.read_back(&aws),
+                );
+                let found = found.unwrap().expect("found");
+                assert_eq!((found.spec, found.id), (role, arn));
+                assert_eq!(observed.unwrap(), Observation::in_sync());
+                assert!(exec.unwrap().is_none() && tls.unwrap().is_none());
+            }
+        });
+        futures::future::join_all(refreshes).await;
+        // One listing of two pages for the whole process.
         assert_eq!(
-            calls,
+            fake.calls(),
             [
-                "GetRole",
-                "GetRolePolicy",
-                "ListAttachedRolePolicies",
-                "ListRolePolicies"
+                "GetAccountAuthorizationDetails",
+                "GetAccountAuthorizationDetails"
             ]
         );
+
+        // Drift, as the listing shows it: a statement added to the inline
+        // policy, another inline policy, a managed policy attached, a tag
+        // changed; a role gone is missing.
+        let drifted = listing(vec![vec![
+            role_detail("a", &[("matbakh", &other)], &[], "p/svc"),
+            role_detail("b", &[("matbakh", POLICY), ("extra", POLICY)], &[], "p/svc"),
+            role_detail(
+                "c",
+                &[("matbakh", POLICY)],
+                &["arn:aws:iam::aws:policy/AdministratorAccess"],
+                "p/svc",
+            ),
+            role_detail("d", &[("matbakh", POLICY)], &[], "p/other"),
+        ]]);
+        let aws = drifted.clients().remembering_reads();
+        for (name, says) in [
+            ("a", "policy"),
+            ("b", "inline policy extra"),
+            ("c", "AdministratorAccess"),
+            ("d", "matbakh:owner"),
+        ] {
+            let observed = named(name)
+                .observe(&aws, &format!("arn:aws:iam::1:role/{name}"), &resolved)
+                .await
+                .unwrap();
+            let Observation::Present { differences } = observed else {
+                panic!("{name}: present")
+            };
+            assert!(
+                differences.iter().any(|d| d.contains(says)),
+                "{name}: {differences:?}"
+            );
+        }
+        let gone = named("e")
+            .observe(&aws, "arn:aws:iam::1:role/e", &resolved)
+            .await
+            .unwrap();
+        assert_eq!(gone, Observation::Missing);
+        assert_eq!(drifted.calls(), ["GetAccountAuthorizationDetails"]);
+
+        // An apply reads role by role: it must see its own writes.
+        let _ = named("svc-0-task")
+            .observe(&base, "arn:aws:iam::1:role/svc-0-task", &resolved)
+            .await;
+        assert!(fake.calls().len() > 2 && fake.calls()[2] != "GetAccountAuthorizationDetails");
     }
 
     #[tokio::test]
@@ -639,7 +877,8 @@ mod tests {
                 )),
             )
         });
-        let aws = fake.clients().remembering_reads();
+        // Outside a refresh (an apply's create meeting its name).
+        let aws = fake.clients();
         assert!(spec().read_back(&aws).await.unwrap().is_none());
         assert_eq!(fake.calls(), ["GetRole"]);
         // Recorded but deleted out of band: missing, not an error.

@@ -25,6 +25,7 @@ pub mod fake_endpoint;
 pub mod gatherer;
 pub mod iam;
 pub mod iam_propagation;
+pub mod iam_role_listing;
 pub mod logs;
 pub mod pacer;
 pub mod quotas;

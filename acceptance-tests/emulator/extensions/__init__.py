@@ -10,7 +10,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, metrics, misc,
+    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics, misc,
                    scalable_target_tagging, scaling_policies, tagging)
 
     appmesh.install()
@@ -24,6 +24,7 @@ def install() -> None:
     scaling_policies.install()
     tagging.install()
     scalable_target_tagging.install()
+    iam.install()
     _installed = True
 
 

@@ -132,9 +132,16 @@ def _ecs(call: Any, p: dict[str, Any], region: str, account: str) -> list[str]:
     return []
 
 
+# IAM actions the Service Authorization Reference gives no resource type: only a statement whose
+# Resource is `*` allows them (one scoped to role ARNs does not), as on AWS.
+IAM_WITHOUT_RESOURCE = {"GetAccountAuthorizationDetails"}
+
+
 def _iam(p: dict[str, Any], account: str) -> list[str]:
     if p.get("RoleName"):
         return [f"arn:aws:iam::{account}:role/{p['RoleName']}"]
+    if p.get("Action") in IAM_WITHOUT_RESOURCE:
+        return ["*"]
     return []
 
 
