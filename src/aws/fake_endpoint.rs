@@ -20,6 +20,17 @@ use crate::aws::Clients;
 /// `{"__type": "Code", "message": ...}`).
 pub type Answer = (u16, Value);
 
+/// A 200 answer of a query-protocol service (ELB, EC2, IAM): `inner`
+/// wrapped in `<OpResponse><OpResult>`, as those services answer.
+pub fn query_answer(op: &str, inner: String) -> Answer {
+    (
+        200,
+        Value::String(format!(
+            "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
+        )),
+    )
+}
+
 type AnswerFn = dyn Fn(&str, &Value) -> Answer + Send + Sync;
 
 pub struct FakeEndpoint {

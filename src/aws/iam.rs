@@ -39,15 +39,8 @@ impl Held {
         attached.sort();
         Held {
             arn: role.arn().unwrap_or_default().to_string(),
-            trust_policy: role
-                .assume_role_policy_document()
-                .map(policy_document)
-                .unwrap_or(Value::Null),
-            tags: role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
+            trust_policy: trust_policy(role.assume_role_policy_document()),
+            tags: tag_map(role.tags()),
             inline: role
                 .role_policy_list()
                 .iter()
@@ -61,6 +54,19 @@ impl Held {
             attached,
         }
     }
+}
+
+/// A role's trust policy as JSON (GetRole and the account listing answer
+/// it alike); none is `null`.
+fn trust_policy(document: Option<&str>) -> Value {
+    document.map(policy_document).unwrap_or(Value::Null)
+}
+
+/// A role's tags by key (GetRole and the account listing answer them alike).
+fn tag_map(tags: &[aws_sdk_iam::types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
 }
 
 /// IAM answers policy documents URL-encoded (RFC 3986); the emulator
@@ -279,15 +285,8 @@ impl RoleSpec {
         };
         Ok(Some(Held {
             arn: role.arn().to_string(),
-            trust_policy: role
-                .assume_role_policy_document()
-                .map(policy_document)
-                .unwrap_or(Value::Null),
-            tags: role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
+            trust_policy: trust_policy(role.assume_role_policy_document()),
+            tags: tag_map(role.tags()),
             inline: policies.inline,
             attached: policies.attached,
         }))

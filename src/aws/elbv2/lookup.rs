@@ -306,7 +306,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::aws::fake_endpoint::{query_answer, FakeEndpoint};
 
     fn rule_arn(i: usize) -> String {
         format!("arn:aws:elasticloadbalancing:eu-central-1:1:listener-rule/app/lb/1/2/{i}")
@@ -315,14 +315,7 @@ mod tests {
     /// A listener with 45 rules, each owned by `svc-I`.
     fn listener() -> FakeEndpoint {
         FakeEndpoint::start(|op, request| {
-            let xml = |inner: String| {
-                (
-                    200,
-                    Value::String(format!(
-                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
-                    )),
-                )
-            };
+            let xml = |inner: String| query_answer(op, inner);
             match op {
                 "DescribeRules" => xml(format!(
                     "<Rules>{}</Rules>",

@@ -76,7 +76,7 @@ mod tests {
 
     use crate::aws::elbv2::lookup::{platform_ingress, rules_on};
     use crate::aws::elbv2::rule;
-    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::aws::fake_endpoint::{query_answer, FakeEndpoint};
     use crate::aws::Adapter;
     use crate::engine::{Observation, Resolved};
     use crate::spec::elbv2::TargetGroupSpec;
@@ -131,14 +131,7 @@ mod tests {
     /// gone (named `gone`).
     fn elb() -> FakeEndpoint {
         FakeEndpoint::start(|op, request| {
-            let xml = |inner: String| {
-                (
-                    200,
-                    Value::String(format!(
-                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
-                    )),
-                )
-            };
+            let xml = |inner: String| query_answer(op, inner);
             let group = |name: &str| {
                 format!(
                     "<member><TargetGroupArn>{}</TargetGroupArn><TargetGroupName>{name}</TargetGroupName>\

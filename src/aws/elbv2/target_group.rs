@@ -321,20 +321,13 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::aws::fake_endpoint::FakeEndpoint;
+    use crate::aws::fake_endpoint::{query_answer, FakeEndpoint};
 
     /// ELB with no target group yet (every name asked for is refused, as
     /// AWS refuses a call naming one missing group), and EC2's subnet.
     fn empty_account() -> FakeEndpoint {
         FakeEndpoint::start(|op, request| {
-            let xml = |inner: String| {
-                (
-                    200,
-                    Value::String(format!(
-                        "<{op}Response><{op}Result>{inner}</{op}Result></{op}Response>"
-                    )),
-                )
-            };
+            let xml = |inner: String| query_answer(op, inner);
             match op {
                 "DescribeTargetGroups" => (
                     400,
