@@ -7,8 +7,9 @@
 # and, per scenario (one = 1 microservice, three = examples/three-services, N = N generated
 # microservices), runs apply, plan and destroy at D = 0 and at D = --delay-ms on every AWS
 # request. Prints calls per operation by AWS operation, sequential rounds, wall times, the ratio
-# to the minimum rounds, the provider's peak RSS and CPU, the binary size and its start-up to
-# the handshake (see acceptance-tests/harness/bench.py). --quick: scenarios one,10.
+# to the minimum rounds, the provider's peak RSS and CPU, the binary's build (debug or release:
+# a debug build needs about twice the memory), size and start-up to the handshake (see
+# acceptance-tests/harness/bench.py). --quick: scenarios one,10.
 # The binary: --binary, else MATBAKH_PROVIDER_BIN, else $CARGO_TARGET_DIR/release, else debug
 # (built if missing). Results stay in .run/bench/results[-NAME].{txt,json}.
 # --quotas (issue #23): behind AWS's published API rate quotas (acceptance-tests/harness/quotas.py),
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --mesh) mesh=$2; shift ;;
     --quotas) quotas+=(--quotas); [ "$scenarios" = one,three,10,30,100 ] && scenarios=100,300 ;;
     --quota-delays) quotas+=(--quota-delays "$2"); shift ;;
-    -h|--help) sed -n '2,17p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift

@@ -8,6 +8,14 @@ async fn main() {
     matbakh::tf::logging::init();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
+        // A debug build uses about twice the memory of a release build
+        // (its code alone is six times larger): the benchmark reads this
+        // to say which one it measured (acceptance-tests/harness/bench.py).
+        build = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
         "terraform-provider-matbakh starting"
     );
     // tonic (Terraform's AutoMTLS) and the AWS SDK bring different rustls

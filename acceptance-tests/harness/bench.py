@@ -15,7 +15,8 @@ fixed delay D on every AWS request, once at D = 0 and once at D = `--delay-ms`:
     provider  peak RSS (max over the provider processes of the command) and CPU seconds (sum),
               measured by /usr/bin/time around the provider (a wrapper given to dev_overrides)
 
-and once per binary: its size and the start-up time to go-plugin's handshake line.
+and once per binary: its build (debug or release, from its start-up log line: never compare
+figures across builds), its size and the start-up time to go-plugin's handshake line.
 Terraform runs with its default parallelism (10). Results are printed and written as JSON.
 
     python -m harness.bench --emulator URL --binary PATH --workdir DIR
@@ -164,6 +165,30 @@ def startup_to_handshake(binary: Path, runs: int = 7) -> float:
         if b"|6|tcp|" not in line:
             raise RuntimeError(f"{binary} printed no handshake: {line!r}")
     return round(statistics.median(times), 1)
+
+
+def build_of(binary: Path) -> str:
+    """"debug" or "release": the build the provider's start-up log line names (a debug build
+    needs about twice the memory, so figures of the two are never compared); "unknown" for a
+    binary older than that field."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
+    env.update({"PLUGIN_PROTOCOL_VERSIONS": "6", "TF_LOG_PROVIDER": "INFO",
+                "TF_PLUGIN_MAGIC_COOKIE":
+                    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"})
+    proc = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # the handshake: the start-up line was logged before it
+    proc.kill()
+    _, err = proc.communicate()
+    for line in err.decode(errors="replace").splitlines():
+        try:
+            fields = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(fields, dict) and fields.get("@message") == "terraform-provider-matbakh starting":
+            return str(fields.get("build", "unknown"))
+    return "unknown"
 
 
 def wrapper_plugin_dir(binary: Path, work: Path, usage_log: Path) -> Path:
@@ -374,7 +399,7 @@ def run_quota_scenario(emulator: Emulator, binary: Path, work: Path, scenario: s
 
 def quota_report(results: dict[str, Any]) -> str:
     lines = [f"machine: {results['machine']}",
-             f"binary {results['binary']}: {results['binary_mb']} MB",
+             f"binary {results['binary']} ({results['build']} build): {results['binary_mb']} MB",
              "quota model: AWS's published API rate quotas (acceptance-tests/harness/quotas.py); "
              f"terraform parallelism {TERRAFORM_PARALLELISM} (default); every microservice with "
              "autoscaling; scenario Ni: N microservices behind the platform's ingress (ALB)", ""]
@@ -423,7 +448,7 @@ def ratio(scenario: str, op: str, rounds: int) -> str:
 
 def report(results: dict[str, Any]) -> str:
     lines = [f"machine: {results['machine']}",
-             f"binary {results['binary']}: {results['binary_mb']} MB, "
+             f"binary {results['binary']} ({results['build']} build): {results['binary_mb']} MB, "
              f"start-up to handshake {results['startup_ms']} ms (median)",
              f"service_mesh = {results.get('service_mesh', '(before it existed: App Mesh)')}; "
              f"D = {results['delay_ms']:g} ms on every AWS request; terraform parallelism "
@@ -475,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = Emulator(args.emulator)
     results: dict[str, Any] = {
         "binary": str(args.binary), "delay_ms": args.delay_ms, "service_mesh": args.mesh,
-        "binary_mb": round(args.binary.stat().st_size / 1e6, 1),
+        "binary_mb": round(args.binary.stat().st_size / 1e6, 1), "build": build_of(args.binary),
         "startup_ms": startup_to_handshake(args.binary),
         "machine": machine(), "scenarios": []}
     for scenario in [s for s in args.scenarios.split(",") if s]:
