@@ -8,9 +8,9 @@ async fn main() {
     matbakh::tf::logging::init();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        // A debug build uses about twice the memory of a release build
-        // (its code alone is six times larger): the benchmark reads this
-        // to say which one it measured (acceptance-tests/harness/bench.py).
+        // A debug build's peak RSS is about twice a release build's, most
+        // of it the pages of its 4.5 times larger code: the benchmark reads
+        // this to say which one it measured (acceptance-tests/harness/bench.py).
         build = if cfg!(debug_assertions) {
             "debug"
         } else {
