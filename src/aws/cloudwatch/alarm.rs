@@ -662,4 +662,22 @@ mod gathered_tests {
         let calls = fake.calls();
         assert!(calls.contains(&"DescribeAlarms".to_string()), "{calls:?}");
     }
+
+    #[test]
+    fn only_alarm_arns_of_the_region_name_an_alarm() {
+        let region = "eu-central-1";
+        assert_eq!(
+            alarm_name_in("arn:aws:cloudwatch:eu-central-1:1:alarm:p-a:b-cpu", region).as_deref(),
+            Some("p-a:b-cpu")
+        );
+        for other in [
+            "arn:aws:cloudwatch:us-east-1:1:alarm:p-a-cpu",
+            "arn:aws:cloudwatch::1:dashboard/p-a-eu-central-1",
+            "arn:aws:cloudwatch:eu-central-1:1:insight-rule/r",
+            "arn:aws:logs:eu-central-1:1:log-group:/matbakh/p/a",
+            "arn:aws:cloudwatch:eu-central-1:1:alarm:",
+        ] {
+            assert_eq!(alarm_name_in(other, region), None, "{other}");
+        }
+    }
 }
