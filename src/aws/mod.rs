@@ -153,6 +153,14 @@ impl Backend for AwsBackend<'_> {
         spec.adapter().delete(self.clients, id).await
     }
 
+    /// A task definition names its roles and log group (and, on App Mesh,
+    /// its virtual node); only the tasks the ECS service runs use them, and
+    /// a revision naming a role deleted is still deregistered (and takes
+    /// no role to describe).
+    fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
+        matches!(spec, Spec::TaskDefinition(_))
+    }
+
     /// The requests each adapter sends one after the other (see each
     /// adapter's create and delete; waits counted as their first poll).
     fn rounds(&self, spec: &Spec, direction: crate::engine::Direction) -> usize {

@@ -313,6 +313,34 @@ async fn reconcile_one<B: Backend>(
 /// depend on, independent ones concurrently. Deleting continues past a
 /// failure wherever the order allows, so one stuck object does not keep the
 /// rest alive; what could not be deleted stays recorded.
+/// What each component's delete waits for: its dependents, except that a
+/// dependent that only names it ([`Backend::only_names_its_dependencies`])
+/// stands for its own dependents instead (transitively).
+fn waiting_past_namers<B: Backend>(
+    backend: &B,
+    graph: &[Component],
+    dependents: &[Vec<usize>],
+) -> Vec<Vec<usize>> {
+    (0..graph.len())
+        .map(|i| {
+            let mut waits = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut todo = dependents[i].clone();
+            while let Some(d) = todo.pop() {
+                if !seen.insert(d) {
+                    continue;
+                }
+                if backend.only_names_its_dependencies(&graph[d].spec) {
+                    todo.extend(dependents[d].iter().copied());
+                } else {
+                    waits.insert(d);
+                }
+            }
+            waits.into_iter().collect()
+        })
+        .collect()
+}
+
 pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Resolved) -> Outcome {
     destroy_reporting(backend, graph, recorded, &report_nothing).await
 }
@@ -351,6 +379,7 @@ pub async fn destroy_reporting<B: Backend>(
             }
         }
     }
+    let dependents = waiting_past_namers(backend, graph, &dependents);
     // Critical path first: among deletable components, the one with the
     // longest chain of dependencies behind it goes first.
     let chains = chain_lengths(graph, Direction::Dependencies, |c| {
