@@ -66,6 +66,13 @@ pub trait Backend: Sync {
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
 
+    /// Read ahead what creating `spec` reads before it writes (sent when
+    /// the apply starts, not when its dependencies are done); its create
+    /// takes the answer. Nothing by default; failures are the create's.
+    async fn look_ahead(&self, spec: &Spec) {
+        let _ = spec;
+    }
+
     /// How many requests creating (`Direction::Dependents`) or deleting
     /// (`Direction::Dependencies`) `spec` sends one after the other, as the
     /// engine's estimate of how long it keeps a slot: the longest chain

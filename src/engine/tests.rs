@@ -25,6 +25,8 @@ enum Op {
     Update,
     Settle,
     Delete,
+    /// A create's read ahead (recorded only by a fake `looking_ahead`).
+    LookAhead,
 }
 
 /// One call the engine made.
@@ -77,6 +79,8 @@ struct Fake {
     /// Keys that only name what they depend on (see
     /// `Backend::only_names_its_dependencies`).
     namers: BTreeSet<String>,
+    /// Whether look-aheads are recorded (each takes one delay).
+    looking_ahead: bool,
 }
 
 fn key_of(spec: &Spec) -> String {
@@ -121,6 +125,11 @@ impl Fake {
 
     fn delay(mut self, d: Duration) -> Self {
         self.delay = d;
+        self
+    }
+
+    fn looking_ahead(mut self) -> Self {
+        self.looking_ahead = true;
         self
     }
 
@@ -401,6 +410,14 @@ impl Backend for Fake {
 
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         self.namers.contains(&key_of(spec))
+    }
+
+    async fn look_ahead(&self, spec: &Spec) {
+        if self.looking_ahead {
+            let call = self.begin(Op::LookAhead, &key_of(spec), None, &Resolved::new());
+            tokio::time::sleep(self.delay).await;
+            self.end(call, None);
+        }
     }
 
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
@@ -898,6 +915,28 @@ async fn destroy_deletes_dependents_before_their_dependencies() {
     assert!(outcome
         .progress
         .ends_with(&[Progress::Deleted("log".into())]));
+}
+
+#[tokio::test]
+async fn a_create_reads_ahead_when_the_apply_starts_not_after_its_dependencies() {
+    // role <- task <- service, with `service` already recorded: the task
+    // definition's read ahead goes out with the role's create, in the
+    // first round; the recorded service reads nothing ahead.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new().delay(Duration::from_millis(20)).looking_ahead();
+    let (fake, recorded) = fake.existing(&["service"]);
+    let outcome = apply(&fake, &graph, &[], recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(fake.keys_of(Op::LookAhead), ["role", "task"]);
+    let ahead = fake.the(Op::LookAhead, "task");
+    let role = fake.the(Op::Create, "role");
+    // Under way together: neither ended before the other started.
+    assert!(ahead.started < role.finished.unwrap() && role.started < ahead.finished.unwrap());
+    before(&ahead, &fake.the(Op::Create, "task"));
 }
 
 #[tokio::test]
