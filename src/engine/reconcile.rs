@@ -321,10 +321,6 @@ async fn reconcile_one<B: Backend>(
     }
 }
 
-/// Delete every recorded component of `graph`, dependents before what they
-/// depend on, independent ones concurrently. Deleting continues past a
-/// failure wherever the order allows, so one stuck object does not keep the
-/// rest alive; what could not be deleted stays recorded.
 /// What each component's delete waits for: its dependents, except that a
 /// dependent that only names it ([`Backend::only_names_its_dependencies`])
 /// stands for its own dependents instead (transitively).
@@ -353,6 +349,10 @@ fn waiting_past_namers<B: Backend>(
         .collect()
 }
 
+/// Delete every recorded component of `graph`, dependents before what they
+/// depend on, independent ones concurrently. Deleting continues past a
+/// failure wherever the order allows, so one stuck object does not keep the
+/// rest alive; what could not be deleted stays recorded.
 pub async fn destroy<B: Backend>(backend: &B, graph: &[Component], recorded: Resolved) -> Outcome {
     destroy_reporting(backend, graph, recorded, &report_nothing).await
 }
