@@ -3,8 +3,9 @@
 //! is read).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -16,18 +17,49 @@ use crate::service_mesh::ServiceMesh;
 
 const NAMESPACE: &str = "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-mine";
 
-/// A region holding platform `matbakh` (service_connect, no budget) whose
-/// every answer takes a while; `in_flight_at_budget` gets the operations
-/// still unanswered when the budget was asked for.
-fn slow_region(in_flight_at_budget: Arc<Mutex<BTreeSet<String>>>) -> FakeEndpoint {
+/// Records `op` as asked for and unanswered.
+fn mark_asked(in_flight: &Mutex<Vec<String>>, asked: &Mutex<BTreeSet<String>>, op: &str) {
+    in_flight.lock().unwrap().push(op.to_string());
+    asked.lock().unwrap().insert(op.to_string());
+}
+
+/// A region holding platform `matbakh` (service_connect, no budget).
+/// `DescribeClusters` and `DescribeBudget` each hold their answer until the
+/// other has been asked for (or 10 s have passed); `overlapped` is set when
+/// one of them saw the other arrive while it was still unanswered. The
+/// test so does not depend on how fast a loaded machine schedules the
+/// requests: a budget read that waits for the cluster's answer arrives only
+/// after the cluster has given up waiting for it.
+fn slow_region(overlapped: Arc<AtomicBool>) -> FakeEndpoint {
     let in_flight = Arc::new(Mutex::new(Vec::<String>::new()));
+    let asked = Arc::new(Mutex::new(BTreeSet::<String>::new()));
     FakeEndpoint::start(move |op, _| {
-        if op == "DescribeBudget" {
-            let now: BTreeSet<String> = in_flight.lock().unwrap().iter().cloned().collect();
-            *in_flight_at_budget.lock().unwrap() = now;
+        let other = match op {
+            "DescribeClusters" => Some("DescribeBudget"),
+            "DescribeBudget" => Some("DescribeClusters"),
+            _ => None,
+        };
+        // The second of the two to arrive overlaps when the first is still
+        // unanswered; the first when the second arrives while it waits.
+        if let Some(other) = other {
+            if asked.lock().unwrap().contains(other) {
+                if in_flight.lock().unwrap().iter().any(|o| o == other) {
+                    overlapped.store(true, Ordering::SeqCst);
+                }
+                mark_asked(&in_flight, &asked, op);
+            } else {
+                mark_asked(&in_flight, &asked, op);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !asked.lock().unwrap().contains(other) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if asked.lock().unwrap().contains(other) {
+                    overlapped.store(true, Ordering::SeqCst);
+                }
+            }
+        } else {
+            mark_asked(&in_flight, &asked, op);
         }
-        in_flight.lock().unwrap().push(op.to_string());
-        std::thread::sleep(Duration::from_millis(300));
         let mut flying = in_flight.lock().unwrap();
         if let Some(i) = flying.iter().position(|o| o == op) {
             flying.remove(i);
@@ -67,8 +99,8 @@ fn slow_region(in_flight_at_budget: Arc<Mutex<BTreeSet<String>>>) -> FakeEndpoin
 
 #[tokio::test]
 async fn the_platforms_budget_is_read_beside_its_lookup_not_after_it() {
-    let at_budget = Arc::new(Mutex::new(BTreeSet::new()));
-    let fake = slow_region(at_budget.clone());
+    let overlapped = Arc::new(AtomicBool::new(false));
+    let fake = slow_region(overlapped.clone());
     let mut clients = fake.clients();
     clients.account_id = Some("123456789012".into());
     let configured = Configured {
@@ -86,8 +118,7 @@ async fn the_platforms_budget_is_read_beside_its_lookup_not_after_it() {
     assert!(recovered.components.contains_key("cluster"));
     let calls = fake.calls();
     assert!(calls.iter().any(|c| c == "DescribeBudget"), "{calls:?}");
-    // The cluster was still being read when the budget was asked for: one
-    // round for both (the budget's name needs only the platform's name).
-    let at_budget = at_budget.lock().unwrap().clone();
-    assert!(at_budget.contains("DescribeClusters"), "{at_budget:?}");
+    // The cluster and the budget were asked for at the same time: one round
+    // for both (the budget's name needs only the platform's name).
+    assert!(overlapped.load(Ordering::SeqCst), "{calls:?}");
 }
