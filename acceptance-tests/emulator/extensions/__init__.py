@@ -11,7 +11,7 @@ def install() -> None:
     if _installed:
         return
     from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics, misc,
-                   scalable_target_tagging, scaling_policies, tagging)
+                   scalable_target_tagging, scalable_targets, scaling_policies, tagging)
 
     appmesh.install()
     ecs.install()
@@ -24,6 +24,7 @@ def install() -> None:
     scaling_policies.install()
     tagging.install()
     scalable_target_tagging.install()
+    scalable_targets.install()
     iam.install()
     _installed = True
 
