@@ -20,6 +20,19 @@ fn key(cluster: &str, service: &str) -> String {
     format!("{cluster}\n{service}")
 }
 
+/// The service `name_or_arn` names in `cluster` (a name or an ARN): its
+/// name when the ARN is of a service in that cluster, else the ARN itself.
+pub fn service_name_in<'a>(cluster: &str, name_or_arn: &'a str) -> &'a str {
+    let Some((_, path)) = name_or_arn.split_once(":service/") else {
+        return name_or_arn;
+    };
+    let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
+    match path.split_once('/') {
+        Some((in_cluster, name)) if in_cluster == cluster_name => name,
+        _ => name_or_arn,
+    }
+}
+
 /// The service `name_or_arn` of `cluster` that is not INACTIVE, described
 /// together with the services other resources ask for at the same moment.
 /// A missing cluster or service is `None`.
@@ -41,7 +54,9 @@ pub async fn gathered_service(
     let gatherer = aws
         .gatherers
         .of::<Service>("ecs:DescribeServices", DESCRIBE_SERVICES_MAX);
-    let key = key(cluster, name_or_arn);
+    // By name or by ARN, it is the same service: one key, which the
+    // listing's names (and so the answers fetched ahead) match.
+    let key = key(cluster, service_name_in(cluster, name_or_arn));
     let fetch = describe(aws.clone());
     if aws.memo.is_none() {
         return gatherer.ask(key, fetch).await;
@@ -301,8 +316,13 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        for name in &listed[2..30] {
-            let got = refresh(name)
+        for (i, name) in listed.iter().enumerate().take(30).skip(2) {
+            // A refresh's observation asks by the recorded ARN.
+            let asked = match i % 2 {
+                0 => format!("arn:aws:ecs:eu-central-1:1:service/c/{name}"),
+                _ => name.clone(),
+            };
+            let got = refresh(&asked)
                 .await
                 .map(|s| s.service_name().map(str::to_string));
             assert_eq!(got, Some(Some(name.clone())));
