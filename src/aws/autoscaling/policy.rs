@@ -276,7 +276,7 @@ async fn describe_policy(
                 .ask_ahead(
                     key.clone(),
                     likely_policies(aws, resource_id, name),
-                    DESCRIBE_POLICIES_PAGE as usize,
+                    FILL_NAMES,
                     fetch,
                 )
                 .await
@@ -285,16 +285,22 @@ async fn describe_policy(
     .await
 }
 
+/// How many names a refresh's DescribeScalingPolicies is filled to: about
+/// one page of policies (10). A microservice's refresh looks for three
+/// names (CPU, memory and request count), and one without ingress has
+/// two of those policies: 15 names, about 10 policies. More names cost as
+/// many calls (10 policies a page), but one after another for the refresh
+/// that waits; fewer leave some of the next refreshes' policies out.
+const FILL_NAMES: usize = 15;
+
 /// In a refresh, the keys to fill a DescribeScalingPolicies with: the
 /// policies the cluster's other services ([`listed_services`]) would have
 /// if named as the policies asked so far in this process are named after
 /// their services (`auth` -> `auth-cpu-target-tracking`: the part after
 /// the service's name), so that their refreshes then send nothing. Filled
-/// to one page (10 names), not to the 50 names a call takes: AWS answers
-/// 10 policies a page, so more names cost as many calls, but one after
-/// another for the refresh that waits. Not a listing of the account's ECS
-/// policies: it names everyone's, 10 a page, whoever made them. A name
-/// guessed wrong costs nothing but its place in the call.
+/// to [`FILL_NAMES`], not to the 50 names a call takes. Not a listing of
+/// the account's ECS policies: it names everyone's, 10 a page, whoever
+/// made them. A name guessed wrong costs nothing but its place in the call.
 fn likely_policies(aws: &Clients, resource_id: &str, name: &str) -> Vec<String> {
     type Suffixes = std::sync::Mutex<BTreeSet<String>>;
     // `service/CLUSTER/NAME`.
@@ -730,7 +736,7 @@ mod gathered_tests {
     /// A plan's refreshes of 30 microservices one after another
     /// (Terraform's staggered refreshes, which never meet in the
     /// gatherer's window), two policies each: after the first two, each
-    /// DescribeScalingPolicies is filled to one page (10 names) with the
+    /// DescribeScalingPolicies is filled to about one page with the
     /// policies of the cluster's listed services, named as the asked ones
     /// are, whose refreshes then send nothing. A policy deleted out of band
     /// still reads as missing.
@@ -755,7 +761,9 @@ mod gathered_tests {
         let refresh = |i: usize| {
             let aws = configured.remembering_reads();
             async move {
-                let specs = ["cpu", "memory"].map(|m| {
+                // A refresh looks for all three a microservice can have;
+                // without ingress it has two.
+                let specs = ["cpu", "memory", "requests"].map(|m| {
                     spec(
                         &format!("service/p/s{i}"),
                         &format!("s{i}-{m}-target-tracking"),
@@ -771,8 +779,8 @@ mod gathered_tests {
                     .collect::<Vec<_>>()
             }
         };
-        assert_eq!(refresh(0).await, vec![true, true]);
-        assert_eq!(refresh(1).await, vec![true, true]);
+        assert_eq!(refresh(0).await, vec![true, true, false]);
+        assert_eq!(refresh(1).await, vec![true, true, false]);
         // The listing the second refresh started, in the background.
         for _ in 0..100 {
             if fake.calls().iter().any(|c| c == "ListServices") {
@@ -782,17 +790,18 @@ mod gathered_tests {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         for i in 2..30 {
-            assert_eq!(refresh(i).await, vec![true, i != 20], "s{i}");
+            assert_eq!(refresh(i).await, vec![true, i != 20, false], "s{i}");
         }
         let calls = fake.calls();
         let count = |op: &str| calls.iter().filter(|c| *c == op).count();
         assert_eq!(count("ListServices"), 1, "{calls:?}");
         // s0, s1 alone; then s2, s7, s12, s17, s22, s27, each with the
-        // next four services' policies: 8 calls, not 30, each one page.
+        // next four services' three names (15 names, 10 policies): 8
+        // calls, not 30, each one page.
         assert_eq!(count("DescribeScalingPolicies"), 8, "{calls:?}");
         for body in bodies.lock().unwrap().iter() {
             assert!(
-                body["PolicyNames"].as_array().unwrap().len() <= 10,
+                body["PolicyNames"].as_array().unwrap().len() <= FILL_NAMES,
                 "{body}"
             );
             assert!(body.get("NextToken").is_none(), "{body}");
