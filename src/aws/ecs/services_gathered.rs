@@ -57,7 +57,8 @@ pub async fn gathered_service(
     // By name or by ARN, it is the same service: one key, which the
     // listing's names (and so the answers fetched ahead) match.
     let key = key(cluster, service_name_in(cluster, name_or_arn));
-    let fetch = describe(aws.clone());
+    let described = aws.clone();
+    let fetch = move |keys| describe_keys(described, keys);
     if aws.memo.is_none() {
         return gatherer.ask(key, fetch).await;
     }
@@ -149,53 +150,45 @@ async fn list_service_names(aws: &Clients, cluster: &str) -> Result<Vec<String>,
 }
 
 /// DescribeServices of `keys` ([`key`]s, any clusters), with their tags.
-fn describe(
+async fn describe_keys(
     aws: Clients,
-) -> impl FnOnce(
-    Vec<String>,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<HashMap<String, Service>, AwsError>> + Send>,
-> + Send
-       + 'static {
-    move |keys| {
-        Box::pin(async move {
-            // One batch may hold services of several clusters.
-            let mut by_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for k in keys {
-                let (cluster, service) = k.split_once('\n').unwrap_or_default();
-                by_cluster
-                    .entry(cluster.to_string())
-                    .or_default()
-                    .push(service.to_string());
-            }
-            let mut found = HashMap::new();
-            for (cluster, services) in by_cluster {
-                let out = aws
-                    .ecs
-                    .describe_services()
-                    .cluster(&cluster)
-                    .set_services(Some(services))
-                    .include(ServiceField::Tags)
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
-                let out = match out {
-                    Ok(out) => out,
-                    Err(e) if e.is_not_found() => continue,
-                    Err(e) => return Err(e),
-                };
-                for s in out.services() {
-                    if s.status() == Some("INACTIVE") {
-                        continue;
-                    }
-                    for id in [s.service_name(), s.service_arn()].into_iter().flatten() {
-                        found.insert(key(&cluster, id), s.clone());
-                    }
-                }
-            }
-            Ok(found)
-        })
+    keys: Vec<String>,
+) -> Result<HashMap<String, Service>, AwsError> {
+    // One batch may hold services of several clusters.
+    let mut by_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for k in keys {
+        let (cluster, service) = k.split_once('\n').unwrap_or_default();
+        by_cluster
+            .entry(cluster.to_string())
+            .or_default()
+            .push(service.to_string());
     }
+    let mut found = HashMap::new();
+    for (cluster, services) in by_cluster {
+        let out = aws
+            .ecs
+            .describe_services()
+            .cluster(&cluster)
+            .set_services(Some(services))
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("ecs:DescribeServices", e));
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        };
+        for s in out.services() {
+            if s.status() == Some("INACTIVE") {
+                continue;
+            }
+            for id in [s.service_name(), s.service_arn()].into_iter().flatten() {
+                found.insert(key(&cluster, id), s.clone());
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
