@@ -782,13 +782,7 @@ mod gathered_tests {
         assert_eq!(refresh(0).await, vec![true, true, false]);
         assert_eq!(refresh(1).await, vec![true, true, false]);
         // The listing the second refresh started, in the background.
-        for _ in 0..100 {
-            if fake.calls().iter().any(|c| c == "ListServices") {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        crate::aws::ecs::services_gathered::wait_for_listing(&configured, "p", 30).await;
         for i in 2..30 {
             assert_eq!(refresh(i).await, vec![true, i != 20, false], "s{i}");
         }

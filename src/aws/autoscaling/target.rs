@@ -506,13 +506,7 @@ mod gathered_tests {
         assert!(clean(refresh(0).await));
         assert!(clean(refresh(1).await));
         // The listing the second refresh started, in the background.
-        for _ in 0..100 {
-            if fake.calls().iter().any(|c| c == "ListServices") {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        crate::aws::ecs::services_gathered::wait_for_listing(&configured, "p", 60).await;
         for i in 2..59 {
             assert!(clean(refresh(i).await), "s{i}");
         }

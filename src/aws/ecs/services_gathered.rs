@@ -120,6 +120,20 @@ pub fn listed_services(aws: &Clients, cluster: &str) -> Arc<Vec<String>> {
     l.names.clone()
 }
 
+/// Until this process's listing of `cluster` holds `n` services (tests:
+/// the listing goes on in the background).
+#[cfg(test)]
+pub async fn wait_for_listing(aws: &Clients, cluster: &str, n: usize) {
+    let probe = aws.remembering_reads();
+    for _ in 0..1000 {
+        if listed_services(&probe, cluster).len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the listing of {cluster} never held {n} services");
+}
+
 /// At most this many pages of `ListServices` (100 services a page).
 const LISTING_PAGES: usize = 5;
 
@@ -302,13 +316,7 @@ mod tests {
         assert!(refresh("svc-0").await.is_some());
         assert!(refresh("svc-1").await.is_some());
         // The listing the second refresh started, in the background.
-        for _ in 0..100 {
-            if fake.calls().iter().any(|c| c == "ListServices") {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        crate::aws::ecs::services_gathered::wait_for_listing(&configured, "c", 31).await;
         for (i, name) in listed.iter().enumerate().take(30).skip(2) {
             // A refresh's observation asks by the recorded ARN.
             let asked = match i % 2 {
