@@ -2219,3 +2219,58 @@ def test_iam_account_authorization_details_pages_and_encodes_as_aws(emulator):
         with pytest.raises(ClientError) as e:
             iam.get_account_authorization_details(**bad)
         assert err(e)[0] == "ValidationError", bad
+
+
+def test_list_services_pages_and_describe_services_takes_ten(emulator, vpc):
+    """As AWS (botocore's ecs model): ListServices' maxResults 1-100, 10 a page without it, a
+    nextToken while more remain; DescribeServices takes at most 10 services."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    names = [f"svc-{i:02}" for i in range(12)]
+    for name in names:
+        make_service(ecs, vpc, td, name=name)
+    first = ecs.list_services(cluster="matbakh")
+    assert len(first["serviceArns"]) == 10 and first["nextToken"], first
+    rest = ecs.list_services(cluster="matbakh", nextToken=first["nextToken"])
+    assert len(rest["serviceArns"]) == 2 and "nextToken" not in rest, rest
+    listed = first["serviceArns"] + rest["serviceArns"]
+    assert sorted(a.rsplit("/", 1)[-1] for a in listed) == names
+    assert len(ecs.list_services(cluster="matbakh", maxResults=100)["serviceArns"]) == 12
+    with pytest.raises(ClientError) as e:
+        ecs.list_services(cluster="matbakh", maxResults=101)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert len(ecs.describe_services(cluster="matbakh", services=names[:10])["services"]) == 10
+    with pytest.raises(ClientError) as e:
+        ecs.describe_services(cluster="matbakh", services=names[:11])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_describe_scalable_targets_fifty_ids_and_fifty_a_page(emulator, vpc):
+    """As AWS (botocore's application-autoscaling model): ResourceIds at most 50, MaxResults
+    1-50 (default 50), a NextToken while more remain (moto's third page repeated its second)."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    aas = emulator.client("application-autoscaling")
+    dim = "ecs:service:DesiredCount"
+    rids = [f"service/matbakh/s{i:03}" for i in range(60)]
+    for rid in rids:
+        make_service(ecs, vpc, td, name=rid.rsplit("/", 1)[-1])
+        aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=rid,
+                                     ScalableDimension=dim, MinCapacity=1, MaxCapacity=2)
+    pages = list(aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs"))
+    assert [len(p["ScalableTargets"]) for p in pages] == [50, 10]
+    pages = list(aas.get_paginator("describe_scalable_targets").paginate(
+        ServiceNamespace="ecs", PaginationConfig={"PageSize": 25}))
+    assert [len(p["ScalableTargets"]) for p in pages] == [25, 25, 10]
+    assert sorted(t["ResourceId"] for p in pages for t in p["ScalableTargets"]) == rids
+    got = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=rids[:50])
+    assert len(got["ScalableTargets"]) == 50
+    for args in ({"ResourceIds": rids[:51]}, {"MaxResults": 51}):
+        with pytest.raises(ClientError) as e:
+            aas.describe_scalable_targets(ServiceNamespace="ecs", **args)
+        assert e.value.response["Error"]["Code"] == "ValidationException", args
+    for rid in rids:
+        aas.deregister_scalable_target(ServiceNamespace="ecs", ResourceId=rid,
+                                       ScalableDimension=dim)

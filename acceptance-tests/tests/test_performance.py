@@ -90,6 +90,9 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
     # Services of microservices read at the same moment share one DescribeServices (the client
     # layer's gatherer): at most one per microservice.
     assert 1 <= seen["ecs:DescribeServices"] <= SERVICES, seen
+    # The cluster's services are listed at most once per plan (started by the second refresh
+    # that reads them, to fill the describes of the refreshes still to come).
+    assert seen["ecs:ListServices"] <= 1, seen
     # Every role read and by-name role lookup of the plan comes from one listing of the
     # account's roles (a page holds 1000), not six IAM calls per microservice.
     iam = {op: n for op, n in seen.items() if op.startswith("iam:")}

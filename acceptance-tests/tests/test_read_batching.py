@@ -11,7 +11,9 @@ import json
 
 import pytest
 
-from tests.test_tags_authoritative import SERVICE, add_tag, network, objects, read_tags, stack
+from harness.terraform import REQUIRED_PROVIDERS, provider_block
+from tests.test_tags_authoritative import (EXEC_ROLE, PLATFORM, SERVICE, add_tag, network, objects,
+                                           read_tags, stack)
 
 pytestmark = pytest.mark.microservice
 
@@ -190,3 +192,80 @@ def test_scaling_policies_read_by_name_across_targets_and_drift_in_each_still_se
     tf.apply()
     assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"]["team"] == "identity"
     assert tf.plan().returncode == 0
+
+
+# Six microservices, each drifted one way below; m0 without autoscaling (its desired count is
+# then the provider's to compare).
+MANY = [f"m{i}" for i in range(6)]
+
+
+def many(emulator, net) -> str:
+    blocks = [REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+              + f'resource "matbakh_platform" "main" {{\n  name = "{PLATFORM}"\n}}\n']
+    for name in MANY:
+        scaling = ("  desired_count      = 1\n" if name == "m0"
+                   else "  autoscaling {\n    min_count = 1\n    max_count = 3\n  }\n")
+        blocks.append(
+            f'resource "matbakh_microservice" "{name}" {{\n'
+            "  platform           = matbakh_platform.main.id\n"
+            f'  name               = "{name}"\n'
+            '  image              = "registry.example/app:1.0.0"\n'
+            "  port               = 8080\n"
+            f"  subnet_ids         = {json.dumps(net['subnet_ids'])}\n"
+            f"  security_group_ids = {json.dumps(net['security_group_ids'])}\n"
+            f'  execution_role_arn = "{EXEC_ROLE}"\n'
+            '  tags = {"team" = "identity"}\n'
+            + scaling + "}\n")
+    return "".join(blocks)
+
+
+def test_a_plan_fills_its_describes_ahead_and_drift_in_each_kind_is_still_seen(emulator, tf, net):
+    """A plan's refreshes one at a time (-parallelism=1: Terraform's staggered refreshes, which
+    never meet in the gatherer's window): after the second, the cluster's services are listed
+    once and each DescribeServices, DescribeScalableTargets and DescribeScalingPolicies carries
+    the services, targets and policies of refreshes still to come, which then send none. What a
+    refresh takes from such an answer is still compared: each microservice drifted one way is
+    planned."""
+    tf.write({"main.tf": many(emulator, net)})
+    tf.apply()
+    emulator.clear_requests()
+    assert tf.plan(extra_args=["-parallelism=1"]).returncode == 0
+    seen: dict[str, int] = {}
+    for r in emulator.requests():
+        op = f"{r['service']}:{r['operation']}"
+        seen[op] = seen.get(op, 0) + 1
+    assert seen.get("ecs:ListServices") == 1, seen
+    # One each for the first two refreshes (one microservice alone cannot know that others
+    # follow), then one filled ahead for the rest: 3, not 6.
+    for op in ("ecs:DescribeServices", "application-autoscaling:DescribeScalableTargets",
+               "application-autoscaling:DescribeScalingPolicies"):
+        assert 1 <= seen.get(op, 0) <= 3, (op, seen)
+
+    ecs = emulator.client("ecs")
+    aas = emulator.client("application-autoscaling")
+    ecs.update_service(cluster=PLATFORM, service="m0", desiredCount=3)
+    ecs.delete_service(cluster=PLATFORM, service="m1", force=True)
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=f"service/{PLATFORM}/m2",
+                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=1,
+                                 MaxCapacity=9)
+    policies = {p["ResourceId"].rsplit("/", 1)[-1]: p for p in aas.describe_scaling_policies(
+        ServiceNamespace="ecs", PolicyNames=["m3-cpu-target-tracking", "m4-cpu-target-tracking"])[
+        "ScalingPolicies"]}
+    assert set(policies) == {"m3", "m4"}, policies
+    config = policies["m3"]["TargetTrackingScalingPolicyConfiguration"]
+    aas.put_scaling_policy(
+        PolicyName="m3-cpu-target-tracking", ServiceNamespace="ecs",
+        ResourceId=f"service/{PLATFORM}/m3", ScalableDimension="ecs:service:DesiredCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={**config, "TargetValue": 11.0})
+    aas.delete_scaling_policy(PolicyName="m4-cpu-target-tracking", ServiceNamespace="ecs",
+                              ResourceId=f"service/{PLATFORM}/m4",
+                              ScalableDimension="ecs:service:DesiredCount")
+    [m5] = ecs.describe_services(cluster=PLATFORM, services=["m5"])["services"]
+    ecs.tag_resource(resourceArn=m5["serviceArn"], tags=[{"key": "team", "value": "by-hand"}])
+
+    out = tf.plan(extra_args=["-parallelism=1"])
+    assert out.returncode == 2
+    for name in MANY:
+        assert f"matbakh_microservice.{name} will be" in out.stdout or \
+            f"matbakh_microservice.{name} must be" in out.stdout, (name, out.stdout[-3000:])

@@ -11,7 +11,7 @@ def install() -> None:
     if _installed:
         return
     from . import (alarm_paging, appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics,
-                   misc, scalable_target_tagging, scaling_policies, tagging)
+                   misc, scalable_target_tagging, scalable_targets, scaling_policies, tagging)
 
     appmesh.install()
     ecs.install()
@@ -25,6 +25,7 @@ def install() -> None:
     scaling_policies.install()
     tagging.install()
     scalable_target_tagging.install()
+    scalable_targets.install()
     iam.install()
     _installed = True
 
