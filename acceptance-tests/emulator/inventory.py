@@ -27,7 +27,8 @@ def main() -> None:
         cluster = ecs.describe_clusters(clusters=[arn], include=["SETTINGS"])["clusters"][0]
         settings = {s["name"]: s["value"] for s in cluster.get("settings", [])}
         print(f"ECS cluster        {cluster['clusterName']}  capacity={cluster.get('capacityProviders')}  insights={settings.get('containerInsights')}")
-        for svc_arn in ecs.list_services(cluster=arn)["serviceArns"]:
+        for svc_arn in [a for page in ecs.get_paginator("list_services").paginate(cluster=arn)
+                    for a in page["serviceArns"]]:
             svc = ecs.describe_services(cluster=arn, services=[svc_arn])["services"][0]
             print(f"  ECS service      {svc['serviceName']}  desired={svc['desiredCount']}  task={svc['taskDefinition'].rsplit('/', 1)[-1]}")
     for family in ecs.list_task_definition_families(status="ACTIVE")["families"]:
@@ -67,7 +68,8 @@ def main() -> None:
         print(f"Log group          {g['logGroupName']}  retention={g.get('retentionInDays')}")
 
     aas = client("application-autoscaling")
-    for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]:
+    for t in (t for page in aas.get_paginator("describe_scalable_targets").paginate(
+            ServiceNamespace="ecs") for t in page["ScalableTargets"]):
         print(f"Scalable target    {t['ResourceId']}  min={t['MinCapacity']} max={t['MaxCapacity']}")
     # Ten policies a page, as on AWS.
     pages = aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="ecs")

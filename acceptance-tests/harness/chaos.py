@@ -85,7 +85,8 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
             continue
         name = cluster["clusterName"]
         add("ecs_cluster", name, arn)
-        svc_arns = ecs.list_services(cluster=arn)["serviceArns"]
+        svc_arns = [a for page in ecs.get_paginator("list_services").paginate(cluster=arn)
+                    for a in page["serviceArns"]]
         for i in range(0, len(svc_arns), 10):
             for svc in ecs.describe_services(cluster=arn, services=svc_arns[i:i + 10])["services"]:
                 if svc["status"] == "ACTIVE":
@@ -135,7 +136,8 @@ def objects(emulator: Emulator, region: str = REGION) -> list[tuple[str, str, se
         add("log_group", g["logGroupName"], g["logGroupName"], g.get("arn"),
             str(g.get("arn", "")).removesuffix(":*"))
     aas = c("application-autoscaling")
-    for t in aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]:
+    for t in (t for page in aas.get_paginator("describe_scalable_targets").paginate(
+            ServiceNamespace="ecs") for t in page["ScalableTargets"]):
         add("scaling_target", t["ResourceId"], t["ResourceId"], t.get("ScalableTargetARN"))
     # Ten policies a page, as on AWS.
     pages = aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="ecs")
@@ -205,7 +207,8 @@ def referenced_task_definitions(emulator: Emulator, region: str = REGION) -> set
     ecs = emulator._session.client("ecs", region_name=region, endpoint_url=emulator.endpoint)
     out = set()
     for arn in ecs.list_clusters()["clusterArns"]:
-        svc_arns = ecs.list_services(cluster=arn)["serviceArns"]
+        svc_arns = [a for page in ecs.get_paginator("list_services").paginate(cluster=arn)
+                    for a in page["serviceArns"]]
         for i in range(0, len(svc_arns), 10):
             for svc in ecs.describe_services(cluster=arn, services=svc_arns[i:i + 10])["services"]:
                 if svc["status"] == "ACTIVE":

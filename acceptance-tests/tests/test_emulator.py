@@ -2077,6 +2077,64 @@ def test_get_resources_by_arn_list_answers_one_page_and_refuses_filters_beside_i
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
+def test_get_resources_by_filters_pages_by_resources_and_types_log_groups_as_aws(emulator):
+    cw = emulator.client("cloudwatch")
+    logs = emulator.client("logs")
+    for i in range(30):
+        cw.put_metric_alarm(AlarmName=f"owned-{i}", MetricName="CPUUtilization",
+                            Namespace="AWS/ECS", Statistic="Average", Period=60,
+                            EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold",
+                            Tags=[{"Key": "owner-key", "Value": "x"}]
+                            + [{"Key": f"k{j}", "Value": "v"} for j in range(5)])
+    logs.create_log_group(logGroupName="/owned/group", tags={"owner-key": "x"})
+    tagging = emulator.client("resourcegroupstaggingapi")
+    # 31 resources with 181 tags: without TagsPerPage a page holds ResourcesPerPage resources
+    # (moto's default of 100 tags a page would have cut it); the log group's type is the string
+    # in its ARN, `logs:log-group`; `cloudwatch` alone is every CloudWatch type.
+    out = tagging.get_resources(TagFilters=[{"Key": "owner-key"}], ResourcesPerPage=100,
+                                ResourceTypeFilters=["cloudwatch", "logs:log-group"])
+    arns = [m["ResourceARN"] for m in out["ResourceTagMappingList"]]
+    assert len(arns) == 31 and not out.get("PaginationToken"), (len(arns), out.get("PaginationToken"))
+    assert any(":log-group:/owned/group" in a for a in arns), arns
+    first = tagging.get_resources(TagFilters=[{"Key": "owner-key"}], ResourcesPerPage=20,
+                                  ResourceTypeFilters=["cloudwatch", "logs:log-group"])
+    rest = tagging.get_resources(TagFilters=[{"Key": "owner-key"}], ResourcesPerPage=20,
+                                 ResourceTypeFilters=["cloudwatch", "logs:log-group"],
+                                 PaginationToken=first["PaginationToken"])
+    assert len(first["ResourceTagMappingList"]) == 20 and len(rest["ResourceTagMappingList"]) == 11
+    with pytest.raises(ClientError) as e:
+        tagging.get_resources(TagFilters=[{"Key": f"k{i}"} for i in range(51)])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_describe_alarms_pages_as_aws(emulator):
+    cw = emulator.client("cloudwatch")
+    for i in range(120):
+        cw.put_metric_alarm(AlarmName=f"paged-{i:03}", MetricName="CPUUtilization",
+                            Namespace="AWS/ECS", Statistic="Average", Period=60,
+                            EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold")
+    # 50 a page by default, at most 100, in order of name; NextToken goes on.
+    first = cw.describe_alarms(AlarmNamePrefix="paged-")
+    assert [a["AlarmName"] for a in first["MetricAlarms"]] == [f"paged-{i:03}" for i in range(50)]
+    names, token = [], None
+    while True:
+        page = cw.describe_alarms(AlarmNamePrefix="paged-", MaxRecords=100,
+                                  **({"NextToken": token} if token else {}))
+        names += [a["AlarmName"] for a in page["MetricAlarms"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert names == [f"paged-{i:03}" for i in range(120)]
+    for bad in ({"MaxRecords": 101}, {"AlarmNames": [f"paged-{i:03}" for i in range(101)]},
+                {"AlarmNames": ["paged-000"], "AlarmNamePrefix": "paged-"}):
+        with pytest.raises(ClientError) as e:
+            cw.describe_alarms(**bad)
+        assert e.value.response["Error"]["Code"] in (
+            "InvalidParameterValue", "InvalidParameterCombination", "ValidationError"), bad
+
+
 def test_describe_log_groups_by_identifiers(emulator):
     logs = emulator.client("logs")
     for name in ("/ids/a", "/ids/b", "/ids/c"):
@@ -2161,3 +2219,58 @@ def test_iam_account_authorization_details_pages_and_encodes_as_aws(emulator):
         with pytest.raises(ClientError) as e:
             iam.get_account_authorization_details(**bad)
         assert err(e)[0] == "ValidationError", bad
+
+
+def test_list_services_pages_and_describe_services_takes_ten(emulator, vpc):
+    """As AWS (botocore's ecs model): ListServices' maxResults 1-100, 10 a page without it, a
+    nextToken while more remain; DescribeServices takes at most 10 services."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    names = [f"svc-{i:02}" for i in range(12)]
+    for name in names:
+        make_service(ecs, vpc, td, name=name)
+    first = ecs.list_services(cluster="matbakh")
+    assert len(first["serviceArns"]) == 10 and first["nextToken"], first
+    rest = ecs.list_services(cluster="matbakh", nextToken=first["nextToken"])
+    assert len(rest["serviceArns"]) == 2 and "nextToken" not in rest, rest
+    listed = first["serviceArns"] + rest["serviceArns"]
+    assert sorted(a.rsplit("/", 1)[-1] for a in listed) == names
+    assert len(ecs.list_services(cluster="matbakh", maxResults=100)["serviceArns"]) == 12
+    with pytest.raises(ClientError) as e:
+        ecs.list_services(cluster="matbakh", maxResults=101)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert len(ecs.describe_services(cluster="matbakh", services=names[:10])["services"]) == 10
+    with pytest.raises(ClientError) as e:
+        ecs.describe_services(cluster="matbakh", services=names[:11])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_describe_scalable_targets_fifty_ids_and_fifty_a_page(emulator, vpc):
+    """As AWS (botocore's application-autoscaling model): ResourceIds at most 50, MaxResults
+    1-50 (default 50), a NextToken while more remain (moto's third page repeated its second)."""
+    ecs = emulator.client("ecs")
+    make_cluster(ecs)
+    td = ecs.register_task_definition(**TASK_DEF)["taskDefinition"]["taskDefinitionArn"]
+    aas = emulator.client("application-autoscaling")
+    dim = "ecs:service:DesiredCount"
+    rids = [f"service/matbakh/s{i:03}" for i in range(60)]
+    for rid in rids:
+        make_service(ecs, vpc, td, name=rid.rsplit("/", 1)[-1])
+        aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=rid,
+                                     ScalableDimension=dim, MinCapacity=1, MaxCapacity=2)
+    pages = list(aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs"))
+    assert [len(p["ScalableTargets"]) for p in pages] == [50, 10]
+    pages = list(aas.get_paginator("describe_scalable_targets").paginate(
+        ServiceNamespace="ecs", PaginationConfig={"PageSize": 25}))
+    assert [len(p["ScalableTargets"]) for p in pages] == [25, 25, 10]
+    assert sorted(t["ResourceId"] for p in pages for t in p["ScalableTargets"]) == rids
+    got = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=rids[:50])
+    assert len(got["ScalableTargets"]) == 50
+    for args in ({"ResourceIds": rids[:51]}, {"MaxResults": 51}):
+        with pytest.raises(ClientError) as e:
+            aas.describe_scalable_targets(ServiceNamespace="ecs", **args)
+        assert e.value.response["Error"]["Code"] == "ValidationException", args
+    for rid in rids:
+        aas.deregister_scalable_target(ServiceNamespace="ecs", ResourceId=rid,
+                                       ScalableDimension=dim)

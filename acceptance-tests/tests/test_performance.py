@@ -72,19 +72,27 @@ def test_a_refresh_reads_each_object_once(emulator, tf):
         "application-autoscaling:ListTagsForResource": 0,
     }
     assert {op: seen[op] for op in once_each} == once_each, seen
-    # Log groups, scalable targets and tags of microservices read at the same moment share one
-    # DescribeLogGroups, DescribeScalableTargets and GetResources (the gatherer).
-    assert 1 <= seen["logs:DescribeLogGroups"] <= SERVICES, seen
+    # A plan's process lists once for every microservice: the platform's log groups by prefix
+    # (one DescribeLogGroups), the owned alarms' and log groups' tags (one GetResources page) and
+    # the owned alarms (one DescribeAlarms of the names that listing gave).
+    assert seen["logs:DescribeLogGroups"] == 1, seen
+    assert seen["monitoring:DescribeAlarms"] == 1, seen
+    # Scalable targets of microservices read at the same moment share one
+    # DescribeScalableTargets (the gatherer).
     assert 1 <= seen["application-autoscaling:DescribeScalableTargets"] <= SERVICES, seen
     # Scaling policies by name across targets (recovery looks for them on every service, and
     # only auth-service has any): one DescribeScalingPolicies for the microservices read at
     # the same moment, not one per microservice.
     assert 1 <= seen["application-autoscaling:DescribeScalingPolicies"] < SERVICES, seen
-    assert 1 <= seen["tagging:GetResources"] < len(alarms) + SERVICES, seen
-    # Services and alarms of microservices read at the same moment share one DescribeServices
-    # and one DescribeAlarms (the client layer's gatherer): at most one per microservice.
+    # The CloudWatch and Logs listing, the scalable targets' listing, and the revisions' tags
+    # by ARN (gathered): at most one per microservice besides the two listings.
+    assert 2 <= seen["tagging:GetResources"] <= 2 + SERVICES, seen
+    # Services of microservices read at the same moment share one DescribeServices (the client
+    # layer's gatherer): at most one per microservice.
     assert 1 <= seen["ecs:DescribeServices"] <= SERVICES, seen
-    assert 1 <= seen["monitoring:DescribeAlarms"] <= SERVICES, seen
+    # The cluster's services are listed at most once per plan (started by the second refresh
+    # that reads them, to fill the describes of the refreshes still to come).
+    assert seen["ecs:ListServices"] <= 1, seen
     # Every role read and by-name role lookup of the plan comes from one listing of the
     # account's roles (a page holds 1000), not six IAM calls per microservice.
     iam = {op: n for op, n in seen.items() if op.startswith("iam:")}
@@ -119,7 +127,8 @@ def test_a_refresh_reads_tags_together_with_the_describe(emulator, tf, fault_pro
         # In flight together with a describe of its kind, not sent after one answered.
         assert any(d["t_in"] < r["t_out"] and r["t_in"] < d["t_out"] for d in describes), (op, r)
         checked += 1
-    # Log groups' tags (GetResources by the ARN the name makes) go with their describe.
+    # Log groups' tags (the process's GetResources listing) go with their describe (the
+    # platform's listing by prefix).
     describes = [d for d in records if f"{d['service']}:{d['operation']}" == "logs:DescribeLogGroups"]
     tag_reads = [r for r in records if f"{r['service']}:{r['operation']}" == "tagging:GetResources"]
     assert describes and tag_reads, records

@@ -1,8 +1,9 @@
-"""Issue #23 item 2: a refresh reads alarm, log group and scalable target tags with the Resource
-Groups Tagging API's GetResources (100 ARNs a call, gathered across resources), describes log
-groups 50 names a call and scaling policies 50 names a call across targets, instead of one
-ListTagsForResource / DescribeLogGroups / DescribeScalingPolicies per object or target; drift in
-each of those objects is still seen, one object at a time."""
+"""Issue #23 item 2: a refresh reads alarm, log group, dashboard and scalable target tags with
+the Resource Groups Tagging API's GetResources (a listing by type and owner key per provider
+process, 100 a page), lists the platform's log groups by prefix and describes the owned alarms
+100 names a call once per process, and describes scaling policies 50 names a call across targets,
+instead of one ListTagsForResource / DescribeLogGroups / DescribeAlarms / DescribeScalingPolicies
+per object or target; drift in each of those objects is still seen, one object at a time."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import json
 
 import pytest
 
-from tests.test_tags_authoritative import SERVICE, add_tag, network, objects, stack
+from harness.terraform import REQUIRED_PROVIDERS, provider_block
+from tests.test_tags_authoritative import (EXEC_ROLE, PLATFORM, SERVICE, add_tag, network, objects,
+                                           read_tags, stack)
 
 pytestmark = pytest.mark.microservice
 
@@ -36,31 +39,68 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
     code, calls = plan_calls(emulator, tf)
     assert code == 0
     ops = [(r["service"], r["operation"]) for r in calls]
-    # GetResources by ARN for the alarms' and the log group's tags, fewer calls than objects
-    # (reads that meet within the gatherer's window share one), no per-object tag read. (Other
-    # GetResources calls of the plan ask for other kinds: the revision's tags, the process's
-    # listing of scalable targets.)
-    by_arn = [r for r in calls if (r["service"], r["operation"]) == ("tagging", "GetResources")
-              and (":alarm:" in str(r.get("body")) or ":log-group:" in str(r.get("body")))]
-    assert 1 <= len(by_arn) < len(alarms) + 1, [r.get("body") for r in calls
-                                                if r["operation"] == "GetResources"]
+    # A plan's process only reads: the alarms', the log group's and the dashboard's tags come
+    # from one GetResources listing of the owned CloudWatch and Logs objects (by type and owner
+    # key), not by ARN; no per-object tag read of an alarm or the log group. (Other GetResources
+    # calls of the plan ask for other kinds: the revision's tags, the process's listing of
+    # scalable targets.)
+    tagging = [r for r in calls if (r["service"], r["operation"]) == ("tagging", "GetResources")]
+    listing = [r for r in tagging if "logs:log-group" in str(r.get("body"))]
+    assert len(listing) == 1, [r.get("body") for r in tagging]
+    asked = json.loads(listing[0]["body"])
+    assert asked["ResourceTypeFilters"] == ["cloudwatch", "logs:log-group"], asked
+    assert asked["TagFilters"] == [{"Key": "matbakh:owner"}], asked
+    by_arn = [r for r in tagging if ":alarm:" in str(r.get("body"))
+              or ":log-group:" in str(r.get("body"))]
+    assert not by_arn, by_arn
     assert ("logs", "ListTagsLogGroup") not in ops, ops
     tagged = [r for r in calls if r["operation"] == "ListTagsForResource"
               and r["service"] == "monitoring" and ":alarm:" in str(r.get("body"))]
     assert not tagged, tagged
+    # The platform's log groups listed by prefix; the owned alarms described by the names the
+    # listing gave, once.
     describe = [r for r in calls if r["operation"] == "DescribeLogGroups"]
-    assert len(describe) == 1 and "logGroupIdentifiers" in str(describe[0]["body"]), describe
+    assert len(describe) == 1 and "logGroupNamePrefix" in str(describe[0]["body"]), describe
+    assert ops.count(("monitoring", "DescribeAlarms")) == 1, ops
 
     # A tag added out of band on one object alone is drift, for each kind read in batches.
-    for what in [next(iter(alarms)), "log group"]:
+    for what in [next(iter(alarms)), "log group", "dashboard"]:
         _, service, ident = found[what]
         add_tag(emulator, service, ident, "added-by-hand", "1")
         assert tf.plan().returncode == 2, what
         tf.apply()
         assert tf.plan().returncode == 0, what
 
-    # The log group's retention changed out of band: drift, repaired.
+    # The owner tag removed out of band: the listing no longer names the object, which is then
+    # read on its own and the missing tag seen.
+    alarm_arn = next(iter(alarms.values()))[2]
+    emulator.client("cloudwatch").untag_resource(ResourceARN=alarm_arn, TagKeys=["matbakh:owner"])
     group = found["log group"][2]
+    emulator.client("logs").untag_log_group(logGroupName=group, tags=["matbakh:owner"])
+    plan = tf.plan()
+    assert plan.returncode == 2, plan.output
+    tf.apply()
+    assert "matbakh:owner" in read_tags(emulator, "cloudwatch", alarm_arn)
+    assert "matbakh:owner" in read_tags(emulator, "logs", group)
+    assert tf.plan().returncode == 0
+
+    # An alarm's threshold changed out of band: drift, repaired.
+    cw = emulator.client("cloudwatch")
+    name = alarm_arn.split(":alarm:")[1]
+    [alarm] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    put = {k: alarm[k] for k in ("AlarmName", "ComparisonOperator", "EvaluationPeriods",
+                                 "Threshold", "AlarmActions", "OKActions", "TreatMissingData",
+                                 "DatapointsToAlarm", "Metrics", "AlarmDescription")
+           if k in alarm}
+    put["Threshold"] = alarm["Threshold"] + 1000
+    cw.put_metric_alarm(**put)
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["Threshold"] == \
+        alarm["Threshold"]
+    assert tf.plan().returncode == 0
+
+    # The log group's retention changed out of band: drift, repaired.
     emulator.client("logs").put_retention_policy(logGroupName=group, retentionInDays=1)
     assert tf.plan().returncode == 2
     tf.apply()
@@ -68,6 +108,15 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
         logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] != 1
     assert tf.plan().returncode == 0
     assert SERVICE in group
+
+    # An alarm and the log group deleted out of band: seen as gone, made again.
+    cw.delete_alarms(AlarmNames=[name])
+    emulator.client("logs").delete_log_group(logGroupName=group)
+    assert tf.plan().returncode == 2
+    tf.apply()
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert emulator.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert tf.plan().returncode == 0
 
 
 def test_scalable_targets_described_in_batches_and_a_changed_range_still_seen(emulator, tf, net):
@@ -143,3 +192,80 @@ def test_scaling_policies_read_by_name_across_targets_and_drift_in_each_still_se
     tf.apply()
     assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"]["team"] == "identity"
     assert tf.plan().returncode == 0
+
+
+# Six microservices, each drifted one way below; m0 without autoscaling (its desired count is
+# then the provider's to compare).
+MANY = [f"m{i}" for i in range(6)]
+
+
+def many(emulator, net) -> str:
+    blocks = [REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
+              + f'resource "matbakh_platform" "main" {{\n  name = "{PLATFORM}"\n}}\n']
+    for name in MANY:
+        scaling = ("  desired_count      = 1\n" if name == "m0"
+                   else "  autoscaling {\n    min_count = 1\n    max_count = 3\n  }\n")
+        blocks.append(
+            f'resource "matbakh_microservice" "{name}" {{\n'
+            "  platform           = matbakh_platform.main.id\n"
+            f'  name               = "{name}"\n'
+            '  image              = "registry.example/app:1.0.0"\n'
+            "  port               = 8080\n"
+            f"  subnet_ids         = {json.dumps(net['subnet_ids'])}\n"
+            f"  security_group_ids = {json.dumps(net['security_group_ids'])}\n"
+            f'  execution_role_arn = "{EXEC_ROLE}"\n'
+            '  tags = {"team" = "identity"}\n'
+            + scaling + "}\n")
+    return "".join(blocks)
+
+
+def test_a_plan_fills_its_describes_ahead_and_drift_in_each_kind_is_still_seen(emulator, tf, net):
+    """A plan's refreshes one at a time (-parallelism=1: Terraform's staggered refreshes, which
+    never meet in the gatherer's window): after the second, the cluster's services are listed
+    once and each DescribeServices, DescribeScalableTargets and DescribeScalingPolicies carries
+    the services, targets and policies of refreshes still to come, which then send none. What a
+    refresh takes from such an answer is still compared: each microservice drifted one way is
+    planned."""
+    tf.write({"main.tf": many(emulator, net)})
+    tf.apply()
+    emulator.clear_requests()
+    assert tf.plan(extra_args=["-parallelism=1"]).returncode == 0
+    seen: dict[str, int] = {}
+    for r in emulator.requests():
+        op = f"{r['service']}:{r['operation']}"
+        seen[op] = seen.get(op, 0) + 1
+    assert seen.get("ecs:ListServices") == 1, seen
+    # One each for the first two refreshes (one microservice alone cannot know that others
+    # follow), then one filled ahead for the rest: 3, not 6.
+    for op in ("ecs:DescribeServices", "application-autoscaling:DescribeScalableTargets",
+               "application-autoscaling:DescribeScalingPolicies"):
+        assert 1 <= seen.get(op, 0) <= 3, (op, seen)
+
+    ecs = emulator.client("ecs")
+    aas = emulator.client("application-autoscaling")
+    ecs.update_service(cluster=PLATFORM, service="m0", desiredCount=3)
+    ecs.delete_service(cluster=PLATFORM, service="m1", force=True)
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=f"service/{PLATFORM}/m2",
+                                 ScalableDimension="ecs:service:DesiredCount", MinCapacity=1,
+                                 MaxCapacity=9)
+    policies = {p["ResourceId"].rsplit("/", 1)[-1]: p for p in aas.describe_scaling_policies(
+        ServiceNamespace="ecs", PolicyNames=["m3-cpu-target-tracking", "m4-cpu-target-tracking"])[
+        "ScalingPolicies"]}
+    assert set(policies) == {"m3", "m4"}, policies
+    config = policies["m3"]["TargetTrackingScalingPolicyConfiguration"]
+    aas.put_scaling_policy(
+        PolicyName="m3-cpu-target-tracking", ServiceNamespace="ecs",
+        ResourceId=f"service/{PLATFORM}/m3", ScalableDimension="ecs:service:DesiredCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={**config, "TargetValue": 11.0})
+    aas.delete_scaling_policy(PolicyName="m4-cpu-target-tracking", ServiceNamespace="ecs",
+                              ResourceId=f"service/{PLATFORM}/m4",
+                              ScalableDimension="ecs:service:DesiredCount")
+    [m5] = ecs.describe_services(cluster=PLATFORM, services=["m5"])["services"]
+    ecs.tag_resource(resourceArn=m5["serviceArn"], tags=[{"key": "team", "value": "by-hand"}])
+
+    out = tf.plan(extra_args=["-parallelism=1"])
+    assert out.returncode == 2
+    for name in MANY:
+        assert f"matbakh_microservice.{name} will be" in out.stdout or \
+            f"matbakh_microservice.{name} must be" in out.stdout, (name, out.stdout[-3000:])

@@ -373,8 +373,9 @@ fn conditions_of(action: &str) -> Vec<Option<When>> {
 pub const NOT_CALLS: &[&str] = &[
     "servicediscovery:Tag",
     "servicediscovery:CreateNamespace",
-    // A resource type of the tagging API's GetResources (`ResourceTypeFilters`).
+    // Resource types of the tagging API's GetResources (`ResourceTypeFilters`).
     "application-autoscaling:scalable-target",
+    "logs:log-group",
 ];
 
 const NAMESPACE: &str = "arn:aws:servicediscovery:{r}:{a}:namespace/*";

@@ -72,6 +72,10 @@ pub struct Clients {
     /// One refresh's memory of its reads (see [`super::read_memo`]);
     /// `None` (remember nothing) everywhere else.
     pub memo: Option<std::sync::Arc<ReadMemo>>,
+    /// An apply's reads ahead: what a create reads before it writes, sent
+    /// when the apply starts and taken by the create
+    /// ([`ReadMemo::taken`], [`crate::engine::Backend::look_ahead`]).
+    pub ahead: std::sync::Arc<ReadMemo>,
     /// Concurrent reads of one kind, gathered into batched calls
     /// ([`super::gatherer`]).
     pub gatherers: std::sync::Arc<super::gatherer::Gatherers>,
@@ -274,6 +278,7 @@ impl Clients {
                 .build(),
             ),
             memo: None,
+            ahead: Default::default(),
             gatherers: Default::default(),
             versions: Default::default(),
         })

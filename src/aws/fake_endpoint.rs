@@ -79,6 +79,7 @@ impl FakeEndpoint {
             budgets: aws_sdk_budgets::Client::new(&shared),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&shared),
             memo: None,
+            ahead: Default::default(),
             gatherers: Default::default(),
             versions: Default::default(),
         }

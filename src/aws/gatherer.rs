@@ -9,9 +9,17 @@
 //! does not know it) or the batch's error. The gatherers live with the
 //! clients ([`super::Clients::gatherers`]): one set per provider
 //! configuration, which is one per process.
+//!
+//! In a process that only reads (a plan's refreshes), a batch can also be
+//! filled *ahead* ([`Gatherer::ask_ahead`]): Terraform runs ten refreshes
+//! at once and staggered, so a window meets only one or two of them, and a
+//! longer window would slow every refresh by as much. Instead the batch's
+//! free places carry keys the askers name as likely to be asked next (e.g.
+//! the other services of the cluster, listed once): the call costs the
+//! same, and the answers wait here for their askers, who then send nothing.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +38,27 @@ type Answer<V> = Result<Option<V>, AwsError>;
 struct Batch<V> {
     keys: Vec<String>,
     waiters: Vec<(String, oneshot::Sender<Answer<V>>)>,
+    /// Keys to fill the batch's free places with, up to `fill_to` keys in
+    /// all (see [`Gatherer::ask_ahead`]).
+    fill: Vec<String>,
+    fill_to: usize,
+}
+
+/// What batches fetched ahead, in a process that only reads.
+struct Ahead<V> {
+    /// Answers for keys not asked yet: taken by their first asker.
+    answers: HashMap<String, Option<V>>,
+    /// Every key a batch sent: never fetched ahead again.
+    sent: HashSet<String>,
+}
+
+impl<V> Default for Ahead<V> {
+    fn default() -> Self {
+        Ahead {
+            answers: HashMap::new(),
+            sent: HashSet::new(),
+        }
+    }
 }
 
 struct Open<V> {
@@ -42,6 +71,7 @@ struct Open<V> {
 pub struct Gatherer<V> {
     max: usize,
     open: Mutex<Option<Open<V>>>,
+    ahead: Mutex<Ahead<V>>,
 }
 
 impl<V: Clone + Send + 'static> Gatherer<V> {
@@ -49,7 +79,39 @@ impl<V: Clone + Send + 'static> Gatherer<V> {
         Gatherer {
             max,
             open: Mutex::new(None),
+            ahead: Mutex::new(Ahead::default()),
         }
+    }
+
+    /// [`Gatherer::ask`] for a process that only reads (never an apply: it
+    /// must see its own writes): answered from what an earlier batch
+    /// fetched ahead if it fetched `key`, else asked, and the batch's free
+    /// places (up to `fill_to` keys, at most the batch size) are filled
+    /// with `candidates` that were never sent; their answers, `None` for
+    /// one AWS does not know, are kept for their askers. A candidate costs
+    /// no call: it rides in a call that goes anyway.
+    pub async fn ask_ahead<F, Fut>(
+        self: &Arc<Self>,
+        key: String,
+        candidates: Vec<String>,
+        fill_to: usize,
+        fetch: F,
+    ) -> Answer<V>
+    where
+        F: FnOnce(Vec<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<HashMap<String, V>, AwsError>> + Send + 'static,
+    {
+        if let Some(answer) = self
+            .ahead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .answers
+            .remove(&key)
+        {
+            return Ok(answer);
+        }
+        self.join(key, candidates, fill_to.min(self.max), fetch)
+            .await
     }
 
     /// The object of `key`, fetched with others asked for at the same time
@@ -61,6 +123,20 @@ impl<V: Clone + Send + 'static> Gatherer<V> {
         F: FnOnce(Vec<String>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<HashMap<String, V>, AwsError>> + Send + 'static,
     {
+        self.join(key, Vec::new(), 0, fetch).await
+    }
+
+    async fn join<F, Fut>(
+        self: &Arc<Self>,
+        key: String,
+        candidates: Vec<String>,
+        fill_to: usize,
+        fetch: F,
+    ) -> Answer<V>
+    where
+        F: FnOnce(Vec<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<HashMap<String, V>, AwsError>> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         {
             let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
@@ -68,6 +144,8 @@ impl<V: Clone + Send + 'static> Gatherer<V> {
                 let batch = Arc::new(Mutex::new(Some(Batch {
                     keys: Vec::new(),
                     waiters: Vec::new(),
+                    fill: Vec::new(),
+                    fill_to: 0,
                 })));
                 let full = Arc::new(Notify::new());
                 tokio::spawn(send_after_window(
@@ -86,6 +164,10 @@ impl<V: Clone + Send + 'static> Gatherer<V> {
                     b.keys.push(key.clone());
                 }
                 b.waiters.push((key, tx));
+                if b.fill.is_empty() {
+                    b.fill = candidates;
+                }
+                b.fill_to = b.fill_to.max(fill_to);
                 b.keys.len() >= self.max
             };
             if filled {
@@ -122,10 +204,37 @@ async fn send_after_window<V, F, Fut>(
         }
     }
     let taken = batch.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let Some(Batch { keys, waiters }) = taken else {
+    let Some(Batch {
+        mut keys,
+        waiters,
+        fill,
+        fill_to,
+    }) = taken
+    else {
         return;
     };
-    let answer = fetch(keys).await;
+    let asked = keys.len();
+    if fill_to > 0 {
+        let mut ahead = gatherer.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        for k in fill {
+            if keys.len() >= fill_to {
+                break;
+            }
+            if !keys.contains(&k) && !ahead.sent.contains(&k) && !ahead.answers.contains_key(&k) {
+                keys.push(k);
+            }
+        }
+        ahead.sent.extend(keys.iter().cloned());
+    }
+    let answer = fetch(keys.clone()).await;
+    if let Ok(found) = &answer {
+        if keys.len() > asked {
+            let mut ahead = gatherer.ahead.lock().unwrap_or_else(|e| e.into_inner());
+            for k in &keys[asked..] {
+                ahead.answers.insert(k.clone(), found.get(k).cloned());
+            }
+        }
+    }
     for (key, waiter) in waiters {
         let _ = waiter.send(match &answer {
             Ok(found) => Ok(found.get(&key).cloned()),
@@ -243,5 +352,63 @@ mod tests {
         let (a, b) = futures::join!(ask(&g, "a", &seen), ask(&g, "boom", &seen));
         assert!(a.is_err() && b.is_err());
         assert_eq!(ask(&g, "a", &seen).await.unwrap(), Some(1));
+    }
+
+    async fn ask_ahead(
+        g: &Arc<Gatherer<u32>>,
+        key: &str,
+        candidates: &[&str],
+        seen: &Arc<Seen>,
+    ) -> Answer<u32> {
+        let seen = seen.clone();
+        let candidates = candidates.iter().map(|c| c.to_string()).collect();
+        g.ask_ahead(key.to_string(), candidates, 3, move |keys| async move {
+            seen.calls.fetch_add(1, Ordering::SeqCst);
+            seen.sizes.lock().unwrap().push(keys.len());
+            Ok(keys
+                .iter()
+                .filter(|k| !k.starts_with("gone"))
+                .map(|k| (k.clone(), k.len() as u32))
+                .collect())
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_batch_filled_ahead_answers_later_asks_without_a_call() {
+        let g = Arc::new(Gatherer::new(10));
+        let seen = Arc::new(Seen::default());
+        let candidates = ["a", "bb", "gone", "ccc", "dddd", "eeeee"];
+        // Three places (fill_to 3): "a" asked, "bb" and "gone" ahead.
+        assert_eq!(
+            ask_ahead(&g, "a", &candidates, &seen).await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(*seen.sizes.lock().unwrap(), vec![3]);
+        // Answered ahead, found or not: no call.
+        assert_eq!(
+            ask_ahead(&g, "bb", &candidates, &seen).await.unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            ask_ahead(&g, "gone", &candidates, &seen).await.unwrap(),
+            None
+        );
+        assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
+        // Taken once: a second ask of "bb" goes to AWS, filled with the
+        // candidates never sent ("ccc"; "a" and "bb" were sent).
+        assert_eq!(
+            ask_ahead(&g, "bb", &candidates, &seen).await.unwrap(),
+            Some(2)
+        );
+        assert_eq!(seen.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            ask_ahead(&g, "ccc", &candidates, &seen).await.unwrap(),
+            Some(3)
+        );
+        assert_eq!(seen.calls.load(Ordering::SeqCst), 2);
+        // A plain ask never takes what was fetched ahead.
+        assert_eq!(ask(&g, "dddd", &seen).await.unwrap(), Some(4));
+        assert_eq!(seen.calls.load(Ordering::SeqCst), 3);
     }
 }

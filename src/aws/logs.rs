@@ -1,6 +1,7 @@
 //! CloudWatch Logs: the log group of a microservice. Its id is its name.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
@@ -15,6 +16,11 @@ impl LogGroupSpec {
     /// groups asked for at the same moment ([`crate::aws::gatherer`]): one
     /// DescribeLogGroups per 50 names.
     async fn find(&self, aws: &Clients, name: &str) -> Result<Option<LogGroup>, AwsError> {
+        if let Some(listing) = refresh_listing(aws, name).await? {
+            if let Some(group) = listing.get(name) {
+                return Ok(Some(group.clone()));
+            }
+        }
         aws.remembered(format!("logs:DescribeLogGroups {name}"), || async {
             let gatherer = aws
                 .gatherers
@@ -27,9 +33,11 @@ impl LogGroupSpec {
         .await
     }
 
-    /// The group's tags, for a read: gathered into one GetResources by its
-    /// ARN ([`crate::aws::tagging`]) when the account is known, else (and
-    /// when GetResources does not name it) ListTagsLogGroup. Writes use
+    /// The group's tags, for a read, when the account is known: in a
+    /// refresh from the process's listing of the owned CloudWatch and Logs
+    /// objects, else gathered into one GetResources by its ARN
+    /// ([`crate::aws::tagging::monitoring_tags_of`]); ListTagsLogGroup when
+    /// neither names it or the account is not known. Writes use
     /// [`Self::tags_of`].
     async fn tags_read(
         &self,
@@ -37,7 +45,9 @@ impl LogGroupSpec {
         name: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
         match crate::aws::arn::log_group(&aws.region, aws.account_id.as_deref(), name) {
-            Some(arn) => crate::aws::tagging::tags_of(aws, &arn, || self.tags_of(aws, name)).await,
+            Some(arn) => {
+                crate::aws::tagging::monitoring_tags_of(aws, &arn, || self.tags_of(aws, name)).await
+            }
             None => self.tags_of(aws, name).await,
         }
     }
@@ -98,6 +108,75 @@ impl LogGroupSpec {
 /// DescribeLogGroups takes at most 50 `logGroupIdentifiers` (names in the
 /// caller's account; botocore logs 2014-03-28).
 const DESCRIBE_LOG_GROUPS_MAX_NAMES: usize = 50;
+
+/// In a refresh (a process that only reads, see
+/// [`crate::aws::tagging::refresh_listing`]), every log group in the
+/// "folder" of `name` (the name up to its last `/`: `/matbakh/PLATFORM/`
+/// for a microservice's, one platform's groups), by name: one paged
+/// DescribeLogGroups by `logGroupNamePrefix` (50 a page) for the whole
+/// process, where asks gathered within a moment meet only the few
+/// refreshes Terraform runs at once. `None` outside a refresh and for a
+/// name in no folder; a listing that fails is not kept.
+async fn refresh_listing(
+    aws: &Clients,
+    name: &str,
+) -> Result<Option<Arc<HashMap<String, LogGroup>>>, AwsError> {
+    type Listing = tokio::sync::OnceCell<Arc<HashMap<String, LogGroup>>>;
+    type Listings = std::sync::Mutex<HashMap<String, Arc<Listing>>>;
+    let folder = match name.rfind('/') {
+        Some(end) if end > 0 && aws.memo.is_some() => &name[..=end],
+        _ => return Ok(None),
+    };
+    let listing = aws
+        .gatherers
+        .shared::<Listings>("logs:DescribeLogGroups (refresh)")
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(folder.to_string())
+        .or_default()
+        .clone();
+    let found = listing
+        .get_or_try_init(|| async {
+            describe_prefixed(aws.logs.clone(), folder)
+                .await
+                .map(Arc::new)
+        })
+        .await?
+        .clone();
+    Ok(Some(found))
+}
+
+/// DescribeLogGroups returns at most 50 groups a page (`limit`, botocore
+/// logs 2014-03-28).
+const DESCRIBE_LOG_GROUPS_PAGE: i32 = 50;
+
+/// Every log group whose name starts with `prefix`, by name.
+async fn describe_prefixed(
+    client: aws_sdk_cloudwatchlogs::Client,
+    prefix: &str,
+) -> Result<HashMap<String, LogGroup>, AwsError> {
+    let mut found = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let out = client
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .limit(DESCRIBE_LOG_GROUPS_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
+        for group in out.log_groups() {
+            if let Some(name) = group.log_group_name() {
+                found.insert(name.to_string(), group.clone());
+            }
+        }
+        next_token = out.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok(found);
+        }
+    }
+}
 
 /// The log groups of these names (at most 50) that exist, by name.
 async fn describe_named(
@@ -313,5 +392,86 @@ mod gathered_tests {
                 "ListTagsLogGroup"
             ]
         );
+    }
+
+    /// A refresh of 60 microservices' log groups, each resource with its
+    /// own memo: the platform's groups listed once by prefix (two pages of
+    /// 50), their tags from one listing of the owned objects; the group
+    /// the tag listing does not name has its tags asked of Logs, the one
+    /// the prefix listing does not name (deleted) is asked for alone and
+    /// seen as gone.
+    #[tokio::test]
+    async fn a_refresh_lists_the_platforms_log_groups_once_for_the_whole_process() {
+        let n = 60;
+        let fake = FakeEndpoint::start(move |op, body| match op {
+            "DescribeLogGroups" if body.get("logGroupIdentifiers").is_some() => {
+                (200, json!({"logGroups": []}))
+            }
+            "DescribeLogGroups" => {
+                assert_eq!(body["logGroupNamePrefix"], json!("/matbakh/p/"));
+                assert_eq!(body["limit"], json!(50));
+                let all: Vec<String> = (0..n)
+                    .map(|i| format!("/matbakh/p/s{i}"))
+                    .chain(["/matbakh/p/untagged".to_string()])
+                    .collect();
+                let start: usize = body["nextToken"].as_str().map_or(0, |t| t.parse().unwrap());
+                let end = (start + 50).min(all.len());
+                let groups: Vec<_> = all[start..end]
+                    .iter()
+                    .map(|n| json!({"logGroupName": n, "retentionInDays": 7}))
+                    .collect();
+                match end < all.len() {
+                    true => (
+                        200,
+                        json!({"logGroups": groups, "nextToken": end.to_string()}),
+                    ),
+                    false => (200, json!({"logGroups": groups})),
+                }
+            }
+            "GetResources" => {
+                assert!(body.get("ResourceARNList").is_none(), "{body}");
+                let found: Vec<_> = (0..n)
+                    .map(|i| {
+                        let name = format!("/matbakh/p/s{i}");
+                        json!({"ResourceARN": format!("arn:aws:logs:eu-central-1:1:log-group:{name}"),
+                               "Tags": [{"Key": "matbakh:owner", "Value": name}]})
+                    })
+                    .collect();
+                (
+                    200,
+                    json!({"ResourceTagMappingList": found, "PaginationToken": ""}),
+                )
+            }
+            "ListTagsLogGroup" => (
+                200,
+                json!({"tags": {"matbakh:owner": "/matbakh/p/untagged"}}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let mut configured = fake.clients();
+        configured.account_id = Some("1".into());
+        let specs: Vec<LogGroupSpec> = (0..n)
+            .map(|i| spec(&format!("/matbakh/p/s{i}")))
+            .chain([spec("/matbakh/p/untagged"), spec("/matbakh/p/gone")])
+            .collect();
+        let resolved = Resolved::default();
+        let observed = futures::future::join_all(specs.iter().map(|s| {
+            let aws = configured.remembering_reads();
+            let resolved = &resolved;
+            async move { s.observe(&aws, &s.name, resolved).await }
+        }))
+        .await;
+        for o in &observed[..=n] {
+            assert_eq!(o.as_ref().unwrap(), &Observation::in_sync());
+        }
+        assert_eq!(observed[n + 1].as_ref().unwrap(), &Observation::Missing);
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        // Two pages by prefix and the gone one by name.
+        assert_eq!(count("DescribeLogGroups"), 3, "{calls:?}");
+        assert_eq!(count("GetResources"), 1, "{calls:?}");
+        // The untagged one's tags, and the gone one's (asked beside its
+        // describe; the answer is not used).
+        assert_eq!(count("ListTagsLogGroup"), 2, "{calls:?}");
     }
 }

@@ -89,6 +89,13 @@ pub trait Adapter: Sync {
     /// Delete the object, waiting until AWS no longer reports it where the
     /// next delete in reverse order depends on that. Already gone is success.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError>;
+
+    /// Read ahead, into [`Clients::ahead`], what `create` reads before it
+    /// writes (see [`crate::engine::Backend::look_ahead`]). Nothing by
+    /// default.
+    async fn look_ahead(&self, aws: &Clients) {
+        let _ = aws;
+    }
 }
 
 impl Spec {
@@ -151,6 +158,17 @@ impl Backend for AwsBackend<'_> {
     }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await
+    }
+    async fn look_ahead(&self, spec: &Spec) {
+        spec.adapter().look_ahead(self.clients).await
+    }
+
+    /// A task definition names its roles and log group (and, on App Mesh,
+    /// its virtual node); only the tasks the ECS service runs use them, and
+    /// a revision naming a role deleted is still deregistered (and takes
+    /// no role to describe).
+    fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
+        matches!(spec, Spec::TaskDefinition(_))
     }
 
     /// The requests each adapter sends one after the other (see each

@@ -87,6 +87,24 @@ impl ReadMemo {
     }
 }
 
+impl ReadMemo {
+    /// [`Self::remembered`], once: the answer an earlier (or in-flight)
+    /// read `key` got is handed over and forgotten, so the next read of
+    /// `key` asks AWS. For an apply's reads ahead ([`super::Clients::ahead`]):
+    /// a create takes what was read for it, and its retries read afresh.
+    pub async fn taken<T, F, Fut>(&self, key: String, fetch: F) -> Result<T, AwsError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let answer = self.remembered(key.clone(), fetch).await;
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        answers.remove(&key);
+        answer
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -129,6 +147,31 @@ mod tests {
         // Another request is asked for.
         let d = count(&clients, "ecs:DescribeServices c/t", &calls, Ok(4)).await;
         assert_eq!(d.unwrap(), 4);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_read_ahead_is_taken_once_then_read_afresh() {
+        let clients = clients();
+        let calls = AtomicUsize::new(0);
+        let ask = |answer: u32| {
+            let calls = &calls;
+            move || async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Ok::<u32, AwsError>(answer)
+            }
+        };
+        let key = || "ecs:DescribeTaskDefinition family".to_string();
+        // The read ahead in flight when the create takes it: one request.
+        let (ahead, taken) = futures::join!(
+            clients.ahead.remembered(key(), ask(1)),
+            clients.ahead.taken(key(), ask(2)),
+        );
+        assert_eq!((ahead.unwrap(), taken.unwrap()), (1, 1));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Taken: a retry's read asks AWS again.
+        assert_eq!(clients.ahead.taken(key(), ask(3)).await.unwrap(), 3);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 

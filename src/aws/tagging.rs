@@ -104,31 +104,88 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Tags, AwsError>>,
 {
-    if aws.memo.is_none() {
+    listed_tags_among(aws, listing_kind, &[resource_type], arn, per_object).await
+}
+
+/// [`listed_tags_of`] for a listing of several resource types at once
+/// (`service[:type]`, e.g. `cloudwatch` for every CloudWatch type):
+/// objects of kinds one refresh reads together share its pages.
+pub async fn listed_tags_among<F, Fut>(
+    aws: &Clients,
+    listing_kind: &'static str,
+    resource_types: &[&str],
+    arn: &str,
+    per_object: F,
+) -> Result<Tags, AwsError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Tags, AwsError>>,
+{
+    let Some(listing) = refresh_listing(aws, listing_kind, resource_types).await? else {
         return tags_of(aws, arn, per_object).await;
-    }
-    let listing = aws
-        .gatherers
-        .shared::<Listing>(listing_kind)
-        .get_or_try_init(|| async {
-            list_owned(&aws.tagging, resource_type)
-                .await
-                .map(std::sync::Arc::new)
-        })
-        .await?
-        .clone();
+    };
     match listing.get(arn) {
         Some(tags) => Ok(tags.clone()),
         None => per_object().await,
     }
 }
 
-/// Every resource of `resource_type` in the region that carries the
-/// provider's owner key, with its tags: GetResources by type and tag key,
+/// In a refresh (a process that only reads), every resource of
+/// `resource_types` in the region that carries the provider's owner key,
+/// ARN to tags: listed once for the whole process under `listing_kind`
+/// (a listing that fails is not kept). `None` outside a refresh, where
+/// every read asks AWS.
+pub async fn refresh_listing(
+    aws: &Clients,
+    listing_kind: &'static str,
+    resource_types: &[&str],
+) -> Result<Option<std::sync::Arc<HashMap<String, Tags>>>, AwsError> {
+    if aws.memo.is_none() {
+        return Ok(None);
+    }
+    let listing = aws
+        .gatherers
+        .shared::<Listing>(listing_kind)
+        .get_or_try_init(|| async {
+            list_owned(&aws.tagging, resource_types)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await?
+        .clone();
+    Ok(Some(listing))
+}
+
+/// The listing a refresh takes the tags of the CloudWatch and Logs objects
+/// from: alarms, log groups, and dashboards where AWS names them (the
+/// `cloudwatch` filter is every CloudWatch type; whether a regional
+/// GetResources names a dashboard's region-less ARN is not documented, so
+/// one it leaves out is asked of CloudWatch). Every alarm, dashboard and
+/// log group the provider makes carries its owner key.
+pub const MONITORING_LISTING: &str = "tag:GetResources cloudwatch logs:log-group";
+pub const MONITORING_TYPES: &[&str] = &["cloudwatch", "logs:log-group"];
+
+/// The tags of a CloudWatch or Logs object for a read: in a refresh from
+/// [`MONITORING_LISTING`], else gathered by ARN ([`tags_of`]); `per_object`
+/// when neither names it.
+pub async fn monitoring_tags_of<F, Fut>(
+    aws: &Clients,
+    arn: &str,
+    per_object: F,
+) -> Result<Tags, AwsError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Tags, AwsError>>,
+{
+    listed_tags_among(aws, MONITORING_LISTING, MONITORING_TYPES, arn, per_object).await
+}
+
+/// Every resource of `resource_types` in the region that carries the
+/// provider's owner key, with its tags: GetResources by types and tag key,
 /// paged (AWS ends with an empty `PaginationToken`).
 async fn list_owned(
     client: &aws_sdk_resourcegroupstagging::Client,
-    resource_type: &str,
+    resource_types: &[&str],
 ) -> Result<HashMap<String, Tags>, AwsError> {
     use aws_sdk_resourcegroupstagging::types::TagFilter;
     let mut found = HashMap::new();
@@ -136,7 +193,7 @@ async fn list_owned(
     loop {
         let out = client
             .get_resources()
-            .resource_type_filters(resource_type)
+            .set_resource_type_filters(Some(resource_types.iter().map(|t| t.to_string()).collect()))
             .tag_filters(TagFilter::builder().key(crate::spec::OWNER_TAG).build())
             .resources_per_page(RESOURCES_PER_PAGE)
             .set_pagination_token(token)

@@ -66,6 +66,13 @@ pub trait Backend: Sync {
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
 
+    /// Read ahead what creating `spec` reads before it writes (sent when
+    /// the apply starts, not when its dependencies are done); its create
+    /// takes the answer. Nothing by default; failures are the create's.
+    async fn look_ahead(&self, spec: &Spec) {
+        let _ = spec;
+    }
+
     /// How many requests creating (`Direction::Dependents`) or deleting
     /// (`Direction::Dependencies`) `spec` sends one after the other, as the
     /// engine's estimate of how long it keeps a slot: the longest chain
@@ -73,6 +80,17 @@ pub trait Backend: Sync {
     fn rounds(&self, spec: &Spec, direction: Direction) -> usize {
         let _ = (spec, direction);
         1
+    }
+
+    /// Whether `spec` only names the objects it depends on, and nothing
+    /// of theirs is in use while it exists on its own (a task definition
+    /// names its roles and log group; the tasks that use them are the
+    /// service's). In a destroy, what it depends on then waits for what
+    /// depends on it (the service), not for it: deleted beside it instead
+    /// of a round after. Its creation order is unchanged. By default false.
+    fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
+        let _ = spec;
+        false
     }
 
     /// Components this backend reads with one request for many (a call

@@ -113,66 +113,78 @@ pub async fn apply_reporting<B: Backend>(
     pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut done: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
-    loop {
-        // After a failure or Terraform's stop request nothing new starts;
-        // what is in flight finishes (its waits end at once on stop) and is
-        // recorded.
-        if outcome.errors.is_empty() && !stop_requested() {
-            let mut i = 0;
-            while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
-                let idx = pending[i];
-                if deps[idx].iter().all(|d| done.contains(d)) {
-                    pending.remove(i);
-                    let component = &desired[idx];
-                    let id = outcome.recorded.get(&component.key).cloned();
-                    let resolved = outcome.recorded.clone();
-                    in_flight.push(async move {
-                        (idx, reconcile_one(backend, component, id, resolved).await)
-                    });
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        let Some((idx, result)) = in_flight.next().await else {
-            break;
-        };
-        let key = desired[idx].key.clone();
-        let result = interrupted_step(result);
-        match result {
-            Step {
-                id: Some(id),
-                progress,
-                error,
-            } => {
-                outcome.recorded.insert(key.clone(), id);
-                progress.iter().for_each(report);
-                outcome.progress.extend(progress);
-                match error {
-                    None => {
-                        done.insert(idx);
+    // The reads that components to be created make before their create
+    // (an owner check, a leftover of an interrupted apply) go out now,
+    // beside the first round, instead of after their dependencies.
+    let looked_ahead = futures::future::join_all(
+        desired
+            .iter()
+            .filter(|c| !outcome.recorded.contains_key(&c.key))
+            .map(|c| backend.look_ahead(&c.spec)),
+    );
+    let reconciled = async {
+        loop {
+            // After a failure or Terraform's stop request nothing new starts;
+            // what is in flight finishes (its waits end at once on stop) and is
+            // recorded.
+            if outcome.errors.is_empty() && !stop_requested() {
+                let mut i = 0;
+                while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
+                    let idx = pending[i];
+                    if deps[idx].iter().all(|d| done.contains(d)) {
+                        pending.remove(i);
+                        let component = &desired[idx];
+                        let id = outcome.recorded.get(&component.key).cloned();
+                        let resolved = outcome.recorded.clone();
+                        in_flight.push(async move {
+                            (idx, reconcile_one(backend, component, id, resolved).await)
+                        });
+                    } else {
+                        i += 1;
                     }
-                    Some(message) => outcome.errors.push(StepError {
-                        component: key,
-                        message,
-                    }),
                 }
             }
-            Step {
-                id: None,
-                progress,
-                error,
-            } => {
-                outcome.recorded.remove(&key);
-                progress.iter().for_each(report);
-                outcome.progress.extend(progress);
-                outcome.errors.push(StepError {
-                    component: key,
-                    message: error.unwrap_or_else(|| "no id recorded".into()),
-                });
+            let Some((idx, result)) = in_flight.next().await else {
+                break;
+            };
+            let key = desired[idx].key.clone();
+            let result = interrupted_step(result);
+            match result {
+                Step {
+                    id: Some(id),
+                    progress,
+                    error,
+                } => {
+                    outcome.recorded.insert(key.clone(), id);
+                    progress.iter().for_each(report);
+                    outcome.progress.extend(progress);
+                    match error {
+                        None => {
+                            done.insert(idx);
+                        }
+                        Some(message) => outcome.errors.push(StepError {
+                            component: key,
+                            message,
+                        }),
+                    }
+                }
+                Step {
+                    id: None,
+                    progress,
+                    error,
+                } => {
+                    outcome.recorded.remove(&key);
+                    progress.iter().for_each(report);
+                    outcome.progress.extend(progress);
+                    outcome.errors.push(StepError {
+                        component: key,
+                        message: error.unwrap_or_else(|| "no id recorded".into()),
+                    });
+                }
             }
         }
-    }
+    };
+    futures::join!(looked_ahead, reconciled);
     if outcome.errors.is_empty() && stop_requested() && !pending.is_empty() {
         outcome.errors.push(StepError {
             component: desired[pending[0]].key.clone(),
@@ -309,6 +321,34 @@ async fn reconcile_one<B: Backend>(
     }
 }
 
+/// What each component's delete waits for: its dependents, except that a
+/// dependent that only names it ([`Backend::only_names_its_dependencies`])
+/// stands for its own dependents instead (transitively).
+fn waiting_past_namers<B: Backend>(
+    backend: &B,
+    graph: &[Component],
+    dependents: &[Vec<usize>],
+) -> Vec<Vec<usize>> {
+    (0..graph.len())
+        .map(|i| {
+            let mut waits = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut todo = dependents[i].clone();
+            while let Some(d) = todo.pop() {
+                if !seen.insert(d) {
+                    continue;
+                }
+                if backend.only_names_its_dependencies(&graph[d].spec) {
+                    todo.extend(dependents[d].iter().copied());
+                } else {
+                    waits.insert(d);
+                }
+            }
+            waits.into_iter().collect()
+        })
+        .collect()
+}
+
 /// Delete every recorded component of `graph`, dependents before what they
 /// depend on, independent ones concurrently. Deleting continues past a
 /// failure wherever the order allows, so one stuck object does not keep the
@@ -351,6 +391,7 @@ pub async fn destroy_reporting<B: Backend>(
             }
         }
     }
+    let dependents = waiting_past_namers(backend, graph, &dependents);
     // Critical path first: among deletable components, the one with the
     // longest chain of dependencies behind it goes first.
     let chains = chain_lengths(graph, Direction::Dependencies, |c| {

@@ -25,6 +25,8 @@ enum Op {
     Update,
     Settle,
     Delete,
+    /// A create's read ahead (recorded only by a fake `looking_ahead`).
+    LookAhead,
 }
 
 /// One call the engine made.
@@ -74,6 +76,11 @@ struct Fake {
     waits: BTreeMap<(Op, String), Until>,
     /// Keys whose create takes this many delays (sequential requests).
     slow: BTreeMap<String, usize>,
+    /// Keys that only name what they depend on (see
+    /// `Backend::only_names_its_dependencies`).
+    namers: BTreeSet<String>,
+    /// Whether look-aheads are recorded (each takes one delay).
+    looking_ahead: bool,
 }
 
 fn key_of(spec: &Spec) -> String {
@@ -118,6 +125,16 @@ impl Fake {
 
     fn delay(mut self, d: Duration) -> Self {
         self.delay = d;
+        self
+    }
+
+    fn looking_ahead(mut self) -> Self {
+        self.looking_ahead = true;
+        self
+    }
+
+    fn naming_only(mut self, key: &str) -> Self {
+        self.namers.insert(key.to_string());
         self
     }
 
@@ -388,6 +405,18 @@ impl Backend for Fake {
         match direction {
             Direction::Dependents => self.slow.get(&key_of(spec)).copied().unwrap_or(1),
             Direction::Dependencies => 1,
+        }
+    }
+
+    fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
+        self.namers.contains(&key_of(spec))
+    }
+
+    async fn look_ahead(&self, spec: &Spec) {
+        if self.looking_ahead {
+            let call = self.begin(Op::LookAhead, &key_of(spec), None, &Resolved::new());
+            tokio::time::sleep(self.delay).await;
+            self.end(call, None);
         }
     }
 
@@ -886,6 +915,73 @@ async fn destroy_deletes_dependents_before_their_dependencies() {
     assert!(outcome
         .progress
         .ends_with(&[Progress::Deleted("log".into())]));
+}
+
+#[tokio::test]
+async fn a_create_reads_ahead_when_the_apply_starts_not_after_its_dependencies() {
+    // role <- task <- service, with `service` already recorded: the task
+    // definition's read ahead goes out with the role's create, in the
+    // first round; the recorded service reads nothing ahead.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new().delay(Duration::from_millis(20)).looking_ahead();
+    let (fake, recorded) = fake.existing(&["service"]);
+    let outcome = apply(&fake, &graph, &[], recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(fake.keys_of(Op::LookAhead), ["role", "task"]);
+    let ahead = fake.the(Op::LookAhead, "task");
+    let role = fake.the(Op::Create, "role");
+    // Under way together: neither ended before the other started.
+    assert!(ahead.started < role.finished.unwrap() && role.started < ahead.finished.unwrap());
+    before(&ahead, &fake.the(Op::Create, "task"));
+}
+
+#[tokio::test]
+async fn what_a_task_definition_only_names_is_deleted_beside_it_once_its_service_is_gone() {
+    // role <- task <- service; log <- task. The task definition only names
+    // the role and the log group: they wait for the service, not for it.
+    let graph = [
+        comp("role", &[]),
+        comp("log", &[]),
+        comp("task", &["role", "log"]),
+        comp("service", &["task"]),
+    ];
+    let keys = ["role", "log", "task", "service"];
+    let (fake, recorded) = Fake::new()
+        .delay(Duration::from_millis(20))
+        .naming_only("task")
+        .existing(&keys);
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert!(fake.alive().is_empty());
+    for what in ["role", "log", "task"] {
+        before(
+            &fake.the(Op::Delete, "service"),
+            &fake.the(Op::Delete, what),
+        );
+    }
+    // The service, then the other three at once: two rounds, not three.
+    assert_eq!(rounds(&fake.calls()), 2);
+
+    // Without the property, the task definition goes first: three.
+    let (fake, recorded) = Fake::new().delay(Duration::from_millis(20)).existing(&keys);
+    destroy(&fake, &graph, recorded).await;
+    assert_eq!(rounds(&fake.calls()), 3);
+
+    // A service that cannot be deleted keeps the role too.
+    let (fake, recorded) = Fake::new().naming_only("task").existing(&keys);
+    let fake = fake.failing(Op::Delete, "service");
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert_eq!(
+        error_components(&outcome),
+        ["service"],
+        "{:?}",
+        outcome.errors
+    );
+    assert_eq!(fake.keys_of(Op::Delete), ["service"]);
 }
 
 #[tokio::test]

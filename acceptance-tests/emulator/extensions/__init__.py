@@ -10,13 +10,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import (appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics, misc,
-                   scalable_target_tagging, scaling_policies, tagging)
+    from . import (alarm_paging, appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics,
+                   misc, scalable_target_tagging, scalable_targets, scaling_policies, tagging)
 
     appmesh.install()
     ecs.install()
     cloudmap.install()
     misc.install()
+    alarm_paging.install()
     dashboards.install()
     metrics.install()
     budgets.install()
@@ -24,6 +25,7 @@ def install() -> None:
     scaling_policies.install()
     tagging.install()
     scalable_target_tagging.install()
+    scalable_targets.install()
     iam.install()
     _installed = True
 

@@ -15,7 +15,12 @@ moto 5.2.5 as shipped:
 * DeleteCluster succeeds while ACTIVE services remain (AWS: ClusterContainsServicesException);
 * UpdateClusterSettings is not implemented;
 * Service Connect is stored but neither resolved nor validated, and never reaches Cloud Map
-  (now: ecs_service_connect.py); Fargate task sizes are not checked (now: ecs_task_sizes.py).
+  (now: ecs_service_connect.py); Fargate task sizes are not checked (now: ecs_task_sizes.py);
+* ListServices answers every service at once and ignores maxResults; DescribeServices takes any
+  number of services. AWS (botocore's ecs model): ListServices' maxResults "can be between 1 and
+  100. If this parameter isn't used, then ListServices returns up to 10 results and a nextToken";
+  DescribeServices: "You may specify up to 10 services to describe in a single operation" ->
+  paged, and refused beyond those limits (InvalidParameterException).
 
 Deployment behaviour after this module is set by settings.ecs_deployment (see settings.py).
 """
@@ -429,15 +434,46 @@ def _validate_network(self: Any, nc: dict[str, Any]) -> dict[str, Any]:
     return nc
 
 
+DESCRIBE_SERVICES_MAX = 10
+LIST_SERVICES_PAGE_MAX = 100
+LIST_SERVICES_PAGE_DEFAULT = 10
+
+
 def describe_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    if len(self._get_param("services", []) or []) > DESCRIBE_SERVICES_MAX:
+        raise InvalidParameterException(
+            f"services can have at most {DESCRIBE_SERVICES_MAX} items.")
     deployments.advance_all()
     return _orig_describe_services(self)
+
+
+_orig_list_services = EC2ContainerServiceResponse.list_services
+
+
+def list_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ListServices a page at a time: maxResults 1-100 (default 10), nextToken an offset."""
+    page = self._get_param("maxResults")
+    if page is not None and not 1 <= int(page) <= LIST_SERVICES_PAGE_MAX:
+        raise InvalidParameterException(
+            f"maxResults must be between 1 and {LIST_SERVICES_PAGE_MAX}.")
+    page = int(page) if page is not None else LIST_SERVICES_PAGE_DEFAULT
+    token = self._get_param("nextToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise InvalidParameterException("Invalid nextToken.") from None
+    arns = _orig_list_services(self).result["serviceArns"]  # type: ignore[index]
+    answer: dict[str, Any] = {"serviceArns": arns[start:start + page]}
+    if start + page < len(arns):
+        answer["nextToken"] = str(start + page)
+    return ActionResult(answer)
 
 
 def install() -> None:
     deployments.install()
     EcsService._validate_network = _validate_network  # type: ignore[method-assign]
     EC2ContainerServiceResponse.describe_services = describe_services  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.list_services = list_services  # type: ignore[method-assign]
     EC2ContainerServiceResponse.delete_service = delete_service  # type: ignore[method-assign]
     EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings  # type: ignore[attr-defined]
     EC2ContainerServiceResponse.create_cluster = create_cluster  # type: ignore[method-assign]

@@ -17,6 +17,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 
 use crate::aws::compare::gone_is_ok;
+use crate::aws::ecs::services_gathered::listed_services;
 use crate::aws::{Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved, FOLLOWS_AWS};
 use crate::spec::autoscaling::{
@@ -267,12 +268,66 @@ async fn describe_policy(
                 DESCRIBE_POLICIES_MAX_NAMES,
             );
             let client = aws.autoscaling.clone();
+            let fetch = move |keys| describe_names(client, keys);
+            if aws.memo.is_none() {
+                return gatherer.ask(key.clone(), fetch).await;
+            }
             gatherer
-                .ask(key.clone(), move |keys| describe_names(client, keys))
+                .ask_ahead(
+                    key.clone(),
+                    likely_policies(aws, resource_id, name),
+                    FILL_NAMES,
+                    fetch,
+                )
                 .await
         },
     )
     .await
+}
+
+/// How many names a refresh's DescribeScalingPolicies is filled to: about
+/// one page of policies (10). A microservice's refresh looks for three
+/// names (CPU, memory and request count), and one without ingress has
+/// two of those policies: 15 names, about 10 policies. More names cost as
+/// many calls (10 policies a page), but one after another for the refresh
+/// that waits; fewer leave some of the next refreshes' policies out.
+const FILL_NAMES: usize = 15;
+
+/// In a refresh, the keys to fill a DescribeScalingPolicies with: the
+/// policies the cluster's other services ([`listed_services`]) would have
+/// if named as the policies asked so far in this process are named after
+/// their services (`auth` -> `auth-cpu-target-tracking`: the part after
+/// the service's name), so that their refreshes then send nothing. Filled
+/// to [`FILL_NAMES`], not to the 50 names a call takes. Not a listing of
+/// the account's ECS policies: it names everyone's, 10 a page, whoever
+/// made them. A name guessed wrong costs nothing but its place in the call.
+fn likely_policies(aws: &Clients, resource_id: &str, name: &str) -> Vec<String> {
+    type Suffixes = std::sync::Mutex<BTreeSet<String>>;
+    // `service/CLUSTER/NAME`.
+    let ["service", cluster, service] = resource_id.split('/').collect::<Vec<_>>()[..] else {
+        return Vec::new();
+    };
+    let suffixes = aws
+        .gatherers
+        .shared::<Suffixes>("application-autoscaling:DescribeScalingPolicies names (refresh)");
+    let suffixes: Vec<String> = {
+        let mut known = suffixes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(suffix) = name.strip_prefix(service) {
+            known.insert(suffix.to_string());
+        }
+        known.iter().cloned().collect()
+    };
+    listed_services(aws, cluster)
+        .iter()
+        .flat_map(|other| {
+            suffixes.iter().map(move |suffix| {
+                policy_key(
+                    &format!("service/{cluster}/{other}"),
+                    &format!("{other}{suffix}"),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The ECS desired-count policies of these keys ([`policy_key`], at most
@@ -496,6 +551,17 @@ mod gathered_tests {
     /// (1-10, default 10) a page. Each request's body is kept in `bodies`.
     fn aws_like(policies: Policies, bodies: Arc<Mutex<Vec<Value>>>) -> FakeEndpoint {
         FakeEndpoint::start(move |op, body| {
+            if op == "ListServices" {
+                // The cluster's services: those of the policies' targets.
+                let arns: BTreeSet<String> = policies
+                    .iter()
+                    .map(|(rid, _, _)| {
+                        let name = rid.rsplit('/').next().unwrap_or_default();
+                        format!("arn:aws:ecs:eu-central-1:1:service/p/{name}")
+                    })
+                    .collect();
+                return (200, json!({"serviceArns": arns}));
+            }
             if op != "DescribeScalingPolicies" {
                 return (400, json!({"__type": "Unexpected", "message": op}));
             }
@@ -665,5 +731,74 @@ mod gathered_tests {
             assert!(e.to_string().contains("DescribeScalingPolicies"), "{e}");
         }
         assert_eq!(fake.calls(), vec!["DescribeScalingPolicies"]);
+    }
+
+    /// A plan's refreshes of 30 microservices one after another
+    /// (Terraform's staggered refreshes, which never meet in the
+    /// gatherer's window), two policies each: after the first two, each
+    /// DescribeScalingPolicies is filled to about one page with the
+    /// policies of the cluster's listed services, named as the asked ones
+    /// are, whose refreshes then send nothing. A policy deleted out of band
+    /// still reads as missing.
+    #[tokio::test]
+    async fn a_plan_fills_each_call_with_the_listed_services_policies() {
+        let mut policies: Policies = (0..30)
+            .flat_map(|i| {
+                ["cpu", "memory"].map(|m| {
+                    (
+                        format!("service/p/s{i}"),
+                        format!("s{i}-{m}-target-tracking"),
+                        70.0,
+                    )
+                })
+            })
+            .collect();
+        // s20's memory policy was deleted out of band.
+        policies.retain(|(_, name, _)| name != "s20-memory-target-tracking");
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let fake = aws_like(policies, bodies.clone());
+        let configured = fake.clients();
+        let refresh = |i: usize| {
+            let aws = configured.remembering_reads();
+            async move {
+                // A refresh looks for all three a microservice can have;
+                // without ingress it has two.
+                let specs = ["cpu", "memory", "requests"].map(|m| {
+                    spec(
+                        &format!("service/p/s{i}"),
+                        &format!("s{i}-{m}-target-tracking"),
+                        70.0,
+                    )
+                });
+                let refs: Vec<&ScalingPolicySpec> = specs.iter().collect();
+                ScalingPolicySpec::read_back_many(&aws, &refs)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(Option::is_some)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(refresh(0).await, vec![true, true, false]);
+        assert_eq!(refresh(1).await, vec![true, true, false]);
+        // The listing the second refresh started, in the background.
+        crate::aws::ecs::services_gathered::wait_for_listing(&configured, "p", 30).await;
+        for i in 2..30 {
+            assert_eq!(refresh(i).await, vec![true, i != 20, false], "s{i}");
+        }
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("ListServices"), 1, "{calls:?}");
+        // s0, s1 alone; then s2, s7, s12, s17, s22, s27, each with the
+        // next four services' three names (15 names, 10 policies): 8
+        // calls, not 30, each one page.
+        assert_eq!(count("DescribeScalingPolicies"), 8, "{calls:?}");
+        for body in bodies.lock().unwrap().iter() {
+            assert!(
+                body["PolicyNames"].as_array().unwrap().len() <= FILL_NAMES,
+                "{body}"
+            );
+            assert!(body.get("NextToken").is_none(), "{body}");
+        }
     }
 }

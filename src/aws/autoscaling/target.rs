@@ -11,6 +11,7 @@ use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, S
 use std::collections::{BTreeMap, HashMap};
 
 use crate::aws::compare::gone_is_ok;
+use crate::aws::ecs::services_gathered::listed_services;
 use crate::aws::{tags, Adapter, AwsError, Clients, Found};
 use crate::engine::{Observation, Resolved};
 use crate::spec::autoscaling::ScalableTargetSpec;
@@ -19,6 +20,15 @@ impl ScalableTargetSpec {
     /// The scalable target of `resource_id`, described together with the
     /// other targets asked for at the same moment ([`crate::aws::gatherer`]):
     /// one DescribeScalableTargets per 50 resource ids.
+    ///
+    /// In a refresh, each call is filled up to 50 ids with those of the
+    /// cluster's other services ([`listed_services`], the listing the ECS
+    /// services' reads share), whose refreshes then send nothing; a service
+    /// without a target reads as without one, as when asked alone. Not a
+    /// listing by `ServiceNamespace=ecs`: that names every ECS target of
+    /// the account, every cluster and whoever made them (50 a page, paged
+    /// one after another), and AWS offers no filter by cluster; the
+    /// cluster's ECS services are ours to ask about, 50 in one call.
     async fn describe(
         &self,
         aws: &Clients,
@@ -31,10 +41,23 @@ impl ScalableTargetSpec {
                 DESCRIBE_SCALABLE_TARGETS_MAX_IDS,
             );
             let client = aws.autoscaling.clone();
+            let fetch = move |ids| describe_ids(client, ids);
+            // `service/CLUSTER/NAME`.
+            let cluster = match resource_id.split('/').collect::<Vec<_>>()[..] {
+                ["service", cluster, _] if aws.memo.is_some() => cluster,
+                _ => return gatherer.ask(resource_id.to_string(), fetch).await,
+            };
+            let candidates = listed_services(aws, cluster)
+                .iter()
+                .map(|name| format!("service/{cluster}/{name}"))
+                .collect();
             gatherer
-                .ask(resource_id.to_string(), move |ids| {
-                    describe_ids(client, ids)
-                })
+                .ask_ahead(
+                    resource_id.to_string(),
+                    candidates,
+                    DESCRIBE_SCALABLE_TARGETS_MAX_IDS,
+                    fetch,
+                )
                 .await
         })
         .await
@@ -421,5 +444,77 @@ mod gathered_tests {
         // target; the never-tagged one asked of its own service.
         assert_eq!(count("GetResources"), 2, "{calls:?}");
         assert_eq!(count("ListTagsForResource"), 1, "{calls:?}");
+    }
+
+    /// A plan's refreshes of 60 microservices one after another
+    /// (Terraform's staggered refreshes, which never meet in the
+    /// gatherer's window): after the first two, each
+    /// DescribeScalableTargets is filled to 50 ids with the cluster's
+    /// listed services, whose refreshes then send nothing; a service
+    /// without a target reads as missing.
+    #[tokio::test]
+    async fn a_plan_fills_each_describe_with_the_clusters_listed_services() {
+        let fake = FakeEndpoint::start(|op, body| match op {
+            "ListServices" => {
+                let arns: Vec<_> = (0..60)
+                    .map(|i| format!("arn:aws:ecs:eu-central-1:1:service/p/s{i}"))
+                    .collect();
+                (200, json!({"serviceArns": arns}))
+            }
+            "DescribeScalableTargets" => {
+                let ids = body["ResourceIds"].as_array().cloned().unwrap_or_default();
+                assert!(ids.len() <= 50, "{}", ids.len());
+                let targets: Vec<_> = ids
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .filter(|i| *i != "service/p/s59")
+                    .map(|i| {
+                        json!({"ServiceNamespace": "ecs", "ResourceId": i,
+                               "ScalableDimension": ScalableDimension::EcsServiceDesiredCount.as_str(),
+                               "MinCapacity": 1, "MaxCapacity": 3,
+                               "RoleARN": "arn:aws:iam::1:role/r", "CreationTime": 0,
+                               "ScalableTargetARN": arn(i)})
+                    })
+                    .collect();
+                (200, json!({"ScalableTargets": targets}))
+            }
+            "GetResources" => {
+                let page: Vec<_> = (0..59)
+                    .map(|i| {
+                        json!({"ResourceARN": arn(&format!("service/p/s{i}")),
+                               "Tags": [{"Key": "matbakh:owner", "Value": "p/s"}]})
+                    })
+                    .collect();
+                (200, json!({"ResourceTagMappingList": page}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        let resolved = Resolved::default();
+        let refresh = |i: usize| {
+            let aws = configured.remembering_reads();
+            let spec = ScalableTargetSpec {
+                resource_id: format!("service/p/s{i}"),
+                min_capacity: 1,
+                max_capacity: 3,
+                tags: Default::default(),
+            };
+            let resolved = &resolved;
+            async move { spec.observe(&aws, &spec.resource_id, resolved).await }
+        };
+        let clean = |o: Result<Observation, AwsError>| matches!(o, Ok(Observation::Present { differences }) if differences.is_empty());
+        assert!(clean(refresh(0).await));
+        assert!(clean(refresh(1).await));
+        // The listing the second refresh started, in the background.
+        crate::aws::ecs::services_gathered::wait_for_listing(&configured, "p", 60).await;
+        for i in 2..59 {
+            assert!(clean(refresh(i).await), "s{i}");
+        }
+        assert!(matches!(refresh(59).await, Ok(Observation::Missing)));
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("ListServices"), 1, "{calls:?}");
+        // s0, s1 alone; s2 with s3-s51; s52 with s53-s59: 4, not 60.
+        assert_eq!(count("DescribeScalableTargets"), 4, "{calls:?}");
     }
 }

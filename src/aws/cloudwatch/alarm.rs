@@ -2,6 +2,7 @@
 //! and region; PutMetricAlarm and DeleteAlarms take names).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{
@@ -15,7 +16,7 @@ use crate::spec::cloudwatch::{MetricAlarmSpec, MetricQuerySpec, MetricStatSpec};
 
 impl MetricAlarmSpec {
     async fn describe(&self, aws: &Clients, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
-        gathered(aws, name.to_string()).await
+        described(aws, name.to_string()).await
     }
 
     fn queries(&self) -> Vec<MetricDataQuery> {
@@ -202,7 +203,7 @@ async fn describe_named(
     let described = aws
         .remembered(key, || async {
             let answers =
-                futures::future::try_join_all(names.iter().map(|n| gathered(aws, n.clone())))
+                futures::future::try_join_all(names.iter().map(|n| described(aws, n.clone())))
                     .await?;
             let described: BTreeMap<String, MetricAlarm> = names
                 .into_iter()
@@ -214,6 +215,74 @@ async fn describe_named(
         .await?;
     found.extend(described);
     Ok(())
+}
+
+/// The alarm of `name`: in a refresh from the process's listing of the
+/// alarms the provider owns ([`refresh_listing`]); one it does not name
+/// (deleted, its owner tag removed, made a moment ago) and every read
+/// outside a refresh asked of AWS, gathered.
+async fn described(aws: &Clients, name: String) -> Result<Option<MetricAlarm>, AwsError> {
+    if let Some(listing) = refresh_listing(aws).await? {
+        if let Some(alarm) = listing.get(&name) {
+            return Ok(Some(alarm.clone()));
+        }
+    }
+    gathered(aws, name).await
+}
+
+/// In a refresh (a process that only reads, see
+/// [`crate::aws::tagging::refresh_listing`]), every alarm of the region
+/// that carries the provider's owner key, by name: their names from the
+/// process's one tag listing of the owned CloudWatch and Logs objects,
+/// described 100 a call, once for the whole process. A plan of N
+/// microservices so costs a DescribeAlarms per 100 alarms, where asks
+/// gathered within a moment meet only the few refreshes Terraform runs at
+/// once. `None` outside a refresh; a listing that fails is not kept.
+async fn refresh_listing(
+    aws: &Clients,
+) -> Result<Option<Arc<BTreeMap<String, MetricAlarm>>>, AwsError> {
+    use crate::aws::tagging::{MONITORING_LISTING, MONITORING_TYPES};
+    type Listing = tokio::sync::OnceCell<Arc<BTreeMap<String, MetricAlarm>>>;
+    let Some(owned) =
+        crate::aws::tagging::refresh_listing(aws, MONITORING_LISTING, MONITORING_TYPES).await?
+    else {
+        return Ok(None);
+    };
+    let listing = aws
+        .gatherers
+        .shared::<Listing>("cloudwatch:DescribeAlarms (refresh)")
+        .get_or_try_init(|| async {
+            let mut names: Vec<String> = owned
+                .keys()
+                .filter_map(|arn| alarm_name_in(arn, &aws.region))
+                .collect();
+            names.sort();
+            let parts = futures::future::try_join_all(names.chunks(DESCRIBE_ALARMS_MAX_NAMES).map(
+                |chunk| async move {
+                    let mut found = BTreeMap::new();
+                    describe_named_now(aws, chunk.to_vec(), &mut found).await?;
+                    Ok::<_, AwsError>(found)
+                },
+            ))
+            .await?;
+            Ok::<_, AwsError>(Arc::new(parts.into_iter().flatten().collect()))
+        })
+        .await?
+        .clone();
+    Ok(Some(listing))
+}
+
+/// The name of the alarm `arn` names
+/// (`arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME`) in `region`;
+/// `None` for any other ARN.
+fn alarm_name_in(arn: &str, region: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "cloudwatch", r, _, "alarm", name] if *r == region && !name.is_empty() => {
+            Some(name.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// The alarm of `name`, described together with the other alarms asked
@@ -448,5 +517,167 @@ mod gathered_tests {
         // 150 names in batches of at most 100 (and the by-name reads joined
         // to a batch of their moment): a handful, not 60.
         assert!((2..=4).contains(&calls.len()), "{calls:?}");
+    }
+
+    fn owned(name: &str) -> MetricAlarmSpec {
+        MetricAlarmSpec {
+            tags: [("matbakh:owner".to_string(), "p/s".to_string())].into(),
+            ..spec(name)
+        }
+    }
+
+    fn alarm_arn(name: &str) -> String {
+        format!("arn:aws:cloudwatch:eu-central-1:1:alarm:{name}")
+    }
+
+    /// CloudWatch and the tagging API with alarms `p-s0-cpu` ..
+    /// `p-s{n-1}-cpu` owned and tagged, `p-untagged-cpu` whose owner tag
+    /// was removed (GetResources does not name it), and no `p-gone-cpu`.
+    fn monitoring(n: usize) -> FakeEndpoint {
+        FakeEndpoint::start(move |op, body| match op {
+            "GetResources" if body.get("ResourceARNList").is_some() => (
+                400,
+                serde_json::json!({"__type": "ByArn", "message": "asked by ARN"}),
+            ),
+            "GetResources" => {
+                assert_eq!(
+                    body["ResourceTypeFilters"],
+                    serde_json::json!(["cloudwatch", "logs:log-group"])
+                );
+                assert_eq!(
+                    body["TagFilters"],
+                    serde_json::json!([{"Key": "matbakh:owner"}])
+                );
+                // 100 a page, another platform's log group and a
+                // dashboard among them.
+                let all: Vec<String> = (0..n)
+                    .map(|i| alarm_arn(&format!("p-s{i}-cpu")))
+                    .chain([
+                        "arn:aws:logs:eu-central-1:1:log-group:/matbakh/q/x".to_string(),
+                        "arn:aws:cloudwatch::1:dashboard/p-s0-eu-central-1".to_string(),
+                    ])
+                    .collect();
+                let start: usize = body["PaginationToken"]
+                    .as_str()
+                    .map_or(0, |t| t.parse().unwrap());
+                let end = (start + 100).min(all.len());
+                let page: Vec<_> = all[start..end]
+                    .iter()
+                    .map(|a| {
+                        serde_json::json!({"ResourceARN": a,
+                               "Tags": [{"Key": "matbakh:owner", "Value": "p/s"}]})
+                    })
+                    .collect();
+                let token = if end < all.len() {
+                    end.to_string()
+                } else {
+                    String::new()
+                };
+                (
+                    200,
+                    serde_json::json!({"ResourceTagMappingList": page, "PaginationToken": token}),
+                )
+            }
+            // The fake does not decode CloudWatch's CBOR requests: every
+            // alarm that exists is answered, whatever the names asked.
+            "DescribeAlarms" => {
+                let alarms: Vec<_> = (0..n)
+                    .map(|i| format!("p-s{i}-cpu"))
+                    .chain(["p-untagged-cpu".to_string()])
+                    .map(|n| {
+                        serde_json::json!({"AlarmName": n, "AlarmArn": alarm_arn(&n),
+                               "ComparisonOperator": "GreaterThanThreshold",
+                               "Threshold": 1.0, "EvaluationPeriods": 1,
+                               "DatapointsToAlarm": 1, "TreatMissingData": "notBreaching"})
+                    })
+                    .collect();
+                (200, serde_json::json!({"MetricAlarms": alarms}))
+            }
+            "ListTagsForResource" => (
+                200,
+                serde_json::json!({"Tags": [{"Key": "matbakh:owner", "Value": "p/s"}]}),
+            ),
+            _ => (
+                400,
+                serde_json::json!({"__type": "Unexpected", "message": op}),
+            ),
+        })
+    }
+
+    /// A refresh of 150 microservices' alarms, each resource with its own
+    /// memo: one listing of the owned objects' tags (two pages), their
+    /// alarms described 100 names a call, once for the process; the alarm
+    /// the listing does not name asked for alone (and its tags of
+    /// CloudWatch), the deleted one seen as gone.
+    #[tokio::test]
+    async fn a_refresh_lists_the_owned_alarms_once_for_the_whole_process() {
+        let n = 150;
+        let fake = monitoring(n);
+        let mut configured = fake.clients();
+        configured.account_id = Some("1".into());
+        let specs: Vec<MetricAlarmSpec> = (0..n)
+            .map(|i| owned(&format!("p-s{i}-cpu")))
+            .chain([owned("p-untagged-cpu"), owned("p-gone-cpu")])
+            .collect();
+        let resolved = Resolved::default();
+        let observed = futures::future::join_all(specs.iter().map(|s| {
+            let aws = configured.remembering_reads();
+            let resolved = &resolved;
+            async move { s.observe(&aws, &s.name, resolved).await }
+        }))
+        .await;
+        for (i, o) in observed[..=n].iter().enumerate() {
+            assert_eq!(
+                o.as_ref().unwrap(),
+                &Observation::in_sync(),
+                "{i}: {:?}",
+                fake.calls()
+            );
+        }
+        assert_eq!(observed[n + 1].as_ref().unwrap(), &Observation::Missing);
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("GetResources"), 2, "{calls:?}");
+        // 150 listed alarms in two calls; the two unlisted ones in one
+        // gathered call (or two, if they miss each other's moment).
+        assert!((3..=4).contains(&count("DescribeAlarms")), "{calls:?}");
+        // The tags of the two unlisted ones are asked of CloudWatch beside
+        // their describe (the gone one's answer is not used).
+        assert_eq!(count("ListTagsForResource"), 2, "{calls:?}");
+    }
+
+    /// Outside a refresh (an apply), nothing is listed: the alarm is asked
+    /// for by name and its tags by ARN.
+    #[tokio::test]
+    async fn an_apply_asks_for_its_alarms_by_name() {
+        let fake = monitoring(3);
+        let mut aws = fake.clients();
+        aws.account_id = Some("1".into());
+        let err = owned("p-s1-cpu")
+            .observe(&aws, "p-s1-cpu", &Resolved::default())
+            .await;
+        // The fake refuses GetResources by ARN: the by-ARN ask was made,
+        // not the listing.
+        assert!(err.unwrap_err().to_string().contains("asked by ARN"));
+        let calls = fake.calls();
+        assert!(calls.contains(&"DescribeAlarms".to_string()), "{calls:?}");
+    }
+
+    #[test]
+    fn only_alarm_arns_of_the_region_name_an_alarm() {
+        let region = "eu-central-1";
+        assert_eq!(
+            alarm_name_in("arn:aws:cloudwatch:eu-central-1:1:alarm:p-a:b-cpu", region).as_deref(),
+            Some("p-a:b-cpu")
+        );
+        for other in [
+            "arn:aws:cloudwatch:us-east-1:1:alarm:p-a-cpu",
+            "arn:aws:cloudwatch::1:dashboard/p-a-eu-central-1",
+            "arn:aws:cloudwatch:eu-central-1:1:insight-rule/r",
+            "arn:aws:logs:eu-central-1:1:log-group:/matbakh/p/a",
+            "arn:aws:cloudwatch:eu-central-1:1:alarm:",
+        ] {
+            assert_eq!(alarm_name_in(other, region), None, "{other}");
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! other object.
 
 use async_trait::async_trait;
+use futures::FutureExt;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -199,12 +200,14 @@ pub fn body_of_version(version: &str) -> Option<&str> {
     version.split_once(' ').map(|(_, hash)| hash)
 }
 
-/// The tags of a dashboard, for a read: gathered into one GetResources
-/// ([`crate::aws::tagging`]), ListTagsForResource when it does not name
-/// the dashboard (whether a regional GetResources names an account-wide
-/// dashboard ARN is not documented).
+/// The tags of a dashboard, for a read: in a refresh from the process's
+/// listing of the owned CloudWatch and Logs objects, else gathered into
+/// one GetResources ([`crate::aws::tagging::monitoring_tags_of`]);
+/// ListTagsForResource when neither names the dashboard (whether a
+/// regional GetResources names an account-wide dashboard ARN is not
+/// documented; the emulator's does not).
 async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    crate::aws::tagging::tags_of(aws, arn, || super::tags_of(aws, arn)).await
+    super::tags_read(aws, arn).await
 }
 
 impl DashboardSpec {
@@ -284,16 +287,31 @@ impl DashboardSpec {
     }
 }
 
-#[async_trait]
-impl Adapter for DashboardSpec {
-    async fn observe(
+impl DashboardSpec {
+    /// [`Adapter::observe`] of this dashboard (ids resolved), its tags
+    /// asked at the start when its ARN (`known_arn`) is known.
+    async fn observe_with(
         &self,
         aws: &Clients,
         id: &str,
-        resolved: &Resolved,
+        known_arn: Option<&str>,
+        early_tags: impl std::future::Future<
+            Output = Option<Result<BTreeMap<String, String>, AwsError>>,
+        >,
     ) -> Result<Observation, AwsError> {
-        let resolved_self = self.with_ids(resolved);
-        let this = &resolved_self;
+        let this = self;
+        let tags_of_arn = |arn: String| {
+            let early = (known_arn == Some(arn.as_str())).then_some(early_tags);
+            async move {
+                match early {
+                    Some(early) => match early.await {
+                        Some(found) => found,
+                        None => tags_read(aws, &arn).await,
+                    },
+                    None => tags_read(aws, &arn).await,
+                }
+            }
+        };
         // A refresh takes each dashboard's LastModified from the shared
         // listing: one the listing does not name is gone; one whose
         // LastModified is the recorded one still holds the body it was
@@ -312,22 +330,16 @@ impl Adapter for DashboardSpec {
                 if id != this.name {
                     diffs.push(format!("dashboard name is {id}, want {}", this.name));
                 }
-                diffs.extend(tags::differences(&this.tags, &tags_read(aws, arn).await?));
+                diffs.extend(tags::differences(
+                    &this.tags,
+                    &tags_of_arn(arn.clone()).await?,
+                ));
                 aws.versions.note(id, seen);
                 return Ok(Observation::with_differences(diffs));
             }
             listed = Some(seen);
         }
-        // With the account known the ARN is known: the tags are asked at
-        // the same time as the dashboard, one round instead of two.
-        let known_arn = crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), id);
-        let (out, early_tags) = futures::join!(get_dashboard(aws, id), async {
-            match &known_arn {
-                Some(arn) => Some(tags_read(aws, arn).await),
-                None => None,
-            }
-        });
-        let Some(out) = out? else {
+        let Some(out) = get_dashboard(aws, id).await? else {
             // A missing dashboard's tag read may fail: it does not matter.
             return Ok(Observation::Missing);
         };
@@ -346,13 +358,39 @@ impl Adapter for DashboardSpec {
             aws.versions.note(id, seen);
         }
         if let Some(arn) = out.dashboard_arn() {
-            let found = match early_tags {
-                Some(found) if known_arn.as_deref() == Some(arn) => found?,
-                _ => tags_read(aws, arn).await?,
-            };
+            let found = tags_of_arn(arn.to_string()).await?;
             diffs.extend(tags::differences(&this.tags, &found));
         }
         Ok(Observation::with_differences(diffs))
+    }
+}
+
+#[async_trait]
+impl Adapter for DashboardSpec {
+    async fn observe(
+        &self,
+        aws: &Clients,
+        id: &str,
+        resolved: &Resolved,
+    ) -> Result<Observation, AwsError> {
+        let resolved_self = self.with_ids(resolved);
+        // With the account known the ARN is known: the tags are asked from
+        // the start, beside the listing and the body, not after them (one
+        // round instead of two); `early_tags` is driven alongside and
+        // awaited where the tags are compared.
+        let known_arn = crate::aws::arn::dashboard(&aws.region, aws.account_id.as_deref(), id);
+        let early_tags = async {
+            match &known_arn {
+                Some(arn) => Some(tags_read(aws, arn).await),
+                None => None,
+            }
+        }
+        .shared();
+        let (observed, _) = futures::join!(
+            resolved_self.observe_with(aws, id, known_arn.as_deref(), early_tags.clone()),
+            early_tags.clone()
+        );
+        observed
     }
 
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
@@ -554,5 +592,65 @@ mod tests {
                 .get("d-2"),
             Some(&version("1000.500000000+-1", BODY))
         );
+    }
+
+    /// A refresh of dashboards in sync takes their tags from the process's
+    /// one listing of the owned CloudWatch and Logs objects where it names
+    /// them (AWS may: undocumented), else asks CloudWatch for each; never
+    /// a GetResources by ARN.
+    #[tokio::test]
+    async fn a_refresh_takes_dashboard_tags_from_the_owned_listing_or_asks_each() {
+        let n = 10;
+        let fake = FakeEndpoint::start(move |op, body| match op {
+            "ListDashboards" => {
+                let entries: Vec<_> = (1..n)
+                    .map(|i| {
+                        json!({"DashboardName": format!("d-{i}"),
+                               "DashboardArn": format!("arn:aws:cloudwatch::1:dashboard/d-{i}"),
+                               "LastModified": {"$epoch": 1000.0}, "Size": 10})
+                    })
+                    .collect();
+                (200, json!({"DashboardEntries": entries}))
+            }
+            "GetResources" => {
+                assert!(body.get("ResourceARNList").is_none(), "{body}");
+                let named: Vec<_> = (1..6)
+                    .map(|i| {
+                        json!({"ResourceARN": format!("arn:aws:cloudwatch::1:dashboard/d-{i}"),
+                               "Tags": [{"Key": "matbakh:owner", "Value": "o"}]})
+                    })
+                    .collect();
+                (200, json!({"ResourceTagMappingList": named}))
+            }
+            "ListTagsForResource" => (
+                200,
+                json!({"Tags": [{"Key": "matbakh:owner", "Value": "o"}]}),
+            ),
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let mut base = fake.clients();
+        base.account_id = Some("1".into());
+        let recorded: crate::aws::versions::VersionMap = (1..n)
+            .map(|i| (format!("d-{i}"), version("1000.000000000+10", BODY)))
+            .collect();
+        let resolved = Resolved::default();
+        let observed = futures::future::join_all((1..n).map(|i| {
+            let aws = base.remembering_reads().with_versions(recorded.clone());
+            let resolved = &resolved;
+            async move {
+                let name = format!("d-{i}");
+                spec(&name).observe(&aws, &name, resolved).await
+            }
+        }))
+        .await;
+        for o in &observed {
+            assert_eq!(o.as_ref().unwrap(), &Observation::in_sync());
+        }
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("ListDashboards"), 1, "{calls:?}");
+        assert_eq!(count("GetResources"), 1, "{calls:?}");
+        assert_eq!(count("ListTagsForResource"), 4, "{calls:?}");
+        assert_eq!(count("GetDashboard"), 0, "{calls:?}");
     }
 }

@@ -27,11 +27,13 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
     .await
 }
 
-/// The tags of an alarm, for a read: gathered with other objects' tags
-/// into one GetResources ([`crate::aws::tagging`]), ListTagsForResource
-/// when it does not name the alarm. Writes use [`tags_of`].
+/// The tags of an alarm or a dashboard, for a read: in a refresh from the
+/// process's one listing of the owned CloudWatch and Logs objects, else
+/// gathered with other objects' tags into one GetResources
+/// ([`crate::aws::tagging::monitoring_tags_of`]); ListTagsForResource when
+/// neither names it. Writes use [`tags_of`].
 pub async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    crate::aws::tagging::tags_of(aws, arn, || tags_of(aws, arn)).await
+    crate::aws::tagging::monitoring_tags_of(aws, arn, || tags_of(aws, arn)).await
 }
 
 /// Give an alarm or a dashboard exactly `wanted` (besides AWS's and the

@@ -65,6 +65,11 @@ impl ClusterSpec {
             .map_err(|e| AwsError::build(call, e))
     }
 
+    /// The key of this cluster among an apply's reads ahead.
+    fn ahead_key(&self) -> String {
+        format!("ecs:DescribeClusters {}", self.name)
+    }
+
     async fn describe(
         &self,
         aws: &Clients,
@@ -142,8 +147,22 @@ impl Adapter for ClusterSpec {
         })
     }
 
+    /// The owner check of `create` needs nothing the namespace's create
+    /// makes: asked for beside it.
+    async fn look_ahead(&self, aws: &Clients) {
+        let _ = aws
+            .ahead
+            .remembered(self.ahead_key(), || self.describe(aws, &self.name))
+            .await;
+    }
+
     async fn create(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
-        if let Some(existing) = self.describe(aws, &self.name).await? {
+        // Read ahead when the apply started (`look_ahead`), else now.
+        let existing = aws
+            .ahead
+            .taken(self.ahead_key(), || self.describe(aws, &self.name))
+            .await?;
+        if let Some(existing) = existing {
             tags::claim(
                 "ecs:CreateCluster",
                 "ECS cluster",

@@ -15,6 +15,7 @@ use aws_sdk_ecs::types::{
 use super::deployment_configuration::{deployment_differences, deployment_of, with_deployment};
 use super::service_deployment::{self, current_deployment};
 use super::service_load_balancer;
+use super::services_gathered::service_name_in;
 use crate::aws::cloudmap::namespace::namespace_id_from_arn;
 use crate::aws::cloudmap::service_connect_discovery::{
     delete_left_behind, find_service, service_arn,
@@ -29,19 +30,6 @@ const POLL_EVERY: Duration = Duration::from_secs(5);
 /// How long ECS has to remove the Cloud Map service it made for Service
 /// Connect once the ECS service is gone, before the provider deletes it.
 const LEFT_BEHIND_AFTER: Duration = Duration::from_secs(10);
-
-/// The service `name_or_arn` names in `cluster` (a name or an ARN): its
-/// name when the ARN is of a service in that cluster, else the ARN itself.
-fn service_name_in<'a>(cluster: &str, name_or_arn: &'a str) -> &'a str {
-    let Some((_, path)) = name_or_arn.split_once(":service/") else {
-        return name_or_arn;
-    };
-    let cluster_name = cluster.rsplit('/').next().unwrap_or(cluster);
-    match path.split_once('/') {
-        Some((in_cluster, name)) if in_cluster == cluster_name => name,
-        _ => name_or_arn,
-    }
-}
 
 /// Starts the error of a wait that saw ECS give up on a deployment (the
 /// circuit breaker rolled it back): a canary rolls back on it, where any other

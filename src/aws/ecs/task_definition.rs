@@ -269,6 +269,12 @@ impl TaskDefinitionSpec {
             }))
     }
 
+    /// The key of the family's latest revision among an apply's reads
+    /// ahead.
+    fn family_key(&self) -> String {
+        format!("ecs:DescribeTaskDefinition {}", self.family)
+    }
+
     async fn describe(
         &self,
         aws: &Clients,
@@ -292,7 +298,12 @@ impl TaskDefinitionSpec {
         resolved: &Resolved,
         creating: bool,
     ) -> Result<Option<String>, AwsError> {
-        let Some((td, found)) = self.describe(aws, &self.family).await? else {
+        // Read ahead when the apply started (`look_ahead`), else now.
+        let latest = aws
+            .ahead
+            .taken(self.family_key(), || self.describe(aws, &self.family))
+            .await?;
+        let Some((td, found)) = latest else {
             return Ok(None);
         };
         if creating {
@@ -763,6 +774,16 @@ pub async fn deregister(aws: &Clients, arn: &str) -> Result<(), AwsError> {
 
 #[async_trait]
 impl Adapter for TaskDefinitionSpec {
+    /// The family's latest revision (the owner check and an interrupted
+    /// apply's revision, see `registered_revision`) needs nothing the
+    /// roles' create makes: asked for beside it.
+    async fn look_ahead(&self, aws: &Clients) {
+        let _ = aws
+            .ahead
+            .remembered(self.family_key(), || self.describe(aws, &self.family))
+            .await;
+    }
+
     async fn observe(
         &self,
         aws: &Clients,

@@ -108,9 +108,14 @@ async fn find(
     name: &str,
     backend: ServiceMesh,
 ) -> Result<Option<(Recovered, lookup::FoundPlatform)>, String> {
-    let found = lookup::lookup(&configured.clients, name, backend)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The budget is found by its name (the platform's and the region's),
+    // not by anything the lookup finds: both at once, one round.
+    let budget_name = budget::budget_name(name, &configured.clients.region);
+    let (found, found_budget) = futures::join!(
+        lookup::lookup(&configured.clients, name, backend),
+        crate::aws::budgets::find_budget(&configured.clients, &budget_name)
+    );
+    let found = found.map_err(|e| e.to_string())?;
     if found.is_empty() {
         return Ok(None);
     }
@@ -136,11 +141,7 @@ async fn find(
         arguments.set("namespace", namespace.as_str().into());
         arguments.set("vpc_id", tags.get(VPC_TAG).cloned().into());
     }
-    let budget_name = budget::budget_name(name, &configured.clients.region);
-    let found_budget = crate::aws::budgets::find_budget(&configured.clients, &budget_name)
-        .await
-        .map_err(|e| e.to_string())?;
-    match found_budget {
+    match found_budget.map_err(|e| e.to_string())? {
         Some(b) => {
             components.insert(budget::KEY.into(), b.arn.clone());
             arguments.set("budget", Value::List(vec![budget::arguments(&b)]));
@@ -455,3 +456,6 @@ impl GraphResource for Platform {
         Ok((state, token))
     }
 }
+
+#[cfg(test)]
+mod read_tests;
