@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_cloudwatchlogs::operation::describe_log_groups::builders::DescribeLogGroupsFluentBuilder;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::aws::compare::gone_is_ok;
@@ -155,27 +156,12 @@ async fn describe_prefixed(
     client: aws_sdk_cloudwatchlogs::Client,
     prefix: &str,
 ) -> Result<HashMap<String, LogGroup>, AwsError> {
-    let mut found = HashMap::new();
-    let mut next_token = None;
-    loop {
-        let out = client
-            .describe_log_groups()
+    describe_pages(&client, |request| {
+        request
             .log_group_name_prefix(prefix)
             .limit(DESCRIBE_LOG_GROUPS_PAGE)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk("logs:DescribeLogGroups", e))?;
-        for group in out.log_groups() {
-            if let Some(name) = group.log_group_name() {
-                found.insert(name.to_string(), group.clone());
-            }
-        }
-        next_token = out.next_token().map(str::to_string);
-        if next_token.is_none() {
-            return Ok(found);
-        }
-    }
+    })
+    .await
 }
 
 /// The log groups of these names (at most 50) that exist, by name.
@@ -183,12 +169,21 @@ async fn describe_named(
     client: aws_sdk_cloudwatchlogs::Client,
     names: Vec<String>,
 ) -> Result<HashMap<String, LogGroup>, AwsError> {
+    describe_pages(&client, |request| {
+        request.set_log_group_identifiers(Some(names.clone()))
+    })
+    .await
+}
+
+/// Every page of the DescribeLogGroups that `narrow` shapes, by name.
+async fn describe_pages(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    narrow: impl Fn(DescribeLogGroupsFluentBuilder) -> DescribeLogGroupsFluentBuilder,
+) -> Result<HashMap<String, LogGroup>, AwsError> {
     let mut found = HashMap::new();
     let mut next_token = None;
     loop {
-        let out = client
-            .describe_log_groups()
-            .set_log_group_identifiers(Some(names.clone()))
+        let out = narrow(client.describe_log_groups())
             .set_next_token(next_token)
             .send()
             .await
