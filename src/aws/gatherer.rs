@@ -299,19 +299,26 @@ mod tests {
 
     async fn ask(g: &Arc<Gatherer<u32>>, key: &str, seen: &Arc<Seen>) -> Answer<u32> {
         let seen = seen.clone();
-        g.ask(key.to_string(), move |keys| async move {
-            seen.calls.fetch_add(1, Ordering::SeqCst);
-            seen.sizes.lock().unwrap().push(keys.len());
-            if keys.iter().any(|k| k == "boom") {
-                return Err(AwsError::new("x:Describe", "throttled"));
-            }
-            Ok(keys
-                .iter()
-                .filter(|k| !k.starts_with("gone"))
-                .map(|k| (k.clone(), k.len() as u32))
-                .collect())
-        })
-        .await
+        g.ask(key.to_string(), move |keys| fake_describe(seen, keys))
+            .await
+    }
+
+    /// A batched describe: counted in `seen`; a batch with "boom" fails
+    /// as a whole; "gone…" keys are unknown; a key's value is its length.
+    async fn fake_describe(
+        seen: Arc<Seen>,
+        keys: Vec<String>,
+    ) -> Result<HashMap<String, u32>, AwsError> {
+        seen.calls.fetch_add(1, Ordering::SeqCst);
+        seen.sizes.lock().unwrap().push(keys.len());
+        if keys.iter().any(|k| k == "boom") {
+            return Err(AwsError::new("x:Describe", "throttled"));
+        }
+        Ok(keys
+            .iter()
+            .filter(|k| !k.starts_with("gone"))
+            .map(|k| (k.clone(), k.len() as u32))
+            .collect())
     }
 
     #[tokio::test]
@@ -362,14 +369,8 @@ mod tests {
     ) -> Answer<u32> {
         let seen = seen.clone();
         let candidates = candidates.iter().map(|c| c.to_string()).collect();
-        g.ask_ahead(key.to_string(), candidates, 3, move |keys| async move {
-            seen.calls.fetch_add(1, Ordering::SeqCst);
-            seen.sizes.lock().unwrap().push(keys.len());
-            Ok(keys
-                .iter()
-                .filter(|k| !k.starts_with("gone"))
-                .map(|k| (k.clone(), k.len() as u32))
-                .collect())
+        g.ask_ahead(key.to_string(), candidates, 3, move |keys| {
+            fake_describe(seen, keys)
         })
         .await
     }
