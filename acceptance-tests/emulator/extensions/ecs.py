@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -45,6 +45,7 @@ from . import ecs_deployments as deployments
 from . import ecs_load_balancers as load_balancers
 from . import ecs_service_connect as service_connect
 from . import settings
+from .paging import page_of
 from .ecs_task_sizes import check_fargate_size
 from .ecs_task_iam import check_roles_visible
 
@@ -457,16 +458,16 @@ def list_services(self: EC2ContainerServiceResponse) -> ActionResult:
         raise InvalidParameterException(
             f"maxResults must be between 1 and {LIST_SERVICES_PAGE_MAX}.")
     page = int(page) if page is not None else LIST_SERVICES_PAGE_DEFAULT
-    token = self._get_param("nextToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise InvalidParameterException("Invalid nextToken.") from None
     arns = _orig_list_services(self).result["serviceArns"]  # type: ignore[index]
-    answer: dict[str, Any] = {"serviceArns": arns[start:start + page]}
-    if start + page < len(arns):
-        answer["nextToken"] = str(start + page)
+    listed, next_token = page_of(arns, self._get_param("nextToken"), page, _invalid_token)
+    answer: dict[str, Any] = {"serviceArns": list(listed)}
+    if next_token is not None:
+        answer["nextToken"] = next_token
     return ActionResult(answer)
+
+
+def _invalid_token(_message: str) -> NoReturn:
+    raise InvalidParameterException("Invalid nextToken.")
 
 
 def install() -> None:

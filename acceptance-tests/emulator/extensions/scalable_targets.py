@@ -11,10 +11,12 @@ and paged by offset here.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+from .paging import page_of
 
 RESOURCE_IDS_MAX = 50
 PAGE_MAX = 50
@@ -35,18 +37,17 @@ def describe_scalable_targets(self: ApplicationAutoScalingResponse) -> str:
             f"1 validation error detected: Value '{page}' at 'maxResults' failed to satisfy "
             f"constraint: Member must have value between 1 and {PAGE_MAX}")
     page = int(page) if page is not None else PAGE_MAX
-    token = self._get_param("NextToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise AWSValidationException(f"Invalid NextToken {token!r}") from None
     found = self.applicationautoscaling_backend.describe_scalable_targets(
         self._get_param("ServiceNamespace"), ids, self._get_param("ScalableDimension"))
-    answer: dict[str, Any] = {"ScalableTargets": [_build_target(t)
-                                                  for t in found[start:start + page]]}
-    if start + page < len(found):
-        answer["NextToken"] = str(start + page)
+    listed, next_token = page_of(found, self._get_param("NextToken"), page, _refuse)
+    answer: dict[str, Any] = {"ScalableTargets": [_build_target(t) for t in listed]}
+    if next_token is not None:
+        answer["NextToken"] = next_token
     return json.dumps(answer)
+
+
+def _refuse(message: str) -> NoReturn:
+    raise AWSValidationException(message)
 
 
 def install() -> None:

@@ -33,17 +33,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from moto.applicationautoscaling.exceptions import AWSValidationException
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+from .paging import page_of
 
 ALB_METRIC = "ALBRequestCountPerTarget"
 LABEL_MAX = 1023
 LABEL = re.compile(r"^app/([^/]+)/([^/]+)/targetgroup/([^/]+)/([^/]+)$")
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     raise AWSValidationException(message)
 
 
@@ -160,15 +162,10 @@ def describe_scaling_policies(self: ApplicationAutoScalingResponse) -> str:
              and (not names or p.policy_name in names)
              and (not resource_id or p.resource_id == resource_id)
              and (not dimension or p.scalable_dimension == dimension)]
-    token = self._get_param("NextToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        _refuse(f"Invalid NextToken {token!r}")
-    end = start + page
-    answer: dict[str, Any] = {"ScalingPolicies": [_build_policy(p) for p in found[start:end]]}
-    if end < len(found):
-        answer["NextToken"] = str(end)
+    listed, next_token = page_of(found, self._get_param("NextToken"), page, _refuse)
+    answer: dict[str, Any] = {"ScalingPolicies": [_build_policy(p) for p in listed]}
+    if next_token is not None:
+        answer["NextToken"] = next_token
     return json.dumps(answer)
 
 
