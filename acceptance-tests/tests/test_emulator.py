@@ -2135,6 +2135,35 @@ def test_describe_alarms_pages_as_aws(emulator):
             "InvalidParameterValue", "InvalidParameterCombination", "ValidationError"), bad
 
 
+def test_describe_security_groups_pages_as_aws(emulator, vpc):
+    ec2 = emulator.client("ec2")
+    made = sorted(ec2.create_security_group(GroupName=f"paged-{i}", Description="paged",
+                                            VpcId=vpc["vpc"],
+                                            TagSpecifications=[{"ResourceType": "security-group",
+                                                                "Tags": [{"Key": "paged", "Value": "1"}]}])
+                  ["GroupId"] for i in range(12))
+    tagged = [{"Name": "tag-key", "Values": ["paged"]}]
+    # Without MaxResults everything at once; with it, pages in order of id and a NextToken.
+    assert sorted(g["GroupId"] for g in ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]) == made
+    ids, token, pages = [], None, 0
+    while True:
+        page = ec2.describe_security_groups(Filters=tagged, MaxResults=5,
+                                            **({"NextToken": token} if token else {}))
+        ids += [g["GroupId"] for g in page["SecurityGroups"]]
+        pages += 1
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert (ids, pages) == (made, 3)
+    # A group-id filter leaves a missing group out; GroupIds refuses the whole call.
+    by_id = ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [made[0], "sg-0000000000000000"]}])
+    assert [g["GroupId"] for g in by_id["SecurityGroups"]] == [made[0]]
+    for bad in ({"MaxResults": 1001}, {"GroupIds": [made[0], "sg-0000000000000000"]}):
+        with pytest.raises(ClientError) as e:
+            ec2.describe_security_groups(**bad)
+        assert e.value.response["Error"]["Code"] in ("InvalidParameterValue", "InvalidGroup.NotFound"), bad
+
+
 def test_describe_log_groups_by_identifiers(emulator):
     logs = emulator.client("logs")
     for name in ("/ids/a", "/ids/b", "/ids/c"):

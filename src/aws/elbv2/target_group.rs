@@ -139,19 +139,7 @@ async fn deregistration_delay(aws: &Clients, arn: &str) -> Result<Option<u32>, A
 
 impl TargetGroupSpec {
     async fn vpc(&self, aws: &Clients) -> Result<String, AwsError> {
-        const CALL: &str = "ec2:DescribeSubnets";
-        let out = aws
-            .ec2
-            .describe_subnets()
-            .subnet_ids(&self.subnet_id)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        out.subnets()
-            .first()
-            .and_then(|s| s.vpc_id())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new(CALL, format!("subnet {} not found", self.subnet_id)))
+        crate::aws::ec2::subnet::vpc_of(aws, &self.subnet_id).await
     }
 
     /// The target group of this name, as a spec.
