@@ -111,9 +111,13 @@ pub async fn open_to_addresses(
     in_plan: bool,
 ) -> Result<Vec<(String, String)>, AwsError> {
     let groups = futures::future::try_join_all(group_ids.iter().map(|id| {
-        once_per_refresh_process(aws, in_plan, "ec2: a plan's other groups", id, || {
-            describe(aws, id)
-        })
+        once_per_refresh_process(
+            aws,
+            in_plan,
+            "EC2 security groups of others a plan reads",
+            id,
+            || describe(aws, id),
+        )
     }))
     .await?;
     let mut found = Vec::new();

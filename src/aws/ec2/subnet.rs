@@ -14,7 +14,7 @@ use crate::aws::{AwsError, Clients};
 const CALL: &str = "ec2:DescribeSubnets";
 
 /// The process's answers, by subnet id.
-const VPCS: &str = "ec2: the VPC of each subnet asked for";
+const VPCS: &str = "EC2 subnets: the VPC of each asked for";
 
 /// The id of the VPC subnet `subnet_id` is in; an error when EC2 does not
 /// know the subnet.
