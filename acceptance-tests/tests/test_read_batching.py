@@ -199,6 +199,13 @@ def test_scaling_policies_read_by_name_across_targets_and_drift_in_each_still_se
 MANY = [f"m{i}" for i in range(6)]
 
 
+def revision_tag_reads(requests: list[dict]) -> list[list[str]]:
+    """The ARNs of each GetResources by ARN that asked for task definition revisions."""
+    asked = [json.loads(r.get("body") or "{}").get("ResourceARNList", []) for r in requests
+             if (r["service"], r["operation"]) == ("tagging", "GetResources")]
+    return [arns for arns in asked if any(":task-definition/" in a for a in arns)]
+
+
 def many(emulator, net) -> str:
     blocks = [REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
               + f'resource "matbakh_platform" "main" {{\n  name = "{PLATFORM}"\n}}\n']
@@ -240,8 +247,32 @@ def test_a_plan_fills_its_describes_ahead_and_drift_in_each_kind_is_still_seen(e
     for op in ("ecs:DescribeServices", "application-autoscaling:DescribeScalableTargets",
                "application-autoscaling:DescribeScalingPolicies"):
         assert 1 <= seen.get(op, 0) <= 3, (op, seen)
+    # The revisions' tags by ARN: a GetResources also carries the revisions the services
+    # described ahead run, so their refreshes send none. The first two refreshes ask alone, and
+    # so does the third (its tags are asked beside its DescribeServices, before that answer
+    # names the others' revisions); the fourth carries the rest: at most 4, not 6.
+    by_arn = revision_tag_reads(emulator.requests())
+    assert 1 <= len(by_arn) <= 4, by_arn
+    assert sum(len(arns) for arns in by_arn) >= len(MANY), by_arn
 
     ecs = emulator.client("ecs")
+    # A revision's tag changed out of band is seen, whether its tags were asked for by its own
+    # refresh or came ahead with another's: every microservice is planned (its revision's tag
+    # is its only drift), then the tags are put back.
+    revisions = [s["taskDefinition"] for s in ecs.describe_services(
+        cluster=PLATFORM, services=MANY)["services"]]
+    for arn in revisions:
+        add_tag(emulator, "ecs", arn, "added-by-hand", "1")
+    emulator.clear_requests()
+    out = tf.plan(extra_args=["-parallelism=1"])
+    assert out.returncode == 2
+    for name in MANY:
+        assert f"matbakh_microservice.{name} will be" in out.stdout, (name, out.stdout[-3000:])
+    assert 1 <= len(revision_tag_reads(emulator.requests())) <= 4
+    for arn in revisions:
+        ecs.untag_resource(resourceArn=arn, tagKeys=["added-by-hand"])
+    assert tf.plan(extra_args=["-parallelism=1"]).returncode == 0
+
     aas = emulator.client("application-autoscaling")
     ecs.update_service(cluster=PLATFORM, service="m0", desiredCount=3)
     ecs.delete_service(cluster=PLATFORM, service="m1", force=True)
