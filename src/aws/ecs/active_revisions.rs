@@ -25,6 +25,25 @@ pub async fn is_active(aws: &Clients, arn: &str) -> Result<bool, AwsError> {
     Ok(listing(aws).await?.contains(arn))
 }
 
+/// The ACTIVE revisions, sorted, if this process has listed them already
+/// (it does not wait for a listing in flight, nor start one): revisions a
+/// refresh's tag read may carry ahead (`task_definition.rs`). Empty outside
+/// a process that only reads.
+pub fn listed_so_far(aws: &Clients) -> Vec<String> {
+    if aws.memo.is_none() {
+        return Vec::new();
+    }
+    let shared = aws
+        .gatherers
+        .shared::<Listing>("ecs:ListTaskDefinitions ACTIVE (refresh)");
+    let Ok(listing) = shared.try_lock() else {
+        return Vec::new();
+    };
+    let mut arns: Vec<String> = listing.iter().flat_map(|l| l.iter().cloned()).collect();
+    arns.sort();
+    arns
+}
+
 async fn listing(aws: &Clients) -> Result<Arc<HashSet<String>>, AwsError> {
     let shared = aws
         .gatherers

@@ -673,9 +673,11 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
 /// definitions are a type it names), or from DescribeTaskDefinition when it
 /// leaves the ARN out. `None` when the revision does not exist. In a
 /// refresh, the GetResources also carries the revisions this process's
-/// described services run (`running_revisions`), whose refreshes then send
-/// nothing; a revision none of them runs (a canary's gone since, one
-/// recorded but not running) is asked as before.
+/// described services run (`running_revisions`), then the region's ACTIVE
+/// revisions if the process has listed them (`active_revisions`; a refresh
+/// asks for its revision's tags beside its service's describe, before that
+/// answer names the next services' revisions), whose refreshes then send
+/// nothing; a revision neither names is asked as before.
 async fn revision_tags(
     aws: &Clients,
     arn: &str,
@@ -692,7 +694,8 @@ async fn revision_tags_now(
     arn: &str,
 ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     let gone = std::sync::atomic::AtomicBool::new(false);
-    let likely = super::running_revisions::named(aws);
+    let mut likely = super::running_revisions::named(aws);
+    likely.extend(super::active_revisions::listed_so_far(aws));
     let tags = crate::aws::tagging::tags_of_filled(aws, arn, likely, || async {
         match describe_any(aws, arn).await? {
             Some((_, tags)) => Ok(tags),
@@ -1158,6 +1161,47 @@ mod tests {
         assert_eq!(*sizes.lock().unwrap(), vec![1, 1, 11, 10, 8, 1]);
         // svc-7's, which GetResources left out.
         assert_eq!(count("DescribeTaskDefinition"), 1, "{calls:?}");
+    }
+
+    /// Once the process has listed the region's ACTIVE revisions, the next
+    /// revision tag read carries them (after those the services named):
+    /// 30 refreshes one after another, one GetResources after the listing.
+    #[tokio::test]
+    async fn a_plan_fills_revision_tag_reads_with_the_listed_active_revisions() {
+        use serde_json::json;
+        let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "ListTaskDefinitions" => {
+                let arns: Vec<String> = (0..30)
+                    .map(|i| revision_arn(&format!("svc-{i}"), 1))
+                    .collect();
+                (200, json!({"taskDefinitionArns": arns}))
+            }
+            "GetResources" => {
+                let arns = body["ResourceARNList"].as_array().unwrap().clone();
+                assert!(arns.len() <= 100, "{body}");
+                seen.lock().unwrap().push(arns.len());
+                let found: Vec<_> = arns
+                    .iter()
+                    .map(|a| json!({"ResourceARN": a, "Tags": [{"Key": "k", "Value": a}]}))
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        for i in 0..30 {
+            let aws = configured.remembering_reads();
+            let arn = revision_arn(&format!("svc-{i}"), 1);
+            assert!(super::super::active_revisions::is_active(&aws, &arn)
+                .await
+                .unwrap());
+            let tags = revision_tags(&aws, &arn).await.unwrap().unwrap();
+            assert_eq!(tags.get("k"), Some(&arn));
+        }
+        assert_eq!(*sizes.lock().unwrap(), vec![30]);
+        assert_eq!(fake.calls(), ["ListTaskDefinitions", "GetResources"]);
     }
 
     /// One refresh alone or an apply reads the revision's tags as before:
