@@ -1,4 +1,4 @@
-"""Issue #23 item 2: a refresh reads alarm, log group, dashboard and scalable target tags with
+"""Issue #23 item 2: a refresh reads alarm, log group and scalable target tags with
 the Resource Groups Tagging API's GetResources (a listing by type and owner key per provider
 process, 100 a page), lists the platform's log groups by prefix and describes the owned alarms
 100 names a call once per process, and describes scaling policies 50 names a call across targets,
@@ -39,9 +39,11 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
     code, calls = plan_calls(emulator, tf)
     assert code == 0
     ops = [(r["service"], r["operation"]) for r in calls]
-    # A plan's process only reads: the alarms', the log group's and the dashboard's tags come
-    # from one GetResources listing of the owned CloudWatch and Logs objects (by type and owner
-    # key), not by ARN; no per-object tag read of an alarm or the log group. (Other GetResources
+    # A plan's process only reads: the alarms' and the log group's tags come from one
+    # GetResources listing of the owned CloudWatch and Logs objects (by type and owner key), not
+    # by ARN; no per-object tag read of an alarm or the log group. The dashboard's come from
+    # CloudWatch's ListTagsForResource, never the tagging API, which does not cover dashboards
+    # (see src/aws/cloudwatch/dashboard.rs). (Other GetResources
     # calls of the plan ask for other kinds: the revision's tags, the process's listing of
     # scalable targets.)
     tagging = [r for r in calls if (r["service"], r["operation"]) == ("tagging", "GetResources")]
@@ -54,6 +56,10 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
               or ":log-group:" in str(r.get("body"))]
     assert not by_arn, by_arn
     assert ("logs", "ListTagsLogGroup") not in ops, ops
+    assert not [r for r in tagging if ":dashboard/" in str(r.get("body"))], tagging
+    dashboard_tags = [r for r in calls if r["operation"] == "ListTagsForResource"
+                      and r["service"] == "monitoring" and ":dashboard/" in str(r.get("body"))]
+    assert len(dashboard_tags) == 1, dashboard_tags
     tagged = [r for r in calls if r["operation"] == "ListTagsForResource"
               and r["service"] == "monitoring" and ":alarm:" in str(r.get("body"))]
     assert not tagged, tagged

@@ -195,11 +195,10 @@ pub async fn refresh_listing(
 }
 
 /// The listing a refresh takes the tags of the CloudWatch and Logs objects
-/// from: alarms, log groups, and dashboards where AWS names them (the
-/// `cloudwatch` filter is every CloudWatch type; whether a regional
-/// GetResources names a dashboard's region-less ARN is not documented, so
-/// one it leaves out is asked of CloudWatch). Every alarm, dashboard and
-/// log group the provider makes carries its owner key.
+/// from: alarms and log groups (the `cloudwatch` filter is every CloudWatch
+/// type the tagging API covers; dashboards are not among them and are
+/// asked of CloudWatch, see `cloudwatch::dashboard`). Every alarm and log
+/// group the provider makes carries its owner key.
 pub const MONITORING_LISTING: &str = "tag:GetResources cloudwatch logs:log-group";
 pub const MONITORING_TYPES: &[&str] = &["cloudwatch", "logs:log-group"];
 
