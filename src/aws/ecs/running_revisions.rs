@@ -29,7 +29,7 @@ struct Named {
     seen: HashSet<String>,
 }
 
-const KIND: &str = "ecs: revisions the described services run (refresh)";
+const KIND: &str = "revisions the described ECS services run (refresh)";
 
 /// Note the revisions `services` run (each one's task definition and its
 /// deployments', e.g. a canary's; not an INACTIVE service's), in a process
