@@ -25,21 +25,18 @@ pub async fn is_active(aws: &Clients, arn: &str) -> Result<bool, AwsError> {
     Ok(listing(aws).await?.contains(arn))
 }
 
-/// The ACTIVE revisions, sorted, if this process has listed them already
-/// (it does not wait for a listing in flight, nor start one): revisions a
-/// refresh's tag read may carry ahead (`task_definition.rs`). Empty outside
-/// a process that only reads.
-pub fn listed_so_far(aws: &Clients) -> Vec<String> {
+/// The ACTIVE revisions, sorted, from the process's shared listing (taken
+/// now if no refresh took it yet): revisions a refresh's tag read carries
+/// ahead (`task_definition.rs`). Empty outside a process that only reads,
+/// and when the listing fails (the status check reports that).
+pub async fn listed(aws: &Clients) -> Vec<String> {
     if aws.memo.is_none() {
         return Vec::new();
     }
-    let shared = aws
-        .gatherers
-        .shared::<Listing>("ecs:ListTaskDefinitions ACTIVE (refresh)");
-    let Ok(listing) = shared.try_lock() else {
+    let Ok(listing) = listing(aws).await else {
         return Vec::new();
     };
-    let mut arns: Vec<String> = listing.iter().flat_map(|l| l.iter().cloned()).collect();
+    let mut arns: Vec<String> = listing.iter().cloned().collect();
     arns.sort();
     arns
 }

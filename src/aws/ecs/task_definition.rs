@@ -674,7 +674,7 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
 /// leaves the ARN out. `None` when the revision does not exist. In a
 /// refresh, the GetResources also carries the revisions this process's
 /// described services run (`running_revisions`), then the region's ACTIVE
-/// revisions if the process has listed them (`active_revisions`; a refresh
+/// revisions from the process's listing (`active_revisions`; a refresh
 /// asks for its revision's tags beside its service's describe, before that
 /// answer names the next services' revisions), whose refreshes then send
 /// nothing; a revision neither names is asked as before.
@@ -694,8 +694,15 @@ async fn revision_tags_now(
     arn: &str,
 ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     let gone = std::sync::atomic::AtomicBool::new(false);
+    // The region's ACTIVE revisions, which the refresh's status check lists
+    // at the same moment: waited for, so that the first refreshes (ten
+    // start together, before any service answer names a revision) ask
+    // once with all of them instead of once each. A plan of one
+    // microservice loses no round by it: its alarms' describe waits as
+    // long for the CloudWatch listing.
+    let listed = super::active_revisions::listed(aws).await;
     let mut likely = super::running_revisions::named(aws);
-    likely.extend(super::active_revisions::listed_so_far(aws));
+    likely.extend(listed);
     let tags = crate::aws::tagging::tags_of_filled(aws, arn, likely, || async {
         match describe_any(aws, arn).await? {
             Some((_, tags)) => Ok(tags),
@@ -1063,6 +1070,7 @@ mod tests {
         let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = sizes.clone();
         let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "ListTaskDefinitions" => (200, json!({"taskDefinitionArns": []})),
             "ListServices" => {
                 let arns: Vec<String> = (0..30)
                     .map(|i| format!("arn:aws:ecs:eu-central-1:1:service/c/svc-{i}"))
@@ -1154,6 +1162,9 @@ mod tests {
         let calls = fake.calls();
         let count = |op: &str| calls.iter().filter(|c| *c == op).count();
         assert_eq!(count("ListServices"), 1, "{calls:?}");
+        // The revision tag reads wait for the process's ACTIVE listing
+        // (empty here: the services name every revision).
+        assert_eq!(count("ListTaskDefinitions"), 1, "{calls:?}");
         // svc-0 and svc-1 alone, then 2-11, 12-21, 22-29.
         assert_eq!(count("DescribeServices"), 5, "{calls:?}");
         // The same five moments (2-11 with the canary's), and the old
