@@ -2108,6 +2108,28 @@ def test_get_resources_by_filters_pages_by_resources_and_types_log_groups_as_aws
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
+def test_get_resources_never_names_a_tagged_dashboard(emulator):
+    """CloudWatch tags dashboards through its own TagResource / ListTagsForResource only: the
+    Resource Groups Tagging API does not cover them (cloud-custodian issue 11029 and PR 11090;
+    src/aws/cloudwatch/dashboard.rs), so neither its listing by type nor a ResourceARNList
+    names one, while CloudWatch answers its tags."""
+    cw = emulator.client("cloudwatch")
+    cw.put_dashboard(DashboardName="tagged-board", DashboardBody='{"widgets": []}',
+                     Tags=[{"Key": "owner-key", "Value": "x"}])
+    [entry] = [d for d in cw.list_dashboards()["DashboardEntries"]
+               if d["DashboardName"] == "tagged-board"]
+    arn = entry["DashboardArn"]
+    assert arn.startswith("arn:aws:cloudwatch::") and arn.endswith(":dashboard/tagged-board"), arn
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+        {"Key": "owner-key", "Value": "x"}]
+    tagging = emulator.client("resourcegroupstaggingapi")
+    listed = tagging.get_resources(TagFilters=[{"Key": "owner-key"}],
+                                   ResourceTypeFilters=["cloudwatch"])
+    assert arn not in [m["ResourceARN"] for m in listed["ResourceTagMappingList"]], listed
+    by_arn = tagging.get_resources(ResourceARNList=[arn])
+    assert by_arn["ResourceTagMappingList"] == [], by_arn
+
+
 def test_describe_alarms_pages_as_aws(emulator):
     cw = emulator.client("cloudwatch")
     for i in range(120):
