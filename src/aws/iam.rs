@@ -382,6 +382,14 @@ impl RoleSpec {
         Ok(())
     }
 
+    /// An update that found no role of this name (renamed, or deleted out
+    /// of band) makes it whole: the engine finishes only creates.
+    async fn remade(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let arn = self.create(aws, resolved).await?;
+        self.put_policies(aws, None).await?;
+        Ok(arn)
+    }
+
     fn tag_list(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
         self.tags
             .iter()
@@ -426,11 +434,11 @@ impl Adapter for RoleSpec {
             .await
             .map_err(|e| AwsError::sdk("iam:CreateRole", e));
         match created {
-            Ok(out) => {
-                let arn = out.role.map(|r| r.arn).unwrap_or_default();
-                self.put_policies(aws, None).await?;
-                Ok(arn)
-            }
+            // Its policies come in `finish_create`, once the ARN is
+            // recorded: a task definition that only names the role is
+            // registered beside them (the service that runs tasks with
+            // the role waits for them).
+            Ok(out) => Ok(out.role.map(|r| r.arn).unwrap_or_default()),
             Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
                 let held = self
                     .held(aws, &self.name, Expect::LookedFor)
@@ -456,10 +464,10 @@ impl Adapter for RoleSpec {
         resolved: &Resolved,
     ) -> Result<String, AwsError> {
         if name_of(id) != self.name {
-            return self.create(aws, resolved).await;
+            return self.remade(aws, resolved).await;
         }
         let Some(held) = self.held(aws, &self.name, Expect::Recorded).await? else {
-            return self.create(aws, resolved).await;
+            return self.remade(aws, resolved).await;
         };
         tags::claim(
             "iam:TagRole",
@@ -490,6 +498,14 @@ impl Adapter for RoleSpec {
                 .map_err(|e| AwsError::sdk("iam:UntagRole", e))?;
         }
         Ok(held.arn)
+    }
+
+    /// A role whose create (CreateRole, or the adoption of our own
+    /// leftover) returned: its policies. Put again after an adoption,
+    /// which already put them (PutRolePolicy and AttachRolePolicy are
+    /// idempotent; adoption is rare: a lost answer, an interrupted apply).
+    async fn finish_create(&self, aws: &Clients, _: &str) -> Result<(), AwsError> {
+        self.put_policies(aws, None).await
     }
 
     /// IAM deletes a role only without policies: detach and delete them
@@ -886,5 +902,49 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(observed, Observation::Missing);
+    }
+
+    #[tokio::test]
+    async fn a_create_makes_the_role_alone_and_its_finish_puts_the_policy() {
+        let fake = FakeEndpoint::start(|op, request| {
+            match op {
+            "CreateRole" => {
+                assert_eq!(request["RoleName"], "matbakh-svc-task", "{request}");
+                xml(
+                    op,
+                    "<Role><Path>/</Path><RoleName>matbakh-svc-task</RoleName><RoleId>AROA1</RoleId>\
+                     <Arn>arn:aws:iam::1:role/matbakh-svc-task</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate></Role>",
+                )
+            }
+            "PutRolePolicy" => {
+                assert_eq!(request["PolicyName"], INLINE_POLICY_NAME, "{request}");
+                xml(op, "")
+            }
+            _ => (
+                400,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>Unexpected</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            ),
+        }
+        });
+        let aws = fake.clients();
+        let role = spec();
+        // The create's answer is the ARN the engine records, and what
+        // only names the role (the task definition) may start then.
+        let arn = role.create(&aws, &Resolved::default()).await.unwrap();
+        assert_eq!(arn, "arn:aws:iam::1:role/matbakh-svc-task");
+        assert_eq!(fake.calls(), ["CreateRole"]);
+        role.finish_create(&aws, &arn).await.unwrap();
+        assert_eq!(fake.calls(), ["CreateRole", "PutRolePolicy"]);
+        // An update that finds the role renamed makes it whole itself: the
+        // engine finishes creates only.
+        role.update(&aws, "arn:aws:iam::1:role/old-name", &Resolved::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            fake.calls(),
+            ["CreateRole", "PutRolePolicy", "CreateRole", "PutRolePolicy"]
+        );
     }
 }

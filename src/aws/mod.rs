@@ -86,6 +86,14 @@ pub trait Adapter: Sync {
         Ok(())
     }
 
+    /// What a create leaves for after its id is recorded, which only what
+    /// uses the object needs (see [`crate::engine::Backend::finish_create`]).
+    /// Nothing by default.
+    async fn finish_create(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let _ = (aws, id);
+        Ok(())
+    }
+
     /// Delete the object, waiting until AWS no longer reports it where the
     /// next delete in reverse order depends on that. Already gone is success.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError>;
@@ -155,6 +163,9 @@ impl Backend for AwsBackend<'_> {
     }
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().settle(self.clients, id).await
+    }
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().finish_create(self.clients, id).await
     }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await

@@ -64,6 +64,17 @@ pub trait Backend: Sync {
     /// on it (a service's deployment, an asynchronous operation). Separate
     /// from `create` so the id is recorded before the wait can fail.
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// The part of a create that only what uses the object needs, not what
+    /// only names it (a role's policies: a task definition names the role,
+    /// the service's tasks use its permissions). Sent once `create`
+    /// returned and its id is recorded, beside the creates of what only
+    /// names it ([`Backend::only_names_its_dependencies`]), before
+    /// `settle`; what uses the object waits for both. Nothing by default.
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), Self::Error> {
+        let _ = (spec, id);
+        Ok(())
+    }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
 
     /// Read ahead what creating `spec` reads before it writes (sent when
@@ -87,7 +98,9 @@ pub trait Backend: Sync {
     /// names its roles and log group; the tasks that use them are the
     /// service's). In a destroy, what it depends on then waits for what
     /// depends on it (the service), not for it: deleted beside it instead
-    /// of a round after. Its creation order is unchanged. By default false.
+    /// of a round after. In an apply, it starts once what it depends on
+    /// is made (its id recorded), before their [`Backend::finish_create`]
+    /// and settle, which what depends on it waits for. By default false.
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         let _ = spec;
         false

@@ -24,6 +24,8 @@ enum Op {
     Create,
     Update,
     Settle,
+    /// The rest of a create (`Backend::finish_create`).
+    Finish,
     Delete,
     /// A create's read ahead (recorded only by a fake `looking_ahead`).
     LookAhead,
@@ -379,6 +381,19 @@ impl Backend for Fake {
         self.work(Op::Settle, &key).await;
         let result = if self.fails(Op::Settle, &key) {
             Err(format!("{key} did not become ready"))
+        } else {
+            Ok(())
+        };
+        self.end(call, None);
+        result
+    }
+
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), String> {
+        let key = key_of(spec);
+        let call = self.begin(Op::Finish, &key, Some(id), &Resolved::new());
+        self.work(Op::Finish, &key).await;
+        let result = if self.fails(Op::Finish, &key) {
+            Err(format!("{key}: policy refused"))
         } else {
             Ok(())
         };
@@ -937,6 +952,85 @@ async fn a_create_reads_ahead_when_the_apply_starts_not_after_its_dependencies()
     // Under way together: neither ended before the other started.
     assert!(ahead.started < role.finished.unwrap() && role.started < ahead.finished.unwrap());
     before(&ahead, &fake.the(Op::Create, "task"));
+}
+
+#[tokio::test]
+async fn what_only_names_a_role_is_created_beside_the_roles_policies_and_its_user_after_them() {
+    // role <- task <- service. The task definition only names the role:
+    // it is created once the role's create returned, while the role's
+    // finish (its policies) is still under way (the finish waits until
+    // the task definition's create started: an order, not a race). The
+    // service, whose tasks use the role, waits for the finish too.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new().naming_only("task").wait(
+        Op::Finish,
+        "role",
+        Until::Started(Op::Create, "task"),
+    );
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    let (role, finish) = (fake.the(Op::Create, "role"), fake.the(Op::Finish, "role"));
+    let task = fake.the(Op::Create, "task");
+    before(&role, &task);
+    assert_eq!(keys(&task.resolved), ["role"], "the role's id is recorded");
+    before(&task, &fake.the(Op::Finish, "task"));
+    before(&finish, &fake.the(Op::Create, "service"));
+    before(
+        &fake.the(Op::Finish, "task"),
+        &fake.the(Op::Create, "service"),
+    );
+    // Finished creates only: settles follow every finish.
+    assert_eq!(fake.keys_of(Op::Finish), ["role", "task", "service"]);
+    before(&finish, &fake.the(Op::Settle, "role"));
+
+    // Every slot taken (the role's finish and three alarms that end only
+    // once the task definition started): the role hands its slot over.
+    let mut graph = graph.to_vec();
+    let alarms = ["alarm1", "alarm2", "alarm3"];
+    let mut fake = Fake::new().naming_only("task").wait(
+        Op::Finish,
+        "role",
+        Until::Started(Op::Create, "task"),
+    );
+    for alarm in alarms {
+        graph.push(comp(alarm, &[]));
+        fake = fake.wait(Op::Create, alarm, Until::Started(Op::Create, "task"));
+    }
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert!(fake.max_in_flight() <= MAX_CONCURRENCY + 1);
+
+    // Without the property, the task definition waits for the finish.
+    let fake = Fake::new();
+    let outcome = apply(&fake, &graph[..3], &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(&fake.the(Op::Finish, "role"), &fake.the(Op::Create, "task"));
+}
+
+#[tokio::test]
+async fn a_failed_finish_keeps_the_id_and_what_uses_the_object_never_starts() {
+    // The role's policy is refused after the task definition started: the
+    // role and the task definition are both recorded (state names every
+    // object made), the service is not created.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new()
+        .naming_only("task")
+        .failing(Op::Finish, "role")
+        .wait(Op::Finish, "role", Until::Finished(Op::Create, "task"));
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert_eq!(error_components(&outcome), ["role"], "{:?}", outcome.errors);
+    assert_eq!(keys(&outcome.recorded), ["role", "task"]);
+    assert_eq!(outcome.recorded["role"], "role#1");
+    assert_eq!(fake.count(Op::Create, "service"), 0);
+    assert_eq!(fake.count(Op::Settle, "role"), 0);
 }
 
 #[tokio::test]
