@@ -182,6 +182,18 @@ impl Backend for AwsBackend<'_> {
         matches!(spec, Spec::TaskDefinition(_))
     }
 
+    /// What only names its dependencies (above), and Service Connect's
+    /// Cloud Map service: ECS makes it with `CreateService` (whose answer's
+    /// deployment already names it), so it is looked for while the ECS
+    /// service's deployment settles, not after (its create polls until it
+    /// appears).
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        matches!(
+            spec,
+            Spec::TaskDefinition(_) | Spec::ServiceConnectDiscovery(_)
+        )
+    }
+
     /// The requests each adapter sends one after the other (see each
     /// adapter's create and delete; waits counted as their first poll).
     fn rounds(&self, spec: &Spec, direction: crate::engine::Direction) -> usize {

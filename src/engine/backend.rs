@@ -99,11 +99,20 @@ pub trait Backend: Sync {
     /// service's). In a destroy, what it depends on then waits for what
     /// depends on it (the service), not for it: deleted beside it instead
     /// of a round after. In an apply, it starts once what it depends on
-    /// is made (its id recorded), before their [`Backend::finish_create`]
-    /// and settle, which what depends on it waits for. By default false.
+    /// is made ([`Backend::starts_once_made`]). By default false.
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         let _ = spec;
         false
+    }
+
+    /// Whether creating `spec` needs what it depends on only made (their
+    /// ids recorded), not finished and settled: what only names them
+    /// ([`Backend::only_names_its_dependencies`]), and what finds an
+    /// object their create made while they settle. What depends on such a
+    /// component still waits for its dependencies done. By default the
+    /// same as `only_names_its_dependencies`.
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        self.only_names_its_dependencies(spec)
     }
 
     /// Components this backend reads with one request for many (a call

@@ -103,14 +103,14 @@ pub async fn apply_reporting<B: Backend>(
         })
         .collect();
     let waits = waits_in_apply(backend, desired, &deps);
-    // Components something only names: once made, such a component hands
-    // its slot to them (they start at once, even with every slot taken)
-    // and finishes outside the bound (a role's policies: a request or two).
+    // Components something starts after once they are made (what only
+    // names them): once made, such a component hands its slot to them
+    // (they start at once, even with every slot taken) and finishes
+    // outside the bound (a role's policies: a request or two).
     let named: Vec<bool> = (0..desired.len())
         .map(|i| {
-            (0..desired.len()).any(|j| {
-                deps[j].contains(&i) && backend.only_names_its_dependencies(&desired[j].spec)
-            })
+            (0..desired.len())
+                .any(|j| deps[j].contains(&i) && backend.starts_once_made(&desired[j].spec))
         })
         .collect();
     let mut handed_over = 0usize;
@@ -447,12 +447,13 @@ enum Need {
     Done,
 }
 
-/// What each component's create or update waits for. One that only names
-/// its dependencies ([`Backend::only_names_its_dependencies`]) needs them
-/// made: their ids exist. Any other needs its dependencies done, and, past
-/// a dependency that only names its own, those done too (transitively):
-/// the service whose tasks assume a role waits for the role's policies
-/// although the task definition between them did not.
+/// What each component's create or update waits for. One that starts once
+/// its dependencies are made ([`Backend::starts_once_made`]: a task
+/// definition only names its roles) needs their ids recorded. Any other
+/// needs its dependencies done, and, past a dependency that started once
+/// its own were made, those done too (transitively): the service whose
+/// tasks assume a role waits for the role's policies although the task
+/// definition between them did not.
 fn waits_in_apply<B: Backend>(
     backend: &B,
     graph: &[Component],
@@ -460,7 +461,7 @@ fn waits_in_apply<B: Backend>(
 ) -> Vec<Vec<(usize, Need)>> {
     (0..graph.len())
         .map(|i| {
-            if backend.only_names_its_dependencies(&graph[i].spec) {
+            if backend.starts_once_made(&graph[i].spec) {
                 return deps[i].iter().map(|&d| (d, Need::Made)).collect();
             }
             let mut waits = BTreeSet::new();
@@ -469,7 +470,7 @@ fn waits_in_apply<B: Backend>(
                 if !waits.insert(d) {
                     continue;
                 }
-                if backend.only_names_its_dependencies(&graph[d].spec) {
+                if backend.starts_once_made(&graph[d].spec) {
                     todo.extend(deps[d].iter().copied());
                 }
             }

@@ -81,6 +81,9 @@ struct Fake {
     /// Keys that only name what they depend on (see
     /// `Backend::only_names_its_dependencies`).
     namers: BTreeSet<String>,
+    /// Keys that start once what they depend on is made, without only
+    /// naming it (see `Backend::starts_once_made`).
+    finders: BTreeSet<String>,
     /// Whether look-aheads are recorded (each takes one delay).
     looking_ahead: bool,
 }
@@ -137,6 +140,11 @@ impl Fake {
 
     fn naming_only(mut self, key: &str) -> Self {
         self.namers.insert(key.to_string());
+        self
+    }
+
+    fn finding(mut self, key: &str) -> Self {
+        self.finders.insert(key.to_string());
         self
     }
 
@@ -425,6 +433,11 @@ impl Backend for Fake {
 
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         self.namers.contains(&key_of(spec))
+    }
+
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        let key = key_of(spec);
+        self.namers.contains(&key) || self.finders.contains(&key)
     }
 
     async fn look_ahead(&self, spec: &Spec) {
@@ -1009,6 +1022,36 @@ async fn what_only_names_a_role_is_created_beside_the_roles_policies_and_its_use
     let outcome = apply(&fake, &graph[..3], &[], Resolved::new()).await;
     assert!(outcome.is_ok(), "{:?}", outcome.errors);
     before(&fake.the(Op::Finish, "role"), &fake.the(Op::Create, "task"));
+}
+
+#[tokio::test]
+async fn what_finds_an_object_a_create_made_looks_for_it_while_the_create_settles() {
+    // service <- discovery (Service Connect's Cloud Map service, made by
+    // the ECS service's create): found while the service settles (the
+    // settle ends only once the discovery's create started), and its
+    // delete still comes first in a destroy.
+    let graph = [comp("service", &[]), comp("discovery", &["service"])];
+    let fake = Fake::new().finding("discovery").wait(
+        Op::Settle,
+        "service",
+        Until::Started(Op::Create, "discovery"),
+    );
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(
+        &fake.the(Op::Create, "service"),
+        &fake.the(Op::Create, "discovery"),
+    );
+    assert_eq!(
+        keys(&fake.the(Op::Create, "discovery").resolved),
+        ["service"]
+    );
+    let outcome = destroy(&fake, &graph, outcome.recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(
+        &fake.the(Op::Delete, "discovery"),
+        &fake.the(Op::Delete, "service"),
+    );
 }
 
 #[tokio::test]
