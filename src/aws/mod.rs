@@ -94,6 +94,14 @@ pub trait Adapter: Sync {
         Ok(())
     }
 
+    /// What a delete leaves for once the object is gone, which what it
+    /// depends on need not wait for (see
+    /// [`crate::engine::Backend::finish_delete`]). Nothing by default.
+    async fn finish_delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let _ = (aws, id);
+        Ok(())
+    }
+
     /// Delete the object, waiting until AWS no longer reports it where the
     /// next delete in reverse order depends on that. Already gone is success.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError>;
@@ -170,6 +178,9 @@ impl Backend for AwsBackend<'_> {
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await
     }
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().finish_delete(self.clients, id).await
+    }
     async fn look_ahead(&self, spec: &Spec) {
         spec.adapter().look_ahead(self.clients).await
     }
@@ -209,6 +220,9 @@ impl Backend for AwsBackend<'_> {
             (Spec::EcsService(_), Dependents) => 2,
             // DeleteService, then the wait for it to be gone.
             (Spec::EcsService(_), Dependencies) => 2,
+            // The owner check (with the policies' list), DeleteRolePolicy,
+            // DeleteRole.
+            (Spec::Role(_), Dependencies) => 3,
             // A describe or owner check, then the create (or the
             // retention after CreateLogGroup).
             (

@@ -77,6 +77,16 @@ pub trait Backend: Sync {
     }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
 
+    /// What a delete leaves for once the object is gone, which what it
+    /// depends on need not wait for (Service Connect's Cloud Map service,
+    /// which ECS removes after the ECS service: the namespace needs it
+    /// gone, the service's roles and task definition do not). The object
+    /// stays recorded until it is done. Nothing by default.
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error> {
+        let _ = (spec, id);
+        Ok(())
+    }
+
     /// Read ahead what creating `spec` reads before it writes (sent when
     /// the apply starts, not when its dependencies are done); its create
     /// takes the answer. Nothing by default; failures are the create's.

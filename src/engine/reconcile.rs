@@ -560,9 +560,15 @@ pub async fn destroy_reporting<B: Backend>(
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut blocked: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
+    // Gone objects whose delete's finish is under way: a wait for what AWS
+    // does after them, outside the bound.
+    let mut finishing = 0usize;
     loop {
         let mut i = 0;
-        while i < pending.len() && in_flight.len() < MAX_CONCURRENCY && !stop_requested() {
+        while i < pending.len()
+            && in_flight.len() - finishing < MAX_CONCURRENCY
+            && !stop_requested()
+        {
             let idx = pending[i];
             if dependents[idx].iter().any(|d| blocked.contains(d)) {
                 // Something that depends on it could not be deleted. What
@@ -580,22 +586,14 @@ pub async fn destroy_reporting<B: Backend>(
                     None => {
                         gone.insert(idx);
                     }
-                    Some(id) => in_flight.push(async move {
-                        (
-                            idx,
-                            backend
-                                .delete(&component.spec, &id)
-                                .await
-                                .map_err(|e| e.to_string()),
-                        )
-                    }),
+                    Some(id) => in_flight.push(delete_step(backend, idx, component, id, false)),
                 }
                 i = 0;
             } else {
                 i += 1;
             }
         }
-        let Some((idx, result)) = in_flight.next().await else {
+        let Some((idx, finished, result)) = in_flight.next().await else {
             if pending.is_empty() {
                 break;
             }
@@ -617,24 +615,57 @@ pub async fn destroy_reporting<B: Backend>(
             break;
         };
         let key = graph[idx].key.clone();
+        if finished {
+            finishing -= 1;
+        }
         match result {
+            // Gone: what it depends on may go now; it stays recorded until
+            // its delete's finish is done too (a failed finish is retried
+            // by the next destroy).
+            Ok(()) if !finished => {
+                gone.insert(idx);
+                if let Some(id) = outcome.recorded.get(&key).cloned() {
+                    finishing += 1;
+                    in_flight.push(delete_step(backend, idx, &graph[idx], id, true));
+                }
+            }
             Ok(()) => {
                 outcome.recorded.remove(&key);
                 let progress = Progress::Deleted(key);
                 report(&progress);
                 outcome.progress.push(progress);
-                gone.insert(idx);
             }
             Err(message) => {
                 outcome.errors.push(StepError {
                     component: key,
                     message,
                 });
-                blocked.insert(idx);
+                // Gone already (its finish failed): what it depends on
+                // went on; else they wait, and stay.
+                if !finished {
+                    blocked.insert(idx);
+                }
             }
         }
     }
     outcome
+}
+
+/// Delete one component (`finish`: the rest of its delete, once it is
+/// gone, [`Backend::finish_delete`]); with whether this was the finish.
+async fn delete_step<B: Backend>(
+    backend: &B,
+    idx: usize,
+    component: &Component,
+    id: String,
+    finish: bool,
+) -> (usize, bool, Result<(), String>) {
+    let result = if finish {
+        backend.finish_delete(&component.spec, &id).await
+    } else {
+        backend.delete(&component.spec, &id).await
+    };
+    (idx, finish, result.map_err(|e| e.to_string()))
 }
 
 /// Read every recorded component back, concurrently (all of a graph at once:

@@ -27,6 +27,8 @@ enum Op {
     /// The rest of a create (`Backend::finish_create`).
     Finish,
     Delete,
+    /// The rest of a delete (`Backend::finish_delete`).
+    FinishDelete,
     /// A create's read ahead (recorded only by a fake `looking_ahead`).
     LookAhead,
 }
@@ -417,6 +419,25 @@ impl Backend for Fake {
             Err(format!("delete {key}: still in use"))
         } else {
             self.world.lock().unwrap().alive.remove(id);
+            Ok(())
+        };
+        self.end(call, None);
+        result
+    }
+
+    /// Recorded only for keys a test gives a wait or a failure (the other
+    /// tests count deletes alone).
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), String> {
+        let key = key_of(spec);
+        let op = (Op::FinishDelete, key.clone());
+        if !self.waits.contains_key(&op) && !self.failing.contains(&op) {
+            return Ok(());
+        }
+        let call = self.begin(Op::FinishDelete, &key, Some(id), &Resolved::new());
+        self.work(Op::FinishDelete, &key).await;
+        let result = if self.fails(Op::FinishDelete, &key) {
+            Err(format!("{key}: what it left behind is still there"))
+        } else {
             Ok(())
         };
         self.end(call, None);
@@ -1119,6 +1140,49 @@ async fn what_a_task_definition_only_names_is_deleted_beside_it_once_its_service
         outcome.errors
     );
     assert_eq!(fake.keys_of(Op::Delete), ["service"]);
+}
+
+#[tokio::test]
+async fn what_a_component_depends_on_is_deleted_beside_the_finish_of_its_delete() {
+    // role <- service. Once the service is gone its role goes, while the
+    // service's finish (the wait for Service Connect's Cloud Map service)
+    // is under way: it ends only once the role's delete started.
+    let graph = [comp("role", &[]), comp("service", &["role"])];
+    let (fake, recorded) = Fake::new().existing(&["role", "service"]);
+    let fake = fake.wait(
+        Op::FinishDelete,
+        "service",
+        Until::Started(Op::Delete, "role"),
+    );
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert!(outcome.recorded.is_empty());
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::Delete, "role"),
+    );
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::FinishDelete, "service"),
+    );
+
+    // A finish that fails keeps the service recorded (the next destroy
+    // waits again); its role is gone all the same.
+    let (fake, recorded) = Fake::new().existing(&["role", "service"]);
+    let fake = fake.failing(Op::FinishDelete, "service").wait(
+        Op::FinishDelete,
+        "service",
+        Until::Finished(Op::Delete, "role"),
+    );
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert_eq!(
+        error_components(&outcome),
+        ["service"],
+        "{:?}",
+        outcome.errors
+    );
+    assert_eq!(keys(&outcome.recorded), ["service"]);
+    assert_eq!(fake.count(Op::Delete, "role"), 1);
 }
 
 #[tokio::test]
