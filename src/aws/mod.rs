@@ -94,6 +94,13 @@ pub trait Adapter: Sync {
         Ok(())
     }
 
+    /// Read ahead, into [`Clients::ahead`], what `delete` reads before it
+    /// writes (see [`crate::engine::Backend::look_ahead_delete`]). Nothing
+    /// by default.
+    async fn look_ahead_delete(&self, aws: &Clients, id: &str) {
+        let _ = (aws, id);
+    }
+
     /// What a delete leaves for once the object is gone, which what it
     /// depends on need not wait for (see
     /// [`crate::engine::Backend::finish_delete`]). Nothing by default.
@@ -183,6 +190,9 @@ impl Backend for AwsBackend<'_> {
     }
     async fn look_ahead(&self, spec: &Spec) {
         spec.adapter().look_ahead(self.clients).await
+    }
+    async fn look_ahead_delete(&self, spec: &Spec, id: &str) {
+        spec.adapter().look_ahead_delete(self.clients, id).await
     }
 
     /// A task definition names its roles and log group (and, on App Mesh,

@@ -94,6 +94,14 @@ pub trait Backend: Sync {
         let _ = spec;
     }
 
+    /// Read ahead what deleting `spec` (recorded as `id`) reads before it
+    /// writes (a role's owner check and policies): sent when the destroy
+    /// starts, not once what depends on it is gone; its delete takes the
+    /// answer. Nothing by default; failures are the delete's.
+    async fn look_ahead_delete(&self, spec: &Spec, id: &str) {
+        let _ = (spec, id);
+    }
+
     /// How many requests creating (`Direction::Dependents`) or deleting
     /// (`Direction::Dependencies`) `spec` sends one after the other, as the
     /// engine's estimate of how long it keeps a slot: the longest chain

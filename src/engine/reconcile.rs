@@ -559,95 +559,108 @@ pub async fn destroy_reporting<B: Backend>(
     pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut blocked: BTreeSet<usize> = BTreeSet::new();
-    let mut in_flight = FuturesUnordered::new();
-    // Gone objects whose delete's finish is under way: a wait for what AWS
-    // does after them, outside the bound.
-    let mut finishing = 0usize;
-    loop {
-        let mut i = 0;
-        while i < pending.len()
-            && in_flight.len() - finishing < MAX_CONCURRENCY
-            && !stop_requested()
-        {
-            let idx = pending[i];
-            if dependents[idx].iter().any(|d| blocked.contains(d)) {
-                // Something that depends on it could not be deleted. What
-                // it depends on may sit earlier in `pending` and was passed
-                // over as not ready: scan again, so it is blocked too.
-                pending.remove(i);
-                blocked.insert(idx);
-                i = 0;
-                continue;
-            }
-            if dependents[idx].iter().all(|d| gone.contains(d)) {
-                pending.remove(i);
-                let component = &graph[idx];
-                match outcome.recorded.get(&component.key).cloned() {
-                    None => {
-                        gone.insert(idx);
-                    }
-                    Some(id) => in_flight.push(delete_step(backend, idx, component, id, false)),
-                }
-                i = 0;
-            } else {
-                i += 1;
-            }
-        }
-        let Some((idx, finished, result)) = in_flight.next().await else {
-            if pending.is_empty() {
-                break;
-            }
-            if stop_requested() {
-                outcome.errors.push(StepError {
-                    component: graph[pending[0]].key.clone(),
-                    message: format!("{INTERRUPTED}; not deleted: {}", keys_of(graph, &pending)),
-                });
-                break;
-            }
-            // Nothing running and nothing startable: only possible with a
-            // dependency cycle, which expansions never produce.
-            for idx in pending.drain(..) {
-                outcome.errors.push(StepError {
-                    component: graph[idx].key.clone(),
-                    message: "not deleted: dependency cycle".into(),
-                });
-            }
-            break;
-        };
-        let key = graph[idx].key.clone();
-        if finished {
-            finishing -= 1;
-        }
-        match result {
-            // Gone: what it depends on may go now; it stays recorded until
-            // its delete's finish is done too (a failed finish is retried
-            // by the next destroy).
-            Ok(()) if !finished => {
-                gone.insert(idx);
-                if let Some(id) = outcome.recorded.get(&key).cloned() {
-                    finishing += 1;
-                    in_flight.push(delete_step(backend, idx, &graph[idx], id, true));
-                }
-            }
-            Ok(()) => {
-                outcome.recorded.remove(&key);
-                let progress = Progress::Deleted(key);
-                report(&progress);
-                outcome.progress.push(progress);
-            }
-            Err(message) => {
-                outcome.errors.push(StepError {
-                    component: key,
-                    message,
-                });
-                // Gone already (its finish failed): what it depends on
-                // went on; else they wait, and stay.
-                if !finished {
+    // What deletes read before they write (a role's owner check and
+    // policies) goes out now, beside the first deletes, instead of after
+    // what depends on them is gone.
+    let looked_ahead = futures::future::join_all(graph.iter().filter_map(|c| {
+        let id = outcome.recorded.get(&c.key)?.clone();
+        Some(async move { backend.look_ahead_delete(&c.spec, &id).await })
+    }));
+    let deleted = async {
+        let mut in_flight = FuturesUnordered::new();
+        // Gone objects whose delete's finish is under way: a wait for what AWS
+        // does after them, outside the bound.
+        let mut finishing = 0usize;
+        loop {
+            let mut i = 0;
+            while i < pending.len()
+                && in_flight.len() - finishing < MAX_CONCURRENCY
+                && !stop_requested()
+            {
+                let idx = pending[i];
+                if dependents[idx].iter().any(|d| blocked.contains(d)) {
+                    // Something that depends on it could not be deleted. What
+                    // it depends on may sit earlier in `pending` and was passed
+                    // over as not ready: scan again, so it is blocked too.
+                    pending.remove(i);
                     blocked.insert(idx);
+                    i = 0;
+                    continue;
+                }
+                if dependents[idx].iter().all(|d| gone.contains(d)) {
+                    pending.remove(i);
+                    let component = &graph[idx];
+                    match outcome.recorded.get(&component.key).cloned() {
+                        None => {
+                            gone.insert(idx);
+                        }
+                        Some(id) => in_flight.push(delete_step(backend, idx, component, id, false)),
+                    }
+                    i = 0;
+                } else {
+                    i += 1;
+                }
+            }
+            let Some((idx, finished, result)) = in_flight.next().await else {
+                if pending.is_empty() {
+                    break;
+                }
+                if stop_requested() {
+                    outcome.errors.push(StepError {
+                        component: graph[pending[0]].key.clone(),
+                        message: format!(
+                            "{INTERRUPTED}; not deleted: {}",
+                            keys_of(graph, &pending)
+                        ),
+                    });
+                    break;
+                }
+                // Nothing running and nothing startable: only possible with a
+                // dependency cycle, which expansions never produce.
+                for idx in pending.drain(..) {
+                    outcome.errors.push(StepError {
+                        component: graph[idx].key.clone(),
+                        message: "not deleted: dependency cycle".into(),
+                    });
+                }
+                break;
+            };
+            let key = graph[idx].key.clone();
+            if finished {
+                finishing -= 1;
+            }
+            match result {
+                // Gone: what it depends on may go now; it stays recorded until
+                // its delete's finish is done too (a failed finish is retried
+                // by the next destroy).
+                Ok(()) if !finished => {
+                    gone.insert(idx);
+                    if let Some(id) = outcome.recorded.get(&key).cloned() {
+                        finishing += 1;
+                        in_flight.push(delete_step(backend, idx, &graph[idx], id, true));
+                    }
+                }
+                Ok(()) => {
+                    outcome.recorded.remove(&key);
+                    let progress = Progress::Deleted(key);
+                    report(&progress);
+                    outcome.progress.push(progress);
+                }
+                Err(message) => {
+                    outcome.errors.push(StepError {
+                        component: key,
+                        message,
+                    });
+                    // Gone already (its finish failed): what it depends on
+                    // went on; else they wait, and stay.
+                    if !finished {
+                        blocked.insert(idx);
+                    }
                 }
             }
         }
-    }
+    };
+    futures::join!(looked_ahead, deleted);
     outcome
 }
 

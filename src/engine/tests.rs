@@ -469,6 +469,10 @@ impl Backend for Fake {
         }
     }
 
+    async fn look_ahead_delete(&self, spec: &Spec, _: &str) {
+        self.look_ahead(spec).await
+    }
+
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
         key_of(spec).starts_with("alarm").then_some("alarms")
     }
@@ -1183,6 +1187,27 @@ async fn what_a_component_depends_on_is_deleted_beside_the_finish_of_its_delete(
     );
     assert_eq!(keys(&outcome.recorded), ["service"]);
     assert_eq!(fake.count(Op::Delete, "role"), 1);
+}
+
+#[tokio::test]
+async fn a_delete_reads_ahead_when_the_destroy_starts_not_once_its_dependents_are_gone() {
+    // role <- service: the role's read ahead goes out before the service's
+    // delete ends (the delete waits for it to start: an order, not a
+    // race); what was never recorded reads nothing ahead.
+    let graph = [
+        comp("role", &[]),
+        comp("service", &["role"]),
+        comp("alarm", &[]),
+    ];
+    let (fake, recorded) = Fake::new().looking_ahead().existing(&["role", "service"]);
+    let fake = fake.wait(Op::Delete, "service", Until::Started(Op::LookAhead, "role"));
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(fake.keys_of(Op::LookAhead), ["role", "service"]);
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::Delete, "role"),
+    );
 }
 
 #[tokio::test]
