@@ -2108,6 +2108,28 @@ def test_get_resources_by_filters_pages_by_resources_and_types_log_groups_as_aws
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
+def test_get_resources_never_names_a_tagged_dashboard(emulator):
+    """CloudWatch tags dashboards through its own TagResource / ListTagsForResource only: the
+    Resource Groups Tagging API does not cover them (cloud-custodian issue 11029 and PR 11090;
+    src/aws/cloudwatch/dashboard.rs), so neither its listing by type nor a ResourceARNList
+    names one, while CloudWatch answers its tags."""
+    cw = emulator.client("cloudwatch")
+    cw.put_dashboard(DashboardName="tagged-board", DashboardBody='{"widgets": []}',
+                     Tags=[{"Key": "owner-key", "Value": "x"}])
+    [entry] = [d for d in cw.list_dashboards()["DashboardEntries"]
+               if d["DashboardName"] == "tagged-board"]
+    arn = entry["DashboardArn"]
+    assert arn.startswith("arn:aws:cloudwatch::") and arn.endswith(":dashboard/tagged-board"), arn
+    assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+        {"Key": "owner-key", "Value": "x"}]
+    tagging = emulator.client("resourcegroupstaggingapi")
+    listed = tagging.get_resources(TagFilters=[{"Key": "owner-key"}],
+                                   ResourceTypeFilters=["cloudwatch"])
+    assert arn not in [m["ResourceARN"] for m in listed["ResourceTagMappingList"]], listed
+    by_arn = tagging.get_resources(ResourceARNList=[arn])
+    assert by_arn["ResourceTagMappingList"] == [], by_arn
+
+
 def test_describe_alarms_pages_as_aws(emulator):
     cw = emulator.client("cloudwatch")
     for i in range(120):
@@ -2133,6 +2155,35 @@ def test_describe_alarms_pages_as_aws(emulator):
             cw.describe_alarms(**bad)
         assert e.value.response["Error"]["Code"] in (
             "InvalidParameterValue", "InvalidParameterCombination", "ValidationError"), bad
+
+
+def test_describe_security_groups_pages_as_aws(emulator, vpc):
+    ec2 = emulator.client("ec2")
+    made = sorted(ec2.create_security_group(GroupName=f"paged-{i}", Description="paged",
+                                            VpcId=vpc["vpc"],
+                                            TagSpecifications=[{"ResourceType": "security-group",
+                                                                "Tags": [{"Key": "paged", "Value": "1"}]}])
+                  ["GroupId"] for i in range(12))
+    tagged = [{"Name": "tag-key", "Values": ["paged"]}]
+    # Without MaxResults everything at once; with it, pages in order of id and a NextToken.
+    assert sorted(g["GroupId"] for g in ec2.describe_security_groups(Filters=tagged)["SecurityGroups"]) == made
+    ids, token, pages = [], None, 0
+    while True:
+        page = ec2.describe_security_groups(Filters=tagged, MaxResults=5,
+                                            **({"NextToken": token} if token else {}))
+        ids += [g["GroupId"] for g in page["SecurityGroups"]]
+        pages += 1
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert (ids, pages) == (made, 3)
+    # A group-id filter leaves a missing group out; GroupIds refuses the whole call.
+    by_id = ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [made[0], "sg-0000000000000000"]}])
+    assert [g["GroupId"] for g in by_id["SecurityGroups"]] == [made[0]]
+    for bad in ({"MaxResults": 1001}, {"GroupIds": [made[0], "sg-0000000000000000"]}):
+        with pytest.raises(ClientError) as e:
+            ec2.describe_security_groups(**bad)
+        assert e.value.response["Error"]["Code"] in ("InvalidParameterValue", "InvalidGroup.NotFound"), bad
 
 
 def test_describe_log_groups_by_identifiers(emulator):

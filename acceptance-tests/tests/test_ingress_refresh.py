@@ -104,3 +104,71 @@ def test_a_plan_looks_the_ingress_up_once_and_drift_in_each_elb_object_is_still_
     tf.apply()
     assert "matbakh-alpha-service-g" in target_groups(emulator)
     assert tf.plan().returncode == 0
+
+
+def ec2_calls(emulator) -> Counter:
+    return Counter(r["operation"] for r in emulator.requests("ec2"))
+
+
+def own_group(emulator, tf, name: str) -> str:
+    return tf.resource(f"matbakh_microservice.{name}")["components"]["ingress_security_group"]
+
+
+def test_a_plan_lists_the_security_groups_once_and_drift_in_each_is_still_seen(emulator, tf, network):
+    """Issue #23, EC2: a plan's refreshes take each microservice's own security group from one
+    listing of the groups the provider owns (DescribeSecurityGroups by `tag-key`), the plan steps
+    read the user's shared group once, the subnet's VPC is asked once, and the latency alarm
+    behind the load balancer comes with the owned alarms' listing; drift in a group (a rule
+    added, its owner tag removed, the group deleted) is still planned and repaired."""
+    ec2 = emulator.client("ec2")
+    team = ec2.create_security_group(GroupName="team-services", Description="the team's services",
+                                     VpcId=network["vpc"])["GroupId"]
+    shared = "".join(service(name, f'    paths = ["/{name}/*"]\n    priority = {10 * (i + 1)}\n',
+                             f'  security_group_ids = ["{team}"]\n')
+                     for i, name in enumerate(SERVICES))
+    tf.write(config(emulator, network, shared))
+    tf.apply()
+    emulator.clear_requests()
+    assert tf.plan().returncode == 0
+    seen = ec2_calls(emulator)
+    listings = [r for r in emulator.requests("ec2") if r["operation"] == "DescribeSecurityGroups"
+                and "tag-key" in str(r.get("body"))]
+    # The owned groups' listing (the platform's refresh and the microservices' share it), the
+    # team's group once for all three plan steps; nothing per microservice.
+    assert len(listings) == 1, seen
+    assert seen["DescribeSecurityGroups"] == 2, seen
+    assert seen["DescribeSubnets"] <= 1, seen
+    alarms = Counter(r["operation"] for r in emulator.requests("monitoring"))
+    assert alarms["DescribeAlarms"] == 1, alarms  # the owned alarms, by name, 100 a call
+
+    # A rule added to a microservice's own group out of band.
+    bravo = own_group(emulator, tf, "bravo")
+    ec2.authorize_security_group_ingress(GroupId=bravo, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 9090, "ToPort": 9090, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    plan = tf.plan()
+    assert plan.returncode == 2 and "# matbakh_microservice.bravo " in plan.output, plan.output
+    tf.apply()
+    [group] = ec2.describe_security_groups(GroupIds=[bravo])["SecurityGroups"]
+    assert not any(p.get("FromPort") == 9090 for p in group["IpPermissions"]), group
+    assert tf.plan().returncode == 0
+
+    # Its owner tag removed: the listing leaves it out, it is asked for alone and the tag is drift.
+    charlie = own_group(emulator, tf, "charlie")
+    ec2.delete_tags(Resources=[charlie], Tags=[{"Key": "matbakh:owner"}])
+    plan = tf.plan()
+    assert plan.returncode == 2 and "# matbakh_microservice.charlie " in plan.output, plan.output
+    tf.apply()
+    [group] = ec2.describe_security_groups(GroupIds=[charlie])["SecurityGroups"]
+    assert "matbakh:owner" in {t["Key"] for t in group.get("Tags", [])}, group
+    assert tf.plan().returncode == 0
+
+    # The group deleted out of band: missing, made again.
+    alpha = own_group(emulator, tf, "alpha")
+    ec2.delete_security_group(GroupId=alpha)
+    plan = tf.plan()
+    assert plan.returncode == 2 and "# matbakh_microservice.alpha " in plan.output, plan.output
+    for other in ("bravo", "charlie"):
+        assert f"# matbakh_microservice.{other} " not in plan.output, plan.output
+    tf.apply()
+    assert own_group(emulator, tf, "alpha") != alpha
+    assert tf.plan().returncode == 0

@@ -1,4 +1,4 @@
-"""Issue #23 item 2: a refresh reads alarm, log group, dashboard and scalable target tags with
+"""Issue #23 item 2: a refresh reads alarm, log group and scalable target tags with
 the Resource Groups Tagging API's GetResources (a listing by type and owner key per provider
 process, 100 a page), lists the platform's log groups by prefix and describes the owned alarms
 100 names a call once per process, and describes scaling policies 50 names a call across targets,
@@ -39,9 +39,11 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
     code, calls = plan_calls(emulator, tf)
     assert code == 0
     ops = [(r["service"], r["operation"]) for r in calls]
-    # A plan's process only reads: the alarms', the log group's and the dashboard's tags come
-    # from one GetResources listing of the owned CloudWatch and Logs objects (by type and owner
-    # key), not by ARN; no per-object tag read of an alarm or the log group. (Other GetResources
+    # A plan's process only reads: the alarms' and the log group's tags come from one
+    # GetResources listing of the owned CloudWatch and Logs objects (by type and owner key), not
+    # by ARN; no per-object tag read of an alarm or the log group. The dashboard's come from
+    # CloudWatch's ListTagsForResource, never the tagging API, which does not cover dashboards
+    # (see src/aws/cloudwatch/dashboard.rs). (Other GetResources
     # calls of the plan ask for other kinds: the revision's tags, the process's listing of
     # scalable targets.)
     tagging = [r for r in calls if (r["service"], r["operation"]) == ("tagging", "GetResources")]
@@ -54,6 +56,10 @@ def test_tags_read_in_batches_and_drift_in_each_object_still_seen(emulator, tf, 
               or ":log-group:" in str(r.get("body"))]
     assert not by_arn, by_arn
     assert ("logs", "ListTagsLogGroup") not in ops, ops
+    assert not [r for r in tagging if ":dashboard/" in str(r.get("body"))], tagging
+    dashboard_tags = [r for r in calls if r["operation"] == "ListTagsForResource"
+                      and r["service"] == "monitoring" and ":dashboard/" in str(r.get("body"))]
+    assert len(dashboard_tags) == 1, dashboard_tags
     tagged = [r for r in calls if r["operation"] == "ListTagsForResource"
               and r["service"] == "monitoring" and ":alarm:" in str(r.get("body"))]
     assert not tagged, tagged
@@ -199,6 +205,13 @@ def test_scaling_policies_read_by_name_across_targets_and_drift_in_each_still_se
 MANY = [f"m{i}" for i in range(6)]
 
 
+def revision_tag_reads(requests: list[dict]) -> list[list[str]]:
+    """The ARNs of each GetResources by ARN that asked for task definition revisions."""
+    asked = [json.loads(r.get("body") or "{}").get("ResourceARNList", []) for r in requests
+             if (r["service"], r["operation"]) == ("tagging", "GetResources")]
+    return [arns for arns in asked if any(":task-definition/" in a for a in arns)]
+
+
 def many(emulator, net) -> str:
     blocks = [REQUIRED_PROVIDERS + provider_block(emulator.endpoint)
               + f'resource "matbakh_platform" "main" {{\n  name = "{PLATFORM}"\n}}\n']
@@ -240,8 +253,31 @@ def test_a_plan_fills_its_describes_ahead_and_drift_in_each_kind_is_still_seen(e
     for op in ("ecs:DescribeServices", "application-autoscaling:DescribeScalableTargets",
                "application-autoscaling:DescribeScalingPolicies"):
         assert 1 <= seen.get(op, 0) <= 3, (op, seen)
+    # The revisions' tags by ARN: a GetResources also carries the region's ACTIVE revisions
+    # (listed once, beside the first refresh's status check) and the revisions the described
+    # services run, so the refreshes still to come send none: at most 2, not 6.
+    by_arn = revision_tag_reads(emulator.requests())
+    assert 1 <= len(by_arn) <= 2, by_arn
+    assert sum(len(arns) for arns in by_arn) >= len(MANY), by_arn
 
     ecs = emulator.client("ecs")
+    # A revision's tag changed out of band is seen, whether its tags were asked for by its own
+    # refresh or came ahead with another's: every microservice is planned (its revision's tag
+    # is its only drift), then the tags are put back.
+    revisions = [s["taskDefinition"] for s in ecs.describe_services(
+        cluster=PLATFORM, services=MANY)["services"]]
+    for arn in revisions:
+        add_tag(emulator, "ecs", arn, "added-by-hand", "1")
+    emulator.clear_requests()
+    out = tf.plan(extra_args=["-parallelism=1"])
+    assert out.returncode == 2
+    for name in MANY:
+        assert f"matbakh_microservice.{name} will be" in out.stdout, (name, out.stdout[-3000:])
+    assert 1 <= len(revision_tag_reads(emulator.requests())) <= 2
+    for arn in revisions:
+        ecs.untag_resource(resourceArn=arn, tagKeys=["added-by-hand"])
+    assert tf.plan(extra_args=["-parallelism=1"]).returncode == 0
+
     aas = emulator.client("application-autoscaling")
     ecs.update_service(cluster=PLATFORM, service="m0", desiredCount=3)
     ecs.delete_service(cluster=PLATFORM, service="m1", force=True)

@@ -37,12 +37,50 @@ where
     }
 }
 
-async fn gathered(aws: &Clients, arn: &str) -> Result<Option<Tags>, AwsError> {
-    let gatherer = aws
-        .gatherers
-        .of::<Tags>("tag:GetResources", GET_RESOURCES_MAX_ARNS);
+/// [`tags_of`] in a process that only reads (a refresh's clients carry its
+/// read memo), where the GetResources that answers `arn` also carries
+/// `likely`, ARNs other refreshes of the process are about to ask about
+/// (e.g. the revisions the described services run), up to 100 in all
+/// ([`super::gatherer::Gatherer::ask_ahead`]): their answers wait for
+/// their askers, who then send nothing; an ARN the call did not name is
+/// still asked `per_object` by its asker. Elsewhere just [`tags_of`]: an
+/// apply must see its own writes.
+pub async fn tags_of_filled<F, Fut>(
+    aws: &Clients,
+    arn: &str,
+    likely: Vec<String>,
+    per_object: F,
+) -> Result<Tags, AwsError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Tags, AwsError>>,
+{
+    if aws.memo.is_none() {
+        return tags_of(aws, arn, per_object).await;
+    }
     let client = aws.tagging.clone();
-    gatherer
+    let found = gatherer(aws)
+        .ask_ahead(
+            arn.to_string(),
+            likely,
+            GET_RESOURCES_MAX_ARNS,
+            move |arns| async move { get_resources(&client, arns).await },
+        )
+        .await?;
+    match found {
+        Some(tags) => Ok(tags),
+        None => per_object().await,
+    }
+}
+
+fn gatherer(aws: &Clients) -> std::sync::Arc<super::gatherer::Gatherer<Tags>> {
+    aws.gatherers
+        .of::<Tags>("tag:GetResources", GET_RESOURCES_MAX_ARNS)
+}
+
+async fn gathered(aws: &Clients, arn: &str) -> Result<Option<Tags>, AwsError> {
+    let client = aws.tagging.clone();
+    gatherer(aws)
         .ask(arn.to_string(), move |arns| async move {
             get_resources(&client, arns).await
         })
@@ -157,11 +195,10 @@ pub async fn refresh_listing(
 }
 
 /// The listing a refresh takes the tags of the CloudWatch and Logs objects
-/// from: alarms, log groups, and dashboards where AWS names them (the
-/// `cloudwatch` filter is every CloudWatch type; whether a regional
-/// GetResources names a dashboard's region-less ARN is not documented, so
-/// one it leaves out is asked of CloudWatch). Every alarm, dashboard and
-/// log group the provider makes carries its owner key.
+/// from: alarms and log groups (the `cloudwatch` filter is every CloudWatch
+/// type the tagging API covers; dashboards are not among them and are
+/// asked of CloudWatch, see `cloudwatch::dashboard`). Every alarm and log
+/// group the provider makes carries its owner key.
 pub const MONITORING_LISTING: &str = "tag:GetResources cloudwatch logs:log-group";
 pub const MONITORING_TYPES: &[&str] = &["cloudwatch", "logs:log-group"];
 

@@ -10,14 +10,15 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import (alarm_paging, appmesh, budgets, cloudmap, dashboards, ecs, elbv2, iam, metrics,
-                   misc, scalable_target_tagging, scalable_targets, scaling_policies, tagging)
+    from . import (alarm_paging, appmesh, budgets, cloudmap, dashboards, ec2_paging, ecs, elbv2, iam,
+                   metrics, misc, scalable_target_tagging, scalable_targets, scaling_policies, tagging)
 
     appmesh.install()
     ecs.install()
     cloudmap.install()
     misc.install()
     alarm_paging.install()
+    ec2_paging.install()
     dashboards.install()
     metrics.install()
     budgets.install()

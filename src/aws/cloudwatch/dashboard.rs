@@ -200,14 +200,20 @@ pub fn body_of_version(version: &str) -> Option<&str> {
     version.split_once(' ').map(|(_, hash)| hash)
 }
 
-/// The tags of a dashboard, for a read: in a refresh from the process's
-/// listing of the owned CloudWatch and Logs objects, else gathered into
-/// one GetResources ([`crate::aws::tagging::monitoring_tags_of`]);
-/// ListTagsForResource when neither names the dashboard (whether a
-/// regional GetResources names an account-wide dashboard ARN is not
-/// documented; the emulator's does not).
+/// The tags of a dashboard, for a read: CloudWatch's own
+/// ListTagsForResource, never the Resource Groups Tagging API. CloudWatch
+/// tags dashboards (its TagResource and ListTagsForResource references:
+/// "alarms, dashboards, metric streams and Contributor Insights rules",
+/// ARN `arn:aws:cloudwatch::ACCOUNT:dashboard/NAME`, no region), but only
+/// through its own tag operations: the tagging API does not cover them
+/// (cloud-custodian issue 11029: its TagResources refuses the region-less
+/// ARN as "not a valid AmazonResourceName"; its maintainers' fix, PR 11090,
+/// reads and writes dashboard tags with CloudWatch's APIs because they are
+/// not available through it). A GetResources by ARN would be a wasted
+/// place in a batch at best, and would hold this read back behind the
+/// process's listing in a refresh.
 async fn tags_read(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    super::tags_read(aws, arn).await
+    super::tags_of(aws, arn).await
 }
 
 impl DashboardSpec {
@@ -494,7 +500,6 @@ mod tests {
                 json!({"DashboardName": "d-1", "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d-1",
                        "DashboardBody": r#"{"widgets":[]}"#}),
             ),
-            "GetResources" => (200, json!({"ResourceTagMappingList": []})),
             "ListTagsForResource" => (
                 200,
                 json!({"Tags": [{"Key": "matbakh:owner", "Value": "o"}]}),
@@ -575,7 +580,6 @@ mod tests {
                 json!({"DashboardName": "d-2", "DashboardArn": "arn:aws:cloudwatch::1:dashboard/d-2",
                        "DashboardBody": BODY}),
             ),
-            "GetResources" => (200, json!({"ResourceTagMappingList": []})),
             "ListTagsForResource" => (
                 200,
                 json!({"Tags": [{"Key": "matbakh:owner", "Value": "o"}]}),
@@ -594,12 +598,11 @@ mod tests {
         );
     }
 
-    /// A refresh of dashboards in sync takes their tags from the process's
-    /// one listing of the owned CloudWatch and Logs objects where it names
-    /// them (AWS may: undocumented), else asks CloudWatch for each; never
-    /// a GetResources by ARN.
+    /// A refresh of dashboards in sync asks CloudWatch for each one's tags
+    /// and never the tagging API (which does not cover dashboards), even
+    /// where a listing of the owned objects would name them.
     #[tokio::test]
-    async fn a_refresh_takes_dashboard_tags_from_the_owned_listing_or_asks_each() {
+    async fn a_refresh_asks_cloudwatch_for_dashboard_tags_not_get_resources() {
         let n = 10;
         let fake = FakeEndpoint::start(move |op, body| match op {
             "ListDashboards" => {
@@ -649,8 +652,8 @@ mod tests {
         let calls = fake.calls();
         let count = |op: &str| calls.iter().filter(|c| *c == op).count();
         assert_eq!(count("ListDashboards"), 1, "{calls:?}");
-        assert_eq!(count("GetResources"), 1, "{calls:?}");
-        assert_eq!(count("ListTagsForResource"), 4, "{calls:?}");
+        assert_eq!(count("GetResources"), 0, "{calls:?}");
+        assert_eq!(count("ListTagsForResource"), 9, "{calls:?}");
         assert_eq!(count("GetDashboard"), 0, "{calls:?}");
     }
 }

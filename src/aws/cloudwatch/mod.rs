@@ -27,7 +27,8 @@ pub async fn tags_of(aws: &Clients, arn: &str) -> Result<BTreeMap<String, String
     .await
 }
 
-/// The tags of an alarm or a dashboard, for a read: in a refresh from the
+/// The tags of an alarm, for a read (a dashboard's: `dashboard.rs`, which
+/// the tagging API does not cover): in a refresh from the
 /// process's one listing of the owned CloudWatch and Logs objects, else
 /// gathered with other objects' tags into one GetResources
 /// ([`crate::aws::tagging::monitoring_tags_of`]); ListTagsForResource when

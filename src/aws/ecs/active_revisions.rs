@@ -25,6 +25,22 @@ pub async fn is_active(aws: &Clients, arn: &str) -> Result<bool, AwsError> {
     Ok(listing(aws).await?.contains(arn))
 }
 
+/// The ACTIVE revisions, sorted, from the process's shared listing (taken
+/// now if no refresh took it yet): revisions a refresh's tag read carries
+/// ahead (`task_definition.rs`). Empty outside a process that only reads,
+/// and when the listing fails (the status check reports that).
+pub async fn listed(aws: &Clients) -> Vec<String> {
+    if aws.memo.is_none() {
+        return Vec::new();
+    }
+    let Ok(listing) = listing(aws).await else {
+        return Vec::new();
+    };
+    let mut arns: Vec<String> = listing.iter().cloned().collect();
+    arns.sort();
+    arns
+}
+
 async fn listing(aws: &Clients) -> Result<Arc<HashSet<String>>, AwsError> {
     let shared = aws
         .gatherers

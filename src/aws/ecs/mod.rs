@@ -5,6 +5,7 @@ pub mod cluster_leftovers;
 pub mod deployment_configuration;
 pub mod deployment_watch;
 pub mod estimates;
+pub mod running_revisions;
 pub mod service;
 #[cfg(test)]
 mod service_calls;

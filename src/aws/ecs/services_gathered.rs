@@ -193,6 +193,9 @@ async fn describe_keys(
             Err(e) if e.is_not_found() => continue,
             Err(e) => return Err(e),
         };
+        // The revisions they run: what a refresh's tag reads of revisions
+        // are filled with.
+        super::running_revisions::note(&aws, out.services());
         for s in out.services() {
             if s.status() == Some("INACTIVE") {
                 continue;

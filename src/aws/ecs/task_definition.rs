@@ -671,7 +671,13 @@ fn container_spec(c: &ContainerDefinition) -> ContainerSpec {
 
 /// The tags of revision `arn`, gathered through GetResources (ECS task
 /// definitions are a type it names), or from DescribeTaskDefinition when it
-/// leaves the ARN out. `None` when the revision does not exist.
+/// leaves the ARN out. `None` when the revision does not exist. In a
+/// refresh, the GetResources also carries the revisions this process's
+/// described services run (`running_revisions`), then the region's ACTIVE
+/// revisions from the process's listing (`active_revisions`; a refresh
+/// asks for its revision's tags beside its service's describe, before that
+/// answer names the next services' revisions), whose refreshes then send
+/// nothing; a revision neither names is asked as before.
 async fn revision_tags(
     aws: &Clients,
     arn: &str,
@@ -688,7 +694,16 @@ async fn revision_tags_now(
     arn: &str,
 ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     let gone = std::sync::atomic::AtomicBool::new(false);
-    let tags = crate::aws::tagging::tags_of(aws, arn, || async {
+    // The region's ACTIVE revisions, which the refresh's status check lists
+    // at the same moment: waited for, so that the first refreshes (ten
+    // start together, before any service answer names a revision) ask
+    // once with all of them instead of once each. A plan of one
+    // microservice loses no round by it: its alarms' describe waits as
+    // long for the CloudWatch listing.
+    let listed = super::active_revisions::listed(aws).await;
+    let mut likely = super::running_revisions::named(aws);
+    likely.extend(listed);
+    let tags = crate::aws::tagging::tags_of_filled(aws, arn, likely, || async {
         match describe_any(aws, arn).await? {
             Some((_, tags)) => Ok(tags),
             None => {
@@ -1040,6 +1055,217 @@ mod tests {
         assert!(
             matches!(&results[1].1, Observation::Present { differences } if !differences.is_empty())
         );
+    }
+
+    /// A plan's refreshes of 30 microservices, one after another (they
+    /// never meet in the gatherer's window), each reading its service and
+    /// then its revision's tags: once the services are described ahead
+    /// (ten a call), each GetResources carries the revisions they run, a
+    /// canary's deployment among them, and those refreshes send nothing.
+    /// A revision no service runs is asked alone, one GetResources leaves
+    /// out is described, and a tag changed out of band is what is read.
+    #[tokio::test]
+    async fn a_plan_fills_each_revision_tag_read_with_the_revisions_the_services_run() {
+        use serde_json::json;
+        let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "ListTaskDefinitions" => (200, json!({"taskDefinitionArns": []})),
+            "ListServices" => {
+                let arns: Vec<String> = (0..30)
+                    .map(|i| format!("arn:aws:ecs:eu-central-1:1:service/c/svc-{i}"))
+                    .collect();
+                (200, json!({"serviceArns": arns}))
+            }
+            "DescribeServices" => {
+                let services: Vec<_> = body["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        let name = s.as_str().unwrap();
+                        let mut deployments =
+                            vec![json!({"taskDefinition": revision_arn(name, 1)})];
+                        if name == "svc-5" {
+                            deployments
+                                .push(json!({"taskDefinition": revision_arn("canary-5", 1)}));
+                        }
+                        json!({"serviceName": name, "status": "ACTIVE",
+                               "serviceArn": format!("arn:aws:ecs:eu-central-1:1:service/c/{name}"),
+                               "taskDefinition": revision_arn(name, 1),
+                               "deployments": deployments})
+                    })
+                    .collect();
+                (200, json!({"services": services, "failures": []}))
+            }
+            "GetResources" => {
+                let arns = body["ResourceARNList"].as_array().unwrap();
+                assert!(arns.len() <= 100, "{body}");
+                seen.lock().unwrap().push(arns.len());
+                let found: Vec<_> = arns
+                    .iter()
+                    .map(|a| a.as_str().unwrap())
+                    .filter(|a| family(a) != Some("svc-7"))
+                    .map(|arn| {
+                        let family = family(arn).unwrap();
+                        let owner = if family == "svc-9" { "someone/else".to_string() } else { format!("p/{family}") };
+                        json!({"ResourceARN": arn, "Tags": [{"Key": "matbakh:owner", "Value": owner}]})
+                    })
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            "DescribeTaskDefinition" => {
+                let arn = body["taskDefinition"].as_str().unwrap();
+                (
+                    200,
+                    json!({"taskDefinition": {
+                        "taskDefinitionArn": arn, "family": family(arn).unwrap(),
+                        "status": "ACTIVE", "containerDefinitions": []},
+                        "tags": [{"key": "matbakh:owner", "value": "described"}]}),
+                )
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        let owner = |tags: Option<BTreeMap<String, String>>| {
+            tags.unwrap().get("matbakh:owner").cloned().unwrap()
+        };
+        for i in 0..30 {
+            let aws = configured.remembering_reads();
+            let name = format!("svc-{i}");
+            let service = super::super::services_gathered::gathered_service(&aws, "c", &name)
+                .await
+                .unwrap()
+                .unwrap();
+            let arn = service.task_definition().unwrap().to_string();
+            let found = owner(revision_tags(&aws, &arn).await.unwrap());
+            let want = match i {
+                7 => "described".to_string(),
+                9 => "someone/else".to_string(),
+                _ => format!("p/{name}"),
+            };
+            assert_eq!(found, want, "{name}");
+            if i == 1 {
+                // The listing the second refresh started, in the background.
+                super::super::services_gathered::wait_for_listing(&configured, "c", 30).await;
+            }
+        }
+        let aws = configured.remembering_reads();
+        // The canary's revision, named by its service's deployments.
+        let canary = revision_tags(&aws, &revision_arn("canary-5", 1)).await;
+        assert_eq!(owner(canary.unwrap()), "p/canary-5");
+        let calls_before = fake.calls().len();
+        // An older revision, recorded but run by no service: asked alone.
+        let old = revision_tags(&aws, &revision_arn("svc-3", 0)).await;
+        assert_eq!(owner(old.unwrap()), "p/svc-3");
+        assert_eq!(fake.calls().len(), calls_before + 1);
+        let calls = fake.calls();
+        let count = |op: &str| calls.iter().filter(|c| *c == op).count();
+        assert_eq!(count("ListServices"), 1, "{calls:?}");
+        // The revision tag reads wait for the process's ACTIVE listing
+        // (empty here: the services name every revision).
+        assert_eq!(count("ListTaskDefinitions"), 1, "{calls:?}");
+        // svc-0 and svc-1 alone, then 2-11, 12-21, 22-29.
+        assert_eq!(count("DescribeServices"), 5, "{calls:?}");
+        // The same five moments (2-11 with the canary's), and the old
+        // revision alone: 6 GetResources for 32 revisions, not 32.
+        assert_eq!(*sizes.lock().unwrap(), vec![1, 1, 11, 10, 8, 1]);
+        // svc-7's, which GetResources left out.
+        assert_eq!(count("DescribeTaskDefinition"), 1, "{calls:?}");
+    }
+
+    /// Once the process has listed the region's ACTIVE revisions, the next
+    /// revision tag read carries them (after those the services named):
+    /// 30 refreshes one after another, one GetResources after the listing.
+    #[tokio::test]
+    async fn a_plan_fills_revision_tag_reads_with_the_listed_active_revisions() {
+        use serde_json::json;
+        let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "ListTaskDefinitions" => {
+                let arns: Vec<String> = (0..30)
+                    .map(|i| revision_arn(&format!("svc-{i}"), 1))
+                    .collect();
+                (200, json!({"taskDefinitionArns": arns}))
+            }
+            "GetResources" => {
+                let arns = body["ResourceARNList"].as_array().unwrap().clone();
+                assert!(arns.len() <= 100, "{body}");
+                seen.lock().unwrap().push(arns.len());
+                let found: Vec<_> = arns
+                    .iter()
+                    .map(|a| json!({"ResourceARN": a, "Tags": [{"Key": "k", "Value": a}]}))
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        for i in 0..30 {
+            let aws = configured.remembering_reads();
+            let arn = revision_arn(&format!("svc-{i}"), 1);
+            assert!(super::super::active_revisions::is_active(&aws, &arn)
+                .await
+                .unwrap());
+            let tags = revision_tags(&aws, &arn).await.unwrap().unwrap();
+            assert_eq!(tags.get("k"), Some(&arn));
+        }
+        assert_eq!(*sizes.lock().unwrap(), vec![30]);
+        assert_eq!(fake.calls(), ["ListTaskDefinitions", "GetResources"]);
+    }
+
+    /// One refresh alone or an apply reads the revision's tags as before:
+    /// nothing noted, nothing filled.
+    #[tokio::test]
+    async fn outside_a_plan_a_revision_tag_read_carries_nothing_else() {
+        use serde_json::json;
+        let sizes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let fake = crate::aws::fake_endpoint::FakeEndpoint::start(move |op, body| match op {
+            "DescribeServices" => {
+                let services: Vec<_> = body["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        let name = s.as_str().unwrap();
+                        json!({"serviceName": name, "status": "ACTIVE",
+                               "taskDefinition": revision_arn(name, 1)})
+                    })
+                    .collect();
+                (200, json!({"services": services, "failures": []}))
+            }
+            "GetResources" => {
+                let arns = body["ResourceARNList"].as_array().unwrap().clone();
+                seen.lock().unwrap().push(arns.len());
+                let found: Vec<_> = arns
+                    .iter()
+                    .map(|a| json!({"ResourceARN": a, "Tags": [{"Key": "k", "Value": "v"}]}))
+                    .collect();
+                (200, json!({"ResourceTagMappingList": found}))
+            }
+            _ => (400, json!({"__type": "Unexpected", "message": op})),
+        });
+        let configured = fake.clients();
+        for name in ["a", "b", "c"] {
+            super::super::services_gathered::gathered_service(&configured, "c", name)
+                .await
+                .unwrap();
+        }
+        for name in ["a", "b"] {
+            assert!(revision_tags(&configured, &revision_arn(name, 1))
+                .await
+                .unwrap()
+                .is_some());
+        }
+        // A refresh alone: what an apply described was not noted.
+        let aws = configured.remembering_reads();
+        assert!(revision_tags(&aws, &revision_arn("c", 1))
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(*sizes.lock().unwrap(), vec![1, 1, 1]);
     }
 
     #[tokio::test]

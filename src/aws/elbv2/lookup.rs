@@ -129,7 +129,9 @@ pub async fn listener_rules(
             let rules = absent_if_not_found(list_rules(aws, listener_arn).await)?;
             if aws.memo.is_some() {
                 // A refresh reads the tags of every rule and the groups they
-                // forward to ahead (see `read_tags_ahead`).
+                // forward to ahead (see `read_tags_ahead`), and describes
+                // those groups with the ones it asks for
+                // (`target_group::note_forwarded`).
                 let named: std::collections::BTreeSet<String> = rules
                     .iter()
                     .flatten()
@@ -144,6 +146,7 @@ pub async fn listener_rules(
                         r.rule_arn().map(str::to_string).into_iter().chain(groups)
                     })
                     .collect();
+                super::target_group::note_forwarded(aws, named.iter().map(String::as_str));
                 super::read_tags_ahead(aws, named.into_iter().collect()).await;
             }
             Ok(rules)

@@ -325,6 +325,26 @@ mod tests {
         assert_eq!(count(&asked, "DescribeRules"), 2, "{asked:?}");
     }
 
+    /// Refreshes one after another (none meets another in the gatherer's
+    /// window): each fills its DescribeTargetGroups with groups the
+    /// listener's listed rules forward to, so later ones send nothing.
+    #[tokio::test]
+    async fn refreshes_one_after_another_describe_the_listed_rules_groups_twenty_a_call() {
+        let fake = elb();
+        let base = fake.clients();
+        for i in 0..SERVICES {
+            let observed = refresh(&base.remembering_reads(), i).await;
+            assert!(observed.iter().all(|o| *o == Observation::in_sync()));
+        }
+        let calls = fake.calls();
+        // 60 groups, 20 a call: 3, not one per group and refresh (60).
+        assert_eq!(count(&calls, "DescribeTargetGroups"), 3, "{calls:?}");
+        // An apply (clients that remember nothing) asks for its own.
+        let apply = base.clone();
+        probe(group_name(0, 'b')).read_back(&apply).await.unwrap();
+        assert_eq!(count(&fake.calls(), "DescribeTargetGroups"), 4);
+    }
+
     #[tokio::test]
     async fn a_plan_in_a_process_that_refreshed_nothing_asks_aws() {
         let fake = elb();

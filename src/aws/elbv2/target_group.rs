@@ -43,14 +43,66 @@ async fn describe(
             DESCRIBE_TARGET_GROUPS_MAX,
         );
         let client = aws.elbv2.clone();
-        let answer = gatherer
-            .ask(key.to_string(), move |keys| async move {
-                Ok(describe_each(&client, keys, by_name).await)
-            })
-            .await?;
+        let fetch = move |keys| async move { Ok(describe_each(&client, keys, by_name).await) };
+        // A refresh (a process that only reads) fills the call's free places
+        // with the groups the listed rules forward to: Terraform's ten
+        // refreshes at a time meet in the window only by twos.
+        let answer = if by_name && aws.memo.is_some() {
+            let candidates = forwarded(aws);
+            gatherer
+                .ask_ahead(
+                    key.to_string(),
+                    candidates,
+                    DESCRIBE_TARGET_GROUPS_MAX,
+                    fetch,
+                )
+                .await?
+        } else {
+            gatherer.ask(key.to_string(), fetch).await?
+        };
         answer.unwrap_or(Ok(None))
     })
     .await
+}
+
+/// The names of the target groups the rules a refresh of this process
+/// listed forward to ([`note_forwarded`]).
+type Forwarded = std::sync::Mutex<Vec<String>>;
+
+const FORWARDED: &str = "elbv2: target groups the listed rules forward to";
+
+/// Note the target groups of `arns` (other ARNs are passed over) as ones
+/// a refresh of this process will read: a listener's rules, listed once for
+/// the process, forward to every microservice's two groups. A rule cannot
+/// forward to a group that is gone (ELB refuses to delete a group in use),
+/// so these rarely make AWS refuse a batch.
+pub fn note_forwarded<'a>(aws: &Clients, arns: impl IntoIterator<Item = &'a str>) {
+    let forwarded = aws.gatherers.shared::<Forwarded>(FORWARDED);
+    let mut names = forwarded.lock().unwrap_or_else(|e| e.into_inner());
+    for name in arns.into_iter().filter_map(name_in_arn) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+}
+
+fn forwarded(aws: &Clients) -> Vec<String> {
+    aws.gatherers
+        .shared::<Forwarded>(FORWARDED)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// The name in a target group's ARN
+/// (`arn:PARTITION:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID`).
+fn name_in_arn(arn: &str) -> Option<String> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let mut parts = resource.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("targetgroup"), Some(name), Some(_)) if !name.is_empty() => Some(name.to_string()),
+        _ => None,
+    }
 }
 
 /// Each of `keys`' target group: one DescribeTargetGroups, or (when AWS
@@ -139,19 +191,7 @@ async fn deregistration_delay(aws: &Clients, arn: &str) -> Result<Option<u32>, A
 
 impl TargetGroupSpec {
     async fn vpc(&self, aws: &Clients) -> Result<String, AwsError> {
-        const CALL: &str = "ec2:DescribeSubnets";
-        let out = aws
-            .ec2
-            .describe_subnets()
-            .subnet_ids(&self.subnet_id)
-            .send()
-            .await
-            .map_err(|e| AwsError::sdk(CALL, e))?;
-        out.subnets()
-            .first()
-            .and_then(|s| s.vpc_id())
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new(CALL, format!("subnet {} not found", self.subnet_id)))
+        crate::aws::ec2::subnet::vpc_of(aws, &self.subnet_id).await
     }
 
     /// The target group of this name, as a spec.

@@ -128,13 +128,16 @@ pub fn exposure_warning(
     ))
 }
 
-/// [`exposure_warning`] for `settings`, reading its `security_group_ids`.
+/// [`exposure_warning`] for `settings`, reading its `security_group_ids`
+/// (a plan in a process that refreshed reads each group once for all its
+/// microservices).
 pub async fn exposure(configured: &Configured, settings: &Settings) -> Option<(String, String)> {
     settings.ingress.as_ref()?;
     let open = crate::aws::ec2::security_group::open_to_addresses(
         &configured.clients,
         &settings.security_group_ids,
         u16::try_from(settings.port).ok()?,
+        !configured.confirm_platforms,
     )
     .await
     // Only a warning is at stake: the apply reports AWS trouble.

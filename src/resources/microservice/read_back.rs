@@ -144,7 +144,26 @@ pub async fn observe_existing(
     name: &str,
 ) -> Result<Option<(ObservedGraph, Resolved, Option<String>)>, String> {
     let owner = names::resource_id(&platform.platform_id, name);
-    let probe = expand::expand(&probe_settings(platform, name), platform);
+    let mut probe = expand::expand(&probe_settings(platform, name), platform);
+    // Behind the load balancer (the context of a refresh of a service with
+    // `ingress` says so) the latency alarm is the p95 one: the probe looks
+    // for it with the other alarms, not for the backend statistic's alarm,
+    // which does not exist then, and which a refresh's listing of the owned
+    // alarms therefore never names, so that every refresh asked for it.
+    let p95_in_probe = platform.ingress.is_some();
+    if p95_in_probe {
+        for c in probe.components.iter_mut() {
+            if let (keys::ALARM_P95_LATENCY, Spec::MetricAlarm(alarm)) =
+                (c.key.as_str(), &mut c.spec)
+            {
+                alarm.name = names::alarm_name(
+                    &platform.platform_id,
+                    name,
+                    super::ingress_alarms::LATENCY_WHAT,
+                );
+            }
+        }
+    }
     let service_spec = probe
         .get(keys::SERVICE)
         .map(|c| &c.spec)
@@ -207,11 +226,13 @@ pub async fn observe_existing(
         components.insert(key.to_string(), id);
     }
     // Behind the load balancer the latency alarm reads a real p95 and is
-    // named so; the probe (no `ingress`) looked for the Average's name.
-    if observed
-        .service
-        .as_ref()
-        .is_some_and(|s| s.load_balancer.is_some())
+    // named so; a probe without the context's ingress (an import) looked
+    // for the backend statistic's name.
+    if !p95_in_probe
+        && observed
+            .service
+            .as_ref()
+            .is_some_and(|s| s.load_balancer.is_some())
     {
         let what = super::ingress_alarms::LATENCY_WHAT;
         if let Some(found) = read_owned_alarm(clients, platform, name, &owner, what).await? {
