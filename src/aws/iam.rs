@@ -18,6 +18,7 @@ use crate::engine::{Observation, Resolved};
 use crate::spec::iam::{RoleSpec, INLINE_POLICY_NAME};
 
 /// What IAM holds for one role.
+#[derive(Clone)]
 struct Held {
     arn: String,
     trust_policy: Value,
@@ -382,6 +383,14 @@ impl RoleSpec {
         Ok(())
     }
 
+    /// An update that found no role of this name (renamed, or deleted out
+    /// of band) makes it whole: the engine finishes only creates.
+    async fn remade(&self, aws: &Clients, resolved: &Resolved) -> Result<String, AwsError> {
+        let arn = self.create(aws, resolved).await?;
+        self.put_policies(aws, None).await?;
+        Ok(arn)
+    }
+
     fn tag_list(&self) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
         self.tags
             .iter()
@@ -426,11 +435,11 @@ impl Adapter for RoleSpec {
             .await
             .map_err(|e| AwsError::sdk("iam:CreateRole", e));
         match created {
-            Ok(out) => {
-                let arn = out.role.map(|r| r.arn).unwrap_or_default();
-                self.put_policies(aws, None).await?;
-                Ok(arn)
-            }
+            // Its policies come in `finish_create`, once the ARN is
+            // recorded: a task definition that only names the role is
+            // registered beside them (the service that runs tasks with
+            // the role waits for them).
+            Ok(out) => Ok(out.role.map(|r| r.arn).unwrap_or_default()),
             Err(e) if e.code.as_deref() == Some("EntityAlreadyExists") => {
                 let held = self
                     .held(aws, &self.name, Expect::LookedFor)
@@ -456,10 +465,10 @@ impl Adapter for RoleSpec {
         resolved: &Resolved,
     ) -> Result<String, AwsError> {
         if name_of(id) != self.name {
-            return self.create(aws, resolved).await;
+            return self.remade(aws, resolved).await;
         }
         let Some(held) = self.held(aws, &self.name, Expect::Recorded).await? else {
-            return self.create(aws, resolved).await;
+            return self.remade(aws, resolved).await;
         };
         tags::claim(
             "iam:TagRole",
@@ -492,11 +501,62 @@ impl Adapter for RoleSpec {
         Ok(held.arn)
     }
 
+    /// A role whose create (CreateRole, or the adoption of our own
+    /// leftover) returned: its policies. Put again after an adoption,
+    /// which already put them (PutRolePolicy and AttachRolePolicy are
+    /// idempotent; adoption is rare: a lost answer, an interrupted apply).
+    async fn finish_create(&self, aws: &Clients, _: &str) -> Result<(), AwsError> {
+        self.put_policies(aws, None).await
+    }
+
+    /// Its delete's reads (the owner check, the policies to remove) go
+    /// out when the destroy starts, beside the ECS service's delete, not
+    /// once the service is gone.
+    async fn look_ahead_delete(&self, aws: &Clients, id: &str) {
+        let name = name_of(id);
+        let _ = aws
+            .ahead
+            .remembered(before_delete(name), || {
+                self.held(aws, name, Expect::Recorded)
+            })
+            .await;
+    }
+
     /// IAM deletes a role only without policies: detach and delete them
     /// first. A role another resource owns is left alone.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         let name = name_of(id);
-        let Some(held) = self.held(aws, name, Expect::Recorded).await? else {
+        let held = aws
+            .ahead
+            .taken(before_delete(name), || {
+                self.held(aws, name, Expect::Recorded)
+            })
+            .await?;
+        match self.emptied_and_deleted(aws, name, held).await {
+            // A policy put since the read ahead: read again, once.
+            Err(e) if e.code.as_deref() == Some("DeleteConflict") => {
+                let held = self.held(aws, name, Expect::Recorded).await?;
+                self.emptied_and_deleted(aws, name, held).await
+            }
+            done => done,
+        }
+    }
+}
+
+/// The key of a role's reads ahead of its delete in [`Clients::ahead`].
+fn before_delete(name: &str) -> String {
+    format!("iam role {name} before its delete")
+}
+
+impl RoleSpec {
+    /// Delete role `name` as `held` found it: its policies, then the role.
+    async fn emptied_and_deleted(
+        &self,
+        aws: &Clients,
+        name: &str,
+        held: Option<Held>,
+    ) -> Result<(), AwsError> {
+        let Some(held) = held else {
             return Ok(());
         };
         if tags::owner(&held.tags) != tags::owner(&self.tags) {
@@ -568,7 +628,12 @@ mod tests {
     /// A role as IAM holds it: `policy` its inline policy `matbakh`,
     /// `extra` another inline policy's name.
     fn iam(policy: Arc<Mutex<String>>, extra: Option<&'static str>) -> FakeEndpoint {
-        FakeEndpoint::start(move |op, _| {
+        FakeEndpoint::start(move |op, _| role_answer(op, &policy.lock().unwrap(), extra))
+    }
+
+    /// IAM's answer to `op` about the role of [`iam`].
+    fn role_answer(op: &str, policy: &str, extra: Option<&str>) -> (u16, Value) {
+        {
             match op {
             "GetRole" => xml(
                 op,
@@ -591,7 +656,7 @@ mod tests {
                 op,
                 &format!(
                     "<RoleName>matbakh-svc-task</RoleName><PolicyName>matbakh</PolicyName><PolicyDocument>{}</PolicyDocument>",
-                    policy.lock().unwrap().replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+                    policy.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
                 ),
             ),
             // Credentials whose policy does not grant the listing (a
@@ -604,7 +669,7 @@ mod tests {
                 )),
             ),
         }
-        })
+        }
     }
 
     fn denied(op: &str) -> (u16, Value) {
@@ -886,5 +951,101 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(observed, Observation::Missing);
+    }
+
+    #[tokio::test]
+    async fn a_create_makes_the_role_alone_and_its_finish_puts_the_policy() {
+        let fake = FakeEndpoint::start(|op, request| {
+            match op {
+            "CreateRole" => {
+                assert_eq!(request["RoleName"], "matbakh-svc-task", "{request}");
+                xml(
+                    op,
+                    "<Role><Path>/</Path><RoleName>matbakh-svc-task</RoleName><RoleId>AROA1</RoleId>\
+                     <Arn>arn:aws:iam::1:role/matbakh-svc-task</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate></Role>",
+                )
+            }
+            "PutRolePolicy" => {
+                assert_eq!(request["PolicyName"], INLINE_POLICY_NAME, "{request}");
+                xml(op, "")
+            }
+            _ => (
+                400,
+                Value::String(format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>Unexpected</Code><Message>{op}</Message></Error></ErrorResponse>"
+                )),
+            ),
+        }
+        });
+        let aws = fake.clients();
+        let role = spec();
+        // The create's answer is the ARN the engine records, and what
+        // only names the role (the task definition) may start then.
+        let arn = role.create(&aws, &Resolved::default()).await.unwrap();
+        assert_eq!(arn, "arn:aws:iam::1:role/matbakh-svc-task");
+        assert_eq!(fake.calls(), ["CreateRole"]);
+        role.finish_create(&aws, &arn).await.unwrap();
+        assert_eq!(fake.calls(), ["CreateRole", "PutRolePolicy"]);
+        // An update that finds the role renamed makes it whole itself: the
+        // engine finishes creates only.
+        role.update(&aws, "arn:aws:iam::1:role/old-name", &Resolved::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            fake.calls(),
+            ["CreateRole", "PutRolePolicy", "CreateRole", "PutRolePolicy"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_delete_takes_what_was_read_ahead_and_reads_again_on_a_conflict() {
+        let conflicts = Arc::new(Mutex::new(1));
+        let left = conflicts.clone();
+        let fake = FakeEndpoint::start(move |op, _| match op {
+            "DeleteRolePolicy" => xml(op, ""),
+            "DeleteRole" => {
+                let mut left = left.lock().unwrap();
+                if *left > 0 {
+                    *left -= 1;
+                    return (
+                        409,
+                        Value::String("<ErrorResponse><Error><Type>Sender</Type><Code>DeleteConflict</Code><Message>Cannot delete entity, must delete policies first.</Message></Error></ErrorResponse>".into()),
+                    );
+                }
+                xml(op, "")
+            }
+            // Reads as the role's fake answers them.
+            _ => role_answer(op, POLICY, None),
+        });
+        let aws = fake.clients();
+        let arn = "arn:aws:iam::1:role/matbakh-svc-task";
+        // Read when the destroy started; the delete reads nothing more.
+        spec().look_ahead_delete(&aws, arn).await;
+        let read = fake.calls().len();
+        assert_eq!(read, 4, "{:?}", fake.calls());
+        *conflicts.lock().unwrap() = 0;
+        spec().delete(&aws, arn).await.unwrap();
+        assert_eq!(fake.calls()[read..], ["DeleteRolePolicy", "DeleteRole"]);
+        // A policy put since the read ahead: IAM refuses, the role is read
+        // again and emptied once more.
+        *conflicts.lock().unwrap() = 1;
+        spec().look_ahead_delete(&aws, arn).await;
+        let before = fake.calls().len();
+        spec().delete(&aws, arn).await.unwrap();
+        let mut after: Vec<String> = fake.calls()[before..].to_vec();
+        after[2..6].sort();
+        assert_eq!(
+            after,
+            [
+                "DeleteRolePolicy",
+                "DeleteRole",
+                "GetRole",
+                "GetRolePolicy",
+                "ListAttachedRolePolicies",
+                "ListRolePolicies",
+                "DeleteRolePolicy",
+                "DeleteRole"
+            ]
+        );
     }
 }

@@ -86,6 +86,29 @@ pub trait Adapter: Sync {
         Ok(())
     }
 
+    /// What a create leaves for after its id is recorded, which only what
+    /// uses the object needs (see [`crate::engine::Backend::finish_create`]).
+    /// Nothing by default.
+    async fn finish_create(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let _ = (aws, id);
+        Ok(())
+    }
+
+    /// Read ahead, into [`Clients::ahead`], what `delete` reads before it
+    /// writes (see [`crate::engine::Backend::look_ahead_delete`]). Nothing
+    /// by default.
+    async fn look_ahead_delete(&self, aws: &Clients, id: &str) {
+        let _ = (aws, id);
+    }
+
+    /// What a delete leaves for once the object is gone, which what it
+    /// depends on need not wait for (see
+    /// [`crate::engine::Backend::finish_delete`]). Nothing by default.
+    async fn finish_delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
+        let _ = (aws, id);
+        Ok(())
+    }
+
     /// Delete the object, waiting until AWS no longer reports it where the
     /// next delete in reverse order depends on that. Already gone is success.
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError>;
@@ -156,11 +179,20 @@ impl Backend for AwsBackend<'_> {
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().settle(self.clients, id).await
     }
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().finish_create(self.clients, id).await
+    }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
         spec.adapter().delete(self.clients, id).await
     }
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), AwsError> {
+        spec.adapter().finish_delete(self.clients, id).await
+    }
     async fn look_ahead(&self, spec: &Spec) {
         spec.adapter().look_ahead(self.clients).await
+    }
+    async fn look_ahead_delete(&self, spec: &Spec, id: &str) {
+        spec.adapter().look_ahead_delete(self.clients, id).await
     }
 
     /// A task definition names its roles and log group (and, on App Mesh,
@@ -169,6 +201,18 @@ impl Backend for AwsBackend<'_> {
     /// no role to describe).
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         matches!(spec, Spec::TaskDefinition(_))
+    }
+
+    /// What only names its dependencies (above), and Service Connect's
+    /// Cloud Map service: ECS makes it with `CreateService` (whose answer's
+    /// deployment already names it), so it is looked for while the ECS
+    /// service's deployment settles, not after (its create polls until it
+    /// appears).
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        matches!(
+            spec,
+            Spec::TaskDefinition(_) | Spec::ServiceConnectDiscovery(_)
+        )
     }
 
     /// The requests each adapter sends one after the other (see each
@@ -186,6 +230,9 @@ impl Backend for AwsBackend<'_> {
             (Spec::EcsService(_), Dependents) => 2,
             // DeleteService, then the wait for it to be gone.
             (Spec::EcsService(_), Dependencies) => 2,
+            // The owner check (with the policies' list), DeleteRolePolicy,
+            // DeleteRole.
+            (Spec::Role(_), Dependencies) => 3,
             // A describe or owner check, then the create (or the
             // retention after CreateLogGroup).
             (

@@ -64,13 +64,42 @@ pub trait Backend: Sync {
     /// on it (a service's deployment, an asynchronous operation). Separate
     /// from `create` so the id is recorded before the wait can fail.
     async fn settle(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// The part of a create that only what uses the object needs, not what
+    /// only names it (a role's policies: a task definition names the role,
+    /// the service's tasks use its permissions). Sent once `create`
+    /// returned and its id is recorded, beside the creates of what only
+    /// names it ([`Backend::only_names_its_dependencies`]), before
+    /// `settle`; what uses the object waits for both. Nothing by default.
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), Self::Error> {
+        let _ = (spec, id);
+        Ok(())
+    }
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error>;
+
+    /// What a delete leaves for once the object is gone, which what it
+    /// depends on need not wait for (Service Connect's Cloud Map service,
+    /// which ECS removes after the ECS service: the namespace needs it
+    /// gone, the service's roles and task definition do not). The object
+    /// stays recorded until it is done. Nothing by default.
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), Self::Error> {
+        let _ = (spec, id);
+        Ok(())
+    }
 
     /// Read ahead what creating `spec` reads before it writes (sent when
     /// the apply starts, not when its dependencies are done); its create
     /// takes the answer. Nothing by default; failures are the create's.
     async fn look_ahead(&self, spec: &Spec) {
         let _ = spec;
+    }
+
+    /// Read ahead what deleting `spec` (recorded as `id`) reads before it
+    /// writes (a role's owner check and policies): sent when the destroy
+    /// starts, not once what depends on it is gone; its delete takes the
+    /// answer. Nothing by default; failures are the delete's.
+    async fn look_ahead_delete(&self, spec: &Spec, id: &str) {
+        let _ = (spec, id);
     }
 
     /// How many requests creating (`Direction::Dependents`) or deleting
@@ -87,10 +116,21 @@ pub trait Backend: Sync {
     /// names its roles and log group; the tasks that use them are the
     /// service's). In a destroy, what it depends on then waits for what
     /// depends on it (the service), not for it: deleted beside it instead
-    /// of a round after. Its creation order is unchanged. By default false.
+    /// of a round after. In an apply, it starts once what it depends on
+    /// is made ([`Backend::starts_once_made`]). By default false.
     fn only_names_its_dependencies(&self, spec: &Spec) -> bool {
         let _ = spec;
         false
+    }
+
+    /// Whether creating `spec` needs what it depends on only made (their
+    /// ids recorded), not finished and settled: what only names them
+    /// ([`Backend::only_names_its_dependencies`]), and what finds an
+    /// object their create made while they settle. What depends on such a
+    /// component still waits for its dependencies done. By default the
+    /// same as `only_names_its_dependencies`.
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        self.only_names_its_dependencies(spec)
     }
 
     /// Components this backend reads with one request for many (a call

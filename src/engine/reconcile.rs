@@ -102,6 +102,18 @@ pub async fn apply_reporting<B: Backend>(
                 .collect()
         })
         .collect();
+    let waits = waits_in_apply(backend, desired, &deps);
+    // Components something starts after once they are made (what only
+    // names them): once made, such a component hands its slot to them
+    // (they start at once, even with every slot taken) and finishes
+    // outside the bound (a role's policies: a request or two).
+    let named: Vec<bool> = (0..desired.len())
+        .map(|i| {
+            (0..desired.len())
+                .any(|j| deps[j].contains(&i) && backend.starts_once_made(&desired[j].spec))
+        })
+        .collect();
+    let mut handed_over = 0usize;
 
     // Critical path first: among ready components, the one with the longest
     // chain of dependents starts first (the sort is stable, so ties keep
@@ -111,6 +123,9 @@ pub async fn apply_reporting<B: Backend>(
     });
     let mut pending: Vec<usize> = order;
     pending.sort_by_key(|&i| Reverse(chains[i]));
+    // made: its create or update returned (its id is recorded); done: and
+    // what came after (finish, settle) too.
+    let mut made: BTreeSet<usize> = BTreeSet::new();
     let mut done: BTreeSet<usize> = BTreeSet::new();
     let mut in_flight = FuturesUnordered::new();
     // The reads that components to be created make before their create
@@ -129,16 +144,24 @@ pub async fn apply_reporting<B: Backend>(
             // recorded.
             if outcome.errors.is_empty() && !stop_requested() {
                 let mut i = 0;
-                while i < pending.len() && in_flight.len() < MAX_CONCURRENCY {
+                while i < pending.len() && in_flight.len() - handed_over < MAX_CONCURRENCY {
                     let idx = pending[i];
-                    if deps[idx].iter().all(|d| done.contains(d)) {
+                    let ready = waits[idx].iter().all(|&(d, need)| match need {
+                        Need::Made => made.contains(&d),
+                        Need::Done => done.contains(&d),
+                    });
+                    if ready {
                         pending.remove(i);
                         let component = &desired[idx];
                         let id = outcome.recorded.get(&component.key).cloned();
                         let resolved = outcome.recorded.clone();
-                        in_flight.push(async move {
-                            (idx, reconcile_one(backend, component, id, resolved).await)
-                        });
+                        in_flight.push(work_on(
+                            backend,
+                            idx,
+                            component,
+                            Work::Make { id },
+                            resolved,
+                        ));
                     } else {
                         i += 1;
                     }
@@ -148,8 +171,37 @@ pub async fn apply_reporting<B: Backend>(
                 break;
             };
             let key = desired[idx].key.clone();
-            let result = interrupted_step(result);
-            match result {
+            let result = match result {
+                // Made: its id is recorded now, so what only names it may
+                // start; the rest of its step keeps its slot (unless
+                // something only names it: see `named`).
+                Phase::Made {
+                    id,
+                    created,
+                    progress,
+                } => {
+                    outcome.recorded.insert(key, id.clone());
+                    made.insert(idx);
+                    if named[idx] {
+                        handed_over += 1;
+                    }
+                    let work = Work::Finish {
+                        id,
+                        created,
+                        progress,
+                    };
+                    in_flight.push(work_on(backend, idx, &desired[idx], work, Resolved::new()));
+                    continue;
+                }
+                Phase::Ended(step) => step,
+                Phase::Finished(step) => {
+                    if named[idx] {
+                        handed_over -= 1;
+                    }
+                    step
+                }
+            };
+            match interrupted_step(result) {
                 Step {
                     id: Some(id),
                     progress,
@@ -160,6 +212,7 @@ pub async fn apply_reporting<B: Backend>(
                     outcome.progress.extend(progress);
                     match error {
                         None => {
+                            made.insert(idx);
                             done.insert(idx);
                         }
                         Some(message) => outcome.errors.push(StepError {
@@ -255,12 +308,59 @@ struct Step {
     error: Option<String>,
 }
 
-async fn reconcile_one<B: Backend>(
+/// What is left to do for one component.
+enum Work {
+    /// Observe it (when recorded), then create or update it.
+    Make { id: Option<String> },
+    /// After its create or update: finish the create, then settle.
+    Finish {
+        id: String,
+        created: bool,
+        progress: Progress,
+    },
+}
+
+/// How far one component got.
+enum Phase {
+    /// Created (`created`) or updated, with the id to record; its finish
+    /// and settle are still to come.
+    Made {
+        id: String,
+        created: bool,
+        progress: Progress,
+    },
+    /// Nothing more to do: unchanged or failed before it was made.
+    Ended(Step),
+    /// Its finish and settle ran (failed or not).
+    Finished(Step),
+}
+
+/// Do `work` for component `idx` (one future type for both parts, so both
+/// share the in-flight set and its concurrency bound).
+async fn work_on<B: Backend>(
+    backend: &B,
+    idx: usize,
+    component: &Component,
+    work: Work,
+    resolved: Resolved,
+) -> (usize, Phase) {
+    let phase = match work {
+        Work::Make { id } => make_one(backend, component, id, resolved).await,
+        Work::Finish {
+            id,
+            created,
+            progress,
+        } => Phase::Finished(finish_one(backend, component, id, created, progress).await),
+    };
+    (idx, phase)
+}
+
+async fn make_one<B: Backend>(
     backend: &B,
     component: &Component,
     id: Option<String>,
     resolved: Resolved,
-) -> Step {
+) -> Phase {
     let key = component.key.clone();
     let spec = &component.spec;
     let observed = match &id {
@@ -268,57 +368,115 @@ async fn reconcile_one<B: Backend>(
         Some(id) => match backend.observe(spec, id, &resolved).await {
             Ok(o) => o,
             Err(e) => {
-                return Step {
+                return Phase::Ended(Step {
                     id: Some(id.clone()),
                     progress: vec![],
                     error: Some(e.to_string()),
-                }
+                })
             }
         },
     };
-    let (new_id, progress) = match observed {
+    match observed {
         Observation::Missing => match backend.create(spec, &resolved).await {
-            Ok(new_id) => (new_id, Progress::Created(key)),
-            Err(e) => {
-                return Step {
-                    id: None,
-                    progress: vec![],
-                    error: Some(e.to_string()),
-                }
-            }
+            Ok(id) => Phase::Made {
+                id,
+                created: true,
+                progress: Progress::Created(key),
+            },
+            Err(e) => Phase::Ended(Step {
+                id: None,
+                progress: vec![],
+                error: Some(e.to_string()),
+            }),
         },
-        Observation::Present { differences } if differences.is_empty() => {
-            let id = id.expect("present implies recorded");
-            return Step {
-                id: Some(id),
-                progress: vec![Progress::Unchanged(key)],
-                error: None,
-            };
-        }
+        Observation::Present { differences } if differences.is_empty() => Phase::Ended(Step {
+            id: Some(id.expect("present implies recorded")),
+            progress: vec![Progress::Unchanged(key)],
+            error: None,
+        }),
         Observation::Present { differences } => {
             let old = id.expect("present implies recorded");
             match backend.update(spec, &old, &resolved).await {
-                Ok(new_id) => (new_id, Progress::Updated(key, differences)),
-                Err(e) => {
-                    return Step {
-                        id: Some(old),
-                        progress: vec![],
-                        error: Some(e.to_string()),
-                    }
-                }
+                Ok(id) => Phase::Made {
+                    id,
+                    created: false,
+                    progress: Progress::Updated(key, differences),
+                },
+                Err(e) => Phase::Ended(Step {
+                    id: Some(old),
+                    progress: vec![],
+                    error: Some(e.to_string()),
+                }),
             }
         }
-    };
-    let error = backend
-        .settle(spec, &new_id)
-        .await
-        .err()
-        .map(|e| e.to_string());
-    Step {
-        id: Some(new_id),
-        progress: vec![progress],
-        error,
     }
+}
+
+/// The rest of a component's step once its id is recorded: what its create
+/// left for later ([`Backend::finish_create`]), then the wait until it is
+/// ready for what uses it.
+async fn finish_one<B: Backend>(
+    backend: &B,
+    component: &Component,
+    id: String,
+    created: bool,
+    progress: Progress,
+) -> Step {
+    let spec = &component.spec;
+    let finished = if created {
+        backend.finish_create(spec, &id).await
+    } else {
+        Ok(())
+    };
+    let error = match finished {
+        Ok(()) => backend.settle(spec, &id).await.err(),
+        Err(e) => Some(e),
+    };
+    Step {
+        id: Some(id),
+        progress: vec![progress],
+        error: error.map(|e| e.to_string()),
+    }
+}
+
+/// Whether a component waits for a dependency to be made (its id
+/// recorded) or done (finished and settled too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    Made,
+    Done,
+}
+
+/// What each component's create or update waits for. One that starts once
+/// its dependencies are made ([`Backend::starts_once_made`]: a task
+/// definition only names its roles) needs their ids recorded. Any other
+/// needs its dependencies done, and, past a dependency that started once
+/// its own were made, those done too (transitively): the service whose
+/// tasks assume a role waits for the role's policies although the task
+/// definition between them did not.
+fn waits_in_apply<B: Backend>(
+    backend: &B,
+    graph: &[Component],
+    deps: &[Vec<usize>],
+) -> Vec<Vec<(usize, Need)>> {
+    (0..graph.len())
+        .map(|i| {
+            if backend.starts_once_made(&graph[i].spec) {
+                return deps[i].iter().map(|&d| (d, Need::Made)).collect();
+            }
+            let mut waits = BTreeSet::new();
+            let mut todo = deps[i].clone();
+            while let Some(d) = todo.pop() {
+                if !waits.insert(d) {
+                    continue;
+                }
+                if backend.starts_once_made(&graph[d].spec) {
+                    todo.extend(deps[d].iter().copied());
+                }
+            }
+            waits.into_iter().map(|d| (d, Need::Done)).collect()
+        })
+        .collect()
 }
 
 /// What each component's delete waits for: its dependents, except that a
@@ -401,82 +559,126 @@ pub async fn destroy_reporting<B: Backend>(
     pending.sort_by_key(|&i| Reverse(chains[i]));
     let mut gone: BTreeSet<usize> = BTreeSet::new();
     let mut blocked: BTreeSet<usize> = BTreeSet::new();
-    let mut in_flight = FuturesUnordered::new();
-    loop {
-        let mut i = 0;
-        while i < pending.len() && in_flight.len() < MAX_CONCURRENCY && !stop_requested() {
-            let idx = pending[i];
-            if dependents[idx].iter().any(|d| blocked.contains(d)) {
-                // Something that depends on it could not be deleted. What
-                // it depends on may sit earlier in `pending` and was passed
-                // over as not ready: scan again, so it is blocked too.
-                pending.remove(i);
-                blocked.insert(idx);
-                i = 0;
-                continue;
-            }
-            if dependents[idx].iter().all(|d| gone.contains(d)) {
-                pending.remove(i);
-                let component = &graph[idx];
-                match outcome.recorded.get(&component.key).cloned() {
-                    None => {
-                        gone.insert(idx);
-                    }
-                    Some(id) => in_flight.push(async move {
-                        (
-                            idx,
-                            backend
-                                .delete(&component.spec, &id)
-                                .await
-                                .map_err(|e| e.to_string()),
-                        )
-                    }),
+    // What deletes read before they write (a role's owner check and
+    // policies) goes out now, beside the first deletes, instead of after
+    // what depends on them is gone.
+    let looked_ahead = futures::future::join_all(graph.iter().filter_map(|c| {
+        let id = outcome.recorded.get(&c.key)?.clone();
+        Some(async move { backend.look_ahead_delete(&c.spec, &id).await })
+    }));
+    let deleted = async {
+        let mut in_flight = FuturesUnordered::new();
+        // Gone objects whose delete's finish is under way: a wait for what AWS
+        // does after them, outside the bound.
+        let mut finishing = 0usize;
+        loop {
+            let mut i = 0;
+            while i < pending.len()
+                && in_flight.len() - finishing < MAX_CONCURRENCY
+                && !stop_requested()
+            {
+                let idx = pending[i];
+                if dependents[idx].iter().any(|d| blocked.contains(d)) {
+                    // Something that depends on it could not be deleted. What
+                    // it depends on may sit earlier in `pending` and was passed
+                    // over as not ready: scan again, so it is blocked too.
+                    pending.remove(i);
+                    blocked.insert(idx);
+                    i = 0;
+                    continue;
                 }
-                i = 0;
-            } else {
-                i += 1;
+                if dependents[idx].iter().all(|d| gone.contains(d)) {
+                    pending.remove(i);
+                    let component = &graph[idx];
+                    match outcome.recorded.get(&component.key).cloned() {
+                        None => {
+                            gone.insert(idx);
+                        }
+                        Some(id) => in_flight.push(delete_step(backend, idx, component, id, false)),
+                    }
+                    i = 0;
+                } else {
+                    i += 1;
+                }
+            }
+            let Some((idx, finished, result)) = in_flight.next().await else {
+                if pending.is_empty() {
+                    break;
+                }
+                if stop_requested() {
+                    outcome.errors.push(StepError {
+                        component: graph[pending[0]].key.clone(),
+                        message: format!(
+                            "{INTERRUPTED}; not deleted: {}",
+                            keys_of(graph, &pending)
+                        ),
+                    });
+                    break;
+                }
+                // Nothing running and nothing startable: only possible with a
+                // dependency cycle, which expansions never produce.
+                for idx in pending.drain(..) {
+                    outcome.errors.push(StepError {
+                        component: graph[idx].key.clone(),
+                        message: "not deleted: dependency cycle".into(),
+                    });
+                }
+                break;
+            };
+            let key = graph[idx].key.clone();
+            if finished {
+                finishing -= 1;
+            }
+            match result {
+                // Gone: what it depends on may go now; it stays recorded until
+                // its delete's finish is done too (a failed finish is retried
+                // by the next destroy).
+                Ok(()) if !finished => {
+                    gone.insert(idx);
+                    if let Some(id) = outcome.recorded.get(&key).cloned() {
+                        finishing += 1;
+                        in_flight.push(delete_step(backend, idx, &graph[idx], id, true));
+                    }
+                }
+                Ok(()) => {
+                    outcome.recorded.remove(&key);
+                    let progress = Progress::Deleted(key);
+                    report(&progress);
+                    outcome.progress.push(progress);
+                }
+                Err(message) => {
+                    outcome.errors.push(StepError {
+                        component: key,
+                        message,
+                    });
+                    // Gone already (its finish failed): what it depends on
+                    // went on; else they wait, and stay.
+                    if !finished {
+                        blocked.insert(idx);
+                    }
+                }
             }
         }
-        let Some((idx, result)) = in_flight.next().await else {
-            if pending.is_empty() {
-                break;
-            }
-            if stop_requested() {
-                outcome.errors.push(StepError {
-                    component: graph[pending[0]].key.clone(),
-                    message: format!("{INTERRUPTED}; not deleted: {}", keys_of(graph, &pending)),
-                });
-                break;
-            }
-            // Nothing running and nothing startable: only possible with a
-            // dependency cycle, which expansions never produce.
-            for idx in pending.drain(..) {
-                outcome.errors.push(StepError {
-                    component: graph[idx].key.clone(),
-                    message: "not deleted: dependency cycle".into(),
-                });
-            }
-            break;
-        };
-        let key = graph[idx].key.clone();
-        match result {
-            Ok(()) => {
-                outcome.recorded.remove(&key);
-                let progress = Progress::Deleted(key);
-                report(&progress);
-                outcome.progress.push(progress);
-                gone.insert(idx);
-            }
-            Err(message) => {
-                outcome.errors.push(StepError {
-                    component: key,
-                    message,
-                });
-                blocked.insert(idx);
-            }
-        }
-    }
+    };
+    futures::join!(looked_ahead, deleted);
     outcome
+}
+
+/// Delete one component (`finish`: the rest of its delete, once it is
+/// gone, [`Backend::finish_delete`]); with whether this was the finish.
+async fn delete_step<B: Backend>(
+    backend: &B,
+    idx: usize,
+    component: &Component,
+    id: String,
+    finish: bool,
+) -> (usize, bool, Result<(), String>) {
+    let result = if finish {
+        backend.finish_delete(&component.spec, &id).await
+    } else {
+        backend.delete(&component.spec, &id).await
+    };
+    (idx, finish, result.map_err(|e| e.to_string()))
 }
 
 /// Read every recorded component back, concurrently (all of a graph at once:

@@ -24,7 +24,11 @@ enum Op {
     Create,
     Update,
     Settle,
+    /// The rest of a create (`Backend::finish_create`).
+    Finish,
     Delete,
+    /// The rest of a delete (`Backend::finish_delete`).
+    FinishDelete,
     /// A create's read ahead (recorded only by a fake `looking_ahead`).
     LookAhead,
 }
@@ -79,6 +83,9 @@ struct Fake {
     /// Keys that only name what they depend on (see
     /// `Backend::only_names_its_dependencies`).
     namers: BTreeSet<String>,
+    /// Keys that start once what they depend on is made, without only
+    /// naming it (see `Backend::starts_once_made`).
+    finders: BTreeSet<String>,
     /// Whether look-aheads are recorded (each takes one delay).
     looking_ahead: bool,
 }
@@ -135,6 +142,11 @@ impl Fake {
 
     fn naming_only(mut self, key: &str) -> Self {
         self.namers.insert(key.to_string());
+        self
+    }
+
+    fn finding(mut self, key: &str) -> Self {
+        self.finders.insert(key.to_string());
         self
     }
 
@@ -386,6 +398,19 @@ impl Backend for Fake {
         result
     }
 
+    async fn finish_create(&self, spec: &Spec, id: &str) -> Result<(), String> {
+        let key = key_of(spec);
+        let call = self.begin(Op::Finish, &key, Some(id), &Resolved::new());
+        self.work(Op::Finish, &key).await;
+        let result = if self.fails(Op::Finish, &key) {
+            Err(format!("{key}: policy refused"))
+        } else {
+            Ok(())
+        };
+        self.end(call, None);
+        result
+    }
+
     async fn delete(&self, spec: &Spec, id: &str) -> Result<(), String> {
         let key = key_of(spec);
         let call = self.begin(Op::Delete, &key, Some(id), &Resolved::new());
@@ -394,6 +419,25 @@ impl Backend for Fake {
             Err(format!("delete {key}: still in use"))
         } else {
             self.world.lock().unwrap().alive.remove(id);
+            Ok(())
+        };
+        self.end(call, None);
+        result
+    }
+
+    /// Recorded only for keys a test gives a wait or a failure (the other
+    /// tests count deletes alone).
+    async fn finish_delete(&self, spec: &Spec, id: &str) -> Result<(), String> {
+        let key = key_of(spec);
+        let op = (Op::FinishDelete, key.clone());
+        if !self.waits.contains_key(&op) && !self.failing.contains(&op) {
+            return Ok(());
+        }
+        let call = self.begin(Op::FinishDelete, &key, Some(id), &Resolved::new());
+        self.work(Op::FinishDelete, &key).await;
+        let result = if self.fails(Op::FinishDelete, &key) {
+            Err(format!("{key}: what it left behind is still there"))
+        } else {
             Ok(())
         };
         self.end(call, None);
@@ -412,12 +456,21 @@ impl Backend for Fake {
         self.namers.contains(&key_of(spec))
     }
 
+    fn starts_once_made(&self, spec: &Spec) -> bool {
+        let key = key_of(spec);
+        self.namers.contains(&key) || self.finders.contains(&key)
+    }
+
     async fn look_ahead(&self, spec: &Spec) {
         if self.looking_ahead {
             let call = self.begin(Op::LookAhead, &key_of(spec), None, &Resolved::new());
             tokio::time::sleep(self.delay).await;
             self.end(call, None);
         }
+    }
+
+    async fn look_ahead_delete(&self, spec: &Spec, _: &str) {
+        self.look_ahead(spec).await
     }
 
     fn read_batch(&self, spec: &Spec) -> Option<&'static str> {
@@ -940,6 +993,115 @@ async fn a_create_reads_ahead_when_the_apply_starts_not_after_its_dependencies()
 }
 
 #[tokio::test]
+async fn what_only_names_a_role_is_created_beside_the_roles_policies_and_its_user_after_them() {
+    // role <- task <- service. The task definition only names the role:
+    // it is created once the role's create returned, while the role's
+    // finish (its policies) is still under way (the finish waits until
+    // the task definition's create started: an order, not a race). The
+    // service, whose tasks use the role, waits for the finish too.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new().naming_only("task").wait(
+        Op::Finish,
+        "role",
+        Until::Started(Op::Create, "task"),
+    );
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    let (role, finish) = (fake.the(Op::Create, "role"), fake.the(Op::Finish, "role"));
+    let task = fake.the(Op::Create, "task");
+    before(&role, &task);
+    assert_eq!(keys(&task.resolved), ["role"], "the role's id is recorded");
+    before(&task, &fake.the(Op::Finish, "task"));
+    before(&finish, &fake.the(Op::Create, "service"));
+    before(
+        &fake.the(Op::Finish, "task"),
+        &fake.the(Op::Create, "service"),
+    );
+    // Finished creates only: settles follow every finish.
+    assert_eq!(fake.keys_of(Op::Finish), ["role", "task", "service"]);
+    before(&finish, &fake.the(Op::Settle, "role"));
+
+    // Every slot taken (the role's finish and three alarms that end only
+    // once the task definition started): the role hands its slot over.
+    let mut graph = graph.to_vec();
+    let alarms = ["alarm1", "alarm2", "alarm3"];
+    let mut fake = Fake::new().naming_only("task").wait(
+        Op::Finish,
+        "role",
+        Until::Started(Op::Create, "task"),
+    );
+    for alarm in alarms {
+        graph.push(comp(alarm, &[]));
+        fake = fake.wait(Op::Create, alarm, Until::Started(Op::Create, "task"));
+    }
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert!(fake.max_in_flight() <= MAX_CONCURRENCY + 1);
+
+    // Without the property, the task definition waits for the finish.
+    let fake = Fake::new();
+    let outcome = apply(&fake, &graph[..3], &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(&fake.the(Op::Finish, "role"), &fake.the(Op::Create, "task"));
+}
+
+#[tokio::test]
+async fn what_finds_an_object_a_create_made_looks_for_it_while_the_create_settles() {
+    // service <- discovery (Service Connect's Cloud Map service, made by
+    // the ECS service's create): found while the service settles (the
+    // settle ends only once the discovery's create started), and its
+    // delete still comes first in a destroy.
+    let graph = [comp("service", &[]), comp("discovery", &["service"])];
+    let fake = Fake::new().finding("discovery").wait(
+        Op::Settle,
+        "service",
+        Until::Started(Op::Create, "discovery"),
+    );
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(
+        &fake.the(Op::Create, "service"),
+        &fake.the(Op::Create, "discovery"),
+    );
+    assert_eq!(
+        keys(&fake.the(Op::Create, "discovery").resolved),
+        ["service"]
+    );
+    let outcome = destroy(&fake, &graph, outcome.recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    before(
+        &fake.the(Op::Delete, "discovery"),
+        &fake.the(Op::Delete, "service"),
+    );
+}
+
+#[tokio::test]
+async fn a_failed_finish_keeps_the_id_and_what_uses_the_object_never_starts() {
+    // The role's policy is refused after the task definition started: the
+    // role and the task definition are both recorded (state names every
+    // object made), the service is not created.
+    let graph = [
+        comp("role", &[]),
+        comp("task", &["role"]),
+        comp("service", &["task"]),
+    ];
+    let fake = Fake::new()
+        .naming_only("task")
+        .failing(Op::Finish, "role")
+        .wait(Op::Finish, "role", Until::Finished(Op::Create, "task"));
+    let outcome = apply(&fake, &graph, &[], Resolved::new()).await;
+    assert_eq!(error_components(&outcome), ["role"], "{:?}", outcome.errors);
+    assert_eq!(keys(&outcome.recorded), ["role", "task"]);
+    assert_eq!(outcome.recorded["role"], "role#1");
+    assert_eq!(fake.count(Op::Create, "service"), 0);
+    assert_eq!(fake.count(Op::Settle, "role"), 0);
+}
+
+#[tokio::test]
 async fn what_a_task_definition_only_names_is_deleted_beside_it_once_its_service_is_gone() {
     // role <- task <- service; log <- task. The task definition only names
     // the role and the log group: they wait for the service, not for it.
@@ -982,6 +1144,70 @@ async fn what_a_task_definition_only_names_is_deleted_beside_it_once_its_service
         outcome.errors
     );
     assert_eq!(fake.keys_of(Op::Delete), ["service"]);
+}
+
+#[tokio::test]
+async fn what_a_component_depends_on_is_deleted_beside_the_finish_of_its_delete() {
+    // role <- service. Once the service is gone its role goes, while the
+    // service's finish (the wait for Service Connect's Cloud Map service)
+    // is under way: it ends only once the role's delete started.
+    let graph = [comp("role", &[]), comp("service", &["role"])];
+    let (fake, recorded) = Fake::new().existing(&["role", "service"]);
+    let fake = fake.wait(
+        Op::FinishDelete,
+        "service",
+        Until::Started(Op::Delete, "role"),
+    );
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert!(outcome.recorded.is_empty());
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::Delete, "role"),
+    );
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::FinishDelete, "service"),
+    );
+
+    // A finish that fails keeps the service recorded (the next destroy
+    // waits again); its role is gone all the same.
+    let (fake, recorded) = Fake::new().existing(&["role", "service"]);
+    let fake = fake.failing(Op::FinishDelete, "service").wait(
+        Op::FinishDelete,
+        "service",
+        Until::Finished(Op::Delete, "role"),
+    );
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert_eq!(
+        error_components(&outcome),
+        ["service"],
+        "{:?}",
+        outcome.errors
+    );
+    assert_eq!(keys(&outcome.recorded), ["service"]);
+    assert_eq!(fake.count(Op::Delete, "role"), 1);
+}
+
+#[tokio::test]
+async fn a_delete_reads_ahead_when_the_destroy_starts_not_once_its_dependents_are_gone() {
+    // role <- service: the role's read ahead goes out before the service's
+    // delete ends (the delete waits for it to start: an order, not a
+    // race); what was never recorded reads nothing ahead.
+    let graph = [
+        comp("role", &[]),
+        comp("service", &["role"]),
+        comp("alarm", &[]),
+    ];
+    let (fake, recorded) = Fake::new().looking_ahead().existing(&["role", "service"]);
+    let fake = fake.wait(Op::Delete, "service", Until::Started(Op::LookAhead, "role"));
+    let outcome = destroy(&fake, &graph, recorded).await;
+    assert!(outcome.is_ok(), "{:?}", outcome.errors);
+    assert_eq!(fake.keys_of(Op::LookAhead), ["role", "service"]);
+    before(
+        &fake.the(Op::Delete, "service"),
+        &fake.the(Op::Delete, "role"),
+    );
 }
 
 #[tokio::test]

@@ -914,6 +914,13 @@ impl Adapter for EcsServiceSpec {
         self.wait_for(aws, id, primary, service).await
     }
 
+    /// Once the service is gone: its Service Connect endpoint's Cloud Map
+    /// service, which the namespace's delete needs gone, and the service's
+    /// roles and task definition do not.
+    async fn finish_delete(&self, aws: &Clients, _: &str) -> Result<(), AwsError> {
+        self.wait_for_service_connect_discovery_gone(aws).await
+    }
+
     async fn delete(&self, aws: &Clients, id: &str) -> Result<(), AwsError> {
         const CALL: &str = "ecs:DeleteService";
         // Forced, straight away: ECS stops the tasks itself, each with its
@@ -938,10 +945,11 @@ impl Adapter for EcsServiceSpec {
             }
         }
         // Wait until ECS no longer reports it: its tasks have left Cloud Map
-        // and the task definition may go.
+        // and the task definition may go (the Service Connect endpoint's
+        // Cloud Map service is waited for in `finish_delete`, beside them).
         loop {
             match self.describe(aws, id).await? {
-                None => return self.wait_for_service_connect_discovery_gone(aws).await,
+                None => return Ok(()),
                 Some(s) => {
                     tracing::info!(service = %self.name, status = s.status().unwrap_or("?"), running = s.running_count(), "waiting for the ECS service to be deleted")
                 }

@@ -320,3 +320,45 @@ fn the_circuit_breaker_goes_with_rolling_deployments_only() {
         assert_eq!(breaker(&s), (false, false), "{strategy}");
     }
 }
+
+#[tokio::test]
+async fn a_service_connect_services_delete_leaves_the_cloud_map_wait_to_its_finish() {
+    // The delete ends once ECS no longer reports the service; the wait for
+    // the Service Connect endpoint's Cloud Map service (one ListServices:
+    // gone already) is the delete's finish, which the engine runs beside
+    // the deletes of the service's roles and task definition.
+    let fake = FakeEndpoint::start(|op, _| match op {
+        "DeleteService" => (200, json!({})),
+        "DescribeServices" => (
+            200,
+            json!({"services": [], "failures": [{"arn": ARN, "reason": "MISSING"}]}),
+        ),
+        "ListServices" => (200, json!({"Services": []})),
+        _ => error("ClientException", "not expected"),
+    });
+    let mut spec = spec();
+    spec.service_connect = Some(crate::spec::ecs::ServiceConnectSpec {
+        namespace_arn: "arn:aws:servicediscovery:eu-central-1:123456789012:namespace/ns-1".into(),
+        port_name: "http".into(),
+        discovery_name: "auth".into(),
+        dns_name: "auth.svc.local".into(),
+        port: 8080,
+        per_request_timeout_seconds: 15,
+        idle_timeout_seconds: 300,
+        tls: None,
+        log: crate::spec::ecs::AwsLogsSpec {
+            group: "/matbakh/matbakh/auth".into(),
+            region: "eu-central-1".into(),
+            stream_prefix: "service-connect".into(),
+        },
+    });
+    spec.delete(&fake.clients(), ARN).await.expect("deleted");
+    assert_eq!(fake.calls(), ["DeleteService", "DescribeServices"]);
+    spec.finish_delete(&fake.clients(), ARN)
+        .await
+        .expect("the Cloud Map service is gone");
+    assert_eq!(
+        fake.calls(),
+        ["DeleteService", "DescribeServices", "ListServices"]
+    );
+}
