@@ -40,6 +40,19 @@ def assert_no_panic(log: Path, tf) -> None:
     assert found == [], f"the provider panicked or crashed:\n" + "\n".join(found[:20])
 
 
+def test_the_panic_check_finds_panics_not_letters_of_request_ids():
+    """The check every chaos run ends with: a panic caught at the gRPC boundary, a Rust panic
+    message and a crashed plugin count; an AWS request id that happens to spell it does not
+    (one, `xHopAniCt5...`, failed a CI run)."""
+    assert chaos.panics("aws_operation=DeleteScalingPolicy aws_request_id=xHopAniCt5dgSqlAfOxPnG",
+                        "aws_request_id=PANICKY7Qz") == []
+    found = chaos.panics('[ERROR] provider: operation panicked: operation=ApplyResourceChange',
+                         "thread 'tokio-runtime-worker' panicked at src/engine/reconcile.rs:1:2",
+                         "Stack trace from the terraform-provider-matbakh plugin:\n\npanic: boom",
+                         "Error: The plugin crashed!", "Error: Plugin did not respond")
+    assert len(found) == 5, found
+
+
 def assert_clean_stack(emulator, tf) -> None:
     inv = chaos.inventory(emulator)
     dups = chaos.duplicates(emulator, inv, [chaos.state_text(tf.workdir)])
