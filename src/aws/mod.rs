@@ -209,10 +209,7 @@ impl Backend for AwsBackend<'_> {
     /// service's deployment settles, not after (its create polls until it
     /// appears).
     fn starts_once_made(&self, spec: &Spec) -> bool {
-        matches!(
-            spec,
-            Spec::TaskDefinition(_) | Spec::ServiceConnectDiscovery(_)
-        )
+        self.only_names_its_dependencies(spec) || matches!(spec, Spec::ServiceConnectDiscovery(_))
     }
 
     /// The requests each adapter sends one after the other (see each
